@@ -1,0 +1,40 @@
+// Linear-time MSER on a component tree (Nistér & Stewénius 2008) with per-region statistics
+// accumulated while the tree is built, so a region's mean text probability costs nothing extra.
+//
+// This header is the contract between the MSER kernel and its users (bindings, TextProposals).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "common.h"
+
+namespace textvision {
+
+struct MserParams {
+  int delta = 5;              // OpenCV default; TextProposals uses 13
+  int64_t min_area = 60;      // pixels, inclusive
+  int64_t max_area = 14400;   // pixels, inclusive
+  double max_variation = 0.25;
+  double min_diversity = 0.2;
+  int polarity = 0;           // 0 both, +1 dark-on-light ("MSER+", from the image), -1 bright-on-dark
+  bool return_pixels = false;
+  float min_prob = -1.0f;     // prune regions whose mean prob is below this; < 0 = no pruning
+};
+
+// Structure of arrays, one entry per kept region, in a deterministic order.
+struct MserRegions {
+  std::vector<int32_t> boxes;          // 4 per region: x1, y1, x2, y2 (x2/y2 exclusive)
+  std::vector<int64_t> areas;          // pixel count
+  std::vector<float> centroids;        // 2 per region: cx, cy (mean of pixel x, y)
+  std::vector<int8_t> polarity;        // +1 / -1
+  std::vector<float> mean_intensity;   // mean grey value of the region's pixels, 0..255
+  std::vector<float> mean_prob;        // mean of prob over the pixels; NaN when no prob is given
+  std::vector<int64_t> pixel_offsets;  // CSR, N+1 entries, only with return_pixels
+  std::vector<int32_t> pixel_indices;  // flat y*W+x, only with return_pixels
+  size_t size() const { return areas.size(); }
+};
+
+// image: uint8 HxW; prob: optional float32 HxW in [0,1] (nullptr when absent).
+MserRegions mser(const View2D<uint8_t>& image, const View2D<float>* prob, const MserParams& params);
+
+}  // namespace textvision

@@ -1,0 +1,37 @@
+"""textvision: scene-text vision with a compiled core.
+
+- ``textvision.ops``: the compiled core (MSER with fused text-probability averaging, region means, NMS)
+- ``textvision.data``: ICDAR 2013/2015 and COCO-Text I/O, synthetic scenes, datasets
+- ``textvision.eval``: ICDAR protocols and proposal detection rate
+- ``textvision.proposals``: TextProposals with FCN-guided pruning
+- ``textvision.models``: VGG16, TextFCN, StyleNet, EAST
+- ``textvision.style``, ``textvision.augment``: selective text style transfer and dataset augmentation
+
+Heavy submodules (torch) load on first use, so ``import textvision`` stays fast.
+"""
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_SUBMODULES = ("ops", "data", "eval", "proposals", "models", "style", "augment", "east")
+# Top-level conveniences: name -> (module, attribute)
+_LAZY = {
+    "segment": ("textvision.segment", "segment"),
+    "segment_batch": ("textvision.segment", "segment_batch"),
+    "text_coverage": ("textvision.segment", "text_coverage"),
+}
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"textvision.{name}")
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'textvision' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_SUBMODULES) + list(_LAZY))

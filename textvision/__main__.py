@@ -1,0 +1,5 @@
+import sys
+
+from textvision.cli import main
+
+sys.exit(main())

@@ -1,0 +1,50 @@
+"""The ``textvision`` command.
+
+Each area registers its subcommands from a light ``commands`` module (argparse only; heavy imports
+happen inside the handlers), so ``textvision --help`` is instant.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from textvision import __version__
+
+# One line per area, in the order of the help text.
+from textvision.ops import commands as ops_commands
+
+AREAS = (ops_commands,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="textvision",
+        description="Scene-text vision: segment, propose, stylize, augment, detect, evaluate.",
+    )
+    parser.add_argument("--version", action="version", version=f"textvision {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for area in AREAS:
+        area.register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, TypeError, FileNotFoundError, FileExistsError, RuntimeError) as exc:
+        # User errors get one clear line, not a traceback; TEXTVISION_DEBUG=1 shows the traceback.
+        import os
+
+        if os.environ.get("TEXTVISION_DEBUG"):
+            raise
+        print(f"textvision {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""textvision.east: EAST targets, loss, decoding and training."""

@@ -1,0 +1,7 @@
+"""Compiled operations with validating Python wrappers (NumPy in, NumPy out).
+
+Each op mirrors a folder of ``csrc/`` and has a NumPy reference in ``tests/ops``.
+"""
+from textvision._ext import ExtensionMissingError, built_with_cuda, has_cuda, has_ops
+
+__all__ = ["ExtensionMissingError", "built_with_cuda", "has_cuda", "has_ops"]
