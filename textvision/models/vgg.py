@@ -1,0 +1,263 @@
+"""VGG16 with torchvision-identical ``state_dict`` keys, and a loader for torchvision's ImageNet file.
+
+torchvision is not a dependency: this module rebuilds its ``VGG`` layout (``features`` ->
+``avgpool`` -> ``classifier``) so that torchvision's ``vgg16-397923af.pth`` loads with
+``strict=True``, and so that ``VGG16Features`` can hand out the activations used by perceptual losses
+(relu1_2 ... relu5_3) and the pool3 / pool4 / pool5 maps used by FCN-8s.
+
+Input convention of the ImageNet weights: float32 (B, 3, H, W) RGB scaled to [0, 1], then normalised
+with ``IMAGENET_MEAN`` / ``IMAGENET_STD`` (``normalize_imagenet`` does it).
+"""
+from __future__ import annotations
+
+import os
+from typing import Dict, Iterable, Optional, Sequence, Union
+
+import torch
+from torch import nn
+
+__all__ = [
+    "VGG",
+    "VGG16Features",
+    "vgg16",
+    "load_vgg16_imagenet",
+    "vgg16_features",
+    "normalize_imagenet",
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "VGG16_LAYER_INDEX",
+    "VGG16_HUB_FILENAME",
+]
+
+# "M" is a 2x2/2 max-pool; numbers are 3x3 conv output channels (torchvision's config "D").
+_CFG_D = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
+
+VGG16_HUB_FILENAME = "vgg16-397923af.pth"
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def _layer_names(cfg: Sequence) -> Dict[str, int]:
+    """Map caffe-style names (conv1_1, relu1_1, pool1, ...) to indices in ``features``."""
+    names: Dict[str, int] = {}
+    block, conv, idx = 1, 1, 0
+    for v in cfg:
+        if v == "M":
+            names[f"pool{block}"] = idx
+            idx += 1
+            block, conv = block + 1, 1
+        else:
+            names[f"conv{block}_{conv}"] = idx
+            names[f"relu{block}_{conv}"] = idx + 1
+            idx += 2
+            conv += 1
+    return names
+
+
+#: caffe-style layer name -> index into ``VGG.features`` (e.g. relu3_3 -> 15, pool4 -> 23).
+VGG16_LAYER_INDEX: Dict[str, int] = _layer_names(_CFG_D)
+
+
+def _make_features(cfg: Sequence) -> nn.Sequential:
+    layers = []
+    in_ch = 3
+    for v in cfg:
+        if v == "M":
+            layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+        else:
+            layers.append(nn.Conv2d(in_ch, int(v), kernel_size=3, padding=1))
+            layers.append(nn.ReLU(inplace=True))
+            in_ch = int(v)
+    return nn.Sequential(*layers)
+
+
+class VGG(nn.Module):
+    """torchvision-layout VGG: ``features`` (convs), ``avgpool`` (7x7), ``classifier`` (3 Linear).
+
+    Args:
+        cfg: layer config ("M" = max-pool, int = 3x3 conv channels).
+        num_classes: classifier outputs (1000 for ImageNet).
+        with_classifier: build ``avgpool``/``classifier`` (about 124 M of the 138 M parameters);
+            set False for feature extraction to save ~470 MB.
+        dropout: dropout probability in the classifier.
+
+    ``forward`` takes float32 (B, 3, H, W), ImageNet-normalised RGB, and returns logits
+    (B, num_classes) (or the pool5 map (B, 512, H/32, W/32) when built without classifier).
+    """
+
+    def __init__(self, cfg: Sequence = _CFG_D, num_classes: int = 1000, *, with_classifier: bool = True,
+                 dropout: float = 0.5):
+        super().__init__()
+        self.features = _make_features(cfg)
+        self.with_classifier = with_classifier
+        if with_classifier:
+            self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
+            self.classifier = nn.Sequential(
+                nn.Linear(512 * 7 * 7, 4096),
+                nn.ReLU(inplace=True),
+                nn.Dropout(p=dropout),
+                nn.Linear(4096, 4096),
+                nn.ReLU(inplace=True),
+                nn.Dropout(p=dropout),
+                nn.Linear(4096, num_classes),
+            )
+        self._init_weights()
+
+    def _init_weights(self) -> None:
+        # Same scheme as torchvision, so an untrained model behaves like theirs.
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, 0, 0.01)
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.features(x)
+        if not self.with_classifier:
+            return x
+        x = self.avgpool(x)
+        return self.classifier(torch.flatten(x, 1))
+
+
+def vgg16(num_classes: int = 1000, *, with_classifier: bool = True) -> VGG:
+    """VGG16 (config D) with randomly initialised weights and torchvision's ``state_dict`` keys:
+    ``features.{0,2,5,7,10,12,14,17,19,21,24,26,28}.{weight,bias}`` and
+    ``classifier.{0,3,6}.{weight,bias}`` (the latter only when ``with_classifier``)."""
+    return VGG(_CFG_D, num_classes, with_classifier=with_classifier)
+
+
+def _default_hub_path() -> str:
+    return os.path.join(torch.hub.get_dir(), "checkpoints", VGG16_HUB_FILENAME)
+
+
+def _extract_state_dict(obj, path: str) -> Dict[str, torch.Tensor]:
+    if isinstance(obj, nn.Module):
+        obj = obj.state_dict()
+    if isinstance(obj, dict):
+        for key in ("state_dict", "model"):
+            if key in obj and isinstance(obj[key], dict) and not any(k.startswith("features.") for k in obj):
+                obj = obj[key]
+                break
+    if not isinstance(obj, dict) or not any(str(k).startswith("features.") for k in obj):
+        raise ValueError(f"{path}: not a torchvision VGG16 state_dict (no 'features.*' keys)")
+    # Checkpoints saved from DataParallel/DDP carry a "module." prefix.
+    return {(k[7:] if k.startswith("module.") else k): v for k, v in obj.items()}
+
+
+def load_vgg16_imagenet(path: Optional[Union[str, os.PathLike]] = None, *, with_classifier: bool = True,
+                        map_location: Union[str, torch.device] = "cpu") -> VGG:
+    """VGG16 with torchvision's ImageNet weights, read from a local file (nothing is downloaded).
+
+    Args:
+        path: a torchvision-format VGG16 checkpoint (``state_dict`` with ``features.*`` /
+            ``classifier.*`` keys). None looks for ``vgg16-397923af.pth`` in torch's hub cache
+            (``$TORCH_HOME/hub/checkpoints``, usually ``~/.cache/torch/hub/checkpoints``).
+        with_classifier: keep the 1000-class classifier; False drops it (feature use only).
+        map_location: device to load the tensors on.
+
+    Returns:
+        ``VGG`` in eval mode; expects ImageNet-normalised RGB input (see ``normalize_imagenet``).
+
+    Raises:
+        FileNotFoundError: the file is absent (the message names the path given and the hub cache path).
+        ValueError: the file is not a VGG16 state_dict, or its shapes do not match.
+    """
+    hub_path = _default_hub_path()
+    if path is None:
+        if not os.path.isfile(hub_path):
+            raise FileNotFoundError(
+                f"VGG16 ImageNet weights not found: no path given and no torch hub cache file {hub_path}. "
+                f"Copy torchvision's {VGG16_HUB_FILENAME} there or pass path=... (nothing is downloaded)."
+            )
+        path = hub_path
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"VGG16 ImageNet weights not found at {path!r} (torch hub cache location would be {hub_path}); "
+            f"nothing is downloaded."
+        )
+    obj = torch.load(path, map_location=map_location, weights_only=True)
+    state = _extract_state_dict(obj, path)
+    if not with_classifier:
+        state = {k: v for k, v in state.items() if k.startswith("features.")}
+    num_classes = int(state["classifier.6.weight"].shape[0]) if "classifier.6.weight" in state else 1000
+    # Built on the meta device and filled with assign=True: skips a 2-3 s random init that would be
+    # overwritten anyway.
+    with torch.device("meta"):
+        model = vgg16(num_classes, with_classifier=with_classifier)
+    try:
+        model.load_state_dict(state, strict=True, assign=True)
+    except RuntimeError as exc:
+        raise ValueError(f"{path}: does not match VGG16: {exc}") from None
+    return model.eval()
+
+
+def normalize_imagenet(x: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) float RGB in [0, 1] -> ImageNet-normalised (new tensor)."""
+    if x.ndim != 4 or x.shape[1] != 3:
+        raise ValueError(f"expected (B, 3, H, W) RGB tensor, got shape {tuple(x.shape)}")
+    mean = torch.tensor(IMAGENET_MEAN, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+class VGG16Features(nn.Module):
+    """Activations of VGG16 ``features`` at named layers (e.g. for perceptual / style losses).
+
+    Args:
+        vgg: a ``VGG`` (e.g. from ``load_vgg16_imagenet``); its ``features`` are shared, not copied,
+            and layers past the deepest requested one are dropped.
+        layers: caffe-style names from ``VGG16_LAYER_INDEX`` (``relu1_2``, ``relu3_3``, ``pool4`` ...).
+        normalize: apply ImageNet normalisation to the input first (input then is RGB in [0, 1]).
+        requires_grad: False freezes the parameters (the usual choice for a loss network).
+
+    ``forward(x)`` with x float (B, 3, H, W) returns ``{name: tensor}`` in the order of ``layers``.
+    ReLU layers are made out-of-place so a returned activation is never overwritten by a later layer.
+    """
+
+    def __init__(self, vgg: Optional[VGG] = None, layers: Iterable[str] = ("relu1_2", "relu2_2", "relu3_3",
+                                                                             "relu4_3"),
+                 *, normalize: bool = True, requires_grad: bool = False):
+        super().__init__()
+        layers = list(layers)
+        unknown = [n for n in layers if n not in VGG16_LAYER_INDEX]
+        if not layers or unknown:
+            raise ValueError(f"unknown VGG16 layer names {unknown or layers}; known: {sorted(VGG16_LAYER_INDEX)}")
+        if vgg is None:
+            vgg = vgg16(with_classifier=False)
+        self.layers = layers
+        self.normalize = normalize
+        last = max(VGG16_LAYER_INDEX[n] for n in layers)
+        mods = []
+        for m in list(vgg.features.children())[: last + 1]:
+            mods.append(nn.ReLU(inplace=False) if isinstance(m, nn.ReLU) else m)
+        self.features = nn.Sequential(*mods)
+        self._want = {VGG16_LAYER_INDEX[n]: n for n in layers}
+        if not requires_grad:
+            for p in self.features.parameters():
+                p.requires_grad_(False)
+
+    def forward(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
+        if self.normalize:
+            x = normalize_imagenet(x)
+        out: Dict[str, torch.Tensor] = {}
+        for i, m in enumerate(self.features):
+            x = m(x)
+            if i in self._want:
+                out[self._want[i]] = x
+        return {n: out[n] for n in self.layers}
+
+
+def vgg16_features(layers: Iterable[str] = ("relu1_2", "relu2_2", "relu3_3", "relu4_3"),
+                   path: Optional[Union[str, os.PathLike]] = None, *, pretrained: bool = True,
+                   normalize: bool = True) -> VGG16Features:
+    """Frozen VGG16 feature extractor in eval mode at ``layers``.
+
+    ``pretrained=True`` loads ImageNet weights via ``load_vgg16_imagenet(path)`` (FileNotFoundError
+    when absent); ``pretrained=False`` uses random weights (tests, smoke runs).
+    """
+    vgg = load_vgg16_imagenet(path, with_classifier=False) if pretrained else vgg16(with_classifier=False)
+    return VGG16Features(vgg, layers, normalize=normalize).eval()
