@@ -1,0 +1,244 @@
+"""StyleNet: the conditional-instance-norm image transformer (Dumoulin et al., ICLR 2017).
+
+One network holds N styles: every normalisation layer is a :class:`ConditionalInstanceNorm2d` with a
+(gamma, beta) pair per style, and the rest of the weights are shared. Mixing styles is a convex
+combination of those pairs (the thesis' style interpolation), so a one-hot mix *is* the single style.
+
+Architecture (DESIGN.md): conv 9x9 -> 32, conv 3x3/2 -> 64, conv 3x3/2 -> 128, five residual blocks,
+nearest x2 upsample + conv 3x3 -> 64, nearest x2 upsample + conv 3x3 -> 32, conv 9x9 -> 3, sigmoid.
+Reflection padding everywhere. ``base_channels`` and ``num_res_blocks`` shrink it for tests.
+
+Tensors: input ``float32 (B, 3, H, W)`` RGB in [0, 1]; output the same shape in (0, 1). Any H, W >= 1
+works: the input is padded to a multiple of 4 and the output cropped back.
+"""
+from __future__ import annotations
+
+from typing import Mapping, Optional, Sequence
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+__all__ = ["ConditionalInstanceNorm2d", "StyleNet", "style_net"]
+
+KINDS = ("two-stage", "distilled")
+# Tolerance on sum(weights) == 1: loose enough for float32 weights typed by hand ("a:0.3,b:0.7").
+_WEIGHT_SUM_TOL = 1e-3
+
+
+class ConditionalInstanceNorm2d(nn.Module):
+    """Instance norm whose affine (gamma, beta) is chosen by a style weight vector.
+
+    Args:
+        num_features: channels C.
+        num_styles: styles S; gamma/beta tables are ``(S, C)``, initialised to 1 / 0.
+
+    ``forward(x, weights)``: ``x`` float (B, C, H, W); ``weights`` float (B, S), rows summing to 1.
+    The per-sample affine is ``weights @ gamma``, ``weights @ beta``.
+    """
+
+    def __init__(self, num_features: int, num_styles: int, eps: float = 1e-5):
+        super().__init__()
+        self.num_features = int(num_features)
+        self.num_styles = int(num_styles)
+        self.eps = eps
+        self.gamma = nn.Parameter(torch.ones(num_styles, num_features))
+        self.beta = nn.Parameter(torch.zeros(num_styles, num_features))
+
+    def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        # Plain instance norm without running stats: train and eval behave the same, as in the paper.
+        x = F.instance_norm(x, eps=self.eps)
+        gamma = (weights @ self.gamma)[:, :, None, None]
+        beta = (weights @ self.beta)[:, :, None, None]
+        return x * gamma + beta
+
+    def extra_repr(self) -> str:
+        return f"{self.num_features}, num_styles={self.num_styles}"
+
+
+class _ConvCIN(nn.Module):
+    """Reflection-padded conv + conditional instance norm (+ ReLU)."""
+
+    def __init__(self, cin, cout, k, stride, num_styles, relu=True, upsample=False):
+        super().__init__()
+        self.upsample = upsample
+        self.pad = nn.ReflectionPad2d(k // 2)
+        self.conv = nn.Conv2d(cin, cout, k, stride)
+        self.norm = ConditionalInstanceNorm2d(cout, num_styles)
+        self.relu = relu
+
+    def forward(self, x, w):
+        if self.upsample:
+            # Nearest upsample + conv instead of a transposed conv: no checkerboard artefacts.
+            x = F.interpolate(x, scale_factor=2.0, mode="nearest")
+        x = self.norm(self.conv(self.pad(x)), w)
+        return F.relu(x) if self.relu else x
+
+
+class _Residual(nn.Module):
+    def __init__(self, c, num_styles):
+        super().__init__()
+        self.a = _ConvCIN(c, c, 3, 1, num_styles)
+        self.b = _ConvCIN(c, c, 3, 1, num_styles, relu=False)
+
+    def forward(self, x, w):
+        return x + self.b(self.a(x, w), w)
+
+
+class StyleNet(nn.Module):
+    """Multi-style feed-forward transformer with conditional instance norm.
+
+    Args:
+        num_styles: number of styles S (>= 1).
+        style_names: optional S names (default ``style0 .. style{S-1}``); used to pick styles by name.
+        base_channels: width of the first conv (32 in the paper); the others are 2x and 4x.
+        num_res_blocks: residual blocks at 1/4 resolution (5 in the paper).
+        kind: ``"two-stage"`` (a teacher, used with a TextFCN blend) or ``"distilled"`` (end-to-end,
+            restyles only text by itself).
+
+    Attributes:
+        style_names: list[str] of length S.
+        kind: see above.
+        config: the constructor arguments as a plain dict (stored in checkpoints).
+    """
+
+    def __init__(self, num_styles: int, style_names: Optional[Sequence[str]] = None, *,
+                 base_channels: int = 32, num_res_blocks: int = 5, kind: str = "two-stage"):
+        super().__init__()
+        if int(num_styles) < 1:
+            raise ValueError(f"num_styles must be >= 1, got {num_styles}")
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        num_styles = int(num_styles)
+        if style_names is None:
+            style_names = [f"style{i}" for i in range(num_styles)]
+        style_names = [str(n) for n in style_names]
+        if len(style_names) != num_styles:
+            raise ValueError(f"got {len(style_names)} style_names for num_styles={num_styles}")
+        if len(set(style_names)) != len(style_names):
+            raise ValueError(f"style_names must be unique, got {style_names}")
+        self.num_styles = num_styles
+        self.style_names = style_names
+        self.kind = kind
+        self.config = {"num_styles": num_styles, "base_channels": int(base_channels),
+                       "num_res_blocks": int(num_res_blocks)}
+        c1, c2, c3 = base_channels, 2 * base_channels, 4 * base_channels
+        s = num_styles
+        self.down = nn.ModuleList([
+            _ConvCIN(3, c1, 9, 1, s), _ConvCIN(c1, c2, 3, 2, s), _ConvCIN(c2, c3, 3, 2, s)])
+        self.res = nn.ModuleList([_Residual(c3, s) for _ in range(num_res_blocks)])
+        self.up = nn.ModuleList([
+            _ConvCIN(c3, c2, 3, 1, s, upsample=True), _ConvCIN(c2, c1, 3, 1, s, upsample=True)])
+        self.out_pad = nn.ReflectionPad2d(4)
+        self.out_conv = nn.Conv2d(c1, 3, 9, 1)
+
+    # ------------------------------------------------------------------ style selection
+    def style_index(self, style) -> int:
+        """Index of one style given by name or index (``ValueError`` naming the known styles)."""
+        if isinstance(style, str):
+            if style not in self.style_names:
+                raise ValueError(f"unknown style {style!r}; this model has styles {self.style_names}")
+            return self.style_names.index(style)
+        if isinstance(style, (bool, np.bool_)):
+            raise TypeError(f"style must be a name or an index, got {style!r}")
+        if isinstance(style, (int, np.integer)):
+            if not 0 <= int(style) < self.num_styles:
+                raise ValueError(f"style index {int(style)} out of range for {self.num_styles} styles "
+                                 f"{self.style_names}")
+            return int(style)
+        raise TypeError(f"style must be a name (str) or an index (int), got {type(style).__name__}")
+
+    def style_weights(self, style, batch_size: int = 1, device=None) -> torch.Tensor:
+        """Turn any accepted ``style`` into a ``float32 (batch_size, S)`` weight matrix.
+
+        Accepted: a name or index (one style for the whole batch); a list/tuple of names/indices or an
+        integer tensor of shape (B,) (one style per sample); a dict ``{name or index: weight}``; a float
+        vector (S,) or matrix (B, S) as list, ndarray or tensor. Weights must be >= 0 and sum to 1
+        (a convex mix); anything else is a ``ValueError``.
+        """
+        S = self.num_styles
+        if isinstance(style, (str, int, np.integer)) and not isinstance(style, (bool, np.bool_)):
+            w = torch.zeros(1, S)
+            w[0, self.style_index(style)] = 1.0
+        elif isinstance(style, Mapping):
+            w = torch.zeros(1, S)
+            for key, value in style.items():
+                w[0, self.style_index(key)] += float(value)
+            w = self._check_weights(w)
+        elif isinstance(style, (list, tuple)) and len(style) and all(
+                isinstance(s, (str, int, np.integer)) and not isinstance(s, (bool, np.bool_)) for s in style):
+            idx = torch.tensor([self.style_index(s) for s in style])
+            w = F.one_hot(idx, S).float()
+        else:
+            t = torch.as_tensor(np.asarray(style) if isinstance(style, (list, tuple)) else style)
+            if t.dtype in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
+                if t.dim() > 1:
+                    raise ValueError(f"style indices must have shape (B,), got {tuple(t.shape)}")
+                idx = t.reshape(-1).long()
+                if idx.numel() and (idx.min() < 0 or idx.max() >= S):
+                    raise ValueError(f"style indices {idx.tolist()} out of range for {S} styles")
+                w = F.one_hot(idx, S).float()
+            elif t.is_floating_point():
+                if t.dim() == 1:
+                    t = t[None]
+                if t.dim() != 2 or t.shape[1] != S:
+                    raise ValueError(f"style weights must have shape ({S},) or (B, {S}), got {tuple(t.shape)}")
+                w = self._check_weights(t.float())
+            else:
+                raise TypeError(f"unsupported style specification of type {type(style).__name__}")
+        if w.shape[0] == 1 and batch_size != 1:
+            w = w.expand(batch_size, S)
+        elif w.shape[0] != batch_size:
+            raise ValueError(f"style gives {w.shape[0]} rows of weights for a batch of {batch_size}")
+        return w.to(device) if device is not None else w
+
+    @staticmethod
+    def _check_weights(w: torch.Tensor) -> torch.Tensor:
+        if not torch.isfinite(w).all() or (w < 0).any():
+            raise ValueError(f"style weights must be finite and >= 0, got {w.tolist()}")
+        sums = w.sum(dim=1)
+        if ((sums - 1).abs() > _WEIGHT_SUM_TOL).any():
+            raise ValueError(f"style weights must sum to 1 (a convex mix), got sums {sums.tolist()}")
+        return w / sums[:, None]  # remove float rounding so one-hot mixes are exact
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, x: torch.Tensor, style) -> torch.Tensor:
+        """Stylize ``x`` float (B, 3, H, W) in [0, 1] with ``style`` (see :meth:`style_weights`).
+
+        Returns float (B, 3, H, W) in (0, 1).
+        """
+        if not isinstance(x, torch.Tensor) or x.dim() != 4 or x.shape[1] != 3:
+            raise ValueError(f"StyleNet expects a float tensor (B, 3, H, W), got "
+                             f"{tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}")
+        if not x.is_floating_point():
+            raise TypeError(f"StyleNet expects a float tensor in [0, 1], got dtype {x.dtype}")
+        B, _, H, W = x.shape
+        w = self.style_weights(style, B, device=x.device)
+        w = w.to(dtype=x.dtype, device=x.device)
+        # Pad to a multiple of 4 (two stride-2 stages) and to >= 8 so the 1/4-scale reflection pads fit.
+        Hp, Wp = max(8, -(-H // 4) * 4), max(8, -(-W // 4) * 4)
+        h = _pad_to(x, Hp, Wp)
+        for layer in self.down:
+            h = layer(h, w)
+        for block in self.res:
+            h = block(h, w)
+        for layer in self.up:
+            h = layer(h, w)
+        h = torch.sigmoid(self.out_conv(self.out_pad(h)))
+        return h[:, :, :H, :W]
+
+
+def _pad_to(x: torch.Tensor, Hp: int, Wp: int) -> torch.Tensor:
+    H, W = x.shape[-2:]
+    ph, pw = Hp - H, Wp - W
+    if ph == 0 and pw == 0:
+        return x
+    # Reflect where the image is big enough (keeps statistics natural), replicate for tiny inputs.
+    mode = "reflect" if ph < H and pw < W else "replicate"
+    return F.pad(x, (0, pw, 0, ph), mode=mode)
+
+
+def style_net(num_styles: int, style_names: Optional[Sequence[str]] = None, **kwargs) -> StyleNet:
+    """Factory: a freshly initialised :class:`StyleNet` (see its arguments)."""
+    return StyleNet(num_styles, style_names, **kwargs)
