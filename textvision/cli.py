@@ -12,8 +12,9 @@ from textvision import __version__
 
 # One line per area, in the order of the help text.
 from textvision.ops import commands as ops_commands
+from textvision.style import commands as style_commands
 
-AREAS = (ops_commands,)
+AREAS = (ops_commands, style_commands,)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,150 @@
+"""CLI: ``textvision train-style``, ``textvision distill``, ``textvision stylize``."""
+from __future__ import annotations
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "train-style", help="train a multi-style StyleNet teacher with VGG16 perceptual losses",
+        description="Train one conditional-instance-norm StyleNet on several styles (one word-crop image "
+                    "per style; style name = file stem). Resumes from --out when it exists. Launch with "
+                    "`torchrun --nproc_per_node N -m textvision.cli train-style ...` for DDP.")
+    p.add_argument("--styles", required=True, help="directory of style images (one per style)")
+    p.add_argument("--content", default="synth", help="directory of content images, or 'synth' (default)")
+    p.add_argument("--vgg", default=None, help="torchvision vgg16-397923af.pth; without it (and no hub "
+                   "cache file) a RANDOM VGG16 is used and the result is for testing only")
+    p.add_argument("--out", required=True, help="checkpoint path (STYLE.pt)")
+    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--image-size", type=int, default=256, help="square training crop side (px)")
+    p.add_argument("--style-size", type=int, default=256, help="style images' longer side (px)")
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--content-weight", type=float, default=1.0)
+    p.add_argument("--style-weight", type=float, default=10.0)
+    p.add_argument("--tv-weight", type=float, default=0.0)
+    p.add_argument("--base-channels", type=int, default=32)
+    p.add_argument("--res-blocks", type=int, default=5)
+    p.add_argument("--save-every", type=int, default=500)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_train_style)
+
+    p = sub.add_parser(
+        "distill", help="distil a teacher StyleNet into an end-to-end selective one (no TextFCN needed)",
+        description="Train a fresh StyleNet over the teacher's styles with the masked loss "
+                    "lambda_text*|eta-phi|^2 inside text + lambda_background*|eta-c|^2 outside.")
+    p.add_argument("--teacher", required=True, help="teacher checkpoint from train-style")
+    p.add_argument("--data", default="synth", help="'synth' or a directory of images with ICDAR 2015 "
+                   "gt_<stem>.txt files")
+    p.add_argument("--gt-dir", default=None, help="directory of the gt_*.txt files (default: --data)")
+    p.add_argument("--mask", choices=("pixels", "boxes"), default=None,
+                   help="text mask: exact pixels (synth only, the default there) or word boxes")
+    p.add_argument("--mask-dilate", type=int, default=1)
+    p.add_argument("--out", required=True, help="distilled checkpoint path")
+    from textvision.style.defaults import DEFAULT_LAMBDA_BACKGROUND, DEFAULT_LAMBDA_TEXT
+
+    p.add_argument("--lambda-text", type=float, default=DEFAULT_LAMBDA_TEXT)
+    p.add_argument("--lambda-background", type=float, default=DEFAULT_LAMBDA_BACKGROUND)
+    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--image-size", type=int, default=256)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--base-channels", type=int, default=None, help="student width (default: teacher's)")
+    p.add_argument("--res-blocks", type=int, default=None)
+    p.add_argument("--save-every", type=int, default=500)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default=None)
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_distill)
+
+    p = sub.add_parser("stylize", help="restyle the text of an image with a StyleNet checkpoint")
+    p.add_argument("image", help="input image")
+    p.add_argument("--model", required=True, help="teacher (two-stage) or distilled checkpoint")
+    p.add_argument("--style", default=None, help="style name or index")
+    p.add_argument("--mix", default=None, help="style mix, e.g. a:0.5,b:0.5 (weights sum to 1)")
+    p.add_argument("--mode", choices=("two-stage", "distilled"), default=None,
+                   help="default: the checkpoint's kind")
+    p.add_argument("--fcn", default=None, help="TextFCN weights for two-stage (default: shipped model)")
+    p.add_argument("--heatmap", default=None, help="text map image (grey, 255 = text) instead of TextFCN")
+    p.add_argument("--threshold", type=float, default=None, help="two-stage: zero the map below this")
+    p.add_argument("--device", default=None)
+    p.add_argument("--out", required=True, help="output image path")
+    p.set_defaults(func=_stylize)
+
+
+def _train_style(args) -> int:
+    from textvision.style.train import StyleTrainConfig, train_style
+
+    cfg = StyleTrainConfig(
+        styles=args.styles, out=args.out, content=args.content, vgg=args.vgg, steps=args.steps,
+        batch_size=args.batch_size, image_size=args.image_size, style_size=args.style_size, lr=args.lr,
+        content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight,
+        base_channels=args.base_channels, num_res_blocks=args.res_blocks, save_every=args.save_every,
+        seed=args.seed, device=args.device, progress=not args.no_progress)
+    res = train_style(cfg)
+    print(f"wrote {res.path} ({len(res.model.style_names)} styles: {', '.join(res.model.style_names)}; "
+          f"last style loss {res.history['style'][-1] if res.history['style'] else float('nan'):.4g})")
+    return 0
+
+
+def _distill(args) -> int:
+    from textvision.style.distillation import DistillConfig, distill
+
+    mask = args.mask or ("pixels" if args.data == "synth" else "boxes")
+    cfg = DistillConfig(
+        teacher=args.teacher, out=args.out, data=args.data, gt_dir=args.gt_dir, mask=mask,
+        mask_dilate=args.mask_dilate, lambda_text=args.lambda_text, lambda_background=args.lambda_background,
+        steps=args.steps, batch_size=args.batch_size, image_size=args.image_size, lr=args.lr,
+        base_channels=args.base_channels, num_res_blocks=args.res_blocks, save_every=args.save_every,
+        seed=args.seed, device=args.device, progress=not args.no_progress)
+    res = distill(cfg)
+    print(f"wrote {res.path} (distilled, styles: {', '.join(res.model.style_names)})")
+    return 0
+
+
+def parse_mix(text: str) -> dict:
+    """``"a:0.5,b:0.5"`` -> ``{"a": 0.5, "b": 0.5}`` (keys that are digits become indices)."""
+    mix = {}
+    for part in text.split(","):
+        name, sep, value = part.strip().rpartition(":")
+        if not sep or not name:
+            raise ValueError(f"--mix entries must be NAME:WEIGHT, got {part!r}")
+        try:
+            weight = float(value)
+        except ValueError:
+            raise ValueError(f"--mix weight of {name!r} is not a number: {value!r}") from None
+        key = int(name) if name.isdigit() else name
+        mix[key] = mix.get(key, 0.0) + weight
+    return mix
+
+
+def _stylize(args) -> int:
+    import cv2
+    import numpy as np
+
+    from textvision.style.inference import load_style_model, stylize
+
+    if (args.style is None) == (args.mix is None):
+        raise ValueError("give exactly one of --style NAME|INDEX and --mix a:w,b:w")
+    bgr = cv2.imread(args.image, cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise FileNotFoundError(f"cannot read image {args.image}")
+    image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    model = load_style_model(args.model, args.device or "cpu")
+    style = parse_mix(args.mix) if args.mix else (int(args.style) if args.style.isdigit() else args.style)
+    heatmap = None
+    if args.heatmap:
+        hm = cv2.imread(args.heatmap, cv2.IMREAD_GRAYSCALE)
+        if hm is None:
+            raise FileNotFoundError(f"cannot read heatmap image {args.heatmap}")
+        heatmap = hm.astype(np.float32) / 255.0
+    fcn = None
+    if args.fcn:
+        from textvision.models.fcn import load_text_fcn
+
+        fcn = load_text_fcn(args.fcn)
+    out = stylize(image, model, style, mode=args.mode, fcn=fcn, heatmap=heatmap, threshold=args.threshold)
+    if not cv2.imwrite(args.out, cv2.cvtColor(out, cv2.COLOR_RGB2BGR)):
+        raise ValueError(f"cannot write {args.out} (unknown extension or unwritable directory)")
+    print(f"wrote {args.out}")
+    return 0

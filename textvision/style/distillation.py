@@ -1,0 +1,289 @@
+"""Distilled end-to-end selective style transfer (thesis §3.2): one network, no TextFCN at inference.
+
+A fresh StyleNet ``eta`` (same styles as the frozen teacher ``phi``) learns, with a text mask ``M``,
+to output the teacher's stylization inside the text and the untouched input elsewhere:
+
+    L = lambda_text * sum(M * (eta(c) - phi(c))^2) / N  +  lambda_background * sum((1 - M) * (eta(c) - c)^2) / N
+
+with ``N = B * 3 * H * W`` (the DESIGN.md sums, divided by a constant so the lambdas do not depend on
+the crop size). ``lambda_text > lambda_background`` because text is a small minority of pixels:
+without the extra weight the student learns the identity everywhere. The defaults come from
+``benchmarks/distill_lambdas.py`` (see the README).
+"""
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import asdict, dataclass
+from typing import NamedTuple, Optional, Tuple
+
+import numpy as np
+import torch
+
+from textvision.models.style import StyleNet
+from textvision.style.inference import image_to_tensor, load_style_model, read_checkpoint, save_style_model
+from textvision.style.train import IMAGE_EXTENSIONS, TrainResult, _dist_info, _pick_device, _plain, _read_rgb
+
+__all__ = ["DistillConfig", "DistillTerms", "distillation_loss", "distill", "MaskedSampler",
+           "DEFAULT_LAMBDA_TEXT", "DEFAULT_LAMBDA_BACKGROUND"]
+
+from textvision.style.defaults import DEFAULT_LAMBDA_BACKGROUND, DEFAULT_LAMBDA_TEXT  # noqa: E402
+
+
+class DistillTerms(NamedTuple):
+    """Weighted total and unweighted text / background terms (scalar tensors)."""
+
+    total: torch.Tensor
+    text: torch.Tensor
+    background: torch.Tensor
+
+
+def distillation_loss(student: torch.Tensor, teacher: torch.Tensor, content: torch.Tensor,
+                      mask: torch.Tensor, lambda_text: float = DEFAULT_LAMBDA_TEXT,
+                      lambda_background: float = DEFAULT_LAMBDA_BACKGROUND) -> DistillTerms:
+    """Masked weighted MSE of DESIGN.md.
+
+    Args:
+        student: ``eta(c)`` float (B, 3, H, W) in [0, 1] (the only input that needs gradients).
+        teacher: ``phi(c)`` float (B, 3, H, W), the frozen teacher's stylization.
+        content: ``c`` float (B, 3, H, W).
+        mask: text mask ``M`` float/bool/uint8 (B, 1, H, W) or (B, H, W), 1 = text (soft values allowed).
+        lambda_text, lambda_background: ``lambda_1``, ``lambda_2`` (both >= 0).
+
+    Returns:
+        :class:`DistillTerms`; ``total = lambda_text * text + lambda_background * background``.
+    """
+    if student.shape != teacher.shape or student.shape != content.shape or student.dim() != 4:
+        raise ValueError(f"student {tuple(student.shape)}, teacher {tuple(teacher.shape)} and content "
+                         f"{tuple(content.shape)} must be equal (B, 3, H, W)")
+    if mask.dim() == 3:
+        mask = mask[:, None]
+    B, _, H, W = student.shape
+    if mask.shape != (B, 1, H, W):
+        raise ValueError(f"mask must be (B, 1, H, W) = {(B, 1, H, W)}, got {tuple(mask.shape)}")
+    if lambda_text < 0 or lambda_background < 0:
+        raise ValueError(f"lambdas must be >= 0, got {lambda_text}, {lambda_background}")
+    m = mask.to(student.dtype)
+    n = float(student.numel())
+    text = (m * (student - teacher).pow(2)).sum() / n
+    background = ((1 - m) * (student - content).pow(2)).sum() / n
+    return DistillTerms(lambda_text * text + lambda_background * background, text.detach(), background.detach())
+
+
+@dataclass
+class DistillConfig:
+    """Settings of :func:`distill` (stored in the checkpoint as ``train_config``).
+
+    Attributes:
+        teacher: teacher checkpoint (``kind="two-stage"``) path.
+        out: distilled checkpoint path (resumed when present).
+        data: ``"synth"`` (synthetic scenes with exact masks) or a directory of images with ICDAR 2015
+            ground truth ``gt_<image stem>.txt`` beside them or in ``gt_dir``.
+        gt_dir: where the ``gt_*.txt`` files are (default: ``data``).
+        mask: ``"pixels"`` (synth only: the exact text pixels) or ``"boxes"`` (filled word quads).
+        mask_dilate: grow the mask by this many pixels (covers anti-aliased stroke edges / shadows).
+        lambda_text, lambda_background: the loss weights (``lambda_text > lambda_background``).
+        steps, batch_size, image_size, lr, seed, device, save_every, progress: as in training.
+        base_channels, num_res_blocks: student size (None: the teacher's).
+    """
+
+    teacher: str
+    out: str
+    data: str = "synth"
+    gt_dir: Optional[str] = None
+    mask: str = "pixels"
+    mask_dilate: int = 1
+    lambda_text: float = DEFAULT_LAMBDA_TEXT
+    lambda_background: float = DEFAULT_LAMBDA_BACKGROUND
+    steps: int = 2000
+    batch_size: int = 4
+    image_size: int = 256
+    lr: float = 1e-3
+    base_channels: Optional[int] = None
+    num_res_blocks: Optional[int] = None
+    save_every: int = 500
+    seed: int = 0
+    device: Optional[str] = None
+    progress: bool = True
+
+
+class MaskedSampler:
+    """Random square crops with text masks: ``sample(batch, rng) -> (images, masks)``, lists of
+    ``uint8`` SxSx3 RGB and ``uint8`` SxS {0, 1}."""
+
+    def __init__(self, data: str, size: int, mask: str = "pixels", dilate: int = 1,
+                 gt_dir: Optional[str] = None):
+        if mask not in ("pixels", "boxes"):
+            raise ValueError(f"mask must be 'pixels' or 'boxes', got {mask!r}")
+        self.size, self.mask, self.dilate = int(size), mask, int(dilate)
+        if data == "synth":
+            from textvision.data.synth import render_scene
+
+            self._render = render_scene
+            self.items = None
+            return
+        if mask == "pixels":
+            raise ValueError("mask='pixels' needs data='synth' (real datasets have word boxes only); "
+                             "use mask='boxes'")
+        if not os.path.isdir(data):
+            raise FileNotFoundError(f"data directory not found: {data}")
+        gt_dir = gt_dir or data
+        self.items = []
+        for p in sorted(glob.glob(os.path.join(data, "*"))):
+            if not p.lower().endswith(IMAGE_EXTENSIONS):
+                continue
+            gt = os.path.join(gt_dir, "gt_" + os.path.splitext(os.path.basename(p))[0] + ".txt")
+            if os.path.isfile(gt):
+                self.items.append((p, gt))
+        if not self.items:
+            raise ValueError(f"no image with ICDAR 2015 ground truth gt_<stem>.txt in {data} (gt dir {gt_dir})")
+
+    def _load(self, rng) -> Tuple[np.ndarray, np.ndarray]:
+        from textvision.data import read_icdar2015
+        from textvision.data.masks import instances_to_masks
+
+        if self.items is None:
+            scene = self._render(int(rng.integers(2**31 - 1)), size=(self.size, self.size))
+            if self.mask == "pixels":
+                return scene.image, scene.mask.astype(np.uint8)
+            return scene.image, instances_to_masks(scene.instances, scene.image.shape[:2])[0]
+        path, gt = self.items[int(rng.integers(len(self.items)))]
+        img = _read_rgb(path)
+        text, ignore = instances_to_masks(read_icdar2015(gt, strict=False), img.shape[:2])
+        # Don't-care words count as text: the student must not learn to keep them unchanged either.
+        return img, np.maximum(text, ignore)
+
+    def sample(self, batch: int, rng: np.random.Generator):
+        import cv2
+
+        images, masks = [], []
+        for _ in range(batch):
+            img, m = self._load(rng)
+            h, w = img.shape[:2]
+            if min(h, w) < self.size:
+                s = self.size / min(h, w)
+                size = (max(self.size, round(w * s)), max(self.size, round(h * s)))
+                img = cv2.resize(img, size, interpolation=cv2.INTER_CUBIC)
+                m = cv2.resize(m, size, interpolation=cv2.INTER_NEAREST)
+                h, w = img.shape[:2]
+            y, x = int(rng.integers(h - self.size + 1)), int(rng.integers(w - self.size + 1))
+            img, m = img[y:y + self.size, x:x + self.size], m[y:y + self.size, x:x + self.size]
+            if self.dilate > 0:
+                k = 2 * self.dilate + 1
+                m = cv2.dilate(m, np.ones((k, k), np.uint8))
+            images.append(np.ascontiguousarray(img))
+            masks.append(np.ascontiguousarray(m))
+        return images, masks
+
+
+def make_student(teacher: StyleNet, base_channels: Optional[int] = None,
+                 num_res_blocks: Optional[int] = None) -> StyleNet:
+    """A freshly initialised ``kind="distilled"`` StyleNet over the teacher's styles."""
+    return StyleNet(teacher.num_styles, teacher.style_names,
+                    base_channels=base_channels or teacher.config["base_channels"],
+                    num_res_blocks=teacher.config["num_res_blocks"] if num_res_blocks is None else num_res_blocks,
+                    kind="distilled")
+
+
+def check_compatible(teacher: StyleNet, student: StyleNet) -> None:
+    """``ValueError`` unless the student is conditional on exactly the teacher's styles."""
+    if student.num_styles != teacher.num_styles:
+        raise ValueError(f"teacher has {teacher.num_styles} styles {teacher.style_names} but the student "
+                         f"has {student.num_styles} {student.style_names}")
+    if list(student.style_names) != list(teacher.style_names):
+        raise ValueError(f"teacher styles {teacher.style_names} and student styles {student.style_names} "
+                         f"differ (same count, other names or order)")
+
+
+def distill(config: DistillConfig, student: Optional[StyleNet] = None) -> TrainResult:
+    """Train a distilled StyleNet from a teacher checkpoint; returns :class:`TrainResult`.
+
+    ``student``: start from this network instead of a fresh one (must have the teacher's styles).
+    The checkpoint at ``config.out`` has ``kind="distilled"`` and resumes like :func:`train_style`'s.
+    """
+    cfg = config
+    if cfg.steps < 0 or cfg.batch_size < 1 or cfg.image_size < 16:
+        raise ValueError(f"need steps >= 0, batch_size >= 1, image_size >= 16; got {cfg.steps}, "
+                         f"{cfg.batch_size}, {cfg.image_size}")
+    if cfg.lambda_text < 0 or cfg.lambda_background < 0:
+        raise ValueError(f"lambdas must be >= 0, got {cfg.lambda_text}, {cfg.lambda_background}")
+    rank, world, local_rank = _dist_info()
+    device = _pick_device(cfg.device, local_rank)
+    if world > 1:
+        from textvision.style.train import _setup_ddp
+
+        _setup_ddp(device)
+    teacher = load_style_model(cfg.teacher, device)
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    torch.manual_seed(cfg.seed)
+    if student is None:
+        student = make_student(teacher, cfg.base_channels, cfg.num_res_blocks)
+    else:
+        check_compatible(teacher, student)
+        student.kind = "distilled"
+    student = student.to(device)
+    sampler = MaskedSampler(cfg.data, cfg.image_size, cfg.mask, cfg.mask_dilate, cfg.gt_dir)
+    opt = torch.optim.Adam(student.parameters(), lr=cfg.lr)
+    step, history = 0, {"total": [], "text": [], "background": []}
+    if os.path.isfile(cfg.out):
+        ckpt = read_checkpoint(cfg.out, device)
+        if ckpt["kind"] != "distilled" or "optimizer" not in ckpt:
+            raise ValueError(f"{cfg.out} exists and is not a resumable distilled checkpoint; "
+                             f"choose another --out or delete it")
+        if list(ckpt["style_names"]) != list(teacher.style_names):
+            raise ValueError(f"{cfg.out} has {len(ckpt['style_names'])} styles {ckpt['style_names']} but the "
+                             f"teacher has {teacher.num_styles} {teacher.style_names}")
+        if ckpt["config"] != student.config:
+            raise ValueError(f"{cfg.out} has network config {ckpt['config']}, this run asks {student.config}")
+        student.load_state_dict(ckpt["state_dict"])
+        opt.load_state_dict(ckpt["optimizer"])
+        step, history = int(ckpt["step"]), {k: list(v) for k, v in ckpt.get("history", history).items()}
+    net = student
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(student, device_ids=[device.index] if device.type == "cuda" else None)
+
+    def save():
+        if rank == 0:
+            save_style_model(student, cfg.out, step=step, optimizer=opt.state_dict(),
+                             train_config=_plain(asdict(cfg)), history=history)
+
+    bar = None
+    if cfg.progress and rank == 0:
+        from tqdm import tqdm
+
+        bar = tqdm(total=cfg.steps, initial=step, desc="distill", dynamic_ncols=True)
+    student.train()
+    S = teacher.num_styles
+    while step < cfg.steps:
+        rng = np.random.default_rng([cfg.seed, rank, step])
+        images, masks = sampler.sample(cfg.batch_size, rng)
+        x = image_to_tensor(images, device)
+        m = torch.from_numpy(np.stack(masks)).to(device)[:, None].float()
+        w = torch.nn.functional.one_hot(torch.as_tensor(rng.integers(S, size=cfg.batch_size), device=device),
+                                         S).float()
+        with torch.no_grad():
+            target = teacher(x, w)
+        terms = distillation_loss(net(x, w), target, x, m, cfg.lambda_text, cfg.lambda_background)
+        opt.zero_grad(set_to_none=True)
+        terms.total.backward()
+        opt.step()
+        step += 1
+        for k in history:
+            history[k].append(float(getattr(terms, k).detach()))
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(total=f"{history['total'][-1]:.4g}", text=f"{history['text'][-1]:.4g}",
+                            background=f"{history['background'][-1]:.4g}")
+        if cfg.save_every and step % cfg.save_every == 0 and step < cfg.steps:
+            save()
+    save()
+    if bar is not None:
+        bar.close()
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.barrier()
+    return TrainResult(cfg.out, student.eval(), history)

@@ -1,0 +1,159 @@
+"""Perceptual losses on a fixed VGG16: content MSE, Gram-matrix style loss, total variation.
+
+- content: ``mean((phi_j(y) - phi_j(c))^2)`` at ``relu3_3`` (Johnson et al. 2016).
+- style: ``sum_l w_l * mean((G_l(y) - G_l(s))^2)`` over relu1_2, relu2_2, relu3_3, relu4_3, with the
+  Gram matrix ``G = F F^T / (H W)`` of the (C, H*W) activations (normalised by H*W as in DESIGN.md,
+  so the style target does not depend on the style image's size).
+- total variation (optional): mean squared difference of neighbouring pixels.
+
+All tensors are ``float32 (B, 3, H, W)`` RGB in [0, 1]; ImageNet normalisation happens inside.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple, Optional, Sequence
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+__all__ = ["gram_matrix", "total_variation", "LossTerms", "PerceptualLoss", "VGGFeatures"]
+
+STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
+CONTENT_LAYER = "relu3_3"
+
+
+def gram_matrix(features: torch.Tensor) -> torch.Tensor:
+    """Gram matrices of activations.
+
+    Args:
+        features: float (B, C, H, W).
+
+    Returns:
+        float (B, C, C): ``G[b] = F_b F_b^T / (H * W)`` with ``F_b`` the (C, H*W) reshaped map.
+    """
+    if features.dim() != 4:
+        raise ValueError(f"gram_matrix expects (B, C, H, W), got shape {tuple(features.shape)}")
+    b, c, h, w = features.shape
+    f = features.reshape(b, c, h * w)
+    return torch.bmm(f, f.transpose(1, 2)) / float(h * w)
+
+
+def total_variation(x: torch.Tensor) -> torch.Tensor:
+    """Mean squared difference between vertically and horizontally adjacent pixels of (B, C, H, W)."""
+    dy = (x[:, :, 1:, :] - x[:, :, :-1, :]).pow(2).mean() if x.shape[2] > 1 else x.new_zeros(())
+    dx = (x[:, :, :, 1:] - x[:, :, :, :-1]).pow(2).mean() if x.shape[3] > 1 else x.new_zeros(())
+    return dx + dy
+
+
+class LossTerms(NamedTuple):
+    """Weighted total and the unweighted terms (scalar tensors)."""
+
+    total: torch.Tensor
+    content: torch.Tensor
+    style: torch.Tensor
+    tv: torch.Tensor
+
+
+def VGGFeatures(vgg=None, layers: Sequence[str] = STYLE_LAYERS):
+    """A frozen VGG16 feature extractor (``textvision.models.vgg.VGG16Features``) in eval mode.
+
+    ``vgg``: a VGG16 module (random or ImageNet, see ``load_vgg16_imagenet``); None = random init.
+    """
+    from textvision.models.vgg import VGG16Features
+
+    return VGG16Features(vgg, layers, normalize=True, requires_grad=False).eval()
+
+
+class PerceptualLoss(nn.Module):
+    """Content + style (+ TV) loss of a stylized batch, on fixed VGG16 features.
+
+    Args:
+        vgg: a VGG16 module (``textvision.models.vgg.vgg16()`` / ``load_vgg16_imagenet()``) or an
+            already built ``VGG16Features``; None builds a random VGG16 (tests only: the losses are then
+            not perceptual).
+        content_weight, style_weight, tv_weight: the lambdas of ``total``.
+        content_layer: VGG layer of the content loss.
+        style_layers: VGG layers of the style loss; ``layer_weights`` (same length) weights them
+            (default 1 each).
+
+    Style targets: call :meth:`set_style_images` once (one image per style); ``forward`` then takes
+    per-sample style weights (B, S) (one-hot for plain training, convex mixes allowed: the target Gram
+    is the same mix of the style Grams).
+    """
+
+    def __init__(self, vgg=None, *, content_weight: float = 1.0, style_weight: float = 1.0,
+                 tv_weight: float = 0.0, content_layer: str = CONTENT_LAYER,
+                 style_layers: Sequence[str] = STYLE_LAYERS, layer_weights: Optional[Sequence[float]] = None):
+        super().__init__()
+        from textvision.models.vgg import VGG16Features
+
+        self.content_layer = content_layer
+        self.style_layers = tuple(style_layers)
+        layers = list(dict.fromkeys(list(self.style_layers) + [content_layer]))
+        if isinstance(vgg, VGG16Features):
+            missing = [n for n in layers if n not in vgg.layers]
+            if missing:
+                raise ValueError(f"the given VGG16Features lacks layers {missing}")
+            self.features = vgg.eval()
+        else:
+            self.features = VGGFeatures(vgg, layers)
+        if layer_weights is None:
+            layer_weights = [1.0] * len(self.style_layers)
+        if len(layer_weights) != len(self.style_layers):
+            raise ValueError(f"layer_weights has {len(layer_weights)} entries for {len(self.style_layers)} "
+                             f"style layers")
+        self.layer_weights = [float(w) for w in layer_weights]
+        self.content_weight = float(content_weight)
+        self.style_weight = float(style_weight)
+        self.tv_weight = float(tv_weight)
+        self.style_grams: list = []  # per layer: (S, C, C)
+
+    def train(self, mode: bool = True):
+        # The loss network stays in eval mode whatever the caller does.
+        super().train(mode)
+        self.features.eval()
+        return self
+
+    def grams(self, x: torch.Tensor) -> list:
+        """Gram matrices of ``x`` (B, 3, H, W) at the style layers: list of (B, C, C)."""
+        feats = self.features(x)
+        return [gram_matrix(feats[n]) for n in self.style_layers]
+
+    @torch.no_grad()
+    def set_style_images(self, style_images: Sequence[torch.Tensor]) -> None:
+        """Compute the target Grams, one style per image (each (3, H, W) or (1, 3, H, W) in [0, 1])."""
+        per_style = []
+        for img in style_images:
+            img = img[None] if img.dim() == 3 else img
+            if img.dim() != 4 or img.shape[:2] != (1, 3):
+                raise ValueError(f"style images must be (3, H, W), got {tuple(img.shape)}")
+            per_style.append(self.grams(img))
+        if not per_style:
+            raise ValueError("need at least one style image")
+        self.style_grams = [torch.cat([g[l] for g in per_style], 0) for l in range(len(self.style_layers))]
+
+    def style_loss(self, out_grams: list, weights: torch.Tensor) -> torch.Tensor:
+        if not self.style_grams:
+            raise RuntimeError("no style targets: call set_style_images() first")
+        S = self.style_grams[0].shape[0]
+        if weights.dim() != 2 or weights.shape != (out_grams[0].shape[0], S):
+            raise ValueError(f"style weights must be (B, {S}), got {tuple(weights.shape)}")
+        loss = out_grams[0].new_zeros(())
+        for lw, g, target in zip(self.layer_weights, out_grams, self.style_grams):
+            t = torch.einsum("bs,scd->bcd", weights.to(target), target)
+            loss = loss + lw * F.mse_loss(g, t)
+        return loss
+
+    def forward(self, output: torch.Tensor, content: torch.Tensor, weights: torch.Tensor) -> LossTerms:
+        """Losses of ``output`` (B, 3, H, W) stylized from ``content`` (B, 3, H, W) with style
+        ``weights`` (B, S). Returns :class:`LossTerms`."""
+        if output.shape != content.shape:
+            raise ValueError(f"output {tuple(output.shape)} and content {tuple(content.shape)} differ")
+        fo = self.features(output)
+        with torch.no_grad():
+            fc = self.features(content)[self.content_layer]
+        c_loss = F.mse_loss(fo[self.content_layer], fc)
+        s_loss = self.style_loss([gram_matrix(fo[n]) for n in self.style_layers], weights)
+        tv = total_variation(output) if self.tv_weight else output.new_zeros(())
+        total = self.content_weight * c_loss + self.style_weight * s_loss + self.tv_weight * tv
+        return LossTerms(total, c_loss.detach(), s_loss.detach(), tv.detach())

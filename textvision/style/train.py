@@ -1,0 +1,316 @@
+"""Multi-style StyleNet training with perceptual losses (Dumoulin et al. 2017; thesis §3.2).
+
+One network learns all styles at once: each sample of a batch gets a random style index, the
+conditional instance norms pick that style's gamma/beta, and the style loss compares against that
+style's Gram targets. Adam, random ``image_size`` crops (256 px by default), progress bar with the
+loss terms, periodic checkpoints that a later run resumes, and ``torchrun`` DDP when launched so.
+
+``train_style`` is the library face; ``textvision train-style`` is a thin CLI over it.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import sys
+import warnings
+from dataclasses import asdict, dataclass
+from typing import List, NamedTuple, Optional
+
+import numpy as np
+import torch
+
+from textvision.models.style import StyleNet
+from textvision.style.inference import image_to_tensor, read_checkpoint, save_style_model
+from textvision.style.losses import PerceptualLoss
+
+__all__ = ["StyleTrainConfig", "TrainResult", "train_style", "load_style_images", "load_loss_vgg",
+           "ContentSampler", "IMAGE_EXTENSIONS"]
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+RANDOM_VGG_WARNING = (
+    "\n" + "!" * 78 + "\n"
+    "!! NO ImageNet VGG16 WEIGHTS: the perceptual loss uses a RANDOMLY INITIALISED VGG16.\n"
+    "!! The trained model is for TESTING ONLY: it will not transfer styles well.\n"
+    "!! Pass --vgg PATH (torchvision's vgg16-397923af.pth) or put that file in the torch hub cache.\n"
+    + "!" * 78
+)
+
+
+@dataclass
+class StyleTrainConfig:
+    """Settings of :func:`train_style` (also stored in the checkpoint as ``train_config``).
+
+    Attributes:
+        styles: a directory of style images (one per style, sorted by file name; the style name is
+            the file stem) or a list of image paths.
+        out: checkpoint path (written every ``save_every`` steps and at the end; resumed when present).
+        content: ``"synth"`` (synthetic text scenes) or a directory of content images.
+        vgg: torchvision VGG16 checkpoint path; None tries the torch hub cache, then falls back to a
+            random VGG16 with a loud warning.
+        steps: total optimisation steps (a resumed run continues up to this count).
+        batch_size, image_size: batch of random ``image_size`` square crops.
+        style_size: style images are resized so their longer side is this (None keeps them).
+        lr: Adam learning rate.
+        content_weight, style_weight, tv_weight: loss weights (see :class:`PerceptualLoss`).
+        base_channels, num_res_blocks: StyleNet size.
+        save_every: checkpoint period in steps.
+        seed: sampling / initialisation seed.
+        device: torch device (default: cuda when available, else cpu).
+        progress: show a tqdm bar.
+    """
+
+    styles: object
+    out: str
+    content: str = "synth"
+    vgg: Optional[str] = None
+    steps: int = 2000
+    batch_size: int = 4
+    image_size: int = 256
+    style_size: Optional[int] = 256
+    lr: float = 1e-3
+    content_weight: float = 1.0
+    style_weight: float = 10.0
+    tv_weight: float = 0.0
+    base_channels: int = 32
+    num_res_blocks: int = 5
+    save_every: int = 500
+    seed: int = 0
+    device: Optional[str] = None
+    progress: bool = True
+
+
+class TrainResult(NamedTuple):
+    """What :func:`train_style` / :func:`~textvision.style.distill` return."""
+
+    path: str
+    model: StyleNet
+    history: dict  # name -> list of float per step (this run and resumed ones)
+
+
+def _read_rgb(path: str) -> np.ndarray:
+    import cv2
+
+    bgr = cv2.imread(path, cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise ValueError(f"cannot read image {path}")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def _list_images(directory: str) -> List[str]:
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"not a directory: {directory}")
+    files = sorted(f for f in glob.glob(os.path.join(directory, "*"))
+                   if f.lower().endswith(IMAGE_EXTENSIONS) and os.path.isfile(f))
+    if not files:
+        raise ValueError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {directory}")
+    return files
+
+
+def load_style_images(styles, style_size: Optional[int] = 256):
+    """Read style images: ``(names, images)`` with names the file stems and images ``uint8`` HxWx3 RGB,
+    resized so the longer side is ``style_size`` (None: unchanged)."""
+    import cv2
+
+    paths = _list_images(styles) if isinstance(styles, (str, os.PathLike)) else [os.fspath(p) for p in styles]
+    if not paths:
+        raise ValueError("no style images given")
+    names, images = [], []
+    for p in paths:
+        if not os.path.isfile(p):
+            raise FileNotFoundError(f"style image not found: {p}")
+        img = _read_rgb(p)
+        if style_size:
+            s = style_size / max(img.shape[:2])
+            size = (max(1, round(img.shape[1] * s)), max(1, round(img.shape[0] * s)))
+            img = cv2.resize(img, size, interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC)
+        names.append(os.path.splitext(os.path.basename(p))[0])
+        images.append(img)
+    if len(set(names)) != len(names):
+        raise ValueError(f"style names (file stems) must be unique, got {names}")
+    return names, images
+
+
+def load_loss_vgg(path: Optional[str] = None, *, warn: bool = True):
+    """VGG16 for the perceptual loss: ``(vgg, description)``.
+
+    ``path`` given: torchvision's checkpoint there (errors if missing). None: the torch hub cache file
+    when present, else a random VGG16 (seeded, so every DDP rank and rerun has the same one) and the
+    loud :data:`RANDOM_VGG_WARNING`.
+    """
+    from textvision.models.vgg import load_vgg16_imagenet, vgg16
+
+    if path is not None:
+        return load_vgg16_imagenet(path, with_classifier=False), f"imagenet:{os.fspath(path)}"
+    try:
+        return load_vgg16_imagenet(None, with_classifier=False), "imagenet:hub-cache"
+    except FileNotFoundError:
+        if warn:
+            warnings.warn("training with a random VGG16: results are for testing only", RuntimeWarning,
+                          stacklevel=2)
+            print(RANDOM_VGG_WARNING, file=sys.stderr, flush=True)
+        state = torch.random.get_rng_state()
+        torch.manual_seed(0)
+        vgg = vgg16(with_classifier=False)
+        torch.random.set_rng_state(state)
+        return vgg.eval(), "random(seed=0)"
+
+
+class ContentSampler:
+    """Random square content crops: ``sample(batch, rng) -> list of uint8 SxSx3`` RGB.
+
+    ``source="synth"`` renders synthetic scenes (``textvision.data.synth.render_scene``); a directory
+    reads its images, upscaling those smaller than the crop.
+    """
+
+    def __init__(self, source: str, size: int):
+        self.size = int(size)
+        self.source = source
+        if source == "synth":
+            from textvision.data.synth import render_scene
+
+            self._render = render_scene
+            self.paths = None
+        else:
+            self.paths = _list_images(source)
+
+    def sample(self, batch: int, rng: np.random.Generator) -> List[np.ndarray]:
+        import cv2
+
+        out = []
+        for _ in range(batch):
+            if self.paths is None:
+                out.append(self._render(int(rng.integers(2**31 - 1)), size=(self.size, self.size)).image)
+                continue
+            img = _read_rgb(self.paths[int(rng.integers(len(self.paths)))])
+            h, w = img.shape[:2]
+            if min(h, w) < self.size:
+                s = self.size / min(h, w)
+                img = cv2.resize(img, (max(self.size, round(w * s)), max(self.size, round(h * s))),
+                                 interpolation=cv2.INTER_CUBIC)
+                h, w = img.shape[:2]
+            y = int(rng.integers(h - self.size + 1))
+            x = int(rng.integers(w - self.size + 1))
+            out.append(np.ascontiguousarray(img[y:y + self.size, x:x + self.size]))
+        return out
+
+
+def _dist_info():
+    """(rank, world_size, local_rank) from torchrun's environment; (0, 1, 0) otherwise."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    return int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0"))
+
+
+def _pick_device(device: Optional[str], local_rank: int) -> torch.device:
+    if device:
+        return torch.device(device)
+    if torch.cuda.is_available():
+        return torch.device("cuda", local_rank)
+    return torch.device("cpu")
+
+
+def _setup_ddp(device: torch.device):
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+
+
+def train_style(config: StyleTrainConfig) -> TrainResult:
+    """Train (or resume) a multi-style :class:`StyleNet` teacher; returns :class:`TrainResult`.
+
+    The checkpoint at ``config.out`` holds ``kind="two-stage"``, ``style_names``, ``config``,
+    ``state_dict``, ``step``, ``optimizer``, ``train_config``, ``history`` and ``vgg`` (which loss
+    network was used). Under ``torchrun`` every rank trains on its own crops, gradients are averaged by
+    DDP, and rank 0 writes checkpoints and shows progress.
+    """
+    cfg = config
+    if cfg.steps < 0 or cfg.batch_size < 1 or cfg.image_size < 16:
+        raise ValueError(f"need steps >= 0, batch_size >= 1, image_size >= 16; got {cfg.steps}, "
+                         f"{cfg.batch_size}, {cfg.image_size}")
+    rank, world, local_rank = _dist_info()
+    device = _pick_device(cfg.device, local_rank)
+    if world > 1:
+        _setup_ddp(device)
+    names, style_imgs = load_style_images(cfg.styles, cfg.style_size)
+    sampler = ContentSampler(cfg.content, cfg.image_size)
+    vgg, vgg_desc = load_loss_vgg(cfg.vgg, warn=(rank == 0))
+    loss_fn = PerceptualLoss(vgg, content_weight=cfg.content_weight, style_weight=cfg.style_weight,
+                             tv_weight=cfg.tv_weight).to(device)
+    loss_fn.set_style_images([image_to_tensor([im], device)[0] for im in style_imgs])
+
+    torch.manual_seed(cfg.seed)  # same init on every rank (DDP also broadcasts it)
+    model = StyleNet(len(names), names, base_channels=cfg.base_channels,
+                     num_res_blocks=cfg.num_res_blocks).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    step, history = 0, {"total": [], "content": [], "style": [], "tv": []}
+    if os.path.isfile(cfg.out):
+        ckpt = read_checkpoint(cfg.out, device)
+        if ckpt["kind"] != "two-stage" or "optimizer" not in ckpt:
+            raise ValueError(f"{cfg.out} exists and is not a resumable teacher checkpoint; "
+                             f"choose another --out or delete it")
+        if list(ckpt["style_names"]) != names:
+            raise ValueError(f"{cfg.out} was trained on styles {ckpt['style_names']}, not {names}")
+        if ckpt["config"] != model.config:
+            raise ValueError(f"{cfg.out} has network config {ckpt['config']}, this run asks {model.config}")
+        model.load_state_dict(ckpt["state_dict"])
+        opt.load_state_dict(ckpt["optimizer"])
+        step, history = int(ckpt["step"]), {k: list(v) for k, v in ckpt.get("history", history).items()}
+    net = model
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+
+    def save():
+        if rank == 0:
+            save_style_model(model, cfg.out, step=step, optimizer=opt.state_dict(),
+                             train_config=_plain(asdict(cfg)), history=history, vgg=vgg_desc)
+
+    bar = None
+    if cfg.progress and rank == 0:
+        from tqdm import tqdm
+
+        bar = tqdm(total=cfg.steps, initial=step, desc="train-style", dynamic_ncols=True)
+    model.train()
+    S = len(names)
+    while step < cfg.steps:
+        # Seeding by (seed, rank, step) makes a resumed run draw the same crops it would have drawn.
+        rng = np.random.default_rng([cfg.seed, rank, step])
+        x = image_to_tensor(sampler.sample(cfg.batch_size, rng), device)
+        idx = torch.as_tensor(rng.integers(S, size=cfg.batch_size), device=device)
+        weights = torch.nn.functional.one_hot(idx, S).float()
+        terms = loss_fn(net(x, weights), x, weights)
+        opt.zero_grad(set_to_none=True)
+        terms.total.backward()
+        opt.step()
+        step += 1
+        for k in history:
+            history[k].append(float(getattr(terms, k).detach()))
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(total=f"{float(terms.total.detach()):.4g}", content=f"{float(terms.content):.4g}",
+                            style=f"{float(terms.style):.4g}", tv=f"{float(terms.tv):.3g}")
+        if cfg.save_every and step % cfg.save_every == 0 and step < cfg.steps:
+            save()
+    save()
+    if bar is not None:
+        bar.close()
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.barrier()
+    return TrainResult(cfg.out, model.eval(), history)
+
+
+def _plain(d: dict) -> dict:
+    """Make a config dict loadable with ``torch.load(weights_only=True)`` (plain types only)."""
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, (list, tuple)):
+            v = [os.fspath(x) if isinstance(x, os.PathLike) else x for x in v]
+        elif isinstance(v, os.PathLike):
+            v = os.fspath(v)
+        out[k] = v
+    return out
