@@ -1,0 +1,285 @@
+// The TextProposals pipeline over channel images (see proposals.h): scales, MSER, pruning, cues, grouping.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <numeric>
+#include <thread>
+
+#include "mser/mser.h"
+#include "proposals/proposals.h"
+
+namespace textvision {
+
+// Until csrc/mser/mser.cpp is in the tree the reference stays weak, so the core still imports.
+MserRegions mser(const View2D<uint8_t>& image, const View2D<float>* prob, const MserParams& params) __attribute__((weak));
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+inline double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+struct Plane {
+  std::vector<uint8_t> data;
+  View2D<uint8_t> view;
+};
+
+View2D<uint8_t> make_view(const std::vector<uint8_t>& v, int64_t h, int64_t w) {
+  View2D<uint8_t> out;
+  out.data = v.data();
+  out.height = h;
+  out.width = w;
+  out.stride_y = w;
+  out.stride_x = 1;
+  return out;
+}
+
+// Mean over f x f blocks (INTER_AREA for an integer factor), rounded.
+std::vector<uint8_t> downsample(const View2D<uint8_t>& src, int f, int64_t& h, int64_t& w) {
+  h = src.height / f;
+  w = src.width / f;
+  std::vector<uint8_t> out(static_cast<size_t>(h * w));
+  const int area = f * f;
+  for (int64_t y = 0; y < h; ++y)
+    for (int64_t x = 0; x < w; ++x) {
+      int sum = 0;
+      for (int dy = 0; dy < f; ++dy)
+        for (int dx = 0; dx < f; ++dx) sum += src(y * f + dy, x * f + dx);
+      out[y * w + x] = static_cast<uint8_t>((sum + area / 2) / area);
+    }
+  return out;
+}
+
+std::vector<float> downsample_prob(const View2D<float>& src, int f, int64_t h, int64_t w) {
+  std::vector<float> out(static_cast<size_t>(h * w));
+  const float inv = 1.0f / (f * f);
+  for (int64_t y = 0; y < h; ++y)
+    for (int64_t x = 0; x < w; ++x) {
+      float sum = 0;
+      for (int dy = 0; dy < f; ++dy)
+        for (int dx = 0; dx < f; ++dx) sum += src(y * f + dy, x * f + dx);
+      out[y * w + x] = sum * inv;
+    }
+  return out;
+}
+
+struct ScaleData {
+  int factor = 1;
+  int64_t h = 0, w = 0;
+  Plane planes[4];  // R, G, B, grey (only those needed are filled)
+  std::vector<float> grad;
+  std::vector<float> prob;      // only for factor > 1
+  View2D<float> prob_view;      // valid when a prob map is given
+  std::vector<double> integral;  // (h+1) x (w+1) of prob, only for bbox pruning
+};
+
+struct JobResult {
+  ProposalSet set;
+};
+
+}  // namespace
+
+ProposalSet text_proposals(const View2D<uint8_t> rgb[3], const View2D<float>* prob, const ProposalParams& params) {
+  const auto t_start = Clock::now();
+  const int64_t H = rgb[0].height, W = rgb[0].width;
+  for (int c : params.channels)
+    if (c < 0 || c > 3) throw ValueError("text_proposals: channels must be in {0 R, 1 G, 2 B, 3 grey}, got " + std::to_string(c));
+  for (int f : params.scales)
+    if (f < 1 || f > 16) throw ValueError("text_proposals: scale factors must be integers in [1, 16], got " + std::to_string(f));
+  if (params.prune != kPruneNone && prob == nullptr) throw ValueError("text_proposals: pruning needs a probability map");
+
+  // Prepare every scale: channel planes, grey, gradient, probability (and its integral for bbox means).
+  const auto t_prep = Clock::now();
+  std::vector<int> factors = params.scales;
+  std::sort(factors.begin(), factors.end());
+  factors.erase(std::unique(factors.begin(), factors.end()), factors.end());
+  std::vector<ScaleData> scales(factors.size());
+  std::vector<uint8_t> grey_full(static_cast<size_t>(H * W));
+  for (int64_t y = 0; y < H; ++y)
+    for (int64_t x = 0; x < W; ++x)
+      grey_full[y * W + x] = static_cast<uint8_t>((rgb[0](y, x) * 299 + rgb[1](y, x) * 587 + rgb[2](y, x) * 114 + 500) / 1000);
+  const View2D<uint8_t> grey_view = make_view(grey_full, H, W);
+  for (size_t si = 0; si < factors.size(); ++si) {
+    ScaleData& sd = scales[si];
+    sd.factor = factors[si];
+    const int f = sd.factor;
+    for (int c = 0; c < 4; ++c) {
+      const View2D<uint8_t>& src = c < 3 ? rgb[c] : grey_view;
+      bool needed = c == 3 || std::find(params.channels.begin(), params.channels.end(), c) != params.channels.end();
+      if (!needed) continue;
+      if (f == 1) {
+        if (c == 3) {
+          sd.planes[c].view = grey_view;
+        } else {
+          sd.planes[c].view = src;
+        }
+        sd.h = H;
+        sd.w = W;
+      } else {
+        sd.planes[c].data = downsample(src, f, sd.h, sd.w);
+        sd.planes[c].view = make_view(sd.planes[c].data, sd.h, sd.w);
+      }
+    }
+    if (sd.h < 2 || sd.w < 2) continue;
+    sd.grad = gradient_magnitude(sd.planes[3].view);
+    if (prob) {
+      if (f == 1) {
+        sd.prob_view = *prob;
+      } else {
+        sd.prob = downsample_prob(*prob, f, sd.h, sd.w);
+        sd.prob_view = View2D<float>{sd.prob.data(), sd.h, sd.w, sd.w, 1};
+      }
+      if (params.prune == kPruneBbox) {
+        const int64_t w1 = sd.w + 1;
+        sd.integral.assign(static_cast<size_t>((sd.h + 1) * w1), 0.0);
+        for (int64_t y = 0; y < sd.h; ++y) {
+          double row = 0;
+          for (int64_t x = 0; x < sd.w; ++x) {
+            row += sd.prob_view(y, x);
+            sd.integral[(y + 1) * w1 + x + 1] = sd.integral[y * w1 + x + 1] + row;
+          }
+        }
+      }
+    }
+  }
+  const double t_prepare = seconds_since(t_prep);
+
+  // One job per channel image, channel-major; results are concatenated in job order (deterministic).
+  struct Job {
+    int channel, scale_index;
+  };
+  std::vector<Job> jobs;
+  for (int c : params.channels)
+    for (int f : params.scales) {
+      int si = static_cast<int>(std::find(factors.begin(), factors.end(), f) - factors.begin());
+      jobs.push_back({c, si});
+    }
+  std::vector<ProposalSet> results(jobs.size());
+
+  auto run_job = [&](size_t j) {
+    const Job& job = jobs[j];
+    const ScaleData& sd = scales[job.scale_index];
+    ProposalSet& out = results[j];
+    if (sd.h < 2 || sd.w < 2) return;
+    const View2D<uint8_t>& img = sd.planes[job.channel].view;
+    MserParams mp;
+    mp.delta = params.delta;
+    const double area = static_cast<double>(sd.h) * sd.w;
+    mp.min_area = std::max<int64_t>(1, static_cast<int64_t>(std::llround(params.min_area_frac * area)));
+    mp.max_area = std::max<int64_t>(mp.min_area, static_cast<int64_t>(params.max_area_frac * area));
+    mp.max_variation = params.max_variation;
+    mp.min_diversity = params.min_diversity;
+    mp.polarity = 0;
+    mp.return_pixels = true;
+    const View2D<float>* pv = nullptr;
+    if (params.prune == kPrunePixels) {
+      mp.min_prob = params.min_prob;
+      pv = &sd.prob_view;
+    }
+    auto t0 = Clock::now();
+    if (!&mser) throw ValueError("text_proposals: the MSER kernel is not compiled into this build");
+    MserRegions regs = mser(img, pv, mp);
+    out.stats.t_mser = seconds_since(t0);
+    out.stats.regions_found = params.prune == kPrunePixels ? -1 : static_cast<int64_t>(regs.size());
+
+    t0 = Clock::now();
+    std::vector<int64_t> keep;
+    keep.reserve(regs.size());
+    if (params.prune == kPruneBbox) {
+      const int64_t w1 = sd.w + 1;
+      for (size_t i = 0; i < regs.size(); ++i) {
+        const int32_t* b = &regs.boxes[4 * i];
+        double s = sd.integral[b[3] * w1 + b[2]] - sd.integral[b[1] * w1 + b[2]] - sd.integral[b[3] * w1 + b[0]] +
+                   sd.integral[b[1] * w1 + b[0]];
+        double a = static_cast<double>(b[2] - b[0]) * (b[3] - b[1]);
+        if (a > 0 && s / a >= params.min_prob) keep.push_back(static_cast<int64_t>(i));
+      }
+    } else {
+      for (size_t i = 0; i < regs.size(); ++i) keep.push_back(static_cast<int64_t>(i));
+    }
+    out.stats.t_prune = seconds_since(t0);
+    out.stats.regions_kept = static_cast<int64_t>(keep.size());
+
+    t0 = Clock::now();
+    RegionTable table;
+    table.boxes.resize(4 * keep.size());
+    table.cx.resize(keep.size());
+    table.cy.resize(keep.size());
+    table.cues.resize(kNumCues * keep.size());
+    CueScratch scratch;
+    for (size_t r = 0; r < keep.size(); ++r) {
+      const int64_t i = keep[r];
+      for (int k = 0; k < 4; ++k) table.boxes[4 * r + k] = regs.boxes[4 * i + k];
+      table.cx[r] = regs.centroids[2 * i];
+      table.cy[r] = regs.centroids[2 * i + 1];
+      const int64_t p0 = regs.pixel_offsets[i], p1 = regs.pixel_offsets[i + 1];
+      region_cues(sd.planes[3].view, sd.grad.data(), &regs.boxes[4 * i], regs.pixel_indices.data() + p0, p1 - p0,
+                  scratch, &table.cues[kNumCues * r]);
+    }
+    out.stats.t_cues = seconds_since(t0);
+
+    t0 = Clock::now();
+    const float scale = static_cast<float>(sd.factor);
+    for (int cue = 0; cue < kNumCues; ++cue) {
+      size_t before = out.cue.size();
+      group_nodes(table, cue, static_cast<int>(sd.w), static_cast<int>(sd.h), scale, out.boxes, out.features);
+      size_t added = out.boxes.size() / 4 - before;
+      out.cue.insert(out.cue.end(), added, static_cast<int16_t>(cue));
+      out.image.insert(out.image.end(), added, static_cast<int16_t>(j));
+    }
+    out.stats.t_cluster = seconds_since(t0);
+    out.stats.nodes = static_cast<int64_t>(out.cue.size());
+  };
+
+  const int threads = std::max(1, std::min<int>(params.num_threads, static_cast<int>(jobs.size())));
+  if (threads == 1) {
+    for (size_t j = 0; j < jobs.size(); ++j) run_job(j);
+  } else {
+    std::atomic<size_t> next{0};
+    std::vector<std::thread> pool;
+    std::vector<std::exception_ptr> errors(threads);
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] {
+        try {
+          for (size_t j; (j = next.fetch_add(1)) < jobs.size();) run_job(j);
+        } catch (...) {
+          errors[t] = std::current_exception();
+        }
+      });
+    for (auto& th : pool) th.join();
+    for (auto& e : errors)
+      if (e) std::rethrow_exception(e);
+  }
+
+  ProposalSet all;
+  size_t total = 0;
+  for (auto& r : results) total += r.size();
+  all.boxes.reserve(4 * total);
+  all.features.reserve(kNumGroupFeatures * total);
+  all.image.reserve(total);
+  all.cue.reserve(total);
+  bool found_known = true;
+  for (auto& r : results) {
+    all.boxes.insert(all.boxes.end(), r.boxes.begin(), r.boxes.end());
+    all.features.insert(all.features.end(), r.features.begin(), r.features.end());
+    all.image.insert(all.image.end(), r.image.begin(), r.image.end());
+    all.cue.insert(all.cue.end(), r.cue.begin(), r.cue.end());
+    if (r.stats.regions_found < 0) found_known = false;
+    all.stats.regions_found += std::max<int64_t>(0, r.stats.regions_found);
+    all.stats.regions_kept += r.stats.regions_kept;
+    all.stats.nodes += r.stats.nodes;
+    all.stats.t_mser += r.stats.t_mser;
+    all.stats.t_prune += r.stats.t_prune;
+    all.stats.t_cues += r.stats.t_cues;
+    all.stats.t_cluster += r.stats.t_cluster;
+  }
+  if (!found_known) all.stats.regions_found = -1;
+  all.stats.t_prepare = t_prepare;
+  all.stats.t_total = seconds_since(t_start);
+  return all;
+}
+
+}  // namespace textvision

@@ -1,0 +1,216 @@
+#include "proposals/proposals.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "cluster/single_linkage.h"
+
+namespace textvision {
+namespace {
+
+// Continued fraction of the incomplete beta function (modified Lentz).
+double beta_cf(double a, double b, double x) {
+  const double tiny = 1e-300, eps = 1e-15;
+  double qab = a + b, qap = a + 1, qam = a - 1;
+  double c = 1, d = 1 - qab * x / qap;
+  if (std::fabs(d) < tiny) d = tiny;
+  d = 1 / d;
+  double h = d;
+  for (int m = 1; m <= 100000; ++m) {
+    double m2 = 2.0 * m;
+    double aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+    d = 1 + aa * d;
+    if (std::fabs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (std::fabs(c) < tiny) c = tiny;
+    d = 1 / d;
+    h *= d * c;
+    aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+    d = 1 + aa * d;
+    if (std::fabs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (std::fabs(c) < tiny) c = tiny;
+    d = 1 / d;
+    double del = d * c;
+    h *= del;
+    if (std::fabs(del - 1) < eps) break;
+  }
+  return h;
+}
+
+// log I_x(a, b) using the series on the side where it converges fast.
+double log_betainc(double a, double b, double x) {
+  if (x <= 0) return -std::numeric_limits<double>::infinity();
+  if (x >= 1) return 0;
+  double lfront = a * std::log(x) + b * std::log1p(-x) - (std::lgamma(a) + std::lgamma(b) - std::lgamma(a + b));
+  if (x < (a + 1) / (a + b + 2)) return lfront + std::log(beta_cf(a, b, x)) - std::log(a);
+  double other = std::exp(lfront + std::log(beta_cf(b, a, 1 - x)) - std::log(b));  // I_{1-x}(b, a)
+  return std::log1p(-std::min(other, 1.0));
+}
+
+}  // namespace
+
+double neg_log10_binomial_tail(int64_t n, int64_t k, double p) {
+  if (k <= 0) return 0.0;
+  if (k > n) return std::numeric_limits<double>::infinity();
+  double v = -log_betainc(static_cast<double>(k), static_cast<double>(n - k + 1), p) / std::log(10.0);
+  return v < 0 ? 0.0 : v;
+}
+
+void group_nodes(const RegionTable& regions, int cue, int width, int height, float scale, std::vector<float>& boxes,
+                 std::vector<float>& features, std::vector<int32_t>* children) {
+  const int64_t n = static_cast<int64_t>(regions.size());
+  if (n < 3) return;
+  if (cue < 0 || cue >= kNumCues) throw ValueError("group_nodes: cue must be in [0, 5), got " + std::to_string(cue));
+  double norm = 255.0;
+  if (cue == kCueDiameter) norm = std::max(width, height);
+  if (cue == kCueStroke) {
+    double mx = 0;
+    for (int64_t i = 0; i < n; ++i) mx = std::max<double>(mx, regions.cues[i * kNumCues + kCueStroke]);
+    norm = mx > 0 ? mx : 1.0;
+  }
+  std::vector<double> pts(static_cast<size_t>(3 * n));
+  for (int64_t i = 0; i < n; ++i) {
+    pts[3 * i + 0] = 0.25 * regions.cx[i] / width;
+    pts[3 * i + 1] = static_cast<double>(regions.cy[i]) / height;
+    pts[3 * i + 2] = regions.cues[i * kNumCues + cue] / norm;
+  }
+  // Standardised Euclidean: each coordinate divided by its standard deviation (constant ones kept).
+  for (int d = 0; d < 3; ++d) {
+    double mean = 0, sq = 0;
+    for (int64_t i = 0; i < n; ++i) mean += pts[3 * i + d];
+    mean /= n;
+    for (int64_t i = 0; i < n; ++i) sq += (pts[3 * i + d] - mean) * (pts[3 * i + d] - mean);
+    double sd = std::sqrt(sq / n);
+    if (sd > 0)
+      for (int64_t i = 0; i < n; ++i) pts[3 * i + d] /= sd;
+  }
+  Dendrogram z = single_linkage(pts.data(), n, 3);
+
+  // Per-cluster aggregates for leaves [0, n) and merges [n, 2n-1): all features are O(1) per merge.
+  const int64_t total = 2 * n - 1;
+  std::vector<int32_t> bx(4 * total), cb(4 * total), cnt(total);
+  // sums and sums of squares of: diameter, stroke, gradient, foreground, background
+  constexpr int kStat = 5;
+  const int stat_cue[kStat] = {kCueDiameter, kCueStroke, kCueGradient, kCueForeground, kCueBackground};
+  std::vector<double> s1(kStat * total), s2(kStat * total);
+  for (int64_t i = 0; i < n; ++i) {
+    for (int k = 0; k < 4; ++k) bx[4 * i + k] = regions.boxes[4 * i + k];
+    int cx = static_cast<int>(regions.cx[i]), cy = static_cast<int>(regions.cy[i]);
+    cb[4 * i + 0] = cx;
+    cb[4 * i + 1] = cy;
+    cb[4 * i + 2] = cx;
+    cb[4 * i + 3] = cy;
+    cnt[i] = 1;
+    for (int k = 0; k < kStat; ++k) {
+      double v = regions.cues[i * kNumCues + stat_cue[k]];
+      s1[kStat * i + k] = v;
+      s2[kStat * i + k] = v * v;
+    }
+  }
+  const double img_area = static_cast<double>(width) * height;
+  const size_t m = z.merges();
+  boxes.reserve(boxes.size() + 4 * m);
+  features.reserve(features.size() + kNumGroupFeatures * m);
+  for (size_t t = 0; t < m; ++t) {
+    const int64_t a = z.left[t], b = z.right[t], c = n + static_cast<int64_t>(t);
+    bx[4 * c + 0] = std::min(bx[4 * a + 0], bx[4 * b + 0]);
+    bx[4 * c + 1] = std::min(bx[4 * a + 1], bx[4 * b + 1]);
+    bx[4 * c + 2] = std::max(bx[4 * a + 2], bx[4 * b + 2]);
+    bx[4 * c + 3] = std::max(bx[4 * a + 3], bx[4 * b + 3]);
+    cb[4 * c + 0] = std::min(cb[4 * a + 0], cb[4 * b + 0]);
+    cb[4 * c + 1] = std::min(cb[4 * a + 1], cb[4 * b + 1]);
+    cb[4 * c + 2] = std::max(cb[4 * a + 2], cb[4 * b + 2]);
+    cb[4 * c + 3] = std::max(cb[4 * a + 3], cb[4 * b + 3]);
+    cnt[c] = cnt[a] + cnt[b];
+    for (int k = 0; k < kStat; ++k) {
+      s1[kStat * c + k] = s1[kStat * a + k] + s1[kStat * b + k];
+      s2[kStat * c + k] = s2[kStat * a + k] + s2[kStat * b + k];
+    }
+    if (children) {
+      children->push_back(static_cast<int32_t>(a));
+      children->push_back(static_cast<int32_t>(b));
+    }
+    for (int k = 0; k < 4; ++k) boxes.push_back(static_cast<float>(bx[4 * c + k]) * scale);
+
+    // The 18 group features, in the original's order (so its trained stumps read them unchanged).
+    const int k_members = cnt[c];
+    const int bw = bx[4 * c + 2] - bx[4 * c + 0], bh = bx[4 * c + 3] - bx[4 * c + 1];
+    const int cw = cb[4 * c + 2] - cb[4 * c + 0] + 1, ch = cb[4 * c + 3] - cb[4 * c + 1] + 1;
+    auto clip_p = [](double p) { return std::min(0.999999, std::max(1e-6, p)); };
+    const double p_centres = clip_p(cw * static_cast<double>(ch) / img_area);
+    const double p_box = clip_p(bw * static_cast<double>(bh) / img_area);
+    const double nfa_c = neg_log10_binomial_tail(n, k_members, p_centres);
+    const double nfa_b = neg_log10_binomial_tail(n, k_members, p_box);
+    const int left = cb[4 * c + 0] - bx[4 * c + 0], right = bx[4 * c + 2] - 1 - cb[4 * c + 2];
+    const int top = cb[4 * c + 1] - bx[4 * c + 1], bottom = bx[4 * c + 3] - 1 - cb[4 * c + 3];
+    auto sym = [](int u, int v) { return std::max(u, v) == 0 ? 1.0 : static_cast<double>(std::min(u, v)) / std::max(u, v); };
+    double stat_mean[kStat], stat_std[kStat];
+    for (int k = 0; k < kStat; ++k) {
+      double mu = s1[kStat * c + k] / k_members;
+      double var = s2[kStat * c + k] / k_members - mu * mu;
+      stat_mean[k] = mu;
+      stat_std[k] = var > 0 ? std::sqrt(var) : 0.0;
+    }
+    auto cv = [&](int k) { return stat_mean[k] > 0 ? stat_std[k] / stat_mean[k] : 0.0; };
+    const double f[kNumGroupFeatures] = {
+        static_cast<double>(k_members),
+        nfa_c,
+        nfa_b,
+        nfa_c == 0 ? -1.0 : nfa_b / nfa_c,
+        p_centres / p_box,
+        static_cast<double>(cw) / bw,
+        static_cast<double>(left) / bw,
+        static_cast<double>(right) / bw,
+        sym(left, right),
+        static_cast<double>(ch) / bh,
+        static_cast<double>(top) / bh,
+        static_cast<double>(bottom) / bh,
+        sym(top, bottom),
+        cv(0),
+        cv(1),
+        stat_std[2],
+        stat_std[3],
+        stat_std[4],
+    };
+    for (double v : f) features.push_back(static_cast<float>(v));
+  }
+}
+
+void stumps_predict(const float* x, int64_t n, int64_t stride, const int32_t* feature, const float* threshold,
+                    const float* left, const float* right, int64_t num_stumps, float* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float* row = x + i * stride;
+    double s = 0;
+    for (int64_t t = 0; t < num_stumps; ++t) s += row[feature[t]] <= threshold[t] ? left[t] : right[t];
+    out[i] = static_cast<float>(s);
+  }
+}
+
+std::vector<int64_t> dedup_boxes(const float* boxes, const float* scores, int64_t n) {
+  std::vector<int64_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  auto box_less = [&](int64_t a, int64_t b) {
+    for (int k = 0; k < 4; ++k)
+      if (boxes[4 * a + k] != boxes[4 * b + k]) return boxes[4 * a + k] < boxes[4 * b + k];
+    return false;
+  };
+  auto better = [&](int64_t a, int64_t b) {  // descending score, then ascending index
+    if (scores[a] != scores[b]) return scores[a] > scores[b];
+    return a < b;
+  };
+  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    if (box_less(a, b)) return true;
+    if (box_less(b, a)) return false;
+    return better(a, b);
+  });
+  std::vector<int64_t> keep;
+  for (int64_t i = 0; i < n; ++i)
+    if (i == 0 || box_less(order[i - 1], order[i])) keep.push_back(order[i]);
+  std::sort(keep.begin(), keep.end(), better);
+  return keep;
+}
+
+}  // namespace textvision
