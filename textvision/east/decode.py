@@ -1,0 +1,150 @@
+"""EAST inference: score-map thresholding, RBOX restoration, locality-aware NMS, box filtering."""
+from __future__ import annotations
+
+from typing import NamedTuple, Optional, Sequence
+
+import cv2
+import numpy as np
+
+from textvision.east.geometry import image_to_map, map_to_image, restore_quads
+
+__all__ = ["Detections", "decode", "detect", "detect_batch", "prepare_image"]
+
+
+class Detections(NamedTuple):
+    """Detected words of one image.
+
+    Attributes:
+        quads: float32 [K, 4, 2] in input-image pixels, clockwise from the top-left corner of each
+            word's rotated frame.
+        scores: float32 [K] in [0, 1]: mean score-map value inside each quad.
+    """
+
+    quads: np.ndarray
+    scores: np.ndarray
+
+
+def _empty() -> Detections:
+    return Detections(np.zeros((0, 4, 2), np.float32), np.zeros(0, np.float32))
+
+
+def decode(score_map, geometry, *, scale: float = 0.25, score_threshold: float = 0.8,
+           nms_threshold: float = 0.2, box_threshold: float = 0.1, max_candidates: int = 200_000) -> Detections:
+    """Turn one image's EAST output into quads.
+
+    Args:
+        score_map: float [h, w] (or [1, h, w]) in [0, 1].
+        geometry: float [5, h, w]: top, right, bottom, left distances (pixels of the network input)
+            and angle (radians).
+        scale: map resolution relative to the network input (0.25).
+        score_threshold: cells above it vote for a box (EAST: 0.8).
+        nms_threshold: IoU threshold of locality-aware NMS (merge and suppression; EAST: 0.2).
+        box_threshold: drop boxes whose mean score inside is not above this (EAST: 0.1).
+        max_candidates: keep at most this many highest-scoring cells (bounds the time on a map
+            that is all text).
+
+    Returns:
+        :class:`Detections` in network-input pixels, by descending score.
+    """
+    from textvision.ops import lanms
+
+    s = np.asarray(score_map, dtype=np.float32)
+    if s.ndim == 3 and s.shape[0] == 1:
+        s = s[0]
+    g = np.asarray(geometry, dtype=np.float32)
+    if s.ndim != 2 or g.shape != (5,) + s.shape:
+        raise ValueError(f"score_map must be [h, w] and geometry [5, h, w]; got {s.shape} and {g.shape}")
+    ys, xs = np.nonzero(s > score_threshold)  # raster order: what the locality-aware merge expects
+    if len(ys) == 0:
+        return _empty()
+    if len(ys) > max_candidates:
+        keep = np.sort(np.argsort(-s[ys, xs], kind="stable")[:max_candidates])
+        ys, xs = ys[keep], xs[keep]
+    xy = np.stack([map_to_image(xs, scale), map_to_image(ys, scale)], 1)
+    quads = restore_quads(xy, g[:, ys, xs].T)
+    merged = lanms(quads, s[ys, xs], nms_threshold)
+    if len(merged.scores) == 0:
+        return _empty()
+    out_q, out_s = [], []
+    canvas = np.zeros_like(s, dtype=np.uint8)
+    for q, total, count in zip(merged.quads, merged.scores, merged.counts):
+        m = image_to_map(q, scale)
+        x0, y0 = np.clip(np.floor(m.min(0)).astype(int), 0, [s.shape[1], s.shape[0]])
+        x1, y1 = np.clip(np.ceil(m.max(0)).astype(int) + 1, 0, [s.shape[1], s.shape[0]])
+        mean = float(total) / max(int(count), 1)
+        if x1 > x0 and y1 > y0:
+            canvas[y0:y1, x0:x1] = 0
+            cv2.fillPoly(canvas, np.round(m * 16).astype(np.int32).reshape(1, 4, 2), 1, shift=4)
+            inside = canvas[y0:y1, x0:x1] > 0
+            if inside.any():
+                mean = float(s[y0:y1, x0:x1][inside].mean())
+        if mean > box_threshold:
+            out_q.append(q)
+            out_s.append(mean)
+    if not out_q:
+        return _empty()
+    order = np.argsort(-np.asarray(out_s), kind="stable")
+    return Detections(np.asarray(out_q, np.float32)[order], np.asarray(out_s, np.float32)[order])
+
+
+def prepare_image(image: np.ndarray, max_side: int = 1280):
+    """Resize an RGB uint8 image so that its longer side is at most ``max_side`` and both sides are
+    multiples of 32 (EAST's stride).
+
+    Returns:
+        ``(resized uint8 [H', W', 3], (sx, sy))`` with ``x_orig = (x' + 0.5) * sx - 0.5``.
+    """
+    img = np.asarray(image)
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=2)
+    if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
+        raise ValueError(f"image must be uint8 HxWx3 RGB (or HxW grey), got {img.dtype} {img.shape}")
+    H, W = img.shape[:2]
+    r = min(1.0, float(max_side) / max(H, W))
+    nh, nw = max(32, int(round(H * r / 32)) * 32), max(32, int(round(W * r / 32)) * 32)
+    if (nh, nw) != (H, W):
+        img = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA if nw < W else cv2.INTER_LINEAR)
+    return img, (W / nw, H / nh)
+
+
+def _to_original(quads: np.ndarray, factors) -> np.ndarray:
+    sx, sy = factors
+    q = quads.astype(np.float64).copy()
+    q[..., 0] = (q[..., 0] + 0.5) * sx - 0.5
+    q[..., 1] = (q[..., 1] + 0.5) * sy - 0.5
+    return q.astype(np.float32)
+
+
+def detect_batch(images: Sequence[np.ndarray], model, *, max_side: int = 1280, device=None,
+                 score_threshold: float = 0.8, nms_threshold: float = 0.2, box_threshold: float = 0.1) -> list:
+    """:func:`detect` for several images (each run at its own size). Returns a list of Detections."""
+    return [detect(im, model, max_side=max_side, device=device, score_threshold=score_threshold,
+                   nms_threshold=nms_threshold, box_threshold=box_threshold) for im in images]
+
+
+def detect(image: np.ndarray, model, *, max_side: int = 1280, device=None, score_threshold: float = 0.8,
+           nms_threshold: float = 0.2, box_threshold: float = 0.1) -> Detections:
+    """Detect words in one image with an EAST model.
+
+    Args:
+        image: uint8 HxWx3 RGB (or HxW grey).
+        model: :class:`textvision.models.east.EAST` (put in eval mode here).
+        max_side: the longer side is resized down to at most this (then rounded to multiples of 32).
+        device: torch device; default: the model's.
+        score_threshold, nms_threshold, box_threshold: see :func:`decode`.
+
+    Returns:
+        :class:`Detections` in the original image's pixel coordinates.
+    """
+    import torch
+
+    img, factors = prepare_image(image, max_side)
+    if device is None:
+        device = next(model.parameters()).device
+    model.eval()
+    x = torch.from_numpy(img).to(device).permute(2, 0, 1)[None].float().div_(255.0)
+    with torch.inference_mode():
+        out = model(x)
+    det = decode(out.score[0, 0].float().cpu().numpy(), out.geometry[0].float().cpu().numpy(),
+                 score_threshold=score_threshold, nms_threshold=nms_threshold, box_threshold=box_threshold)
+    return Detections(_to_original(det.quads, factors), det.scores)

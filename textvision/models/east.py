@@ -1,0 +1,207 @@
+"""EAST (Zhou et al., CVPR 2017): a backbone, a U-shaped feature-merging branch, and a 1/4-resolution
+score map plus RBOX geometry (4 side distances and an angle).
+
+Backbones keep torchvision's ``state_dict`` keys under ``backbone.body.`` so that a local ImageNet
+checkpoint loads (``backbone_weights=PATH``): ``"resnet50"`` (the paper's PVANet stand-in used by
+most ports), ``"vgg16"``, and ``"tiny"`` (a small BN conv net that trains on a CPU, for tests and
+quick experiments).
+
+Input: float32 (B, 3, H, W) RGB in [0, 1] (ImageNet normalisation happens inside), H and W
+multiples of 32. Output: :class:`EASTOutput` with ``score`` (B, 1, H/4, W/4) in [0, 1] and
+``geometry`` (B, 5, H/4, W/4): distances in input pixels from each pixel to the top, right, bottom
+and left side of its rotated box, in [0, text_scale], then the box angle in radians in
+[-pi/4, pi/4] (rotation of the box's top edge from the x axis, positive = clockwise on screen).
+"""
+from __future__ import annotations
+
+import math
+import os
+from typing import List, NamedTuple, Optional, Sequence, Union
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["EAST", "EASTOutput", "east_resnet50", "east_vgg16", "east_tiny", "BACKBONES"]
+
+BACKBONES = ("resnet50", "vgg16", "tiny")
+_MEAN = (0.485, 0.456, 0.406)
+_STD = (0.229, 0.224, 0.225)
+
+
+class EASTOutput(NamedTuple):
+    """score: (B, 1, H/4, W/4) in [0, 1]; geometry: (B, 5, H/4, W/4) = top, right, bottom, left
+    distances (input pixels) and angle (radians, [-pi/4, pi/4])."""
+
+    score: torch.Tensor
+    geometry: torch.Tensor
+
+
+def _conv_bn_relu(cin: int, cout: int, k: int = 3, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2, bias=False),
+                         nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class _ResNetBackbone(nn.Module):
+    def __init__(self):
+        super().__init__()
+        from textvision.models.resnet import resnet50
+
+        self.body = resnet50(with_classifier=False)
+        self.channels = list(self.body.feature_channels)
+
+    def forward(self, x):
+        return self.body.forward_features(x)
+
+
+class _VGGBackbone(nn.Module):
+    def __init__(self):
+        super().__init__()
+        from textvision.models.vgg import VGG16_LAYER_INDEX, vgg16
+
+        self.body = vgg16(with_classifier=False)
+        # outputs of pool2..pool5: strides 4, 8, 16, 32
+        self._taps = [VGG16_LAYER_INDEX[f"pool{i}"] for i in (2, 3, 4, 5)]
+        self.channels = [128, 256, 512, 512]
+
+    def forward(self, x):
+        feats = []
+        for i, layer in enumerate(self.body.features):
+            x = layer(x)
+            if i in self._taps:
+                feats.append(x)
+                if len(feats) == 4:
+                    break
+        return feats
+
+
+class _TinyBody(nn.Module):
+    def __init__(self, widths: Sequence[int] = (16, 32, 64, 96)):
+        super().__init__()
+        self.stem = nn.Sequential(_conv_bn_relu(3, widths[0] // 2, 3, 2), _conv_bn_relu(widths[0] // 2, widths[0], 3, 2))
+        stages, cin = [], widths[0]
+        for i, w in enumerate(widths):
+            stages.append(nn.Sequential(_conv_bn_relu(cin, w, 3, 1 if i == 0 else 2), _conv_bn_relu(w, w)))
+            cin = w
+        self.stages = nn.ModuleList(stages)
+
+    def forward(self, x):
+        x = self.stem(x)
+        feats = []
+        for stage in self.stages:
+            x = stage(x)
+            feats.append(x)
+        return feats
+
+
+class _TinyBackbone(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = _TinyBody()
+        self.channels = [16, 32, 64, 96]
+
+    def forward(self, x):
+        return self.body(x)
+
+
+class EAST(nn.Module):
+    """EAST with a choice of backbone.
+
+    Args:
+        backbone: ``"resnet50"``, ``"vgg16"`` or ``"tiny"``.
+        backbone_weights: optional path to a torchvision ImageNet checkpoint of that backbone
+            (``resnet50-*.pth`` / ``vgg16-397923af.pth``); classifier keys are ignored.
+        merge_channels: channels of the three merging stages (paper: 128, 64, 32; tiny: 48, 32, 32).
+        text_scale: largest predictable distance in input pixels (sigmoid * text_scale).
+    """
+
+    def __init__(self, backbone: str = "resnet50", *, backbone_weights: Optional[Union[str, os.PathLike]] = None,
+                 merge_channels: Optional[Sequence[int]] = None, text_scale: float = 512.0):
+        super().__init__()
+        if backbone not in BACKBONES:
+            raise ValueError(f"backbone must be one of {BACKBONES}, got {backbone!r}")
+        self.backbone_name = backbone
+        self.backbone = {"resnet50": _ResNetBackbone, "vgg16": _VGGBackbone, "tiny": _TinyBackbone}[backbone]()
+        if merge_channels is None:
+            merge_channels = (48, 32, 32) if backbone == "tiny" else (128, 64, 32)
+        if len(merge_channels) != 3:
+            raise ValueError(f"merge_channels needs 3 values, got {tuple(merge_channels)}")
+        self.merge_channels = tuple(int(c) for c in merge_channels)
+        self.text_scale = float(text_scale)
+        c = self.backbone.channels  # strides 4, 8, 16, 32
+        prev = c[3]
+        self.merge1x1 = nn.ModuleList()
+        self.merge3x3 = nn.ModuleList()
+        for skip, out in zip((c[2], c[1], c[0]), self.merge_channels):
+            self.merge1x1.append(_conv_bn_relu(prev + skip, out, 1))
+            self.merge3x3.append(_conv_bn_relu(out, out, 3))
+            prev = out
+        self.final = _conv_bn_relu(prev, prev, 3)
+        self.score_head = nn.Conv2d(prev, 1, 1)
+        self.dist_head = nn.Conv2d(prev, 4, 1)
+        self.angle_head = nn.Conv2d(prev, 1, 1)
+        self.register_buffer("mean", torch.tensor(_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(_STD).view(1, 3, 1, 1), persistent=False)
+        for m in [*self.merge1x1.modules(), *self.merge3x3.modules(), *self.final.modules(),
+                  self.score_head, self.dist_head, self.angle_head]:
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+        # Start with "little text" so the early score loss does not swamp the geometry loss.
+        nn.init.constant_(self.score_head.bias, -2.0)
+        if backbone_weights is not None:
+            self.load_backbone(backbone_weights)
+
+    def load_backbone(self, path: Union[str, os.PathLike]) -> None:
+        """Load torchvision ImageNet weights of the backbone from a local file (strict on its keys)."""
+        if self.backbone_name == "tiny":
+            raise ValueError("the 'tiny' backbone has no ImageNet checkpoint")
+        path = os.fspath(path)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"backbone weights not found: {path!r} (nothing is downloaded)")
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        if isinstance(state, dict) and "state_dict" in state and not any(k.endswith(".weight") for k in state):
+            state = state["state_dict"]
+        state = {(k[7:] if k.startswith("module.") else k): v for k, v in state.items()}
+        state = {k: v for k, v in state.items() if not k.startswith(("fc.", "classifier."))}
+        try:
+            self.backbone.body.load_state_dict(state, strict=True)
+        except RuntimeError as exc:
+            raise ValueError(f"{path}: does not match the {self.backbone_name} backbone: {exc}") from None
+
+    def forward(self, x: torch.Tensor) -> EASTOutput:
+        if x.ndim != 4 or x.shape[1] != 3:
+            raise ValueError(f"EAST expects float (B, 3, H, W) RGB in [0, 1], got shape {tuple(x.shape)}")
+        if x.shape[2] % 32 or x.shape[3] % 32:
+            raise ValueError(f"EAST input height and width must be multiples of 32, got {tuple(x.shape[2:])}")
+        x = (x - self.mean) / self.std
+        f4, f8, f16, f32 = self.backbone(x)
+        h = f32
+        for skip, c1, c3 in zip((f16, f8, f4), self.merge1x1, self.merge3x3):
+            h = F.interpolate(h, size=skip.shape[2:], mode="bilinear", align_corners=False)
+            h = c3(c1(torch.cat([h, skip], 1)))
+        h = self.final(h)
+        score = torch.sigmoid(self.score_head(h))
+        dist = torch.sigmoid(self.dist_head(h)) * self.text_scale
+        angle = (torch.sigmoid(self.angle_head(h)) - 0.5) * (math.pi / 2)
+        return EASTOutput(score, torch.cat([dist, angle], 1))
+
+    def config(self) -> dict:
+        """Constructor arguments (without weights) for checkpoints."""
+        return {"backbone": self.backbone_name, "merge_channels": list(self.merge_channels), "text_scale": self.text_scale}
+
+
+def east_resnet50(backbone_weights=None) -> EAST:
+    """EAST on ResNet-50 (optionally with torchvision ImageNet backbone weights from a local file)."""
+    return EAST("resnet50", backbone_weights=backbone_weights)
+
+
+def east_vgg16(backbone_weights=None) -> EAST:
+    """EAST on VGG16 (optionally with torchvision ImageNet backbone weights from a local file)."""
+    return EAST("vgg16", backbone_weights=backbone_weights)
+
+
+def east_tiny() -> EAST:
+    """A small EAST that trains on a CPU (tests, quick experiments)."""
+    return EAST("tiny")
