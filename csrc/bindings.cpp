@@ -11,8 +11,53 @@
 #include "nms/nms.h"
 #include "cluster/single_linkage.h"
 #include "proposals/proposals.h"
+#include "mser/mser.h"
+#include "regions/regions.h"
 
 namespace py = pybind11;
+
+// --- ops helpers (mser, regions): strided NumPy views without copies, vectors moved into arrays.
+namespace ops_bind {
+
+template <typename T>
+textvision::View2D<T> view2d(const py::array& a, const char* what) {
+  if (!a.dtype().is(py::dtype::of<T>()))
+    throw py::type_error(std::string(what) + ": expected dtype " + std::string(py::str(py::dtype::of<T>())) +
+                         ", got " + std::string(py::str(a.dtype())));
+  if (a.ndim() != 2)
+    throw textvision::ValueError(std::string(what) + ": expected a 2-D array, got " + std::to_string(a.ndim()) +
+                                 " dimensions");
+  const auto isz = static_cast<py::ssize_t>(sizeof(T));
+  if (a.strides(0) % isz || a.strides(1) % isz)
+    throw textvision::ValueError(std::string(what) + ": strides must be multiples of the item size");
+  textvision::View2D<T> v;
+  v.data = static_cast<const T*>(a.data());
+  v.height = a.shape(0);
+  v.width = a.shape(1);
+  v.stride_y = a.strides(0) / isz;
+  v.stride_x = a.strides(1) / isz;
+  return v;
+}
+
+template <typename T>
+py::array to_array(std::vector<T>&& v, std::vector<py::ssize_t> shape) {
+  if (v.empty()) return py::array_t<T>(shape);
+  auto* owner = new std::vector<T>(std::move(v));
+  py::capsule cap(owner, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+  return py::array_t<T>(shape, owner->data(), cap);
+}
+
+template <typename T>
+const T* flat_data(const py::array& a, const char* what, int64_t* n) {
+  if (!a.dtype().is(py::dtype::of<T>()))
+    throw py::type_error(std::string(what) + ": expected dtype " + std::string(py::str(py::dtype::of<T>())) +
+                         ", got " + std::string(py::str(a.dtype())));
+  if (!(a.flags() & py::array::c_style)) throw textvision::ValueError(std::string(what) + ": must be C-contiguous");
+  *n = a.size();
+  return static_cast<const T*>(a.data());
+}
+
+}  // namespace ops_bind
 
 PYBIND11_MODULE(_C, m) {
   m.doc() = "textvision compiled core";
@@ -254,4 +299,83 @@ PYBIND11_MODULE(_C, m) {
       },
       py::arg("boxes"), py::arg("scores"), "Indices of unique boxes, best score kept, by descending score.");
   // --- end proposals
+  // --- ops (mser, regions): the Python wrappers in textvision/ops validate and document; these
+  // re-check dtypes/shapes so direct calls (and the fuzz tests) can never read out of bounds.
+  m.def(
+      "mser",
+      [](py::array image, std::optional<py::array> prob, int delta, int64_t min_area, int64_t max_area,
+         double max_variation, double min_diversity, int polarity, bool return_pixels, double min_prob) {
+        textvision::MserParams p;
+        p.delta = delta;
+        p.min_area = min_area;
+        p.max_area = max_area;
+        p.max_variation = max_variation;
+        p.min_diversity = min_diversity;
+        p.polarity = polarity;
+        p.return_pixels = return_pixels;
+        p.min_prob = static_cast<float>(min_prob);
+        const auto img = ops_bind::view2d<uint8_t>(image, "mser: image");
+        std::optional<textvision::View2D<float>> pv;
+        if (prob) pv = ops_bind::view2d<float>(*prob, "mser: prob");
+        textvision::MserRegions r;
+        {
+          py::gil_scoped_release release;
+          r = textvision::mser(img, pv ? &*pv : nullptr, p);
+        }
+        const auto n = static_cast<py::ssize_t>(r.size());
+        py::dict d;
+        d["boxes"] = ops_bind::to_array(std::move(r.boxes), {n, 4});
+        d["areas"] = ops_bind::to_array(std::move(r.areas), {n});
+        d["centroids"] = ops_bind::to_array(std::move(r.centroids), {n, 2});
+        d["polarity"] = ops_bind::to_array(std::move(r.polarity), {n});
+        d["mean_intensity"] = ops_bind::to_array(std::move(r.mean_intensity), {n});
+        d["mean_prob"] = ops_bind::to_array(std::move(r.mean_prob), {n});
+        d["variation"] = ops_bind::to_array(std::move(r.variation), {n});
+        d["level"] = ops_bind::to_array(std::move(r.level), {n});
+        if (return_pixels) {
+          const auto k = static_cast<py::ssize_t>(r.pixel_indices.size());
+          d["pixel_offsets"] = ops_bind::to_array(std::move(r.pixel_offsets), {n + 1});
+          d["pixel_indices"] = ops_bind::to_array(std::move(r.pixel_indices), {k});
+        }
+        return d;
+      },
+      py::arg("image"), py::arg("prob"), py::arg("delta"), py::arg("min_area"), py::arg("max_area"),
+      py::arg("max_variation"), py::arg("min_diversity"), py::arg("polarity"), py::arg("return_pixels"),
+      py::arg("min_prob"), "MSER with fused region statistics (see textvision.ops.mser); returns a dict of arrays.");
+  m.def(
+      "region_mean",
+      [](py::array prob, py::array offsets, py::array indices) {
+        const auto pv = ops_bind::view2d<float>(prob, "region_mean: prob");
+        int64_t n_off = 0, n_idx = 0;
+        const int64_t* po = ops_bind::flat_data<int64_t>(offsets, "region_mean: pixel_offsets", &n_off);
+        const int32_t* pi = ops_bind::flat_data<int32_t>(indices, "region_mean: pixel_indices", &n_idx);
+        if (offsets.ndim() != 1 || n_off < 1)
+          throw textvision::ValueError("region_mean: pixel_offsets must be 1-D with N+1 >= 1 entries");
+        if (indices.ndim() != 1) throw textvision::ValueError("region_mean: pixel_indices must be 1-D");
+        std::vector<float> out;
+        {
+          py::gil_scoped_release release;
+          out = textvision::region_mean(pv, po, n_off - 1, pi, n_idx);
+        }
+        return ops_bind::to_array(std::move(out), {static_cast<py::ssize_t>(n_off - 1)});
+      },
+      py::arg("prob"), py::arg("pixel_offsets"), py::arg("pixel_indices"),
+      "Mean of prob over CSR pixel lists (float32 [N], NaN for empty regions).");
+  m.def(
+      "box_mean",
+      [](py::array prob, py::array boxes) {
+        const auto pv = ops_bind::view2d<float>(prob, "box_mean: prob");
+        int64_t n = 0;
+        const int32_t* pb = ops_bind::flat_data<int32_t>(boxes, "box_mean: boxes", &n);
+        if (boxes.ndim() != 2 || boxes.shape(1) != 4)
+          throw textvision::ValueError("box_mean: boxes must have shape [N, 4]");
+        std::vector<float> out;
+        {
+          py::gil_scoped_release release;
+          out = textvision::box_mean(pv, pb, n / 4);
+        }
+        return ops_bind::to_array(std::move(out), {static_cast<py::ssize_t>(n / 4)});
+      },
+      py::arg("prob"), py::arg("boxes"), "Mean of prob over int32 boxes [N,4] (x2/y2 exclusive) via an integral image.");
+  // --- end ops
 }

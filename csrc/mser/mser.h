@@ -29,12 +29,17 @@ struct MserRegions {
   std::vector<int8_t> polarity;        // +1 / -1
   std::vector<float> mean_intensity;   // mean grey value of the region's pixels, 0..255
   std::vector<float> mean_prob;        // mean of prob over the pixels; NaN when no prob is given
+  std::vector<float> variation;        // OpenCV's stability score (smaller = more stable)
+  std::vector<uint8_t> level;          // grey threshold: pixels <= level (+1) / >= level (-1)
   std::vector<int64_t> pixel_offsets;  // CSR, N+1 entries, only with return_pixels
   std::vector<int32_t> pixel_indices;  // flat y*W+x, only with return_pixels
   size_t size() const { return areas.size(); }
 };
 
 // image: uint8 HxW; prob: optional float32 HxW in [0,1] (nullptr when absent).
+// Semantics follow OpenCV 4.x grey-image MSER exactly (see mser.cpp): the one-pixel image frame is
+// never part of a region, images under 3x3 give no regions, min_diversity is ignored.
+// Throws ValueError for invalid parameters, prob of another shape, or prob with NaN / outside [0,1].
 MserRegions mser(const View2D<uint8_t>& image, const View2D<float>* prob, const MserParams& params);
 
 }  // namespace textvision

@@ -1,0 +1,473 @@
+// Linear-time MSER (Nistér & Stewénius, ECCV 2008) with per-region statistics fused into the flood.
+//
+// The image is flooded from one seed pixel with a boundary "heap" of 256 LIFO buckets, one per grey
+// level; a stack of at most 257 open components holds the current path of the component tree. When a
+// component leaves a grey level it is recorded as a tree node ("history"); stability is decided on
+// those nodes. To give the same regions as OpenCV 4.x `cv::MSER` on grey images (the reference the
+// tests compare against), the decision rules follow its semantics:
+//   * 4-connectivity; the one-pixel image frame is never flooded (OpenCV marks it as visited), so
+//     regions never touch the image border and images under 3x3 give no regions;
+//   * a node's children are kept with the largest first; a smaller child joins the list only when
+//     its size >= min_area (the "first child chain" follows the largest child);
+//   * variation(n) = (|h1| - |h0|) / |n|, h1 = highest ancestor with level <= level(n) + delta,
+//     h0 = deepest node on n's first-child chain with level >= level(n) - delta (a two-sided
+//     difference, not the one-sided one of the original paper);
+//   * n is kept when min_area <= |n| <= max_area, variation <= max_variation, no child in its list
+//     has a smaller variation, and (for variation > 0) its parent's variation is larger;
+//   * min_diversity is not used (OpenCV uses it only for colour MSCR);
+//   * two passes: the image (dark regions, polarity +1), then 255 - image (bright regions, -1).
+//
+// Beyond OpenCV: every open component carries running sums (x, y, grey, prob) and its bounding box,
+// and each node that could become a region snapshots them when it leaves its level, so the region's
+// box, centroid, mean grey and mean text probability cost O(1) per region. Pixels are chained in
+// flood order (a next-index per pixel, merged components concatenate their chains), so every region
+// is one contiguous stretch of the final chain and its pixel list is a memcpy.
+#include "mser/mser.h"
+#include "regions/regions.h"
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+
+namespace textvision {
+namespace {
+
+// Per-pixel state word: low 29 bits = index of the next pixel in the flood chain, top 3 bits = the
+// next neighbour direction to examine (0 = never reached, 5 = done or frame).
+constexpr int kDirShift = 29;
+constexpr uint32_t kNextMask = (uint32_t(1) << kDirShift) - 1;
+constexpr uint32_t kDirMask = ~kNextMask;
+constexpr int kTop = 256;  // level of the sentinel component at the bottom of the stack
+
+struct Stats {
+  int64_t sx, sy, sg;  // sums of x, y and (pass) grey value
+  double sp;           // sum of prob
+  int32_t x1, y1, x2, y2;  // inclusive bounds while accumulating
+};
+
+// A component-tree node: one connected component at one grey level.
+struct Node {
+  int32_t parent, child, next;  // child = first (largest) child, next = following sibling
+  int32_t level;
+  int32_t size;
+  int32_t head;   // first pixel of the component's chain
+  int32_t stats;  // index into the stats snapshots, -1 when the node cannot become a region
+  float var;      // < 0: not computed yet; FLT_MAX: too small to ever be a region
+  bool checked;
+};
+
+// An open component on the stack.
+struct Comp {
+  int32_t head, tail, node, level, size;
+  Stats st;
+  void init(int lvl) {
+    head = tail = 0;  // pixel 0 is a frame pixel, so 0 doubles as "no pixel"
+    node = -1;
+    size = 0;
+    level = lvl;
+    st = Stats{0, 0, 0, 0.0, std::numeric_limits<int32_t>::max(), std::numeric_limits<int32_t>::max(),
+               std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::min()};
+  }
+};
+
+struct Captured {
+  int32_t node;
+  int32_t head;
+  int32_t size;
+};
+
+class Flooder {
+ public:
+  Flooder(const uint8_t* grey, const float* prob, int64_t h, int64_t w, const MserParams& p)
+      : grey_(grey), prob_(prob), h_(static_cast<int32_t>(h)), w_(static_cast<int32_t>(w)), p_(p),
+        inv_w_(1.0 / static_cast<double>(w)) {
+    const int64_t n = h * w;
+    pix_.assign(static_cast<size_t>(n), 0);
+    interior_ = (h - 2) * (w - 2);
+    heap_.resize(static_cast<size_t>(interior_ + 256));
+    nodes_.resize(static_cast<size_t>(interior_ + 16));
+    for (int y = 0; y < 256; ++y) hist_[y] = 0;
+    for (int32_t y = 1; y < h_ - 1; ++y) {
+      const uint8_t* row = grey_ + static_cast<int64_t>(y) * w_;
+      for (int32_t x = 1; x < w_ - 1; ++x) ++hist_[row[x]];
+    }
+    min_area_ = static_cast<int64_t>(p.min_area);
+    max_area_ = static_cast<int64_t>(p.max_area);
+  }
+
+  // One pass: xor_mask 0 floods the image (dark regions first), 255 floods its inverse.
+  void run(uint8_t xor_mask, int8_t polarity, MserRegions& out) {
+    mask_ = xor_mask;
+    reset_frame();
+    n_nodes_ = 0;
+    stats_.clear();
+    captured_.clear();
+    if (prob_)
+      flood<true>();
+    else
+      flood<false>();
+    emit(polarity, out);
+  }
+
+ private:
+  int gray(int32_t i) const { return grey_[i] ^ mask_; }
+
+  void reset_frame() {
+    const uint32_t frame = uint32_t(5) << kDirShift;
+    std::fill(pix_.begin(), pix_.end(), 0u);
+    for (int32_t x = 0; x < w_; ++x) {
+      pix_[x] = frame;
+      pix_[static_cast<int64_t>(h_ - 1) * w_ + x] = frame;
+    }
+    for (int32_t y = 0; y < h_; ++y) {
+      pix_[static_cast<int64_t>(y) * w_] = frame;
+      pix_[static_cast<int64_t>(y) * w_ + w_ - 1] = frame;
+    }
+  }
+
+  int32_t new_node() {
+    if (n_nodes_ == static_cast<int32_t>(nodes_.size())) nodes_.resize(nodes_.size() * 2 + 16);
+    return n_nodes_++;
+  }
+
+  template <bool kProb>
+  void flood() {
+    const int32_t w = w_;
+    const int32_t offs[5] = {0, 1, w, -1, -w};
+    // Bucket b holds up to hist[b] pixels of (pass) level b above a 0 sentinel.
+    int32_t* top[256];
+    int32_t* base = heap_.data();
+    for (int b = 0; b < 256; ++b) {
+      const int cnt = mask_ ? hist_[255 - b] : hist_[b];
+      *base = 0;
+      top[b] = base;
+      base += cnt + 1;
+    }
+    Comp stack[kTop + 1];
+    int sp = 0;
+    stack[0].init(kTop);
+    int32_t p = w + 1;
+    int g = gray(p);
+    stack[++sp].init(g);
+    pix_[p] = uint32_t(1) << kDirShift;
+    uint32_t* pix = pix_.data();
+    for (;;) {
+      int d = static_cast<int>(pix[p] >> kDirShift);
+      for (; d <= 4; ++d) {
+        const int32_t q = p + offs[d];
+        if ((pix[q] & kDirMask) == 0) {
+          pix[q] = uint32_t(1) << kDirShift;
+          const int gq = gray(q);
+          if (gq < g) {
+            // Descend: park p (resuming at the next direction) and open a component at q's level.
+            *(++top[g]) = p;
+            pix[p] = uint32_t(d + 1) << kDirShift;
+            p = q;
+            g = gq;
+            stack[++sp].init(g);
+            d = 0;
+            continue;
+          }
+          *(++top[gq]) = q;
+        }
+      }
+      pix[p] = uint32_t(5) << kDirShift;
+      Comp& c = stack[sp];
+      if (c.tail)
+        pix[c.tail] = (pix[c.tail] & kDirMask) | static_cast<uint32_t>(p);
+      else
+        c.head = p;
+      c.tail = p;
+      ++c.size;
+      {
+        // Exact for any index < 2^29: the quotient is never within 0.5/w of an integer.
+        const int32_t y = static_cast<int32_t>((p + 0.5) * inv_w_);
+        const int32_t x = p - y * w;
+        Stats& s = c.st;
+        s.sx += x;
+        s.sy += y;
+        s.sg += g;
+        if (kProb) s.sp += prob_[p];
+        s.x1 = std::min(s.x1, x);
+        s.x2 = std::max(s.x2, x);
+        s.y1 = std::min(s.y1, y);
+        s.y2 = std::max(s.y2, y);
+      }
+      if (*top[g]) {
+        p = *top[g]--;
+        continue;
+      }
+      for (++g; g < 256 && !*top[g]; ++g) {
+      }
+      if (g >= 256) break;
+      p = *top[g]--;
+      if (g < stack[sp - 1].level) {
+        grow(stack[sp], g, false);
+      } else {
+        --sp;
+        merge(stack[sp], stack[sp + 1]);
+      }
+    }
+    root_head_ = stack[sp].head;
+    for (; stack[sp].level != kTop; --sp) grow(stack[sp], kTop, true);
+  }
+
+  // The component leaves its level for new_level: record (or refresh) its node at the old level.
+  void grow(Comp& c, int new_level, bool final) {
+    if (new_level < c.level) new_level = c.level;
+    int32_t h;
+    if (c.node >= 0 && nodes_[c.node].level == c.level) {
+      h = c.node;
+    } else {
+      h = new_node();
+      Node& n = nodes_[h];
+      n.parent = -1;
+      n.child = c.node;
+      n.next = -1;
+      n.stats = -1;
+      if (c.node >= 0) nodes_[c.node].parent = h;
+    }
+    Node& n = nodes_[h];
+    n.level = c.level;
+    n.size = c.size;
+    n.head = c.head;
+    if (n.size >= min_area_) {
+      n.var = -1.f;
+      n.checked = false;
+      if (n.size <= max_area_) {
+        if (n.stats < 0) {
+          n.stats = static_cast<int32_t>(stats_.size());
+          stats_.push_back(c.st);
+        } else {
+          stats_[n.stats] = c.st;
+        }
+      }
+    } else {
+      n.var = FLT_MAX;
+      n.checked = true;
+    }
+    c.level = new_level;
+    c.node = h;
+    if (n.level != new_level) update(h, nullptr, nullptr, final);
+  }
+
+  // a (higher level, lower on the stack) absorbs b (the top); the result stays in a.
+  void merge(Comp& a, Comp& b) {
+    const int lvl = a.level;
+    grow(a, lvl, false);
+    grow(b, lvl, false);
+    if (a.size == 0) {
+      a.head = b.head;
+    } else {
+      pix_[a.tail] = (pix_[a.tail] & kDirMask) | static_cast<uint32_t>(b.head);
+    }
+    a.tail = b.tail;
+    a.size += b.size;
+    a.st.sx += b.st.sx;
+    a.st.sy += b.st.sy;
+    a.st.sg += b.st.sg;
+    a.st.sp += b.st.sp;
+    a.st.x1 = std::min(a.st.x1, b.st.x1);
+    a.st.y1 = std::min(a.st.y1, b.st.y1);
+    a.st.x2 = std::max(a.st.x2, b.st.x2);
+    a.st.y2 = std::max(a.st.y2, b.st.y2);
+    const int32_t pa = a.node, h1 = nodes_[pa].child, h2 = b.node;
+    // Keep the largest child first (the chain h0 follows); small secondary children are dropped.
+    if (h1 >= 0 && nodes_[h1].size > nodes_[h2].size) {
+      if (nodes_[h2].size >= min_area_) {
+        nodes_[h2].next = nodes_[h1].next;
+        nodes_[h1].next = h2;
+        nodes_[h2].parent = pa;
+      }
+    } else {
+      nodes_[pa].child = h2;
+      nodes_[h2].parent = pa;
+      if (h1 >= 0 && nodes_[h1].size >= min_area_) nodes_[h2].next = h1;
+    }
+  }
+
+  // Compute the variation of node x (and of pending descendants) once level(x)+delta is known, then
+  // decide on its children. out_h0/out_h1 return x's h0/h1 so the parent's search starts there.
+  void update(int32_t x, int32_t* out_h0, int32_t* out_h1, bool final) {
+    if (nodes_[x].var >= 0.f) return;
+    const int delta = p_.delta;
+    int32_t c0_h0 = -1, c0_h1 = -1;
+    const int32_t first = nodes_[x].child;
+    if (nodes_[x].size >= min_area_) {
+      for (int32_t c = first; c >= 0; c = nodes_[c].next) {
+        if (nodes_[c].var < 0.f) update(c, c == first ? &c0_h0 : nullptr, c == first ? &c0_h1 : nullptr, final);
+        if (nodes_[c].var < 0.f) return;
+      }
+    }
+    const int32_t lvl = nodes_[x].level, size = nodes_[x].size;
+    int32_t h0 = x;
+    int32_t h1 = (c0_h1 >= 0 && nodes_[c0_h1].size > size) ? c0_h1 : x;
+    if (c0_h0 >= 0) {
+      for (h0 = c0_h0; h0 != x && nodes_[h0].level < lvl - delta; h0 = nodes_[h0].parent) {
+      }
+    } else {
+      while (nodes_[h0].child >= 0 && nodes_[nodes_[h0].child].level >= lvl - delta) h0 = nodes_[h0].child;
+    }
+    while (nodes_[h1].parent >= 0 && nodes_[nodes_[h1].parent].level <= lvl + delta) h1 = nodes_[h1].parent;
+    if (out_h0) *out_h0 = h0;
+    if (out_h1) *out_h1 = h1;
+    // The region at level + delta is not complete yet: wait (unless the flood is over).
+    if (!final && nodes_[h1].parent < 0 && nodes_[h1].level < lvl + delta) return;
+    nodes_[x].var = static_cast<float>(nodes_[h1].size - nodes_[h0].size) / static_cast<float>(size);
+    for (int32_t c = nodes_[x].child; c >= 0; c = nodes_[c].next) check(c);
+    if (final && nodes_[x].parent < 0) check(x);
+  }
+
+  void check(int32_t x) {
+    Node& n = nodes_[x];
+    if (n.checked) return;
+    n.checked = true;
+    if (n.size < min_area_ || n.size > max_area_ || n.var < 0.f ||
+        static_cast<double>(n.var) > p_.max_variation)
+      return;
+    for (int32_t c = n.child; c >= 0; c = nodes_[c].next) {
+      if (nodes_[c].var >= 0.f && n.var > nodes_[c].var) return;
+    }
+    if (n.var > 0.f && n.parent >= 0 && nodes_[n.parent].var >= 0.f && n.var >= nodes_[n.parent].var) return;
+    if (n.stats < 0) return;  // cannot happen (size within the limits always snapshots); be safe
+    captured_.push_back(Captured{x, n.head, n.size});
+  }
+
+  void emit(int8_t polarity, MserRegions& out) {
+    const bool want_pixels = p_.return_pixels;
+    const bool prune = prob_ != nullptr && p_.min_prob >= 0.f;
+    std::vector<Captured> kept;
+    kept.reserve(captured_.size());
+    for (const Captured& r : captured_) {
+      const Node& n = nodes_[r.node];
+      const Stats& s = stats_[n.stats];
+      const double inv = 1.0 / static_cast<double>(n.size);
+      const float mp = prob_ ? static_cast<float>(s.sp * inv) : std::numeric_limits<float>::quiet_NaN();
+      if (prune && !(mp >= p_.min_prob)) continue;
+      out.boxes.push_back(s.x1);
+      out.boxes.push_back(s.y1);
+      out.boxes.push_back(s.x2 + 1);
+      out.boxes.push_back(s.y2 + 1);
+      out.areas.push_back(n.size);
+      out.centroids.push_back(static_cast<float>(s.sx * inv));
+      out.centroids.push_back(static_cast<float>(s.sy * inv));
+      out.polarity.push_back(polarity);
+      const double mg = static_cast<double>(s.sg) * inv;
+      out.mean_intensity.push_back(static_cast<float>(mask_ ? 255.0 - mg : mg));
+      out.mean_prob.push_back(mp);
+      out.variation.push_back(n.var);
+      out.level.push_back(static_cast<uint8_t>(n.level ^ mask_));
+      if (want_pixels) kept.push_back(r);
+    }
+    if (!want_pixels || kept.empty()) return;
+    // Rank every pixel in the final chain once; each region is then a contiguous slice of it.
+    std::vector<int32_t> order(static_cast<size_t>(interior_));
+    std::vector<int32_t> rank(pix_.size());
+    int32_t q = root_head_;
+    for (int64_t k = 0; k < interior_; ++k) {
+      order[k] = q;
+      rank[q] = static_cast<int32_t>(k);
+      q = static_cast<int32_t>(pix_[q] & kNextMask);
+    }
+    if (out.pixel_offsets.empty()) out.pixel_offsets.push_back(0);
+    size_t total = out.pixel_indices.size();
+    for (const Captured& r : kept) total += static_cast<size_t>(r.size);
+    out.pixel_indices.reserve(total);
+    for (const Captured& r : kept) {
+      const int32_t* first = order.data() + rank[r.head];
+      out.pixel_indices.insert(out.pixel_indices.end(), first, first + r.size);
+      out.pixel_offsets.push_back(static_cast<int64_t>(out.pixel_indices.size()));
+    }
+  }
+
+  const uint8_t* grey_;
+  const float* prob_;
+  int32_t h_, w_;
+  MserParams p_;
+  double inv_w_;
+  int64_t interior_ = 0;
+  int64_t min_area_ = 0, max_area_ = 0;
+  uint8_t mask_ = 0;
+  int hist_[256];
+  std::vector<uint32_t> pix_;
+  std::vector<int32_t> heap_;
+  std::vector<Node> nodes_;
+  int32_t n_nodes_ = 0;
+  std::vector<Stats> stats_;
+  std::vector<Captured> captured_;
+  int32_t root_head_ = 0;
+};
+
+template <typename T>
+bool is_contiguous(const View2D<T>& v) {
+  return v.stride_x == 1 && (v.stride_y == v.width || v.height <= 1);
+}
+
+template <typename T>
+const T* contiguous(const View2D<T>& v, std::vector<T>& buf) {
+  if (is_contiguous(v)) return v.data;
+  buf.resize(static_cast<size_t>(v.height * v.width));
+  for (int64_t y = 0; y < v.height; ++y)
+    for (int64_t x = 0; x < v.width; ++x) buf[y * v.width + x] = v(y, x);
+  return buf.data();
+}
+
+}  // namespace
+
+void check_prob_map(const float* p, int64_t n, const char* who) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = p[i];
+    if (!(v >= 0.f && v <= 1.f)) {
+      throw ValueError(std::string(who) + ": prob must be in [0, 1] without NaN; found " +
+                       (std::isnan(v) ? std::string("NaN") : std::to_string(v)) + " at flat index " +
+                       std::to_string(i));
+    }
+  }
+}
+
+MserRegions mser(const View2D<uint8_t>& image, const View2D<float>* prob, const MserParams& params) {
+  if (params.delta < 0) throw ValueError("mser: delta must be >= 0, got " + std::to_string(params.delta));
+  if (params.min_area < 0) throw ValueError("mser: min_area must be >= 0, got " + std::to_string(params.min_area));
+  if (params.max_area < 0) throw ValueError("mser: max_area must be >= 0, got " + std::to_string(params.max_area));
+  if (!(params.max_variation >= 0.0))
+    throw ValueError("mser: max_variation must be >= 0, got " + std::to_string(params.max_variation));
+  if (!(params.min_diversity >= 0.0))
+    throw ValueError("mser: min_diversity must be >= 0, got " + std::to_string(params.min_diversity));
+  if (params.polarity < -1 || params.polarity > 1)
+    throw ValueError("mser: polarity must be 0 (both), +1 or -1, got " + std::to_string(params.polarity));
+  if (image.height < 0 || image.width < 0) throw ValueError("mser: negative image shape");
+  if (image.height * image.width >= (int64_t(1) << kDirShift))
+    throw ValueError("mser: image too large (" + std::to_string(image.height) + "x" + std::to_string(image.width) +
+                     "); H*W must be below 2^29");
+  if (prob) {
+    if (prob->height != image.height || prob->width != image.width)
+      throw ValueError("mser: prob has shape (" + std::to_string(prob->height) + ", " + std::to_string(prob->width) +
+                       ") but the image is (" + std::to_string(image.height) + ", " + std::to_string(image.width) +
+                       ")");
+  } else if (params.min_prob >= 0.f) {
+    throw ValueError("mser: min_prob needs a prob map");
+  }
+
+  MserRegions out;
+  std::vector<float> prob_buf;
+  const float* pp = nullptr;
+  if (prob) {
+    pp = contiguous(*prob, prob_buf);
+    check_prob_map(pp, prob->height * prob->width, "mser");
+  }
+  if (params.return_pixels) out.pixel_offsets.push_back(0);
+  // OpenCV's frame rule: without an interior there is nothing to flood.
+  if (image.height < 3 || image.width < 3) return out;
+
+  std::vector<uint8_t> img_buf;
+  const uint8_t* pi = contiguous(image, img_buf);
+  Flooder f(pi, pp, image.height, image.width, params);
+  if (params.polarity >= 0) f.run(0, +1, out);
+  if (params.polarity <= 0) f.run(255, -1, out);
+  return out;
+}
+
+}  // namespace textvision
