@@ -1,1 +1,48 @@
-"""textvision.data"""
+"""textvision.data: scene-text annotations, datasets and synthetic scenes.
+
+- :class:`TextInstance` (quad float32 [4, 2] clockwise from top-left, text, ignore)
+- ICDAR 2015 / 2013 files: :func:`read_icdar2015`, :func:`write_icdar2015`, :func:`read_icdar2013`,
+  :func:`write_icdar2013`; COCO-Text JSON: :func:`read_coco_text`, :func:`write_coco_text`
+- masks: :func:`instances_to_masks`
+- torch datasets: :class:`IcdarDataset`, :class:`CocoTextDataset`, :func:`collate`
+- synthetic scenes: :mod:`textvision.data.synth` (``render_scene``, ``SynthDataset``)
+
+The datasets and the generator load on first use (they import torch / OpenCV).
+"""
+from __future__ import annotations
+
+import importlib
+
+from textvision.data.icdar import read_icdar2013, read_icdar2015, write_icdar2013, write_icdar2015
+from textvision.data.instances import TextInstance, box_to_quad, boxes_of, order_clockwise, quads_of
+from textvision.data.masks import instances_to_masks
+
+_LAZY = {
+    "read_coco_text": "textvision.data.coco_text",
+    "write_coco_text": "textvision.data.coco_text",
+    "CocoText": "textvision.data.coco_text",
+    "IcdarDataset": "textvision.data.datasets",
+    "CocoTextDataset": "textvision.data.datasets",
+    "collate": "textvision.data.datasets",
+    "render_scene": "textvision.data.synth",
+    "SynthScene": "textvision.data.synth",
+    "SynthDataset": "textvision.data.synth",
+}
+
+__all__ = [
+    "TextInstance", "box_to_quad", "boxes_of", "quads_of", "order_clockwise",
+    "read_icdar2015", "write_icdar2015", "read_icdar2013", "write_icdar2013",
+    "instances_to_masks", *_LAZY,
+]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    if name == "synth":
+        return importlib.import_module("textvision.data.synth")
+    raise AttributeError(f"module 'textvision.data' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_LAZY) + ["synth"])
