@@ -1,0 +1,118 @@
+"""blend / two_stage / stylize / stylize_batch and checkpoints."""
+import numpy as np
+import pytest
+import torch
+
+from textvision.style import (blend, load_style_model, save_style_model, stylize, stylize_batch,
+                              tensor_to_image, image_to_tensor, two_stage)
+
+
+def test_blend_against_numpy(rng):
+    c = rng.integers(0, 256, (9, 11, 3), dtype=np.uint8)
+    s = rng.integers(0, 256, (9, 11, 3), dtype=np.uint8)
+    p = rng.random((9, 11)).astype(np.float32)
+    ref = np.rint(p[..., None] * s + (1 - p[..., None]) * c.astype(np.float64)).astype(np.uint8)
+    out = blend(c, s, p)
+    assert out.dtype == np.uint8 and out.shape == c.shape
+    assert np.abs(out.astype(int) - ref).max() <= 1  # float32 vs float64 rounding at .5
+    # Threshold: everything under it is exactly the content, the rest blends as before.
+    out_t = blend(c, s, p, threshold=0.6)
+    low = p < 0.6
+    assert np.array_equal(out_t[low], c[low])
+    assert np.array_equal(out_t[~low], out[~low])
+    # Hand-worked: P = 0.25, content 100, stylized 200 -> 125.
+    one = blend(np.full((1, 1, 3), 100, np.uint8), np.full((1, 1, 3), 200, np.uint8),
+                np.full((1, 1), 0.25, np.float32))
+    assert one.tolist() == [[[125, 125, 125]]]
+    c_copy = c.copy()
+    blend(c, s, p)
+    assert np.array_equal(c, c_copy)
+
+
+def test_blend_exceptions(rng):
+    c = np.zeros((8, 8, 3), np.uint8)
+    with pytest.raises(ValueError, match=r"heatmap has size \(8, 9\).*\(8, 8\)"):
+        blend(c, c, np.zeros((8, 9), np.float32))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        blend(c, c, np.full((8, 8), 2.0, np.float32))
+    with pytest.raises(TypeError, match="uint8"):
+        blend(c, c, np.zeros((8, 8), np.uint8))
+    with pytest.raises(TypeError, match="uint8"):
+        blend(c.astype(np.float32), c, np.zeros((8, 8), np.float32))
+    with pytest.raises(ValueError, match="HxWx3"):
+        blend(np.zeros((8, 8, 4), np.uint8), c, np.zeros((8, 8), np.float32))
+    with pytest.raises(ValueError, match="threshold"):
+        blend(c, c, np.zeros((8, 8), np.float32), threshold=1.5)
+
+
+def test_stylize_modes_agree(net, rng):
+    img = rng.integers(0, 256, (21, 30, 3), dtype=np.uint8)
+    styled = stylize(img, net, "greenpaper", mode="distilled")
+    with torch.no_grad():
+        ref = tensor_to_image(net(image_to_tensor([img]), 1))[0]
+    assert np.array_equal(styled, ref)
+    # Two-stage with an all-text map is the plain stylization; with an empty map it is the input.
+    assert np.array_equal(stylize(img, net, 1, heatmap=np.ones((21, 30), np.float32)), styled)
+    assert np.array_equal(stylize(img, net, 1, heatmap=np.zeros((21, 30), np.float32)), img)
+    hm = np.zeros((21, 30), np.float32)
+    hm[5:15, 4:20] = 0.9
+    out = two_stage(img, net, {"bluegold": 0.5, "greenpaper": 0.5}, heatmap=hm, threshold=0.5)
+    outside = hm == 0
+    assert np.array_equal(out[outside], img[outside]) and not np.array_equal(out[~outside], img[~outside])
+    # Grey input is accepted and treated as RGB.
+    grey = img[:, :, 0]
+    assert stylize(grey, net, 0, mode="distilled").shape == (21, 30, 3)
+
+
+def test_stylize_exceptions(net, rng):
+    img = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    with pytest.raises(ValueError, match="unknown style 'nope'.*bluegold"):
+        stylize(img, net, "nope", mode="distilled")
+    with pytest.raises(ValueError, match="sum to 1"):
+        stylize(img, net, {"bluegold": 0.7, "greenpaper": 0.7}, mode="distilled")
+    with pytest.raises(ValueError, match=r"heatmap has size \(8, 8\)"):
+        stylize(img, net, 0, heatmap=np.zeros((8, 8), np.float32))
+    with pytest.raises(ValueError, match="mode"):
+        stylize(img, net, 0, mode="fast")
+    with pytest.raises(ValueError, match="two-stage"):
+        stylize(img, net, 0, mode="distilled", heatmap=np.zeros((16, 16), np.float32))
+    with pytest.raises(TypeError, match="uint8"):
+        stylize(img.astype(np.float32), net, 0, mode="distilled")
+
+
+def test_stylize_batch_matches_single(net, rng):
+    imgs = [rng.integers(0, 256, s, dtype=np.uint8) for s in [(16, 20, 3), (16, 20, 3), (9, 13, 3), (16, 20, 3)]]
+    styles = ["bluegold", 1, {"bluegold": 0.3, "greenpaper": 0.7}, [0.5, 0.5]]
+    heatmaps = [rng.random(im.shape[:2]).astype(np.float32) for im in imgs]
+    out = stylize_batch(imgs, net, styles, heatmaps=heatmaps, threshold=0.3, batch_size=2)
+    for im, st, hm, o in zip(imgs, styles, heatmaps, out):
+        assert np.array_equal(o, stylize(im, net, st, heatmap=hm, threshold=0.3))
+    # One style for all; a (B, H, W, 3) array works too.
+    arr = np.stack([imgs[0], imgs[1]])
+    same = stylize_batch(arr, net, [0.5, 0.5], mode="distilled")
+    assert np.array_equal(same[1], stylize(imgs[1], net, [0.5, 0.5], mode="distilled"))
+    with pytest.raises(ValueError, match="2 heatmaps for 4 images"):
+        stylize_batch(imgs, net, 0, heatmaps=heatmaps[:2])
+
+
+def test_checkpoint_round_trip(make_net, tmp_path, rng):
+    net = make_net(kind="distilled", seed=3)
+    path = save_style_model(net, tmp_path / "sub" / "m.pt", step=7)
+    ckpt = torch.load(path, weights_only=True)
+    assert {"kind", "style_names", "config", "state_dict", "step"} <= set(ckpt)
+    loaded = load_style_model(path)
+    assert loaded.kind == "distilled" and loaded.style_names == net.style_names
+    assert loaded.config == net.config and not loaded.training
+    img = rng.integers(0, 256, (13, 17, 3), dtype=np.uint8)
+    assert np.array_equal(stylize(img, loaded, "greenpaper"), stylize(img, net, "greenpaper"))
+
+
+def test_load_exceptions(tmp_path):
+    with pytest.raises(FileNotFoundError, match="missing.pt"):
+        load_style_model(tmp_path / "missing.pt")
+    torch.save({"state_dict": {}}, tmp_path / "bad.pt")
+    with pytest.raises(ValueError, match="not a textvision style checkpoint.*kind"):
+        load_style_model(tmp_path / "bad.pt")
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="junk.pt"):
+        load_style_model(tmp_path / "junk.pt")

@@ -1,0 +1,149 @@
+"""Style training, resume, distillation loss and trainer, and the CLI (tiny networks, random VGG)."""
+import numpy as np
+import pytest
+import torch
+
+from textvision import cli
+from textvision.models.style import StyleNet
+from textvision.style import load_style_model, stylize
+from textvision.style.distillation import DistillConfig, distill, distillation_loss
+from textvision.style.inference import image_to_tensor
+from textvision.style.losses import PerceptualLoss
+from textvision.style.train import (ContentSampler, StyleTrainConfig, load_loss_vgg, load_style_images,
+                                    train_style)
+
+TINY = dict(batch_size=2, image_size=32, style_size=64, base_channels=8, num_res_blocks=1, progress=False)
+
+
+def _config(style_dir, content_dir, out, **kw):
+    args = dict(TINY, steps=40, lr=1e-2)
+    args.update(kw)
+    return StyleTrainConfig(styles=str(style_dir), out=str(out), content=str(content_dir), **args)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def test_training_reduces_style_loss(style_dir, content_dir, tmp_path):
+    names, images = load_style_images(str(style_dir), 64)
+    assert names == ["bluegold", "greenpaper"]
+    vgg, desc = load_loss_vgg(None, warn=False)
+    assert desc == "random(seed=0)"  # no ImageNet file in the test environment
+    loss = PerceptualLoss(vgg, style_weight=10.0)
+    loss.set_style_images([image_to_tensor([im])[0] for im in images])
+    x = image_to_tensor(ContentSampler(str(content_dir), 32).sample(4, np.random.default_rng(5)))
+
+    def style_losses(model):
+        with torch.no_grad():
+            return np.array([float(loss(model(x, k), x, torch.eye(2)[[k] * 4]).style) for k in range(2)])
+
+    torch.manual_seed(0)
+    before = style_losses(StyleNet(2, names, base_channels=8, num_res_blocks=1))  # = train_style's init
+    with pytest.warns(RuntimeWarning, match="random VGG16"):
+        res = train_style(_config(style_dir, content_dir, tmp_path / "t.pt"))
+    after = style_losses(res.model)
+    assert np.all(after < 0.8 * before), (before, after)
+    assert len(res.history["style"]) == 40
+
+
+def test_checkpoint_resume(style_dir, content_dir, tmp_path):
+    out = tmp_path / "r.pt"
+    with pytest.warns(RuntimeWarning):
+        train_style(_config(style_dir, content_dir, out, steps=3, save_every=2))
+    ckpt = torch.load(out, weights_only=True)
+    assert ckpt["step"] == 3 and ckpt["kind"] == "two-stage" and ckpt["style_names"] == ["bluegold", "greenpaper"]
+    assert ckpt["vgg"] == "random(seed=0)" and ckpt["train_config"]["steps"] == 3
+    with pytest.warns(RuntimeWarning):
+        resumed = train_style(_config(style_dir, content_dir, out, steps=5))
+    with pytest.warns(RuntimeWarning):
+        straight = train_style(_config(style_dir, content_dir, tmp_path / "s.pt", steps=5))
+    # A resumed run draws the same crops and styles, so it ends where an uninterrupted one does.
+    assert len(resumed.history["total"]) == 5
+    np.testing.assert_allclose(resumed.history["total"], straight.history["total"], rtol=1e-4)
+    for a, b in zip(resumed.model.state_dict().values(), straight.model.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+    m = load_style_model(out)
+    assert m.style_names == ["bluegold", "greenpaper"] and m.kind == "two-stage"
+    with pytest.raises(ValueError, match="network config"), pytest.warns(RuntimeWarning):
+        train_style(_config(style_dir, content_dir, out, steps=6, base_channels=4))
+
+
+def test_distillation_loss_against_numpy(rng):
+    s, t, c = (rng.random((2, 3, 5, 6)).astype(np.float32) for _ in range(3))
+    m = (rng.random((2, 1, 5, 6)) > 0.7).astype(np.float32)
+    terms = distillation_loss(*(torch.from_numpy(a) for a in (s, t, c, m)), lambda_text=8.0, lambda_background=2.0)
+    n = s.size
+    text = np.sum(m * (s - t) ** 2) / n
+    back = np.sum((1 - m) * (s - c) ** 2) / n
+    assert float(terms.text) == pytest.approx(text, rel=1e-5)
+    assert float(terms.background) == pytest.approx(back, rel=1e-5)
+    assert float(terms.total) == pytest.approx(8 * text + 2 * back, rel=1e-5)
+    with pytest.raises(ValueError, match="mask must be"):
+        distillation_loss(*(torch.from_numpy(a) for a in (s, t, c)), torch.zeros(2, 1, 5, 5))
+
+
+def test_distill_tiny_run(make_net, icdar_dir, tmp_path):
+    from textvision.style import save_style_model
+
+    teacher_path = save_style_model(make_net(), tmp_path / "teacher.pt")
+    cfg = DistillConfig(teacher=teacher_path, out=str(tmp_path / "d.pt"), data=str(icdar_dir), mask="boxes",
+                        steps=25, batch_size=2, image_size=32, lr=1e-2, progress=False)
+    res = distill(cfg)
+    h = res.history
+    assert res.model.kind == "distilled" and res.model.style_names == ["bluegold", "greenpaper"]
+    assert np.mean(h["total"][-5:]) < 0.5 * np.mean(h["total"][:5])
+    d = load_style_model(cfg.out)
+    assert d.kind == "distilled"
+    img = np.zeros((24, 24, 3), np.uint8)
+    assert stylize(img, d, "bluegold").shape == (24, 24, 3)  # distilled mode by default: no TextFCN
+
+
+def test_distill_exceptions(make_net, icdar_dir, tmp_path):
+    from textvision.style import save_style_model
+
+    teacher_path = save_style_model(make_net(), tmp_path / "teacher.pt")
+    cfg = DistillConfig(teacher=teacher_path, out=str(tmp_path / "d.pt"), data=str(icdar_dir), mask="boxes",
+                        steps=1, batch_size=1, image_size=32, progress=False)
+    with pytest.raises(ValueError, match="teacher has 2 styles.*student has 3"):
+        distill(cfg, student=StyleNet(3, base_channels=4, num_res_blocks=1))
+    with pytest.raises(ValueError, match="differ"):
+        distill(cfg, student=StyleNet(2, ["a", "b"], base_channels=4, num_res_blocks=1))
+    # A distilled checkpoint made for another teacher is not resumed silently.
+    save_style_model(make_net(3, kind="distilled"), cfg.out, optimizer={}, step=0)
+    with pytest.raises(ValueError, match="3 styles.*teacher has 2"):
+        distill(cfg)
+    with pytest.raises(ValueError, match="pixels"):
+        distill(DistillConfig(teacher=teacher_path, out=str(tmp_path / "e.pt"), data=str(icdar_dir),
+                              mask="pixels", steps=1, progress=False))
+    with pytest.raises(ValueError, match="gt_<stem>.txt"):
+        distill(DistillConfig(teacher=teacher_path, out=str(tmp_path / "e.pt"), data=str(tmp_path),
+                              mask="boxes", steps=1, progress=False))
+
+
+def test_cli(make_net, tmp_path, capsys):
+    import cv2
+
+    from textvision.style import save_style_model
+
+    model = save_style_model(make_net(), tmp_path / "m.pt")
+    img = np.random.default_rng(0).integers(0, 256, (20, 24, 3), dtype=np.uint8)
+    cv2.imwrite(str(tmp_path / "in.png"), img)
+    hm = np.zeros((20, 24), np.uint8)
+    hm[5:15, 5:15] = 255
+    cv2.imwrite(str(tmp_path / "hm.png"), hm)
+    out = tmp_path / "out.png"
+    assert cli.main(["stylize", str(tmp_path / "in.png"), "--model", model, "--mix", "bluegold:0.5,greenpaper:0.5",
+                     "--heatmap", str(tmp_path / "hm.png"), "--threshold", "0.5", "--out", str(out)]) == 0
+    res = cv2.imread(str(out))
+    assert np.array_equal(res[hm == 0], img[hm == 0]) and not np.array_equal(res[hm > 0], img[hm > 0])
+    assert cli.main(["stylize", str(tmp_path / "in.png"), "--model", model, "--style", "nope",
+                     "--mode", "distilled", "--out", str(out)]) == 1
+    assert "unknown style 'nope'" in capsys.readouterr().err
+    assert cli.main(["stylize", str(tmp_path / "in.png"), "--model", model, "--mix", "bluegold:0.5,greenpaper:0.2",
+                     "--mode", "distilled", "--out", str(out)]) == 1
+    assert "sum to 1" in capsys.readouterr().err
