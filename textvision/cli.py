@@ -13,8 +13,10 @@ from textvision import __version__
 # One line per area, in the order of the help text.
 from textvision.ops import commands as ops_commands
 from textvision.style import commands as style_commands
+from textvision.augment import commands as augment_commands
+from textvision.models import commands as fcn_commands
 
-AREAS = (ops_commands, style_commands,)
+AREAS = (ops_commands, style_commands, augment_commands, fcn_commands,)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,288 @@
+"""``textvision augment``: ground truth kept, SRC untouched, resume/sharding give the same tree, bad inputs."""
+import csv
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from textvision.augment import dataset as ds
+from textvision.augment.dataset import AugmentOptions, augment_dataset, plan_styles
+from textvision.augment.fileio import TEMP_PREFIX
+from textvision.cli import main
+from textvision.data.icdar import read_icdar2013, read_icdar2015
+
+from .conftest import STYLES, make_cocotext, make_icdar2013, make_icdar2015, tree_digest
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def _read_rgb(path):
+    return cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
+def _same_instances(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x.quad, y.quad)
+        assert (x.text, x.ignore) == (y.text, y.ignore)
+
+
+def _manifest(dst):
+    with open(dst / ds.MANIFEST_NAME, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.parametrize("fmt", ["icdar2015", "icdar2013"])
+def test_icdar_outputs_keep_ground_truth(tmp_path, fmt, distilled_ckpt):
+    src = tmp_path / "src"
+    (make_icdar2015 if fmt == "icdar2015" else make_icdar2013)(src)
+    before = tree_digest(src)
+    dst = tmp_path / "dst"
+    res = augment_dataset(src, dst, AugmentOptions(fmt, str(distilled_ckpt), styles_per_image=2, seed=3),
+                          progress=False)
+    assert tree_digest(src) == before  # SRC byte-identical afterwards
+    assert res.merged and res.summary["bad_inputs"] == 0
+    n_src = len(list(src.rglob("gt_*.txt")))
+    rows = _manifest(dst)
+    assert len(rows) == 2 * n_src == res.summary["outputs"]
+    reader = read_icdar2015 if fmt == "icdar2015" else read_icdar2013
+    for row in rows:
+        out_img, src_img = dst / row["output_image"], src / row["source_image"]
+        out_gt, src_gt = dst / row["output_gt"], src / row["source_gt"]
+        # Integer ids, the source's naming pattern, gt beside the mirrored gt folder.
+        assert out_gt.name == "gt_" + out_img.stem + ".txt" and out_img.stem.split("_")[-1].isdigit()
+        assert Path(row["output_gt"]).parent == Path(row["source_gt"]).parent
+        _same_instances(reader(out_gt), reader(src_gt))
+        assert out_gt.read_bytes() == src_gt.read_bytes()
+        a, b = _read_rgb(out_img), _read_rgb(src_img)
+        assert a.shape == b.shape and not np.array_equal(a, b)
+        assert row["style"] in STYLES
+    # The K copies of one image get distinct styles.
+    by_src = {}
+    for row in rows:
+        by_src.setdefault(row["source_image"], []).append(row["style"])
+    assert all(len(set(v)) == 2 for v in by_src.values())
+
+
+def test_cocotext_outputs_keep_annotations(tmp_path, distilled_ckpt):
+    src = make_cocotext(tmp_path / "src")
+    before = tree_digest(src)
+    dst = tmp_path / "dst"
+    res = augment_dataset(src, dst, AugmentOptions("cocotext", str(distilled_ckpt), styles_per_image=2,
+                                                   include_originals=True), progress=False)
+    assert tree_digest(src) == before
+    assert res.summary["outputs"] == 8 and res.summary["originals"] == 4
+    sj = json.loads((src / "COCO_Text.json").read_text("utf-8"))
+    oj = json.loads((dst / "COCO_Text.json").read_text("utf-8"))
+    assert oj["info"] == sj["info"]
+    assert len(oj["imgs"]) == 12
+    ann_ids = [a["id"] for a in oj["anns"].values()]
+    assert len(set(ann_ids)) == len(ann_ids)
+    rows = {r["output_image"]: r for r in _manifest(dst)}
+    for key, img in oj["imgs"].items():
+        assert str(img["id"]) == key
+        path = dst / "train2014" / img["file_name"]
+        assert path.is_file()
+        row = rows["train2014/" + img["file_name"]]
+        src_img = next(v for v in sj["imgs"].values() if "train2014/" + v["file_name"] == row["source_image"])
+        # Every field kept but the ids and the file name; the number in the name is the image id.
+        assert {k: v for k, v in img.items() if k not in ("id", "file_name")} == \
+               {k: v for k, v in src_img.items() if k not in ("id", "file_name")}
+        assert int(Path(img["file_name"]).stem.split("_")[-1]) == img["id"]
+        out_anns = [oj["anns"][str(a)] for a in oj["imgToAnns"][key]]
+        src_anns = [sj["anns"][str(a)] for a in sj["imgToAnns"][str(src_img["id"])]]
+        strip = lambda a: {k: v for k, v in a.items() if k not in ("id", "image_id")}  # noqa: E731
+        assert [strip(a) for a in out_anns] == [strip(a) for a in src_anns]
+        assert all(a["image_id"] == img["id"] for a in out_anns)
+        if row["style"] == "original":
+            assert path.read_bytes() == (src / row["source_image"]).read_bytes()
+
+
+def test_cocotext_split_filter(tmp_path, distilled_ckpt):
+    src = make_cocotext(tmp_path / "src")
+    res = augment_dataset(src, tmp_path / "dst", AugmentOptions("cocotext", str(distilled_ckpt), split="val"),
+                          progress=False)
+    oj = json.loads((tmp_path / "dst" / "COCO_Text.json").read_text("utf-8"))
+    assert res.summary["images_found"] == 1 and [v["set"] for v in oj["imgs"].values()] == ["val"]
+
+
+def test_two_stage_threshold_keeps_background(tmp_path, style_ckpt, fcn_ckpt):
+    from textvision.models.fcn import load_text_fcn
+    from textvision.segment import segment
+
+    src = make_icdar2015(tmp_path / "src", n=2)
+    dst = tmp_path / "dst"
+    fcn = load_text_fcn(fcn_ckpt)
+    probe = np.concatenate([segment(_read_rgb(p), model=fcn).ravel()
+                            for p in sorted((src / "train_images").iterdir())])
+    threshold = float(np.quantile(probe, 0.5))  # about half of the pixels count as text
+    augment_dataset(src, dst, AugmentOptions("icdar2015", str(style_ckpt), fcn=str(fcn_ckpt),
+                                             threshold=threshold), progress=False)
+    for row in _manifest(dst):
+        a, b = _read_rgb(dst / row["output_image"]), _read_rgb(src / row["source_image"])
+        heat = segment(b, model=fcn)
+        outside = heat < threshold
+        assert 0.05 < outside.mean() < 0.95
+        np.testing.assert_array_equal(a[outside], b[outside])  # PNG: the background is exact
+        assert (a[~outside] != b[~outside]).any()
+
+
+def test_resume_and_shards_give_the_same_tree(tmp_path, distilled_ckpt, monkeypatch):
+    src = make_icdar2015(tmp_path / "src", n=6)
+    before = tree_digest(src)
+    opts = AugmentOptions("icdar2015", str(distilled_ckpt), styles_per_image=2, include_originals=True, seed=7)
+    full = tmp_path / "full"
+    augment_dataset(src, full, opts, progress=False)
+    reference = tree_digest(full)
+
+    # Interrupted: a KeyboardInterrupt while the 5th image file is being written.
+    real = ds.atomic_write_bytes
+    calls = {"n": 0}
+
+    def flaky(path, data):
+        if Path(path).suffix == ".png":
+            calls["n"] += 1
+            if calls["n"] == 5:
+                raise KeyboardInterrupt
+        return real(path, data)
+
+    monkeypatch.setattr(ds, "atomic_write_bytes", flaky)
+    resumed = tmp_path / "resumed"
+    with pytest.raises(KeyboardInterrupt):
+        augment_dataset(src, resumed, opts, progress=False)
+    monkeypatch.setattr(ds, "atomic_write_bytes", real)
+    partial = tree_digest(resumed)
+    assert 0 < len(partial) < len(reference)
+    assert not [p for p in resumed.rglob("*") if p.name.startswith(TEMP_PREFIX)]
+    assert all(reference[k] == v for k, v in partial.items())  # what exists is already final
+    res = augment_dataset(src, resumed, opts, progress=False)
+    assert res.resumed == 4 and res.written == 18 - 4
+    assert tree_digest(resumed) == reference
+
+    # Two shards run separately (array job): the last one merges; same tree.
+    sharded = tmp_path / "sharded"
+    r1 = augment_dataset(src, sharded, opts, shard=(1, 2), progress=False)
+    assert not r1.merged and not (sharded / ds.MANIFEST_NAME).exists()
+    monkeypatch.setenv("RANK", "0")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    r0 = augment_dataset(src, sharded, opts, progress=False)
+    assert r0.merged and r0.images == 3
+    assert tree_digest(sharded) == reference
+    assert tree_digest(src) == before
+
+
+def test_kill_then_resume_cli(tmp_path, distilled_ckpt):
+    """A real SIGKILL mid-run (a separate process), then the same command again."""
+    import subprocess
+    import sys
+    import time
+
+    src = make_icdar2015(tmp_path / "src", n=12, size=(96, 160))
+    args = ["augment", str(src), None, "--format", "icdar2015", "--model", str(distilled_ckpt),
+            "-k", "2", "--no-progress"]
+    full, killed = tmp_path / "full", tmp_path / "killed"
+    assert main([a if a is not None else str(full) for a in args]) == 0
+    code = ("import sys, torch; torch.set_num_threads(1); from textvision.cli import main; "
+            "sys.exit(main(sys.argv[1:]))")
+    proc = subprocess.Popen([sys.executable, "-c", code] + [a if a is not None else str(killed) for a in args],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.poll() is None:
+        if len(list((killed / "train_images").glob("*.png"))) >= 3 if (killed / "train_images").is_dir() else False:
+            proc.kill()
+            break
+        time.sleep(0.005)
+    proc.wait()
+    assert main([a if a is not None else str(killed) for a in args]) == 0
+    assert tree_digest(killed) == tree_digest(full)
+
+
+def test_bad_inputs_reported_and_counted(tmp_path, distilled_ckpt, capsys):
+    src = make_icdar2015(tmp_path / "src", n=5)
+    (src / "train_gt" / "gt_img_2.txt").unlink()  # missing gt
+    (src / "train_images" / "img_3.png").write_bytes(b"not a png at all")  # unreadable image
+    with open(src / "train_gt" / "gt_img_4.txt", "a", encoding="utf-8") as f:
+        f.write("10,20,30,oops\n")  # malformed line
+    (src / "train_gt" / "gt_img_99.txt").write_text("1,1,5,1,5,5,1,5,x\n", encoding="utf-8")  # gt, no image
+    before = tree_digest(src)
+    dst = tmp_path / "dst"
+    assert main(["augment", str(src), str(dst), "--format", "icdar2015", "--model", str(distilled_ckpt),
+                 "--include-originals", "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    for name in ("train_images/img_2.png", "train_images/img_3.png", "train_gt/gt_img_4.txt"):
+        assert name in err
+    assert "gt_img_4.txt:4" in err  # the malformed line is named
+    summary = json.loads((dst / ds.SUMMARY_NAME).read_text("utf-8"))
+    assert summary["bad_inputs_by_kind"] == {"malformed-gt": 1, "missing-gt": 1, "orphan-gt": 1,
+                                             "unreadable-image": 1}
+    assert {e["file"] for e in summary["errors"]} == {"train_images/img_2.png", "train_images/img_3.png",
+                                                      "train_gt/gt_img_4.txt", "train_gt/gt_img_99.txt"}
+    assert summary["images_found"] == 5 and summary["images_augmented"] == 2
+    # Nothing at all for the bad images (no original copy, no gt), nothing half-written.
+    sources = {r["source_image"] for r in _manifest(dst)}
+    assert sources == {"train_images/img_1.png", "train_images/img_5.png"}
+    assert sorted(p.name for p in (dst / "train_gt").iterdir()) == sorted(
+        "gt_" + Path(r["output_image"]).stem + ".txt" for r in _manifest(dst))
+    assert tree_digest(src) == before
+
+
+def test_cocotext_missing_image_and_bad_bbox(tmp_path, distilled_ckpt):
+    src = make_cocotext(tmp_path / "src")
+    data = json.loads((src / "COCO_Text.json").read_text("utf-8"))
+    (src / "train2014" / data["imgs"]["9"]["file_name"]).unlink()
+    first_ann = data["imgToAnns"]["19"][0]
+    data["anns"][str(first_ann)]["bbox"] = [1, 2, 3]
+    (src / "COCO_Text.json").write_text(json.dumps(data), encoding="utf-8")
+    res = augment_dataset(src, tmp_path / "dst", AugmentOptions("cocotext", str(distilled_ckpt)), progress=False)
+    assert res.summary["bad_inputs_by_kind"] == {"malformed-gt": 1, "missing-image": 1}
+    oj = json.loads((tmp_path / "dst" / "COCO_Text.json").read_text("utf-8"))
+    assert len(oj["imgs"]) == 2
+
+
+def test_refuses_dst_inside_src_and_changed_settings(tmp_path, distilled_ckpt):
+    src = make_icdar2015(tmp_path / "src", n=2)
+    opts = AugmentOptions("icdar2015", str(distilled_ckpt))
+    with pytest.raises(ValueError, match="inside SRC"):
+        augment_dataset(src, src / "out", opts, progress=False)
+    with pytest.raises(ValueError, match="inside SRC"):
+        augment_dataset(src, src, opts, progress=False)
+    with pytest.raises(ValueError, match="inside DST"):
+        augment_dataset(src, tmp_path, opts, progress=False)
+    assert not (src / "out").exists()
+    (tmp_path / "link").symlink_to(src)
+    with pytest.raises(ValueError, match="inside SRC"):
+        augment_dataset(src, tmp_path / "link" / "out", opts, progress=False)
+    dst = tmp_path / "dst"
+    augment_dataset(src, dst, opts, progress=False)
+    with pytest.raises(ValueError, match="seed"):
+        augment_dataset(src, dst, AugmentOptions("icdar2015", str(distilled_ckpt), seed=1), progress=False)
+    with pytest.raises(ValueError, match="unknown style"):
+        augment_dataset(src, tmp_path / "d2", AugmentOptions("icdar2015", str(distilled_ckpt), styles=["x"]),
+                        progress=False)
+    assert main(["augment", str(src), str(src / "o"), "--format", "icdar2015", "--model",
+                 str(distilled_ckpt)]) == 1
+
+
+def test_plan_styles_deterministic():
+    a = plan_styles(5, "train/img_1.jpg", STYLES, 2)
+    assert a == plan_styles(5, "train/img_1.jpg", STYLES, 2)
+    assert len(set(a)) == 2
+    # Beyond the pool: every style once before any repeats.
+    b = plan_styles(5, "x.jpg", STYLES, 7)
+    assert sorted(b[:3]) == sorted(STYLES) and sorted(b[3:6]) == sorted(STYLES)
+    draws = {tuple(plan_styles(s, "train/img_1.jpg", STYLES, 3)) for s in range(20)}
+    assert len(draws) > 1  # the seed matters
+    assert plan_styles(-3, "k", STYLES, 1)[0] in STYLES
+    with pytest.raises(ValueError, match="i/n"):
+        ds.parse_shard("3")
+    with pytest.raises(ValueError, match="0 <= i < n"):
+        ds.parse_shard("4/4")
