@@ -13,6 +13,7 @@
 #include "proposals/proposals.h"
 #include "mser/mser.h"
 #include "regions/regions.h"
+#include "cuda/regions_cuda.h"
 
 namespace py = pybind11;
 
@@ -377,5 +378,30 @@ PYBIND11_MODULE(_C, m) {
         return ops_bind::to_array(std::move(out), {static_cast<py::ssize_t>(n / 4)});
       },
       py::arg("prob"), py::arg("boxes"), "Mean of prob over int32 boxes [N,4] (x2/y2 exclusive) via an integral image.");
+  // Device variants: textvision/ops/regions.py passes raw pointers and element strides taken from
+  // __cuda_array_interface__, after checking dtypes, shapes and the CSR offsets.
+  m.def(
+      "box_mean_cuda",
+      [](uintptr_t prob, int64_t h, int64_t w, int64_t sy, int64_t sx, uintptr_t boxes, int64_t n, uintptr_t out,
+         uintptr_t stream) {
+        textvision::cuda::DeviceMap map{reinterpret_cast<const float*>(prob), h, w, sy, sx};
+        py::gil_scoped_release release;
+        textvision::cuda::box_mean(map, reinterpret_cast<const int32_t*>(boxes), n, reinterpret_cast<float*>(out),
+                                   stream);
+      },
+      py::arg("prob"), py::arg("height"), py::arg("width"), py::arg("stride_y"), py::arg("stride_x"),
+      py::arg("boxes"), py::arg("n"), py::arg("out"), py::arg("stream"));
+  m.def(
+      "region_mean_cuda",
+      [](uintptr_t prob, int64_t h, int64_t w, int64_t sy, int64_t sx, uintptr_t offsets, int64_t n,
+         uintptr_t indices, int64_t n_indices, uintptr_t out, uintptr_t stream) {
+        textvision::cuda::DeviceMap map{reinterpret_cast<const float*>(prob), h, w, sy, sx};
+        py::gil_scoped_release release;
+        textvision::cuda::region_mean(map, reinterpret_cast<const int64_t*>(offsets), n,
+                                      reinterpret_cast<const int32_t*>(indices), n_indices,
+                                      reinterpret_cast<float*>(out), stream);
+      },
+      py::arg("prob"), py::arg("height"), py::arg("width"), py::arg("stride_y"), py::arg("stride_x"),
+      py::arg("offsets"), py::arg("n"), py::arg("indices"), py::arg("n_indices"), py::arg("out"), py::arg("stream"));
   // --- end ops
 }
