@@ -1,0 +1,126 @@
+"""ICDAR 2015 (Robust Reading, Challenge 4) localisation protocol: one-to-one matching at IoU > 0.5."""
+from __future__ import annotations
+
+from typing import Dict, List
+
+import numpy as np
+import shapely
+
+from textvision.eval._inputs import gather
+
+__all__ = ["icdar2015", "polygon_iou_matrix"]
+
+
+def _polygons(quads: np.ndarray):
+    polys = shapely.polygons(np.asarray(quads, np.float64))
+    bad = ~shapely.is_valid(polys)
+    if bad.any():  # self-intersecting ("bow-tie") quads: use their valid area instead of failing
+        polys[bad] = shapely.make_valid(polys[bad])
+    return polys
+
+
+def _intersections(pa, pb, qa: np.ndarray, qb: np.ndarray) -> np.ndarray:
+    """Intersection areas [A, B] of two polygon arrays, computed only where the boxes overlap."""
+    out = np.zeros((len(pa), len(pb)), np.float64)
+    if len(pa) == 0 or len(pb) == 0:
+        return out
+    amin, amax = qa.min(1), qa.max(1)
+    bmin, bmax = qb.min(1), qb.max(1)
+    overlap = ((amin[:, None, 0] < bmax[None, :, 0]) & (bmin[None, :, 0] < amax[:, None, 0])
+               & (amin[:, None, 1] < bmax[None, :, 1]) & (bmin[None, :, 1] < amax[:, None, 1]))
+    ia, ib = np.nonzero(overlap)
+    if len(ia):
+        out[ia, ib] = shapely.area(shapely.intersection(pa[ia], pb[ib]))
+    return out
+
+
+def polygon_iou_matrix(quads_a: np.ndarray, quads_b: np.ndarray) -> np.ndarray:
+    """IoU of every pair of polygons, float64 [A, B], for quads [A, 4, 2] and [B, 4, 2] (shapely)."""
+    qa, qb = np.asarray(quads_a, np.float64), np.asarray(quads_b, np.float64)
+    pa, pb = _polygons(qa), _polygons(qb)
+    inter = _intersections(pa, pb, qa, qb)
+    union = shapely.area(pa)[:, None] + shapely.area(pb)[None, :] - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
+def _image(gt_quads, gt_ignore, det_quads, iou_thr, dc_thr) -> Dict:
+    n_gt, n_det = len(gt_quads), len(det_quads)
+    pg, pd = _polygons(gt_quads), _polygons(det_quads)
+    det_dc = np.zeros(n_det, bool)
+    if gt_ignore.any() and n_det:
+        # A detection lying mostly on a don't-care region is dropped (neither TP nor FP).
+        inter = _intersections(pd, pg[gt_ignore], det_quads, gt_quads[gt_ignore])
+        det_area = shapely.area(pd)
+        frac = np.divide(inter, det_area[:, None], out=np.zeros_like(inter), where=det_area[:, None] > 0)
+        det_dc = (frac > dc_thr).any(1)
+    matched = 0
+    pairs: List = []
+    if n_gt and n_det:
+        inter = _intersections(pg, pd, gt_quads, det_quads)
+        union = shapely.area(pg)[:, None] + shapely.area(pd)[None, :] - inter
+        iou = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+        det_used = det_dc.copy()
+        # Greedy in (gt, det) index order, as the official script: each care GT takes the first
+        # free care detection with IoU above the threshold.
+        for g in np.nonzero(~gt_ignore)[0]:
+            cand = np.nonzero((iou[g] > iou_thr) & ~det_used)[0]
+            if len(cand):
+                d = int(cand[0])
+                det_used[d] = True
+                matched += 1
+                pairs.append((int(g), d))
+    gt_care = int(n_gt - gt_ignore.sum())
+    det_care = int(n_det - det_dc.sum())
+    if gt_care == 0:
+        recall = 1.0
+        precision = 0.0 if det_care > 0 else 1.0
+    else:
+        recall = matched / gt_care
+        precision = 0.0 if det_care == 0 else matched / det_care
+    hmean = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
+    return {"precision": precision, "recall": recall, "hmean": hmean, "matched": matched,
+            "gt_care": gt_care, "det_care": det_care, "pairs": pairs,
+            "det_dont_care": np.nonzero(det_dc)[0].tolist()}
+
+
+def icdar2015(gt, det, *, iou_threshold: float = 0.5, dont_care_threshold: float = 0.5,
+              strict: bool = True) -> Dict:
+    """Evaluate word detections with the ICDAR 2015 incidental-text protocol.
+
+    Args:
+        gt: per-image ground truth: a sequence with, for each image, a list of
+            :class:`~textvision.data.TextInstance` (``ignore`` = don't care), or a pair
+            ``(quads [N, 4, 2], ignore bool [N])``, or bare quads [N, 4, 2]; or a mapping
+            ``{image id: ...}``; or a folder / ``.zip`` of ``gt_img_*.txt`` files (official layout).
+        det: per-image detections: quads float [M, 4, 2] (or [M, 8], or boxes [M, 4]) per image, in the
+            same order as ``gt``; or a mapping; or a folder / ``.zip`` of ``res_img_*.txt`` files.
+            Images without a result file count as having no detections.
+        iou_threshold: a match needs IoU strictly above this (0.5).
+        dont_care_threshold: a detection whose area lies more than this fraction on one don't-care
+            region is discarded before matching (0.5).
+        strict: passed to the file readers (malformed lines raise, or are skipped).
+
+    Returns:
+        dict with ``precision``, ``recall``, ``hmean`` (floats in [0, 1], over all images: matched /
+        care detections, matched / care ground truth), ``matched``, ``num_gt``, ``num_det`` (care
+        counts) and ``per_image``: list of dicts (``image``, ``precision``, ``recall``, ``hmean``,
+        ``matched``, ``gt_care``, ``det_care``, ``pairs`` [(gt index, det index)],
+        ``det_dont_care``). Quads are taken clockwise (counter-clockwise ones are re-ordered);
+        polygons are intersected exactly (shapely); matching is one-to-one and greedy in index order,
+        as in the official script.
+    """
+    keys, gts, dets = gather(gt, det, "icdar2015", strict)
+    per_image = []
+    matched = n_gt = n_det = 0
+    for key, (gq, gi), dq in zip(keys, gts, dets):
+        r = _image(gq, gi, dq, iou_threshold, dont_care_threshold)
+        r["image"] = key
+        per_image.append(r)
+        matched += r["matched"]
+        n_gt += r["gt_care"]
+        n_det += r["det_care"]
+    recall = matched / n_gt if n_gt else 0.0
+    precision = matched / n_det if n_det else 0.0
+    hmean = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
+    return {"precision": precision, "recall": recall, "hmean": hmean, "matched": matched,
+            "num_gt": n_gt, "num_det": n_det, "per_image": per_image}
