@@ -1,1 +1,29 @@
-"""textvision.augment"""
+"""textvision.augment: selective text style transfer as data augmentation.
+
+- :class:`SelectiveTextStyle`: an albumentations ``ImageOnlyTransform`` (restyles text only)
+- :func:`augment_dataset`, :class:`AugmentOptions`: restyled copies of a whole ICDAR 2015 / 2013 or
+  COCO-Text training set with its ground truth (the ``textvision augment`` command)
+
+Names load lazily so the CLI (``textvision.augment.commands``) stays light.
+"""
+from __future__ import annotations
+
+import importlib
+
+_LAZY = {
+    "SelectiveTextStyle": "transforms",
+    "augment_dataset": "dataset", "AugmentOptions": "dataset", "AugmentResult": "dataset",
+    "plan_styles": "dataset",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"textvision.augment.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'textvision.augment' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_LAZY))
