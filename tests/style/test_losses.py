@@ -86,3 +86,44 @@ def test_perceptual_loss_exceptions(loss_vgg):
         PerceptualLoss(loss_vgg, layer_weights=(1.0,))
     with pytest.raises(ValueError, match="unknown VGG16 layer"):
         PerceptualLoss(loss_vgg, style_layers=("relu9_9",))
+
+
+def test_masked_gram_against_numpy(rng):
+    from textvision.style.losses import masked_gram
+
+    f = rng.normal(size=(2, 4, 6, 5)).astype(np.float32)
+    m = (rng.random((2, 6, 5)) > 0.5).astype(np.float32)
+    ref = np.einsum("bci,bdi->bcd", f.reshape(2, 4, -1) * m.reshape(2, 1, -1), f.reshape(2, 4, -1))
+    ref /= m.reshape(2, -1).sum(1)[:, None, None]
+    np.testing.assert_allclose(masked_gram(torch.from_numpy(f), torch.from_numpy(m)).numpy(), ref, rtol=1e-5, atol=1e-5)
+    # An all-ones mask is the plain Gram; a mask at 2x resolution is area-averaged onto the features.
+    ones = torch.ones(2, 1, 6, 5)
+    torch.testing.assert_close(masked_gram(torch.from_numpy(f), ones), gram_matrix(torch.from_numpy(f)))
+    torch.testing.assert_close(masked_gram(torch.from_numpy(f), torch.ones(2, 12, 10)), gram_matrix(torch.from_numpy(f)))
+    with pytest.raises(ValueError, match="mask must be"):
+        masked_gram(torch.from_numpy(f), torch.ones(3, 1, 6, 5))
+
+
+def test_masked_style_distance(loss_vgg):
+    pl = PerceptualLoss(loss_vgg)
+    s0, s1 = torch.rand(3, 24, 32), torch.rand(3, 24, 32) * 0.5
+    pl.set_style_images([s0, s1])
+    imgs = torch.stack([s0, s1])
+    ones = torch.ones(2, 1, 24, 32)
+    d = pl.masked_style_distance(imgs, ones, torch.eye(2))
+    assert d.shape == (2,) and float(d.max()) < 1e-10  # each style image is exactly its own style
+    crossed = pl.masked_style_distance(imgs, ones, torch.eye(2)[[1, 0]])
+    assert float(crossed.min()) > 1e-3
+
+
+def test_change_outside_inside():
+    from textvision.style.evaluate import change_outside_inside
+
+    a = np.zeros((2, 2, 3), np.uint8)
+    b = a.copy()
+    b[0, 0] = (30, 0, 0)  # inside: |d| = 10 per pixel averaged over channels
+    b[1, 1] = (3, 3, 3)  # outside
+    mask = np.array([[1, 0], [0, 0]], np.uint8)
+    assert change_outside_inside(a, b, mask) == pytest.approx((1.0, 10.0))
+    with pytest.raises(ValueError, match="shapes differ"):
+        change_outside_inside(a, b, np.zeros((3, 3), np.uint8))

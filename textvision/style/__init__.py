@@ -16,7 +16,7 @@ _LAZY = {
     "load_style_model": "inference", "save_style_model": "inference", "stylize": "inference",
     "stylize_batch": "inference", "image_to_tensor": "inference", "tensor_to_image": "inference",
     "blend": "blending", "two_stage": "blending",
-    "PerceptualLoss": "losses", "VGGFeatures": "losses", "gram_matrix": "losses",
+    "PerceptualLoss": "losses", "VGGFeatures": "losses", "gram_matrix": "losses", "masked_gram": "losses",
     "total_variation": "losses", "LossTerms": "losses",
     "StyleTrainConfig": "train", "train_style": "train", "load_style_images": "train",
     "DistillConfig": "distillation", "distill": "distillation", "distillation_loss": "distillation",

@@ -8,7 +8,8 @@ def register(sub) -> None:
         description="Train one conditional-instance-norm StyleNet on several styles (one word-crop image "
                     "per style; style name = file stem). Resumes from --out when it exists. Launch with "
                     "`torchrun --nproc_per_node N -m textvision.cli train-style ...` for DDP.")
-    p.add_argument("--styles", required=True, help="directory of style images (one per style)")
+    p.add_argument("--styles", required=True, nargs="+",
+                   help="a directory of style images, or image files (one per style; name = file stem)")
     p.add_argument("--content", default="synth", help="directory of content images, or 'synth' (default)")
     p.add_argument("--vgg", default=None, help="torchvision vgg16-397923af.pth; without it (and no hub "
                    "cache file) a RANDOM VGG16 is used and the result is for testing only")
@@ -73,10 +74,13 @@ def register(sub) -> None:
 
 
 def _train_style(args) -> int:
+    import os
+
     from textvision.style.train import StyleTrainConfig, train_style
 
     cfg = StyleTrainConfig(
-        styles=args.styles, out=args.out, content=args.content, vgg=args.vgg, steps=args.steps,
+        styles=args.styles[0] if len(args.styles) == 1 and os.path.isdir(args.styles[0]) else args.styles,
+        out=args.out, content=args.content, vgg=args.vgg, steps=args.steps,
         batch_size=args.batch_size, image_size=args.image_size, style_size=args.style_size, lr=args.lr,
         content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight,
         base_channels=args.base_channels, num_res_blocks=args.res_blocks, save_every=args.save_every,

@@ -22,7 +22,8 @@ import torch
 
 from textvision.models.style import StyleNet
 from textvision.style.inference import image_to_tensor, load_style_model, read_checkpoint, save_style_model
-from textvision.style.train import IMAGE_EXTENSIONS, TrainResult, _dist_info, _pick_device, _plain, _read_rgb
+from textvision.style.train import (IMAGE_EXTENSIONS, TrainResult, _dist_info, _pick_device, _plain, _read_rgb,
+                                    render_synth)
 
 __all__ = ["DistillConfig", "DistillTerms", "distillation_loss", "distill", "MaskedSampler",
            "DEFAULT_LAMBDA_TEXT", "DEFAULT_LAMBDA_BACKGROUND"]
@@ -143,7 +144,7 @@ class MaskedSampler:
         from textvision.data.masks import instances_to_masks
 
         if self.items is None:
-            scene = self._render(int(rng.integers(2**31 - 1)), size=(self.size, self.size))
+            scene = render_synth(self._render, rng, self.size)
             if self.mask == "pixels":
                 return scene.image, scene.mask.astype(np.uint8)
             return scene.image, instances_to_masks(scene.instances, scene.image.shape[:2])[0]

@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-__all__ = ["gram_matrix", "total_variation", "LossTerms", "PerceptualLoss", "VGGFeatures"]
+__all__ = ["gram_matrix", "masked_gram", "total_variation", "LossTerms", "PerceptualLoss", "VGGFeatures"]
 
 STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
 CONTENT_LAYER = "relu3_3"
@@ -36,6 +36,29 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     b, c, h, w = features.shape
     f = features.reshape(b, c, h * w)
     return torch.bmm(f, f.transpose(1, 2)) / float(h * w)
+
+
+def masked_gram(features: torch.Tensor, mask: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """Gram matrices over the masked positions only (for measuring the style *of the text* of a scene).
+
+    Args:
+        features: float (B, C, H, W) activations.
+        mask: float (B, 1, h, w) or (B, h, w) in [0, 1] at any resolution; it is resized to (H, W) by
+            area averaging (the fraction of each feature cell covered by the mask).
+
+    Returns:
+        float (B, C, C): ``sum_p m_p f_p f_p^T / sum_p m_p`` (zeros where the mask is empty).
+    """
+    if features.dim() != 4:
+        raise ValueError(f"masked_gram expects features (B, C, H, W), got shape {tuple(features.shape)}")
+    if mask.dim() == 3:
+        mask = mask[:, None]
+    if mask.dim() != 4 or mask.shape[0] != features.shape[0] or mask.shape[1] != 1:
+        raise ValueError(f"mask must be (B, 1, h, w) with B={features.shape[0]}, got {tuple(mask.shape)}")
+    b, c, h, w = features.shape
+    m = F.adaptive_avg_pool2d(mask.to(features.dtype), (h, w)).reshape(b, 1, h * w)
+    f = features.reshape(b, c, h * w)
+    return torch.bmm(f * m, f.transpose(1, 2)) / (m.sum(dim=2, keepdim=True) + eps)
 
 
 def total_variation(x: torch.Tensor) -> torch.Tensor:
@@ -143,6 +166,32 @@ class PerceptualLoss(nn.Module):
             t = torch.einsum("bs,scd->bcd", weights.to(target), target)
             loss = loss + lw * F.mse_loss(g, t)
         return loss
+
+    @torch.no_grad()
+    def masked_style_distance(self, images: torch.Tensor, masks: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        """How far the masked region of each image is from its target style, relative to the target.
+
+        ``sum_l ||masked_gram_l(x, M) - G_l(style)||^2 / sum_l ||G_l(style)||^2`` over the style layers
+        (layer weights ignored): 0 means the text has exactly the style's Gram statistics.
+
+        Args:
+            images: float (B, 3, H, W) in [0, 1]; masks: (B, 1, H, W) or (B, H, W) in [0, 1];
+            weights: (B, S) style weights (one-hot or mixes).
+
+        Returns:
+            float (B,) relative squared Gram distances.
+        """
+        if not self.style_grams:
+            raise RuntimeError("no style targets: call set_style_images() first")
+        feats = self.features(images)
+        num = images.new_zeros(images.shape[0])
+        den = images.new_zeros(images.shape[0])
+        for name, target in zip(self.style_layers, self.style_grams):
+            t = torch.einsum("bs,scd->bcd", weights.to(target), target)
+            g = masked_gram(feats[name], masks)
+            num += (g - t).pow(2).sum(dim=(1, 2))
+            den += t.pow(2).sum(dim=(1, 2))
+        return num / den.clamp_min(1e-12)
 
     def forward(self, output: torch.Tensor, content: torch.Tensor, weights: torch.Tensor) -> LossTerms:
         """Losses of ``output`` (B, 3, H, W) stylized from ``content`` (B, 3, H, W) with style

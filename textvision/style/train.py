@@ -178,10 +178,8 @@ class ContentSampler:
 
         out = []
         for _ in range(batch):
-            if self.paths is None:
-                out.append(self._render(int(rng.integers(2**31 - 1)), size=(self.size, self.size)).image)
-                continue
-            img = _read_rgb(self.paths[int(rng.integers(len(self.paths)))])
+            img = (render_synth(self._render, rng, self.size).image if self.paths is None
+                   else _read_rgb(self.paths[int(rng.integers(len(self.paths)))]))
             h, w = img.shape[:2]
             if min(h, w) < self.size:
                 s = self.size / min(h, w)
@@ -192,6 +190,20 @@ class ContentSampler:
             x = int(rng.integers(w - self.size + 1))
             out.append(np.ascontiguousarray(img[y:y + self.size, x:x + self.size]))
         return out
+
+
+def render_synth(render, rng: np.random.Generator, size: int):
+    """A synthetic scene of at least 256x256 (text sizes like real photos; crops come later).
+
+    A few seeds can fail inside the renderer for small sizes; a fresh seed is drawn then.
+    """
+    side = max(int(size), 256)
+    for _ in range(8):
+        try:
+            return render(int(rng.integers(2**31 - 1)), size=(side, side))
+        except ValueError:
+            continue
+    raise RuntimeError(f"synthetic scene rendering failed 8 times at {side}x{side}")
 
 
 def _dist_info():

@@ -1,0 +1,93 @@
+"""Selective style transfer speed: two-stage (TextFCN + StyleNet + blend) vs distilled (StyleNet alone).
+
+Images per second at 512x512 RGB, public NumPy API end to end (``stylize_batch``: uint8 in, uint8 out),
+median of repeats, in one run. Speed does not depend on the weights, so untrained networks of the real
+sizes are timed (or your checkpoints with --teacher / --distilled):
+
+- StyleNet: the paper's size (base 32 channels, 5 residual blocks), or the checkpoints';
+- TextFCN: ``text_fcn_lite`` (the shipped default) and, with --vgg-fcn, FCN-8s on VGG16 (the thesis'
+  TextFCN) for the two-stage path.
+
+    python benchmarks/bench_style.py [--size 512] [--batch 2] [--repeats 3] [--threads 1] [--vgg-fcn]
+
+Writes benchmarks/results/style.json. GPU rows are added when CUDA is available.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+
+import numpy as np
+import torch
+
+from textvision.models.style import StyleNet
+from textvision.style import load_style_model, stylize_batch
+
+
+def _time(fn, repeats):
+    fn()  # warm-up (allocator, one-time init)
+    ts = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t0)
+    return float(np.median(ts))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--size", type=int, default=512)
+    ap.add_argument("--batch", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--teacher", default=None)
+    ap.add_argument("--distilled", default=None)
+    ap.add_argument("--vgg-fcn", action="store_true", help="also time two-stage with FCN-8s/VGG16")
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "style.json"))
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    from textvision.models.fcn import text_fcn_lite, text_fcn_vgg16
+
+    torch.manual_seed(0)
+    teacher = load_style_model(args.teacher) if args.teacher else StyleNet(4).eval()
+    distilled = (load_style_model(args.distilled) if args.distilled
+                 else StyleNet(4, kind="distilled").eval())
+    fcns = {"TextFCN lite": text_fcn_lite().eval()}
+    if args.vgg_fcn:
+        fcns["TextFCN FCN-8s/VGG16"] = text_fcn_vgg16().eval()
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, (args.size, args.size, 3), dtype=np.uint8) for _ in range(args.batch)]
+
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    rows = []
+    for dev in devices:
+        teacher.to(dev)
+        distilled.to(dev)
+        t_dist = _time(lambda: stylize_batch(images, distilled, 0, mode="distilled", batch_size=args.batch),
+                       args.repeats)
+        rows.append({"device": dev, "method": "distilled (StyleNet)", "seconds": t_dist,
+                     "images_per_s": args.batch / t_dist, "ratio_vs_distilled": 1.0})
+        for name, fcn in fcns.items():
+            fcn.to(dev)
+            t = _time(lambda: stylize_batch(images, teacher, 0, mode="two-stage", fcn=fcn, threshold=200 / 255,
+                                            batch_size=args.batch, device=dev), args.repeats)
+            rows.append({"device": dev, "method": f"two-stage ({name} + StyleNet + blend)", "seconds": t,
+                         "images_per_s": args.batch / t, "ratio_vs_distilled": t / t_dist})
+    print(f"{args.batch} images {args.size}x{args.size}, median of {args.repeats}, torch threads {args.threads}, "
+          f"StyleNet {teacher.config}")
+    print(f"{'device':6s} {'method':52s} {'images/s':>9s} {'time vs distilled':>18s}")
+    for r in rows:
+        print(f"{r['device']:6s} {r['method']:52s} {r['images_per_s']:9.3f} {r['ratio_vs_distilled']:17.2f}x")
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump({"size": args.size, "batch": args.batch, "repeats": args.repeats, "threads": args.threads,
+                   "stylenet": teacher.config, "machine": platform.processor() or platform.machine(),
+                   "torch": torch.__version__, "rows": rows}, f, indent=2)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
