@@ -1,0 +1,357 @@
+"""textvision.ops.mser against cv2.MSER (the reference) and NumPy references for its statistics."""
+import os
+import sys
+import threading
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from textvision import ops
+from textvision._ext import core
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _images import prob_map, text_scene  # noqa: E402
+
+PARAMS = {
+    "opencv-defaults": dict(ops.OPENCV_DEFAULTS),
+    "textproposals": ops.textproposals_params(120, 160),
+    "loose": dict(delta=2, min_area=10, max_area=3000, max_variation=1.0, min_diversity=0.5),
+    "strict": dict(delta=8, min_area=30, max_area=2000, max_variation=0.1, min_diversity=0.0),
+}
+
+
+def cv2_mser(img, bright_only=False, **kw):
+    """cv2 boxes as int32 [N,4] (x1, y1, x2, y2 exclusive) and its point lists."""
+    m = cv2.MSER_create(delta=kw["delta"], min_area=kw["min_area"], max_area=kw["max_area"],
+                        max_variation=kw["max_variation"], min_diversity=kw["min_diversity"])
+    if bright_only:
+        m.setPass2Only(True)
+    pts, bb = m.detectRegions(np.ascontiguousarray(img))
+    bb = np.asarray(bb, dtype=np.int64).reshape(-1, 4)
+    boxes = np.concatenate([bb[:, :2], bb[:, :2] + bb[:, 2:]], axis=1).astype(np.int32)
+    return boxes, list(pts)
+
+
+def jaccard(a, b):
+    sa, sb = {tuple(r) for r in np.asarray(a).tolist()}, {tuple(r) for r in np.asarray(b).tolist()}
+    return 1.0 if not sa and not sb else len(sa & sb) / len(sa | sb)
+
+
+def numpy_region_stats(img, prob, r):
+    """NumPy reference of every per-region field, from the returned pixel lists."""
+    h, w = img.shape
+    out = []
+    for i in range(len(r)):
+        flat = r.pixel_indices[r.pixel_offsets[i]:r.pixel_offsets[i + 1]].astype(np.int64)
+        ys, xs = flat // w, flat % w
+        out.append(dict(
+            box=[xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], area=flat.size,
+            centroid=[xs.mean(), ys.mean()], intensity=img.ravel()[flat].astype(np.float64).mean(),
+            prob=None if prob is None else prob.ravel()[flat].astype(np.float64).mean(), unique=np.unique(flat).size))
+    return out
+
+
+# --- agreement with OpenCV -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", list(PARAMS))
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_matches_opencv_on_text_scenes(seed, name):
+    img = text_scene(seed)
+    kw = PARAMS[name]
+    r = ops.mser(img, **kw)
+    ref, _ = cv2_mser(img, **kw)
+    assert jaccard(r.boxes, ref) == 1.0
+    # Stronger than the set: the same regions in the same order (dark pass, then bright pass).
+    np.testing.assert_array_equal(r.boxes, ref)
+    assert len(r) > 0
+
+
+def test_pixel_lists_match_opencv_points():
+    img = text_scene(5, 96, 128)
+    kw = PARAMS["textproposals"]
+    r = ops.mser(img, return_pixels=True, **kw)
+    ref_boxes, ref_pts = cv2_mser(img, **kw)
+    assert len(r) == len(ref_pts) > 100
+    np.testing.assert_array_equal(r.areas, [len(p) for p in ref_pts])
+    for i in range(0, len(r), 7):
+        np.testing.assert_array_equal(r.points(i, img.shape[1]), ref_pts[i])
+
+
+def test_polarities_split_like_opencv_passes():
+    img = text_scene(3)
+    kw = PARAMS["opencv-defaults"]
+    both = ops.mser(img, **kw)
+    dark = ops.mser(img, polarity="dark", **kw)
+    bright = ops.mser(img, polarity=-1, **kw)
+    ref_bright, _ = cv2_mser(img, bright_only=True, **kw)
+    np.testing.assert_array_equal(bright.boxes, ref_bright)
+    np.testing.assert_array_equal(both.boxes, np.concatenate([dark.boxes, bright.boxes]))
+    assert (dark.polarity == 1).all() and (bright.polarity == -1).all()
+    np.testing.assert_array_equal(both.polarity, np.r_[dark.polarity, bright.polarity])
+    # Dark regions are darker than the grey level that bounds them, bright ones brighter.
+    assert (dark.mean_intensity <= dark.level + 1e-4).all()
+    assert (bright.mean_intensity >= bright.level - 1e-4).all()
+
+
+def test_inverted_image_swaps_polarities():
+    img = text_scene(4)
+    a = ops.mser(img, polarity="dark")
+    b = ops.mser(255 - img, polarity="bright")
+    np.testing.assert_array_equal(a.boxes, b.boxes)
+    np.testing.assert_allclose(a.mean_intensity, 255 - b.mean_intensity, atol=1e-4)
+
+
+# --- edge cases --------------------------------------------------------------------------------------
+
+def _check_empty(r, return_pixels=True):
+    assert len(r) == 0 and r.boxes.shape == (0, 4) and r.centroids.shape == (0, 2)
+    assert r.boxes.dtype == np.int32 and r.areas.dtype == np.int64 and r.mean_prob.dtype == np.float32
+    if return_pixels:
+        np.testing.assert_array_equal(r.pixel_offsets, [0])
+        assert r.pixel_indices.shape == (0,) and r.pixel_indices.dtype == np.int32
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 50), (50, 1), (2, 2), (2, 40), (40, 2)])
+def test_images_without_interior_give_no_regions(shape):
+    img = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    prob = np.full(shape, 0.5, np.float32)
+    _check_empty(ops.mser(img, min_area=0, prob=prob, return_pixels=True))
+    with pytest.raises(cv2.error):  # OpenCV refuses these; we return nothing
+        cv2.MSER_create().detectRegions(img)
+
+
+@pytest.mark.parametrize("value", [0, 77, 255])
+def test_constant_image(value):
+    img = np.full((30, 40), value, np.uint8)
+    kw = dict(delta=5, min_area=10, max_area=5000, max_variation=0.25, min_diversity=0.2)
+    r = ops.mser(img, return_pixels=True, **kw)
+    ref, _ = cv2_mser(img, **kw)
+    np.testing.assert_array_equal(r.boxes, ref)
+    # The whole interior (the frame excluded), once per polarity.
+    np.testing.assert_array_equal(r.boxes, [[1, 1, 39, 29], [1, 1, 39, 29]])
+    np.testing.assert_array_equal(r.areas, [28 * 38] * 2)
+    np.testing.assert_allclose(r.mean_intensity, value)
+
+
+def test_three_by_three_has_one_interior_pixel():
+    img = np.array([[9, 9, 9], [9, 3, 9], [9, 9, 9]], np.uint8)
+    r = ops.mser(img, min_area=1, return_pixels=True)
+    ref, _ = cv2_mser(img, delta=5, min_area=1, max_area=14400, max_variation=0.25, min_diversity=0.2)
+    np.testing.assert_array_equal(r.boxes, ref)
+    np.testing.assert_array_equal(r.pixel_indices, [4] * len(r))
+
+
+@pytest.mark.parametrize("cell", [1, 3, 8])
+def test_checkerboard(cell):
+    yy, xx = np.mgrid[0:48, 0:64]
+    img = (((yy // cell + xx // cell) % 2) * 200 + 20).astype(np.uint8)
+    kw = dict(delta=5, min_area=1, max_area=4000, max_variation=0.5, min_diversity=0.2)
+    r = ops.mser(img, **kw)
+    ref, _ = cv2_mser(img, **kw)
+    np.testing.assert_array_equal(r.boxes, ref)
+
+
+def test_non_contiguous_and_fortran_inputs():
+    base = text_scene(6, 200, 260)
+    prob_base = prob_map(base)
+    for view, pview in [(base[::2, ::2], prob_base[::2, ::2]), (base[10:150, 20:200], prob_base[10:150, 20:200]),
+                        (np.asfortranarray(base), np.asfortranarray(prob_base)), (base[::-1, ::-1], prob_base[::-1, ::-1]),
+                        (base.T, prob_base.T)]:
+        assert not view.flags.c_contiguous
+        r = ops.mser(view, prob=pview, return_pixels=True)
+        c = ops.mser(np.ascontiguousarray(view), prob=np.ascontiguousarray(pview), return_pixels=True)
+        for f in ("boxes", "areas", "centroids", "mean_intensity", "mean_prob", "pixel_offsets", "pixel_indices"):
+            np.testing.assert_array_equal(getattr(r, f), getattr(c, f))
+        ref, _ = cv2_mser(view, **ops.OPENCV_DEFAULTS)
+        np.testing.assert_array_equal(r.boxes, ref)
+
+
+def test_single_channel_3d_input():
+    img = text_scene(7)
+    np.testing.assert_array_equal(ops.mser(img[:, :, None]).boxes, ops.mser(img).boxes)
+
+
+def test_max_area_below_min_area():
+    img = text_scene(8)
+    kw = dict(delta=5, min_area=500, max_area=100, max_variation=0.25, min_diversity=0.2)
+    _check_empty(ops.mser(img, return_pixels=True, **kw))
+    ref, _ = cv2_mser(img, **kw)
+    assert len(ref) == 0
+
+
+def test_area_limits_are_inclusive():
+    img = text_scene(9)
+    r = ops.mser(img, min_area=1, max_area=100000, max_variation=10.0)
+    a = np.sort(r.areas)
+    lo, hi = int(a[len(a) // 3]), int(a[2 * len(a) // 3])
+    s = ops.mser(img, min_area=lo, max_area=hi, max_variation=10.0)
+    assert s.areas.min() == lo and s.areas.max() == hi
+
+
+# --- fused statistics, pruning, pixel lists ------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["opencv-defaults", "textproposals"])
+def test_statistics_match_numpy(name):
+    img = text_scene(10)
+    prob = prob_map(img, 1)
+    r = ops.mser(img, prob=prob, return_pixels=True, **PARAMS[name])
+    ref = numpy_region_stats(img, prob, r)
+    assert len(r) > 10
+    assert r.pixel_offsets[-1] == r.pixel_indices.size == r.areas.sum()
+    np.testing.assert_array_equal(r.boxes, [d["box"] for d in ref])
+    np.testing.assert_array_equal(r.areas, [d["area"] for d in ref])
+    np.testing.assert_array_equal(r.areas, [d["unique"] for d in ref])  # no pixel listed twice
+    np.testing.assert_allclose(r.centroids, [d["centroid"] for d in ref], rtol=0, atol=1e-4)
+    np.testing.assert_allclose(r.mean_intensity, [d["intensity"] for d in ref], rtol=0, atol=1e-4)
+    np.testing.assert_allclose(r.mean_prob, [d["prob"] for d in ref], rtol=0, atol=1e-6)
+    assert (r.variation >= 0).all() and (r.variation <= PARAMS[name]["max_variation"]).all()
+
+
+def test_mean_prob_is_nan_without_prob():
+    r = ops.mser(text_scene(11))
+    assert len(r) and np.isnan(r.mean_prob).all()
+    assert r.pixel_offsets is None and r.pixel_indices is None
+
+
+@pytest.mark.parametrize("min_prob", [0.0, 0.3, 0.45, 1.0])
+def test_pruning_equals_filtering(min_prob):
+    img = text_scene(12)
+    prob = prob_map(img, 2)
+    full = ops.mser(img, prob=prob, return_pixels=True, **PARAMS["textproposals"])
+    pruned = ops.mser(img, prob=prob, min_prob=min_prob, return_pixels=True, **PARAMS["textproposals"])
+    keep = full.mean_prob >= np.float32(min_prob)
+    for f in ("boxes", "areas", "centroids", "polarity", "mean_intensity", "mean_prob", "variation", "level"):
+        np.testing.assert_array_equal(getattr(pruned, f), getattr(full, f)[keep])
+    kept_lists = [full.pixel_indices[full.pixel_offsets[i]:full.pixel_offsets[i + 1]] for i in np.flatnonzero(keep)]
+    np.testing.assert_array_equal(pruned.pixel_indices, np.concatenate(kept_lists) if kept_lists else [])
+    np.testing.assert_array_equal(pruned.pixel_offsets, np.r_[0, np.cumsum([len(k) for k in kept_lists])])
+
+
+def test_return_pixels_does_not_change_regions():
+    img = text_scene(13)
+    a, b = ops.mser(img), ops.mser(img, return_pixels=True)
+    for f in ("boxes", "areas", "centroids", "mean_intensity", "variation", "level"):
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f))
+
+
+def test_textproposals_params():
+    p = ops.textproposals_params(480, 640)
+    assert p == dict(delta=13, min_area=6, max_area=33792, max_variation=55.0, min_diversity=0.0)
+
+
+def test_threads_give_identical_results():
+    # The core releases the GIL; concurrent calls must not share state.
+    imgs = [text_scene(s) for s in range(4)]
+    expected = [ops.mser(im, return_pixels=True).pixel_indices for im in imgs]
+    got = [None] * 4
+
+    def work(i):
+        got[i] = ops.mser(imgs[i], return_pixels=True).pixel_indices
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for e, g in zip(expected, got):
+        np.testing.assert_array_equal(e, g)
+
+
+# --- bad input -----------------------------------------------------------------------------------------
+
+def test_bad_inputs():
+    img = text_scene(14, 40, 50)
+    prob = prob_map(img)
+    with pytest.raises(TypeError, match="uint8"):
+        ops.mser(img.astype(np.float32))
+    with pytest.raises(TypeError, match="ndarray"):
+        ops.mser(img.tolist())
+    with pytest.raises(ValueError, match=r"\(40, 50, 3\)"):
+        ops.mser(np.stack([img] * 3, axis=2))
+    with pytest.raises(ValueError, match="single-channel"):
+        ops.mser(img[None, None])
+    with pytest.raises(ValueError, match=r"prob has shape \(40, 49\)"):
+        ops.mser(img, prob=prob[:, :49])
+    with pytest.raises(TypeError, match="float32"):
+        ops.mser(img, prob=prob.astype(np.float64))
+    bad = prob.copy()
+    bad[3, 4] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        ops.mser(img, prob=bad)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        ops.mser(img, prob=prob * 255)
+    for name in ("delta", "min_area", "max_area", "max_variation", "min_diversity"):
+        with pytest.raises(ValueError, match=name):
+            ops.mser(img, **{name: -1})
+    with pytest.raises(ValueError, match="integer"):
+        ops.mser(img, delta=2.5)
+    with pytest.raises(TypeError, match="delta"):
+        ops.mser(img, delta="5")
+    with pytest.raises(ValueError, match="min_prob needs a prob"):
+        ops.mser(img, min_prob=0.1)
+    with pytest.raises(ValueError, match="min_prob"):
+        ops.mser(img, prob=prob, min_prob=1.5)
+    with pytest.raises(ValueError, match="polarity"):
+        ops.mser(img, polarity="up")
+    with pytest.raises(ValueError, match="return_pixels"):
+        ops.mser(img).points(0, 50)
+
+
+def test_core_entry_point_checks_its_arguments():
+    # The wrappers validate first; the compiled entry point must still never read out of bounds.
+    m = core().mser
+    img = text_scene(15, 30, 30)
+    args = (5, 60, 14400, 0.25, 0.2, 0, False, -1.0)
+    with pytest.raises(TypeError):
+        m(img.astype(np.int16), None, *args)
+    with pytest.raises(ValueError):
+        m(img[None], None, *args)
+    with pytest.raises(ValueError, match="prob has shape"):
+        m(img, np.zeros((30, 29), np.float32), *args)
+    with pytest.raises(ValueError, match="delta"):
+        m(img, None, -1, *args[1:])
+    with pytest.raises(ValueError, match="polarity"):
+        m(img, None, 5, 60, 14400, 0.25, 0.2, 3, False, -1.0)
+    with pytest.raises(ValueError, match="min_prob needs"):
+        m(img, None, 5, 60, 14400, 0.25, 0.2, 0, False, 0.5)
+
+
+# --- fuzzing ---------------------------------------------------------------------------------------------
+
+@st.composite
+def fuzz_case(draw):
+    h = draw(st.integers(1, 24))
+    w = draw(st.integers(1, 24))
+    levels = draw(st.sampled_from([2, 4, 16, 256]))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    img = (rng.integers(0, levels, (h, w)) * (255 // (levels - 1))).astype(np.uint8)
+    if draw(st.booleans()):
+        img = cv2.blur(img, (3, 3))
+    kw = dict(delta=draw(st.integers(0, 20)), min_area=draw(st.integers(0, 30)), max_area=draw(st.integers(0, 600)),
+              max_variation=draw(st.sampled_from([0.0, 0.1, 0.25, 1.0, 55.0])),
+              min_diversity=draw(st.sampled_from([0.0, 0.2, 0.9])))
+    order = draw(st.sampled_from(["C", "F"]))
+    return np.array(img, order=order), rng.random((h, w), dtype=np.float32), kw
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fuzz_case())
+def test_fuzz_against_opencv_and_numpy(case):
+    img, prob, kw = case
+    r = ops.mser(img, prob=prob, return_pixels=True, **kw)
+    assert r.pixel_offsets.shape == (len(r) + 1,) and r.pixel_offsets[-1] == r.pixel_indices.size
+    if min(img.shape) >= 3:
+        ref, ref_pts = cv2_mser(img, **kw)
+        np.testing.assert_array_equal(r.boxes, ref)
+        np.testing.assert_array_equal(r.areas, [len(p) for p in ref_pts])
+    else:
+        assert len(r) == 0
+    if len(r):
+        ref_stats = numpy_region_stats(img, prob, r)
+        np.testing.assert_array_equal(r.boxes, [d["box"] for d in ref_stats])
+        np.testing.assert_allclose(r.mean_prob, [d["prob"] for d in ref_stats], rtol=0, atol=1e-6)
+        assert (r.areas >= kw["min_area"]).all() and (r.areas <= kw["max_area"]).all()
