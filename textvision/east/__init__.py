@@ -1,1 +1,42 @@
-"""textvision.east: EAST targets, loss, decoding and training."""
+"""textvision.east: EAST targets, loss, decoding, detection and training.
+
+- :func:`targets` -> :class:`EASTTargets` (score map, RBOX geometry, training mask at 1/4 resolution)
+- :class:`EASTLoss` (dice / class-balanced score loss, IoU loss, angle loss)
+- :func:`decode`, :func:`detect` -> :class:`Detections` (locality-aware NMS in the compiled core)
+- :func:`train_east` with :class:`TrainConfig`, :func:`load_east`, :func:`save_east`
+
+Names load lazily so that ``textvision.east.commands`` (the CLI) stays light.
+"""
+from __future__ import annotations
+
+import importlib
+
+_LAZY = {
+    "targets": "textvision.east.targets",
+    "EASTTargets": "textvision.east.targets",
+    "EASTLoss": "textvision.east.loss",
+    "EASTLossParts": "textvision.east.loss",
+    "Detections": "textvision.east.decode",
+    "decode": "textvision.east.decode",
+    "detect": "textvision.east.decode",
+    "detect_batch": "textvision.east.decode",
+    "TrainConfig": "textvision.east.train",
+    "EASTTrainDataset": "textvision.east.train",
+    "train_east": "textvision.east.train",
+    "evaluate_east": "textvision.east.train",
+    "load_east": "textvision.east.train",
+    "save_east": "textvision.east.train",
+    "StyledCopies": "textvision.east.train",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'textvision.east' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_LAZY))

@@ -29,7 +29,8 @@ def _empty() -> Detections:
 
 
 def decode(score_map, geometry, *, scale: float = 0.25, score_threshold: float = 0.8,
-           nms_threshold: float = 0.2, box_threshold: float = 0.1, max_candidates: int = 200_000) -> Detections:
+           nms_threshold: float = 0.2, box_threshold: float = 0.1, min_side: float = 2.0,
+           max_candidates: int = 200_000) -> Detections:
     """Turn one image's EAST output into quads.
 
     Args:
@@ -40,6 +41,7 @@ def decode(score_map, geometry, *, scale: float = 0.25, score_threshold: float =
         score_threshold: cells above it vote for a box (EAST: 0.8).
         nms_threshold: IoU threshold of locality-aware NMS (merge and suppression; EAST: 0.2).
         box_threshold: drop boxes whose mean score inside is not above this (EAST: 0.1).
+        min_side: cells predicting a box with a side shorter than this (pixels) are ignored.
         max_candidates: keep at most this many highest-scoring cells (bounds the time on a map
             that is all text).
 
@@ -61,8 +63,14 @@ def decode(score_map, geometry, *, scale: float = 0.25, score_threshold: float =
         keep = np.sort(np.argsort(-s[ys, xs], kind="stable")[:max_candidates])
         ys, xs = ys[keep], xs[keep]
     xy = np.stack([map_to_image(xs, scale), map_to_image(ys, scale)], 1)
-    quads = restore_quads(xy, g[:, ys, xs].T)
-    merged = lanms(quads, s[ys, xs], nms_threshold)
+    geo = g[:, ys, xs].T
+    # A box with (almost) no height or width overlaps nothing, so NMS could never remove it: such
+    # votes are noise of an under-trained map, not words.
+    ok = (geo[:, 0] + geo[:, 2] >= min_side) & (geo[:, 1] + geo[:, 3] >= min_side)
+    if not ok.any():
+        return _empty()
+    quads = restore_quads(xy[ok], geo[ok])
+    merged = lanms(quads, s[ys[ok], xs[ok]], nms_threshold)
     if len(merged.scores) == 0:
         return _empty()
     out_q, out_s = [], []

@@ -1,0 +1,413 @@
+"""Training EAST: dataset wrapper (geometric augmentation through albumentations, targets),
+training loop with progress bar, per-epoch ICDAR 2015 validation, checkpoint/resume, and
+``torchrun`` DDP (gloo on CPU, nccl on GPU).
+
+The command ``textvision train-east`` is a thin layer over :func:`train_east`.
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+
+from textvision.east.decode import detect
+from textvision.east.loss import EASTLoss
+from textvision.east.targets import targets
+from textvision.models.east import EAST
+
+__all__ = ["TrainConfig", "EASTTrainDataset", "StyledCopies", "geometric_augmentation", "train_east", "evaluate_east",
+           "save_east", "load_east", "collate_east"]
+
+CHECKPOINT_KIND = "east"
+
+
+@dataclass
+class TrainConfig:
+    """Settings of :func:`train_east` (plain values, stored in checkpoints).
+
+    Attributes:
+        backbone: ``"resnet50"``, ``"vgg16"`` or ``"tiny"``.
+        backbone_weights: optional local torchvision ImageNet checkpoint of the backbone.
+        input_size: side of the square training crops (multiple of 32).
+        batch_size: per process.
+        epochs: total epochs (a resumed run continues up to this).
+        lr: Adam learning rate; cosine-annealed to ``lr * 0.05`` over the run.
+        weight_decay: Adam weight decay.
+        score_loss: ``"dice"`` or ``"balanced_bce"``; ``angle_weight`` is lambda_theta.
+        augment: geometric augmentation (random scale, rotation, crop) when True.
+        scale_range, rotate: augmentation ranges (scale factors, degrees).
+        workers: DataLoader workers per process.
+        val_max_side: validation images are resized to this longer side.
+        score_threshold, nms_threshold, box_threshold: decoding for validation / detection.
+        seed: base random seed (each DDP rank adds its rank).
+        progress: tqdm progress bar (rank 0 only).
+        device: ``"cpu"``, ``"cuda"`` or None (CUDA when available; the local rank's GPU under DDP).
+    """
+
+    backbone: str = "resnet50"
+    backbone_weights: Optional[str] = None
+    input_size: int = 512
+    batch_size: int = 8
+    epochs: int = 10
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    score_loss: str = "dice"
+    angle_weight: float = 10.0
+    augment: bool = True
+    scale_range: Tuple[float, float] = (0.5, 1.5)
+    rotate: float = 10.0
+    workers: int = 0
+    val_max_side: int = 1280
+    score_threshold: float = 0.8
+    nms_threshold: float = 0.2
+    box_threshold: float = 0.1
+    seed: int = 0
+    progress: bool = True
+    device: Optional[str] = None
+
+
+def geometric_augmentation(size: int, scale_range=(0.5, 1.5), rotate: float = 10.0, train: bool = True):
+    """albumentations pipeline: random scale + rotation (Affine), pad, random crop to ``size``
+    (centre crop / pad only when ``train`` is False). Quads travel as keypoints (``format="xy"``,
+    kept even when they leave the image so that each word keeps its 4 corners)."""
+    import albumentations as A
+    import cv2
+
+    ops = []
+    if train:
+        ops.append(A.Affine(scale=tuple(scale_range), rotate=(-rotate, rotate), border_mode=cv2.BORDER_CONSTANT,
+                            fill=0, p=1.0))
+    ops += [A.PadIfNeeded(size, size, border_mode=cv2.BORDER_CONSTANT, fill=0, position="top_left"),
+            A.RandomCrop(size, size) if train else A.CenterCrop(size, size)]
+    return A.Compose(ops, keypoint_params=A.KeypointParams(format="xy", remove_invisible=False))
+
+
+class EASTTrainDataset(torch.utils.data.Dataset):
+    """Wraps a dataset of ``{"image": uint8 HxWx3 RGB, "instances": list[TextInstance]}`` items
+    (``SynthDataset``, ``IcdarDataset``) into EAST training samples.
+
+    Args:
+        base: the dataset.
+        input_size: crop side (multiple of 32).
+        augment: apply :func:`geometric_augmentation` (random); False: pad/centre-crop only.
+        pre_transform: optional albumentations-style callable applied to the full image first,
+            called as ``pre_transform(image=..., instances=...)`` and returning a dict with
+            ``"image"`` (e.g. selective text style transfer, which keeps the ground truth).
+        scale_range, rotate: augmentation ranges.
+
+    Items: dict with ``image`` float32 (3, S, S) in [0, 1], ``score`` (1, S/4, S/4), ``geometry``
+    (5, S/4, S/4), ``mask`` (1, S/4, S/4), and ``fixed`` / ``dropped`` quad counts.
+    """
+
+    def __init__(self, base, input_size: int = 512, augment: bool = True, pre_transform: Optional[Callable] = None,
+                 scale_range=(0.5, 1.5), rotate: float = 10.0):
+        if input_size % 32:
+            raise ValueError(f"input_size must be a multiple of 32, got {input_size}")
+        self.base, self.size, self.pre_transform = base, int(input_size), pre_transform
+        self.transform = geometric_augmentation(self.size, scale_range, rotate, train=augment)
+
+    def __len__(self) -> int:
+        return len(self.base)
+
+    def __getitem__(self, i: int) -> Dict[str, torch.Tensor]:
+        item = self.base[i]
+        image, instances = item["image"], list(item["instances"])
+        if self.pre_transform is not None:
+            image = self.pre_transform(image=image, instances=instances)["image"]
+        if image.ndim == 2:
+            image = np.repeat(image[..., None], 3, axis=2)
+        kps = np.concatenate([np.asarray(t.quad, np.float32).reshape(4, 2) for t in instances]) if instances \
+            else np.zeros((0, 2), np.float32)
+        out = self.transform(image=image, keypoints=kps)
+        quads = np.asarray(out["keypoints"], np.float32).reshape(-1, 4, 2)
+        ignore = [bool(t.ignore) or t.text == "###" for t in instances]
+        t = targets(out["image"].shape, quads, ignore=ignore)
+        return {
+            "image": torch.from_numpy(np.ascontiguousarray(out["image"])).permute(2, 0, 1).float().div_(255.0),
+            "score": torch.from_numpy(t.score)[None],
+            "geometry": torch.from_numpy(t.geometry),
+            "mask": torch.from_numpy(t.mask)[None],
+            "fixed": torch.tensor(t.fixed),
+            "dropped": torch.tensor(t.dropped),
+        }
+
+
+class StyledCopies(torch.utils.data.Dataset):
+    """A dataset plus ``k`` restyled copies of each image (the thesis' "k styles per image").
+
+    Item ``j`` is image ``i = j // (k + 1)``: copy 0 is the original, copy ``c >= 1`` is restyled
+    with style ``plan_styles(seed, str(i), pool, k)[c - 1]`` (distinct styles per image while
+    ``k <= len(pool)``, fixed across epochs and processes) through ``style.apply`` of a
+    :class:`textvision.augment.SelectiveTextStyle`. Ground truth is unchanged (the transform only
+    touches text pixels). Restyled images are memoised per process when ``cache`` (small sets);
+    for large sets run ``textvision augment`` once and train on its output instead.
+
+    Args:
+        base: dataset of ``{"image", "instances", ...}`` items.
+        style: a ``SelectiveTextStyle`` (or anything with ``style_pool`` and ``apply(img, style=)``).
+        k: restyled copies per image (0 = the base set unchanged).
+        seed: style-plan seed.
+    """
+
+    def __init__(self, base, style, k: int, seed: int = 0, cache: bool = True):
+        if int(k) < 0:
+            raise ValueError(f"k (styles per image) must be >= 0, got {k}")
+        self.base, self.style, self.k, self.seed, self.cache = base, style, int(k), int(seed), cache
+        self._memo: Dict[Tuple[int, int], np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.base) * (self.k + 1)
+
+    def style_of(self, j: int) -> Optional[str]:
+        """Style name of item ``j`` (None for originals)."""
+        i, c = divmod(int(j), self.k + 1)
+        if c == 0:
+            return None
+        from textvision.augment import plan_styles
+
+        return plan_styles(self.seed, str(i), list(self.style.style_pool), self.k)[c - 1]
+
+    def __getitem__(self, j: int):
+        i, c = divmod(int(j), self.k + 1)
+        item = dict(self.base[i])
+        if c:
+            key = (i, c)
+            img = self._memo.get(key)
+            if img is None:
+                img = self.style.apply(item["image"], style=self.style_of(j))
+                if self.cache:
+                    self._memo[key] = img
+            item["image"] = img
+        return item
+
+
+def collate_east(items: Sequence[Dict[str, torch.Tensor]]) -> Dict[str, torch.Tensor]:
+    """Stack :class:`EASTTrainDataset` items into a batch."""
+    return {k: torch.stack([it[k] for it in items]) for k in items[0]}
+
+
+# ------------------------------------------------------------------------------------------------
+# checkpoints
+
+
+def save_east(path, model: EAST, **extra) -> None:
+    """Write ``{"kind": "east", "config": model.config(), "state_dict": ..., **extra}`` atomically."""
+    model = getattr(model, "module", model)
+    path = os.fspath(path)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = f"{path}.tmp{os.getpid()}"
+    torch.save({"kind": CHECKPOINT_KIND, "config": model.config(), "state_dict": model.state_dict(), **extra}, tmp)
+    os.replace(tmp, path)
+
+
+def _read_checkpoint(path, map_location="cpu") -> dict:
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"EAST checkpoint not found: {path!r}")
+    ckpt = torch.load(path, map_location=map_location, weights_only=False)
+    if not isinstance(ckpt, dict) or ckpt.get("kind") != CHECKPOINT_KIND or "state_dict" not in ckpt:
+        raise ValueError(f"{path}: not an EAST checkpoint (expected a dict with kind='east' and state_dict)")
+    return ckpt
+
+
+def load_east(path, device="cpu") -> EAST:
+    """Load an EAST model saved by :func:`save_east` / ``textvision train-east`` (eval mode)."""
+    ckpt = _read_checkpoint(path)
+    cfg = dict(ckpt["config"])
+    model = EAST(cfg.pop("backbone"), **cfg)
+    model.load_state_dict(ckpt["state_dict"])
+    return model.to(device).eval()
+
+
+# ------------------------------------------------------------------------------------------------
+# evaluation
+
+
+def evaluate_east(model: EAST, dataset, *, max_side: int = 1280, score_threshold: float = 0.8,
+                  nms_threshold: float = 0.2, box_threshold: float = 0.1, progress: bool = False) -> Dict[str, float]:
+    """Detect on every image of ``dataset`` (items with ``image`` and ``instances``) and score with
+    the ICDAR 2015 protocol (:func:`textvision.eval.icdar2015`).
+
+    Returns:
+        ``{"precision", "recall", "hmean"}`` in [0, 1].
+    """
+    try:
+        from textvision.eval import icdar2015
+    except ImportError:  # the package re-export is the contract; the module is where it lives
+        from textvision.eval.iou_protocol import icdar2015
+
+    gts, dets = [], []
+    it = range(len(dataset))
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(it, desc="validate", leave=False)
+    was_training = model.training
+    for i in it:
+        item = dataset[i]
+        det = detect(item["image"], model, max_side=max_side, score_threshold=score_threshold,
+                     nms_threshold=nms_threshold, box_threshold=box_threshold)
+        gts.append(list(item["instances"]))
+        dets.append(det.quads)
+    model.train(was_training)
+    res = icdar2015(gts, dets)
+    return {"precision": float(res["precision"]), "recall": float(res["recall"]), "hmean": float(res["hmean"])}
+
+
+# ------------------------------------------------------------------------------------------------
+# training
+
+
+def _dist_info():
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    return world, rank, local
+
+
+def train_east(config: TrainConfig, train_set, val_set=None, out: Optional[str] = None, *, resume: bool = False,
+               pre_transform: Optional[Callable] = None, log: Callable[[str], None] = print) -> dict:
+    """Train EAST.
+
+    Args:
+        config: :class:`TrainConfig`.
+        train_set: dataset of ``{"image", "instances"}`` items (wrapped in :class:`EASTTrainDataset`).
+        val_set: optional dataset of the same kind, scored with ICDAR 2015 after every epoch.
+        out: checkpoint path, written after every epoch (``<out>`` = last; ``<stem>.best.pt`` = best
+            validation H-mean). None: no checkpoint.
+        resume: continue from ``out`` when it exists (model, optimiser, scheduler, epoch, history).
+        pre_transform: optional image transform applied before the geometric augmentation (style
+            augmentation; see :class:`EASTTrainDataset`).
+        log: where the per-epoch lines go (rank 0 only).
+
+    Under ``torchrun`` (``WORLD_SIZE`` > 1) each process trains on its shard with
+    DistributedDataParallel (gloo on CPU, nccl on GPU); rank 0 validates and writes checkpoints.
+
+    Returns:
+        ``{"model": EAST (unwrapped), "history": [per-epoch dicts], "best_hmean": float}``.
+    """
+    import torch.distributed as dist
+    from torch.utils.data import DataLoader, DistributedSampler
+
+    world, rank, local = _dist_info()
+    distributed = world > 1
+    if config.device:
+        device = torch.device(config.device)
+    else:
+        device = torch.device(f"cuda:{local}" if torch.cuda.is_available() else "cpu")
+    if device.type == "cuda" and distributed:
+        torch.cuda.set_device(device)
+    if distributed and not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    main = rank == 0
+    torch.manual_seed(config.seed + rank)
+    np.random.seed((config.seed + rank) % 2 ** 32)
+
+    data = EASTTrainDataset(train_set, config.input_size, augment=config.augment, pre_transform=pre_transform,
+                            scale_range=config.scale_range, rotate=config.rotate)
+    if len(data) == 0:
+        raise ValueError("the training set is empty")
+    sampler = DistributedSampler(data, num_replicas=world, rank=rank, shuffle=True, seed=config.seed) \
+        if distributed else None
+    generator = torch.Generator().manual_seed(config.seed)
+
+    def _worker_init(wid):  # albumentations draws from numpy / random: seed them per worker
+        import random
+
+        s = (torch.initial_seed() + wid) % 2 ** 32
+        np.random.seed(s)
+        random.seed(s)
+
+    loader = DataLoader(data, batch_size=config.batch_size, shuffle=sampler is None, sampler=sampler,
+                        num_workers=config.workers, collate_fn=collate_east, drop_last=len(data) >= 2 * config.batch_size * world,
+                        generator=generator, worker_init_fn=_worker_init, persistent_workers=config.workers > 0)
+
+    model = EAST(config.backbone, backbone_weights=config.backbone_weights).to(device)
+    criterion = EASTLoss(config.score_loss, angle_weight=config.angle_weight)
+    optim = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    total_steps = max(1, config.epochs * len(loader))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        optim, lambda s: 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(s, total_steps) / total_steps)))
+    history: List[dict] = []
+    start_epoch, best = 0, -1.0
+    best_path = None
+    if out:
+        stem, ext = os.path.splitext(out)
+        best_path = f"{stem}.best{ext or '.pt'}"
+    if resume and out and os.path.isfile(out):
+        ckpt = _read_checkpoint(out, map_location=device)
+        if ckpt["config"]["backbone"] != config.backbone:
+            raise ValueError(f"{out}: checkpoint backbone {ckpt['config']['backbone']!r} != {config.backbone!r}")
+        model.load_state_dict(ckpt["state_dict"])
+        if "optimizer" in ckpt:
+            optim.load_state_dict(ckpt["optimizer"])
+        if "scheduler" in ckpt:
+            sched.load_state_dict(ckpt["scheduler"])
+        start_epoch = int(ckpt.get("epoch", 0))
+        history = list(ckpt.get("history", []))
+        best = float(ckpt.get("best_hmean", -1.0))
+        if main:
+            log(f"resumed from {out} at epoch {start_epoch}")
+    net = model
+    if distributed:
+        net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+
+    for epoch in range(start_epoch, config.epochs):
+        if sampler is not None:
+            sampler.set_epoch(epoch)
+        net.train()
+        t0 = time.time()
+        sums = torch.zeros(5, dtype=torch.float64)  # total, score, iou, angle, batches
+        bar = loader
+        if main and config.progress:
+            from tqdm import tqdm
+
+            bar = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False, dynamic_ncols=True)
+        for batch in bar:
+            x = batch["image"].to(device, non_blocking=True)
+            pred = net(x)
+            parts = criterion(pred.score, pred.geometry, batch["score"].to(device), batch["geometry"].to(device),
+                              batch["mask"].to(device))
+            optim.zero_grad(set_to_none=True)
+            parts.total.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 10.0)
+            optim.step()
+            sched.step()
+            sums += torch.tensor([parts.total.item(), parts.score.item(), parts.iou.item(), parts.angle.item(), 1.0],
+                                 dtype=torch.float64)
+            if bar is not loader:
+                bar.set_postfix(loss=f"{float(parts.total):.3f}")
+        if distributed:
+            dist.all_reduce(sums)
+        n = max(sums[4].item(), 1.0)
+        rec = {"epoch": epoch + 1, "loss": sums[0].item() / n, "score_loss": sums[1].item() / n,
+               "iou_loss": sums[2].item() / n, "angle_loss": sums[3].item() / n, "lr": optim.param_groups[0]["lr"]}
+        if main and val_set is not None and len(val_set):
+            rec.update(evaluate_east(model, val_set, max_side=config.val_max_side,
+                                     score_threshold=config.score_threshold, nms_threshold=config.nms_threshold,
+                                     box_threshold=config.box_threshold, progress=config.progress))
+        rec["seconds"] = time.time() - t0
+        history.append(rec)
+        if main:
+            line = (f"epoch {rec['epoch']}/{config.epochs}  loss {rec['loss']:.4f} (score {rec['score_loss']:.3f}, "
+                    f"iou {rec['iou_loss']:.3f}, angle {rec['angle_loss']:.4f})")
+            if "hmean" in rec:
+                line += f"  val P {rec['precision']:.3f} R {rec['recall']:.3f} H {rec['hmean']:.3f}"
+            log(line + f"  {rec['seconds']:.1f}s")
+            if "hmean" in rec and rec["hmean"] > best:
+                best = rec["hmean"]
+                if best_path:
+                    save_east(best_path, model, epoch=epoch + 1, train_config=asdict(config), best_hmean=best)
+            if out:
+                save_east(out, model, optimizer=optim.state_dict(), scheduler=sched.state_dict(), epoch=epoch + 1,
+                          history=history, best_hmean=best, train_config=asdict(config))
+        if distributed:
+            dist.barrier()
+    if distributed:
+        dist.destroy_process_group()
+    return {"model": model, "history": history, "best_hmean": best}
