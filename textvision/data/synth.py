@@ -550,36 +550,11 @@ def _photometric(rng, img: np.ndarray) -> None:
         img += rng.normal(0, rng.uniform(1, 6), size=img.shape).astype(np.float32)
 
 
-# ----------------------------------------------------------------------------------------------
-# Dataset
-# ----------------------------------------------------------------------------------------------
-try:  # torch is a dependency, but keep the generator usable without it
-    from torch.utils.data import Dataset as _TorchDataset
-except Exception:  # pragma: no cover
-    _TorchDataset = object
+def __getattr__(name):
+    # SynthDataset lives with the other torch datasets so that rendering (e.g. in `textvision synth`
+    # worker processes) never pays for importing torch.
+    if name == "SynthDataset":
+        from textvision.data.datasets import SynthDataset
 
-
-class SynthDataset(_TorchDataset):
-    """``n`` synthetic scenes as a torch ``Dataset``; item ``i`` is ``render_scene((seed, i), size)``.
-
-    Items are dicts ``{"image": uint8 [H, W, 3] RGB, "instances": list[TextInstance],
-    "mask": uint8 [H, W] {0, 1}, "index": i}``; ``transform`` (optional) maps such a dict to
-    anything. Rendering happens on access, so DataLoader workers parallelise it.
-    """
-
-    def __init__(self, n: int, size: Tuple[int, int] = (512, 512), seed: int = 0, transform=None, **render_kwargs):
-        if int(n) < 0:
-            raise ValueError(f"n must be >= 0, got {n}")
-        self.n, self.size, self.seed = int(n), (int(size[0]), int(size[1])), int(seed)
-        self.transform, self.render_kwargs = transform, render_kwargs
-
-    def __len__(self) -> int:
-        return self.n
-
-    def __getitem__(self, i: int):
-        if not -self.n <= i < self.n:
-            raise IndexError(f"index {i} out of range for SynthDataset of length {self.n}")
-        i = i % self.n if self.n else i
-        scene = render_scene((self.seed, i), self.size, **self.render_kwargs)
-        item = {"image": scene.image, "instances": scene.instances, "mask": scene.mask, "index": i}
-        return self.transform(item) if self.transform is not None else item
+        return SynthDataset
+    raise AttributeError(f"module 'textvision.data.synth' has no attribute {name!r}")

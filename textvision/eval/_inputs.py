@@ -27,10 +27,21 @@ def _sort_key(key: str):
     return (key[: m.start()] if m else key, int(m.group(1)) if m else -1, key)
 
 
+_EIGHT_NUMBERS = re.compile(r"^\s*(?:[-+]?[\d.]+\s*,\s*){7}[-+]?[\d.]+\s*(?:,|$)")
+
+
+def _parse_2013_or_quads(text: str, source: str, strict: bool) -> List[TextInstance]:
+    """ICDAR 2013 files, or ICDAR 2015-style 8-coordinate files (e.g. quad detectors' results)."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    if _EIGHT_NUMBERS.match(first):
+        return parse_icdar2015(text, source, strict)
+    return parse_icdar2013(text, source, strict)
+
+
 def _read_layout(path, fmt: str, strict: bool) -> Dict[str, List[TextInstance]]:
     """Read every ``*.txt`` of a folder or zip archive into {image key: instances}."""
     path = Path(path)
-    parse: Callable = parse_icdar2015 if fmt == "icdar2015" else parse_icdar2013
+    parse: Callable = parse_icdar2015 if fmt == "icdar2015" else _parse_2013_or_quads
     out: Dict[str, List[TextInstance]] = {}
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".txt" and _PREFIX.match(p.name))

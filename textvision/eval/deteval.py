@@ -122,7 +122,8 @@ def deteval_icdar2013(gt, det, *, area_recall: float = 0.8, area_precision: floa
     Args:
         gt: per-image ground truth as for :func:`~textvision.eval.icdar2015` (instances, ``(quads,
             ignore)`` pairs, quads or boxes [N, 4] ``(xmin, ymin, xmax, ymax)``), a mapping, or a folder
-            / ``.zip`` of ICDAR 2013 ``gt_*.txt`` files. Quads are reduced to their bounding boxes.
+            / ``.zip`` of ICDAR 2013 ``gt_*.txt`` files (files with 8 coordinates per line, ICDAR 2015
+            style, are read as quads). Quads are reduced to their bounding boxes.
             Coordinates are inclusive pixel indices (area = (w + 1) * (h + 1)).
         det: per-image detections (quads [M, 4, 2], boxes [M, 4]), a mapping, or a folder / ``.zip``
             of ``res_*.txt`` files (``xmin,ymin,xmax,ymax``).
