@@ -106,3 +106,42 @@ def test_bad_arguments():
         render_scene(0, (64, 64), faces=["comic_sans"])
     with pytest.raises(ValueError, match="at least 16"):
         render_scene(0, (8, 64))
+
+
+@pytest.mark.parametrize("size,seed", [((64, 64), 3), ((100, 300), 4), ((512, 512), 9), ((300, 90), 2)])
+def test_ground_truth_exact_across_sizes(size, seed):
+    _check_scene(render_scene(seed, size, text_free_prob=0.0), size)
+
+
+def test_user_backgrounds_and_options():
+    rng = np.random.default_rng(0)
+    bg = rng.integers(0, 256, (50, 70, 3), dtype=np.uint8)
+    scene = render_scene(2, (128, 160), backgrounds=[bg], words=["alpha", "beta"], max_lines=4,
+                         text_free_prob=0.0, effects=False, max_angle=0.0)
+    _check_scene(scene, (128, 160))
+    assert scene.instances
+    allowed = {"alpha", "beta", "ALPHA", "BETA", "Alpha", "Beta"}
+    assert any(i.text in allowed for i in scene.instances)
+    with pytest.raises(ValueError, match="uint8"):
+        render_scene(2, (64, 64), backgrounds=[bg.astype(np.float32)], text_free_prob=0.0)
+
+
+def test_sizes_span_small_to_large():
+    heights = []
+    for seed in range(30):
+        for inst in render_scene(seed, (384, 384)).instances:
+            q = inst.quad
+            heights.append(np.linalg.norm(q[3] - q[0]))
+    heights = np.array(heights)
+    assert heights.min() < 14 and heights.max() > 384 / 5
+
+
+def test_truetype_fonts_when_present():
+    import glob
+
+    fonts = sorted(glob.glob("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"))
+    if not fonts:
+        pytest.skip("no system TrueType font to try")
+    scene = render_scene(0, (128, 256), faces=[], fonts=fonts, text_free_prob=0.0)
+    assert scene.instances
+    _check_scene(scene, (128, 256))

@@ -216,6 +216,26 @@ def _tiles(rng, h, w) -> np.ndarray:
     return img
 
 
+def _texture(rng, h, w) -> np.ndarray:
+    """Multi-octave value noise tinted between two colours (concrete, foliage, paper, wood...)."""
+    t = np.zeros((h, w), np.float32)
+    amp, total = 1.0, 0.0
+    for cells in (4, 16, 64, 256):
+        if cells > max(h, w):
+            break
+        small = rng.random((max(2, cells * h // max(h, w)), max(2, cells * w // max(h, w)))).astype(np.float32)
+        t += amp * cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+        total += amp
+        amp *= rng.uniform(0.4, 0.8)
+    t /= total
+    if rng.random() < 0.3:  # streaks (wood grain, brushed metal)
+        t = cv2.GaussianBlur(t, (0, 0), sigmaX=rng.uniform(8, 30), sigmaY=0.5)
+    t = (t - t.min()) / max(1e-6, float(t.max() - t.min()))
+    a = _rand_color(rng)
+    b = (a + rng.normal(0, 60, 3)).clip(0, 255).astype(np.float32)
+    return a[None, None] * (1 - t[..., None]) + b[None, None] * t[..., None]
+
+
 def _load_background(bg, rng, h, w) -> np.ndarray:
     if isinstance(bg, (str, Path)):
         img = cv2.imread(str(bg), cv2.IMREAD_COLOR)
@@ -280,11 +300,14 @@ def _background(rng, h, w, backgrounds) -> np.ndarray:
         img = _load_background(backgrounds[int(rng.integers(len(backgrounds)))], rng, h, w)
         _clutter(rng, img, int(rng.integers(0, 4)))
         return img
-    gens = (_gradient, _blotches, _stripes, _tiles)
+    gens = (_gradient, _blotches, _stripes, _tiles, _texture, _texture)
     img = gens[int(rng.integers(len(gens)))](rng, h, w)
     if rng.random() < 0.5:  # blend a second texture for variety
         alpha = rng.uniform(0.2, 0.6)
         img = img * (1 - alpha) + gens[int(rng.integers(len(gens)))](rng, h, w) * alpha
+    if rng.random() < 0.6:  # real scenes are rarely saturated everywhere
+        luma = img @ _LUMA
+        img = luma[..., None] + (img - luma[..., None]) * rng.uniform(0.15, 0.8)
     img = np.ascontiguousarray(img, dtype=np.float32)
     _clutter(rng, img, int(rng.integers(2, 16)))
     if rng.random() < 0.5:
@@ -350,9 +373,16 @@ def _line_canvas(rng, words: List[str], face: _Face, height: float, weight: floa
 
 
 def _occupied(occ: np.ndarray, poly: np.ndarray) -> bool:
-    probe = np.zeros_like(occ)
-    cv2.fillConvexPoly(probe, np.rint(poly).astype(np.int32), 1)
-    return bool((probe & occ).any())
+    h, w = occ.shape
+    pts = np.rint(poly).astype(np.int32)
+    x0, y0 = np.clip(pts.min(0), 0, [w - 1, h - 1])
+    x1, y1 = np.clip(pts.max(0), 0, [w - 1, h - 1])
+    sub = occ[y0:y1 + 1, x0:x1 + 1]
+    if not sub.any():
+        return False
+    probe = np.zeros_like(sub)
+    cv2.fillConvexPoly(probe, pts - [x0, y0], 1)
+    return bool((probe & sub).any())
 
 
 def render_scene(seed: SeedLike, size: Tuple[int, int] = (512, 512), *,
@@ -466,16 +496,29 @@ def _place_line(rng, img, mask, occ, instances, face_list, vocab, min_h, max_h, 
     span = hi - lo
     if span[0] > w - 2 or span[1] > h - 2:
         return
+    # Signs: some lines sit on a panel (drawn with the same transform, margins in canvas space).
+    panel = effects and rng.random() < 0.3
+    m = height * rng.uniform(0.25, 0.6)
+    psrc = np.array([[-m, -m], [cw + m, -m], [cw + m, ch + m], [-m, ch + m]], np.float32) - 0.5
     for _try in range(12):
         ox = rng.uniform(1 - lo[0], w - 2 - hi[0])
         oy = rng.uniform(1 - lo[1], h - 2 - hi[1])
         cand = dst + np.array([ox, oy], np.float32)
-        if not _occupied(occ, cand):
+        M = cv2.getPerspectiveTransform(src.astype(np.float32), cand.astype(np.float32))
+        footprint = cv2.perspectiveTransform(psrc[None].astype(np.float64), M)[0] if panel else cand
+        if not _occupied(occ, footprint):
             break
     else:
         return
     dst = cand
-    M = cv2.getPerspectiveTransform(src.astype(np.float32), dst.astype(np.float32))
+    if panel:
+        pc = tuple(float(v) for v in _rand_color(rng) * rng.uniform(0.3, 1.0))
+        poly = np.rint(footprint * 16).astype(np.int32)
+        cv2.fillConvexPoly(img, poly, pc, cv2.LINE_AA, shift=4)
+        if rng.random() < 0.5:
+            border = tuple(float(v) for v in _rand_color(rng))
+            cv2.polylines(img, [poly], True, border, max(1, int(m / 4)), cv2.LINE_AA, shift=4)
+        cv2.fillConvexPoly(occ, np.rint(footprint).astype(np.int32), 1)
 
     x0, y0 = np.floor(dst.min(0)).astype(int)
     x1, y1 = np.ceil(dst.max(0)).astype(int)
