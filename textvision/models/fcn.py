@@ -1,0 +1,377 @@
+"""TextFCN: fully convolutional text / non-text segmentation (FCN-8s on VGG16, and a compact variant).
+
+Both variants share one interface:
+
+- input: float32 (B, 3, H, W), RGB scaled to [0, 1] then normalised with the ImageNet mean / std
+  (``textvision.models.vgg.normalize_imagenet``; ``preprocess`` does it for uint8 images). Any H, W:
+  the model pads to a multiple of 32 internally and crops back.
+- output: logits (B, 2, H, W) at the input's exact size; ``softmax(dim=1)[:, 1]`` is the text probability.
+
+``text_fcn_vgg16`` follows FCN-8s (Long et al.): VGG16 conv1-conv5, fc6 as a 7x7 conv with 4096
+channels, fc7 as a 1x1 conv, dropout 0.5, class scores fused with pool4 and pool3 scores, bilinear-
+initialised learned upsampling. ``text_fcn_lite`` keeps the FCN skip structure (stride 32 -> 16 -> 8,
+plus a stride-4 skip for thin strokes) on a small depthwise-separable encoder, so it trains and runs on
+a CPU.
+"""
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any, Dict, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from textvision.models.vgg import IMAGENET_MEAN, IMAGENET_STD, load_vgg16_imagenet, vgg16
+
+__all__ = [
+    "TextFCN",
+    "text_fcn_vgg16",
+    "text_fcn_lite",
+    "build_text_fcn",
+    "load_text_fcn",
+    "save_text_fcn",
+    "preprocess",
+    "DEFAULT_WEIGHTS",
+    "CHECKPOINT_KIND",
+]
+
+#: The shipped default weights (``text_fcn_lite`` trained by ``textvision train-fcn`` on synthetic scenes).
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "text_fcn_lite.pt"
+CHECKPOINT_KIND = "text_fcn"
+_STRIDE = 32
+
+
+def _bilinear_kernel(channels: int, k: int) -> torch.Tensor:
+    """(channels, channels, k, k) weight making ConvTranspose2d a per-channel bilinear upsampler."""
+    factor = (k + 1) // 2
+    center = factor - 1 if k % 2 == 1 else factor - 0.5
+    og = torch.arange(k, dtype=torch.float32)
+    filt1d = 1 - (og - center).abs() / factor
+    filt = filt1d[:, None] * filt1d[None, :]
+    w = torch.zeros(channels, channels, k, k)
+    for c in range(channels):
+        w[c, c] = filt
+    return w
+
+
+def _up(channels: int, factor: int) -> nn.ConvTranspose2d:
+    """Learned upsampling by an integer factor, initialised to exact bilinear interpolation."""
+    k = 2 * factor
+    up = nn.ConvTranspose2d(channels, channels, k, stride=factor, padding=factor // 2, bias=False)
+    with torch.no_grad():
+        up.weight.copy_(_bilinear_kernel(channels, k))
+    return up
+
+
+class _VGGEncoder(nn.Module):
+    """VGG16 conv1-conv5 + fc6/fc7 as convolutions; returns (pool3, pool4, fc7)."""
+
+    def __init__(self, dropout: float = 0.5):
+        super().__init__()
+        self.features = vgg16(with_classifier=False).features
+        self.fc6 = nn.Conv2d(512, 4096, 7, padding=3)
+        self.fc7 = nn.Conv2d(4096, 4096, 1)
+        self.drop = nn.Dropout2d(dropout) if dropout > 0 else nn.Identity()
+        for m in (self.fc6, self.fc7):
+            nn.init.normal_(m.weight, 0, 0.01 if m is self.fc7 else 0.001)
+            nn.init.zeros_(m.bias)
+        self.channels = (256, 512, 4096)
+
+    def forward(self, x):
+        f = self.features
+        pool3 = f[:17](x)
+        pool4 = f[17:24](pool3)
+        pool5 = f[24:](pool4)
+        h = self.drop(F.relu(self.fc6(pool5), inplace=True))
+        h = self.drop(F.relu(self.fc7(h), inplace=True))
+        return None, pool3, pool4, h
+
+
+def _sep(cin: int, cout: int, stride: int = 1, dilation: int = 1) -> nn.Sequential:
+    """Depthwise 3x3 + pointwise 1x1, each with BN + ReLU (MobileNet v1 block)."""
+    return nn.Sequential(
+        nn.Conv2d(cin, cin, 3, stride=stride, padding=dilation, dilation=dilation, groups=cin, bias=False),
+        nn.BatchNorm2d(cin),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(cin, cout, 1, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
+    )
+
+
+class _LiteEncoder(nn.Module):
+    """Small MobileNet-like encoder: strides 4, 8, 16, 32 with ``widths`` channels.
+
+    The last stage ends in a dilated block for a wider context (text vs. text-like texture).
+    """
+
+    def __init__(self, widths: Sequence[int] = (16, 32, 64, 96, 128)):
+        super().__init__()
+        w0, w1, w2, w3, w4 = widths
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, w0, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(w0), nn.ReLU(inplace=True),
+        )
+        self.s4 = nn.Sequential(_sep(w0, w1, 2), _sep(w1, w1))
+        self.s8 = nn.Sequential(_sep(w1, w2, 2), _sep(w2, w2))
+        self.s16 = nn.Sequential(_sep(w2, w3, 2), _sep(w3, w3), _sep(w3, w3))
+        self.s32 = nn.Sequential(_sep(w3, w4, 2), _sep(w4, w4), _sep(w4, w4, dilation=2))
+        self.channels = (w1, w2, w3, w4)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+    def forward(self, x):
+        c4 = self.s4(self.stem(x))
+        c8 = self.s8(c4)
+        c16 = self.s16(c8)
+        c32 = self.s32(c16)
+        return c4, c8, c16, c32
+
+
+class TextFCN(nn.Module):
+    """FCN-8s style text segmenter: encoder -> class scores at stride 32, fused with stride-16 and
+    stride-8 (and optionally stride-4) skip scores, learned bilinear-initialised upsampling.
+
+    Args:
+        arch: ``"vgg16"`` (FCN-8s on VGG16) or ``"lite"`` (compact encoder).
+        num_classes: 2 (background, text).
+        widths: encoder channels for ``"lite"`` (5 ints).
+        skip4: also fuse a stride-4 skip (``"lite"`` only; default on).
+        fuse: channels of the lite decoder's fused skip features.
+        dropout: fc6/fc7 dropout for ``"vgg16"``.
+
+    ``forward(x)``: x float32 (B, 3, H, W) ImageNet-normalised RGB, any H, W >= 1 ->
+    logits float32 (B, num_classes, H, W). ``config`` holds the constructor arguments (saved in
+    checkpoints so ``build_text_fcn(config)`` rebuilds the same network).
+    """
+
+    def __init__(self, arch: str = "lite", num_classes: int = 2, *, widths: Sequence[int] = (16, 32, 64, 96, 128),
+                 skip4: Optional[bool] = None, fuse: int = 32, dropout: float = 0.5):
+        super().__init__()
+        if arch not in ("vgg16", "lite"):
+            raise ValueError(f"unknown TextFCN arch {arch!r}; expected 'vgg16' or 'lite'")
+        if skip4 is None:
+            skip4 = arch == "lite"
+        self.skip4 = bool(skip4) and arch == "lite"
+        self.config: Dict[str, Any] = {"arch": arch, "num_classes": int(num_classes), "widths": list(widths),
+                                       "skip4": self.skip4, "fuse": int(fuse), "dropout": float(dropout)}
+        self.encoder = _VGGEncoder(dropout) if arch == "vgg16" else _LiteEncoder(widths)
+        n = num_classes
+        if arch == "vgg16":
+            # FCN-8s proper: 2-channel class scores at strides 32, 16 (pool4) and 8 (pool3) are summed.
+            _, c8, c16, c32 = (128,) + self.encoder.channels
+            self.score32 = nn.Conv2d(c32, n, 1)
+            self.score16 = nn.Conv2d(c16, n, 1)
+            self.score8 = nn.Conv2d(c8, n, 1)
+            self.up32 = _up(n, 2)
+            self.up16 = _up(n, 2)
+            self.up_final = _up(n, 8)
+        else:
+            # Lite: the same skip topology, but the skips are fused as ``fuse``-channel features rather
+            # than 2-channel scores (a 2-channel bottleneck at every stride costs thin strokes), down to
+            # stride 4 (``skip4``) or 8, then one separable conv, the classifier and a learned
+            # bilinear-initialised upsampling.
+            c4, c8, c16, c32 = self.encoder.channels
+            d = int(fuse)
+            self.lat32 = nn.Conv2d(c32, d, 1)
+            self.lat16 = nn.Conv2d(c16, d, 1)
+            self.lat8 = nn.Conv2d(c8, d, 1)
+            self.up32 = _up(d, 2)
+            self.up16 = _up(d, 2)
+            if self.skip4:
+                self.lat4 = nn.Conv2d(c4, d, 1)
+                self.up8 = _up(d, 2)
+            self.refine = _sep(d, d)
+            self.classifier = nn.Conv2d(d, n, 1)
+            self.up_final = _up(n, 4 if self.skip4 else 8)
+        self.reset_head()
+
+    def reset_head(self) -> None:
+        """(Re-)initialise everything after the encoder: upsamplers to bilinear, score layers."""
+        for m in self.modules():
+            if isinstance(m, nn.ConvTranspose2d):
+                with torch.no_grad():
+                    m.weight.copy_(_bilinear_kernel(m.in_channels, m.kernel_size[0]))
+        if self.arch == "vgg16":
+            # FCN practice: skip scores start at zero so training begins from the coarse prediction.
+            for m in (self.score16, self.score8):
+                nn.init.zeros_(m.weight)
+                nn.init.zeros_(m.bias)
+            nn.init.normal_(self.score32.weight, 0, 0.01)
+            nn.init.zeros_(self.score32.bias)
+        else:
+            for m in (self.lat32, self.lat16, self.lat8, self.classifier) + ((self.lat4,) if self.skip4 else ()):
+                m.reset_parameters()
+            for m in self.refine.modules():
+                if hasattr(m, "reset_parameters") and m is not self.refine:
+                    m.reset_parameters()
+
+    @property
+    def arch(self) -> str:
+        return self.config["arch"]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 4 or x.shape[1] != 3:
+            raise ValueError(f"TextFCN expects (B, 3, H, W), got shape {tuple(x.shape)}")
+        h, w = x.shape[-2:]
+        if h < 1 or w < 1:
+            raise ValueError(f"TextFCN input must be non-empty, got shape {tuple(x.shape)}")
+        ph, pw = (-h) % _STRIDE, (-w) % _STRIDE
+        if ph or pw:
+            # Zero in normalised space is the ImageNet mean colour: a neutral border.
+            x = F.pad(x, (0, pw, 0, ph))
+        f4, f8, f16, f32 = self.encoder(x)
+        if self.arch == "vgg16":
+            s = self.up32(self.score32(f32))
+            s = self.up16(s + self.score16(f16))
+            s = self.up_final(s + self.score8(f8))
+        else:
+            t = self.up32(self.lat32(f32))
+            t = self.up16(t + self.lat16(f16))
+            t = t + self.lat8(f8)
+            if self.skip4:
+                t = self.up8(t) + self.lat4(f4)
+            s = self.up_final(self.classifier(self.refine(t)))
+        return s[:, :, :h, :w]
+
+    @torch.no_grad()
+    def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
+        """Text probability (B, H, W) float32 in [0, 1] for normalised input x (B, 3, H, W)."""
+        return torch.softmax(self.forward(x).float(), dim=1)[:, 1]
+
+
+def build_text_fcn(config: Dict[str, Any]) -> TextFCN:
+    """Rebuild a ``TextFCN`` from its ``config`` dict (as stored in checkpoints)."""
+    if not isinstance(config, dict) or "arch" not in config:
+        raise ValueError(f"TextFCN config must be a dict with an 'arch' key, got {config!r}")
+    kw = {k: config[k] for k in ("num_classes", "widths", "skip4", "fuse", "dropout") if k in config}
+    return TextFCN(config["arch"], **kw)
+
+
+def save_text_fcn(path: Union[str, os.PathLike], model: TextFCN, *, optimizer=None, epoch: int = 0,
+                  step: int = 0, **extra) -> None:
+    """Write a checkpoint: ``{"kind", "config", "state_dict", "optimizer", "epoch", "step", ...extra}``.
+
+    ``extra`` may hold e.g. ``train_config`` and ``metrics`` (plain Python values). Weights are
+    stored as float32 from a possibly DDP-wrapped model (the ``module.`` prefix is removed).
+    """
+    net = model.module if hasattr(model, "module") else model
+    ckpt = {
+        "kind": CHECKPOINT_KIND,
+        "config": dict(net.config),
+        "state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()},
+        "optimizer": optimizer.state_dict() if optimizer is not None else None,
+        "epoch": int(epoch),
+        "step": int(step),
+        **extra,
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(ckpt, tmp)
+    os.replace(tmp, path)  # never leave a half-written checkpoint behind on interruption
+
+
+def _read_checkpoint(path: Union[str, os.PathLike], map_location="cpu") -> Dict[str, Any]:
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"TextFCN checkpoint not found: {path!r}")
+    ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    if not isinstance(ckpt, dict) or ckpt.get("kind") != CHECKPOINT_KIND or "state_dict" not in ckpt:
+        raise ValueError(f"{path}: not a TextFCN checkpoint (expected a dict with kind={CHECKPOINT_KIND!r})")
+    return ckpt
+
+
+def load_text_fcn(path: Union[str, os.PathLike, None] = None, *, map_location="cpu",
+                  return_checkpoint: bool = False):
+    """Load a ``TextFCN`` checkpoint written by ``save_text_fcn`` / ``textvision train-fcn``.
+
+    Args:
+        path: checkpoint file; None = the shipped default ``DEFAULT_WEIGHTS``.
+        map_location: device for the tensors.
+        return_checkpoint: also return the whole checkpoint dict (optimizer state, epoch, metrics).
+
+    Returns:
+        the model in eval mode (and the checkpoint dict if asked).
+    """
+    path = DEFAULT_WEIGHTS if path is None else path
+    ckpt = _read_checkpoint(path, map_location)
+    model = build_text_fcn(ckpt["config"])
+    try:
+        model.load_state_dict(ckpt["state_dict"], strict=True)
+    except RuntimeError as exc:
+        raise ValueError(f"{path}: weights do not match config {ckpt['config']}: {exc}") from None
+    model.eval()
+    return (model, ckpt) if return_checkpoint else model
+
+
+def _load_weights_into(weights, arch: str) -> TextFCN:
+    path = DEFAULT_WEIGHTS if weights == "default" else weights
+    ckpt = _read_checkpoint(path)
+    if ckpt["config"].get("arch") != arch:
+        raise ValueError(f"{path}: checkpoint is for arch {ckpt['config'].get('arch')!r}, not {arch!r}")
+    loaded = build_text_fcn(ckpt["config"])
+    loaded.load_state_dict(ckpt["state_dict"], strict=True)
+    return loaded.eval()
+
+
+def text_fcn_vgg16(weights: Union[str, os.PathLike, None] = None,
+                   backbone_weights: Union[str, os.PathLike, None] = None, *, dropout: float = 0.5) -> TextFCN:
+    """FCN-8s on VGG16 for text (2 classes; about 134 M parameters).
+
+    Args:
+        weights: a TextFCN checkpoint (from ``train-fcn --arch vgg16``) to load; None = untrained head.
+        backbone_weights: torchvision ImageNet VGG16 file for conv1-conv5, whose classifier fc6/fc7
+            are reshaped into the 7x7 / 1x1 convolutions (as FCN does); ``"hub"`` = torch's hub cache
+            file. Ignored when ``weights`` is given.
+    """
+    if weights is not None:
+        return _load_weights_into(weights, "vgg16")
+    if backbone_weights is None:
+        return TextFCN("vgg16", dropout=dropout)
+    vgg = load_vgg16_imagenet(None if backbone_weights == "hub" else backbone_weights)
+    # Built without initialisation (meta device): conv1-fc7 are overwritten right away, and a random
+    # init of the 120 M fc6/fc7 weights would cost seconds.
+    with torch.device("meta"):
+        model = TextFCN("vgg16", dropout=dropout)
+    model = model.to_empty(device="cpu")
+    model.reset_head()
+    enc = model.encoder
+    enc.features.load_state_dict(vgg.features.state_dict())
+    with torch.no_grad():
+        enc.fc6.weight.copy_(vgg.classifier[0].weight.view(4096, 512, 7, 7))
+        enc.fc6.bias.copy_(vgg.classifier[0].bias)
+        enc.fc7.weight.copy_(vgg.classifier[3].weight.view(4096, 4096, 1, 1))
+        enc.fc7.bias.copy_(vgg.classifier[3].bias)
+    return model
+
+
+def text_fcn_lite(weights: Union[str, os.PathLike, None] = None, *,
+                  widths: Sequence[int] = (16, 32, 64, 96, 128)) -> TextFCN:
+    """Compact TextFCN (about 60 K parameters at the default widths) for CPU training and inference.
+
+    Args:
+        weights: None = random init; ``"default"`` = the shipped weights ``DEFAULT_WEIGHTS``; or a
+            checkpoint path (its stored config, including widths, wins over ``widths``).
+    """
+    if weights is not None:
+        return _load_weights_into(weights, "lite")
+    return TextFCN("lite", widths=widths)
+
+
+def preprocess(image: np.ndarray) -> torch.Tensor:
+    """uint8 HxWx3 RGB image -> float32 (1, 3, H, W) tensor: scaled to [0, 1], ImageNet-normalised.
+
+    This is the one input convention of every TextFCN (and of ``textvision.segment``).
+    """
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"preprocess expects uint8 HxWx3 RGB, got {getattr(image, 'dtype', type(image))} "
+                         f"{getattr(image, 'shape', '')}")
+    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0)
+    mean = torch.tensor(IMAGENET_MEAN).view(3, 1, 1)
+    std = torch.tensor(IMAGENET_STD).view(3, 1, 1)
+    return ((x - mean) / std).unsqueeze(0)

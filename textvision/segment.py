@@ -1,0 +1,282 @@
+"""Text segmentation with TextFCN: per-pixel text probability maps ("heatmaps") for images.
+
+Preprocessing (the one convention of every TextFCN, shipped weights included): RGB, scaled to
+[0, 1], normalised with the ImageNet mean / std (``textvision.models.fcn.preprocess``).
+
+Resize policy: the image is scaled so its longer side is ``max_side`` (downscaling large images;
+upscaling small ones by at most ``max_upscale``, since tiny text below ~8 px is invisible to the
+network); the map is computed at that size and resized back (bilinear) to the caller's H x W. When the
+working size exceeds ``tile`` pixels on a side (e.g. ``max_side=None`` on a large photo) the image is
+processed in overlapping tiles whose probabilities are blended with a tent window, so memory stays
+bounded.
+"""
+from __future__ import annotations
+
+import functools
+from typing import List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+
+__all__ = ["segment", "segment_batch", "text_coverage", "as_rgb_uint8", "default_model"]
+
+_TILE_OVERLAP = 64
+
+
+def as_rgb_uint8(image) -> np.ndarray:
+    """Convert an image to uint8 HxWx3 RGB (a copy only where needed; the input is never modified).
+
+    Accepted: uint8 HxWx3 (RGB) as is; HxW or HxWx1 grey (replicated); HxWx4 RGBA (alpha dropped:
+    the colour channels are used as they are); uint16 (scaled by 255/65535); float32/float64 in [0, 1].
+
+    Raises:
+        TypeError: not a NumPy array, or an unsupported dtype (e.g. int32, bool).
+        ValueError: an unsupported shape, a zero-size image, or float values outside [0, 1].
+    """
+    if isinstance(image, torch.Tensor):
+        raise TypeError("segment expects a NumPy HxWx3 uint8 RGB image, got a torch.Tensor "
+                        "(use the model directly with textvision.models.fcn.preprocess for tensors)")
+    if not isinstance(image, np.ndarray):
+        raise TypeError(f"segment expects a NumPy image array, got {type(image).__name__}")
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (3, 4)):
+        raise ValueError(f"expected an HxW, HxWx1, HxWx3 or HxWx4 image, got shape {image.shape}")
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"empty image: shape {image.shape}")
+    if image.dtype == np.uint8:
+        out = image
+    elif image.dtype == np.uint16:
+        out = (image.astype(np.float32) * (255.0 / 65535.0) + 0.5).astype(np.uint8)
+    elif image.dtype in (np.float32, np.float64):
+        lo, hi = float(np.nanmin(image)), float(np.nanmax(image))
+        if not (np.isfinite(lo) and np.isfinite(hi)) or lo < 0.0 or hi > 1.0:
+            raise ValueError(f"float images must hold values in [0, 1], got range [{lo}, {hi}] ({image.dtype})")
+        out = (image.astype(np.float32) * 255.0 + 0.5).astype(np.uint8)
+    else:
+        raise TypeError(f"unsupported image dtype {image.dtype} (shape {image.shape}); "
+                        f"use uint8 RGB, uint16, or float in [0, 1]")
+    if out.ndim == 2:
+        out = np.repeat(out[:, :, None], 3, axis=2)
+    elif out.shape[2] == 4:
+        out = out[:, :, :3]
+    return np.ascontiguousarray(out)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_default(device: str):
+    from textvision.models.fcn import load_text_fcn
+
+    return load_text_fcn(None).to(device).eval()
+
+
+def default_model(device: Union[str, torch.device, None] = None):
+    """The shipped ``text_fcn_lite`` weights, loaded once per device (shared; do not train it)."""
+    return _cached_default(str(_resolve_device(device)))
+
+
+def _resolve_device(device) -> torch.device:
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def _prepare(model, device):
+    if model is None:
+        dev = _resolve_device(device)
+        return default_model(dev), dev
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a TextFCN (torch.nn.Module) or None, got {type(model).__name__}")
+    if device is None:
+        try:
+            dev = next(model.parameters()).device
+        except StopIteration:
+            dev = torch.device("cpu")
+    else:
+        dev = torch.device(device)
+        model = model.to(dev)
+    return model, dev
+
+
+def _work_size(h: int, w: int, max_side: Optional[int], max_upscale: float) -> Tuple[int, int]:
+    if max_side is None:
+        return h, w
+    if max_side < 32:
+        raise ValueError(f"max_side must be >= 32 or None, got {max_side}")
+    s = min(max_side / max(h, w), max_upscale)
+    return max(1, int(round(h * s))), max(1, int(round(w * s)))
+
+
+def _resize(img: np.ndarray, hw: Tuple[int, int]) -> np.ndarray:
+    import cv2
+
+    h, w = hw
+    if img.shape[:2] == (h, w):
+        return img
+    shrink = h < img.shape[0] or w < img.shape[1]
+    return cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+
+
+def _normalise_batch(imgs: Sequence[np.ndarray], device) -> torch.Tensor:
+    """List of same-size uint8 HxWx3 -> ImageNet-normalised (B, 3, H, W) float32 on device."""
+    from textvision.models.vgg import IMAGENET_MEAN, IMAGENET_STD
+
+    x = torch.from_numpy(np.stack(imgs)).to(device).permute(0, 3, 1, 2).float().div_(255.0)
+    mean = torch.tensor(IMAGENET_MEAN, device=device).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, device=device).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+def _run(model, x: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """Text probabilities (B, H, W) float32 for a normalised batch; bf16 autocast on CUDA."""
+    with torch.inference_mode():
+        if device.type == "cuda":
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                logits = model(x)
+        else:
+            logits = model(x)
+        return torch.softmax(logits.float(), dim=1)[:, 1]
+
+
+def _tent(n: int, ramp: int) -> np.ndarray:
+    w = np.ones(n, np.float32)
+    r = min(ramp, n // 2)
+    if r > 0:
+        edge = (np.arange(r, dtype=np.float32) + 1.0) / (r + 1.0)
+        w[:r] = edge
+        w[n - r:] = edge[::-1]
+    return w
+
+
+def _tile_starts(n: int, tile: int, overlap: int) -> List[int]:
+    if n <= tile:
+        return [0]
+    step = tile - overlap
+    starts = list(range(0, n - tile, step)) + [n - tile]
+    return sorted(set(starts))
+
+
+def _segment_tiled(model, img: np.ndarray, device, tile: int) -> np.ndarray:
+    h, w = img.shape[:2]
+    acc = np.zeros((h, w), np.float32)
+    wsum = np.zeros((h, w), np.float32)
+    for y in _tile_starts(h, tile, _TILE_OVERLAP):
+        for x in _tile_starts(w, tile, _TILE_OVERLAP):
+            crop = img[y:y + tile, x:x + tile]
+            p = _run(model, _normalise_batch([crop], device), device)[0].cpu().numpy()
+            ch, cw = crop.shape[:2]
+            # Tent weights fade each tile out towards its borders, where the network sees less context.
+            wt = np.outer(_tent(ch, _TILE_OVERLAP // 2), _tent(cw, _TILE_OVERLAP // 2))
+            acc[y:y + ch, x:x + cw] += p * wt
+            wsum[y:y + ch, x:x + cw] += wt
+    return acc / np.maximum(wsum, 1e-12)
+
+
+def _finish(prob: np.ndarray, hw: Tuple[int, int]) -> np.ndarray:
+    import cv2
+
+    h, w = hw
+    if prob.shape != (h, w):
+        prob = cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR)
+    return np.clip(prob, 0.0, 1.0).astype(np.float32, copy=False)
+
+
+def segment(image, model=None, *, max_side: Optional[int] = 512, device=None, max_upscale: float = 2.0,
+            tile: int = 1024) -> np.ndarray:
+    """Per-pixel text probability of an image.
+
+    Args:
+        image: uint8 HxWx3 RGB (grey HxW, RGBA, uint16 and float [0, 1] are converted, see
+            ``as_rgb_uint8``).
+        model: a ``TextFCN`` (any arch); None = the shipped ``text_fcn_lite`` default weights.
+        max_side: the longer side the network sees (512 suits the shipped weights and the original
+            TextFCN); None = native resolution.
+        device: run on this device (moves ``model`` there); None = the model's device (CUDA for the
+            default model when available). CUDA runs under bf16 autocast.
+        max_upscale: largest upscaling factor applied to small images.
+        tile: working sizes above this many pixels on a side are processed in overlapping tiles.
+
+    Returns:
+        heatmap: float32 HxW in [0, 1] (H, W of the input).
+    """
+    rgb = as_rgb_uint8(image)
+    model, dev = _prepare(model, device)
+    h, w = rgb.shape[:2]
+    wh = _work_size(h, w, max_side, max_upscale)
+    work = _resize(rgb, wh)
+    was_training = model.training
+    model.eval()
+    try:
+        if max(wh) > tile:
+            prob = _segment_tiled(model, work, dev, tile)
+        else:
+            prob = _run(model, _normalise_batch([work], dev), dev)[0].cpu().numpy()
+    finally:
+        model.train(was_training)
+    return _finish(prob, (h, w))
+
+
+def segment_batch(images: Sequence, model=None, *, max_side: Optional[int] = 512, device=None,
+                  max_upscale: float = 2.0, tile: int = 1024, batch_size: int = 8) -> List[np.ndarray]:
+    """``segment`` for a list of images, batching those whose working sizes fit together.
+
+    Images of one batch are padded (bottom / right, with the ImageNet mean colour, like the model's
+    own padding) to the batch's largest working size; results match ``segment`` up to small border
+    effects. Images above ``tile`` go through ``segment`` one by one.
+
+    Returns:
+        list of float32 HxW heatmaps in [0, 1], one per image, in order.
+    """
+    if isinstance(images, np.ndarray) and images.ndim == 4:
+        images = list(images)
+    if not isinstance(images, (list, tuple)):
+        raise TypeError(f"segment_batch expects a list of images, got {type(images).__name__}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    rgbs = [as_rgb_uint8(im) for im in images]
+    model, dev = _prepare(model, device)
+    out: List[Optional[np.ndarray]] = [None] * len(rgbs)
+    works = [_work_size(*im.shape[:2], max_side, max_upscale) for im in rgbs]
+    small = [i for i in range(len(rgbs)) if max(works[i]) <= tile]
+    for i in range(len(rgbs)):
+        if i not in small:
+            out[i] = segment(rgbs[i], model, max_side=max_side, device=dev, max_upscale=max_upscale, tile=tile)
+    # Sorting by area keeps the padding within a batch small.
+    small.sort(key=lambda i: works[i][0] * works[i][1])
+    was_training = model.training
+    model.eval()
+    try:
+        for b in range(0, len(small), batch_size):
+            idx = small[b:b + batch_size]
+            bh = max(works[i][0] for i in idx)
+            bw = max(works[i][1] for i in idx)
+            x = torch.zeros(len(idx), 3, bh, bw, device=dev)
+            for j, i in enumerate(idx):
+                hh, ww = works[i]
+                x[j, :, :hh, :ww] = _normalise_batch([_resize(rgbs[i], works[i])], dev)[0]
+            probs = _run(model, x, dev).cpu().numpy()
+            for j, i in enumerate(idx):
+                hh, ww = works[i]
+                out[i] = _finish(probs[j, :hh, :ww], rgbs[i].shape[:2])
+    finally:
+        model.train(was_training)
+    return out  # type: ignore[return-value]
+
+
+def text_coverage(heatmap: np.ndarray, threshold: float = 0.5) -> float:
+    """Fraction of pixels whose text probability is >= ``threshold`` (0 = no text, 1 = all text).
+
+    A cheap "how much text is in this image" filter for dataset building.
+
+    Args:
+        heatmap: float HxW in [0, 1] (e.g. from ``segment``).
+        threshold: probability threshold in [0, 1].
+    """
+    hm = np.asarray(heatmap)
+    if hm.ndim != 2 or hm.size == 0:
+        raise ValueError(f"heatmap must be a non-empty HxW array, got shape {hm.shape}")
+    if not np.issubdtype(hm.dtype, np.floating):
+        raise TypeError(f"heatmap must be float in [0, 1], got dtype {hm.dtype}")
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold must be in [0, 1], got {threshold}")
+    return float(np.count_nonzero(hm >= threshold)) / hm.size
