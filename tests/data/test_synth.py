@@ -145,3 +145,9 @@ def test_truetype_fonts_when_present():
     scene = render_scene(0, (128, 256), faces=[], fonts=fonts, text_free_prob=0.0)
     assert scene.instances
     _check_scene(scene, (128, 256))
+
+
+def test_many_seeds_render_without_error():
+    # Regression: a line exactly as wide as the image once left an empty placement range.
+    for seed in range(60):
+        render_scene(seed, (48, 64), effects=bool(seed % 2))

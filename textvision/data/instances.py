@@ -55,18 +55,27 @@ def signed_area(quads: np.ndarray) -> np.ndarray:
     """Shoelace area of polygons ``[..., K, 2]``; positive for clockwise-on-screen (y down) order."""
     q = np.asarray(quads, dtype=np.float64)
     x, y = q[..., 0], q[..., 1]
-    return 0.5 * np.sum(x * np.roll(y, -1, axis=-1) - np.roll(x, -1, axis=-1) * y, axis=-1)
+    xn = np.concatenate([x[..., 1:], x[..., :1]], axis=-1)
+    yn = np.concatenate([y[..., 1:], y[..., :1]], axis=-1)
+    return 0.5 * np.sum(x * yn - xn * y, axis=-1)
 
 
 def order_clockwise(quad: np.ndarray) -> np.ndarray:
-    """Return ``quad`` [4, 2] in clockwise (y down) order, keeping its first point.
+    """Return quads ``[4, 2]`` (or ``[N, 4, 2]``) in clockwise (y down) order, keeping the first point.
 
     Counter-clockwise input ``p0, p1, p2, p3`` becomes ``p0, p3, p2, p1``: the first point stays the
-    annotator's start corner, which for rotated words is the reading-order top-left.
+    annotator's start corner, which for rotated words is the reading-order top-left. The dtype of
+    the input is kept (float32 for lists).
     """
-    q = np.asarray(quad, dtype=np.float32)
-    if signed_area(q) < 0:
-        return q[[0, 3, 2, 1]].copy()
+    q = np.asarray(quad)
+    if not np.issubdtype(q.dtype, np.floating):
+        q = q.astype(np.float32)
+    ccw = signed_area(q) < 0
+    if q.ndim == 2:
+        return q[[0, 3, 2, 1]].copy() if ccw else q
+    if ccw.any():
+        q = q.copy()
+        q[ccw] = q[ccw][:, [0, 3, 2, 1]]
     return q
 
 

@@ -176,13 +176,19 @@ def _rand_color(rng) -> np.ndarray:
     return rng.integers(0, 256, size=3).astype(np.float32)
 
 
+def _ramp(rng, h, w) -> np.ndarray:
+    """float32 [H, W] linear ramp in [0, 1] along a random direction (an outer sum: cheap)."""
+    theta = rng.uniform(0, 2 * np.pi)
+    tx = np.arange(w, dtype=np.float32) * np.float32(math.cos(theta))
+    ty = np.arange(h, dtype=np.float32) * np.float32(math.sin(theta))
+    t = ty[:, None] + tx[None, :]
+    lo, hi = float(t.min()), float(t.max())
+    return (t - lo) * np.float32(1.0 / max(1e-6, hi - lo))
+
+
 def _gradient(rng, h, w) -> np.ndarray:
     a, b = _rand_color(rng), _rand_color(rng)
-    theta = rng.uniform(0, 2 * np.pi)
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    t = xx * math.cos(theta) + yy * math.sin(theta)
-    t = (t - t.min()) / max(1e-6, float(t.max() - t.min()))
-    return a[None, None] * (1 - t[..., None]) + b[None, None] * t[..., None]
+    return a[None, None] + (b - a)[None, None] * _ramp(rng, h, w)[..., None]
 
 
 def _blotches(rng, h, w) -> np.ndarray:
@@ -306,12 +312,12 @@ def _background(rng, h, w, backgrounds) -> np.ndarray:
         alpha = rng.uniform(0.2, 0.6)
         img = img * (1 - alpha) + gens[int(rng.integers(len(gens)))](rng, h, w) * alpha
     if rng.random() < 0.6:  # real scenes are rarely saturated everywhere
-        luma = img @ _LUMA
-        img = luma[..., None] + (img - luma[..., None]) * rng.uniform(0.15, 0.8)
+        luma = cv2.cvtColor(np.ascontiguousarray(img, dtype=np.float32), cv2.COLOR_RGB2GRAY)[..., None]
+        img = luma + (img - luma) * np.float32(rng.uniform(0.15, 0.8))
     img = np.ascontiguousarray(img, dtype=np.float32)
     _clutter(rng, img, int(rng.integers(2, 16)))
     if rng.random() < 0.5:
-        img += rng.normal(0, rng.uniform(2, 10), size=(h, w, 1)).astype(np.float32)
+        img += rng.standard_normal((h, w, 1), dtype=np.float32) * np.float32(rng.uniform(2, 10))
     return img
 
 
@@ -494,7 +500,7 @@ def _place_line(rng, img, mask, occ, instances, face_list, vocab, min_h, max_h, 
         return
     lo, hi = dst.min(0), dst.max(0)
     span = hi - lo
-    if span[0] > w - 2 or span[1] > h - 2:
+    if span[0] > w - 3 or span[1] > h - 3:
         return
     # Signs: some lines sit on a panel (drawn with the same transform, margins in canvas space).
     panel = effects and rng.random() < 0.3
@@ -585,12 +591,12 @@ def _place_line(rng, img, mask, occ, instances, face_list, vocab, min_h, max_h, 
 def _photometric(rng, img: np.ndarray) -> None:
     h, w = img.shape[:2]
     if rng.random() < 0.5:  # uneven lighting
-        g = _gradient(rng, h, w)[..., :1] / 255.0
-        img *= (1 - 0.35 * rng.random()) + 0.35 * rng.random() * g
+        lo = 1 - 0.35 * rng.random()
+        img *= (lo + np.float32(0.35 * rng.random()) * _ramp(rng, h, w))[..., None]
     if rng.random() < 0.3:
         img[:] = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.3, 1.0))
     if rng.random() < 0.5:
-        img += rng.normal(0, rng.uniform(1, 6), size=img.shape).astype(np.float32)
+        img += rng.standard_normal(img.shape, dtype=np.float32) * np.float32(rng.uniform(1, 6))
 
 
 def __getattr__(name):

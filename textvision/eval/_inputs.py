@@ -100,7 +100,7 @@ def _quads(x) -> np.ndarray:
                         np.stack([x1, y2], 1)], 1)
     if arr.ndim != 3 or arr.shape[1:] != (4, 2):
         raise ValueError(f"expected quads [N, 4, 2] (or [N, 8], or boxes [N, 4]), got shape {arr.shape}")
-    return np.stack([order_clockwise(q) for q in arr]).astype(np.float64)
+    return order_clockwise(arr)
 
 
 def gather(gt, det, fmt: str, strict: bool = True):

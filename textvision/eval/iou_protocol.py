@@ -43,26 +43,24 @@ def polygon_iou_matrix(quads_a: np.ndarray, quads_b: np.ndarray) -> np.ndarray:
     return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
 
-def _image(gt_quads, gt_ignore, det_quads, iou_thr, dc_thr) -> Dict:
-    n_gt, n_det = len(gt_quads), len(det_quads)
-    pg, pd = _polygons(gt_quads), _polygons(det_quads)
+def _image(inter, gt_area, det_area, gt_ignore, iou_thr, dc_thr) -> Dict:
+    """Match one image given its GT x det intersection areas [N, M] and polygon areas."""
+    n_gt, n_det = inter.shape
     det_dc = np.zeros(n_det, bool)
     if gt_ignore.any() and n_det:
-        # A detection lying mostly on a don't-care region is dropped (neither TP nor FP).
-        inter = _intersections(pd, pg[gt_ignore], det_quads, gt_quads[gt_ignore])
-        det_area = shapely.area(pd)
-        frac = np.divide(inter, det_area[:, None], out=np.zeros_like(inter), where=det_area[:, None] > 0)
-        det_dc = (frac > dc_thr).any(1)
+        # A detection lying mostly on one don't-care region is dropped (neither TP nor FP).
+        on_dc = inter[gt_ignore]  # [K, M]
+        frac = np.divide(on_dc, det_area[None, :], out=np.zeros_like(on_dc), where=det_area[None, :] > 0)
+        det_dc = (frac > dc_thr).any(0)
     matched = 0
     pairs: List = []
     if n_gt and n_det:
-        inter = _intersections(pg, pd, gt_quads, det_quads)
-        union = shapely.area(pg)[:, None] + shapely.area(pd)[None, :] - inter
+        union = gt_area[:, None] + det_area[None, :] - inter
         iou = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
         det_used = det_dc.copy()
         # Greedy in (gt, det) index order, as the official script: each care GT takes the first
         # free care detection with IoU above the threshold.
-        for g in np.nonzero(~gt_ignore)[0]:
+        for g in np.nonzero(~gt_ignore & (iou > iou_thr).any(1))[0]:
             cand = np.nonzero((iou[g] > iou_thr) & ~det_used)[0]
             if len(cand):
                 d = int(cand[0])
@@ -81,6 +79,43 @@ def _image(gt_quads, gt_ignore, det_quads, iou_thr, dc_thr) -> Dict:
     return {"precision": precision, "recall": recall, "hmean": hmean, "matched": matched,
             "gt_care": gt_care, "det_care": det_care, "pairs": pairs,
             "det_dont_care": np.nonzero(det_dc)[0].tolist()}
+
+
+def _all_intersections(gts, dets):
+    """GT x det intersection areas per image, with one vectorised shapely call for the whole set."""
+    gq = np.concatenate([g for g, _ in gts] + [np.zeros((0, 4, 2))])
+    dq = np.concatenate(list(dets) + [np.zeros((0, 4, 2))])
+    pg, pd = _polygons(gq), _polygons(dq)
+    ag, ad = shapely.area(pg), shapely.area(pd)
+    gmin, gmax, dmin, dmax = gq.min(1), gq.max(1), dq.min(1), dq.max(1)
+    g_off = np.cumsum([0] + [len(g) for g, _ in gts])
+    d_off = np.cumsum([0] + [len(d) for d in dets])
+    ia_all, ib_all, counts = [], [], np.zeros(len(gts), np.int64)
+    for k in range(len(gts)):
+        g0, g1, d0, d1 = g_off[k], g_off[k + 1], d_off[k], d_off[k + 1]
+        if g1 == g0 or d1 == d0:
+            continue
+        a0, a1, b0, b1 = gmin[g0:g1], gmax[g0:g1], dmin[d0:d1], dmax[d0:d1]
+        ov = ((a0[:, None, 0] < b1[None, :, 0]) & (b0[None, :, 0] < a1[:, None, 0])
+              & (a0[:, None, 1] < b1[None, :, 1]) & (b0[None, :, 1] < a1[:, None, 1]))
+        ia, ib = np.nonzero(ov)
+        counts[k] = len(ia)
+        ia_all.append(ia + g0)
+        ib_all.append(ib + d0)
+    flat = np.zeros(0)
+    if ia_all:
+        ia_all, ib_all = np.concatenate(ia_all), np.concatenate(ib_all)
+        flat = shapely.area(shapely.intersection(pg[ia_all], pd[ib_all]))
+    out = []
+    p_off = np.cumsum(np.concatenate([[0], counts]))  # pairs were generated image by image
+    for k in range(len(gts)):
+        g0, g1, d0, d1 = g_off[k], g_off[k + 1], d_off[k], d_off[k + 1]
+        inter = np.zeros((g1 - g0, d1 - d0))
+        p0, p1 = p_off[k], p_off[k + 1]
+        if p1 > p0:
+            inter[ia_all[p0:p1] - g0, ib_all[p0:p1] - d0] = flat[p0:p1]
+        out.append((inter, ag[g0:g1], ad[d0:d1]))
+    return out
 
 
 def icdar2015(gt, det, *, iou_threshold: float = 0.5, dont_care_threshold: float = 0.5,
@@ -112,8 +147,8 @@ def icdar2015(gt, det, *, iou_threshold: float = 0.5, dont_care_threshold: float
     keys, gts, dets = gather(gt, det, "icdar2015", strict)
     per_image = []
     matched = n_gt = n_det = 0
-    for key, (gq, gi), dq in zip(keys, gts, dets):
-        r = _image(gq, gi, dq, iou_threshold, dont_care_threshold)
+    for key, (_, gi), (inter, ga, da) in zip(keys, gts, _all_intersections(gts, dets)):
+        r = _image(inter, ga, da, gi, iou_threshold, dont_care_threshold)
         r["image"] = key
         per_image.append(r)
         matched += r["matched"]
