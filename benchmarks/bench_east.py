@@ -1,0 +1,83 @@
+"""EAST throughput at 1280x720: network forward and decoding (threshold + restore + C++ locality-aware
+NMS) per backbone, on CPU (and on the GPU when one is usable). Untrained weights: the decoder is fed
+the network's own maps with the score threshold set so that a realistic number of cells vote (the
+decode time depends on the number of candidate boxes, reported as 'votes').
+
+    python benchmarks/bench_east.py [--backbones tiny vgg16 resnet50] [--repeats 3] [--threads N]
+
+Prints a table (median of repeats) and writes benchmarks/results/east.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+
+import numpy as np
+import torch
+
+from textvision.east.decode import decode
+from textvision.models.east import EAST
+
+
+def _median(fn, repeats, sync=lambda: None):
+    ts = []
+    for _ in range(repeats):
+        sync()
+        t0 = time.perf_counter()
+        fn()
+        sync()
+        ts.append(time.perf_counter() - t0)
+    return float(np.median(ts))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--backbones", nargs="+", default=["tiny", "vgg16", "resnet50"])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    ap.add_argument("--height", type=int, default=720)
+    ap.add_argument("--width", type=int, default=1280)
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "east.json"))
+    args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    # 720 is not a multiple of 32: detect() resizes to 704x1280 (EAST's stride); time that size.
+    h, w = args.height // 32 * 32, args.width // 32 * 32
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    rows = []
+    rng = np.random.default_rng(0)
+    for dev in devices:
+        sync = torch.cuda.synchronize if dev == "cuda" else (lambda: None)
+        for name in args.backbones:
+            torch.manual_seed(0)
+            model = EAST(name).to(dev).eval()
+            x = torch.rand(1, 3, h, w, device=dev)
+            with torch.inference_mode():
+                model(x)  # warm-up
+                t_fwd = _median(lambda: model(x), args.repeats, sync)
+                out = model(x)
+            score = out.score[0, 0].float().cpu().numpy()
+            geo = out.geometry[0].float().cpu().numpy()
+            # ~2 % of the cells vote, as on a text-rich street scene
+            thr = float(np.quantile(score, 0.98))
+            votes = int((score > thr).sum())
+            t_dec = _median(lambda: decode(score, geo, score_threshold=thr), args.repeats)
+            rows.append({"device": dev, "backbone": name, "input": f"{w}x{h}", "forward_ms": t_fwd * 1e3,
+                         "decode_ms": t_dec * 1e3, "votes": votes, "images_per_s": 1.0 / (t_fwd + t_dec)})
+            del model, x, out
+    print(f"{'device':>6} {'backbone':>9} {'input':>9} {'forward ms':>11} {'decode ms':>10} {'votes':>6} {'img/s':>7}")
+    for r in rows:
+        print(f"{r['device']:>6} {r['backbone']:>9} {r['input']:>9} {r['forward_ms']:>11.1f} {r['decode_ms']:>10.1f} "
+              f"{r['votes']:>6} {r['images_per_s']:>7.2f}")
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump({"bench": "east", "machine": platform.processor() or platform.machine(),
+                   "torch_threads": torch.get_num_threads(), "repeats": args.repeats, "rows": rows}, f, indent=2)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
