@@ -154,3 +154,24 @@ def test_input_validation():
         lanms(np.zeros((1, 4, 2)), np.zeros(1), 1.5)
     with pytest.raises(TypeError, match="dtype"):
         polygon_iou(np.zeros((1, 4, 2), dtype=complex), np.zeros((1, 4, 2)))
+
+
+def test_iou_fuzz_degenerate_integer_quads():
+    """Small integer grids make collinear, repeated and self-intersecting corners common."""
+    hypothesis = pytest.importorskip("hypothesis")
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from hypothesis.extra.numpy import arrays
+
+    quads = arrays(np.float32, (6, 4, 2), elements=st.integers(0, 6).map(float))
+
+    @settings(max_examples=40, deadline=None, derandomize=True)
+    @given(quads, quads)
+    def check(a, b):
+        np.testing.assert_allclose(polygon_iou(a, b), polygon_iou_reference(a, b), atol=1e-9)
+        r = lanms(a, np.ones(6, np.float32), 0.3)
+        ref = lanms_reference(a, np.ones(6, np.float32), 0.3)
+        np.testing.assert_array_equal(r.counts, ref.counts)
+        np.testing.assert_allclose(r.quads, ref.quads, atol=1e-4)
+
+    check()
