@@ -16,6 +16,9 @@ import torch
 from textvision.augment.dataset import WORK_DIR
 
 STYLES = ["ink", "neon", "stone"]
+# The official ICDAR 2015 training folders (IcdarDataset recognises them).
+IMG = "ch4_training_images"
+GT = "ch4_training_localization_transcription_gt"
 
 
 def _draw_words(rng, h, w, n):
@@ -91,13 +94,13 @@ def make_icdar2015(root: Path, n=5, size=(48, 96), seed=0, ext=".png"):
     rng = np.random.default_rng(seed)
     for i in range(1, n + 1):
         img, words = _draw_words(rng, size[0], size[1], 3)
-        _write_image(root / "train_images" / f"img_{i}{ext}", img)
+        _write_image(root / IMG / f"img_{i}{ext}", img)
         lines = []
         for j, (quad, word) in enumerate(words):
             coords = ",".join(f"{x},{y}" for x, y in quad)
             lines.append(f"{coords},{'###' if j == 1 else word}")
-        (root / "train_gt").mkdir(parents=True, exist_ok=True)
-        (root / "train_gt" / f"gt_img_{i}.txt").write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
+        (root / GT).mkdir(parents=True, exist_ok=True)
+        (root / GT / f"gt_img_{i}.txt").write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
     return root
 
 

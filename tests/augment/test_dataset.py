@@ -14,7 +14,7 @@ from textvision.augment.fileio import TEMP_PREFIX
 from textvision.cli import main
 from textvision.data.icdar import read_icdar2013, read_icdar2015
 
-from .conftest import STYLES, make_cocotext, make_icdar2013, make_icdar2015, tree_digest
+from .conftest import GT, IMG, STYLES, make_cocotext, make_icdar2013, make_icdar2015, tree_digest
 
 
 @pytest.fixture(autouse=True)
@@ -66,6 +66,16 @@ def test_icdar_outputs_keep_ground_truth(tmp_path, fmt, distilled_ckpt):
         a, b = _read_rgb(out_img), _read_rgb(src_img)
         assert a.shape == b.shape and not np.array_equal(a, b)
         assert row["style"] in STYLES
+    if fmt == "icdar2015":  # the project's loader reads DST as it reads SRC
+        from textvision.data import IcdarDataset
+
+        loaded = IcdarDataset(dst, 2015, "train")
+        assert len(loaded) == len(rows)
+        by_name = {Path(r["output_image"]).name: r for r in rows}
+        for k in range(len(loaded)):
+            item = loaded[k]
+            row = by_name[Path(item["path"]).name]
+            _same_instances(item["instances"], reader(src / row["source_gt"]))
     # The K copies of one image get distinct styles.
     by_src = {}
     for row in rows:
@@ -105,6 +115,16 @@ def test_cocotext_outputs_keep_annotations(tmp_path, distilled_ckpt):
         assert all(a["image_id"] == img["id"] for a in out_anns)
         if row["style"] == "original":
             assert path.read_bytes() == (src / row["source_image"]).read_bytes()
+    # The project's COCO-Text reader and dataset see the same words on every copy.
+    from textvision.data import CocoTextDataset, read_coco_text
+
+    src_coco, out_coco = read_coco_text(src / "COCO_Text.json"), read_coco_text(dst / "COCO_Text.json")
+    for img_id, img in out_coco.images.items():
+        row = rows["train2014/" + img["file_name"]]
+        src_id = next(i for i, v in src_coco.images.items() if "train2014/" + v["file_name"] == row["source_image"])
+        _same_instances(out_coco.instances[img_id], src_coco.instances[src_id])
+    loaded = CocoTextDataset(dst / "COCO_Text.json", dst / "train2014", split=None)
+    assert len(loaded) == 12 and loaded[5]["image"].shape == (48, 96, 3)
 
 
 def test_cocotext_split_filter(tmp_path, distilled_ckpt):
@@ -123,7 +143,7 @@ def test_two_stage_threshold_keeps_background(tmp_path, style_ckpt, fcn_ckpt):
     dst = tmp_path / "dst"
     fcn = load_text_fcn(fcn_ckpt)
     probe = np.concatenate([segment(_read_rgb(p), model=fcn).ravel()
-                            for p in sorted((src / "train_images").iterdir())])
+                            for p in sorted((src / IMG).iterdir())])
     threshold = float(np.quantile(probe, 0.5))  # about half of the pixels count as text
     augment_dataset(src, dst, AugmentOptions("icdar2015", str(style_ckpt), fcn=str(fcn_ckpt),
                                              threshold=threshold), progress=False)
@@ -180,6 +200,7 @@ def test_resume_and_shards_give_the_same_tree(tmp_path, distilled_ckpt, monkeypa
     assert tree_digest(src) == before
 
 
+@pytest.mark.slow
 def test_kill_then_resume_cli(tmp_path, distilled_ckpt):
     """A real SIGKILL mid-run (a separate process), then the same command again."""
     import subprocess
@@ -197,7 +218,7 @@ def test_kill_then_resume_cli(tmp_path, distilled_ckpt):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     while time.time() < deadline and proc.poll() is None:
-        if len(list((killed / "train_images").glob("*.png"))) >= 3 if (killed / "train_images").is_dir() else False:
+        if len(list((killed / IMG).glob("*.png"))) >= 3 if (killed / IMG).is_dir() else False:
             proc.kill()
             break
         time.sleep(0.005)
@@ -208,29 +229,29 @@ def test_kill_then_resume_cli(tmp_path, distilled_ckpt):
 
 def test_bad_inputs_reported_and_counted(tmp_path, distilled_ckpt, capsys):
     src = make_icdar2015(tmp_path / "src", n=5)
-    (src / "train_gt" / "gt_img_2.txt").unlink()  # missing gt
-    (src / "train_images" / "img_3.png").write_bytes(b"not a png at all")  # unreadable image
-    with open(src / "train_gt" / "gt_img_4.txt", "a", encoding="utf-8") as f:
+    (src / GT / "gt_img_2.txt").unlink()  # missing gt
+    (src / IMG / "img_3.png").write_bytes(b"not a png at all")  # unreadable image
+    with open(src / GT / "gt_img_4.txt", "a", encoding="utf-8") as f:
         f.write("10,20,30,oops\n")  # malformed line
-    (src / "train_gt" / "gt_img_99.txt").write_text("1,1,5,1,5,5,1,5,x\n", encoding="utf-8")  # gt, no image
+    (src / GT / "gt_img_99.txt").write_text("1,1,5,1,5,5,1,5,x\n", encoding="utf-8")  # gt, no image
     before = tree_digest(src)
     dst = tmp_path / "dst"
     assert main(["augment", str(src), str(dst), "--format", "icdar2015", "--model", str(distilled_ckpt),
                  "--include-originals", "--no-progress"]) == 0
     err = capsys.readouterr().err
-    for name in ("train_images/img_2.png", "train_images/img_3.png", "train_gt/gt_img_4.txt"):
+    for name in (f"{IMG}/img_2.png", f"{IMG}/img_3.png", f"{GT}/gt_img_4.txt"):
         assert name in err
     assert "gt_img_4.txt:4" in err  # the malformed line is named
     summary = json.loads((dst / ds.SUMMARY_NAME).read_text("utf-8"))
     assert summary["bad_inputs_by_kind"] == {"malformed-gt": 1, "missing-gt": 1, "orphan-gt": 1,
                                              "unreadable-image": 1}
-    assert {e["file"] for e in summary["errors"]} == {"train_images/img_2.png", "train_images/img_3.png",
-                                                      "train_gt/gt_img_4.txt", "train_gt/gt_img_99.txt"}
+    assert {e["file"] for e in summary["errors"]} == {f"{IMG}/img_2.png", f"{IMG}/img_3.png",
+                                                      f"{GT}/gt_img_4.txt", f"{GT}/gt_img_99.txt"}
     assert summary["images_found"] == 5 and summary["images_augmented"] == 2
     # Nothing at all for the bad images (no original copy, no gt), nothing half-written.
     sources = {r["source_image"] for r in _manifest(dst)}
-    assert sources == {"train_images/img_1.png", "train_images/img_5.png"}
-    assert sorted(p.name for p in (dst / "train_gt").iterdir()) == sorted(
+    assert sources == {f"{IMG}/img_1.png", f"{IMG}/img_5.png"}
+    assert sorted(p.name for p in (dst / GT).iterdir()) == sorted(
         "gt_" + Path(r["output_image"]).stem + ".txt" for r in _manifest(dst))
     assert tree_digest(src) == before
 
@@ -286,3 +307,15 @@ def test_plan_styles_deterministic():
         ds.parse_shard("3")
     with pytest.raises(ValueError, match="0 <= i < n"):
         ds.parse_shard("4/4")
+
+
+@pytest.mark.slow
+def test_local_workers_match_one_process(tmp_path, distilled_ckpt):
+    src = make_icdar2015(tmp_path / "src", n=4)
+    opts = AugmentOptions("icdar2015", str(distilled_ckpt), styles_per_image=2, seed=1)
+    one = augment_dataset(src, tmp_path / "one", opts, progress=False)
+    two = augment_dataset(src, tmp_path / "two", opts, workers=2, progress=False)
+    assert two.merged and two.written == one.written == 8 and two.images == 4
+    assert sorted(p.name for p in (tmp_path / "two" / ds.WORK_DIR / "shards").iterdir()) == [
+        "shard-0-of-2.json", "shard-1-of-2.json"]
+    assert tree_digest(tmp_path / "two") == tree_digest(tmp_path / "one")

@@ -144,4 +144,6 @@ def test_bad_arguments(distilled_ckpt):
         SelectiveTextStyle(str(distilled_ckpt), mode="distilled", threshold=0.5)
     with pytest.raises(TypeError, match="checkpoint path"):
         SelectiveTextStyle(42)
+    with pytest.raises(FileNotFoundError, match="nowhere.pt"):
+        SelectiveTextStyle("nowhere.pt")
     assert SelectiveTextStyle(str(distilled_ckpt)).style_pool == tuple(STYLES)

@@ -356,8 +356,8 @@ def _run_shard(job: _Job, shard: Tuple[int, int], progress: bool, position: int 
                 else:
                     rows.extend(job.row(p) for p in planned)
             if bar is not None:
-                bar.update(1)
                 bar.set_postfix(written=written, resumed=resumed, bad=len(errors), refresh=False)
+                bar.update(1)
     finally:
         if bar is not None:
             bar.close()

@@ -134,7 +134,7 @@ class IcdarFormat:
         self.name = f"icdar{year}"
 
     def _read_gt(self, path: Path):
-        from textvision.data.icdar import read_icdar2013, read_icdar2015
+        from textvision.data import read_icdar2013, read_icdar2015
 
         reader = read_icdar2015 if self.year == 2015 else read_icdar2013
         with warnings.catch_warnings():

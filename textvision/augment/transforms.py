@@ -69,6 +69,9 @@ class SelectiveTextStyle(ImageOnlyTransform):
             raise ValueError(f"threshold must lie in [0, 1], got {threshold}")
         if fcn is not None and not _is_pathlike(fcn) and not hasattr(fcn, "forward"):
             raise TypeError(f"fcn must be a TextFCN checkpoint path, a TextFCN or None, got {type(fcn).__name__}")
+        for name, path in (("style checkpoint", model), ("TextFCN checkpoint", fcn)):
+            if _is_pathlike(path) and not os.path.isfile(path):
+                raise FileNotFoundError(f"{name} not found: {os.fspath(path)}")
         self.model = os.fspath(model) if _is_pathlike(model) else model
         self.styles = list(styles) if styles is not None else None
         self.mode = mode
