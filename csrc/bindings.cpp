@@ -299,6 +299,21 @@ PYBIND11_MODULE(_C, m) {
         return vec_to_array(keep, {static_cast<py::ssize_t>(keep.size())});
       },
       py::arg("boxes"), py::arg("scores"), "Indices of unique boxes, best score kept, by descending score.");
+  m.def(
+      "proposals_diverse_order",
+      [vec_to_array](F32 boxes, F32 scores, double iou_threshold, int64_t limit) {
+        const int64_t n = boxes.shape(0);
+        py::array_t<uint8_t> demoted(static_cast<py::ssize_t>(n));
+        uint8_t* pd = demoted.mutable_data();
+        std::vector<int64_t> order;
+        {
+          py::gil_scoped_release release;
+          order = textvision::diverse_order(boxes.data(), scores.data(), n, iou_threshold, limit, pd);
+        }
+        return py::make_tuple(vec_to_array(order, {static_cast<py::ssize_t>(order.size())}), demoted);
+      },
+      py::arg("boxes"), py::arg("scores"), py::arg("iou_threshold"), py::arg("limit"),
+      "NMS-like ordering: (permutation int64 [n], demoted uint8 [n]).");
   // --- end proposals
   // --- ops (mser, regions): the Python wrappers in textvision/ops validate and document; these
   // re-check dtypes/shapes so direct calls (and the fuzz tests) can never read out of bounds.

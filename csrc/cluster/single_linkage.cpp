@@ -183,13 +183,42 @@ std::vector<MstEdge> euclidean_mst(const double* points, int64_t n, int dim) {
   UnionFind uf(n);
   std::vector<int32_t> comp(n), node_comp;
   std::vector<Candidate> best(n);
+  // Per point: its exact lowest-order edge to another component when known (the partner stays the
+  // nearest as long as it is foreign, because components only grow), else a lower bound on its
+  // length. Later rounds then search only the few points whose partner was absorbed.
+  std::vector<Candidate> cache(n);
+  std::vector<double> lower(n, 0.0);
   int64_t components = n;
   while (components > 1) {
     for (int32_t i = 0; i < n; ++i) comp[i] = uf.find(i);
     tree.label_nodes(comp, node_comp);
     std::fill(best.begin(), best.end(), Candidate());
+    for (int32_t q = 0; q < n; ++q) {
+      Candidate& cq = cache[q];
+      if (cq.u < 0) continue;
+      const int32_t partner = cq.u == q ? cq.v : cq.u;
+      if (comp[partner] == comp[q]) {
+        lower[q] = cq.d2;
+        cq = Candidate();
+        continue;
+      }
+      Candidate& b = best[comp[q]];
+      if (edge_less(cq.d2, cq.u, cq.v, b)) b = cq;
+    }
     // Tree order keeps consecutive queries spatially close (warm caches, tight bounds).
-    for (int32_t q : tree.perm()) tree.nearest_foreign(q, comp, node_comp, best[comp[q]]);
+    for (int32_t q : tree.perm()) {
+      if (cache[q].u >= 0) continue;
+      Candidate& b = best[comp[q]];
+      if (lower[q] > b.d2) continue;  // cannot beat the component's current best
+      Candidate found = b;
+      tree.nearest_foreign(q, comp, node_comp, found);
+      if (found.u != b.u || found.v != b.v || found.d2 != b.d2) {
+        cache[q] = found;  // improved on the bound, so it is q's own lowest-order foreign edge
+        b = found;
+      } else {
+        lower[q] = std::max(lower[q], b.d2);
+      }
+    }
     for (int32_t c = 0; c < n; ++c) {
       if (comp[c] != c || best[c].u < 0) continue;
       int32_t a = uf.find(best[c].u), b = uf.find(best[c].v);

@@ -213,4 +213,43 @@ std::vector<int64_t> dedup_boxes(const float* boxes, const float* scores, int64_
   return keep;
 }
 
+std::vector<int64_t> diverse_order(const float* boxes, const float* scores, int64_t n, double iou_threshold,
+                                   int64_t limit, uint8_t* demoted) {
+  std::vector<int64_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return scores[a] > scores[b]; });
+  const int64_t head = std::min<int64_t>(std::max<int64_t>(limit, 0), n);
+  std::vector<int64_t> placed, rest;
+  placed.reserve(head);
+  for (int64_t i = 0; i < n; ++i) demoted[i] = 1;
+  for (int64_t r = 0; r < head; ++r) {
+    const int64_t i = order[r];
+    const float* b = boxes + 4 * i;
+    const double area = static_cast<double>(b[2] - b[0]) * (b[3] - b[1]);
+    bool keep = true;
+    for (int64_t j : placed) {
+      const float* c = boxes + 4 * j;
+      const double iw = std::min(b[2], c[2]) - std::max(b[0], c[0]);
+      if (iw <= 0) continue;
+      const double ih = std::min(b[3], c[3]) - std::max(b[1], c[1]);
+      if (ih <= 0) continue;
+      const double inter = iw * ih;
+      const double uni = area + static_cast<double>(c[2] - c[0]) * (c[3] - c[1]) - inter;
+      if (uni > 0 && inter > iou_threshold * uni) {
+        keep = false;
+        break;
+      }
+    }
+    if (keep) {
+      placed.push_back(i);
+      demoted[i] = 0;
+    }
+  }
+  std::vector<int64_t> out(placed);
+  out.reserve(n);
+  for (int64_t r = 0; r < n; ++r)
+    if (demoted[order[r]]) out.push_back(order[r]);
+  return out;
+}
+
 }  // namespace textvision

@@ -53,8 +53,9 @@ struct ProposalStats {
   int64_t regions_found = 0;  // MSER regions before pruning (-1 when pruning ran inside MSER)
   int64_t regions_kept = 0;
   int64_t nodes = 0;
-  double t_prepare = 0, t_mser = 0, t_prune = 0, t_cues = 0, t_cluster = 0;  // seconds, summed over channels
-  double t_total = 0;                                                         // wall seconds
+  // CPU seconds of the working thread(s), summed over channel images; t_total is wall seconds.
+  double t_prepare = 0, t_mser = 0, t_prune = 0, t_cues = 0, t_cluster = 0;
+  double t_total = 0;
 };
 
 struct ProposalSet {
@@ -76,5 +77,12 @@ void stumps_predict(const float* x, int64_t n, int64_t stride, const int32_t* fe
 // Indices of the unique boxes (exact equality), each the best-scoring of its duplicates (lowest index
 // on ties), ordered by descending score then ascending index.
 std::vector<int64_t> dedup_boxes(const float* boxes, const float* scores, int64_t n);
+
+// Order for top-k use: walk the `limit` best by score (descending, index on ties) greedily, as NMS
+// would, and demote every box whose IoU with an already placed better box exceeds `iou_threshold`.
+// Returns the permutation (placed boxes first, then the demoted and the rest, each by score) and
+// writes demoted[i] = 1 for boxes that are not placed first.
+std::vector<int64_t> diverse_order(const float* boxes, const float* scores, int64_t n, double iou_threshold,
+                                   int64_t limit, uint8_t* demoted);
 
 }  // namespace textvision

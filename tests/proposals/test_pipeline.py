@@ -1,0 +1,122 @@
+"""TextProposals end to end on small synthetic scenes."""
+import numpy as np
+import pytest
+
+from textvision.data import boxes_of, instances_to_masks
+from textvision.data.synth import render_scene
+from textvision.proposals import Proposals, TextProposals
+
+
+@pytest.fixture(scope="module")
+def scenes():
+    out = []
+    for seed in (11, 12, 13):
+        sc = render_scene(seed, size=(240, 360), text_free_prob=0.0, max_lines=4)
+        hm = instances_to_masks(sc.instances, sc.image.shape[:2])[0].astype(np.float32)
+        out.append((sc, hm))
+    return out
+
+
+def _iou(a, b):
+    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
+    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
+    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
+    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    area = lambda x: (x[:, 2] - x[:, 0]) * (x[:, 3] - x[:, 1])  # noqa: E731
+    return inter / (area(a)[:, None] + area(b)[None, :] - inter)
+
+
+def test_result_is_well_formed(scenes):
+    sc, _ = scenes[0]
+    p = TextProposals()(sc.image)
+    assert isinstance(p, Proposals)
+    assert p.boxes.dtype == np.float32 and p.boxes.shape == (len(p), 4) and len(p) > 50
+    assert p.scores.dtype == np.float32 and p.scores.shape == (len(p),)
+    assert np.all(np.diff(p.scores) <= 0)
+    assert len(np.unique(p.boxes, axis=0)) == len(p)  # exact duplicates removed
+    h, w = sc.image.shape[:2]
+    assert (p.boxes[:, 0] >= 0).all() and (p.boxes[:, 2] <= w).all() and (p.boxes[:, 3] <= h).all()
+    assert (p.boxes[:, 2] > p.boxes[:, 0]).all() and (p.boxes[:, 3] > p.boxes[:, 1]).all()
+    s = p.stats
+    assert s["regions_found"] == s["regions_kept"] > 0 and s["nodes"] >= s["proposals"] == len(p)
+    assert set(s["time"]) >= {"mser", "prune", "cues", "cluster", "rank", "total"}
+    assert len(p.top(10)) == 10 and p.top(None).boxes.shape == p.boxes.shape
+
+
+def test_detection_rate_on_synthetic_scenes(scenes):
+    """Every word (IoU >= 0.5) among all proposals, and most of them in the top 100 with a text map."""
+    tp = TextProposals()
+    found = found100 = total = 0
+    for sc, hm in scenes:
+        gt = boxes_of([t for t in sc.instances if not t.ignore])
+        total += len(gt)
+        found += (_iou(gt, tp(sc.image).boxes).max(1) >= 0.5).sum()
+        found100 += (_iou(gt, tp(sc.image, hm).boxes[:100]).max(1) >= 0.5).sum()
+    assert total >= 8
+    assert found / total >= 0.9
+    assert found100 / total >= 0.8
+
+
+@pytest.mark.parametrize("prune", ["pixels", "bbox"])
+def test_pruning_at_zero_equals_no_pruning(scenes, prune):
+    sc, hm = scenes[1]
+    ref = TextProposals(rerank=False)(sc.image)
+    got = TextProposals(prune=prune, min_prob=0.0, rerank=False)(sc.image, hm)
+    np.testing.assert_array_equal(got.boxes, ref.boxes)
+    np.testing.assert_array_equal(got.scores, ref.scores)
+    assert got.stats["regions_kept"] == ref.stats["regions_kept"]
+
+
+@pytest.mark.parametrize("prune", ["pixels", "bbox"])
+def test_pruning_reduces_and_can_empty(scenes, prune):
+    sc, hm = scenes[1]
+    base = TextProposals()(sc.image)
+    pruned = TextProposals(prune=prune)(sc.image, hm)
+    assert 0 < pruned.stats["regions_kept"] < base.stats["regions_kept"]
+    empty = TextProposals(prune=prune, min_prob=1.01)(sc.image, hm)
+    assert len(empty) == 0 and empty.boxes.shape == (0, 4) and empty.boxes.dtype == np.float32
+    assert empty.scores.shape == (0,) and empty.stats["proposals"] == 0 and empty.stats["regions_kept"] == 0
+
+
+def test_threads_give_identical_results(scenes):
+    sc, hm = scenes[2]
+    a = TextProposals(num_threads=1)(sc.image, hm)
+    b = TextProposals(num_threads=3)(sc.image, hm)
+    np.testing.assert_array_equal(a.boxes, b.boxes)
+    np.testing.assert_array_equal(a.scores, b.scores)
+
+
+def test_half_scale_boxes_are_mapped_back(scenes):
+    sc, _ = scenes[0]
+    half = TextProposals(scales=(0.5,), diversity=None)(sc.image)
+    assert len(half) > 0 and np.all(half.boxes % 2 == 0)
+    assert half.boxes[:, 2].max() > sc.image.shape[1] / 2  # full-image coordinates
+
+
+def test_grey_input_and_keep_features(scenes):
+    sc, _ = scenes[0]
+    grey = sc.image.mean(axis=2).astype(np.uint8)
+    p = TextProposals(keep_features=True, channels=("grey",))(grey)
+    assert p.features.shape == (len(p), 18)
+
+
+def test_bad_inputs(scenes):
+    sc, hm = scenes[0]
+    tp = TextProposals()
+    with pytest.raises(ValueError, match="does not match"):
+        tp(sc.image, hm[:-1])
+    with pytest.raises(TypeError, match="dtype"):
+        tp(sc.image, (hm * 255).astype(np.uint8))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        tp(sc.image, hm * 2)
+    with pytest.raises(TypeError, match="uint8"):
+        tp(sc.image.astype(np.float32))
+    with pytest.raises(ValueError, match="shape"):
+        tp(sc.image[:, :, :2])
+    with pytest.raises(ValueError, match="prune"):
+        TextProposals(prune="boxes")
+    with pytest.raises(ValueError, match="scales"):
+        TextProposals(scales=(0.3,))
+    with pytest.raises(ValueError, match="channel"):
+        TextProposals(channels=("h",))

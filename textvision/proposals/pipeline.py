@@ -1,0 +1,276 @@
+"""TextProposals with FCN-guided pruning and re-ranking; the heavy lifting is in ``csrc/proposals``.
+
+Pipeline (all in the compiled core, one job per channel image): R, G, B at scales 1 and 0.5 ->
+MSER (both polarities, delta 13) -> optional pruning of regions whose mean text probability is under
+``min_prob`` -> five cues per region -> single linkage per channel x cue -> every merge node a proposal
+with 18 group features. Then (vectorised): score, exact duplicates removed keeping the best score,
+sorted by descending score.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Sequence, Union
+
+import numpy as np
+
+from textvision._ext import core
+from textvision.proposals.ranker import NUM_FEATURES, Ranker, load_default_ranker
+
+_CHANNELS = {"r": 0, "g": 1, "b": 2, "grey": 3, "gray": 3}
+_PRUNE = {"none": 0, "pixels": 1, "bbox": 2}
+
+
+@dataclass
+class Proposals:
+    """Ranked word proposals of one image.
+
+    Attributes:
+        boxes: float32 [K, 4] ``(x1, y1, x2, y2)`` in pixels (x2, y2 exclusive), unique, sorted by
+            descending ``scores``.
+        scores: float32 [K], higher is better; only the order is meaningful (the scale depends on
+            the ranking mode; proposals demoted for diversity have their score lowered by 2).
+        stats: ``regions_found`` (None when pruning ran inside MSER), ``regions_kept``, ``nodes`` (raw
+            proposals), ``proposals`` (unique), ``time`` (CPU seconds per stage: prepare, mser, prune,
+            cues, cluster, rank, total) and ``wall`` (seconds).
+        features: float32 [K, 18] group features (see :data:`textvision.proposals.FEATURE_NAMES`).
+    """
+
+    boxes: np.ndarray
+    scores: np.ndarray
+    stats: dict = field(default_factory=dict)
+    features: Optional[np.ndarray] = None
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+    def top(self, k: Optional[int]) -> "Proposals":
+        """The ``k`` best proposals (all when ``k`` is None)."""
+        sl = slice(None) if k is None else slice(0, int(k))
+        return Proposals(self.boxes[sl], self.scores[sl], dict(self.stats),
+                         None if self.features is None else self.features[sl])
+
+
+def meaningfulness(features) -> np.ndarray:
+    """Ranking score without a trained model, float32 [n], from the 18 group features.
+
+    The group's -log10 NFA (how unlikely this many regions fall in so small a box by chance) is
+    moderated by shape evidence typical of words: member centres spanning the box horizontally and
+    centred vertically, similar member sizes and stroke widths.
+    """
+    f = np.asarray(features, dtype=np.float32)
+    nfa = np.maximum(f[:, 1], 0.0) + 0.5 * np.maximum(f[:, 2], 0.0)
+    balance = 0.5 + 0.5 * f[:, 12]                    # top/bottom margin symmetry
+    spread = np.clip(f[:, 5], 0.0, 1.0)                # centres span most of the width
+    uniform = 1.0 / (1.0 + f[:, 13] + f[:, 14])        # similar diameters and strokes
+    return (np.log1p(nfa) * balance * (0.25 + spread) * uniform).astype(np.float32)
+
+
+def box_means(heatmap: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Mean of ``heatmap`` (float32 HxW) inside integer boxes [n, 4] (x2, y2 exclusive): float32 [n]."""
+    h, w = heatmap.shape
+    ii = np.zeros((h + 1, w + 1), np.float64)
+    np.cumsum(np.cumsum(heatmap, axis=0, dtype=np.float64), axis=1, out=ii[1:, 1:])
+    b = np.asarray(boxes)
+    x1 = np.clip(b[:, 0], 0, w).astype(np.int64)
+    y1 = np.clip(b[:, 1], 0, h).astype(np.int64)
+    x2 = np.clip(b[:, 2], 0, w).astype(np.int64)
+    y2 = np.clip(b[:, 3], 0, h).astype(np.int64)
+    s = ii[y2, x2] - ii[y1, x2] - ii[y2, x1] + ii[y1, x1]
+    area = np.maximum((x2 - x1) * (y2 - y1), 1)
+    return (s / area).astype(np.float32)
+
+
+def heatmap_evidence(heatmap: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """FAST-style re-ranking evidence of boxes [n, 4] on a heatmap (float32 HxW): float32 [n] in [0, 1].
+
+    The mean text probability inside the box times one minus the mean on a surrounding ring (half the
+    box height left and right, a quarter above and below): a word's box scores high, a piece of
+    a word (text continues next to it) or a box swallowing much background scores low.
+    """
+    b = np.asarray(boxes, dtype=np.float64)
+    if len(b) == 0:
+        return np.zeros(0, np.float32)
+    h, w = heatmap.shape
+    bh = b[:, 3] - b[:, 1]
+    e = np.stack([b[:, 0] - 0.5 * bh, b[:, 1] - 0.25 * bh, b[:, 2] + 0.5 * bh, b[:, 3] + 0.25 * bh], 1).round()
+    e[:, 0::2] = np.clip(e[:, 0::2], 0, w)
+    e[:, 1::2] = np.clip(e[:, 1::2], 0, h)
+    bc = b.copy()
+    bc[:, 0::2] = np.clip(bc[:, 0::2], 0, w)
+    bc[:, 1::2] = np.clip(bc[:, 1::2], 0, h)
+    a_in = (bc[:, 2] - bc[:, 0]) * (bc[:, 3] - bc[:, 1])
+    a_out = (e[:, 2] - e[:, 0]) * (e[:, 3] - e[:, 1])
+    ii = np.zeros((h + 1, w + 1), np.float64)
+    np.cumsum(np.cumsum(heatmap, axis=0, dtype=np.float64), axis=1, out=ii[1:, 1:])
+
+    def box_sum(x):
+        x = x.astype(np.int64)
+        return ii[x[:, 3], x[:, 2]] - ii[x[:, 1], x[:, 2]] - ii[x[:, 3], x[:, 0]] + ii[x[:, 1], x[:, 0]]
+
+    s_in, s_out = box_sum(bc), box_sum(e)
+    inside = s_in / np.maximum(a_in, 1)
+    ring = (s_out - s_in) / np.maximum(a_out - a_in, 1)
+    return np.clip(inside * (1.0 - ring), 0, 1).astype(np.float32)
+
+
+def _check_image(image) -> np.ndarray:
+    img = np.asarray(image)
+    if img.dtype != np.uint8:
+        raise TypeError(f"image must be uint8 RGB, got dtype {img.dtype}")
+    if img.ndim == 2:
+        img = np.repeat(img[:, :, None], 3, axis=2)
+    if img.ndim != 3 or img.shape[2] != 3:
+        raise ValueError(f"image must be HxWx3 RGB (or HxW grey) uint8, got shape {img.shape}")
+    if img.shape[0] < 3 or img.shape[1] < 3:
+        raise ValueError(f"image must be at least 3x3, got shape {img.shape}")
+    return np.ascontiguousarray(img)
+
+
+def _check_heatmap(heatmap, shape_hw) -> np.ndarray:
+    hm = np.asarray(heatmap)
+    if hm.dtype not in (np.float32, np.float64):
+        raise TypeError(f"heatmap must be float32 HxW in [0, 1], got dtype {hm.dtype}")
+    if hm.shape != tuple(shape_hw):
+        raise ValueError(f"heatmap shape {hm.shape} does not match the image's {tuple(shape_hw)}")
+    hm = np.ascontiguousarray(hm, dtype=np.float32)
+    if not np.isfinite(hm).all() or hm.min() < 0 or hm.max() > 1:
+        raise ValueError("heatmap values must be finite and in [0, 1]")
+    return hm
+
+
+class TextProposals:
+    """Text-specific object proposals (Gomez & Karatzas 2017) with FCN-guided pruning (FAST, 2019).
+
+    Args:
+        channels: channel images, any of ``"r", "g", "b", "grey"`` (default R, G, B).
+        scales: image scales, each 1/k for an integer k (default 1 and 0.5).
+        delta, min_area, max_area, max_variation, min_diversity: MSER parameters; areas are fractions
+            of the (scaled) image area. Defaults are the original's.
+        prune: with a heatmap, drop MSER regions whose mean text probability is under ``min_prob``
+            before any cue or clustering work: ``"pixels"`` (over the region's pixels, the thesis),
+            ``"bbox"`` (over its bounding box, the public FAST code) or ``"none"``.
+        min_prob: pruning threshold (default 0.10).
+        ranker: ``None`` ranks by :func:`meaningfulness`; ``"default"`` uses the project's trained
+            stumps (``textvision/weights/ranker_default.json``); or a :class:`Ranker` / a path to one
+            (``.json``, or OpenCV ``.xml`` such as the original ``trained_boost_groups.xml``).
+        rerank: with a heatmap, weight the ranking score by :func:`heatmap_evidence` (FAST's
+            re-ranking by the mean text probability in the box, sharpened by the ring around it).
+        diversity: after ranking, walk the ``diversity_limit`` best proposals as greedy NMS at this IoU
+            would and move each one overlapping a better placed proposal behind all placed ones
+            (its score lowered by 2); nothing is removed. ``None`` keeps the pure score order.
+        num_threads: channel images processed in parallel (default 1, for reproducible timing).
+        keep_features: keep the [K, 18] group features in the result (for training a ranker).
+    """
+
+    def __init__(self, *, channels: Sequence[str] = ("r", "g", "b"), scales: Sequence[float] = (1.0, 0.5),
+                 delta: int = 13, min_area: float = 2e-5, max_area: float = 0.11, max_variation: float = 55.0,
+                 min_diversity: float = 0.0, prune: str = "pixels", min_prob: float = 0.10,
+                 ranker: Union[None, str, Path, Ranker] = None, rerank: bool = True,
+                 diversity: Optional[float] = 0.5, diversity_limit: int = 3000, num_threads: int = 1,
+                 keep_features: bool = False):
+        try:
+            self._channels = [_CHANNELS[str(c).lower()] for c in channels]
+        except KeyError as exc:
+            raise ValueError(f"unknown channel {exc.args[0]!r}; use 'r', 'g', 'b' or 'grey'") from None
+        if not self._channels:
+            raise ValueError("channels must not be empty")
+        self._factors = []
+        for s in scales:
+            k = 1.0 / float(s) if float(s) > 0 else 0
+            if not (1 <= round(k) <= 16 and abs(k - round(k)) < 1e-6):
+                raise ValueError(f"scales must be 1/k for an integer k in [1, 16], got {s!r}")
+            self._factors.append(int(round(k)))
+        if not self._factors:
+            raise ValueError("scales must not be empty")
+        if prune not in _PRUNE:
+            raise ValueError(f"prune must be one of {sorted(_PRUNE)}, got {prune!r}")
+        if not 0 < min_area < max_area <= 1:
+            raise ValueError(f"need 0 < min_area < max_area <= 1, got {min_area}, {max_area}")
+        if int(delta) < 1:
+            raise ValueError(f"delta must be >= 1, got {delta}")
+        if int(num_threads) < 1:
+            raise ValueError(f"num_threads must be >= 1, got {num_threads}")
+        self.delta, self.min_area, self.max_area = int(delta), float(min_area), float(max_area)
+        self.max_variation, self.min_diversity = float(max_variation), float(min_diversity)
+        if diversity is not None and not 0 < float(diversity) <= 1:
+            raise ValueError(f"diversity must be an IoU in (0, 1] or None, got {diversity!r}")
+        self.prune, self.min_prob = prune, float(min_prob)
+        self.diversity = None if diversity is None else float(diversity)
+        self.diversity_limit = int(diversity_limit)
+        self.rerank, self.num_threads, self.keep_features = bool(rerank), int(num_threads), bool(keep_features)
+        if ranker is None or isinstance(ranker, Ranker):
+            self.ranker = ranker
+        elif isinstance(ranker, str) and ranker == "default":
+            self.ranker = load_default_ranker()
+            if self.ranker is None:
+                raise FileNotFoundError("the default ranker textvision/weights/ranker_default.json is missing; "
+                                        "train one with `textvision train-ranker`")
+        else:
+            self.ranker = Ranker.load(ranker)
+
+    def __call__(self, image, heatmap=None) -> Proposals:
+        """Proposals for ``image`` (uint8 HxWx3 RGB or HxW grey).
+
+        Args:
+            image: the picture.
+            heatmap: optional float32 HxW text probability in [0, 1], same size as the image; enables
+                pruning (``prune``) and re-ranking (``rerank``).
+
+        Returns:
+            :class:`Proposals`; empty (K = 0) when nothing survives pruning.
+        """
+        img = _check_image(image)
+        hm = None if heatmap is None else _check_heatmap(heatmap, img.shape[:2])
+        prune = _PRUNE[self.prune] if hm is not None else 0
+        t0, c0 = time.perf_counter(), time.thread_time()
+        boxes, feats, _, _, cstats = core().proposals_text_proposals(
+            img, hm, self._channels, self._factors, self.delta, self.min_area, self.max_area,
+            self.max_variation, self.min_diversity, prune, self.min_prob, self.num_threads)
+        t1, c1 = time.perf_counter(), time.thread_time()
+        scores = self.score(feats, boxes, hm)
+        keep = core().proposals_dedup(boxes, scores)
+        if self.diversity is not None and len(keep):
+            order, demoted = core().proposals_diverse_order(boxes[keep], scores[keep], self.diversity,
+                                                            self.diversity_limit)
+            keep = keep[order]
+            scores = scores.copy()
+            scores[keep[demoted[order].astype(bool)]] -= 2.0
+        boxes, scores = boxes[keep], scores[keep]
+        t2, c2 = time.perf_counter(), time.thread_time()
+        stats = {
+            "regions_found": int(cstats["regions_found"]) if cstats["regions_found"] >= 0 else None,
+            "regions_kept": int(cstats["regions_kept"]),
+            "nodes": int(cstats["nodes"]),
+            "proposals": int(len(boxes)),
+            # CPU seconds per stage (summed over channel images; robust on a busy machine) ...
+            "time": {
+                "prepare": cstats["t_prepare"], "mser": cstats["t_mser"], "prune": cstats["t_prune"],
+                "cues": cstats["t_cues"], "cluster": cstats["t_cluster"], "rank": c2 - c1,
+                "total": (c2 - c0) if self.num_threads == 1 else None,
+            },
+            # ... and wall seconds of the whole call.
+            "wall": t2 - t0,
+        }
+        return Proposals(boxes, scores, stats, feats[keep] if self.keep_features else None)
+
+    def score(self, features, boxes, heatmap=None) -> np.ndarray:
+        """Scores float32 [n] of raw proposals (features [n, 18], boxes [n, 4]) in this instance's mode."""
+        feats = np.asarray(features, dtype=np.float32)
+        if feats.ndim != 2 or feats.shape[1] != NUM_FEATURES:
+            raise ValueError(f"features must be [n, {NUM_FEATURES}], got shape {feats.shape}")
+        if self.ranker is not None:
+            base = self.ranker.predict_proba(feats)
+        else:
+            m = meaningfulness(feats)
+            base = m / (1.0 + m)  # monotone map to [0, 1) so it combines with probabilities
+        if heatmap is not None and self.rerank and len(boxes):
+            base = heatmap_evidence(heatmap, boxes) * (0.25 + base)
+        return np.ascontiguousarray(base, dtype=np.float32)
+
+    def __repr__(self) -> str:
+        return (f"TextProposals(channels={self._channels}, scales={[1 / f for f in self._factors]}, "
+                f"delta={self.delta}, prune={self.prune!r}, min_prob={self.min_prob}, "
+                f"ranker={'meaningfulness' if self.ranker is None else f'{len(self.ranker)} stumps'}, "
+                f"rerank={self.rerank}, num_threads={self.num_threads})")
