@@ -71,10 +71,12 @@ class TrainConfig:
     device: Optional[str] = None
 
 
-def geometric_augmentation(size: int, scale_range=(0.5, 1.5), rotate: float = 10.0, train: bool = True):
+def geometric_augmentation(size: int, scale_range=(0.5, 1.5), rotate: float = 10.0, train: bool = True,
+                           seed: Optional[int] = None):
     """albumentations pipeline: random scale + rotation (Affine), pad, random crop to ``size``
     (centre crop / pad only when ``train`` is False). Quads travel as keypoints (``format="xy"``,
-    kept even when they leave the image so that each word keeps its 4 corners)."""
+    kept even when they leave the image so that each word keeps its 4 corners). albumentations
+    draws from its own generator (not NumPy's global one): ``seed`` makes it reproducible."""
     import albumentations as A
     import cv2
 
@@ -84,7 +86,7 @@ def geometric_augmentation(size: int, scale_range=(0.5, 1.5), rotate: float = 10
                             fill=0, p=1.0))
     ops += [A.PadIfNeeded(size, size, border_mode=cv2.BORDER_CONSTANT, fill=0, position="top_left"),
             A.RandomCrop(size, size) if train else A.CenterCrop(size, size)]
-    return A.Compose(ops, keypoint_params=A.KeypointParams(format="xy", remove_invisible=False))
+    return A.Compose(ops, keypoint_params=A.KeypointParams(format="xy", remove_invisible=False), seed=seed)
 
 
 class EASTTrainDataset(torch.utils.data.Dataset):
@@ -99,17 +101,19 @@ class EASTTrainDataset(torch.utils.data.Dataset):
             called as ``pre_transform(image=..., instances=...)`` and returning a dict with
             ``"image"`` (e.g. selective text style transfer, which keeps the ground truth).
         scale_range, rotate: augmentation ranges.
+        seed: seed of the augmentation's generator (None: fresh entropy). DataLoader workers get
+            distinct seeds from :func:`train_east`.
 
     Items: dict with ``image`` float32 (3, S, S) in [0, 1], ``score`` (1, S/4, S/4), ``geometry``
     (5, S/4, S/4), ``mask`` (1, S/4, S/4), and ``fixed`` / ``dropped`` quad counts.
     """
 
     def __init__(self, base, input_size: int = 512, augment: bool = True, pre_transform: Optional[Callable] = None,
-                 scale_range=(0.5, 1.5), rotate: float = 10.0):
+                 scale_range=(0.5, 1.5), rotate: float = 10.0, seed: Optional[int] = None):
         if input_size % 32:
             raise ValueError(f"input_size must be a multiple of 32, got {input_size}")
         self.base, self.size, self.pre_transform = base, int(input_size), pre_transform
-        self.transform = geometric_augmentation(self.size, scale_range, rotate, train=augment)
+        self.transform = geometric_augmentation(self.size, scale_range, rotate, train=augment, seed=seed)
 
     def __len__(self) -> int:
         return len(self.base)
@@ -308,20 +312,21 @@ def train_east(config: TrainConfig, train_set, val_set=None, out: Optional[str] 
     torch.manual_seed(config.seed + rank)
     np.random.seed((config.seed + rank) % 2 ** 32)
 
+    aug_seed = (config.seed * 1_000_003 + rank * 10_007) % 2 ** 31
     data = EASTTrainDataset(train_set, config.input_size, augment=config.augment, pre_transform=pre_transform,
-                            scale_range=config.scale_range, rotate=config.rotate)
+                            scale_range=config.scale_range, rotate=config.rotate, seed=aug_seed)
     if len(data) == 0:
         raise ValueError("the training set is empty")
     sampler = DistributedSampler(data, num_replicas=world, rank=rank, shuffle=True, seed=config.seed) \
         if distributed else None
     generator = torch.Generator().manual_seed(config.seed)
 
-    def _worker_init(wid):  # albumentations draws from numpy / random: seed them per worker
-        import random
-
-        s = (torch.initial_seed() + wid) % 2 ** 32
-        np.random.seed(s)
-        random.seed(s)
+    def _worker_init(wid):
+        # Forked workers would otherwise share one augmentation generator state and repeat each
+        # other's crops; numpy's global state for any user transform, too.
+        info = torch.utils.data.get_worker_info()
+        info.dataset.transform.set_random_seed((aug_seed + 7919 * (wid + 1)) % 2 ** 31)
+        np.random.seed((torch.initial_seed() + wid) % 2 ** 32)
 
     loader = DataLoader(data, batch_size=config.batch_size, shuffle=sampler is None, sampler=sampler,
                         num_workers=config.workers, collate_fn=collate_east, drop_last=len(data) >= 2 * config.batch_size * world,
