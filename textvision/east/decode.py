@@ -1,7 +1,7 @@
 """EAST inference: score-map thresholding, RBOX restoration, locality-aware NMS, box filtering."""
 from __future__ import annotations
 
-from typing import NamedTuple, Optional, Sequence
+from typing import NamedTuple, Sequence
 
 import cv2
 import numpy as np

@@ -1,7 +1,7 @@
 """EAST training targets: score map, RBOX geometry and training mask at 1/4 resolution."""
 from __future__ import annotations
 
-from typing import NamedTuple, Optional, Sequence, Tuple
+from typing import NamedTuple, Sequence, Tuple
 
 import cv2
 import numpy as np

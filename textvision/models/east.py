@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import os
-from typing import List, NamedTuple, Optional, Sequence, Union
+from typing import NamedTuple, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
