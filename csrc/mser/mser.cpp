@@ -30,16 +30,20 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
+#include <stdexcept>
 #include <string>
 
 namespace textvision {
 namespace {
 
-// Per-pixel state word: low 29 bits = index of the next pixel in the flood chain, top 3 bits = the
-// next neighbour direction to examine (0 = never reached, 5 = done or frame).
-constexpr int kDirShift = 29;
-constexpr uint32_t kNextMask = (uint32_t(1) << kDirShift) - 1;
-constexpr uint32_t kDirMask = ~kNextMask;
+// Per-pixel state, 16 bits: the low byte is the pixel's grey level in this pass, the high byte the
+// next neighbour direction to examine (0 = never reached, 5 = done or frame). One load answers both
+// "reached?" and "how bright?", and the array is half the size of a packed 32-bit word.
+constexpr int kDirShift = 8;
+constexpr uint16_t kReached = uint16_t(1) << kDirShift;
+constexpr uint16_t kDone = uint16_t(5) << kDirShift;
+constexpr int64_t kMaxPixels = int64_t(1) << 31;
 constexpr int kTop = 256;  // level of the sentinel component at the bottom of the stack
 
 struct Stats {
@@ -85,10 +89,14 @@ class Flooder {
       : grey_(grey), prob_(prob), h_(static_cast<int32_t>(h)), w_(static_cast<int32_t>(w)), p_(p),
         inv_w_(1.0 / static_cast<double>(w)) {
     const int64_t n = h * w;
-    pix_.assign(static_cast<size_t>(n), 0);
+    state_.reset(new uint16_t[n]);
+    next_.reset(new int32_t[n]);
     interior_ = (h - 2) * (w - 2);
-    heap_.resize(static_cast<size_t>(interior_ + 256));
-    nodes_.resize(static_cast<size_t>(interior_ + 16));
+    heap_.reset(new int32_t[interior_ + 2 * 256]);
+    // Every node ends up holding a pixel of its own level, so interior_ + 1 nodes suffice (the pool
+    // still grows if not); left uninitialised on purpose: each node is written when created.
+    nodes_cap_ = interior_ + 16;
+    nodes_.reset(new Node[nodes_cap_]);
     for (int y = 0; y < 256; ++y) hist_[y] = 0;
     for (int32_t y = 1; y < h_ - 1; ++y) {
       const uint8_t* row = grey_ + static_cast<int64_t>(y) * w_;
@@ -113,23 +121,30 @@ class Flooder {
   }
 
  private:
-  int gray(int32_t i) const { return grey_[i] ^ mask_; }
-
   void reset_frame() {
-    const uint32_t frame = uint32_t(5) << kDirShift;
-    std::fill(pix_.begin(), pix_.end(), 0u);
+    const int64_t n = static_cast<int64_t>(h_) * w_;
+    const uint16_t xm = mask_;
+    uint16_t* st = state_.get();
+    for (int64_t i = 0; i < n; ++i) st[i] = static_cast<uint16_t>(grey_[i] ^ xm);
     for (int32_t x = 0; x < w_; ++x) {
-      pix_[x] = frame;
-      pix_[static_cast<int64_t>(h_ - 1) * w_ + x] = frame;
+      st[x] |= kDone;
+      st[static_cast<int64_t>(h_ - 1) * w_ + x] |= kDone;
     }
-    for (int32_t y = 0; y < h_; ++y) {
-      pix_[static_cast<int64_t>(y) * w_] = frame;
-      pix_[static_cast<int64_t>(y) * w_ + w_ - 1] = frame;
+    for (int32_t y = 1; y < h_ - 1; ++y) {
+      st[static_cast<int64_t>(y) * w_] |= kDone;
+      st[static_cast<int64_t>(y) * w_ + w_ - 1] |= kDone;
     }
   }
 
+  // Callers must not hold a Node& across this call (the pool may move).
   int32_t new_node() {
-    if (n_nodes_ == static_cast<int32_t>(nodes_.size())) nodes_.resize(nodes_.size() * 2 + 16);
+    if (n_nodes_ == nodes_cap_) {
+      const int32_t cap = nodes_cap_ * 2 + 16;
+      std::unique_ptr<Node[]> bigger(new Node[cap]);
+      std::copy(nodes_.get(), nodes_.get() + n_nodes_, bigger.get());
+      nodes_ = std::move(bigger);
+      nodes_cap_ = cap;
+    }
     return n_nodes_++;
   }
 
@@ -137,60 +152,87 @@ class Flooder {
   void flood() {
     const int32_t w = w_;
     const int32_t offs[5] = {0, 1, w, -1, -w};
+    // Locals, not members: stores through state would otherwise force reloads of every member.
+    uint16_t* const st = state_.get();
+    int32_t* const next = next_.get();
+    const float* const prob = prob_;
+    const double inv_w = inv_w_;
     // Bucket b holds up to hist[b] pixels of (pass) level b above a 0 sentinel.
     int32_t* top[256];
-    int32_t* base = heap_.data();
+    int32_t* base = heap_.get();
     for (int b = 0; b < 256; ++b) {
       const int cnt = mask_ ? hist_[255 - b] : hist_[b];
       *base = 0;
       top[b] = base;
-      base += cnt + 1;
+      base += cnt + 2;
     }
     Comp stack[kTop + 1];
     int sp = 0;
     stack[0].init(kTop);
     int32_t p = w + 1;
-    int g = gray(p);
-    stack[++sp].init(g);
-    pix_[p] = uint32_t(1) << kDirShift;
-    uint32_t* pix = pix_.data();
+    int g = st[p] & 0xFF;
+    // The top of the stack lives in `cur` (registers, not memory that stores through next/st could
+    // alias); stack[sp] is only brought up to date around descents, level changes and merges.
+    Comp cur;
+    cur.init(g);
+    ++sp;
+    st[p] = static_cast<uint16_t>(g | kReached);
     for (;;) {
-      int d = static_cast<int>(pix[p] >> kDirShift);
-      for (; d <= 4; ++d) {
-        const int32_t q = p + offs[d];
-        if ((pix[q] & kDirMask) == 0) {
-          pix[q] = uint32_t(1) << kDirShift;
-          const int gq = gray(q);
-          if (gq < g) {
-            // Descend: park p (resuming at the next direction) and open a component at q's level.
-            *(++top[g]) = p;
-            pix[p] = uint32_t(d + 1) << kDirShift;
-            p = q;
-            g = gq;
-            stack[++sp].init(g);
-            d = 0;
-            continue;
-          }
-          *(++top[gq]) = q;
-        }
+      // Examine the neighbours from the resume direction on, in OpenCV's order (right, down, left,
+      // up). Bit k of the masks stands for direction k+1. A state below g is a never-reached pixel
+      // of a lower level (reached pixels have a direction byte, so their state is >= 256).
+      const int d0 = (st[p] >> kDirShift) - 1;
+      const uint16_t v[4] = {st[p + 1], st[p + w], st[p - 1], st[p - w]};
+      const unsigned from = ~0u << d0;
+      const unsigned fresh = from & (unsigned(v[0] < kReached) | unsigned(v[1] < kReached) << 1 |
+                                     unsigned(v[2] < kReached) << 2 | unsigned(v[3] < kReached) << 3);
+      const unsigned lower = from & (unsigned(v[0] < g) | unsigned(v[1] < g) << 1 | unsigned(v[2] < g) << 2 |
+                                     unsigned(v[3] < g) << 3);
+      // Fresh neighbours before the first lower one join their buckets (all of them if none is lower).
+      unsigned push = lower ? fresh & ((lower & (0u - lower)) - 1) : fresh;
+      while (push) {
+        const int k = __builtin_ctz(push);
+        push &= push - 1;
+        const int32_t q = p + offs[k + 1];
+        st[q] = static_cast<uint16_t>(v[k] | kReached);
+        *(++top[v[k]]) = q;
       }
-      pix[p] = uint32_t(5) << kDirShift;
-      Comp& c = stack[sp];
-      if (c.tail)
-        pix[c.tail] = (pix[c.tail] & kDirMask) | static_cast<uint32_t>(p);
+      if (lower) {
+        // Descend: park p (resuming after this direction) and open a component at q's level.
+        const int k = __builtin_ctz(lower);
+        const int32_t q = p + offs[k + 1];
+        st[q] = static_cast<uint16_t>(v[k] | kReached);
+        *(++top[g]) = p;
+        st[p] = static_cast<uint16_t>(g | ((k + 2) << kDirShift));
+        p = q;
+        g = v[k];
+        stack[sp++] = cur;
+        cur.init(g);
+        continue;
+      }
+      st[p] = static_cast<uint16_t>(g | kDone);
+      if (cur.tail)
+        next[cur.tail] = p;
       else
-        c.head = p;
-      c.tail = p;
-      ++c.size;
+        cur.head = p;
+      cur.tail = p;
+      ++cur.size;
       {
-        // Exact for any index < 2^29: the quotient is never within 0.5/w of an integer.
-        const int32_t y = static_cast<int32_t>((p + 0.5) * inv_w_);
-        const int32_t x = p - y * w;
-        Stats& s = c.st;
+        // p / w by a multiply; the (never taken on sane sizes) fix-ups keep it exact for any w.
+        int32_t y = static_cast<int32_t>((p + 0.5) * inv_w);
+        int32_t x = p - y * w;
+        if (x < 0) {
+          --y;
+          x += w;
+        } else if (x >= w) {
+          ++y;
+          x -= w;
+        }
+        Stats& s = cur.st;
         s.sx += x;
         s.sy += y;
         s.sg += g;
-        if (kProb) s.sp += prob_[p];
+        if (kProb) s.sp += prob[p];
         s.x1 = std::min(s.x1, x);
         s.x2 = std::max(s.x2, x);
         s.y1 = std::min(s.y1, y);
@@ -204,19 +246,25 @@ class Flooder {
       }
       if (g >= 256) break;
       p = *top[g]--;
+      stack[sp] = cur;
       if (g < stack[sp - 1].level) {
-        grow(stack[sp], g, false);
+        grow(stack[sp], g);
       } else {
         --sp;
         merge(stack[sp], stack[sp + 1]);
       }
+      cur = stack[sp];
     }
+    stack[sp] = cur;
+    // The flood has reached every pixel: one component is left. Record its last node, then decide
+    // stability over the whole tree at once (see update()).
     root_head_ = stack[sp].head;
-    for (; stack[sp].level != kTop; --sp) grow(stack[sp], kTop, true);
+    grow(stack[sp], kTop);
+    update(stack[sp].node, nullptr, nullptr);
   }
 
   // The component leaves its level for new_level: record (or refresh) its node at the old level.
-  void grow(Comp& c, int new_level, bool final) {
+  void grow(Comp& c, int new_level) {
     if (new_level < c.level) new_level = c.level;
     int32_t h;
     if (c.node >= 0 && nodes_[c.node].level == c.level) {
@@ -251,18 +299,17 @@ class Flooder {
     }
     c.level = new_level;
     c.node = h;
-    if (n.level != new_level) update(h, nullptr, nullptr, final);
   }
 
   // a (higher level, lower on the stack) absorbs b (the top); the result stays in a.
   void merge(Comp& a, Comp& b) {
     const int lvl = a.level;
-    grow(a, lvl, false);
-    grow(b, lvl, false);
+    grow(a, lvl);
+    grow(b, lvl);
     if (a.size == 0) {
       a.head = b.head;
     } else {
-      pix_[a.tail] = (pix_[a.tail] & kDirMask) | static_cast<uint32_t>(b.head);
+      next_[a.tail] = b.head;
     }
     a.tail = b.tail;
     a.size += b.size;
@@ -289,36 +336,38 @@ class Flooder {
     }
   }
 
-  // Compute the variation of node x (and of pending descendants) once level(x)+delta is known, then
-  // decide on its children. out_h0/out_h1 return x's h0/h1 so the parent's search starts there.
-  void update(int32_t x, int32_t* out_h0, int32_t* out_h1, bool final) {
-    if (nodes_[x].var >= 0.f) return;
+  // Variation of x and of every node below it, children first; then the keep/drop decision for
+  // x's children (and for x itself at the root). OpenCV runs this incrementally, retrying a node
+  // each time the flood climbs a level until level(x) + delta is reached; every quantity it uses
+  // (h0, h1, their sizes, the child lists) is final by then, so deciding once over the finished
+  // tree gives the same regions for less work, only in another order (children before parents).
+  // out_h0/out_h1 hand x's h0/h1 to the parent, whose searches start from them (amortised O(1)).
+  void update(int32_t x, int32_t* out_h0, int32_t* out_h1) {
+    if (nodes_[x].var >= 0.f) return;  // computed, or too small to ever be a region (FLT_MAX)
     const int delta = p_.delta;
     int32_t c0_h0 = -1, c0_h1 = -1;
     const int32_t first = nodes_[x].child;
-    if (nodes_[x].size >= min_area_) {
-      for (int32_t c = first; c >= 0; c = nodes_[c].next) {
-        if (nodes_[c].var < 0.f) update(c, c == first ? &c0_h0 : nullptr, c == first ? &c0_h1 : nullptr, final);
-        if (nodes_[c].var < 0.f) return;
-      }
+    for (int32_t c = first; c >= 0; c = nodes_[c].next) {
+      if (nodes_[c].var < 0.f) update(c, c == first ? &c0_h0 : nullptr, c == first ? &c0_h1 : nullptr);
     }
     const int32_t lvl = nodes_[x].level, size = nodes_[x].size;
+    // h0: deepest node on the largest-child chain at level >= lvl - delta.
     int32_t h0 = x;
-    int32_t h1 = (c0_h1 >= 0 && nodes_[c0_h1].size > size) ? c0_h1 : x;
     if (c0_h0 >= 0) {
       for (h0 = c0_h0; h0 != x && nodes_[h0].level < lvl - delta; h0 = nodes_[h0].parent) {
       }
     } else {
       while (nodes_[h0].child >= 0 && nodes_[nodes_[h0].child].level >= lvl - delta) h0 = nodes_[h0].child;
     }
+    // h1: highest ancestor at level <= lvl + delta (the root when the image ends sooner).
+    int32_t h1 = (c0_h1 >= 0 && nodes_[c0_h1].size > size) ? c0_h1 : x;
     while (nodes_[h1].parent >= 0 && nodes_[nodes_[h1].parent].level <= lvl + delta) h1 = nodes_[h1].parent;
     if (out_h0) *out_h0 = h0;
     if (out_h1) *out_h1 = h1;
-    // The region at level + delta is not complete yet: wait (unless the flood is over).
-    if (!final && nodes_[h1].parent < 0 && nodes_[h1].level < lvl + delta) return;
+    // Same float arithmetic as OpenCV, so ties against max_variation and neighbours agree.
     nodes_[x].var = static_cast<float>(nodes_[h1].size - nodes_[h0].size) / static_cast<float>(size);
     for (int32_t c = nodes_[x].child; c >= 0; c = nodes_[c].next) check(c);
-    if (final && nodes_[x].parent < 0) check(x);
+    if (nodes_[x].parent < 0) check(x);
   }
 
   void check(int32_t x) {
@@ -365,12 +414,12 @@ class Flooder {
     if (!want_pixels || kept.empty()) return;
     // Rank every pixel in the final chain once; each region is then a contiguous slice of it.
     std::vector<int32_t> order(static_cast<size_t>(interior_));
-    std::vector<int32_t> rank(pix_.size());
+    std::vector<int32_t> rank(static_cast<size_t>(h_) * w_);
     int32_t q = root_head_;
     for (int64_t k = 0; k < interior_; ++k) {
       order[k] = q;
       rank[q] = static_cast<int32_t>(k);
-      q = static_cast<int32_t>(pix_[q] & kNextMask);
+      q = next_[q];
     }
     if (out.pixel_offsets.empty()) out.pixel_offsets.push_back(0);
     size_t total = out.pixel_indices.size();
@@ -392,9 +441,11 @@ class Flooder {
   int64_t min_area_ = 0, max_area_ = 0;
   uint8_t mask_ = 0;
   int hist_[256];
-  std::vector<uint32_t> pix_;
-  std::vector<int32_t> heap_;
-  std::vector<Node> nodes_;
+  std::unique_ptr<uint16_t[]> state_;
+  std::unique_ptr<int32_t[]> next_;
+  std::unique_ptr<int32_t[]> heap_;
+  std::unique_ptr<Node[]> nodes_;
+  int32_t nodes_cap_ = 0;
   int32_t n_nodes_ = 0;
   std::vector<Stats> stats_;
   std::vector<Captured> captured_;
@@ -439,9 +490,9 @@ MserRegions mser(const View2D<uint8_t>& image, const View2D<float>* prob, const 
   if (params.polarity < -1 || params.polarity > 1)
     throw ValueError("mser: polarity must be 0 (both), +1 or -1, got " + std::to_string(params.polarity));
   if (image.height < 0 || image.width < 0) throw ValueError("mser: negative image shape");
-  if (image.height * image.width >= (int64_t(1) << kDirShift))
+  if (image.height * image.width >= kMaxPixels)
     throw ValueError("mser: image too large (" + std::to_string(image.height) + "x" + std::to_string(image.width) +
-                     "); H*W must be below 2^29");
+                     "); H*W must be below 2^31");
   if (prob) {
     if (prob->height != image.height || prob->width != image.width)
       throw ValueError("mser: prob has shape (" + std::to_string(prob->height) + ", " + std::to_string(prob->width) +

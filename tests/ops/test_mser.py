@@ -24,15 +24,36 @@ PARAMS = {
 
 
 def cv2_mser(img, bright_only=False, **kw):
-    """cv2 boxes as int32 [N,4] (x1, y1, x2, y2 exclusive) and its point lists."""
-    m = cv2.MSER_create(delta=kw["delta"], min_area=kw["min_area"], max_area=kw["max_area"],
-                        max_variation=kw["max_variation"], min_diversity=kw["min_diversity"])
-    if bright_only:
-        m.setPass2Only(True)
-    pts, bb = m.detectRegions(np.ascontiguousarray(img))
-    bb = np.asarray(bb, dtype=np.int64).reshape(-1, 4)
-    boxes = np.concatenate([bb[:, :2], bb[:, :2] + bb[:, 2:]], axis=1).astype(np.int32)
-    return boxes, list(pts)
+    """cv2 regions: boxes int32 [N,4] (x1, y1, x2, y2 exclusive), polarity int8 [N], point lists."""
+    def run(pass2_only):
+        m = cv2.MSER_create(delta=kw["delta"], min_area=kw["min_area"], max_area=kw["max_area"],
+                            max_variation=kw["max_variation"], min_diversity=kw["min_diversity"])
+        m.setPass2Only(pass2_only)
+        pts, bb = m.detectRegions(np.ascontiguousarray(img))
+        bb = np.asarray(bb, dtype=np.int64).reshape(-1, 4)
+        return np.concatenate([bb[:, :2], bb[:, :2] + bb[:, 2:]], axis=1).astype(np.int32), list(pts)
+
+    boxes, pts = run(bright_only)
+    # OpenCV lists the dark pass (on the image) first, then the bright pass (on its inverse).
+    n_bright = len(boxes) if bright_only else len(run(True)[0])
+    polarity = np.r_[np.ones(len(boxes) - n_bright), -np.ones(n_bright)].astype(np.int8)
+    return boxes, polarity, pts
+
+
+def canonical(boxes, polarity, areas):
+    """Order-free view of a region set: the sorting permutation by (polarity, box, area)."""
+    keys = np.c_[polarity.astype(np.int64), boxes.astype(np.int64), np.asarray(areas, np.int64)]
+    return np.lexsort(keys.T[::-1]), keys
+
+
+def assert_same_regions(r, ref_boxes, ref_pol, ref_pts, width=None):
+    """Our regions equal cv2's as a set (boxes, polarity, areas; pixel lists when given width)."""
+    ours_order, ours_keys = canonical(r.boxes, r.polarity, r.areas)
+    ref_order, ref_keys = canonical(ref_boxes, ref_pol, [len(p) for p in ref_pts])
+    np.testing.assert_array_equal(ours_keys[ours_order], ref_keys[ref_order])
+    if width is not None:
+        for i, j in zip(ours_order, ref_order):
+            np.testing.assert_array_equal(r.points(i, width), ref_pts[j])
 
 
 def jaccard(a, b):
@@ -62,10 +83,10 @@ def test_matches_opencv_on_text_scenes(seed, name):
     img = text_scene(seed)
     kw = PARAMS[name]
     r = ops.mser(img, **kw)
-    ref, _ = cv2_mser(img, **kw)
+    ref, pol, pts = cv2_mser(img, **kw)
     assert jaccard(r.boxes, ref) == 1.0
-    # Stronger than the set: the same regions in the same order (dark pass, then bright pass).
-    np.testing.assert_array_equal(r.boxes, ref)
+    # Stronger than the box set: the same (polarity, box, area) multiset.
+    assert_same_regions(r, ref, pol, pts)
     assert len(r) > 0
 
 
@@ -73,11 +94,10 @@ def test_pixel_lists_match_opencv_points():
     img = text_scene(5, 96, 128)
     kw = PARAMS["textproposals"]
     r = ops.mser(img, return_pixels=True, **kw)
-    ref_boxes, ref_pts = cv2_mser(img, **kw)
+    ref_boxes, ref_pol, ref_pts = cv2_mser(img, **kw)
     assert len(r) == len(ref_pts) > 100
-    np.testing.assert_array_equal(r.areas, [len(p) for p in ref_pts])
-    for i in range(0, len(r), 7):
-        np.testing.assert_array_equal(r.points(i, img.shape[1]), ref_pts[i])
+    # Same pixels in the same (flood) order for every region.
+    assert_same_regions(r, ref_boxes, ref_pol, ref_pts, width=img.shape[1])
 
 
 def test_polarities_split_like_opencv_passes():
@@ -86,8 +106,8 @@ def test_polarities_split_like_opencv_passes():
     both = ops.mser(img, **kw)
     dark = ops.mser(img, polarity="dark", **kw)
     bright = ops.mser(img, polarity=-1, **kw)
-    ref_bright, _ = cv2_mser(img, bright_only=True, **kw)
-    np.testing.assert_array_equal(bright.boxes, ref_bright)
+    ref_bright, ref_pol, ref_pts = cv2_mser(img, bright_only=True, **kw)
+    assert_same_regions(bright, ref_bright, ref_pol, ref_pts)
     np.testing.assert_array_equal(both.boxes, np.concatenate([dark.boxes, bright.boxes]))
     assert (dark.polarity == 1).all() and (bright.polarity == -1).all()
     np.testing.assert_array_equal(both.polarity, np.r_[dark.polarity, bright.polarity])
@@ -128,8 +148,8 @@ def test_constant_image(value):
     img = np.full((30, 40), value, np.uint8)
     kw = dict(delta=5, min_area=10, max_area=5000, max_variation=0.25, min_diversity=0.2)
     r = ops.mser(img, return_pixels=True, **kw)
-    ref, _ = cv2_mser(img, **kw)
-    np.testing.assert_array_equal(r.boxes, ref)
+    ref, pol, pts = cv2_mser(img, **kw)
+    assert_same_regions(r, ref, pol, pts, width=40)
     # The whole interior (the frame excluded), once per polarity.
     np.testing.assert_array_equal(r.boxes, [[1, 1, 39, 29], [1, 1, 39, 29]])
     np.testing.assert_array_equal(r.areas, [28 * 38] * 2)
@@ -139,8 +159,8 @@ def test_constant_image(value):
 def test_three_by_three_has_one_interior_pixel():
     img = np.array([[9, 9, 9], [9, 3, 9], [9, 9, 9]], np.uint8)
     r = ops.mser(img, min_area=1, return_pixels=True)
-    ref, _ = cv2_mser(img, delta=5, min_area=1, max_area=14400, max_variation=0.25, min_diversity=0.2)
-    np.testing.assert_array_equal(r.boxes, ref)
+    ref, pol, pts = cv2_mser(img, delta=5, min_area=1, max_area=14400, max_variation=0.25, min_diversity=0.2)
+    assert_same_regions(r, ref, pol, pts, width=3)
     np.testing.assert_array_equal(r.pixel_indices, [4] * len(r))
 
 
@@ -149,9 +169,10 @@ def test_checkerboard(cell):
     yy, xx = np.mgrid[0:48, 0:64]
     img = (((yy // cell + xx // cell) % 2) * 200 + 20).astype(np.uint8)
     kw = dict(delta=5, min_area=1, max_area=4000, max_variation=0.5, min_diversity=0.2)
-    r = ops.mser(img, **kw)
-    ref, _ = cv2_mser(img, **kw)
-    np.testing.assert_array_equal(r.boxes, ref)
+    r = ops.mser(img, return_pixels=True, **kw)
+    ref, pol, pts = cv2_mser(img, **kw)
+    assert len(r) > 0
+    assert_same_regions(r, ref, pol, pts, width=64)
 
 
 def test_non_contiguous_and_fortran_inputs():
@@ -165,8 +186,7 @@ def test_non_contiguous_and_fortran_inputs():
         c = ops.mser(np.ascontiguousarray(view), prob=np.ascontiguousarray(pview), return_pixels=True)
         for f in ("boxes", "areas", "centroids", "mean_intensity", "mean_prob", "pixel_offsets", "pixel_indices"):
             np.testing.assert_array_equal(getattr(r, f), getattr(c, f))
-        ref, _ = cv2_mser(view, **ops.OPENCV_DEFAULTS)
-        np.testing.assert_array_equal(r.boxes, ref)
+        assert_same_regions(r, *cv2_mser(view, **ops.OPENCV_DEFAULTS), width=view.shape[1])
 
 
 def test_single_channel_3d_input():
@@ -178,8 +198,7 @@ def test_max_area_below_min_area():
     img = text_scene(8)
     kw = dict(delta=5, min_area=500, max_area=100, max_variation=0.25, min_diversity=0.2)
     _check_empty(ops.mser(img, return_pixels=True, **kw))
-    ref, _ = cv2_mser(img, **kw)
-    assert len(ref) == 0
+    assert len(cv2_mser(img, **kw)[0]) == 0
 
 
 def test_area_limits_are_inclusive():
@@ -345,9 +364,7 @@ def test_fuzz_against_opencv_and_numpy(case):
     r = ops.mser(img, prob=prob, return_pixels=True, **kw)
     assert r.pixel_offsets.shape == (len(r) + 1,) and r.pixel_offsets[-1] == r.pixel_indices.size
     if min(img.shape) >= 3:
-        ref, ref_pts = cv2_mser(img, **kw)
-        np.testing.assert_array_equal(r.boxes, ref)
-        np.testing.assert_array_equal(r.areas, [len(p) for p in ref_pts])
+        assert_same_regions(r, *cv2_mser(img, **kw), width=img.shape[1])
     else:
         assert len(r) == 0
     if len(r):

@@ -33,7 +33,7 @@ def numpy_box_mean(prob, boxes):
 def test_points_to_csr_and_region_mean_on_cv2_regions():
     img = text_scene(20)
     prob = prob_map(img, 3)
-    pts, _ = cv2.MSER_create(5, 10, 5000).detectRegions(img)
+    pts, bb = cv2.MSER_create(5, 10, 5000).detectRegions(img)
     off, idx = ops.points_to_csr(pts, img.shape[1])
     assert off.dtype == np.int64 and idx.dtype == np.int32 and off.shape == (len(pts) + 1,)
     np.testing.assert_array_equal(np.diff(off), [len(p) for p in pts])
@@ -42,8 +42,12 @@ def test_points_to_csr_and_region_mean_on_cv2_regions():
     assert got.dtype == np.float32
     np.testing.assert_allclose(got, numpy_region_mean(prob, off, idx), rtol=0, atol=1e-6)
     # ... and the fused means of our own MSER are the same numbers for the same regions.
-    ours = ops.mser(img, delta=5, min_area=10, max_area=5000, prob=prob)
-    np.testing.assert_allclose(ours.mean_prob, got, rtol=0, atol=1e-6)
+    # (our order differs from cv2's: match regions by their pixel lists)
+    ours = ops.mser(img, delta=5, min_area=10, max_area=5000, prob=prob, return_pixels=True)
+    key = {tuple(ours.pixel_indices[a:b]): m for a, b, m in zip(ours.pixel_offsets[:-1], ours.pixel_offsets[1:],
+                                                                 ours.mean_prob)}
+    assert len(key) == len(ours) == len(pts)
+    np.testing.assert_allclose([key[tuple(idx[a:b])] for a, b in zip(off[:-1], off[1:])], got, rtol=0, atol=1e-6)
 
 
 def test_points_to_csr_edge_cases():
