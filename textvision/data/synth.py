@@ -378,6 +378,36 @@ def _line_canvas(rng, words: List[str], face: _Face, height: float, weight: floa
     return np.hstack(parts), (np.hstack(parts_o) if outline else None), boxes
 
 
+def _block_canvas(rng, rows: List[List[str]], face: _Face, height: float, weight: float, outline: int):
+    """Stack lines of words (a paragraph on a sign) into one canvas, aligned left, centre or right.
+
+    Returns (alpha, outline alpha or None, word boxes) with the boxes in row-major word order.
+    """
+    lines = [_line_canvas(rng, words, face, height, weight, outline) for words in rows]
+    if len(lines) == 1:
+        return lines[0]
+    width = max(a.shape[1] for a, _, _ in lines)
+    align = int(rng.integers(3))  # 0 left, 1 centre, 2 right
+    leading = max(2, int(round(height * rng.uniform(0.0, 0.4))))
+    parts, parts_o, boxes, y = [], [], [], 0
+    for k, (a, o, bx) in enumerate(lines):
+        extra = width - a.shape[1]
+        left = (0, extra // 2, extra)[align]
+        pad = ((0, 0), (left, extra - left))
+        parts.append(np.pad(a, pad))
+        parts_o.append(np.pad(o, pad) if o is not None else None)
+        boxes += [None if b is None else (b[0] + left, b[1] + y, b[2] + left, b[3] + y) for b in bx]
+        y += a.shape[0]
+        if k + 1 < len(lines):
+            gap = np.zeros((leading, width), np.float32)
+            parts.append(gap)
+            parts_o.append(gap)
+            y += leading
+    alpha = np.vstack(parts)
+    alpha_o = np.vstack(parts_o) if outline else None
+    return alpha, alpha_o, boxes
+
+
 def _occupied(occ: np.ndarray, poly: np.ndarray) -> bool:
     h, w = occ.shape
     pts = np.rint(poly).astype(np.int32)
@@ -396,7 +426,7 @@ def render_scene(seed: SeedLike, size: Tuple[int, int] = (512, 512), *,
                  backgrounds: Optional[Sequence] = None, words: Optional[Sequence[str]] = None,
                  max_lines: Optional[int] = None, text_free_prob: float = 0.08,
                  min_height: float = 8.0, max_height_frac: float = 1.0 / 3.0,
-                 max_angle: float = 30.0, effects: bool = True) -> SynthScene:
+                 max_angle: float = 30.0, effects: bool = True, dont_care_low_contrast: bool = True) -> SynthScene:
     """Render one synthetic scene with exact word quads and a text-pixel mask.
 
     Args:
@@ -415,7 +445,11 @@ def render_scene(seed: SeedLike, size: Tuple[int, int] = (512, 512), *,
         min_height, max_height_frac: cap-height range in pixels, from ``min_height`` to
             ``max_height_frac * min(H, W)``, log-uniform (small text is common).
         max_angle: maximum rotation in degrees (a few lines go up to twice this).
-        effects: outlines, shadows, lighting, blur and noise; False for clean renders.
+        effects: outlines, shadows, sign panels, lighting, blur, noise and JPEG artefacts; False for
+            clean renders.
+        dont_care_low_contrast: mark the words of low-contrast lines (about 10% of lines, luma contrast
+            25-50 of 255) as don't care (``ignore=True``), as ICDAR annotators do with barely legible
+            words; they remain in ``mask``.
 
     Returns:
         :class:`SynthScene` ``(image uint8 [H, W, 3] RGB, instances, mask uint8 [H, W] {0, 1})``.
@@ -448,20 +482,28 @@ def render_scene(seed: SeedLike, size: Tuple[int, int] = (512, 512), *,
         n_lines = int(rng.integers(1, cap + 1))
     max_h = max(min_height + 1, max_height_frac * min(h, w))
     for _ in range(n_lines):
-        _place_line(rng, img, mask, occ, instances, face_list, vocab, min_height, max_h, max_angle, effects)
+        _place_line(rng, img, mask, occ, instances, face_list, vocab, min_height, max_h, max_angle, effects,
+                    dont_care_low_contrast)
 
     if effects:
         _photometric(rng, img)
     image = np.clip(img + 0.5, 0, 255).astype(np.uint8)
+    if effects and rng.random() < 0.2:
+        image = _jpeg(rng, image)
     return SynthScene(image, instances, mask)
 
 
-def _place_line(rng, img, mask, occ, instances, face_list, vocab, min_h, max_h, max_angle, effects) -> None:
+def _place_line(rng, img, mask, occ, instances, face_list, vocab, min_h, max_h, max_angle, effects,
+                dont_care_low_contrast) -> None:
     h, w = mask.shape
     face = face_list[int(rng.integers(len(face_list)))]
     height = float(np.exp(rng.uniform(np.log(min_h), np.log(max_h))))
-    n_words = 1 if rng.random() < 0.6 else int(rng.integers(2, 4))
-    words = [_random_word(rng, vocab) for _ in range(n_words)]
+    n_rows = 1 if rng.random() < 0.85 else int(rng.integers(2, 4))
+    rows = []
+    for _ in range(n_rows):
+        n_words = 1 if rng.random() < 0.6 else int(rng.integers(2, 4))
+        rows.append([_random_word(rng, vocab) for _ in range(n_words)])
+    words = [wd for row in rows for wd in row]
     weight = float(rng.random())
     outline = 0
     if effects and rng.random() < 0.2 and height >= 12:
@@ -474,7 +516,7 @@ def _place_line(rng, img, mask, occ, instances, face_list, vocab, min_h, max_h, 
     angle = float(np.clip(angle, -2 * max_angle, 2 * max_angle))
 
     for _attempt in range(2):
-        alpha, alpha_o, boxes = _line_canvas(rng, words, face, height, weight, outline)
+        alpha, alpha_o, boxes = _block_canvas(rng, rows, face, height, weight, outline)
         ch, cw = alpha.shape
         diag_w = abs(cw * aspect * math.cos(math.radians(angle))) + abs(ch * math.sin(math.radians(angle)))
         diag_h = abs(cw * aspect * math.sin(math.radians(angle))) + abs(ch * math.cos(math.radians(angle)))
@@ -585,7 +627,9 @@ def _place_line(rng, img, mask, occ, instances, face_list, vocab, min_h, max_h, 
         corners = np.array([[bx0 - e, by0 - e], [bx1 + e, by0 - e], [bx1 + e, by1 + e], [bx0 - e, by1 + e]],
                            np.float64)
         quad = cv2.perspectiveTransform(corners[None], M)[0].astype(np.float32)
-        instances.append(TextInstance(quad, word, False))
+        # Barely visible words are don't care, as ICDAR annotators mark them "###" (the writer
+        # writes "###"; the transcription stays available here).
+        instances.append(TextInstance(quad, word, bool(low and dont_care_low_contrast)))
 
 
 def _photometric(rng, img: np.ndarray) -> None:
@@ -593,10 +637,26 @@ def _photometric(rng, img: np.ndarray) -> None:
     if rng.random() < 0.5:  # uneven lighting
         lo = 1 - 0.35 * rng.random()
         img *= (lo + np.float32(0.35 * rng.random()) * _ramp(rng, h, w))[..., None]
-    if rng.random() < 0.3:
+    k = rng.random()
+    if k < 0.25:
         img[:] = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.3, 1.0))
+    elif k < 0.35:  # camera shake: a short line kernel (incidental text is often motion-blurred)
+        n = int(rng.integers(3, 8))
+        kern = np.zeros((n, n), np.float32)
+        c = (n - 1) / 2
+        t = rng.uniform(0, np.pi)
+        cv2.line(kern, (int(round(c - c * math.cos(t))), int(round(c - c * math.sin(t)))),
+                 (int(round(c + c * math.cos(t))), int(round(c + c * math.sin(t)))), 1.0, 1)
+        img[:] = cv2.filter2D(img, -1, kern / kern.sum())
     if rng.random() < 0.5:
         img += rng.standard_normal(img.shape, dtype=np.float32) * np.float32(rng.uniform(1, 6))
+
+
+def _jpeg(rng, image: np.ndarray) -> np.ndarray:
+    """Re-encode at a low JPEG quality (block artefacts, chroma bleeding), as phone photos have."""
+    bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(30, 80))])
+    return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB) if ok else image
 
 
 def __getattr__(name):
