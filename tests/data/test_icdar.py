@@ -148,3 +148,14 @@ def test_text_instance_validation():
     assert inst.quad.shape == (4, 2) and inst.quad.dtype == np.float32
     with pytest.raises(FileNotFoundError):
         read_icdar2015("/nonexistent/gt_img_1.txt")
+
+
+def test_line_breaking_characters_inside_transcriptions(tmp_path):
+    # A form feed or U+2028 inside a word must not split the record; on writing, any line break in a
+    # transcription becomes a space.
+    p = _write(tmp_path, "gt_img_9.txt", "0,0,10,0,10,10,0,10,a\x0cb\u2028c\r\n")
+    (inst,) = read_icdar2015(p)
+    assert inst.text == "a\x0cb\u2028c"
+    write_icdar2015(p, [TextInstance(inst.quad, "x\ny\rz\u2028w")])
+    (back,) = read_icdar2015(p)
+    assert back.text == "x y z w"

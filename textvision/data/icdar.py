@@ -34,6 +34,16 @@ _IC13 = re.compile(
     re.IGNORECASE,
 )
 _MAX_LISTED = 10
+# Characters that end a line for str.splitlines(); only LF, CRLF and CR end lines in these files.
+_LINE_BREAKS = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _lines(text: str):
+    return text.replace("\ufeff", "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _one_line(text: str) -> str:
+    return _LINE_BREAKS.sub(" ", text)
 
 
 class _Report:
@@ -88,7 +98,7 @@ def parse_icdar2015(text: str, source: str = "<string>", strict: bool = True) ->
     """Parse the contents of an ICDAR 2015 annotation or result file. See :func:`read_icdar2015`."""
     report = _Report(source, strict)
     out: List[TextInstance] = []
-    for lineno, line in enumerate(text.replace("\ufeff", "").splitlines(), start=1):
+    for lineno, line in enumerate(_lines(text), start=1):
         if not line.strip():
             continue
         parts = line.split(",", 8)  # maxsplit keeps commas inside the transcription
@@ -154,7 +164,7 @@ def format_icdar2015(instances, integer: bool = False, with_text: bool = True) -
         q = np.rint(inst.quad) if integer else inst.quad
         fields = [_fmt(v) for v in q.reshape(-1)]
         if with_text:
-            fields.append(DONT_CARE if inst.ignore else inst.text.replace("\n", " ").replace("\r", " "))
+            fields.append(DONT_CARE if inst.ignore else _one_line(inst.text))
         lines.append(",".join(fields))
     return "".join(line + "\n" for line in lines)
 
@@ -184,7 +194,7 @@ def parse_icdar2013(text: str, source: str = "<string>", strict: bool = True) ->
     """Parse the contents of an ICDAR 2013 annotation or result file. See :func:`read_icdar2013`."""
     report = _Report(source, strict)
     out: List[TextInstance] = []
-    for lineno, line in enumerate(text.replace("\ufeff", "").splitlines(), start=1):
+    for lineno, line in enumerate(_lines(text), start=1):
         if not line.strip():
             continue
         m = _IC13.match(line)
@@ -230,7 +240,7 @@ def format_icdar2013(instances, *, style: str = "comma", with_text: bool = True)
         box = inst.box
         fields = [_fmt(v) for v in np.rint(box)]
         if with_text:
-            word = DONT_CARE if inst.ignore else inst.text
+            word = DONT_CARE if inst.ignore else _one_line(inst.text)
             fields.append('"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"')
         lines.append((sep if with_text else ",").join(fields))
     return "".join(line + "\n" for line in lines)
