@@ -1,12 +1,9 @@
 """ICDAR 2015 / 2013 readers and writers on hand-written files in the official formats."""
-import warnings
-
 import numpy as np
 import pytest
 
 from textvision.data import (TextInstance, read_icdar2013, read_icdar2015, write_icdar2013,
                              write_icdar2015)
-from textvision.data.icdar import format_icdar2015, parse_icdar2015
 
 # Written by hand as the ICDAR 2015 training files look: BOM, CRLF, commas in a transcription, ###.
 IC15_GT = (

@@ -13,8 +13,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from pathlib import Path
-from typing import Iterable, List, Sequence, Union
+from typing import List
 
 import numpy as np
 

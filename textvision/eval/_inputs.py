@@ -1,12 +1,11 @@
 """Normalise evaluator inputs: in-memory lists/dicts, or folders / zips in the official file layout."""
 from __future__ import annotations
 
-import io
 import re
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Tuple
 
 import numpy as np
 

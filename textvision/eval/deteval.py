@@ -104,7 +104,7 @@ def _image(gq, g_ignore, dq, tr, tp, center_thr, w_split, w_merge) -> Dict:
     gt_care = int(n_gt - g_ignore.sum())
     det_care = int(n_det - det_dc.sum())
     if gt_care == 0:
-        recall, precision = 1.0, (0.0 if det_care > 0 else 1.0)
+        recall, precision = 1.0, (0.0 if n_det > 0 else 1.0)  # as the script: any detection, even dropped
     else:
         recall = recall_acc / gt_care
         precision = 0.0 if det_care == 0 else precision_acc / det_care
