@@ -160,3 +160,22 @@ def test_low_contrast_words_are_dont_care():
     assert 0 < sum(flags) < 0.4 * len(flags)
     flags = [i.ignore for s in range(10) for i in render_scene(s, (128, 128), dont_care_low_contrast=False).instances]
     assert not any(flags)
+
+
+def test_at_least_six_visually_distinct_faces():
+    # The same text in each face, cropped to its ink and resized to one shape: a set of faces whose
+    # glyph masks pairwise overlap by less than IoU 0.6 must have at least six members.
+    import cv2
+
+    from textvision.data.synth import _render_word
+
+    masks = {}
+    for name, face in FACES.items():
+        a = _render_word("Quick Brown 2024", face, 28, 0.4, 4)
+        ys, xs = np.nonzero(a > 0.5)
+        masks[name] = cv2.resize(a[ys.min():ys.max() + 1, xs.min():xs.max() + 1], (400, 40)) > 0.5
+    chosen = []
+    for name in masks:
+        if all((masks[name] & masks[c]).sum() / (masks[name] | masks[c]).sum() < 0.6 for c in chosen):
+            chosen.append(name)
+    assert len(chosen) >= 6, chosen

@@ -55,6 +55,7 @@ class _Face(NamedTuple):
     kind: str  # "hershey" | "pil"
     font: object  # cv2 font id, or a TrueType path (None = Pillow's built-in font)
     bold: bool = False
+    oblique: bool = False  # slant by shearing the rendered glyphs (for faces without an italic)
 
 
 _H = cv2
@@ -62,7 +63,8 @@ FACES: Dict[str, _Face] = {
     f.name: f
     for f in (
         _Face("hershey_simplex", "hershey", _H.FONT_HERSHEY_SIMPLEX),
-        _Face("hershey_simplex_italic", "hershey", _H.FONT_HERSHEY_SIMPLEX | _H.FONT_ITALIC),
+        # OpenCV has no italic simplex glyphs (FONT_ITALIC leaves it upright): slant it ourselves.
+        _Face("hershey_simplex_oblique", "hershey", _H.FONT_HERSHEY_SIMPLEX, oblique=True),
         _Face("hershey_duplex", "hershey", _H.FONT_HERSHEY_DUPLEX),
         _Face("hershey_complex", "hershey", _H.FONT_HERSHEY_COMPLEX),
         _Face("hershey_complex_italic", "hershey", _H.FONT_HERSHEY_COMPLEX | _H.FONT_ITALIC),
@@ -73,9 +75,10 @@ FACES: Dict[str, _Face] = {
         _Face("hershey_script_complex", "hershey", _H.FONT_HERSHEY_SCRIPT_COMPLEX),
         _Face("pillow_sans", "pil", None),
         _Face("pillow_sans_bold", "pil", None, True),
+        _Face("pillow_sans_oblique", "pil", None, oblique=True),
     )
 }
-"""Built-in typefaces (name -> face): twelve visually distinct faces needing no font files."""
+"""Built-in typefaces (name -> face): thirteen faces needing no font files."""
 
 
 @functools.lru_cache(maxsize=256)
@@ -120,6 +123,13 @@ def _render_word(text: str, face: _Face, height: float, weight: float, pad: int)
                                  stroke_width=stroke, stroke_fill=255)
         canvas = np.asarray(img)
     alpha = canvas.astype(np.float32) * (1.0 / 255.0)
+    if face.oblique:
+        # x' = x + k * (baseline - y): glyphs lean right about the baseline, canvas widened to fit
+        k = 0.25
+        hh, ww = alpha.shape
+        extra = int(math.ceil(k * hh))
+        shear = np.array([[1.0, -k, k * hh], [0.0, 1.0, 0.0]], np.float32)
+        alpha = cv2.warpAffine(alpha, shear, (ww + extra, hh), flags=cv2.INTER_LINEAR)
     # Drop the faint anti-aliasing fringe so that the boxes are tight around visible ink.
     alpha[alpha < 0.2] = 0.0
     return alpha
@@ -433,7 +443,7 @@ def render_scene(seed: SeedLike, size: Tuple[int, int] = (512, 512), *,
         seed: int or sequence of ints (e.g. ``(dataset_seed, index)``); the scene is a pure function of
             it and of the other arguments.
         size: ``(H, W)`` of the image.
-        faces: names from :data:`FACES` to draw from (default: all twelve built-in faces).
+        faces: names from :data:`FACES` to draw from (default: all thirteen built-in faces).
         fonts: extra TrueType/OpenType files to draw from as well (e.g. system fonts). Not used
             unless given, so that a seed renders the same everywhere.
         backgrounds: optional background images (uint8 HxWx3 RGB arrays or paths); random crops of
