@@ -149,3 +149,29 @@ def test_synth_and_evaluate_commands(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["synth", "--out", str(out), "--n", "1", "--size", "7x7"])
     assert main(["evaluate", "--gt", str(tmp_path / "none"), "--det", str(out)]) == 1
+
+
+def test_synth_writer_parallel_equals_serial_and_resumes(tmp_path):
+    from textvision.data.synth_writer import write_synth_dataset
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    write_synth_dataset(a, 3, size=(64, 96), seed=2, workers=1, fmt="png")
+    stats = write_synth_dataset(b, 3, size=(64, 96), seed=2, workers=2, fmt="png")
+    assert stats["written"] == 3
+    for sub, pat in (("images", "img_{}.png"), ("gt", "gt_img_{}.txt"), ("masks", "img_{}.png")):
+        for k in (1, 2, 3):
+            assert (a / sub / pat.format(k)).read_bytes() == (b / sub / pat.format(k)).read_bytes()
+    (b / "gt" / "gt_img_2.txt").unlink()  # as if interrupted before item 2 was complete
+    stats = write_synth_dataset(b, 3, size=(64, 96), seed=2, workers=1, fmt="png")
+    assert (stats["written"], stats["skipped"]) == (1, 2)
+    assert (a / "gt" / "gt_img_2.txt").read_bytes() == (b / "gt" / "gt_img_2.txt").read_bytes()
+
+
+def test_icdar_dataset_split_layout(tmp_path):
+    for split in ("train", "test"):
+        (tmp_path / split / "images").mkdir(parents=True)
+        (tmp_path / split / "gt").mkdir()
+        _img(tmp_path / split / "images" / "a.png")
+        (tmp_path / split / "gt" / "gt_a.txt").write_text(f"0,0,5,0,5,5,0,5,{split}\n")
+    assert IcdarDataset(tmp_path, split="test")[0]["instances"][0].text == "test"
+    assert IcdarDataset(tmp_path, split="train")[0]["instances"][0].text == "train"
