@@ -123,3 +123,19 @@ def test_constructor_checks():
     # Paper architecture: 9x9 -> 32, 3x3/2 -> 64, 3x3/2 -> 128, 5 residual blocks, 9x9 -> 3.
     assert net.down[0].conv.weight.shape == (32, 3, 9, 9) and net.down[2].conv.weight.shape == (128, 64, 3, 3)
     assert len(net.res) == 5 and net.out_conv.weight.shape == (3, 32, 9, 9)
+
+
+def test_gated_starts_as_identity_and_mixes_by_gate():
+    torch.manual_seed(0)
+    net = StyleNet(2, base_channels=4, num_res_blocks=1, kind="distilled", gated=True).eval()
+    assert net.config["gated"] is True and net.out_conv.out_channels == 4
+    x = torch.rand(2, 3, 19, 23)
+    with torch.no_grad():
+        y = net(x, 0)
+        g = net.gate(x, 0)
+        logits = net._logits(x, 0)
+    assert y.shape == x.shape and g.shape == (2, 1, 19, 23)
+    assert float((y - x).abs().max()) < 0.01  # the gate starts nearly closed
+    torch.testing.assert_close(y, g * torch.sigmoid(logits[:, :3]) + (1 - g) * x)
+    with pytest.raises(ValueError, match="gated"):
+        StyleNet(1).gate(x, 0)

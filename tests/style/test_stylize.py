@@ -100,6 +100,7 @@ def test_checkpoint_round_trip(make_net, tmp_path, rng):
     path = save_style_model(net, tmp_path / "sub" / "m.pt", step=7)
     ckpt = torch.load(path, weights_only=True)
     assert {"kind", "style_names", "config", "state_dict", "step"} <= set(ckpt)
+    assert ckpt["config"]["gated"] is False
     loaded = load_style_model(path)
     assert loaded.kind == "distilled" and loaded.style_names == net.style_names
     assert loaded.config == net.config and not loaded.training

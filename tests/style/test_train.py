@@ -96,6 +96,7 @@ def test_distill_tiny_run(make_net, icdar_dir, tmp_path):
     res = distill(cfg)
     h = res.history
     assert res.model.kind == "distilled" and res.model.style_names == ["bluegold", "greenpaper"]
+    assert res.model.gated  # the distilled default
     assert np.mean(h["total"][-5:]) < 0.5 * np.mean(h["total"][:5])
     d = load_style_model(cfg.out)
     assert d.kind == "distilled"

@@ -96,6 +96,11 @@ class StyleNet(nn.Module):
         num_res_blocks: residual blocks at 1/4 resolution (5 in the paper).
         kind: ``"two-stage"`` (a teacher, used with a TextFCN blend) or ``"distilled"`` (end-to-end,
             restyles only text by itself).
+        gated: add a 4th output channel, a gate ``g``, and return ``g * stylized + (1 - g) * input``
+            (initialised nearly closed). The distilled default: a plain fresh StyleNet must re-learn
+            the identity through its stride-4 bottleneck and stays tens of grey levels off outside
+            the text after short training (``benchmarks/distill_lambdas.py --plain``); the gate makes
+            "leave the background alone" the starting point.
 
     Attributes:
         style_names: list[str] of length S.
@@ -104,7 +109,8 @@ class StyleNet(nn.Module):
     """
 
     def __init__(self, num_styles: int, style_names: Optional[Sequence[str]] = None, *,
-                 base_channels: int = 32, num_res_blocks: int = 5, kind: str = "two-stage"):
+                 base_channels: int = 32, num_res_blocks: int = 5, kind: str = "two-stage",
+                 gated: bool = False):
         super().__init__()
         if int(num_styles) < 1:
             raise ValueError(f"num_styles must be >= 1, got {num_styles}")
@@ -121,8 +127,9 @@ class StyleNet(nn.Module):
         self.num_styles = num_styles
         self.style_names = style_names
         self.kind = kind
+        self.gated = bool(gated)
         self.config = {"num_styles": num_styles, "base_channels": int(base_channels),
-                       "num_res_blocks": int(num_res_blocks)}
+                       "num_res_blocks": int(num_res_blocks), "gated": self.gated}
         c1, c2, c3 = base_channels, 2 * base_channels, 4 * base_channels
         s = num_styles
         self.down = nn.ModuleList([
@@ -131,7 +138,13 @@ class StyleNet(nn.Module):
         self.up = nn.ModuleList([
             _ConvCIN(c3, c2, 3, 1, s, upsample=True), _ConvCIN(c2, c1, 3, 1, s, upsample=True)])
         self.out_pad = nn.ReflectionPad2d(4)
-        self.out_conv = nn.Conv2d(c1, 3, 9, 1)
+        self.out_conv = nn.Conv2d(c1, 4 if gated else 3, 9, 1)
+        if gated:
+            # Start nearly closed (sigmoid(-6) ~ 0.0025): a fresh student begins as the identity and only
+            # has to learn where to open the gate, instead of learning to copy the input through the
+            # stride-4 bottleneck, which it cannot do to within a few grey levels.
+            with torch.no_grad():
+                self.out_conv.bias[3] = -6.0
 
     # ------------------------------------------------------------------ style selection
     def style_index(self, style) -> int:
@@ -203,30 +216,43 @@ class StyleNet(nn.Module):
         return w / sums[:, None]  # remove float rounding so one-hot mixes are exact
 
     # ------------------------------------------------------------------ forward
-    def forward(self, x: torch.Tensor, style) -> torch.Tensor:
-        """Stylize ``x`` float (B, 3, H, W) in [0, 1] with ``style`` (see :meth:`style_weights`).
-
-        Returns float (B, 3, H, W) in (0, 1).
-        """
+    def _logits(self, x: torch.Tensor, style) -> torch.Tensor:
+        """Output-conv activations (B, 3 or 4, H, W) before the sigmoid(s)."""
         if not isinstance(x, torch.Tensor) or x.dim() != 4 or x.shape[1] != 3:
             raise ValueError(f"StyleNet expects a float tensor (B, 3, H, W), got "
                              f"{tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}")
         if not x.is_floating_point():
             raise TypeError(f"StyleNet expects a float tensor in [0, 1], got dtype {x.dtype}")
         B, _, H, W = x.shape
-        w = self.style_weights(style, B, device=x.device)
-        w = w.to(dtype=x.dtype, device=x.device)
+        w = self.style_weights(style, B, device=x.device).to(dtype=x.dtype)
         # Pad to a multiple of 4 (two stride-2 stages) and to >= 8 so the 1/4-scale reflection pads fit.
-        Hp, Wp = max(8, -(-H // 4) * 4), max(8, -(-W // 4) * 4)
-        h = _pad_to(x, Hp, Wp)
+        h = _pad_to(x, max(8, -(-H // 4) * 4), max(8, -(-W // 4) * 4))
         for layer in self.down:
             h = layer(h, w)
         for block in self.res:
             h = block(h, w)
         for layer in self.up:
             h = layer(h, w)
-        h = torch.sigmoid(self.out_conv(self.out_pad(h)))
-        return h[:, :, :H, :W]
+        return self.out_conv(self.out_pad(h))[:, :, :H, :W]
+
+    def forward(self, x: torch.Tensor, style) -> torch.Tensor:
+        """Stylize ``x`` float (B, 3, H, W) in [0, 1] with ``style`` (see :meth:`style_weights`).
+
+        Returns float (B, 3, H, W) in [0, 1]: ``sigmoid(rgb)``, or for a gated network
+        ``g * sigmoid(rgb) + (1 - g) * x`` with the learned gate ``g = sigmoid(4th channel)``.
+        """
+        h = self._logits(x, style)
+        if not self.gated:
+            return torch.sigmoid(h)
+        gate = torch.sigmoid(h[:, 3:4])
+        return gate * torch.sigmoid(h[:, :3]) + (1 - gate) * x
+
+    @torch.no_grad()
+    def gate(self, x: torch.Tensor, style) -> torch.Tensor:
+        """Gated networks only: the learned text gate, float (B, 1, H, W) in (0, 1) (1 = restyled)."""
+        if not self.gated:
+            raise ValueError("gate() needs a gated StyleNet (gated=True, the distilled default)")
+        return torch.sigmoid(self._logits(x, style)[:, 3:4])
 
 
 def _pad_to(x: torch.Tensor, Hp: int, Wp: int) -> torch.Tensor:

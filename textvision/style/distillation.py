@@ -86,6 +86,7 @@ class DistillConfig:
         lambda_text, lambda_background: the loss weights (``lambda_text > lambda_background``).
         steps, batch_size, image_size, lr, seed, device, save_every, progress: as in training.
         base_channels, num_res_blocks: student size (None: the teacher's).
+        gated: give the student an output gate (see :class:`StyleNet`); False = the plain architecture.
     """
 
     teacher: str
@@ -102,6 +103,7 @@ class DistillConfig:
     lr: float = 1e-3
     base_channels: Optional[int] = None
     num_res_blocks: Optional[int] = None
+    gated: bool = True
     save_every: int = 500
     seed: int = 0
     device: Optional[str] = None
@@ -178,12 +180,13 @@ class MaskedSampler:
 
 
 def make_student(teacher: StyleNet, base_channels: Optional[int] = None,
-                 num_res_blocks: Optional[int] = None) -> StyleNet:
-    """A freshly initialised ``kind="distilled"`` StyleNet over the teacher's styles."""
+                 num_res_blocks: Optional[int] = None, gated: bool = True) -> StyleNet:
+    """A freshly initialised ``kind="distilled"`` StyleNet over the teacher's styles (gated by default,
+    see :class:`StyleNet`)."""
     return StyleNet(teacher.num_styles, teacher.style_names,
                     base_channels=base_channels or teacher.config["base_channels"],
                     num_res_blocks=teacher.config["num_res_blocks"] if num_res_blocks is None else num_res_blocks,
-                    kind="distilled")
+                    kind="distilled", gated=gated)
 
 
 def check_compatible(teacher: StyleNet, student: StyleNet) -> None:
@@ -219,7 +222,7 @@ def distill(config: DistillConfig, student: Optional[StyleNet] = None) -> TrainR
         p.requires_grad_(False)
     torch.manual_seed(cfg.seed)
     if student is None:
-        student = make_student(teacher, cfg.base_channels, cfg.num_res_blocks)
+        student = make_student(teacher, cfg.base_channels, cfg.num_res_blocks, cfg.gated)
     else:
         check_compatible(teacher, student)
         student.kind = "distilled"
