@@ -179,3 +179,11 @@ def test_at_least_six_visually_distinct_faces():
         if all((masks[name] & masks[c]).sum() / (masks[name] | masks[c]).sum() < 0.6 for c in chosen):
             chosen.append(name)
     assert len(chosen) >= 6, chosen
+
+
+def test_instances_record_face_height_angle():
+    scene = render_scene(3, (256, 256), faces=["hershey_plain"], text_free_prob=0.0, max_angle=0.0)
+    assert scene.instances
+    for inst in scene.instances:
+        assert inst.attrs["face"] == "hershey_plain" and inst.attrs["angle"] == 0.0
+        assert 8 * 0.75 <= inst.attrs["height"] <= 256 / 3

@@ -38,7 +38,8 @@ class SynthScene(NamedTuple):
 
     Attributes:
         image: uint8 [H, W, 3] RGB.
-        instances: list of :class:`TextInstance`, one per word, quads clockwise from the top-left.
+        instances: list of :class:`TextInstance`, one per word, quads clockwise from the top-left;
+            ``attrs`` holds the typeface name, cap height (px, before perspective) and angle (deg).
         mask: uint8 [H, W] in {0, 1}: the rendered text pixels (glyphs and their outlines).
     """
 
@@ -637,9 +638,16 @@ def _place_line(rng, img, mask, occ, instances, face_list, vocab, min_h, max_h, 
         corners = np.array([[bx0 - e, by0 - e], [bx1 + e, by0 - e], [bx1 + e, by1 + e], [bx0 - e, by1 + e]],
                            np.float64)
         quad = cv2.perspectiveTransform(corners[None], M)[0].astype(np.float32)
+        # Hair-line strokes of tiny words can stay below alpha 0.5 everywhere: such a word has no
+        # text pixel and gets no box (its faint ink is left as clutter).
+        probe = np.zeros_like(ink_mask)
+        cv2.fillConvexPoly(probe, np.rint((quad - [x0, y0]) * 16).astype(np.int32), 1, cv2.LINE_8, 4)
+        if not (probe & ink_mask).any():
+            continue
         # Barely visible words are don't care, as ICDAR annotators mark them "###" (the writer
         # writes "###"; the transcription stays available here).
-        instances.append(TextInstance(quad, word, bool(low and dont_care_low_contrast)))
+        instances.append(TextInstance(quad, word, bool(low and dont_care_low_contrast),
+                                      {"face": face.name, "height": round(height, 2), "angle": round(angle, 2)}))
 
 
 def _photometric(rng, img: np.ndarray) -> None:
