@@ -165,3 +165,34 @@ def test_checkpoint_errors(tmp_path):
         fcn.text_fcn_vgg16(weights=tmp_path / "lite.pt")
     m2 = fcn.text_fcn_lite(tmp_path / "lite.pt")
     assert m2.config["widths"] == [8, 16, 16, 24, 32]
+
+
+def test_torchrun_ddp_two_cpu_processes(tmp_path):
+    """Launched by torchrun with 2 CPU workers, train_fcn runs DDP over gloo: each rank sees half
+    the batches (2 steps per epoch instead of 4) and rank 0 writes the checkpoint."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    torchrun = shutil.which("torchrun") or os.path.join(os.path.dirname(sys.executable), "torchrun")
+    if not os.path.exists(torchrun):
+        pytest.skip("torchrun not installed")
+    script = tmp_path / "ddp.py"
+    script.write_text(
+        "import sys, torch\n"
+        "torch.set_num_threads(1)\n"
+        "from textvision.models.train_fcn import TrainConfig, synth_source, train_fcn\n"
+        "tr = synth_source(16, (64, 64), 5, 'pixel', max_lines=2, min_height=12.0)\n"
+        "cfg = TrainConfig(out=sys.argv[1], epochs=2, batch_size=4, crop=64, progress=False, warmup_steps=2,\n"
+        "                  widths=(8, 16, 16, 24, 32))\n"
+        "train_fcn(cfg, tr, tr)\n")
+    out = tmp_path / "ddp.pt"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.run([torchrun, "--standalone", "--nproc_per_node=2", str(script), str(out)],
+                          capture_output=True, text=True, timeout=240, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    ckpt = torch.load(out, weights_only=True)
+    assert ckpt["epoch"] == 2 and ckpt["step"] == 4
+    assert not any(k.startswith("module.") for k in ckpt["state_dict"])
+    assert len(ckpt["history"]) == 2 and "f1" in ckpt["history"][-1]

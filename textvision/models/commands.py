@@ -35,6 +35,8 @@ def register(sub) -> None:
     t.add_argument("--widths", default="16,32,64,96,128", help="lite encoder channels (5 comma-separated ints)")
     t.add_argument("--backbone-weights", default=None,
                    help="torchvision VGG16 ImageNet file for --arch vgg16 ('hub' = torch hub cache)")
+    t.add_argument("--export", default=None, metavar="WEIGHTS",
+                   help="at the end also write a weights-only copy (config, weights, metrics; no optimizer)")
     t.add_argument("--resume", default=None, metavar="CKPT", help="continue a run from its checkpoint")
     t.add_argument("--init", default=None, metavar="CKPT", help="start from these weights (fresh optimizer)")
     t.add_argument("--synth-n", type=int, default=2000, help="synthetic training scenes")
@@ -110,7 +112,8 @@ def _train(args) -> int:
                       epochs=args.epochs, batch_size=args.batch_size, crop=args.crop, lr=args.lr,
                       weight_decay=args.weight_decay, warmup_steps=args.warmup_steps, balance=args.balance,
                       dice_weight=args.dice, seed=args.seed, device=args.device, workers=args.workers,
-                      threads=args.threads, resume=args.resume, init=args.init, progress=not args.no_progress)
+                      threads=args.threads, resume=args.resume, init=args.init, export=args.export,
+                      progress=not args.no_progress)
     result = train_fcn(cfg, train, val)
     if result.history and not args.no_progress:
         last = result.history[-1]

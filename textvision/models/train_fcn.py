@@ -280,7 +280,7 @@ class FCNTrainSet(Dataset):
     """
 
     def __init__(self, samples: Dataset, crop: int = 256, train: bool = True, seed: int = 0,
-                 scale_range: Tuple[float, float] = (0.6, 1.4)):
+                 scale_range: Tuple[float, float] = (0.5, 1.8)):
         self.samples, self.crop, self.train, self.seed = samples, int(crop), train, seed
         self.scale_range = scale_range
         self.epoch = 0
@@ -299,7 +299,8 @@ class FCNTrainSet(Dataset):
         target = np.where(ign != 0, IGNORE_LABEL, text != 0).astype(np.uint8)
         if self.train:
             rng = np.random.default_rng((self.seed, self.epoch, i))
-            sc = rng.uniform(*self.scale_range)
+            # log-uniform: as many down- as up-scaled crops; covers segment()'s upscaling of small images
+            sc = math.exp(rng.uniform(math.log(self.scale_range[0]), math.log(self.scale_range[1])))
             h, w = img.shape[:2]
             nh, nw = max(1, int(round(h * sc))), max(1, int(round(w * sc)))
             img = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA if sc < 1 else cv2.INTER_LINEAR)
@@ -348,7 +349,8 @@ class TrainConfig:
     """Everything ``train_fcn`` needs; stored in checkpoints as ``train_config``.
 
     ``lr=None`` picks 3e-3 for ``lite`` and 1e-4 for ``vgg16`` (AdamW, cosine decay after a warm-up
-    of ``warmup_steps``).
+    of ``warmup_steps``). ``export``: also write a weights-only copy (no optimizer state) at the end,
+    e.g. for shipping.
     """
 
     out: str = "text_fcn.pt"
@@ -369,6 +371,7 @@ class TrainConfig:
     threads: Optional[int] = None
     resume: Optional[str] = None
     init: Optional[str] = None
+    export: Optional[str] = None
     progress: bool = True
     augment: bool = True
     max_val_images: int = 200
@@ -559,6 +562,10 @@ def train_fcn(cfg: TrainConfig, train_samples: Dataset, val_samples: Optional[Da
                               metrics={k: v for k, v in record.items() if k != "epoch"})
         if distributed:
             dist.barrier()
+    if main_proc and cfg.export:
+        save_text_fcn(cfg.export, model, optimizer=None, epoch=cfg.epochs, step=step, train_config=train_config,
+                      history=history, metrics={k: v for k, v in history[-1].items() if k != "epoch"}
+                      if history else {})
     if distributed and dist.is_initialized():
         dist.destroy_process_group()
     model.eval()
