@@ -18,8 +18,9 @@ from textvision.models import commands as fcn_commands
 from textvision.data import commands as data_commands
 from textvision.eval import commands as eval_commands
 from textvision.east import commands as east_commands
+from textvision.proposals import commands as proposals_commands
 
-AREAS = (ops_commands, style_commands, augment_commands, fcn_commands, data_commands, eval_commands, east_commands,)
+AREAS = (ops_commands, style_commands, augment_commands, fcn_commands, data_commands, eval_commands, east_commands, proposals_commands,)
 
 
 def build_parser() -> argparse.ArgumentParser:
