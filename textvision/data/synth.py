@@ -87,7 +87,11 @@ def _pil_font(path: Optional[str], size: int):
     from PIL import ImageFont
 
     if path is None:
-        return ImageFont.load_default(size=size)
+        font = ImageFont.load_default(size=size)
+        if not isinstance(font, ImageFont.FreeTypeFont):  # a Pillow build without FreeType
+            raise RuntimeError("this Pillow has no FreeType support, so its built-in font cannot be scaled; "
+                               "use faces=[...] without the pillow_* faces")
+        return font
     return ImageFont.truetype(path, size)
 
 
