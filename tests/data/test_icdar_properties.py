@@ -53,3 +53,29 @@ def test_icdar2013_round_trip(tmp_path, instances, style):
     assert [b.text for b in back] == [a.text for a in instances]
     for a, b in zip(instances, back):
         np.testing.assert_array_equal(b.box, np.rint(a.box))
+
+
+_junk = st.lists(st.one_of(st.text(max_size=40), st.sampled_from([
+    "1,2,3,4,5,6,7,8,w", "1,2,3,4", "nan,0,1,0,1,1,0,1,x", '1 2 3 4 "a"', "1,2,3,4,5,6,7", ",,,,,,,,", "###",
+    "\ufeff", "1e3,2,3,4,5,6,7,8", "-1,-2,-3,-4,-5,-6,-7,-8,a,b,c"])), max_size=8).map("\r\n".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_junk)
+def test_parsers_fail_only_with_value_error(text):
+    import warnings
+
+    from textvision.data.icdar import parse_icdar2013, parse_icdar2015
+
+    for parse in (parse_icdar2015, parse_icdar2013):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                out = parse(text, "fuzz.txt", strict=True)
+            except ValueError as exc:
+                assert "fuzz.txt:" in str(exc)  # names the file and line
+            else:
+                assert all(i.quad.shape == (4, 2) and np.isfinite(i.quad).all() for i in out)
+            lenient = parse(text, "fuzz.txt", strict=False)  # never raises
+            if parse is parse_icdar2015:  # (2013 boxes may be one pixel wide: x1 == x2 is legal)
+                assert all(signed_area(i.quad) > 0 for i in lenient)
