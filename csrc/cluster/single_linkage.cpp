@@ -32,6 +32,15 @@ inline bool edge_less(double d2, int32_t u, int32_t v, const Candidate& b) {
   return v < b.v;
 }
 
+inline double sq_dist(const double* a, const double* b, int dim) {
+  double s = 0;
+  for (int d = 0; d < dim; ++d) {
+    double t = a[d] - b[d];
+    s += t * t;
+  }
+  return s;
+}
+
 struct UnionFind {
   std::vector<int32_t> parent;
   explicit UnionFind(int64_t n) : parent(n) { std::iota(parent.begin(), parent.end(), 0); }
@@ -58,6 +67,12 @@ class KdTree {
   void nearest_foreign(int32_t q, const std::vector<int32_t>& comp, const std::vector<int32_t>& node_comp,
                        Candidate& best) const {
     search(0, q, comp[q], comp, node_comp, best);
+  }
+
+  // The k lowest-order edges from q (to points other than q), sorted; fewer when n - 1 < k.
+  void knn(int32_t q, int k, std::vector<Candidate>& out) const {
+    out.clear();
+    knn_search(0, q, k, out);
   }
 
   // node_comp[i] = the component shared by every point under node i, or -1 when mixed.
@@ -139,6 +154,36 @@ class KdTree {
     return idx;
   }
 
+  void knn_search(int32_t ni, int32_t q, int k, std::vector<Candidate>& out) const {
+    const Node& nd = nodes_[ni];
+    const double* qp = pt(q);
+    if (static_cast<int>(out.size()) == k && box_dist2(nd, qp) > out.back().d2) return;
+    if (nd.left < 0) {
+      for (int32_t i = nd.begin; i < nd.end; ++i) {
+        const int32_t p = perm_[i];
+        if (p == q) continue;
+        Candidate c{dist2(qp, pt(p)), std::min(p, q), std::max(p, q)};
+        if (static_cast<int>(out.size()) == k) {
+          if (!edge_less(c.d2, c.u, c.v, out.back())) continue;
+          out.pop_back();
+        }
+        auto pos = std::upper_bound(out.begin(), out.end(), c, [](const Candidate& a, const Candidate& b) {
+          return edge_less(a.d2, a.u, a.v, b);
+        });
+        out.insert(pos, c);
+      }
+      return;
+    }
+    double dl = box_dist2(nodes_[nd.left], qp), dr = box_dist2(nodes_[nd.right], qp);
+    if (dl <= dr) {
+      knn_search(nd.left, q, k, out);
+      knn_search(nd.right, q, k, out);
+    } else {
+      knn_search(nd.right, q, k, out);
+      knn_search(nd.left, q, k, out);
+    }
+  }
+
   void search(int32_t ni, int32_t q, int32_t cq, const std::vector<int32_t>& comp,
               const std::vector<int32_t>& node_comp, Candidate& best) const {
     if (node_comp[ni] == cq) return;
@@ -183,41 +228,49 @@ std::vector<MstEdge> euclidean_mst(const double* points, int64_t n, int dim) {
   UnionFind uf(n);
   std::vector<int32_t> comp(n), node_comp;
   std::vector<Candidate> best(n);
-  // Per point: its exact lowest-order edge to another component when known (the partner stays the
-  // nearest as long as it is foreign, because components only grow), else a lower bound on its
-  // length. Later rounds then search only the few points whose partner was absorbed.
-  std::vector<Candidate> cache(n);
-  std::vector<double> lower(n, 0.0);
+  // Each point's K lowest-order edges, found once: while one of them leads to another component, the
+  // first such is exactly the point's lowest-order foreign edge (components only grow), so most
+  // rounds need no tree search. Points whose K neighbours are all absorbed search the tree, bounded
+  // by their K-th edge from below and by their component's current best from above.
+  constexpr int K = 8;
+  const int k = static_cast<int>(std::min<int64_t>(K, n - 1));
+  std::vector<Candidate> nbr(static_cast<size_t>(n) * k), tmp;
+  for (int32_t q = 0; q < n; ++q) {
+    tree.knn(q, k, tmp);
+    std::copy(tmp.begin(), tmp.end(), nbr.begin() + static_cast<int64_t>(q) * k);
+  }
+  std::vector<int8_t> next(n, 0);   // index of the first neighbour that may still be foreign
+  std::vector<double> lower(n, 0.0);  // lower bound on a point's foreign edge length once exhausted
   int64_t components = n;
   while (components > 1) {
     for (int32_t i = 0; i < n; ++i) comp[i] = uf.find(i);
-    tree.label_nodes(comp, node_comp);
+    bool labelled = false;
     std::fill(best.begin(), best.end(), Candidate());
+    std::vector<int32_t> exhausted;
     for (int32_t q = 0; q < n; ++q) {
-      Candidate& cq = cache[q];
-      if (cq.u < 0) continue;
-      const int32_t partner = cq.u == q ? cq.v : cq.u;
-      if (comp[partner] == comp[q]) {
-        lower[q] = cq.d2;
-        cq = Candidate();
-        continue;
+      const Candidate* nb = &nbr[static_cast<int64_t>(q) * k];
+      int j = next[q];
+      while (j < k && comp[nb[j].u == q ? nb[j].v : nb[j].u] == comp[q]) ++j;
+      next[q] = static_cast<int8_t>(j);
+      if (j < k) {
+        Candidate& b = best[comp[q]];
+        if (edge_less(nb[j].d2, nb[j].u, nb[j].v, b)) b = nb[j];
+      } else {
+        lower[q] = std::max(lower[q], k > 0 ? nb[k - 1].d2 : 0.0);
+        exhausted.push_back(q);
       }
-      Candidate& b = best[comp[q]];
-      if (edge_less(cq.d2, cq.u, cq.v, b)) b = cq;
     }
-    // Tree order keeps consecutive queries spatially close (warm caches, tight bounds).
-    for (int32_t q : tree.perm()) {
-      if (cache[q].u >= 0) continue;
+    for (int32_t q : exhausted) {
       Candidate& b = best[comp[q]];
       if (lower[q] > b.d2) continue;  // cannot beat the component's current best
+      if (!labelled) {
+        tree.label_nodes(comp, node_comp);
+        labelled = true;
+      }
       Candidate found = b;
       tree.nearest_foreign(q, comp, node_comp, found);
-      if (found.u != b.u || found.v != b.v || found.d2 != b.d2) {
-        cache[q] = found;  // improved on the bound, so it is q's own lowest-order foreign edge
-        b = found;
-      } else {
-        lower[q] = std::max(lower[q], b.d2);
-      }
+      if (found.u != b.u || found.v != b.v || found.d2 != b.d2) b = found;
+      else lower[q] = std::max(lower[q], b.d2);
     }
     for (int32_t c = 0; c < n; ++c) {
       if (comp[c] != c || best[c].u < 0) continue;
