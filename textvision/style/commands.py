@@ -52,6 +52,8 @@ def register(sub) -> None:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--base-channels", type=int, default=None, help="student width (default: teacher's)")
     p.add_argument("--res-blocks", type=int, default=None)
+    p.add_argument("--init", choices=("teacher", "fresh"), default="teacher",
+                   help="student start: the teacher's weights with a closed gate (default) or random")
     p.add_argument("--plain-student", action="store_true",
                    help="no output gate: the paper's plain architecture (learns the background far slower)")
     p.add_argument("--save-every", type=int, default=500)
@@ -101,7 +103,7 @@ def _distill(args) -> int:
         teacher=args.teacher, out=args.out, data=args.data, gt_dir=args.gt_dir, mask=mask,
         mask_dilate=args.mask_dilate, lambda_text=args.lambda_text, lambda_background=args.lambda_background,
         steps=args.steps, batch_size=args.batch_size, image_size=args.image_size, lr=args.lr,
-        base_channels=args.base_channels, num_res_blocks=args.res_blocks, gated=not args.plain_student,
+        base_channels=args.base_channels, num_res_blocks=args.res_blocks, gated=not args.plain_student, init=args.init,
         save_every=args.save_every, seed=args.seed, device=args.device, progress=not args.no_progress)
     res = distill(cfg)
     print(f"wrote {res.path} (distilled, styles: {', '.join(res.model.style_names)})")

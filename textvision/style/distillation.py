@@ -87,6 +87,9 @@ class DistillConfig:
         steps, batch_size, image_size, lr, seed, device, save_every, progress: as in training.
         base_channels, num_res_blocks: student size (None: the teacher's).
         gated: give the student an output gate (see :class:`StyleNet`); False = the plain architecture.
+        init: ``"teacher"`` (start from the teacher's weights; the gate starts closed, so the student
+            begins as "input everywhere" and learns where to let the teacher's stylization through)
+            or ``"fresh"`` (random init, as in the thesis; far slower to converge, see the README).
     """
 
     teacher: str
@@ -104,6 +107,7 @@ class DistillConfig:
     base_channels: Optional[int] = None
     num_res_blocks: Optional[int] = None
     gated: bool = True
+    init: str = "teacher"
     save_every: int = 500
     seed: int = 0
     device: Optional[str] = None
@@ -189,6 +193,22 @@ def make_student(teacher: StyleNet, base_channels: Optional[int] = None,
                     kind="distilled", gated=gated)
 
 
+@torch.no_grad()
+def init_from_teacher(student: StyleNet, teacher: StyleNet) -> None:
+    """Copy the teacher's weights into a same-size student; a gated student's gate row stays new
+    (random weights, bias -6: closed)."""
+    check_compatible(teacher, student)
+    if (student.config["base_channels"], student.config["num_res_blocks"]) != (
+            teacher.config["base_channels"], teacher.config["num_res_blocks"]):
+        raise ValueError(f"init='teacher' needs the teacher's size {teacher.config}, the student has "
+                         f"{student.config}; use init='fresh' for a different size")
+    state = {k: v for k, v in teacher.state_dict().items() if not k.startswith("out_conv.")}
+    student.load_state_dict(state, strict=False)
+    c = teacher.out_conv.out_channels if not teacher.gated else 3
+    student.out_conv.weight[:c].copy_(teacher.out_conv.weight[:c])
+    student.out_conv.bias[:c].copy_(teacher.out_conv.bias[:c])
+
+
 def check_compatible(teacher: StyleNet, student: StyleNet) -> None:
     """``ValueError`` unless the student is conditional on exactly the teacher's styles."""
     if student.num_styles != teacher.num_styles:
@@ -223,6 +243,10 @@ def distill(config: DistillConfig, student: Optional[StyleNet] = None) -> TrainR
     torch.manual_seed(cfg.seed)
     if student is None:
         student = make_student(teacher, cfg.base_channels, cfg.num_res_blocks, cfg.gated)
+        if cfg.init == "teacher":
+            init_from_teacher(student, teacher)
+        elif cfg.init != "fresh":
+            raise ValueError(f"init must be 'teacher' or 'fresh', got {cfg.init!r}")
     else:
         check_compatible(teacher, student)
         student.kind = "distilled"
