@@ -218,7 +218,7 @@ def test_kill_then_resume_cli(tmp_path, distilled_ckpt):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     while time.time() < deadline and proc.poll() is None:
-        if len(list((killed / IMG).glob("*.png"))) >= 3 if (killed / IMG).is_dir() else False:
+        if (killed / IMG).is_dir() and len(list((killed / IMG).glob("*.png"))) >= 3:
             proc.kill()
             break
         time.sleep(0.005)
@@ -288,6 +288,9 @@ def test_refuses_dst_inside_src_and_changed_settings(tmp_path, distilled_ckpt):
         augment_dataset(src, dst, AugmentOptions("icdar2015", str(distilled_ckpt), seed=1), progress=False)
     with pytest.raises(ValueError, match="unknown style"):
         augment_dataset(src, tmp_path / "d2", AugmentOptions("icdar2015", str(distilled_ckpt), styles=["x"]),
+                        progress=False)
+    with pytest.raises(ValueError, match="cocotext"):
+        augment_dataset(src, tmp_path / "d3", AugmentOptions("icdar2015", str(distilled_ckpt), split="train"),
                         progress=False)
     assert main(["augment", str(src), str(src / "o"), "--format", "icdar2015", "--model",
                  str(distilled_ckpt)]) == 1

@@ -184,6 +184,8 @@ class _Job:
             raise ValueError(f"batch_size must be >= 1, got {opts.batch_size}")
         if opts.threshold is not None and not 0.0 <= float(opts.threshold) <= 1.0:
             raise ValueError(f"threshold must lie in [0, 1], got {opts.threshold}")
+        if opts.format != "cocotext" and (opts.annotations is not None or opts.split is not None):
+            raise ValueError("annotations/split apply to the cocotext format only")
         self.src, self.dst = check_src_dst(src, dst)
         self.opts = opts
         self.fmt = get_format(opts.format)

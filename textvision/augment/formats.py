@@ -13,6 +13,9 @@ each output, and writes ground truth for it:
 - COCO-Text: one annotation JSON (``imgs``/``anns``/``imgToAnns``) and the images it names. The
   output is a new JSON at the mirrored path holding the added images and their annotations (and the
   originals with ``--include-originals``), every field of each annotation copied, new integer ids.
+  The JSON is handled as plain dicts rather than through :func:`textvision.data.read_coco_text`,
+  whose :class:`TextInstance` view keeps the geometry but not every field (``area``, the original
+  ``bbox`` next to a ``mask``, extra keys); the tests read the output back with that reader.
 
 Paths are matched by name, never by guessing content, and the tool never writes inside SRC.
 """
