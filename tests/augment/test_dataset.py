@@ -322,3 +322,31 @@ def test_local_workers_match_one_process(tmp_path, distilled_ckpt):
     assert sorted(p.name for p in (tmp_path / "two" / ds.WORK_DIR / "shards").iterdir()) == [
         "shard-0-of-2.json", "shard-1-of-2.json"]
     assert tree_digest(tmp_path / "two") == tree_digest(tmp_path / "one")
+
+
+def test_train_and_test_side_by_side_pair_within_their_split(tmp_path, distilled_ckpt):
+    """ICDAR 2015 train and test folders in one SRC: img_1 exists in both; each pairs with its own gt."""
+    src = make_icdar2015(tmp_path / "src", n=4)
+    test = make_icdar2015(tmp_path / "test", n=2, seed=9)
+    (test / IMG).rename(src / "ch4_test_images")
+    (test / GT).rename(src / "Challenge4_Test_Task1_GT")
+    res = augment_dataset(src, tmp_path / "dst", AugmentOptions("icdar2015", str(distilled_ckpt)), progress=False)
+    assert res.summary["bad_inputs"] == 0 and res.summary["outputs"] == 6
+    for row in _manifest(tmp_path / "dst"):
+        split_of = {IMG: "train", GT: "train", "ch4_test_images": "test", "Challenge4_Test_Task1_GT": "test"}
+        assert split_of[row["source_image"].split("/")[0]] == split_of[row["source_gt"].split("/")[0]]
+        assert Path(row["source_gt"]).name == "gt_" + Path(row["source_image"]).stem + ".txt"
+    from textvision.data import IcdarDataset
+
+    assert len(IcdarDataset(tmp_path / "dst", 2015, "test")) == 2
+    assert len(IcdarDataset(tmp_path / "dst", 2015, "train")) == 4
+
+
+@pytest.mark.cuda
+def test_cuda_device_matches_layout(tmp_path, distilled_ckpt):
+    src = make_icdar2015(tmp_path / "src", n=2)
+    res = augment_dataset(src, tmp_path / "dst", AugmentOptions("icdar2015", str(distilled_ckpt), device="cuda"),
+                          progress=False)
+    assert res.summary["outputs"] == 2
+    for row in _manifest(tmp_path / "dst"):
+        assert (tmp_path / "dst" / row["output_gt"]).read_bytes() == (src / row["source_gt"]).read_bytes()

@@ -147,3 +147,11 @@ def test_bad_arguments(distilled_ckpt):
     with pytest.raises(FileNotFoundError, match="nowhere.pt"):
         SelectiveTextStyle("nowhere.pt")
     assert SelectiveTextStyle(str(distilled_ckpt)).style_pool == tuple(STYLES)
+
+
+@pytest.mark.cuda
+def test_cuda_matches_cpu_closely(scene, distilled_ckpt):
+    img = scene[0]
+    cpu = SelectiveTextStyle(str(distilled_ckpt), p=1.0).apply(img, style="ink")
+    gpu = SelectiveTextStyle(str(distilled_ckpt), device="cuda", p=1.0).apply(img, style="ink")
+    assert gpu.shape == cpu.shape and np.abs(gpu.astype(int) - cpu.astype(int)).max() <= 2
