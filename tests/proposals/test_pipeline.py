@@ -120,3 +120,22 @@ def test_bad_inputs(scenes):
         TextProposals(scales=(0.3,))
     with pytest.raises(ValueError, match="channel"):
         TextProposals(channels=("h",))
+
+
+def test_box_means_and_heatmap_evidence_match_direct_sums(rng):
+    from textvision.proposals import box_means, heatmap_evidence
+
+    hm = rng.random((40, 60)).astype(np.float32)
+    boxes = np.array([[0, 0, 10, 8], [20, 10, 50, 30], [55, 30, 60, 40], [5, 5, 6, 6]], np.float32)
+    ref_in = [hm[int(b[1]):int(b[3]), int(b[0]):int(b[2])].mean() for b in boxes]
+    np.testing.assert_allclose(box_means(hm, boxes), ref_in, rtol=1e-5)
+    ev = heatmap_evidence(hm, boxes)
+    for b, e, m in zip(boxes, ev, ref_in):
+        x1, y1, x2, y2 = b.astype(float)
+        h = y2 - y1
+        ex = np.clip(np.round([x1 - 0.5 * h, y1 - 0.25 * h, x2 + 0.5 * h, y2 + 0.25 * h]), 0, [60, 40, 60, 40])
+        ring = np.zeros_like(hm, bool)
+        ring[int(ex[1]):int(ex[3]), int(ex[0]):int(ex[2])] = True
+        ring[int(y1):int(y2), int(x1):int(x2)] = False
+        r = hm[ring].mean() if ring.any() else 0.0
+        assert e == pytest.approx(np.clip(m * (1 - r), 0, 1), rel=1e-5, abs=1e-6)

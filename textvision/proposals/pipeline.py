@@ -67,11 +67,17 @@ def meaningfulness(features) -> np.ndarray:
     return (np.log1p(nfa) * balance * (0.25 + spread) * uniform).astype(np.float32)
 
 
+def _integral(heatmap: np.ndarray) -> np.ndarray:
+    """Summed-area table float64 [(H+1), (W+1)] (OpenCV's, several times faster than two cumsums)."""
+    import cv2
+
+    return cv2.integral(np.ascontiguousarray(heatmap, dtype=np.float32), sdepth=cv2.CV_64F)
+
+
 def box_means(heatmap: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     """Mean of ``heatmap`` (float32 HxW) inside integer boxes [n, 4] (x2, y2 exclusive): float32 [n]."""
     h, w = heatmap.shape
-    ii = np.zeros((h + 1, w + 1), np.float64)
-    np.cumsum(np.cumsum(heatmap, axis=0, dtype=np.float64), axis=1, out=ii[1:, 1:])
+    ii = _integral(heatmap)
     b = np.asarray(boxes)
     x1 = np.clip(b[:, 0], 0, w).astype(np.int64)
     y1 = np.clip(b[:, 1], 0, h).astype(np.int64)
@@ -102,8 +108,7 @@ def heatmap_evidence(heatmap: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     bc[:, 1::2] = np.clip(bc[:, 1::2], 0, h)
     a_in = (bc[:, 2] - bc[:, 0]) * (bc[:, 3] - bc[:, 1])
     a_out = (e[:, 2] - e[:, 0]) * (e[:, 3] - e[:, 1])
-    ii = np.zeros((h + 1, w + 1), np.float64)
-    np.cumsum(np.cumsum(heatmap, axis=0, dtype=np.float64), axis=1, out=ii[1:, 1:])
+    ii = _integral(heatmap)
 
     def box_sum(x):
         x = x.astype(np.int64)
