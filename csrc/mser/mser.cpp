@@ -374,7 +374,8 @@ class Flooder {
   // out_h0/out_h1 hand x's h0/h1 to the parent, whose searches start from them (amortised O(1)).
   void update(int32_t x, int32_t* out_h0, int32_t* out_h1) {
     if (nodes_[x].var >= 0.f) return;  // computed, or too small to ever be a region (FLT_MAX)
-    const int delta = p_.delta;
+    // Levels span 0..256, so any delta above 512 acts like 512 (and lvl + delta cannot overflow).
+    const int delta = std::min(p_.delta, 512);
     int32_t c0_h0 = -1, c0_h1 = -1;
     const int32_t first = nodes_[x].child;
     for (int32_t c = first; c >= 0; c = nodes_[c].next) {

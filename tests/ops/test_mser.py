@@ -372,3 +372,37 @@ def test_fuzz_against_opencv_and_numpy(case):
         np.testing.assert_array_equal(r.boxes, [d["box"] for d in ref_stats])
         np.testing.assert_allclose(r.mean_prob, [d["prob"] for d in ref_stats], rtol=0, atol=1e-6)
         assert (r.areas >= kw["min_area"]).all() and (r.areas <= kw["max_area"]).all()
+
+
+@st.composite
+def raw_core_args(draw):
+    """Arbitrary arrays straight into the compiled entry point: dtype, rank, strides and parameters."""
+    dtype = draw(st.sampled_from([np.uint8, np.uint8, np.int8, np.float32, np.uint16]))
+    shape = draw(st.lists(st.integers(0, 12), min_size=1, max_size=3))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    a = (rng.random(shape) * 255).astype(dtype)
+    if a.ndim == 2 and draw(st.booleans()):
+        a = a[::-1, ::2]
+    prob = None
+    if draw(st.booleans()):
+        pshape = a.shape if draw(st.booleans()) else tuple(rng.integers(0, 12, len(shape)))
+        prob = rng.random(pshape).astype(draw(st.sampled_from([np.float32, np.float64])))
+    params = (draw(st.integers(-2, 30)), draw(st.integers(-2, 50)), draw(st.integers(-2, 500)),
+              draw(st.sampled_from([-1.0, 0.0, 0.3, 100.0, float("nan")])), draw(st.sampled_from([-0.5, 0.0, 0.5])),
+              draw(st.integers(-2, 2)), draw(st.booleans()), draw(st.sampled_from([-1.0, 0.0, 0.5])))
+    return a, prob, params
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw_core_args())
+def test_fuzz_core_entry_point_never_crashes(args):
+    # Invalid input must come back as TypeError/ValueError, valid input as well-formed arrays.
+    a, prob, params = args
+    try:
+        d = core().mser(a, prob, *params)
+    except (TypeError, ValueError):
+        return
+    n = d["areas"].shape[0]
+    assert d["boxes"].shape == (n, 4) and d["centroids"].shape == (n, 2)
+    if params[6]:
+        assert d["pixel_offsets"].shape == (n + 1,) and d["pixel_offsets"][-1] == d["pixel_indices"].size

@@ -190,3 +190,29 @@ def test_cuda_means_match_cpu():
     bad[0, 0] = float("nan")
     with pytest.raises(ValueError, match="NaN"):
         ops.box_mean(bad, r.boxes)
+
+
+@settings(max_examples=200, deadline=None)
+@given(h=st.integers(0, 8), w=st.integers(0, 8), n=st.integers(0, 6), seed=st.integers(0, 2**32 - 1),
+       corrupt=st.sampled_from(["none", "offsets", "indices", "dtype", "shape"]))
+def test_fuzz_core_means_never_crash(h, w, n, seed, corrupt):
+    # Straight into the compiled entry points, sometimes with broken CSR data: errors, never crashes.
+    rng = np.random.default_rng(seed)
+    prob = rng.random((h, w), dtype=np.float32)
+    off = np.r_[0, np.cumsum(rng.integers(0, 5, n))].astype(np.int64)
+    idx = rng.integers(0, max(h * w, 1), off[-1]).astype(np.int32)
+    boxes = rng.integers(-3, 12, (n, 4)).astype(np.int32)
+    if corrupt == "offsets" and n:
+        off[rng.integers(0, n + 1)] += int(rng.integers(-3, 4))
+    elif corrupt == "indices" and idx.size:
+        idx[rng.integers(0, idx.size)] = int(rng.choice([-1, h * w, 2**31 - 1]))
+    elif corrupt == "dtype":
+        prob = prob.astype(np.float64)
+    elif corrupt == "shape":
+        boxes = boxes.reshape(-1)
+    for fn, args in ((core().region_mean, (prob, off, idx)), (core().box_mean, (prob, boxes))):
+        try:
+            out = fn(*args)
+        except (TypeError, ValueError):
+            continue
+        assert out.dtype == np.float32 and out.shape == (n,)
