@@ -234,6 +234,7 @@ def test_bad_inputs_reported_and_counted(tmp_path, distilled_ckpt, capsys):
     with open(src / GT / "gt_img_4.txt", "a", encoding="utf-8") as f:
         f.write("10,20,30,oops\n")  # malformed line
     (src / GT / "gt_img_99.txt").write_text("1,1,5,1,5,5,1,5,x\n", encoding="utf-8")  # gt, no image
+    (src / IMG / "img_5.jpg").write_bytes((src / IMG / "img_5.png").read_bytes())  # same stem as img_5.png
     before = tree_digest(src)
     dst = tmp_path / "dst"
     assert main(["augment", str(src), str(dst), "--format", "icdar2015", "--model", str(distilled_ckpt),
@@ -243,14 +244,15 @@ def test_bad_inputs_reported_and_counted(tmp_path, distilled_ckpt, capsys):
         assert name in err
     assert "gt_img_4.txt:4" in err  # the malformed line is named
     summary = json.loads((dst / ds.SUMMARY_NAME).read_text("utf-8"))
-    assert summary["bad_inputs_by_kind"] == {"malformed-gt": 1, "missing-gt": 1, "orphan-gt": 1,
-                                             "unreadable-image": 1}
+    assert summary["bad_inputs_by_kind"] == {"ambiguous-image": 1, "malformed-gt": 1, "missing-gt": 1,
+                                             "orphan-gt": 1, "unreadable-image": 1}
     assert {e["file"] for e in summary["errors"]} == {f"{IMG}/img_2.png", f"{IMG}/img_3.png",
-                                                      f"{GT}/gt_img_4.txt", f"{GT}/gt_img_99.txt"}
+                                                      f"{GT}/gt_img_4.txt", f"{GT}/gt_img_99.txt",
+                                                      f"{IMG}/img_5.png"}
     assert summary["images_found"] == 5 and summary["images_augmented"] == 2
     # Nothing at all for the bad images (no original copy, no gt), nothing half-written.
     sources = {r["source_image"] for r in _manifest(dst)}
-    assert sources == {f"{IMG}/img_1.png", f"{IMG}/img_5.png"}
+    assert sources == {f"{IMG}/img_1.png", f"{IMG}/img_5.jpg"}  # of two same-stem images, the first
     assert sorted(p.name for p in (dst / GT).iterdir()) == sorted(
         "gt_" + Path(r["output_image"]).stem + ".txt" for r in _manifest(dst))
     assert tree_digest(src) == before

@@ -220,7 +220,7 @@ class _Job:
             for p in items:
                 for path in (p.image, p.gt):
                     if path is not None:
-                        if path in seen:  # e.g. two source files whose names differ only in case
+                        if path in seen:  # a last line of defence; the scan reports same-stem images
                             raise ValueError(f"two outputs would be written to {path} "
                                              f"({seen[path]} and {s.key}); rename one of the sources")
                         seen[path] = s.key

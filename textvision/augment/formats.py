@@ -42,7 +42,8 @@ class BadInput:
     Attributes:
         file: the offending file, relative to SRC (posix separators).
         kind: ``"missing-gt"``, ``"malformed-gt"``, ``"unreadable-image"``, ``"missing-image"``,
-            ``"orphan-gt"`` (a gt file with no image) or ``"ambiguous-image"``.
+            ``"orphan-gt"`` (a gt file with no image) or ``"ambiguous-image"`` (two images of one
+            stem in a folder; two COCO-Text files of one name).
         message: what is wrong, for a person.
         index: the :class:`Sample` it belongs to (decides which shard reports it), or None.
     """
@@ -148,15 +149,20 @@ class IcdarFormat:
     def scan(self, src: Path, **_options) -> Scan:
         images: Dict[Path, Dict[str, Path]] = {}  # folder -> stem -> image
         gts: Dict[Path, Dict[str, Path]] = {}  # folder -> image stem -> gt file
+        errors: List[BadInput] = []
         for path in _walk(src):
             suffix = path.suffix.lower()
             if suffix in IMAGE_EXTENSIONS:
-                images.setdefault(path.parent, {})[path.stem] = path
+                folder = images.setdefault(path.parent, {})
+                if path.stem in folder:  # img_1.jpg and img_1.png would share gt_img_1.txt
+                    errors.append(BadInput(_rel(path, src), "ambiguous-image",
+                                           f"{folder[path.stem].name} has the same stem; only that one is used"))
+                    continue
+                folder[path.stem] = path
             elif suffix == ".txt" and path.name.startswith("gt_"):
                 gts.setdefault(path.parent, {})[path.stem[3:]] = path
         pairing = _pair_folders(images, gts)
         samples: List[Sample] = []
-        errors: List[BadInput] = []
         used_gt = set()
         all_paths = sorted(p for folder in images.values() for p in folder.values())
         max_number = max([split_stem(p.stem)[1] for p in all_paths], default=0)
