@@ -352,3 +352,17 @@ def test_cuda_device_matches_layout(tmp_path, distilled_ckpt):
     assert res.summary["outputs"] == 2
     for row in _manifest(tmp_path / "dst"):
         assert (tmp_path / "dst" / row["output_gt"]).read_bytes() == (src / row["source_gt"]).read_bytes()
+
+
+def test_merge_removes_leftover_temps_but_spares_a_live_merge(tmp_path, distilled_ckpt):
+    src = make_icdar2015(tmp_path / "src", n=2)
+    dst = tmp_path / "dst"
+    opts = AugmentOptions("icdar2015", str(distilled_ckpt))
+    augment_dataset(src, dst, opts, progress=False)
+    killed = dst / IMG / f"{TEMP_PREFIX}abc-img_3.png"  # from a killed image loop
+    live = dst / f"{TEMP_PREFIX}xyz-{ds.MANIFEST_NAME}"  # another rank merging right now
+    killed.write_bytes(b"half")
+    live.write_bytes(b"half")
+    res = augment_dataset(src, dst, opts, progress=False)  # everything done: resumes, merges
+    assert res.merged and res.written == 0 and res.resumed == 2
+    assert not killed.exists() and live.exists()

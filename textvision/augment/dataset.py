@@ -451,7 +451,20 @@ def _try_merge(job: _Job, records: List[dict], started: float) -> Optional[dict]
     atomic_write_text(job.dst / MANIFEST_NAME, buf.getvalue())
     if job.opts.format == "cocotext":
         _write_coco(job, rows)
-    remove_stale_temps(job.dst)
+    # The image loops have all finished, so their leftovers are stale. Merges, though, can run in two
+    # ranks at once (both saw the last record): spare recent temporaries of the merged files.
+    merged_names = {MANIFEST_NAME, SUMMARY_NAME}
+    if job.opts.format == "cocotext":
+        merged_names.add(job.scan.extra["json"].name)
+
+    def spare(path: Path) -> bool:
+        merging = job.work in path.parents or any(path.name.endswith("-" + n) for n in merged_names)
+        try:
+            return merging and time.time() - path.stat().st_mtime < 600
+        except OSError:
+            return True
+
+    remove_stale_temps(job.dst, spare)
     styles_used: Dict[str, int] = {}
     for row in ordered:
         if row["style"] != ORIGINAL:

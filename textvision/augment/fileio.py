@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Callable, Union
+from typing import Callable, Optional, Union
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -56,18 +56,19 @@ def atomic_write_text(path: PathLike, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def remove_stale_temps(root: PathLike) -> int:
+def remove_stale_temps(root: PathLike, spare: Optional[Callable[[Path], bool]] = None) -> int:
     """Delete temporary files left under ``root`` by killed runs; returns how many were removed.
 
-    Only names starting with :data:`TEMP_PREFIX` are touched. Call it only when no other process is
-    writing into ``root`` (the tool does so after the last shard has finished).
+    Only names starting with :data:`TEMP_PREFIX` are touched, and none for which ``spare(path)`` is
+    true (files another live process may be writing right now).
     """
     removed = 0
     for dirpath, _dirnames, filenames in os.walk(root):
         for name in filenames:
-            if name.startswith(TEMP_PREFIX):
+            path = Path(dirpath) / name
+            if name.startswith(TEMP_PREFIX) and not (spare is not None and spare(path)):
                 try:
-                    os.unlink(os.path.join(dirpath, name))
+                    os.unlink(path)
                     removed += 1
                 except OSError:
                     pass
