@@ -127,12 +127,20 @@ def test_cocotext_outputs_keep_annotations(tmp_path, distilled_ckpt):
     assert len(loaded) == 12 and loaded[5]["image"].shape == (48, 96, 3)
 
 
-def test_cocotext_split_filter(tmp_path, distilled_ckpt):
+def test_cocotext_split_filter_and_skip_empty(tmp_path, distilled_ckpt):
     src = make_cocotext(tmp_path / "src")
     res = augment_dataset(src, tmp_path / "dst", AugmentOptions("cocotext", str(distilled_ckpt), split="val"),
                           progress=False)
     oj = json.loads((tmp_path / "dst" / "COCO_Text.json").read_text("utf-8"))
     assert res.summary["images_found"] == 1 and [v["set"] for v in oj["imgs"].values()] == ["val"]
+    # Image 29 has no annotation: left out with skip_empty, and not counted as bad.
+    assert main(["augment", str(src), str(tmp_path / "d2"), "--format", "cocotext", "--model", str(distilled_ckpt),
+                 "--skip-empty", "--no-progress"]) == 0
+    summary = json.loads((tmp_path / "d2" / ds.SUMMARY_NAME).read_text("utf-8"))
+    assert (summary["images_found"], summary["images_augmented"], summary["images_skipped_empty"],
+            summary["bad_inputs"]) == (4, 3, 1, 0)
+    oj = json.loads((tmp_path / "d2" / "COCO_Text.json").read_text("utf-8"))
+    assert all(oj["imgToAnns"][k] for k in oj["imgs"])
 
 
 def test_two_stage_threshold_keeps_background(tmp_path, style_ckpt, fcn_ckpt):

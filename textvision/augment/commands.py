@@ -50,6 +50,8 @@ def register(sub) -> None:
     p.add_argument("--annotations", default=None, metavar="JSON",
                    help="cocotext: the annotation JSON under SRC when there are several")
     p.add_argument("--split", default=None, help="cocotext: only images of this set (train, val)")
+    p.add_argument("--skip-empty", action="store_true",
+                   help="leave out images without any annotated word (most COCO-Text images)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_augment)
 
@@ -65,7 +67,8 @@ def _augment(args) -> int:
         format=args.format, model=args.model, styles_per_image=args.styles_per_image,
         include_originals=args.include_originals, seed=args.seed, styles=styles, mode=args.mode,
         fcn=args.fcn, threshold=args.threshold, device=args.device, batch_size=args.batch_size,
-        jpeg_quality=args.jpeg_quality, annotations=args.annotations, split=args.split)
+        jpeg_quality=args.jpeg_quality, annotations=args.annotations, split=args.split,
+        skip_empty=args.skip_empty)
     res = augment_dataset(args.src, args.dst, opts, shard=parse_shard(args.shard), workers=args.workers,
                           progress=not args.no_progress)
     print(f"wrote {res.written} image(s), {res.resumed} already done, {len(res.errors)} bad input(s) "
