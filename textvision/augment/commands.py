@@ -51,7 +51,7 @@ def register(sub) -> None:
                    help="cocotext: the annotation JSON under SRC when there are several")
     p.add_argument("--split", default=None, help="cocotext: only images of this set (train, val)")
     p.add_argument("--skip-empty", action="store_true",
-                   help="leave out images without any annotated word (most COCO-Text images)")
+                   help="leave out images without any annotated word (many COCO-Text images have none)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_augment)
 

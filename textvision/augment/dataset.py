@@ -74,7 +74,7 @@ class AugmentOptions:
         jpeg_quality: quality of re-encoded JPEG outputs (PNG is lossless).
         annotations: COCO-Text: the JSON file (relative to SRC), when SRC holds more than one.
         split: COCO-Text: only images whose ``set`` is this (``"train"``, ``"val"``).
-        skip_empty: leave out images without any annotated word (most COCO images): restyling
+        skip_empty: leave out images without any annotated word (many COCO-Text images): restyling
             them costs as much and changes nothing the detector learns from.
     """
 
