@@ -20,8 +20,8 @@ std::vector<float> gradient_magnitude(const View2D<uint8_t>& grey) {
   return out;
 }
 
-void region_cues(const View2D<uint8_t>& grey, const float* grad, const int32_t* box, const int32_t* pixels,
-                 int64_t num_pixels, CueScratch& s, float out[kNumCues]) {
+void region_cues_bytes(const View2D<uint8_t>& grey, const float* grad, const int32_t* box, const int32_t* pixels,
+                       int64_t num_pixels, CueScratch& s, float out[kNumCues]) {
   // Pad 4: the 5x5 dilation reaches 2 pixels out, the distance transform needs a background border,
   // and with 2 more the 5-tap loops below run without bounds checks (they vectorise).
   constexpr int P = 4;
@@ -147,6 +147,191 @@ void region_cues(const View2D<uint8_t>& grey, const float* grad, const int32_t* 
     }
   }
   out[kCueStroke] = static_cast<float>(best);
+}
+
+namespace {
+
+// Row of `nw` 64-bit words, bit b of word k = pixel 64k + b. Shifts move pixels along x with carries.
+inline uint64_t shl(const uint64_t* r, int k, int s) {  // value at x comes from x - s
+  return (r[k] << s) | (k > 0 ? r[k - 1] >> (64 - s) : 0);
+}
+inline uint64_t shr(const uint64_t* r, int k, int nw, int s) {  // value at x comes from x + s
+  return (r[k] >> s) | (k + 1 < nw ? r[k + 1] << (64 - s) : 0);
+}
+
+int16_t max_l1_distance_bytes(const uint8_t* d, int bw, int bh, std::vector<int16_t>& buf) {
+  const size_t n = static_cast<size_t>(bw) * bh;
+  buf.resize(n);
+  int16_t* dt = buf.data();
+  const int16_t inf = 16000;
+  for (size_t i = 0; i < n; ++i) dt[i] = d[i] ? inf : 0;
+  for (int y = 1; y < bh; ++y) {
+    int16_t* cur = dt + static_cast<size_t>(y) * bw;
+    const int16_t* prev = cur - bw;
+    for (int x = 0; x < bw; ++x) cur[x] = std::min<int16_t>(cur[x], static_cast<int16_t>(prev[x] + 1));
+  }
+  for (int y = bh - 2; y >= 0; --y) {
+    int16_t* cur = dt + static_cast<size_t>(y) * bw;
+    const int16_t* next = cur + bw;
+    for (int x = 0; x < bw; ++x) cur[x] = std::min<int16_t>(cur[x], static_cast<int16_t>(next[x] + 1));
+  }
+  int16_t best = 0;
+  for (int y = 0; y < bh; ++y) {
+    int16_t* row = dt + static_cast<size_t>(y) * bw;
+    for (int x = 1; x < bw; ++x) row[x] = std::min<int16_t>(row[x], static_cast<int16_t>(row[x - 1] + 1));
+    for (int x = bw - 2; x >= 0; --x) {
+      row[x] = std::min<int16_t>(row[x], static_cast<int16_t>(row[x + 1] + 1));
+      best = std::max(best, row[x]);
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+void region_cues(const View2D<uint8_t>& grey, const float* grad, const int32_t* box, const int32_t* pixels,
+                 int64_t num_pixels, CueScratch& s, float out[kNumCues]) {
+  constexpr int P = 3;  // dilation reach 2 + one background pixel all around
+  const int64_t W = grey.width, H = grey.height;
+  const int x1 = box[0], y1 = box[1], x2 = box[2], y2 = box[3];
+  const int w = x2 - x1, h = y2 - y1;
+  out[kCueDiameter] = static_cast<float>(std::max(w, h));
+  const int bw = w + 2 * P, bh = h + 2 * P;
+  const int ox = x1 - P, oy = y1 - P;
+  const int nw = (bw + 63) / 64;
+  const size_t nwords = static_cast<size_t>(nw) * bh;
+  s.bm.assign(nwords, 0);
+  s.bh.resize(nwords);
+  s.bd.resize(nwords);
+  s.be.resize(nwords);
+  uint64_t* M = s.bm.data();
+  uint64_t* Hh = s.bh.data();
+  uint64_t* D = s.bd.data();
+  uint64_t* E = s.be.data();
+
+  double fg = 0;
+  for (int64_t k = 0; k < num_pixels; ++k) {
+    const int64_t idx = pixels[k];
+    const int64_t y = idx / W, x = idx - y * W;
+    const int lx = static_cast<int>(x - ox);
+    M[static_cast<size_t>(y - oy) * nw + (lx >> 6)] |= uint64_t(1) << (lx & 63);
+    fg += grey(y, x);
+  }
+  out[kCueForeground] = num_pixels > 0 ? static_cast<float>(fg / num_pixels) : 0.f;
+
+  // 5x5 dilation: horizontal OR of shifts by -2..2, then vertical OR of 5 rows.
+  for (int y = 0; y < bh; ++y) {
+    const uint64_t* r = M + static_cast<size_t>(y) * nw;
+    uint64_t* o = Hh + static_cast<size_t>(y) * nw;
+    for (int k = 0; k < nw; ++k) o[k] = r[k] | shl(r, k, 1) | shl(r, k, 2) | shr(r, k, nw, 1) | shr(r, k, nw, 2);
+  }
+  for (int y = 0; y < bh; ++y) {
+    uint64_t* o = D + static_cast<size_t>(y) * nw;
+    for (int k = 0; k < nw; ++k) o[k] = 0;
+    for (int yy = std::max(0, y - 2); yy <= std::min(bh - 1, y + 2); ++yy) {
+      const uint64_t* r = Hh + static_cast<size_t>(yy) * nw;
+      for (int k = 0; k < nw; ++k) o[k] |= r[k];
+    }
+  }
+  // 5x5 erosion (outside the buffer is background): horizontal AND, then vertical AND of 5 rows.
+  for (int y = 0; y < bh; ++y) {
+    const uint64_t* r = M + static_cast<size_t>(y) * nw;
+    uint64_t* o = Hh + static_cast<size_t>(y) * nw;
+    for (int k = 0; k < nw; ++k) o[k] = r[k] & shl(r, k, 1) & shl(r, k, 2) & shr(r, k, nw, 1) & shr(r, k, nw, 2);
+  }
+  for (int y = 0; y < bh; ++y) {
+    uint64_t* o = E + static_cast<size_t>(y) * nw;
+    if (y < 2 || y + 2 >= bh) {
+      for (int k = 0; k < nw; ++k) o[k] = 0;
+      continue;
+    }
+    for (int k = 0; k < nw; ++k)
+      o[k] = Hh[(y - 2) * nw + k] & Hh[(y - 1) * nw + k] & Hh[y * nw + k] & Hh[(y + 1) * nw + k] & Hh[(y + 2) * nw + k];
+  }
+
+  // Ring sums over set bits only, clipped to the image.
+  double bg = 0, gsum = 0;
+  int64_t nbg = 0, ng = 0;
+  const int yl = static_cast<int>(std::max<int64_t>(0, -oy)), yh = static_cast<int>(std::min<int64_t>(bh, H - oy));
+  const int xl = static_cast<int>(std::max<int64_t>(0, -ox)), xh = static_cast<int>(std::min<int64_t>(bw, W - ox));
+  for (int y = yl; y < yh; ++y) {
+    const size_t r = static_cast<size_t>(y) * nw;
+    const float* grow = grad + (oy + y) * W + ox;
+    for (int k = 0; k < nw; ++k) {
+      // Columns [xl, xh) of this word.
+      const int base = 64 * k;
+      uint64_t valid = ~uint64_t(0);
+      if (base < xl) valid &= xl - base >= 64 ? 0 : (~uint64_t(0) << (xl - base));
+      if (base + 64 > xh) valid &= xh - base <= 0 ? 0 : (~uint64_t(0) >> (64 - (xh - base)));
+      uint64_t ring = D[r + k] & ~M[r + k] & valid;
+      uint64_t gring = D[r + k] & ~E[r + k] & valid;
+      nbg += __builtin_popcountll(ring);
+      ng += __builtin_popcountll(gring);
+      while (ring) {
+        const int b = __builtin_ctzll(ring);
+        bg += grey(oy + y, ox + base + b);
+        ring &= ring - 1;
+      }
+      while (gring) {
+        const int b = __builtin_ctzll(gring);
+        gsum += grow[base + b];
+        gring &= gring - 1;
+      }
+    }
+  }
+  out[kCueBackground] = nbg > 0 ? static_cast<float>(bg / nbg) : 0.f;
+  out[kCueGradient] = ng > 0 ? static_cast<float>(gsum / ng) : 0.f;
+
+  // Stroke: the largest L1 distance to the background in D equals the number of cross-shaped
+  // erosions (starting from D itself) that leave a pixel. Thin strokes take a few cheap bit passes;
+  // after kMaxErosions the two-pass distance transform takes over.
+  constexpr int kMaxErosions = 12;
+  s.bt.resize(nwords);
+  uint64_t* cur = s.bt.data();
+  std::copy(D, D + nwords, cur);
+  int ylo = 0, yhi = bh - 1;  // rows that may still hold pixels
+  int stroke = 0;
+  bool done = false;
+  for (int it = 0; it < kMaxErosions; ++it) {
+    bool any = false;
+    int nlo = bh, nhi = -1;
+    for (int y = ylo; y <= yhi; ++y)
+      for (int k = 0; k < nw; ++k)
+        if (cur[static_cast<size_t>(y) * nw + k]) {
+          any = true;
+          nlo = std::min(nlo, y);
+          nhi = std::max(nhi, y);
+          break;
+        }
+    if (!any) {
+      done = true;
+      break;
+    }
+    stroke = it + 1;
+    ylo = nlo;
+    yhi = nhi;
+    // Erode in place row by row, keeping the previous row's original value for the vertical test.
+    std::vector<uint64_t>& prev = s.bh;  // reuse as a one-row buffer of the row above (before erosion)
+    for (int k = 0; k < nw; ++k) prev[k] = 0;
+    for (int y = ylo; y <= yhi; ++y) {
+      uint64_t* row = cur + static_cast<size_t>(y) * nw;
+      const uint64_t* below = y + 1 <= yhi ? cur + static_cast<size_t>(y + 1) * nw : nullptr;
+      uint64_t* tmp = &prev[nw];
+      for (int k = 0; k < nw; ++k) tmp[k] = row[k];
+      for (int k = 0; k < nw; ++k)
+        row[k] = tmp[k] & shl(tmp, k, 1) & shr(tmp, k, nw, 1) & prev[k] & (below ? below[k] : 0);
+      for (int k = 0; k < nw; ++k) prev[k] = tmp[k];
+    }
+  }
+  if (!done) {
+    // Thick region: finish with the exact distance transform on the unpacked dilated mask.
+    s.dil.assign(static_cast<size_t>(bw) * bh, 0);
+    for (int y = 0; y < bh; ++y)
+      for (int x = 0; x < bw; ++x)
+        s.dil[static_cast<size_t>(y) * bw + x] = (D[static_cast<size_t>(y) * nw + (x >> 6)] >> (x & 63)) & 1;
+    stroke = max_l1_distance_bytes(s.dil.data(), bw, bh, s.dist);
+  }
+  out[kCueStroke] = static_cast<float>(stroke);
 }
 
 }  // namespace textvision

@@ -15,6 +15,7 @@ constexpr int kNumCues = 5;
 struct CueScratch {
   std::vector<uint8_t> mask, tmp, dil, ero;
   std::vector<int16_t> dist;
+  std::vector<uint64_t> bm, bh, bd, be, bt;  // bit rows: mask, horizontal pass, dilation, erosion, temp
 };
 
 // Gradient magnitude sqrt(dx^2 + dy^2) of [-1 0 1] central differences (one-sided at the border),
@@ -26,7 +27,14 @@ std::vector<float> gradient_magnitude(const View2D<uint8_t>& grey);
 // mean gradient over dilate5x5(mask) - erode5x5(mask); out[kCueStroke] = max of the 3x3 L1 distance
 // transform (distance to the nearest pixel outside) of the dilated mask. Rings are clipped to the
 // image; an empty ring gives 0. box: x1, y1, x2, y2 (exclusive); pixels: flat y*W+x indices.
+// Morphology runs on 64-pixel bit rows, ring sums visit only ring pixels, and the stroke is the
+// number of cross-shaped erosions that leave something (the largest L1 distance), switching to a
+// two-pass distance transform for thick regions.
 void region_cues(const View2D<uint8_t>& grey, const float* grad, const int32_t* box, const int32_t* pixels,
                  int64_t num_pixels, CueScratch& scratch, float out[kNumCues]);
+
+// The same cues computed with byte masks and full passes over the box (reference for the tests).
+void region_cues_bytes(const View2D<uint8_t>& grey, const float* grad, const int32_t* box, const int32_t* pixels,
+                       int64_t num_pixels, CueScratch& scratch, float out[kNumCues]);
 
 }  // namespace textvision

@@ -71,3 +71,24 @@ def test_stroke_of_a_filled_rectangle():
     got = core().proposals_region_cues(grey, np.array([[5, 10, 30, 17]], np.int32), np.array([0, ys.size], np.int64),
                                        (ys * 40 + xs).ravel().astype(np.int32))
     assert got[0, 0] == 25 and got[0, 4] == 6
+
+
+def test_thick_and_wide_regions_match_reference(rng):
+    """Thick blobs (stroke beyond the bit-erosion budget) and regions wider than 64 px (several words)."""
+    h, w = 120, 200
+    grey = rng.integers(0, 256, size=(h, w)).astype(np.uint8)
+    yy, xx = np.mgrid[:h, :w]
+    shapes = [
+        (yy - 60) ** 2 + (xx - 60) ** 2 <= 35 ** 2,                        # disk: L1 distance ~37
+        (np.abs(yy - 20) <= 3) & (xx >= 5) & (xx < 190),                     # long thin bar, 3 words wide
+        ((yy - 90) ** 2 / 400 + (xx - 150) ** 2 / 1600 <= 1) & ((xx + yy) % 7 != 0),  # ellipse with holes
+        (xx >= 180) & (yy >= 100),                                           # touches two image borders
+    ]
+    regions = [np.nonzero(s) for s in shapes]
+    boxes = np.array([[xs.min(), ys.min(), xs.max() + 1, ys.max() + 1] for ys, xs in regions], np.int32)
+    offsets = np.concatenate([[0], np.cumsum([len(ys) for ys, _ in regions])]).astype(np.int64)
+    indices = np.concatenate([ys * w + xs for ys, xs in regions]).astype(np.int32)
+    got = core().proposals_region_cues(grey, boxes, offsets, indices)
+    ref = np.stack([_reference(grey, ys, xs) for ys, xs in regions])
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-3)
+    assert got[0, 4] > 12  # the disk needs the distance-transform fallback
