@@ -299,6 +299,9 @@ def test_refuses_dst_inside_src_and_changed_settings(tmp_path, distilled_ckpt):
     with pytest.raises(ValueError, match="unknown style"):
         augment_dataset(src, tmp_path / "d2", AugmentOptions("icdar2015", str(distilled_ckpt), styles=["x"]),
                         progress=False)
+    with pytest.raises(FileNotFoundError, match="nowhere.pt"):
+        augment_dataset(src, tmp_path / "d4", AugmentOptions("icdar2015", str(distilled_ckpt), mode="two-stage",
+                                                             fcn=str(tmp_path / "nowhere.pt")), progress=False)
     with pytest.raises(ValueError, match="cocotext"):
         augment_dataset(src, tmp_path / "d3", AugmentOptions("icdar2015", str(distilled_ckpt), split="train"),
                         progress=False)
