@@ -3,8 +3,9 @@
 // The image is flooded from one seed pixel with a boundary "heap" of 256 LIFO buckets, one per grey
 // level; a stack of at most 257 open components holds the current path of the component tree. When a
 // component leaves a grey level it is recorded as a tree node ("history"); stability is decided on
-// those nodes. To give the same regions as OpenCV 4.x `cv::MSER` on grey images (the reference the
-// tests compare against), the decision rules follow its semantics:
+// those nodes, once, over the finished tree (OpenCV retries pending nodes at every level change; the
+// result is the same set). To give the same regions as OpenCV 4.x `cv::MSER` on grey images (the
+// reference the tests compare against), the decision rules follow its semantics:
 //   * 4-connectivity; the one-pixel image frame is never flooded (OpenCV marks it as visited), so
 //     regions never touch the image border and images under 3x3 give no regions;
 //   * a node's children are kept with the largest first; a smaller child joins the list only when
@@ -21,7 +22,12 @@
 // and each node that could become a region snapshots them when it leaves its level, so the region's
 // box, centroid, mean grey and mean text probability cost O(1) per region. Pixels are chained in
 // flood order (a next-index per pixel, merged components concatenate their chains), so every region
-// is one contiguous stretch of the final chain and its pixel list is a memcpy.
+// is one contiguous stretch of the final chain and its pixel list is a slice copy.
+//
+// Speed notes: pixel state is 16 bits (grey level + next direction) so one load answers "reached?"
+// and "how bright?"; the four neighbours are classified with bit masks; a same-level neighbour that
+// the bucket would hand back next is kept in hand instead of pushed and popped; the top component's
+// running fields live in registers.
 #include "mser/mser.h"
 #include "regions/regions.h"
 
