@@ -130,7 +130,8 @@ def main(argv=None) -> int:
     payload = {"benchmark": "augment", "size": [720, 1280], "images": args.images,
                "styles_per_image": args.styles_per_image, "repeats": args.repeats, "device": args.device,
                "cpu_threads": threads, "fcn": fcn_note,
-               "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)], "python": platform.python_version(),
+               "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+               "python": platform.python_version(),
                "torch": torch.__version__, "results": results,
                "command": "python benchmarks/bench_augment.py " + " ".join(argv if argv is not None else sys.argv[1:])}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

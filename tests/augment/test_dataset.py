@@ -85,6 +85,9 @@ def test_icdar_outputs_keep_ground_truth(tmp_path, fmt, distilled_ckpt):
 
 def test_cocotext_outputs_keep_annotations(tmp_path, distilled_ckpt):
     src = make_cocotext(tmp_path / "src")
+    data = json.loads((src / "COCO_Text.json").read_text("utf-8"))
+    data["imgToAnns"]["9"].reverse()  # the file's order, not id order, is what loaders see
+    (src / "COCO_Text.json").write_text(json.dumps(data), encoding="utf-8")
     before = tree_digest(src)
     dst = tmp_path / "dst"
     res = augment_dataset(src, dst, AugmentOptions("cocotext", str(distilled_ckpt), styles_per_image=2,
@@ -272,11 +275,13 @@ def test_cocotext_missing_image_and_bad_bbox(tmp_path, distilled_ckpt):
     (src / "train2014" / data["imgs"]["9"]["file_name"]).unlink()
     first_ann = data["imgToAnns"]["19"][0]
     data["anns"][str(first_ann)]["bbox"] = [1, 2, 3]
+    data["imgToAnns"]["39"].append(424242)  # no such annotation
     (src / "COCO_Text.json").write_text(json.dumps(data), encoding="utf-8")
     res = augment_dataset(src, tmp_path / "dst", AugmentOptions("cocotext", str(distilled_ckpt)), progress=False)
-    assert res.summary["bad_inputs_by_kind"] == {"malformed-gt": 1, "missing-image": 1}
+    assert res.summary["bad_inputs_by_kind"] == {"malformed-gt": 2, "missing-image": 1}
+    assert any("424242" in e["message"] for e in res.summary["errors"])
     oj = json.loads((tmp_path / "dst" / "COCO_Text.json").read_text("utf-8"))
-    assert len(oj["imgs"]) == 2
+    assert len(oj["imgs"]) == 1
 
 
 def test_refuses_dst_inside_src_and_changed_settings(tmp_path, distilled_ckpt):

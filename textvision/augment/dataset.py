@@ -449,16 +449,16 @@ def _try_merge(job: _Job, records: List[dict], started: float) -> Optional[dict]
         return None
     # Records from earlier runs with another sharding may overlap: rows and errors are deduplicated.
     rows: Dict[str, dict] = {}
-    errors: Dict[Tuple[str, str], dict] = {}
+    errors: Dict[Tuple[str, str, str], dict] = {}
     for r in records:
         for row in r["rows"]:
             rows[row["output_image"]] = row
         for e in r["errors"]:
-            errors[(e["file"], e["kind"])] = e
+            errors[(e["file"], e["kind"], e["message"])] = e
     # Problems that belong to no image (gt files without an image) are reported once, here.
     for e in job.scan.errors:
         if e.index is None:
-            errors.setdefault((e.file, e.kind), e.as_dict())
+            errors.setdefault((e.file, e.kind, e.message), e.as_dict())
     order = {s.key: s.index for s in job.scan.samples}
     ordered = sorted(rows.values(), key=lambda r: (order.get(r["source_image"], -1), int(r["copy"])))
     buf = io.StringIO()
@@ -500,7 +500,7 @@ def _try_merge(job: _Job, records: List[dict], started: float) -> Optional[dict]
         "originals": sum(1 for r in ordered if r["style"] == ORIGINAL),
         "bad_inputs": len(errors), "bad_inputs_by_kind": dict(sorted(kinds.items())),
         "styles_used": dict(sorted(styles_used.items())),
-        "errors": sorted(errors.values(), key=lambda e: (e["file"], e["kind"])),
+        "errors": sorted(errors.values(), key=lambda e: (e["file"], e["kind"], e["message"])),
         "shards": sorted(({"shard": f"{r['shard'][0]}/{r['shard'][1]}", "images": r["images"],
                            "written": r["written"], "resumed": r["resumed"], "elapsed_s": r["elapsed_s"]}
                           for r in records), key=lambda d: d["shard"]),

@@ -264,13 +264,30 @@ class CocoTextFormat:
             if p.suffix.lower() in IMAGE_EXTENSIONS:
                 by_name.setdefault(p.name, []).append(p)
         anns_of: Dict[int, List[dict]] = {}
+        problems: Dict[int, str] = {}  # image id -> what is wrong with its annotations
         errors: List[BadInput] = []
-        for key, ann in data["anns"].items():
-            try:
-                anns_of.setdefault(int(ann["image_id"]), []).append(ann)
-            except (KeyError, TypeError, ValueError):
-                errors.append(BadInput(_rel(json_path, src), "malformed-gt",
-                                       f"annotation {key!r} has no integer image_id"))
+        img_to_anns = data.get("imgToAnns")
+        if isinstance(img_to_anns, dict) and img_to_anns:
+            # The file's own per-image order, which the reader (and the loaders) follow.
+            for key, lst in img_to_anns.items():
+                try:
+                    img_id = int(key)
+                except ValueError:
+                    errors.append(BadInput(_rel(json_path, src), "malformed-gt", f"imgToAnns key {key!r} is not an id"))
+                    continue
+                for aid in lst if isinstance(lst, list) else []:
+                    ann = data["anns"].get(str(aid))
+                    if ann is None:
+                        problems.setdefault(img_id, f"imgToAnns[{key}] names a missing annotation {aid!r}")
+                    else:
+                        anns_of.setdefault(img_id, []).append(ann)
+        else:
+            for key, ann in sorted(data["anns"].items(), key=lambda kv: str(kv[0]).zfill(20)):
+                try:
+                    anns_of.setdefault(int(ann["image_id"]), []).append(ann)
+                except (KeyError, TypeError, ValueError):
+                    errors.append(BadInput(_rel(json_path, src), "malformed-gt",
+                                           f"annotation {key!r} has no integer image_id"))
         images = []
         for key, img in data["imgs"].items():
             try:
@@ -287,13 +304,16 @@ class CocoTextFormat:
             paths = by_name.get(name, [])
             path = paths[0] if len(paths) == 1 else src / name
             s = Sample(index=index, key=_rel(path, src), image=path, coco_image=img,
-                       coco_anns=sorted(anns_of.get(img_id, []), key=lambda a: int(a.get("id", 0))))
+                       coco_anns=list(anns_of.get(img_id, [])))
             s.num_instances = len(s.coco_anns)
             if not paths:
-                s.error = BadInput(name, "missing-image", f"image {img_id} is in {json_path.name} but not under SRC", index)
+                s.error = BadInput(name, "missing-image", f"image {img_id} is in {json_path.name} but not under SRC",
+                                   index)
             elif len(paths) > 1:
-                s.error = BadInput(name, "ambiguous-image",
-                                   f"{len(paths)} files named {name} under SRC: {[_rel(p, src) for p in paths]}", index)
+                s.error = BadInput(name, "ambiguous-image", f"{len(paths)} files named {name} under SRC: "
+                                   f"{[_rel(p, src) for p in paths]}", index)
+            elif img_id in problems:
+                s.error = BadInput(_rel(json_path, src), "malformed-gt", problems[img_id], index)
             else:
                 for ann in s.coco_anns:
                     if not _coco_ann_ok(ann):
