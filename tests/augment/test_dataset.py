@@ -174,6 +174,12 @@ def test_resume_and_shards_give_the_same_tree(tmp_path, distilled_ckpt, monkeypa
     full = tmp_path / "full"
     augment_dataset(src, full, opts, progress=False)
     reference = tree_digest(full)
+    originals = [r for r in _manifest(full) if r["style"] == "original"]
+    assert len(originals) == 6 and all(r["copy"] == "-1" for r in originals)
+    for r in originals:  # copied byte for byte under their own names
+        assert r["output_image"] == r["source_image"] and r["output_gt"] == r["source_gt"]
+        assert (full / r["output_image"]).read_bytes() == (src / r["source_image"]).read_bytes()
+        assert (full / r["output_gt"]).read_bytes() == (src / r["source_gt"]).read_bytes()
 
     # Interrupted: a KeyboardInterrupt while the 5th image file is being written.
     real = ds.atomic_write_bytes
