@@ -59,6 +59,10 @@ class KdTree {
     std::iota(perm_.begin(), perm_.end(), 0);
     nodes_.reserve(static_cast<size_t>(2 * n / kLeafSize + 2));
     build(0, static_cast<int32_t>(n));
+    leaf_of_.resize(n);
+    for (size_t i = 0; i < nodes_.size(); ++i)
+      if (nodes_[i].left < 0)
+        for (int32_t k = nodes_[i].begin; k < nodes_[i].end; ++k) leaf_of_[perm_[k]] = static_cast<int32_t>(i);
   }
 
   const std::vector<int32_t>& perm() const { return perm_; }
@@ -72,7 +76,10 @@ class KdTree {
   // The k lowest-order edges from q (to points other than q), sorted; fewer when n - 1 < k.
   void knn(int32_t q, int k, std::vector<Candidate>& out) const {
     out.clear();
-    knn_search(0, q, k, out);
+    // The query's own leaf first: its points are near, so the bound is tight before the descent.
+    const int32_t leaf = leaf_of_[q];
+    knn_leaf(nodes_[leaf], q, k, out);
+    knn_search(0, q, k, out, leaf);
   }
 
   // node_comp[i] = the component shared by every point under node i, or -1 when mixed.
@@ -98,6 +105,7 @@ class KdTree {
   int dim_;
   std::vector<int32_t> perm_;
   std::vector<Node> nodes_;
+  std::vector<int32_t> leaf_of_;
 
   inline const double* pt(int32_t i) const { return pts_ + static_cast<int64_t>(i) * dim_; }
 
@@ -154,33 +162,43 @@ class KdTree {
     return idx;
   }
 
-  void knn_search(int32_t ni, int32_t q, int k, std::vector<Candidate>& out) const {
+  void knn_leaf(const Node& nd, int32_t q, int k, std::vector<Candidate>& out) const {
+    const double* qp = pt(q);
+    for (int32_t i = nd.begin; i < nd.end; ++i) {
+      const int32_t p = perm_[i];
+      if (p == q) continue;
+      Candidate c{dist2(qp, pt(p)), std::min(p, q), std::max(p, q)};
+      int m = static_cast<int>(out.size());
+      if (m == k) {
+        if (!edge_less(c.d2, c.u, c.v, out.back())) continue;
+        --m;
+      } else {
+        out.emplace_back();
+      }
+      // Insertion into the sorted list (k is small).
+      while (m > 0 && edge_less(c.d2, c.u, c.v, out[m - 1])) {
+        out[m] = out[m - 1];
+        --m;
+      }
+      out[m] = c;
+    }
+  }
+
+  void knn_search(int32_t ni, int32_t q, int k, std::vector<Candidate>& out, int32_t skip) const {
     const Node& nd = nodes_[ni];
     const double* qp = pt(q);
     if (static_cast<int>(out.size()) == k && box_dist2(nd, qp) > out.back().d2) return;
     if (nd.left < 0) {
-      for (int32_t i = nd.begin; i < nd.end; ++i) {
-        const int32_t p = perm_[i];
-        if (p == q) continue;
-        Candidate c{dist2(qp, pt(p)), std::min(p, q), std::max(p, q)};
-        if (static_cast<int>(out.size()) == k) {
-          if (!edge_less(c.d2, c.u, c.v, out.back())) continue;
-          out.pop_back();
-        }
-        auto pos = std::upper_bound(out.begin(), out.end(), c, [](const Candidate& a, const Candidate& b) {
-          return edge_less(a.d2, a.u, a.v, b);
-        });
-        out.insert(pos, c);
-      }
+      if (ni != skip) knn_leaf(nd, q, k, out);
       return;
     }
     double dl = box_dist2(nodes_[nd.left], qp), dr = box_dist2(nodes_[nd.right], qp);
     if (dl <= dr) {
-      knn_search(nd.left, q, k, out);
-      knn_search(nd.right, q, k, out);
+      knn_search(nd.left, q, k, out, skip);
+      knn_search(nd.right, q, k, out, skip);
     } else {
-      knn_search(nd.right, q, k, out);
-      knn_search(nd.left, q, k, out);
+      knn_search(nd.right, q, k, out, skip);
+      knn_search(nd.left, q, k, out, skip);
     }
   }
 
