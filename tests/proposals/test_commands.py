@@ -61,7 +61,7 @@ def test_demo_on_an_image_with_gt(scene, tmp_path, capsys):
     assert main(["demo", "--image", str(d / "img.png"), "--gt", str(d / "gt.txt"), "--heatmap-source", "oracle",
                  "--out", str(tmp_path / "demo")]) == 0
     out = capsys.readouterr().out
-    assert "FCN-pruned + re-ranked" in out and "DR@100" in out
+    assert "pruned + re-ranked by the map" in out and "DR@100" in out
     pic = cv2.imread(str(tmp_path / "demo" / "proposals.png"))
     assert pic.shape[0] == sc.image.shape[0] and pic.shape[1] == 2 * sc.image.shape[1] + 8
     table = json.loads((tmp_path / "demo" / "table.json").read_text())

@@ -60,13 +60,14 @@ def mser_alone_seconds(image: np.ndarray, channels=(0, 1, 2), factors=(1, 2)) ->
 
 
 def run_methods(samples: Sequence[Sample], methods: Dict[str, dict], heatmap_source: str = "oracle",
-                fcn: Optional[Callable] = None, progress=None) -> List[dict]:
+                fcn: Optional[Callable] = None, progress=None, keep: Optional[dict] = None) -> List[dict]:
     """Run each method over ``samples`` and summarise.
 
     Args:
         samples: annotated images (GT may be empty: detection rates are then NaN).
         methods: name -> dict(kwargs for :class:`TextProposals`, ``use_heatmap`` bool).
         heatmap_source: ``"oracle"`` (GT word boxes filled), ``"fcn"`` (``fcn(image)``) or ``"none"``.
+        keep: optional dict that receives ``name -> list of Proposals`` and ``"heatmaps"``.
 
     Returns:
         one row per method: name, detection rates, regions found/kept, raw nodes, unique proposals,
@@ -94,13 +95,17 @@ def run_methods(samples: Sequence[Sample], methods: Dict[str, dict], heatmap_sou
         if use_hm and heatmap_source == "none":
             continue
         tp = TextProposals(**cfg)
-        props, stats = [], []
+        props, stats, full = [], [], []
         for s, hm in zip(samples, heatmaps):
             p = tp(s.image, hm if use_hm else None)
             props.append(p.boxes)
+            full.append(p)
             stats.append(p.stats)
             if progress:
                 progress(name, s, p)
+        if keep is not None:
+            keep[name] = full
+            keep["heatmaps"] = heatmaps
         has_gt = sum(len(g) for g in gts) > 0
         dr = detection_rate(props, gts, ks=KS) if has_gt else {k: float("nan") for k in KS}
         med = lambda key: float(np.median([st["time"][key] for st in stats]))  # noqa: E731

@@ -224,10 +224,9 @@ def _demo(args) -> int:
 
     import numpy as np
 
-    from textvision.proposals import TextProposals
     from textvision.proposals.bench import default_fcn_available, format_table, run_methods
     from textvision.proposals.ranker import default_ranker_path
-    from textvision.proposals.train import Sample, oracle_heatmap, word_boxes
+    from textvision.proposals.train import Sample, word_boxes
 
     assets = Path(__file__).resolve().parent.parent / "assets"
     if args.image:
@@ -265,18 +264,18 @@ def _demo(args) -> int:
     ranker = "default" if default_ranker_path().is_file() else None
     methods = {
         "baseline (no map)": {"ranker": ranker},
-        "FCN-pruned + re-ranked": {"prune": "pixels", "ranker": ranker, "use_heatmap": True},
+        "pruned + re-ranked by the map": {"prune": "pixels", "ranker": ranker, "use_heatmap": True},
     }
-    rows = run_methods([sample], methods, source, fcn)
+    kept = {}
+    rows = run_methods([sample], methods, source, fcn, keep=kept)
     print(format_table(rows))
     base, pruned = rows
     speed = base["time"]["total"] / max(pruned["time"]["total"], 1e-9)
     print(f"pruning kept {pruned['regions_kept']:.0f} of {base['regions_kept']:.0f} regions and "
           f"{pruned['proposals']:.0f} of {base['proposals']:.0f} proposals: {speed:.1f}x less proposal time")
 
-    hm = fcn(image) if fcn else oracle_heatmap(instances, image.shape[:2])
-    pb = TextProposals(ranker=ranker)(image)
-    pp = TextProposals(prune="pixels", ranker=ranker)(image, hm)
+    hm = kept["heatmaps"][0]
+    pb, pp = kept["baseline (no map)"][0], kept["pruned + re-ranked by the map"][0]
     left = draw(image, pb.boxes[: args.top], color=(255, 60, 60))
     right = draw(image, pp.boxes[: args.top], hm, color=(0, 255, 0))
     import cv2
