@@ -210,9 +210,15 @@ void region_cues(const View2D<uint8_t>& grey, const float* grad, const int32_t* 
   uint64_t* E = s.be.data();
 
   double fg = 0;
+  // idx / W by a multiplication (W is not a compile-time constant; a division per pixel costs more
+  // than everything else here), corrected to the exact quotient.
+  const double inv_w = 1.0 / static_cast<double>(W);
   for (int64_t k = 0; k < num_pixels; ++k) {
     const int64_t idx = pixels[k];
-    const int64_t y = idx / W, x = idx - y * W;
+    int64_t y = static_cast<int64_t>(static_cast<double>(idx) * inv_w);
+    if (y * W > idx) --y;
+    else if ((y + 1) * W <= idx) ++y;
+    const int64_t x = idx - y * W;
     const int lx = static_cast<int>(x - ox);
     M[static_cast<size_t>(y - oy) * nw + (lx >> 6)] |= uint64_t(1) << (lx & 63);
     fg += grey(y, x);
