@@ -14,8 +14,9 @@ namespace {
 constexpr int kMaxDim = 8;
 constexpr int kLeafSize = 8;
 
+template <int D>
 struct Node {
-  double lo[kMaxDim], hi[kMaxDim];
+  double lo[D], hi[D];
   int32_t begin, end;           // range into the permutation
   int32_t left = -1, right = -1;
 };
@@ -53,9 +54,11 @@ struct UnionFind {
   }
 };
 
+// Templated on the dimension so that distance loops unroll and a node fits in a cache line.
+template <int D>
 class KdTree {
  public:
-  KdTree(const double* pts, int64_t n, int dim) : pts_(pts), dim_(dim), perm_(n) {
+  KdTree(const double* pts, int64_t n) : pts_(pts), perm_(n) {
     std::iota(perm_.begin(), perm_.end(), 0);
     nodes_.reserve(static_cast<size_t>(2 * n / kLeafSize + 2));
     build(0, static_cast<int32_t>(n));
@@ -87,7 +90,7 @@ class KdTree {
     node_comp.assign(nodes_.size(), -1);
     // Children always have larger indices than their parent (pre-order build).
     for (int64_t i = static_cast<int64_t>(nodes_.size()) - 1; i >= 0; --i) {
-      const Node& nd = nodes_[i];
+      const Node<D>& nd = nodes_[i];
       if (nd.left < 0) {
         int32_t c = comp[perm_[nd.begin]];
         for (int32_t k = nd.begin + 1; k < nd.end && c >= 0; ++k)
@@ -102,25 +105,24 @@ class KdTree {
 
  private:
   const double* pts_;
-  int dim_;
   std::vector<int32_t> perm_;
-  std::vector<Node> nodes_;
+  std::vector<Node<D>> nodes_;
   std::vector<int32_t> leaf_of_;
 
-  inline const double* pt(int32_t i) const { return pts_ + static_cast<int64_t>(i) * dim_; }
+  inline const double* pt(int32_t i) const { return pts_ + static_cast<int64_t>(i) * D; }
 
   inline double dist2(const double* a, const double* b) const {
     double s = 0;
-    for (int d = 0; d < dim_; ++d) {
+    for (int d = 0; d < D; ++d) {
       double t = a[d] - b[d];
       s += t * t;
     }
     return s;
   }
 
-  inline double box_dist2(const Node& nd, const double* q) const {
+  inline double box_dist2(const Node<D>& nd, const double* q) const {
     double s = 0;
-    for (int d = 0; d < dim_; ++d) {
+    for (int d = 0; d < D; ++d) {
       double t = 0;
       if (q[d] < nd.lo[d]) t = nd.lo[d] - q[d];
       else if (q[d] > nd.hi[d]) t = q[d] - nd.hi[d];
@@ -132,23 +134,23 @@ class KdTree {
   int32_t build(int32_t begin, int32_t end) {
     int32_t idx = static_cast<int32_t>(nodes_.size());
     nodes_.emplace_back();
-    Node nd;
+    Node<D> nd;
     nd.begin = begin;
     nd.end = end;
-    for (int d = 0; d < dim_; ++d) {
+    for (int d = 0; d < D; ++d) {
       nd.lo[d] = std::numeric_limits<double>::infinity();
       nd.hi[d] = -std::numeric_limits<double>::infinity();
     }
     for (int32_t k = begin; k < end; ++k) {
       const double* p = pt(perm_[k]);
-      for (int d = 0; d < dim_; ++d) {
+      for (int d = 0; d < D; ++d) {
         nd.lo[d] = std::min(nd.lo[d], p[d]);
         nd.hi[d] = std::max(nd.hi[d], p[d]);
       }
     }
     if (end - begin > kLeafSize) {
       int split = 0;
-      for (int d = 1; d < dim_; ++d)
+      for (int d = 1; d < D; ++d)
         if (nd.hi[d] - nd.lo[d] > nd.hi[split] - nd.lo[split]) split = d;
       if (nd.hi[split] > nd.lo[split]) {  // all-identical points stay in one (large) leaf
         int32_t mid = begin + (end - begin) / 2;
@@ -162,7 +164,7 @@ class KdTree {
     return idx;
   }
 
-  void knn_leaf(const Node& nd, int32_t q, int k, std::vector<Candidate>& out) const {
+  void knn_leaf(const Node<D>& nd, int32_t q, int k, std::vector<Candidate>& out) const {
     const double* qp = pt(q);
     for (int32_t i = nd.begin; i < nd.end; ++i) {
       const int32_t p = perm_[i];
@@ -185,7 +187,7 @@ class KdTree {
   }
 
   void knn_search(int32_t ni, int32_t q, int k, std::vector<Candidate>& out, int32_t skip) const {
-    const Node& nd = nodes_[ni];
+    const Node<D>& nd = nodes_[ni];
     const double* qp = pt(q);
     if (static_cast<int>(out.size()) == k && box_dist2(nd, qp) > out.back().d2) return;
     if (nd.left < 0) {
@@ -205,7 +207,7 @@ class KdTree {
   void search(int32_t ni, int32_t q, int32_t cq, const std::vector<int32_t>& comp,
               const std::vector<int32_t>& node_comp, Candidate& best) const {
     if (node_comp[ni] == cq) return;
-    const Node& nd = nodes_[ni];
+    const Node<D>& nd = nodes_[ni];
     const double* qp = pt(q);
     // Strict '>' so that equal-length edges with smaller endpoint ids are still found.
     if (box_dist2(nd, qp) > best.d2) return;
@@ -234,15 +236,10 @@ class KdTree {
   }
 };
 
-}  // namespace
 
-std::vector<MstEdge> euclidean_mst(const double* points, int64_t n, int dim) {
-  if (dim < 1 || dim > kMaxDim) throw ValueError("euclidean_mst: dim must be in [1, 8], got " + std::to_string(dim));
-  if (n > std::numeric_limits<int32_t>::max() / 2) throw ValueError("euclidean_mst: too many points");
-  std::vector<MstEdge> edges;
-  if (n < 2) return edges;
-  edges.reserve(n - 1);
-  KdTree tree(points, n, dim);
+template <int D>
+void boruvka(const double* points, int64_t n, std::vector<MstEdge>& edges) {
+  KdTree<D> tree(points, n);
   UnionFind uf(n);
   std::vector<int32_t> comp(n), node_comp;
   std::vector<Candidate> best(n);
@@ -298,6 +295,26 @@ std::vector<MstEdge> euclidean_mst(const double* points, int64_t n, int dim) {
       edges.push_back({best[c].u, best[c].v, best[c].d2});
       --components;
     }
+  }
+}
+
+}  // namespace
+
+std::vector<MstEdge> euclidean_mst(const double* points, int64_t n, int dim) {
+  if (dim < 1 || dim > kMaxDim) throw ValueError("euclidean_mst: dim must be in [1, 8], got " + std::to_string(dim));
+  if (n > std::numeric_limits<int32_t>::max() / 2) throw ValueError("euclidean_mst: too many points");
+  std::vector<MstEdge> edges;
+  if (n < 2) return edges;
+  edges.reserve(n - 1);
+  switch (dim) {
+    case 1: boruvka<1>(points, n, edges); break;
+    case 2: boruvka<2>(points, n, edges); break;
+    case 3: boruvka<3>(points, n, edges); break;
+    case 4: boruvka<4>(points, n, edges); break;
+    case 5: boruvka<5>(points, n, edges); break;
+    case 6: boruvka<6>(points, n, edges); break;
+    case 7: boruvka<7>(points, n, edges); break;
+    default: boruvka<8>(points, n, edges); break;
   }
   std::sort(edges.begin(), edges.end(), [](const MstEdge& a, const MstEdge& b) {
     if (a.d2 != b.d2) return a.d2 < b.d2;
