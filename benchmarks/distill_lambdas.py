@@ -39,6 +39,7 @@ def main(argv=None):
     ap.add_argument("--batch-size", type=int, default=2)
     ap.add_argument("--image-size", type=int, default=128)
     ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--lambda-gate", type=float, default=0.0)
     ap.add_argument("--init", choices=("teacher", "fresh"), default="teacher")
     ap.add_argument("--plain", action="store_true", help="also train a plain (ungated) student at the "
                     "chosen ratio, to show why the distilled default is gated")
@@ -56,7 +57,7 @@ def main(argv=None):
         t0 = time.perf_counter()
         with tempfile.TemporaryDirectory() as tmp:
             res = distill(DistillConfig(teacher=args.teacher, out=os.path.join(tmp, "d.pt"), lambda_text=ratio,
-                                        lambda_background=1.0, steps=args.steps, batch_size=args.batch_size,
+                                        lambda_background=1.0, lambda_gate=args.lambda_gate, steps=args.steps, batch_size=args.batch_size,
                                         image_size=args.image_size, lr=args.lr, gated=gated, init=args.init, save_every=0,
                                         progress=False))
         outside, text_err, inside = [], [], []
@@ -81,7 +82,7 @@ def main(argv=None):
         rows.append(run(best["lambda_text"] if best else args.ratios[0], False))
     identity = float(np.mean([change_outside_inside(t, sc.image, sc.mask)[1]
                               for k in range(S) for sc, t in zip(scenes, teacher_out[k])]))
-    print(f"\nteacher {os.path.basename(args.teacher)}, student init {args.init}, {args.steps} steps x batch {args.batch_size} at "
+    print(f"\nteacher {os.path.basename(args.teacher)}, student init {args.init}, lambda_gate {args.lambda_gate:g}, {args.steps} steps x batch {args.batch_size} at "
           f"{args.image_size} px, {args.n} held-out scenes x {S} styles")
     print(f"{'lambda_text':>11s} {'lambda_bg':>9s} {'student':>8s} {'|d| outside':>12s} {'|d| inside':>11s} "
           f"{'text err vs teacher':>20s}")
@@ -93,7 +94,7 @@ def main(argv=None):
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump({"teacher": os.path.basename(args.teacher), "steps": args.steps, "batch_size": args.batch_size,
-                   "image_size": args.image_size, "init": args.init, "scenes": args.n, "rows": rows, "identity_text_err": identity,
+                   "image_size": args.image_size, "init": args.init, "lambda_gate": args.lambda_gate, "scenes": args.n, "rows": rows, "identity_text_err": identity,
                    "chosen": best and {"lambda_text": best["lambda_text"], "lambda_background": 1.0}}, f, indent=2)
     print(f"wrote {args.out}")
 

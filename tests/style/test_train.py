@@ -85,6 +85,14 @@ def test_distillation_loss_against_numpy(rng):
     assert float(terms.total) == pytest.approx(8 * text + 2 * back, rel=1e-5)
     with pytest.raises(ValueError, match="mask must be"):
         distillation_loss(*(torch.from_numpy(a) for a in (s, t, c)), torch.zeros(2, 1, 5, 5))
+    # Gate term: binary cross-entropy of sigmoid(logits) against the mask.
+    z = rng.normal(size=(2, 1, 5, 6)).astype(np.float32)
+    g = 1 / (1 + np.exp(-z.astype(np.float64)))
+    bce = -np.mean(m * np.log(g) + (1 - m) * np.log(1 - g))
+    terms = distillation_loss(*(torch.from_numpy(a) for a in (s, t, c, m)), lambda_text=8.0, lambda_background=2.0,
+                              gate_logits=torch.from_numpy(z), lambda_gate=0.5)
+    assert float(terms.gate) == pytest.approx(bce, rel=1e-5)
+    assert float(terms.total) == pytest.approx(8 * text + 2 * back + 0.5 * bce, rel=1e-5)
 
 
 def test_distill_tiny_run(make_net, icdar_dir, tmp_path):

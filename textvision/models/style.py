@@ -235,17 +235,21 @@ class StyleNet(nn.Module):
             h = layer(h, w)
         return self.out_conv(self.out_pad(h))[:, :, :H, :W]
 
-    def forward(self, x: torch.Tensor, style) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, style, return_gate_logits: bool = False):
         """Stylize ``x`` float (B, 3, H, W) in [0, 1] with ``style`` (see :meth:`style_weights`).
 
         Returns float (B, 3, H, W) in [0, 1]: ``sigmoid(rgb)``, or for a gated network
         ``g * sigmoid(rgb) + (1 - g) * x`` with the learned gate ``g = sigmoid(4th channel)``.
+        ``return_gate_logits=True`` (gated only) returns ``(output, gate logits (B, 1, H, W))``.
         """
         h = self._logits(x, style)
         if not self.gated:
+            if return_gate_logits:
+                raise ValueError("return_gate_logits needs a gated StyleNet")
             return torch.sigmoid(h)
         gate = torch.sigmoid(h[:, 3:4])
-        return gate * torch.sigmoid(h[:, :3]) + (1 - gate) * x
+        out = gate * torch.sigmoid(h[:, :3]) + (1 - gate) * x
+        return (out, h[:, 3:4]) if return_gate_logits else out
 
     @torch.no_grad()
     def gate(self, x: torch.Tensor, style) -> torch.Tensor:

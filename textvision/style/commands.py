@@ -42,10 +42,12 @@ def register(sub) -> None:
                    help="text mask: exact pixels (synth only, the default there) or word boxes")
     p.add_argument("--mask-dilate", type=int, default=1)
     p.add_argument("--out", required=True, help="distilled checkpoint path")
-    from textvision.style.defaults import DEFAULT_LAMBDA_BACKGROUND, DEFAULT_LAMBDA_TEXT
+    from textvision.style.defaults import DEFAULT_LAMBDA_BACKGROUND, DEFAULT_LAMBDA_GATE, DEFAULT_LAMBDA_TEXT
 
     p.add_argument("--lambda-text", type=float, default=DEFAULT_LAMBDA_TEXT)
     p.add_argument("--lambda-background", type=float, default=DEFAULT_LAMBDA_BACKGROUND)
+    p.add_argument("--lambda-gate", type=float, default=DEFAULT_LAMBDA_GATE,
+                   help="weight of the gate's cross-entropy against the text mask (gated students)")
     p.add_argument("--steps", type=int, default=2000)
     p.add_argument("--batch-size", type=int, default=4)
     p.add_argument("--image-size", type=int, default=256)
@@ -102,6 +104,7 @@ def _distill(args) -> int:
     cfg = DistillConfig(
         teacher=args.teacher, out=args.out, data=args.data, gt_dir=args.gt_dir, mask=mask,
         mask_dilate=args.mask_dilate, lambda_text=args.lambda_text, lambda_background=args.lambda_background,
+        lambda_gate=args.lambda_gate,
         steps=args.steps, batch_size=args.batch_size, image_size=args.image_size, lr=args.lr,
         base_channels=args.base_channels, num_res_blocks=args.res_blocks, gated=not args.plain_student, init=args.init,
         save_every=args.save_every, seed=args.seed, device=args.device, progress=not args.no_progress)

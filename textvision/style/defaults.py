@@ -5,3 +5,4 @@ student keeps the background within 2/255 while still moving the text towards th
 """
 DEFAULT_LAMBDA_TEXT = 10.0
 DEFAULT_LAMBDA_BACKGROUND = 1.0
+DEFAULT_LAMBDA_GATE = 0.0

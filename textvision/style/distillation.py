@@ -19,6 +19,7 @@ from typing import NamedTuple, Optional, Tuple
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from textvision.models.style import StyleNet
 from textvision.style.inference import image_to_tensor, load_style_model, read_checkpoint, save_style_model
@@ -28,20 +29,22 @@ from textvision.style.train import (IMAGE_EXTENSIONS, TrainResult, _dist_info, _
 __all__ = ["DistillConfig", "DistillTerms", "distillation_loss", "distill", "MaskedSampler",
            "DEFAULT_LAMBDA_TEXT", "DEFAULT_LAMBDA_BACKGROUND"]
 
-from textvision.style.defaults import DEFAULT_LAMBDA_BACKGROUND, DEFAULT_LAMBDA_TEXT  # noqa: E402
+from textvision.style.defaults import DEFAULT_LAMBDA_BACKGROUND, DEFAULT_LAMBDA_GATE, DEFAULT_LAMBDA_TEXT  # noqa: E402
 
 
 class DistillTerms(NamedTuple):
-    """Weighted total and unweighted text / background terms (scalar tensors)."""
+    """Weighted total and unweighted text / background / gate terms (scalar tensors)."""
 
     total: torch.Tensor
     text: torch.Tensor
     background: torch.Tensor
+    gate: torch.Tensor
 
 
 def distillation_loss(student: torch.Tensor, teacher: torch.Tensor, content: torch.Tensor,
                       mask: torch.Tensor, lambda_text: float = DEFAULT_LAMBDA_TEXT,
-                      lambda_background: float = DEFAULT_LAMBDA_BACKGROUND) -> DistillTerms:
+                      lambda_background: float = DEFAULT_LAMBDA_BACKGROUND, gate_logits=None,
+                      lambda_gate: float = 0.0) -> DistillTerms:
     """Masked weighted MSE of DESIGN.md.
 
     Args:
@@ -50,9 +53,13 @@ def distillation_loss(student: torch.Tensor, teacher: torch.Tensor, content: tor
         content: ``c`` float (B, 3, H, W).
         mask: text mask ``M`` float/bool/uint8 (B, 1, H, W) or (B, H, W), 1 = text (soft values allowed).
         lambda_text, lambda_background: ``lambda_1``, ``lambda_2`` (both >= 0).
+        gate_logits, lambda_gate: optional extra term for gated students, ``lambda_gate`` times the
+            binary cross-entropy of the gate (logits (B, 1, H, W)) against the mask: a direct
+            "where is the text" signal, which the MSE terms only give through the teacher/input gap.
 
     Returns:
-        :class:`DistillTerms`; ``total = lambda_text * text + lambda_background * background``.
+        :class:`DistillTerms`; ``total = lambda_text * text + lambda_background * background
+        (+ lambda_gate * gate)``.
     """
     if student.shape != teacher.shape or student.shape != content.shape or student.dim() != 4:
         raise ValueError(f"student {tuple(student.shape)}, teacher {tuple(teacher.shape)} and content "
@@ -68,7 +75,14 @@ def distillation_loss(student: torch.Tensor, teacher: torch.Tensor, content: tor
     n = float(student.numel())
     text = (m * (student - teacher).pow(2)).sum() / n
     background = ((1 - m) * (student - content).pow(2)).sum() / n
-    return DistillTerms(lambda_text * text + lambda_background * background, text.detach(), background.detach())
+    total = lambda_text * text + lambda_background * background
+    gate = student.new_zeros(())
+    if gate_logits is not None and lambda_gate:
+        if gate_logits.shape != m.shape:
+            raise ValueError(f"gate_logits must be {tuple(m.shape)}, got {tuple(gate_logits.shape)}")
+        gate = F.binary_cross_entropy_with_logits(gate_logits, m)
+        total = total + lambda_gate * gate
+    return DistillTerms(total, text.detach(), background.detach(), gate.detach())
 
 
 @dataclass
@@ -84,6 +98,7 @@ class DistillConfig:
         mask: ``"pixels"`` (synth only: the exact text pixels) or ``"boxes"`` (filled word quads).
         mask_dilate: grow the mask by this many pixels (covers anti-aliased stroke edges / shadows).
         lambda_text, lambda_background: the loss weights (``lambda_text > lambda_background``).
+        lambda_gate: weight of the gate's cross-entropy against the mask (gated students only).
         steps, batch_size, image_size, lr, seed, device, save_every, progress: as in training.
         base_channels, num_res_blocks: student size (None: the teacher's).
         gated: give the student an output gate (see :class:`StyleNet`); False = the plain architecture.
@@ -100,6 +115,7 @@ class DistillConfig:
     mask_dilate: int = 1
     lambda_text: float = DEFAULT_LAMBDA_TEXT
     lambda_background: float = DEFAULT_LAMBDA_BACKGROUND
+    lambda_gate: float = DEFAULT_LAMBDA_GATE
     steps: int = 2000
     batch_size: int = 4
     image_size: int = 256
@@ -253,7 +269,7 @@ def distill(config: DistillConfig, student: Optional[StyleNet] = None) -> TrainR
     student = student.to(device)
     sampler = MaskedSampler(cfg.data, cfg.image_size, cfg.mask, cfg.mask_dilate, cfg.gt_dir)
     opt = torch.optim.Adam(student.parameters(), lr=cfg.lr)
-    step, history = 0, {"total": [], "text": [], "background": []}
+    step, history = 0, {"total": [], "text": [], "background": [], "gate": []}
     if os.path.isfile(cfg.out):
         ckpt = read_checkpoint(cfg.out, device)
         if ckpt["kind"] != "distilled" or "optimizer" not in ckpt:
@@ -266,7 +282,8 @@ def distill(config: DistillConfig, student: Optional[StyleNet] = None) -> TrainR
             raise ValueError(f"{cfg.out} has network config {ckpt['config']}, this run asks {student.config}")
         student.load_state_dict(ckpt["state_dict"])
         opt.load_state_dict(ckpt["optimizer"])
-        step, history = int(ckpt["step"]), {k: list(v) for k, v in ckpt.get("history", history).items()}
+        old = ckpt.get("history", {})
+        step, history = int(ckpt["step"]), {k: list(old.get(k, [])) for k in history}
     net = student
     if world > 1:
         from torch.nn.parallel import DistributedDataParallel
@@ -294,7 +311,12 @@ def distill(config: DistillConfig, student: Optional[StyleNet] = None) -> TrainR
                                          S).float()
         with torch.no_grad():
             target = teacher(x, w)
-        terms = distillation_loss(net(x, w), target, x, m, cfg.lambda_text, cfg.lambda_background)
+        if student.gated and cfg.lambda_gate:
+            out, gate_logits = net(x, w, return_gate_logits=True)
+        else:
+            out, gate_logits = net(x, w), None
+        terms = distillation_loss(out, target, x, m, cfg.lambda_text, cfg.lambda_background, gate_logits,
+                                  cfg.lambda_gate)
         opt.zero_grad(set_to_none=True)
         terms.total.backward()
         opt.step()
@@ -304,7 +326,7 @@ def distill(config: DistillConfig, student: Optional[StyleNet] = None) -> TrainR
         if bar is not None:
             bar.update(1)
             bar.set_postfix(total=f"{history['total'][-1]:.4g}", text=f"{history['text'][-1]:.4g}",
-                            background=f"{history['background'][-1]:.4g}")
+                            background=f"{history['background'][-1]:.4g}", gate=f"{history['gate'][-1]:.4g}")
         if cfg.save_every and step % cfg.save_every == 0 and step < cfg.steps:
             save()
     save()
