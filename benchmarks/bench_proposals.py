@@ -38,14 +38,15 @@ def cv2_mser_seconds(image: np.ndarray) -> float:
     """CPU seconds of OpenCV's MSER on the same six channel images (reference for our MSER)."""
     import cv2
 
-    t = time.thread_time()
-    for f in (1, 2):
+    planes = []
+    for f in (1, 2):  # channel images prepared outside the timed part
         img = image if f == 1 else cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2),
                                               interpolation=cv2.INTER_AREA)
-        h, w = img.shape[:2]
-        m = cv2.MSER_create(13, max(1, round(2e-5 * h * w)), int(0.11 * h * w), 55.0, 0.0)
-        for c in range(3):
-            m.detectRegions(np.ascontiguousarray(img[:, :, c]))
+        planes += [np.ascontiguousarray(img[:, :, c]) for c in range(3)]
+    t = time.thread_time()
+    for p in planes:
+        h, w = p.shape
+        cv2.MSER_create(13, max(1, round(2e-5 * h * w)), int(0.11 * h * w), 55.0, 0.0).detectRegions(p)
     return time.thread_time() - t
 
 
@@ -81,9 +82,12 @@ def main() -> int:
         print(f"\n## heatmap: {src}")
         print(format_table(rows))
         for r in rows:
+            r["ratio_to_mser_stage"] = r["time"]["total"] / r["time"]["mser"]
             r["ratio_to_mser_alone"] = r["time"]["total"] / floor["mser_alone"]
             r["speedup_vs_original_1.82s"] = 1.82 / r["time"]["total"]
         print("total / MSER alone: " + ", ".join(f"{r['method']} {r['ratio_to_mser_alone']:.2f}x" for r in rows))
+        print("total / the pipeline's own MSER stage: " + ", ".join(
+            f"{r['method']} {r['ratio_to_mser_stage']:.2f}x" for r in rows))
         print("speed-up vs the original's 1.82 s: " + ", ".join(
             f"{r['method']} {r['speedup_vs_original_1.82s']:.1f}x" for r in rows))
         result["sections"].append({"data": "synthetic 1280x720", "heatmap": src, "floor": floor, "rows": rows})

@@ -122,7 +122,12 @@ ProposalSet text_proposals(const View2D<uint8_t> rgb[3], const View2D<float>* pr
         if (c == 3) {
           sd.planes[c].view = grey_view;
         } else {
-          sd.planes[c].view = src;
+          // A contiguous copy: MSER visits every pixel several times, and interleaved RGB
+          // (stride 3) would make each visit touch three times the memory.
+          sd.planes[c].data.resize(static_cast<size_t>(H * W));
+          for (int64_t y = 0; y < H; ++y)
+            for (int64_t x = 0; x < W; ++x) sd.planes[c].data[y * W + x] = src(y, x);
+          sd.planes[c].view = make_view(sd.planes[c].data, H, W);
         }
         sd.h = H;
         sd.w = W;
