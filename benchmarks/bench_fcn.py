@@ -84,11 +84,14 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "fcn.json"))
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
+    load_before = os.getloadavg()[0]
     rows = bench(args.device, args.repeats, args.train_repeats, args.skip_vgg)
+    load_after = os.getloadavg()[0]
     by = {r["what"]: r for r in rows}
     lite_seg = by.get("segment 512x512 (lite)")
     vgg_seg = by.get("segment 512x512 (vgg16)")
-    print(f"device {args.device}, torch {torch.__version__}, {args.threads} thread(s), medians of {args.repeats}")
+    print(f"device {args.device}, torch {torch.__version__}, {args.threads} thread(s), medians of {args.repeats}; "
+          f"1-min load average {load_before:.1f} before, {load_after:.1f} after on {os.cpu_count()} CPUs")
     print(f"{'what':42s} {'params':>12s} {'median s':>10s} {'per s':>9s}")
     for r in rows:
         print(f"{r['what']:42s} {r['params']:12,d} {r['seconds']:10.4f} {r['per_s']:9.2f}")
@@ -105,7 +108,8 @@ def main(argv=None) -> int:
     out.write_text(json.dumps({
         "command": "python benchmarks/bench_fcn.py " + " ".join(sys.argv[1:] if argv is None else argv),
         "device": args.device, "threads": args.threads, "torch": torch.__version__,
-        "machine": platform.machine(), "cpu_count": os.cpu_count(), "rows": rows, "ratios": ratios,
+        "machine": platform.machine(), "cpu_count": os.cpu_count(), "loadavg_1min": [load_before, load_after],
+        "rows": rows, "ratios": ratios,
     }, indent=2))
     print(f"wrote {out}")
     return 0

@@ -196,3 +196,24 @@ def test_torchrun_ddp_two_cpu_processes(tmp_path):
     assert ckpt["epoch"] == 2 and ckpt["step"] == 4
     assert not any(k.startswith("module.") for k in ckpt["state_dict"])
     assert len(ckpt["history"]) == 2 and "f1" in ckpt["history"][-1]
+
+
+def test_make_sources_icdar2015_boxes_and_dont_care(tmp_path):
+    import cv2
+
+    from textvision.models.train_fcn import make_sources
+
+    for i in range(1, 6):
+        cv2.imwrite(str(tmp_path / f"img_{i}.jpg"), np.full((40, 60, 3), 30 * i, np.uint8))
+        (tmp_path / f"gt_img_{i}.txt").write_text(
+            "\ufeff5,5,25,5,25,15,5,15,HELLO\n30,20,50,20,50,30,30,30,###\n", encoding="utf-8")
+    train, val = make_sources(f"icdar2015:{tmp_path}", mask_source="auto", val_fraction=0.2, seed=0)
+    assert len(train) == 4 and len(val) == 1
+    s = train[0]
+    assert s.image.shape == (40, 60, 3) and s.text.shape == (40, 60)
+    assert s.text[10, 15] == 1 and s.ignore[25, 40] == 1 and s.text[25, 40] == 0
+    assert int(s.text.sum()) == 21 * 11  # box mask, edges included
+    with pytest.raises(FileNotFoundError, match="nope"):
+        make_sources(f"icdar2015:{tmp_path / 'nope'}")
+    with pytest.raises(ValueError, match="unknown --data"):
+        make_sources("imagenet:/x")
