@@ -135,6 +135,8 @@ def default_methods(ranker_available: bool = True) -> Dict[str, dict]:
     m["pruned bbox + rerank"] = {"prune": "bbox", "use_heatmap": True}
     if ranker_available:
         m["pruned pixels + ranker + rerank"] = {"prune": "pixels", "ranker": "default", "use_heatmap": True}
+        m["pruned pixels + ranker, no rerank"] = {"prune": "pixels", "ranker": "default", "rerank": False,
+                                                  "use_heatmap": True}
     return m
 
 
