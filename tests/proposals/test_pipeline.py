@@ -139,3 +139,16 @@ def test_box_means_and_heatmap_evidence_match_direct_sums(rng):
         ring[int(y1):int(y2), int(x1):int(x2)] = False
         r = hm[ring].mean() if ring.any() else 0.0
         assert e == pytest.approx(np.clip(m * (1 - r), 0, 1), rel=1e-5, abs=1e-6)
+
+
+def test_tiny_uniform_and_strided_images_are_well_formed(rng):
+    tp = TextProposals(keep_features=True)
+    for shape in [(3, 3, 3), (4, 5, 3), (33, 17, 3)]:
+        p = tp(rng.integers(0, 256, shape).astype(np.uint8))
+        assert p.boxes.shape == (len(p), 4) and p.features.shape == (len(p), 18)
+    empty = tp(np.zeros((50, 60, 3), np.uint8), np.zeros((50, 60), np.float32))
+    assert len(empty) == 0 and empty.boxes.dtype == np.float32 and empty.features.shape == (0, 18)
+    img = rng.integers(0, 256, (40, 100, 3)).astype(np.uint8)
+    a = tp(np.ascontiguousarray(img[:, ::2]))
+    b = tp(img[:, ::2])  # a non-contiguous view gives the same result
+    np.testing.assert_array_equal(a.boxes, b.boxes)
