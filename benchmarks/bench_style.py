@@ -54,7 +54,7 @@ def main(argv=None):
     torch.manual_seed(0)
     teacher = load_style_model(args.teacher) if args.teacher else StyleNet(4).eval()
     distilled = (load_style_model(args.distilled) if args.distilled
-                 else StyleNet(4, kind="distilled").eval())
+                 else StyleNet(4, kind="distilled", gated=True).eval())
     fcns = {"TextFCN lite": text_fcn_lite().eval()}
     if args.vgg_fcn:
         fcns["TextFCN FCN-8s/VGG16"] = text_fcn_vgg16().eval()

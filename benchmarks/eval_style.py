@@ -65,9 +65,9 @@ def main(argv=None):
 
     fcn_maps, fcn_note = None, ""
     try:
-        import textvision
+        from textvision.segment import segment
 
-        fcn_maps = [textvision.segment(im) for im in images]
+        fcn_maps = [segment(im) for im in images]
     except Exception as exc:  # no shipped TextFCN weights yet, or segment unavailable
         fcn_note = f"TextFCN rows skipped: {type(exc).__name__}: {exc}"
 

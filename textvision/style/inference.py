@@ -95,9 +95,10 @@ def _resolve_mode(model: StyleNet, mode: Optional[str]) -> str:
 def _heatmap_for(image, fcn, heatmap):
     if heatmap is not None:
         return check_heatmap(heatmap, image.shape[:2])
-    import textvision
+    # The function, not ``textvision.segment``: once the submodule is imported, that name is the module.
+    from textvision.segment import segment
 
-    return check_heatmap(textvision.segment(image, model=fcn), image.shape[:2], "segment() output")
+    return check_heatmap(segment(image, model=fcn), image.shape[:2], "segment() output")
 
 
 def stylize(image: np.ndarray, model: StyleNet, style, *, mode: Optional[str] = None, fcn=None,
