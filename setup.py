@@ -82,6 +82,8 @@ if WITH_CUDA:
 ext = Pybind11Extension(
     "textvision._C",
     _sources("*.cpp") + (_sources("*.cu") if WITH_CUDA else []),
+    # Headers as dependencies: a changed header recompiles every object (no stale inlined structs).
+    depends=_sources("*.h") + _sources("*.cuh"),
     include_dirs=include_dirs,
     define_macros=define_macros,
     extra_compile_args=cxx_args,
