@@ -158,3 +158,12 @@ def test_cli_segment_writes_png(tmp_path, model):
     np.testing.assert_array_equal(heat, ref)
     assert (tmp_path / "out" / "a_overlay.jpg").is_file()
     assert main(["segment", str(tmp_path / "missing.png"), "--out", str(tmp_path)]) == 1
+
+
+def test_textvision_segment_is_callable_after_module_import(model):
+    import textvision
+    import textvision.segment as segment_module  # binds textvision.segment to the module
+
+    img = _img(20, 30)
+    np.testing.assert_array_equal(textvision.segment(img, model), segment(img, model))
+    assert segment_module.segment_batch is segment_batch and textvision.text_coverage is text_coverage
