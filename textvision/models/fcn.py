@@ -10,15 +10,14 @@ Both variants share one interface:
 ``text_fcn_vgg16`` follows FCN-8s (Long et al.): VGG16 conv1-conv5, fc6 as a 7x7 conv with 4096
 channels, fc7 as a 1x1 conv, dropout 0.5, class scores fused with pool4 and pool3 scores, bilinear-
 initialised learned upsampling. ``text_fcn_lite`` keeps the FCN skip structure (stride 32 -> 16 -> 8,
-plus a stride-4 skip for thin strokes) on a small depthwise-separable encoder, so it trains and runs on
-a CPU.
+plus a stride-4 skip for thin strokes, fused as 32-channel features) on a small depthwise-separable
+encoder, so it trains and runs on a CPU (about 100x faster than the VGG16 variant).
 """
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
-from typing import Any, Dict, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -133,8 +132,12 @@ class _LiteEncoder(nn.Module):
 
 
 class TextFCN(nn.Module):
-    """FCN-8s style text segmenter: encoder -> class scores at stride 32, fused with stride-16 and
-    stride-8 (and optionally stride-4) skip scores, learned bilinear-initialised upsampling.
+    """FCN-8s style text segmenter.
+
+    ``"vgg16"``: FCN-8s proper, 2-channel class scores at stride 32 (fc7), summed with pool4 and pool3
+    scores, learned bilinear-initialised upsampling. ``"lite"``: the same skip topology on a small
+    encoder, fusing ``fuse``-channel skip *features* at strides 32 -> 16 -> 8 (-> 4), then a separable
+    conv, the classifier and a learned x4 (or x8) upsampling.
 
     Args:
         arch: ``"vgg16"`` (FCN-8s on VGG16) or ``"lite"`` (compact encoder).
@@ -352,7 +355,7 @@ def text_fcn_vgg16(weights: Union[str, os.PathLike, None] = None,
 
 def text_fcn_lite(weights: Union[str, os.PathLike, None] = None, *,
                   widths: Sequence[int] = (16, 32, 64, 96, 128)) -> TextFCN:
-    """Compact TextFCN (about 60 K parameters at the default widths) for CPU training and inference.
+    """Compact TextFCN (149 K parameters at the default widths) for CPU training and inference.
 
     Args:
         weights: None = random init; ``"default"`` = the shipped weights ``DEFAULT_WEIGHTS``; or a
