@@ -564,8 +564,10 @@ def _place_line(rng, img, mask, occ, instances, face_list, vocab, min_h, max_h, 
     m = height * rng.uniform(0.25, 0.6)
     psrc = np.array([[-m, -m], [cw + m, -m], [cw + m, ch + m], [-m, ch + m]], np.float32) - 0.5
     for _try in range(12):
-        ox = rng.uniform(1 - lo[0], w - 2 - hi[0])
-        oy = rng.uniform(1 - lo[1], h - 2 - hi[1])
+        # max(): float32 rounding can put the upper bound a hair under the lower one when the line
+        # just fits; numpy then raises instead of returning the (only) position.
+        ox = rng.uniform(1 - lo[0], max(1 - lo[0], w - 2 - hi[0]))
+        oy = rng.uniform(1 - lo[1], max(1 - lo[1], h - 2 - hi[1]))
         cand = dst + np.array([ox, oy], np.float32)
         M = cv2.getPerspectiveTransform(src.astype(np.float32), cand.astype(np.float32))
         footprint = cv2.perspectiveTransform(psrc[None].astype(np.float64), M)[0] if panel else cand
