@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from textvision.models.fcn import text_fcn_lite, text_fcn_vgg16
-from textvision.segment import segment
+from textvision.segmentation import segment
 
 
 def _median_time(fn, repeats: int, warmup: int = 1, sync=None) -> float:

@@ -23,7 +23,7 @@ import torch
 
 from textvision.models.fcn import DEFAULT_WEIGHTS, load_text_fcn
 from textvision.models.train_fcn import pixel_scores, synth_source
-from textvision.segment import segment
+from textvision.segmentation import segment
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "opencv-text-samples"
 

@@ -18,9 +18,9 @@ __version__ = "0.1.0"
 _SUBMODULES = ("ops", "data", "eval", "proposals", "models", "style", "augment", "east")
 # Top-level conveniences: name -> (module, attribute)
 _LAZY = {
-    "segment": ("textvision.segment", "segment"),
-    "segment_batch": ("textvision.segment", "segment_batch"),
-    "text_coverage": ("textvision.segment", "text_coverage"),
+    "segment": ("textvision.segmentation", "segment"),
+    "segment_batch": ("textvision.segmentation", "segment_batch"),
+    "text_coverage": ("textvision.segmentation", "text_coverage"),
 }
 
 

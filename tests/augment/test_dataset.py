@@ -148,7 +148,7 @@ def test_cocotext_split_filter_and_skip_empty(tmp_path, distilled_ckpt):
 
 def test_two_stage_threshold_keeps_background(tmp_path, style_ckpt, fcn_ckpt):
     from textvision.models.fcn import load_text_fcn
-    from textvision.segment import segment
+    from textvision.segmentation import segment
 
     src = make_icdar2015(tmp_path / "src", n=2)
     dst = tmp_path / "dst"

@@ -9,7 +9,7 @@ import torch
 
 from textvision.augment import SelectiveTextStyle
 from textvision.models.fcn import load_text_fcn
-from textvision.segment import segment
+from textvision.segmentation import segment
 from textvision.style.inference import load_style_model, stylize
 
 from .conftest import STYLES, _draw_words

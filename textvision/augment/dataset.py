@@ -320,7 +320,7 @@ class _Styler:
 
         heatmaps = None
         if self.mode == "two-stage":
-            from textvision.segment import segment
+            from textvision.segmentation import segment
 
             hm = segment(image, model=self.fcn, device=self.device)
             heatmaps = [hm] * len(styles)

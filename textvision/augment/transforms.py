@@ -146,7 +146,7 @@ class SelectiveTextStyle(ImageOnlyTransform):
         net, fcn, mode = self._networks()
         heatmap = None
         if mode == "two-stage":
-            from textvision.segment import segment
+            from textvision.segmentation import segment
 
             heatmap = segment(rgb, model=fcn, device=self.device)
         out = stylize(rgb, net, style, mode=mode, heatmap=heatmap,

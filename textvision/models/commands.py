@@ -68,7 +68,7 @@ def _segment(args) -> int:
     import numpy as np
 
     from textvision.models.fcn import load_text_fcn
-    from textvision.segment import segment, text_coverage
+    from textvision.segmentation import segment, text_coverage
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,7 @@ def fcn_heatmap_fn(weights: Optional[str] = None) -> Callable[[np.ndarray], np.n
     """A function image -> TextFCN heatmap (``textvision.segment``), from ``weights`` or the shipped default."""
     import torch
 
-    from textvision.segment import segment
+    from textvision.segmentation import segment
 
     model = None
     if weights:

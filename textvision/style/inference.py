@@ -95,8 +95,7 @@ def _resolve_mode(model: StyleNet, mode: Optional[str]) -> str:
 def _heatmap_for(image, fcn, heatmap):
     if heatmap is not None:
         return check_heatmap(heatmap, image.shape[:2])
-    # The function, not ``textvision.segment``: once the submodule is imported, that name is the module.
-    from textvision.segment import segment
+    from textvision.segmentation import segment
 
     return check_heatmap(segment(image, model=fcn), image.shape[:2], "segment() output")
 

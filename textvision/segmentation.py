@@ -280,16 +280,3 @@ def text_coverage(heatmap: np.ndarray, threshold: float = 0.5) -> float:
     if not 0.0 <= threshold <= 1.0:
         raise ValueError(f"threshold must be in [0, 1], got {threshold}")
     return float(np.count_nonzero(hm >= threshold)) / hm.size
-
-
-class _CallableModule(type(functools)):
-    """``textvision.segment`` is both this module and the function ``segment``: importing the module
-    binds the package attribute to the module, so the module itself forwards calls to ``segment``."""
-
-    def __call__(self, *args, **kwargs):
-        return segment(*args, **kwargs)
-
-
-import sys as _sys  # noqa: E402
-
-_sys.modules[__name__].__class__ = _CallableModule
