@@ -10,17 +10,26 @@ import sys
 
 from textvision import __version__
 
-# One line per area, in the order of the help text.
+# One line per area, in the order of the help text (the pipeline's order).
 from textvision.ops import commands as ops_commands
-from textvision.style import commands as style_commands
-from textvision.augment import commands as augment_commands
-from textvision.models import commands as fcn_commands
 from textvision.data import commands as data_commands
 from textvision.eval import commands as eval_commands
-from textvision.east import commands as east_commands
+from textvision.models import commands as fcn_commands
 from textvision.proposals import commands as proposals_commands
+from textvision.style import commands as style_commands
+from textvision.augment import commands as augment_commands
+from textvision.east import commands as east_commands
 
-AREAS = (ops_commands, style_commands, augment_commands, fcn_commands, data_commands, eval_commands, east_commands, proposals_commands,)
+AREAS = (
+    ops_commands,
+    data_commands,
+    eval_commands,
+    fcn_commands,
+    proposals_commands,
+    style_commands,
+    augment_commands,
+    east_commands,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
