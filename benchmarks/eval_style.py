@@ -14,7 +14,7 @@ Gram distance of the text region to the style (VGG16 relu1_2..relu4_3, masked Gr
 Gram distance is measured in random-feature space: it shows the text moving towards the style's
 low-level statistics (colour, contrast, texture), not a perceptual judgement.
 
-    python benchmarks/eval_style.py --teacher T.pt --distilled D.pt --styles S1.jpg S2.jpg ... \
+    python benchmarks/eval_style.py --teacher T.pt --distilled D.pt [D2.pt ...] --styles S1.jpg S2.jpg ... \
         [--vgg vgg16-397923af.pth] [--n 12] [--size 256]
 
 Writes benchmarks/results/eval_style.json.
@@ -40,7 +40,7 @@ from textvision.style.train import load_loss_vgg, load_style_images
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--teacher", required=True)
-    ap.add_argument("--distilled", default=None)
+    ap.add_argument("--distilled", nargs="*", default=[], help="one or more distilled checkpoints")
     ap.add_argument("--styles", nargs="+", required=True, help="the style images the teacher was trained on")
     ap.add_argument("--vgg", default=None)
     ap.add_argument("--n", type=int, default=12)
@@ -52,7 +52,7 @@ def main(argv=None):
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
 
     teacher = load_style_model(args.teacher)
-    distilled = load_style_model(args.distilled) if args.distilled else None
+    distilled = {os.path.basename(p): load_style_model(p) for p in args.distilled}
     names, style_imgs = load_style_images(args.styles, args.style_size)
     if names != teacher.style_names:
         raise SystemExit(f"--styles give {names}, the teacher has {teacher.style_names}")
@@ -65,7 +65,7 @@ def main(argv=None):
 
     fcn_maps, fcn_note = None, ""
     try:
-        from textvision.segment import segment
+        from textvision.segmentation import segment
 
         fcn_maps = [segment(im) for im in images]
     except Exception as exc:  # no shipped TextFCN weights yet, or segment unavailable
@@ -79,8 +79,8 @@ def main(argv=None):
         methods["two-stage TextFCN soft"] = lambda k: stylize_batch(images, teacher, k, heatmaps=fcn_maps)
         methods["two-stage TextFCN thr 200/255"] = lambda k: stylize_batch(
             images, teacher, k, heatmaps=fcn_maps, threshold=200 / 255)
-    if distilled is not None:
-        methods["distilled"] = lambda k: stylize_batch(images, distilled, k, mode="distilled")
+    for dname, dmodel in distilled.items():
+        methods[f"distilled {dname}"] = (lambda m: lambda k: stylize_batch(images, m, k, mode="distilled"))(dmodel)
 
     S = teacher.num_styles
     mask_t = torch.from_numpy(np.stack(masks)).float()[:, None]
@@ -115,7 +115,7 @@ def main(argv=None):
     with open(args.out, "w") as f:
         json.dump({"scenes": args.n, "size": args.size, "styles": names, "vgg": vgg_desc,
                    "teacher": os.path.basename(args.teacher),
-                   "distilled": os.path.basename(args.distilled) if args.distilled else None,
+                   "distilled": list(distilled),
                    "note": fcn_note, "machine": platform.processor() or platform.machine(), "rows": rows},
                   f, indent=2)
     print(f"wrote {args.out}")

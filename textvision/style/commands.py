@@ -92,6 +92,8 @@ def _train_style(args) -> int:
         base_channels=args.base_channels, num_res_blocks=args.res_blocks, save_every=args.save_every,
         seed=args.seed, device=args.device, progress=not args.no_progress)
     res = train_style(cfg)
+    if os.environ.get("RANK", "0") != "0":  # torchrun: one report, from rank 0
+        return 0
     print(f"wrote {res.path} ({len(res.model.style_names)} styles: {', '.join(res.model.style_names)}; "
           f"last style loss {res.history['style'][-1] if res.history['style'] else float('nan'):.4g})")
     return 0
@@ -109,6 +111,8 @@ def _distill(args) -> int:
         base_channels=args.base_channels, num_res_blocks=args.res_blocks, gated=not args.plain_student, init=args.init,
         save_every=args.save_every, seed=args.seed, device=args.device, progress=not args.no_progress)
     res = distill(cfg)
+    if __import__("os").environ.get("RANK", "0") != "0":
+        return 0
     print(f"wrote {res.path} (distilled, styles: {', '.join(res.model.style_names)})")
     return 0
 

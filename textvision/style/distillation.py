@@ -1,14 +1,18 @@
 """Distilled end-to-end selective style transfer (thesis §3.2): one network, no TextFCN at inference.
 
-A fresh StyleNet ``eta`` (same styles as the frozen teacher ``phi``) learns, with a text mask ``M``,
-to output the teacher's stylization inside the text and the untouched input elsewhere:
+A StyleNet ``eta`` over the frozen teacher ``phi``'s styles learns, with a text mask ``M``, to output
+the teacher's stylization inside the text and the untouched input elsewhere:
 
     L = lambda_text * sum(M * (eta(c) - phi(c))^2) / N  +  lambda_background * sum((1 - M) * (eta(c) - c)^2) / N
 
 with ``N = B * 3 * H * W`` (the DESIGN.md sums, divided by a constant so the lambdas do not depend on
-the crop size). ``lambda_text > lambda_background`` because text is a small minority of pixels:
-without the extra weight the student learns the identity everywhere. The defaults come from
-``benchmarks/distill_lambdas.py`` (see the README).
+the crop size). ``lambda_text > lambda_background`` because text is a small minority of pixels.
+The defaults come from ``benchmarks/distill_lambdas.py`` and ``benchmarks/eval_style.py`` (README).
+
+Two departures from the thesis, both measured in the README: the student is *gated*
+(``out = g * stylized + (1 - g) * input``, see :class:`StyleNet`) and starts from the teacher's weights
+with the gate closed; ``gated=False, init="fresh"`` is the thesis' recipe. An optional cross-entropy of
+the gate against ``M`` (``lambda_gate``) gives the gate a direct signal.
 """
 from __future__ import annotations
 
