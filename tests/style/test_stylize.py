@@ -117,3 +117,13 @@ def test_load_exceptions(tmp_path):
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match="junk.pt"):
         load_style_model(tmp_path / "junk.pt")
+
+
+@pytest.mark.cuda
+def test_stylize_cuda_matches_cpu(make_net, rng):
+    net = make_net()
+    img = rng.integers(0, 256, (33, 47, 3), dtype=np.uint8)
+    hm = rng.random((33, 47)).astype(np.float32)
+    cpu = stylize(img, net, "greenpaper", heatmap=hm)
+    gpu = stylize(img, net, "greenpaper", heatmap=hm, device="cuda")
+    assert np.abs(cpu.astype(int) - gpu.astype(int)).max() <= 1

@@ -172,3 +172,22 @@ def test_init_from_teacher(make_net):
         init_from_teacher(make_student(teacher, base_channels=8), teacher)
     with pytest.raises(ValueError, match="teacher has 2 styles"):
         init_from_teacher(make_net(3, kind="distilled"), teacher)
+
+
+def test_cli_train_style_and_distill(style_dir, content_dir, icdar_dir, tmp_path, capsys):
+    teacher = tmp_path / "cli_teacher.pt"
+    with pytest.warns(RuntimeWarning, match="random VGG16"):
+        rc = cli.main(["train-style", "--styles", str(style_dir / "bluegold.png"), str(style_dir / "greenpaper.png"),
+                       "--content", str(content_dir), "--out", str(teacher), "--steps", "2", "--batch-size", "1",
+                       "--image-size", "32", "--style-size", "48", "--base-channels", "4", "--res-blocks", "1",
+                       "--no-progress"])
+    assert rc == 0 and "2 styles: bluegold, greenpaper" in capsys.readouterr().out
+    out = tmp_path / "cli_distilled.pt"
+    assert cli.main(["distill", "--teacher", str(teacher), "--data", str(icdar_dir), "--out", str(out),
+                     "--steps", "2", "--batch-size", "1", "--image-size", "32", "--lambda-gate", "0.5",
+                     "--no-progress"]) == 0
+    ckpt = torch.load(out, weights_only=True)
+    assert ckpt["kind"] == "distilled" and ckpt["train_config"]["mask"] == "boxes"  # boxes: not synth
+    assert ckpt["train_config"]["lambda_text"] == 2.0 and ckpt["config"]["gated"] is True
+    assert cli.main(["distill", "--teacher", str(tmp_path / "nope.pt"), "--out", str(out)]) == 1
+    assert "not found" in capsys.readouterr().err

@@ -115,7 +115,7 @@ def stylize(image: np.ndarray, model: StyleNet, style, *, mode: Optional[str] = 
         fcn: TextFCN model for two-stage (default: ``textvision.segment``'s shipped model).
         heatmap: ``float32`` HxW in [0, 1] text map for two-stage; skips the segmenter.
         threshold: two-stage only: zero the map below this value first (see :func:`blend`).
-        device: torch device (default: the model's).
+        device: torch device to run on (moves ``model`` there); default: the model's device.
 
     Returns:
         ``uint8`` HxWx3 RGB of the image's size.
@@ -182,6 +182,8 @@ def stylize_batch(images, model: StyleNet, styles, *, mode: Optional[str] = None
 def _run(model, images, style, mode, heatmaps, threshold, device):
     if device is None:
         device = next(model.parameters()).device
+    else:
+        model.to(device)  # like textvision.segment: the model follows the requested device
     was_training = model.training
     model.eval()
     try:
