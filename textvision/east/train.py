@@ -15,6 +15,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
+from textvision._distributed import setup_distributed
 from textvision.east.decode import detect
 from textvision.east.loss import EASTLoss
 from textvision.east.targets import targets
@@ -267,13 +268,6 @@ def evaluate_east(model: EAST, dataset, *, max_side: int = 1280, score_threshold
 # training
 
 
-def _dist_info():
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    local = int(os.environ.get("LOCAL_RANK", "0"))
-    return world, rank, local
-
-
 def train_east(config: TrainConfig, train_set, val_set=None, out: Optional[str] = None, *, resume: bool = False,
                pre_transform: Optional[Callable] = None, log: Callable[[str], None] = print) -> dict:
     """Train EAST.
@@ -298,17 +292,8 @@ def train_east(config: TrainConfig, train_set, val_set=None, out: Optional[str] 
     import torch.distributed as dist
     from torch.utils.data import DataLoader, DistributedSampler
 
-    world, rank, local = _dist_info()
-    distributed = world > 1
-    if config.device:
-        device = torch.device(config.device)
-    else:
-        device = torch.device(f"cuda:{local}" if torch.cuda.is_available() else "cpu")
-    if device.type == "cuda" and distributed:
-        torch.cuda.set_device(device)
-    if distributed and not dist.is_initialized():
-        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
-    main = rank == 0
+    ctx = setup_distributed(config.device)
+    world, rank, device, distributed, main = ctx.world, ctx.rank, ctx.device, ctx.distributed, ctx.main
     torch.manual_seed(config.seed + rank)
     np.random.seed((config.seed + rank) % 2 ** 32)
 

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
+from textvision._distributed import setup_distributed
 from textvision.models.fcn import TextFCN, build_text_fcn, load_text_fcn, save_text_fcn
 from textvision.models.vgg import IMAGENET_MEAN, IMAGENET_STD
 
@@ -381,13 +382,6 @@ class TrainConfig:
         return self.lr if self.lr is not None else (3e-3 if self.arch == "lite" else 1e-4)
 
 
-def _dist_info() -> Tuple[int, int, int]:
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    local = int(os.environ.get("LOCAL_RANK", "0"))
-    return world, rank, local
-
-
 @torch.no_grad()
 def evaluate_fcn(model: torch.nn.Module, val: Dataset, device, threshold: float = 0.5,
                  max_images: Optional[int] = None) -> PixelScores:
@@ -445,22 +439,11 @@ def train_fcn(cfg: TrainConfig, train_samples: Dataset, val_samples: Optional[Da
     """
     import torch.distributed as dist
 
-    world, rank, local = _dist_info()
-    distributed = world > 1
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    if cfg.device:
-        device = torch.device(cfg.device)
-    elif torch.cuda.is_available():
-        device = torch.device("cuda", local if distributed else 0)
-    else:
-        device = torch.device("cpu")
-    if distributed and not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    if device.type == "cuda":
-        torch.cuda.set_device(device)
+    ctx = setup_distributed(cfg.device)
+    world, rank, device, distributed, main_proc = ctx.world, ctx.rank, ctx.device, ctx.distributed, ctx.main
     torch.manual_seed(cfg.seed)
-    main_proc = rank == 0
 
     start_epoch, step, ckpt = 0, 0, None
     if cfg.resume:

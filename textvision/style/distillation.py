@@ -25,9 +25,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from textvision._distributed import setup_distributed
 from textvision.models.style import StyleNet
 from textvision.style.inference import image_to_tensor, load_style_model, read_checkpoint, save_style_model
-from textvision.style.train import (IMAGE_EXTENSIONS, TrainResult, _dist_info, _pick_device, _plain, _read_rgb,
+from textvision.style.train import (IMAGE_EXTENSIONS, TrainResult, _plain, _read_rgb,
                                     render_synth)
 
 __all__ = ["DistillConfig", "DistillTerms", "distillation_loss", "distill", "MaskedSampler",
@@ -251,12 +252,8 @@ def distill(config: DistillConfig, student: Optional[StyleNet] = None) -> TrainR
                          f"{cfg.batch_size}, {cfg.image_size}")
     if cfg.lambda_text < 0 or cfg.lambda_background < 0:
         raise ValueError(f"lambdas must be >= 0, got {cfg.lambda_text}, {cfg.lambda_background}")
-    rank, world, local_rank = _dist_info()
-    device = _pick_device(cfg.device, local_rank)
-    if world > 1:
-        from textvision.style.train import _setup_ddp
-
-        _setup_ddp(device)
+    ctx = setup_distributed(cfg.device)
+    rank, world, device = ctx.rank, ctx.world, ctx.device
     teacher = load_style_model(cfg.teacher, device)
     for p in teacher.parameters():
         p.requires_grad_(False)

@@ -19,6 +19,7 @@ from typing import List, NamedTuple, Optional
 import numpy as np
 import torch
 
+from textvision._distributed import setup_distributed
 from textvision.models.style import StyleNet
 from textvision.style.inference import image_to_tensor, read_checkpoint, save_style_model
 from textvision.style.losses import PerceptualLoss
@@ -206,29 +207,6 @@ def render_synth(render, rng: np.random.Generator, size: int):
     raise RuntimeError(f"synthetic scene rendering failed 8 times at {side}x{side}")
 
 
-def _dist_info():
-    """(rank, world_size, local_rank) from torchrun's environment; (0, 1, 0) otherwise."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    return int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0"))
-
-
-def _pick_device(device: Optional[str], local_rank: int) -> torch.device:
-    if device:
-        return torch.device(device)
-    if torch.cuda.is_available():
-        return torch.device("cuda", local_rank)
-    return torch.device("cpu")
-
-
-def _setup_ddp(device: torch.device):
-    import torch.distributed as dist
-
-    if not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    if device.type == "cuda":
-        torch.cuda.set_device(device)
-
-
 def train_style(config: StyleTrainConfig) -> TrainResult:
     """Train (or resume) a multi-style :class:`StyleNet` teacher; returns :class:`TrainResult`.
 
@@ -241,10 +219,8 @@ def train_style(config: StyleTrainConfig) -> TrainResult:
     if cfg.steps < 0 or cfg.batch_size < 1 or cfg.image_size < 16:
         raise ValueError(f"need steps >= 0, batch_size >= 1, image_size >= 16; got {cfg.steps}, "
                          f"{cfg.batch_size}, {cfg.image_size}")
-    rank, world, local_rank = _dist_info()
-    device = _pick_device(cfg.device, local_rank)
-    if world > 1:
-        _setup_ddp(device)
+    ctx = setup_distributed(cfg.device)
+    rank, world, device = ctx.rank, ctx.world, ctx.device
     names, style_imgs = load_style_images(cfg.styles, cfg.style_size)
     sampler = ContentSampler(cfg.content, cfg.image_size)
     vgg, vgg_desc = load_loss_vgg(cfg.vgg, warn=(rank == 0))
