@@ -8,52 +8,14 @@ complete" -- which is what resuming relies on.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
-from typing import Callable, Optional, Union
+from typing import Callable, Optional
 
-PathLike = Union[str, "os.PathLike[str]"]
+# One implementation of atomic writes for the whole package (the dataset tool re-exports it).
+from textvision.data._io import TEMP_PREFIX, PathLike, atomic_write, atomic_write_bytes, atomic_write_text
 
-# Temporary names start with this, so a later run can find and remove the leftovers of a killed one.
-TEMP_PREFIX = ".tvaug-"
-
-
-def atomic_write(path: PathLike, write: Callable[[str], None]) -> Path:
-    """Write ``path`` by calling ``write(temp_path)`` and renaming the result into place.
-
-    The temporary file lies in the same folder and keeps ``path``'s name as its suffix, so writers
-    that look at the extension (``.json``, ``.jpg``) behave the same. On any exception, including
-    ``KeyboardInterrupt``, the temporary file is removed and nothing appears under ``path``.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix="-" + path.name, dir=str(path.parent))
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
-
-
-def atomic_write_bytes(path: PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temporary file + rename)."""
-
-    def _write(tmp: str) -> None:
-        with open(tmp, "wb") as f:
-            f.write(data)
-
-    return atomic_write(path, _write)
-
-
-def atomic_write_text(path: PathLike, text: str) -> Path:
-    """Write UTF-8 ``text`` to ``path`` atomically."""
-    return atomic_write_bytes(path, text.encode("utf-8"))
+__all__ = ["TEMP_PREFIX", "atomic_write", "atomic_write_bytes", "atomic_write_text", "check_src_dst",
+           "remove_stale_temps"]
 
 
 def remove_stale_temps(root: PathLike, spare: Optional[Callable[[Path], bool]] = None) -> int:

@@ -5,22 +5,31 @@ import os
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Union
+from typing import Callable, Union
 
 PathLike = Union[str, "os.PathLike[str]"]
 
 
-def atomic_write_bytes(path: PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
+# Temporary names start with this, so a later run can find and remove the leftovers of a killed one
+# (``textvision.augment.fileio.remove_stale_temps``).
+TEMP_PREFIX = ".tv-tmp-"
 
-    Readers (another process, a crashed run resumed later) never see a half-written file.
+
+def atomic_write(path: PathLike, write: Callable[[str], None]) -> Path:
+    """Write ``path`` by calling ``write(temp_path)`` and renaming the result into place.
+
+    The temporary file lies in the same folder (``os.replace`` is atomic on one file system) and keeps
+    ``path``'s name as its suffix, so writers that look at the extension (``.json``, ``.jpg``) behave
+    the same. Readers (another process, a crashed run resumed later) never see a half-written file: on
+    any exception, ``KeyboardInterrupt`` included, the temporary file is removed and nothing appears
+    under ``path``.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
+    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix="-" + path.name, dir=str(path.parent))
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        write(tmp)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -28,10 +37,22 @@ def atomic_write_bytes(path: PathLike, data: bytes) -> None:
         except OSError:
             pass
         raise
+    return path
 
 
-def atomic_write_text(path: PathLike, text: str, encoding: str = "utf-8") -> None:
-    atomic_write_bytes(path, text.encode(encoding))
+def atomic_write_bytes(path: PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (temporary file + rename)."""
+
+    def _write(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            f.write(data)
+
+    return atomic_write(path, _write)
+
+
+def atomic_write_text(path: PathLike, text: str, encoding: str = "utf-8") -> Path:
+    """Write ``text`` to ``path`` atomically."""
+    return atomic_write_bytes(path, text.encode(encoding))
 
 
 def read_text(path: PathLike) -> str:
