@@ -5,6 +5,11 @@
 
 namespace textvision {
 
+namespace {
+// Max of the 3x3 L1 distance transform of a 0/1 mask (defined below, shared by both cue paths).
+int16_t max_l1_distance_bytes(const uint8_t* d, int bw, int bh, std::vector<int16_t>& buf);
+}  // namespace
+
 std::vector<float> gradient_magnitude(const View2D<uint8_t>& grey) {
   const int64_t H = grey.height, W = grey.width;
   std::vector<float> out(static_cast<size_t>(H * W), 0.f);
@@ -122,31 +127,7 @@ void region_cues_bytes(const View2D<uint8_t>& grey, const float* grad, const int
   out[kCueBackground] = nbg > 0 ? static_cast<float>(static_cast<double>(bg) / nbg) : 0.f;
   out[kCueGradient] = ng > 0 ? static_cast<float>(gsum / ng) : 0.f;
 
-  // 3x3 L1 distance transform of the dilated mask (chamfer a=1, b=2 is exactly the city-block
-  // metric, which is separable): vertical 1-D passes (vectorised across x), then horizontal ones.
-  int16_t* __restrict dt = s.dist.data();
-  const int16_t inf = 16000;
-  for (size_t i = 0; i < n; ++i) dt[i] = d[i] ? inf : 0;
-  for (int y = 1; y < bh; ++y) {
-    int16_t* cur = dt + static_cast<size_t>(y) * bw;
-    const int16_t* prev = cur - bw;
-    for (int x = 0; x < bw; ++x) cur[x] = std::min<int16_t>(cur[x], static_cast<int16_t>(prev[x] + 1));
-  }
-  for (int y = bh - 2; y >= 0; --y) {
-    int16_t* cur = dt + static_cast<size_t>(y) * bw;
-    const int16_t* next = cur + bw;
-    for (int x = 0; x < bw; ++x) cur[x] = std::min<int16_t>(cur[x], static_cast<int16_t>(next[x] + 1));
-  }
-  int16_t best = 0;
-  for (int y = 0; y < bh; ++y) {
-    int16_t* row = dt + static_cast<size_t>(y) * bw;
-    for (int x = 1; x < bw; ++x) row[x] = std::min<int16_t>(row[x], static_cast<int16_t>(row[x - 1] + 1));
-    for (int x = bw - 2; x >= 0; --x) {
-      row[x] = std::min<int16_t>(row[x], static_cast<int16_t>(row[x + 1] + 1));
-      best = std::max(best, row[x]);
-    }
-  }
-  out[kCueStroke] = static_cast<float>(best);
+  out[kCueStroke] = static_cast<float>(max_l1_distance_bytes(d, bw, bh, s.dist));
 }
 
 namespace {
@@ -159,6 +140,8 @@ inline uint64_t shr(const uint64_t* r, int k, int nw, int s) {  // value at x co
   return (r[k] >> s) | (k + 1 < nw ? r[k + 1] << (64 - s) : 0);
 }
 
+// 3x3 L1 distance transform (chamfer a=1, b=2 is exactly the city-block metric, which is separable):
+// vertical 1-D passes (vectorised across x), then horizontal ones.
 int16_t max_l1_distance_bytes(const uint8_t* d, int bw, int bh, std::vector<int16_t>& buf) {
   const size_t n = static_cast<size_t>(bw) * bh;
   buf.resize(n);
