@@ -20,7 +20,8 @@ KS = (10, 100, 1000, None)
 # Pruning needs every word's pixels above ``min_prob``, small words included: at ``segment``'s general
 # default (longer side 512) a 1280x720 frame shrinks 2.5x and 8 px words fall to ~3 px. Measured on 10
 # synthetic 1280x720 scenes with the shipped lite weights, the share of words whose glyph pixels average
-# >= 0.1 is 0.83 at 512, 0.93 at 800 and 0.97 at 1280 (native), for ~0.1 s of CPU per frame.
+# >= 0.1 is 0.83 at 512, 0.93 at 800 and 0.97 at 1280 (native), for ~0.14 s per frame on 2 threads
+# (benchmarks/fcn_working_size.py).
 PROPOSALS_FCN_MAX_SIDE = 1280
 
 
