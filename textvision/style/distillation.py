@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import glob
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import NamedTuple, Optional, Tuple
 
 import numpy as np
@@ -27,9 +27,8 @@ import torch.nn.functional as F
 
 from textvision._distributed import setup_distributed
 from textvision.models.style import StyleNet
-from textvision.style.inference import image_to_tensor, load_style_model, read_checkpoint, save_style_model
-from textvision.style.train import (IMAGE_EXTENSIONS, TrainResult, _plain, _read_rgb,
-                                    render_synth)
+from textvision.style.inference import image_to_tensor, load_style_model, read_checkpoint
+from textvision.style.train import IMAGE_EXTENSIONS, TrainResult, _read_rgb, render_synth, run_steps
 
 __all__ = ["DistillConfig", "DistillTerms", "distillation_loss", "distill", "MaskedSampler",
            "DEFAULT_LAMBDA_TEXT", "DEFAULT_LAMBDA_BACKGROUND"]
@@ -253,7 +252,7 @@ def distill(config: DistillConfig, student: Optional[StyleNet] = None) -> TrainR
     if cfg.lambda_text < 0 or cfg.lambda_background < 0:
         raise ValueError(f"lambdas must be >= 0, got {cfg.lambda_text}, {cfg.lambda_background}")
     ctx = setup_distributed(cfg.device)
-    rank, world, device = ctx.rank, ctx.world, ctx.device
+    device = ctx.device
     teacher = load_style_model(cfg.teacher, device)
     for p in teacher.parameters():
         p.requires_grad_(False)
@@ -285,26 +284,9 @@ def distill(config: DistillConfig, student: Optional[StyleNet] = None) -> TrainR
         opt.load_state_dict(ckpt["optimizer"])
         old = ckpt.get("history", {})
         step, history = int(ckpt["step"]), {k: list(old.get(k, [])) for k in history}
-    net = student
-    if world > 1:
-        from torch.nn.parallel import DistributedDataParallel
-
-        net = DistributedDataParallel(student, device_ids=[device.index] if device.type == "cuda" else None)
-
-    def save():
-        if rank == 0:
-            save_style_model(student, cfg.out, step=step, optimizer=opt.state_dict(),
-                             train_config=_plain(asdict(cfg)), history=history)
-
-    bar = None
-    if cfg.progress and rank == 0:
-        from tqdm import tqdm
-
-        bar = tqdm(total=cfg.steps, initial=step, desc="distill", dynamic_ncols=True)
-    student.train()
     S = teacher.num_styles
-    while step < cfg.steps:
-        rng = np.random.default_rng([cfg.seed, rank, step])
+
+    def compute_terms(net, rng):
         images, masks = sampler.sample(cfg.batch_size, rng)
         x = image_to_tensor(images, device)
         m = torch.from_numpy(np.stack(masks)).to(device)[:, None].float()
@@ -316,25 +298,7 @@ def distill(config: DistillConfig, student: Optional[StyleNet] = None) -> TrainR
             out, gate_logits = net(x, w, return_gate_logits=True)
         else:
             out, gate_logits = net(x, w), None
-        terms = distillation_loss(out, target, x, m, cfg.lambda_text, cfg.lambda_background, gate_logits,
-                                  cfg.lambda_gate)
-        opt.zero_grad(set_to_none=True)
-        terms.total.backward()
-        opt.step()
-        step += 1
-        for k in history:
-            history[k].append(float(getattr(terms, k).detach()))
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(total=f"{history['total'][-1]:.4g}", text=f"{history['text'][-1]:.4g}",
-                            background=f"{history['background'][-1]:.4g}", gate=f"{history['gate'][-1]:.4g}")
-        if cfg.save_every and step % cfg.save_every == 0 and step < cfg.steps:
-            save()
-    save()
-    if bar is not None:
-        bar.close()
-    if world > 1:
-        import torch.distributed as dist
+        return distillation_loss(out, target, x, m, cfg.lambda_text, cfg.lambda_background, gate_logits,
+                                 cfg.lambda_gate)
 
-        dist.barrier()
-    return TrainResult(cfg.out, student.eval(), history)
+    return run_steps(student, cfg, opt, step, history, ctx, "distill", compute_terms)

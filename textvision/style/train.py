@@ -14,7 +14,7 @@ import os
 import sys
 import warnings
 from dataclasses import asdict, dataclass
-from typing import List, NamedTuple, Optional
+from typing import Callable, Dict, List, NamedTuple, Optional
 
 import numpy as np
 import torch
@@ -220,10 +220,10 @@ def train_style(config: StyleTrainConfig) -> TrainResult:
         raise ValueError(f"need steps >= 0, batch_size >= 1, image_size >= 16; got {cfg.steps}, "
                          f"{cfg.batch_size}, {cfg.image_size}")
     ctx = setup_distributed(cfg.device)
-    rank, world, device = ctx.rank, ctx.world, ctx.device
+    device = ctx.device
     names, style_imgs = load_style_images(cfg.styles, cfg.style_size)
     sampler = ContentSampler(cfg.content, cfg.image_size)
-    vgg, vgg_desc = load_loss_vgg(cfg.vgg, warn=(rank == 0))
+    vgg, vgg_desc = load_loss_vgg(cfg.vgg, warn=ctx.main)
     loss_fn = PerceptualLoss(vgg, content_weight=cfg.content_weight, style_weight=cfg.style_weight,
                              tv_weight=cfg.tv_weight).to(device)
     loss_fn.set_style_images([image_to_tensor([im], device)[0] for im in style_imgs])
@@ -245,31 +245,47 @@ def train_style(config: StyleTrainConfig) -> TrainResult:
         model.load_state_dict(ckpt["state_dict"])
         opt.load_state_dict(ckpt["optimizer"])
         step, history = int(ckpt["step"]), {k: list(v) for k, v in ckpt.get("history", history).items()}
-    net = model
-    if world > 1:
-        from torch.nn.parallel import DistributedDataParallel
-
-        net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
-
-    def save():
-        if rank == 0:
-            save_style_model(model, cfg.out, step=step, optimizer=opt.state_dict(),
-                             train_config=_plain(asdict(cfg)), history=history, vgg=vgg_desc)
-
-    bar = None
-    if cfg.progress and rank == 0:
-        from tqdm import tqdm
-
-        bar = tqdm(total=cfg.steps, initial=step, desc="train-style", dynamic_ncols=True)
-    model.train()
     S = len(names)
-    while step < cfg.steps:
-        # Seeding by (seed, rank, step) makes a resumed run draw the same crops it would have drawn.
-        rng = np.random.default_rng([cfg.seed, rank, step])
+
+    def compute_terms(net, rng):
         x = image_to_tensor(sampler.sample(cfg.batch_size, rng), device)
         idx = torch.as_tensor(rng.integers(S, size=cfg.batch_size), device=device)
         weights = torch.nn.functional.one_hot(idx, S).float()
-        terms = loss_fn(net(x, weights), x, weights)
+        return loss_fn(net(x, weights), x, weights)
+
+    return run_steps(model, cfg, opt, step, history, ctx, "train-style", compute_terms, vgg=vgg_desc)
+
+
+def run_steps(model: StyleNet, cfg, opt: torch.optim.Optimizer, step: int, history: Dict[str, List[float]],
+              ctx, desc: str, compute_terms: Callable, **save_extra) -> TrainResult:
+    """The step loop shared by :func:`train_style` and :func:`~textvision.style.distill`.
+
+    Wraps ``model`` in DDP when ``ctx.world > 1``; each step draws its randomness from
+    ``np.random.default_rng([cfg.seed, rank, step])`` (so a resumed run draws the crops the
+    uninterrupted one would have) and calls ``compute_terms(net, rng)``, a NamedTuple of loss terms
+    whose ``total`` is minimised and whose fields named in ``history`` are recorded and shown in tqdm.
+    Rank 0 saves (``save_style_model`` with ``save_extra``) every ``cfg.save_every`` steps and at the end.
+    """
+    net = model
+    if ctx.world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None)
+
+    def save():
+        if ctx.main:
+            save_style_model(model, cfg.out, step=step, optimizer=opt.state_dict(),
+                             train_config=_plain(asdict(cfg)), history=history, **save_extra)
+
+    bar = None
+    if cfg.progress and ctx.main:
+        from tqdm import tqdm
+
+        bar = tqdm(total=cfg.steps, initial=step, desc=desc, dynamic_ncols=True)
+    model.train()
+    while step < cfg.steps:
+        rng = np.random.default_rng([cfg.seed, ctx.rank, step])
+        terms = compute_terms(net, rng)
         opt.zero_grad(set_to_none=True)
         terms.total.backward()
         opt.step()
@@ -278,14 +294,13 @@ def train_style(config: StyleTrainConfig) -> TrainResult:
             history[k].append(float(getattr(terms, k).detach()))
         if bar is not None:
             bar.update(1)
-            bar.set_postfix(total=f"{float(terms.total.detach()):.4g}", content=f"{float(terms.content):.4g}",
-                            style=f"{float(terms.style):.4g}", tv=f"{float(terms.tv):.3g}")
+            bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in history.items()})
         if cfg.save_every and step % cfg.save_every == 0 and step < cfg.steps:
             save()
     save()
     if bar is not None:
         bar.close()
-    if world > 1:
+    if ctx.world > 1:
         import torch.distributed as dist
 
         dist.barrier()
