@@ -5,11 +5,6 @@
 
 namespace textvision {
 
-namespace {
-// Max of the 3x3 L1 distance transform of a 0/1 mask (defined below, shared by both cue paths).
-int16_t max_l1_distance_bytes(const uint8_t* d, int bw, int bh, std::vector<int16_t>& buf);
-}  // namespace
-
 std::vector<float> gradient_magnitude(const View2D<uint8_t>& grey) {
   const int64_t H = grey.height, W = grey.width;
   std::vector<float> out(static_cast<size_t>(H * W), 0.f);
@@ -23,111 +18,6 @@ std::vector<float> gradient_magnitude(const View2D<uint8_t>& grey) {
     }
   }
   return out;
-}
-
-void region_cues_bytes(const View2D<uint8_t>& grey, const float* grad, const int32_t* box, const int32_t* pixels,
-                       int64_t num_pixels, CueScratch& s, float out[kNumCues]) {
-  // Pad 4: the 5x5 dilation reaches 2 pixels out, the distance transform needs a background border,
-  // and with 2 more the 5-tap loops below run without bounds checks (they vectorise).
-  constexpr int P = 4;
-  const int64_t W = grey.width, H = grey.height;
-  const int x1 = box[0], y1 = box[1], x2 = box[2], y2 = box[3];
-  const int w = x2 - x1, h = y2 - y1;
-  out[kCueDiameter] = static_cast<float>(std::max(w, h));
-  const int bw = w + 2 * P, bh = h + 2 * P;
-  const int ox = x1 - P, oy = y1 - P;
-  const size_t n = static_cast<size_t>(bw) * bh;
-  s.mask.assign(n, 0);
-  s.tmp.assign(n, 0);
-  s.dil.assign(n, 0);
-  s.ero.assign(n, 0);
-  s.dist.resize(n);
-
-  double fg = 0;
-  for (int64_t k = 0; k < num_pixels; ++k) {
-    const int64_t idx = pixels[k];
-    const int64_t y = idx / W, x = idx - y * W;
-    s.mask[(y - oy) * bw + (x - ox)] = 1;
-    fg += grey(y, x);
-  }
-  out[kCueForeground] = num_pixels > 0 ? static_cast<float>(fg / num_pixels) : 0.f;
-
-  // Separable 5x5 dilation (OR) and erosion (AND); the mask is 0 within P of the buffer edge, so
-  // leaving the outer 2 rows/columns at 0 is exact for both.
-  uint8_t* __restrict m = s.mask.data();
-  uint8_t* __restrict t = s.tmp.data();
-  uint8_t* __restrict d = s.dil.data();
-  uint8_t* __restrict e = s.ero.data();
-  for (int y = P; y < bh - P; ++y) {
-    const uint8_t* r = m + static_cast<size_t>(y) * bw;
-    uint8_t* tr = t + static_cast<size_t>(y) * bw;
-    for (int x = 2; x < bw - 2; ++x) tr[x] = r[x - 2] | r[x - 1] | r[x] | r[x + 1] | r[x + 2];
-  }
-  for (int y = 2; y < bh - 2; ++y) {
-    const uint8_t* t0 = t + static_cast<size_t>(y - 2) * bw;
-    const uint8_t* t1 = t0 + bw;
-    const uint8_t* t2 = t1 + bw;
-    const uint8_t* t3 = t2 + bw;
-    const uint8_t* t4 = t3 + bw;
-    uint8_t* dr = d + static_cast<size_t>(y) * bw;
-    for (int x = 0; x < bw; ++x) dr[x] = t0[x] | t1[x] | t2[x] | t3[x] | t4[x];
-  }
-  for (int y = P; y < bh - P; ++y) {
-    const uint8_t* r = m + static_cast<size_t>(y) * bw;
-    uint8_t* tr = t + static_cast<size_t>(y) * bw;
-    for (int x = 2; x < bw - 2; ++x) tr[x] = r[x - 2] & r[x - 1] & r[x] & r[x + 1] & r[x + 2];
-  }
-  for (int y = P; y < bh - P; ++y) {
-    const uint8_t* t0 = t + static_cast<size_t>(y - 2) * bw;
-    const uint8_t* t1 = t0 + bw;
-    const uint8_t* t2 = t1 + bw;
-    const uint8_t* t3 = t2 + bw;
-    const uint8_t* t4 = t3 + bw;
-    uint8_t* er = e + static_cast<size_t>(y) * bw;
-    for (int x = 0; x < bw; ++x) er[x] = t0[x] & t1[x] & t2[x] & t3[x] & t4[x];
-  }
-
-  // Ring sums, clipped to the image: background ring = dil & !mask, gradient ring = dil & !ero.
-  uint64_t bg = 0;
-  int64_t nbg = 0, ng = 0;
-  double gsum = 0;
-  const int yl = static_cast<int>(std::max<int64_t>(0, -oy)), yh = static_cast<int>(std::min<int64_t>(bh, H - oy));
-  const int xl = static_cast<int>(std::max<int64_t>(0, -ox)), xh = static_cast<int>(std::min<int64_t>(bw, W - ox));
-  for (int y = yl; y < yh; ++y) {
-    const size_t r = static_cast<size_t>(y) * bw;
-    const float* grow = grad + (oy + y) * W + ox;
-    uint32_t row_bg = 0;
-    int row_nbg = 0, row_ng = 0;
-    float row_g = 0;
-    if (grey.stride_x == 1) {
-      const uint8_t* gp = &grey(oy + y, ox);
-      for (int x = xl; x < xh; ++x) {
-        const uint8_t ring = d[r + x] & (m[r + x] ^ 1);
-        const uint8_t gring = d[r + x] & (e[r + x] ^ 1);
-        row_bg += ring * gp[x];
-        row_nbg += ring;
-        row_ng += gring;
-        row_g += gring ? grow[x] : 0.f;
-      }
-    } else {
-      for (int x = xl; x < xh; ++x) {
-        const uint8_t ring = d[r + x] & (m[r + x] ^ 1);
-        const uint8_t gring = d[r + x] & (e[r + x] ^ 1);
-        row_bg += ring * grey(oy + y, ox + x);
-        row_nbg += ring;
-        row_ng += gring;
-        row_g += gring ? grow[x] : 0.f;
-      }
-    }
-    bg += row_bg;
-    nbg += row_nbg;
-    ng += row_ng;
-    gsum += row_g;
-  }
-  out[kCueBackground] = nbg > 0 ? static_cast<float>(static_cast<double>(bg) / nbg) : 0.f;
-  out[kCueGradient] = ng > 0 ? static_cast<float>(gsum / ng) : 0.f;
-
-  out[kCueStroke] = static_cast<float>(max_l1_distance_bytes(d, bw, bh, s.dist));
 }
 
 namespace {

@@ -13,7 +13,7 @@ constexpr int kNumCues = 5;
 
 // Reusable buffers: one per thread, so a region costs no allocation.
 struct CueScratch {
-  std::vector<uint8_t> mask, tmp, dil, ero;
+  std::vector<uint8_t> dil;    // byte copy of the dilated mask for the distance transform of thick regions
   std::vector<int16_t> dist;
   std::vector<uint64_t> bm, bh, bd, be, bt;  // bit rows: mask, horizontal pass, dilation, erosion, temp
 };
@@ -32,9 +32,5 @@ std::vector<float> gradient_magnitude(const View2D<uint8_t>& grey);
 // two-pass distance transform for thick regions.
 void region_cues(const View2D<uint8_t>& grey, const float* grad, const int32_t* box, const int32_t* pixels,
                  int64_t num_pixels, CueScratch& scratch, float out[kNumCues]);
-
-// The same cues computed with byte masks and full passes over the box (reference for the tests).
-void region_cues_bytes(const View2D<uint8_t>& grey, const float* grad, const int32_t* box, const int32_t* pixels,
-                       int64_t num_pixels, CueScratch& scratch, float out[kNumCues]);
 
 }  // namespace textvision
