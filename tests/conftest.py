@@ -12,6 +12,18 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_cuda)
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Torch tests run single-threaded: on CI's 2 cores torch's OpenMP pool busy-waits and
+    oversubscribes as soon as a test starts worker processes, which made times swing 5x."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)

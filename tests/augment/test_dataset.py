@@ -6,7 +6,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import torch
 
 from textvision.augment import dataset as ds
 from textvision.augment.dataset import AugmentOptions, augment_dataset, plan_styles
@@ -15,14 +14,6 @@ from textvision.cli import main
 from textvision.data.icdar import read_icdar2013, read_icdar2015
 
 from .conftest import GT, IMG, STYLES, make_cocotext, make_icdar2013, make_icdar2015, tree_digest
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def _read_rgb(path):

@@ -5,7 +5,6 @@ import pickle
 import albumentations as A
 import numpy as np
 import pytest
-import torch
 
 from textvision.augment import SelectiveTextStyle
 from textvision.models.fcn import load_text_fcn
@@ -13,14 +12,6 @@ from textvision.segmentation import segment
 from textvision.style.inference import load_style_model, stylize
 
 from .conftest import STYLES, _draw_words
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture

@@ -9,14 +9,6 @@ from textvision.models.east import EAST
 from textvision.models.resnet import resnet50
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.mark.parametrize("backbone", ["tiny", "vgg16", "resnet50"])
 def test_shapes_and_ranges(backbone):
     torch.manual_seed(0)

@@ -11,14 +11,6 @@ from textvision.models.train_fcn import (
 )
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.mark.parametrize("hw", [(37, 53), (300, 500), (1, 1), (32, 64), (65, 31)])
 def test_lite_output_is_input_size(hw):
     torch.manual_seed(0)

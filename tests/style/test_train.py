@@ -21,14 +21,6 @@ def _config(style_dir, content_dir, out, **kw):
     return StyleTrainConfig(styles=str(style_dir), out=str(out), content=str(content_dir), **args)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def test_training_reduces_style_loss(style_dir, content_dir, tmp_path):
     names, images = load_style_images(str(style_dir), 64)
     assert names == ["bluegold", "greenpaper"]
