@@ -211,6 +211,7 @@ def test_resume_and_shards_give_the_same_tree(tmp_path, distilled_ckpt, monkeypa
 @pytest.mark.slow
 def test_kill_then_resume_cli(tmp_path, distilled_ckpt):
     """A real SIGKILL mid-run (a separate process), then the same command again."""
+    import signal
     import subprocess
     import sys
     import time
@@ -231,6 +232,9 @@ def test_kill_then_resume_cli(tmp_path, distilled_ckpt):
             break
         time.sleep(0.005)
     proc.wait()
+    # The kill must have landed mid-run, or this would only compare two complete runs.
+    assert proc.returncode == -signal.SIGKILL
+    assert not (killed / ds.SUMMARY_NAME).exists()
     assert main([a if a is not None else str(killed) for a in args]) == 0
     assert tree_digest(killed) == tree_digest(full)
 
