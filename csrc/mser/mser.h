@@ -18,6 +18,9 @@ struct MserParams {
   double min_diversity = 0.2;
   int polarity = 0;           // 0 both, +1 dark-on-light ("MSER+", from the image), -1 bright-on-dark
   bool return_pixels = false;
+  // With return_pixels, hand out the flood-order pixel arrays instead of per-region copies (for C++
+  // callers that only read each region once, e.g. TextProposals): see MserRegions::pixel_pool.
+  bool pool_pixels = false;
   float min_prob = -1.0f;     // prune regions whose mean prob is below this; < 0 = no pruning
 };
 
@@ -33,6 +36,11 @@ struct MserRegions {
   std::vector<uint8_t> level;          // grey threshold: pixels <= level (+1) / >= level (-1)
   std::vector<int64_t> pixel_offsets;  // CSR, N+1 entries, only with return_pixels
   std::vector<int32_t> pixel_indices;  // flat y*W+x, only with return_pixels
+  // Only with return_pixels and pool_pixels (then pixel_offsets / pixel_indices stay empty): region i
+  // has the areas[i] pixels pixel_pool[pixel_start[i] ...]. Nested regions share their pixels in
+  // the pool, so it holds at most the interior pixels once per pass instead of every region's copy.
+  std::vector<int32_t> pixel_pool;
+  std::vector<int64_t> pixel_start;
   size_t size() const { return areas.size(); }
 };
 

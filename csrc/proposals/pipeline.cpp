@@ -187,6 +187,7 @@ ProposalSet text_proposals(const View2D<uint8_t> rgb[3], const View2D<float>* pr
     mp.min_diversity = params.min_diversity;
     mp.polarity = 0;
     mp.return_pixels = true;
+    mp.pool_pixels = true;  // cues read each region once: slices of the flood chains, no copies
     const View2D<float>* pv = nullptr;
     if (params.prune == kPrunePixels) {
       mp.min_prob = params.min_prob;
@@ -227,9 +228,8 @@ ProposalSet text_proposals(const View2D<uint8_t> rgb[3], const View2D<float>* pr
       for (int k = 0; k < 4; ++k) table.boxes[4 * r + k] = regs.boxes[4 * i + k];
       table.cx[r] = regs.centroids[2 * i];
       table.cy[r] = regs.centroids[2 * i + 1];
-      const int64_t p0 = regs.pixel_offsets[i], p1 = regs.pixel_offsets[i + 1];
-      region_cues(sd.planes[3].view, sd.grad.data(), &regs.boxes[4 * i], regs.pixel_indices.data() + p0, p1 - p0,
-                  scratch, &table.cues[kNumCues * r]);
+      region_cues(sd.planes[3].view, sd.grad.data(), &regs.boxes[4 * i], regs.pixel_pool.data() + regs.pixel_start[i],
+                  regs.areas[i], scratch, &table.cues[kNumCues * r]);
     }
     out.stats.t_cues = (CpuClock::now() - t0);
 
