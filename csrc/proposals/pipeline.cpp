@@ -50,6 +50,17 @@ std::vector<uint8_t> downsample(const View2D<uint8_t>& src, int f, int64_t& h, i
   h = src.height / f;
   w = src.width / f;
   std::vector<uint8_t> out(static_cast<size_t>(h * w));
+  if (f == 2 && src.stride_x == 1) {
+    // The default half scale: two contiguous rows per output row (the compiler vectorises this).
+    for (int64_t y = 0; y < h; ++y) {
+      const uint8_t* r0 = src.data + 2 * y * src.stride_y;
+      const uint8_t* r1 = r0 + src.stride_y;
+      uint8_t* o = out.data() + y * w;
+      for (int64_t x = 0; x < w; ++x)
+        o[x] = static_cast<uint8_t>((r0[2 * x] + r0[2 * x + 1] + r1[2 * x] + r1[2 * x + 1] + 2) >> 2);
+    }
+    return out;
+  }
   const int area = f * f;
   for (int64_t y = 0; y < h; ++y)
     for (int64_t x = 0; x < w; ++x) {
@@ -105,30 +116,45 @@ ProposalSet text_proposals(const View2D<uint8_t> rgb[3], const View2D<float>* pr
   std::sort(factors.begin(), factors.end());
   factors.erase(std::unique(factors.begin(), factors.end()), factors.end());
   std::vector<ScaleData> scales(factors.size());
-  std::vector<uint8_t> grey_full(static_cast<size_t>(H * W));
-  for (int64_t y = 0; y < H; ++y)
-    for (int64_t x = 0; x < W; ++x)
-      grey_full[y * W + x] = static_cast<uint8_t>((rgb[0](y, x) * 299 + rgb[1](y, x) * 587 + rgb[2](y, x) * 114 + 500) / 1000);
-  const View2D<uint8_t> grey_view = make_view(grey_full, H, W);
+  // De-interleave once into contiguous full-resolution planes (R, G, B, grey): MSER visits every
+  // pixel several times and the half-scale planes read them again, and interleaved RGB (stride 3)
+  // would make each visit touch three times the memory. One pass over the usual packed HxWx3
+  // buffer does all four planes.
+  std::vector<uint8_t> full[4];
+  for (auto& v : full) v.resize(static_cast<size_t>(H * W));
+  const bool packed = rgb[0].stride_x == 3 && rgb[0].stride_y == 3 * W && rgb[1].data == rgb[0].data + 1 &&
+                      rgb[2].data == rgb[0].data + 2 && rgb[1].stride_x == 3 && rgb[2].stride_x == 3 &&
+                      rgb[1].stride_y == 3 * W && rgb[2].stride_y == 3 * W;
+  if (packed) {
+    const uint8_t* src = rgb[0].data;
+    uint8_t *r = full[0].data(), *g = full[1].data(), *b = full[2].data(), *k = full[3].data();
+    for (int64_t i = 0; i < H * W; ++i) {
+      const int R = src[3 * i], G = src[3 * i + 1], B = src[3 * i + 2];
+      r[i] = static_cast<uint8_t>(R);
+      g[i] = static_cast<uint8_t>(G);
+      b[i] = static_cast<uint8_t>(B);
+      k[i] = static_cast<uint8_t>((R * 299 + G * 587 + B * 114 + 500) / 1000);
+    }
+  } else {
+    for (int64_t y = 0; y < H; ++y)
+      for (int64_t x = 0; x < W; ++x) {
+        const int R = rgb[0](y, x), G = rgb[1](y, x), B = rgb[2](y, x);
+        full[0][y * W + x] = static_cast<uint8_t>(R);
+        full[1][y * W + x] = static_cast<uint8_t>(G);
+        full[2][y * W + x] = static_cast<uint8_t>(B);
+        full[3][y * W + x] = static_cast<uint8_t>((R * 299 + G * 587 + B * 114 + 500) / 1000);
+      }
+  }
   for (size_t si = 0; si < factors.size(); ++si) {
     ScaleData& sd = scales[si];
     sd.factor = factors[si];
     const int f = sd.factor;
     for (int c = 0; c < 4; ++c) {
-      const View2D<uint8_t>& src = c < 3 ? rgb[c] : grey_view;
       bool needed = c == 3 || std::find(params.channels.begin(), params.channels.end(), c) != params.channels.end();
       if (!needed) continue;
+      const View2D<uint8_t> src = make_view(full[c], H, W);
       if (f == 1) {
-        if (c == 3) {
-          sd.planes[c].view = grey_view;
-        } else {
-          // A contiguous copy: MSER visits every pixel several times, and interleaved RGB
-          // (stride 3) would make each visit touch three times the memory.
-          sd.planes[c].data.resize(static_cast<size_t>(H * W));
-          for (int64_t y = 0; y < H; ++y)
-            for (int64_t x = 0; x < W; ++x) sd.planes[c].data[y * W + x] = src(y, x);
-          sd.planes[c].view = make_view(sd.planes[c].data, H, W);
-        }
+        sd.planes[c].view = src;
         sd.h = H;
         sd.w = W;
       } else {
