@@ -30,31 +30,65 @@ inline uint64_t shr(const uint64_t* r, int k, int nw, int s) {  // value at x co
   return (r[k] >> s) | (k + 1 < nw ? r[k + 1] << (64 - s) : 0);
 }
 
-// 3x3 L1 distance transform (chamfer a=1, b=2 is exactly the city-block metric, which is separable):
-// vertical 1-D passes (vectorised across x), then horizontal ones.
-int16_t max_l1_distance_bytes(const uint8_t* d, int bw, int bh, std::vector<int16_t>& buf) {
-  const size_t n = static_cast<size_t>(bw) * bh;
-  buf.resize(n);
+// First set bit at or after x in a row of nw words (64 * nw when none).
+inline int next_set(const uint64_t* r, int nw, int x) {
+  int k = x >> 6;
+  if (k >= nw) return 64 * nw;
+  uint64_t w = r[k] & (~uint64_t(0) << (x & 63));
+  while (!w) {
+    if (++k == nw) return 64 * nw;
+    w = r[k];
+  }
+  return 64 * k + __builtin_ctzll(w);
+}
+
+// First clear bit at or after x (64 * nw when none).
+inline int next_clear(const uint64_t* r, int nw, int x) {
+  int k = x >> 6;
+  if (k >= nw) return 64 * nw;
+  uint64_t w = ~r[k] & (~uint64_t(0) << (x & 63));
+  while (!w) {
+    if (++k == nw) return 64 * nw;
+    w = ~r[k];
+  }
+  return 64 * k + __builtin_ctzll(w);
+}
+
+// Largest L1 distance to the background of a bit mask whose border rows and columns are background.
+// The L1 (3x3 chamfer 1-2) distance transform is separable and its two 1-D passes commute: the
+// horizontal one is read off the runs of set bits (so it has no serial dependency along a row), the
+// vertical min-plus sweeps then run on whole rows at once, which the compiler vectorises.
+int max_l1_distance_bits(const uint64_t* D, int nw, int bw, int bh, std::vector<int16_t>& buf) {
+  buf.resize(static_cast<size_t>(bw) * bh);
   int16_t* dt = buf.data();
-  const int16_t inf = 16000;
-  for (size_t i = 0; i < n; ++i) dt[i] = d[i] ? inf : 0;
+  for (int y = 0; y < bh; ++y) {
+    const uint64_t* r = D + static_cast<size_t>(y) * nw;
+    int16_t* row = dt + static_cast<size_t>(y) * bw;
+    int x = 0;
+    for (;;) {
+      const int a = next_set(r, nw, x);
+      if (a >= bw) {
+        std::fill(row + x, row + bw, int16_t(0));
+        break;
+      }
+      const int b = std::min(next_clear(r, nw, a), bw);
+      std::fill(row + x, row + a, int16_t(0));
+      for (int t = a; t < b; ++t) row[t] = static_cast<int16_t>(std::min(t - a + 1, b - t));
+      x = b;
+    }
+  }
   for (int y = 1; y < bh; ++y) {
     int16_t* cur = dt + static_cast<size_t>(y) * bw;
     const int16_t* prev = cur - bw;
     for (int x = 0; x < bw; ++x) cur[x] = std::min<int16_t>(cur[x], static_cast<int16_t>(prev[x] + 1));
   }
+  int16_t best = 0;
   for (int y = bh - 2; y >= 0; --y) {
     int16_t* cur = dt + static_cast<size_t>(y) * bw;
     const int16_t* next = cur + bw;
-    for (int x = 0; x < bw; ++x) cur[x] = std::min<int16_t>(cur[x], static_cast<int16_t>(next[x] + 1));
-  }
-  int16_t best = 0;
-  for (int y = 0; y < bh; ++y) {
-    int16_t* row = dt + static_cast<size_t>(y) * bw;
-    for (int x = 1; x < bw; ++x) row[x] = std::min<int16_t>(row[x], static_cast<int16_t>(row[x - 1] + 1));
-    for (int x = bw - 2; x >= 0; --x) {
-      row[x] = std::min<int16_t>(row[x], static_cast<int16_t>(row[x + 1] + 1));
-      best = std::max(best, row[x]);
+    for (int x = 0; x < bw; ++x) {
+      cur[x] = std::min<int16_t>(cur[x], static_cast<int16_t>(next[x] + 1));
+      best = std::max(best, cur[x]);
     }
   }
   return best;
@@ -82,21 +116,23 @@ void region_cues(const View2D<uint8_t>& grey, const float* grad, const int32_t* 
   uint64_t* D = s.bd.data();
   uint64_t* E = s.be.data();
 
-  double fg = 0;
-  // idx / W by a multiplication (W is not a compile-time constant; a division per pixel costs more
-  // than everything else here), corrected to the exact quotient.
-  const double inv_w = 1.0 / static_cast<double>(W);
+  // Integer sums: grey values add up exactly, so the means equal those of the former double sums.
+  int64_t fg = 0;
+  // idx / W by a multiplication with ceil(2^32 / W) (W is not a compile-time constant; a division
+  // per pixel costs more than everything else here): the estimate is the quotient or one more,
+  // since idx < 2^31.
+  const uint64_t inv_w = ((uint64_t(1) << 32) + W - 1) / static_cast<uint64_t>(W);
+  const bool dense = grey.stride_x == 1 && grey.stride_y == W;  // grey(y, x) is then data[idx]
   for (int64_t k = 0; k < num_pixels; ++k) {
     const int64_t idx = pixels[k];
-    int64_t y = static_cast<int64_t>(static_cast<double>(idx) * inv_w);
+    int64_t y = static_cast<int64_t>((static_cast<uint64_t>(idx) * inv_w) >> 32);
     if (y * W > idx) --y;
-    else if ((y + 1) * W <= idx) ++y;
     const int64_t x = idx - y * W;
     const int lx = static_cast<int>(x - ox);
     M[static_cast<size_t>(y - oy) * nw + (lx >> 6)] |= uint64_t(1) << (lx & 63);
-    fg += grey(y, x);
+    fg += dense ? grey.data[idx] : grey(y, x);
   }
-  out[kCueForeground] = num_pixels > 0 ? static_cast<float>(fg / num_pixels) : 0.f;
+  out[kCueForeground] = num_pixels > 0 ? static_cast<float>(static_cast<double>(fg) / num_pixels) : 0.f;
 
   // 5x5 dilation: horizontal OR of shifts by -2..2, then vertical OR of 5 rows.
   for (int y = 0; y < bh; ++y) {
@@ -129,8 +165,10 @@ void region_cues(const View2D<uint8_t>& grey, const float* grad, const int32_t* 
   }
 
   // Ring sums over set bits only, clipped to the image.
-  double bg = 0, gsum = 0;
-  int64_t nbg = 0, ng = 0;
+  int64_t bg = 0, nbg = 0, ng = 0;
+  // The gradient values are floats >= 1 or 0 (square roots of integers), multiples of 2^-23, so
+  // their double sum is exact in any order (it stays far below 2^30).
+  double gsum = 0;
   const int yl = static_cast<int>(std::max<int64_t>(0, -oy)), yh = static_cast<int>(std::min<int64_t>(bh, H - oy));
   const int xl = static_cast<int>(std::max<int64_t>(0, -ox)), xh = static_cast<int>(std::min<int64_t>(bw, W - ox));
   for (int y = yl; y < yh; ++y) {
@@ -144,21 +182,22 @@ void region_cues(const View2D<uint8_t>& grey, const float* grad, const int32_t* 
       if (base + 64 > xh) valid &= xh - base <= 0 ? 0 : (~uint64_t(0) >> (64 - (xh - base)));
       uint64_t ring = D[r + k] & ~M[r + k] & valid;
       uint64_t gring = D[r + k] & ~E[r + k] & valid;
-      nbg += __builtin_popcountll(ring);
-      ng += __builtin_popcountll(gring);
+      // Counted while visiting the bits: without -mpopcnt a popcount is a libgcc call.
       while (ring) {
         const int b = __builtin_ctzll(ring);
         bg += grey(oy + y, ox + base + b);
+        ++nbg;
         ring &= ring - 1;
       }
       while (gring) {
         const int b = __builtin_ctzll(gring);
         gsum += grow[base + b];
+        ++ng;
         gring &= gring - 1;
       }
     }
   }
-  out[kCueBackground] = nbg > 0 ? static_cast<float>(bg / nbg) : 0.f;
+  out[kCueBackground] = nbg > 0 ? static_cast<float>(static_cast<double>(bg) / nbg) : 0.f;
   out[kCueGradient] = ng > 0 ? static_cast<float>(gsum / ng) : 0.f;
 
   // Stroke: the largest L1 distance to the background in D equals the number of cross-shaped
@@ -203,12 +242,8 @@ void region_cues(const View2D<uint8_t>& grey, const float* grad, const int32_t* 
     }
   }
   if (!done) {
-    // Thick region: finish with the exact distance transform on the unpacked dilated mask.
-    s.dil.assign(static_cast<size_t>(bw) * bh, 0);
-    for (int y = 0; y < bh; ++y)
-      for (int x = 0; x < bw; ++x)
-        s.dil[static_cast<size_t>(y) * bw + x] = (D[static_cast<size_t>(y) * nw + (x >> 6)] >> (x & 63)) & 1;
-    stroke = max_l1_distance_bytes(s.dil.data(), bw, bh, s.dist);
+    // Thick region: finish with the exact distance transform.
+    stroke = max_l1_distance_bits(D, nw, bw, bh, s.dist);
   }
   out[kCueStroke] = static_cast<float>(stroke);
 }

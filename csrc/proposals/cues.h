@@ -13,7 +13,6 @@ constexpr int kNumCues = 5;
 
 // Reusable buffers: one per thread, so a region costs no allocation.
 struct CueScratch {
-  std::vector<uint8_t> dil;    // byte copy of the dilated mask for the distance transform of thick regions
   std::vector<int16_t> dist;
   std::vector<uint64_t> bm, bh, bd, be, bt;  // bit rows: mask, horizontal pass, dilation, erosion, temp
 };
