@@ -107,7 +107,7 @@ void region_cues(const View2D<uint8_t>& grey, const float* grad, const int32_t* 
   const int ox = x1 - P, oy = y1 - P;
   const int nw = (bw + 63) / 64;
   const size_t nwords = static_cast<size_t>(nw) * bh;
-  s.bm.assign(nwords, 0);
+  s.bm.resize(nwords);
   s.bh.resize(nwords);
   s.bd.resize(nwords);
   s.be.resize(nwords);
@@ -116,21 +116,56 @@ void region_cues(const View2D<uint8_t>& grey, const float* grad, const int32_t* 
   uint64_t* D = s.bd.data();
   uint64_t* E = s.be.data();
 
+  // The pixels are first set in a bitmap of flat offsets from (x1 - P, y1), rows W bits apart, so a
+  // pixel costs a subtraction and no division; the box's bit rows are then cut out of it. The
+  // bitmap is all zero between calls (only the words a region touched are cleared afterwards).
+  const int64_t origin = static_cast<int64_t>(y1) * W + x1 - P;
+  const size_t flat_words = static_cast<size_t>((static_cast<int64_t>(h) * W + bw) / 64 + nw + 2);
+  if (s.flat.size() < flat_words) s.flat.resize(flat_words, 0);
+  uint64_t* F = s.flat.data();
   // Integer sums: grey values add up exactly, so the means equal those of the former double sums.
   int64_t fg = 0;
-  // idx / W by a multiplication with ceil(2^32 / W) (W is not a compile-time constant; a division
-  // per pixel costs more than everything else here): the estimate is the quotient or one more,
-  // since idx < 2^31.
-  const uint64_t inv_w = ((uint64_t(1) << 32) + W - 1) / static_cast<uint64_t>(W);
-  const bool dense = grey.stride_x == 1 && grey.stride_y == W;  // grey(y, x) is then data[idx]
-  for (int64_t k = 0; k < num_pixels; ++k) {
-    const int64_t idx = pixels[k];
-    int64_t y = static_cast<int64_t>((static_cast<uint64_t>(idx) * inv_w) >> 32);
-    if (y * W > idx) --y;
-    const int64_t x = idx - y * W;
-    const int lx = static_cast<int>(x - ox);
-    M[static_cast<size_t>(y - oy) * nw + (lx >> 6)] |= uint64_t(1) << (lx & 63);
-    fg += dense ? grey.data[idx] : grey(y, x);
+  if (grey.stride_x == 1 && grey.stride_y == W) {
+    for (int64_t k = 0; k < num_pixels; ++k) {
+      const int64_t idx = pixels[k];
+      const uint64_t rel = static_cast<uint64_t>(idx - origin);
+      F[rel >> 6] |= uint64_t(1) << (rel & 63);
+      fg += grey.data[idx];
+    }
+  } else {
+    for (int64_t k = 0; k < num_pixels; ++k) {
+      const int64_t idx = pixels[k];
+      const uint64_t rel = static_cast<uint64_t>(idx - origin);
+      F[rel >> 6] |= uint64_t(1) << (rel & 63);
+      fg += grey(idx / W, idx % W);
+    }
+  }
+  for (int y = 0; y < bh; ++y) {
+    uint64_t* o = M + static_cast<size_t>(y) * nw;
+    if (y < P || y >= P + h) {
+      std::fill(o, o + nw, uint64_t(0));
+      continue;
+    }
+    const int64_t start = static_cast<int64_t>(y - P) * W;
+    const uint64_t* f = F + (start >> 6);
+    const int sh = static_cast<int>(start & 63);
+    if (sh == 0) {
+      for (int k = 0; k < nw; ++k) o[k] = f[k];
+    } else {
+      for (int k = 0; k < nw; ++k) o[k] = (f[k] >> sh) | (f[k + 1] << (64 - sh));
+    }
+    // Only columns [P, P + w) are this row's: a box nearly as wide as the image also catches the
+    // ends of the rows above and below.
+    o[0] &= ~uint64_t(0) << P;
+    for (int k = 0; k < nw; ++k) {
+      const int hi = P + w - 64 * k;  // columns of word k below P + w
+      if (hi <= 0) o[k] = 0;
+      else if (hi < 64) o[k] &= ~(~uint64_t(0) << hi);
+    }
+  }
+  for (int r = 0; r < h; ++r) {
+    const int64_t start = static_cast<int64_t>(r) * W;
+    std::fill(F + (start >> 6), F + ((start + bw - 1) >> 6) + 1, uint64_t(0));
   }
   out[kCueForeground] = num_pixels > 0 ? static_cast<float>(static_cast<double>(fg) / num_pixels) : 0.f;
 

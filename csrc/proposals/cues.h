@@ -15,6 +15,7 @@ constexpr int kNumCues = 5;
 struct CueScratch {
   std::vector<int16_t> dist;
   std::vector<uint64_t> bm, bh, bd, be, bt;  // bit rows: mask, horizontal pass, dilation, erosion, temp
+  std::vector<uint64_t> flat;  // pixel bits at flat image offsets; all zero between calls
 };
 
 // Gradient magnitude sqrt(dx^2 + dy^2) of [-1 0 1] central differences (one-sided at the border),
