@@ -30,31 +30,67 @@ inline uint64_t shr(const uint64_t* r, int k, int nw, int s) {  // value at x co
   return (r[k] >> s) | (k + 1 < nw ? r[k + 1] << (64 - s) : 0);
 }
 
-// 3x3 L1 distance transform (chamfer a=1, b=2 is exactly the city-block metric, which is separable):
-// vertical 1-D passes (vectorised across x), then horizontal ones.
-int16_t max_l1_distance_bytes(const uint8_t* d, int bw, int bh, std::vector<int16_t>& buf) {
-  const size_t n = static_cast<size_t>(bw) * bh;
-  buf.resize(n);
-  int16_t* dt = buf.data();
-  const int16_t inf = 16000;
-  for (size_t i = 0; i < n; ++i) dt[i] = d[i] ? inf : 0;
-  for (int y = 1; y < bh; ++y) {
-    int16_t* cur = dt + static_cast<size_t>(y) * bw;
-    const int16_t* prev = cur - bw;
-    for (int x = 0; x < bw; ++x) cur[x] = std::min<int16_t>(cur[x], static_cast<int16_t>(prev[x] + 1));
+// First set bit at or after x in a row of nw words (64 * nw when none).
+inline int next_set(const uint64_t* r, int nw, int x) {
+  int k = x >> 6;
+  if (k >= nw) return 64 * nw;
+  uint64_t w = r[k] & (~uint64_t(0) << (x & 63));
+  while (!w) {
+    if (++k == nw) return 64 * nw;
+    w = r[k];
   }
-  for (int y = bh - 2; y >= 0; --y) {
-    int16_t* cur = dt + static_cast<size_t>(y) * bw;
-    const int16_t* next = cur + bw;
-    for (int x = 0; x < bw; ++x) cur[x] = std::min<int16_t>(cur[x], static_cast<int16_t>(next[x] + 1));
+  return 64 * k + __builtin_ctzll(w);
+}
+
+// First clear bit at or after x (64 * nw when none).
+inline int next_clear(const uint64_t* r, int nw, int x) {
+  int k = x >> 6;
+  if (k >= nw) return 64 * nw;
+  uint64_t w = ~r[k] & (~uint64_t(0) << (x & 63));
+  while (!w) {
+    if (++k == nw) return 64 * nw;
+    w = ~r[k];
   }
-  int16_t best = 0;
+  return 64 * k + __builtin_ctzll(w);
+}
+
+// Largest L1 distance to the background of a bit mask whose border rows and columns are background.
+// The L1 (3x3 chamfer 1-2) distance transform is separable and its two 1-D passes commute: the
+// horizontal one is read off the runs of set bits (so it has no serial dependency along a row), the
+// vertical min-plus sweeps then run on whole rows at once, which the compiler vectorises.
+// T = uint8_t when every distance stays below 255 (at most half the width), doubling the lanes.
+template <typename T>
+int max_l1_distance_bits(const uint64_t* D, int nw, int bw, int bh, std::vector<T>& buf) {
+  buf.resize(static_cast<size_t>(bw) * bh);
+  T* dt = buf.data();
   for (int y = 0; y < bh; ++y) {
-    int16_t* row = dt + static_cast<size_t>(y) * bw;
-    for (int x = 1; x < bw; ++x) row[x] = std::min<int16_t>(row[x], static_cast<int16_t>(row[x - 1] + 1));
-    for (int x = bw - 2; x >= 0; --x) {
-      row[x] = std::min<int16_t>(row[x], static_cast<int16_t>(row[x + 1] + 1));
-      best = std::max(best, row[x]);
+    const uint64_t* r = D + static_cast<size_t>(y) * nw;
+    T* row = dt + static_cast<size_t>(y) * bw;
+    int x = 0;
+    for (;;) {
+      const int a = next_set(r, nw, x);
+      if (a >= bw) {
+        std::fill(row + x, row + bw, T(0));
+        break;
+      }
+      const int b = std::min(next_clear(r, nw, a), bw);
+      std::fill(row + x, row + a, T(0));
+      for (int t = a; t < b; ++t) row[t] = static_cast<T>(std::min(t - a + 1, b - t));
+      x = b;
+    }
+  }
+  for (int y = 1; y < bh; ++y) {
+    T* cur = dt + static_cast<size_t>(y) * bw;
+    const T* prev = cur - bw;
+    for (int x = 0; x < bw; ++x) cur[x] = std::min<T>(cur[x], static_cast<T>(prev[x] + 1));
+  }
+  T best = 0;
+  for (int y = bh - 2; y >= 0; --y) {
+    T* cur = dt + static_cast<size_t>(y) * bw;
+    const T* next = cur + bw;
+    for (int x = 0; x < bw; ++x) {
+      cur[x] = std::min<T>(cur[x], static_cast<T>(next[x] + 1));
+      best = std::max(best, cur[x]);
     }
   }
   return best;
@@ -73,7 +109,7 @@ void region_cues(const View2D<uint8_t>& grey, const float* grad, const int32_t* 
   const int ox = x1 - P, oy = y1 - P;
   const int nw = (bw + 63) / 64;
   const size_t nwords = static_cast<size_t>(nw) * bh;
-  s.bm.assign(nwords, 0);
+  s.bm.resize(nwords);
   s.bh.resize(nwords);
   s.bd.resize(nwords);
   s.be.resize(nwords);
@@ -82,21 +118,58 @@ void region_cues(const View2D<uint8_t>& grey, const float* grad, const int32_t* 
   uint64_t* D = s.bd.data();
   uint64_t* E = s.be.data();
 
-  double fg = 0;
-  // idx / W by a multiplication (W is not a compile-time constant; a division per pixel costs more
-  // than everything else here), corrected to the exact quotient.
-  const double inv_w = 1.0 / static_cast<double>(W);
-  for (int64_t k = 0; k < num_pixels; ++k) {
-    const int64_t idx = pixels[k];
-    int64_t y = static_cast<int64_t>(static_cast<double>(idx) * inv_w);
-    if (y * W > idx) --y;
-    else if ((y + 1) * W <= idx) ++y;
-    const int64_t x = idx - y * W;
-    const int lx = static_cast<int>(x - ox);
-    M[static_cast<size_t>(y - oy) * nw + (lx >> 6)] |= uint64_t(1) << (lx & 63);
-    fg += grey(y, x);
+  // The pixels are first set in a bitmap of flat offsets from (x1 - P, y1), rows W bits apart, so a
+  // pixel costs a subtraction and no division; the box's bit rows are then cut out of it. The
+  // bitmap is all zero between calls (only the words a region touched are cleared afterwards).
+  const int64_t origin = static_cast<int64_t>(y1) * W + x1 - P;
+  const size_t flat_words = static_cast<size_t>((static_cast<int64_t>(h) * W + bw) / 64 + nw + 2);
+  if (s.flat.size() < flat_words) s.flat.resize(flat_words, 0);
+  uint64_t* F = s.flat.data();
+  // Integer sums: grey values add up exactly, so the means equal those of the former double sums.
+  int64_t fg = 0;
+  if (grey.stride_x == 1 && grey.stride_y == W) {
+    for (int64_t k = 0; k < num_pixels; ++k) {
+      const int64_t idx = pixels[k];
+      const uint64_t rel = static_cast<uint64_t>(idx - origin);
+      F[rel >> 6] |= uint64_t(1) << (rel & 63);
+      fg += grey.data[idx];
+    }
+  } else {
+    for (int64_t k = 0; k < num_pixels; ++k) {
+      const int64_t idx = pixels[k];
+      const uint64_t rel = static_cast<uint64_t>(idx - origin);
+      F[rel >> 6] |= uint64_t(1) << (rel & 63);
+      fg += grey(idx / W, idx % W);
+    }
   }
-  out[kCueForeground] = num_pixels > 0 ? static_cast<float>(fg / num_pixels) : 0.f;
+  for (int y = 0; y < bh; ++y) {
+    uint64_t* o = M + static_cast<size_t>(y) * nw;
+    if (y < P || y >= P + h) {
+      std::fill(o, o + nw, uint64_t(0));
+      continue;
+    }
+    const int64_t start = static_cast<int64_t>(y - P) * W;
+    const uint64_t* f = F + (start >> 6);
+    const int sh = static_cast<int>(start & 63);
+    if (sh == 0) {
+      for (int k = 0; k < nw; ++k) o[k] = f[k];
+    } else {
+      for (int k = 0; k < nw; ++k) o[k] = (f[k] >> sh) | (f[k + 1] << (64 - sh));
+    }
+    // Only columns [P, P + w) are this row's: a box nearly as wide as the image also catches the
+    // ends of the rows above and below.
+    o[0] &= ~uint64_t(0) << P;
+    for (int k = 0; k < nw; ++k) {
+      const int hi = P + w - 64 * k;  // columns of word k below P + w
+      if (hi <= 0) o[k] = 0;
+      else if (hi < 64) o[k] &= ~(~uint64_t(0) << hi);
+    }
+  }
+  for (int r = 0; r < h; ++r) {
+    const int64_t start = static_cast<int64_t>(r) * W;
+    std::fill(F + (start >> 6), F + ((start + bw - 1) >> 6) + 1, uint64_t(0));
+  }
+  out[kCueForeground] = num_pixels > 0 ? static_cast<float>(static_cast<double>(fg) / num_pixels) : 0.f;
 
   // 5x5 dilation: horizontal OR of shifts by -2..2, then vertical OR of 5 rows.
   for (int y = 0; y < bh; ++y) {
@@ -129,8 +202,10 @@ void region_cues(const View2D<uint8_t>& grey, const float* grad, const int32_t* 
   }
 
   // Ring sums over set bits only, clipped to the image.
-  double bg = 0, gsum = 0;
-  int64_t nbg = 0, ng = 0;
+  int64_t bg = 0, nbg = 0, ng = 0;
+  // The gradient values are floats >= 1 or 0 (square roots of integers), multiples of 2^-23, so
+  // their double sum is exact in any order (it stays far below 2^30).
+  double gsum = 0;
   const int yl = static_cast<int>(std::max<int64_t>(0, -oy)), yh = static_cast<int>(std::min<int64_t>(bh, H - oy));
   const int xl = static_cast<int>(std::max<int64_t>(0, -ox)), xh = static_cast<int>(std::min<int64_t>(bw, W - ox));
   for (int y = yl; y < yh; ++y) {
@@ -144,72 +219,27 @@ void region_cues(const View2D<uint8_t>& grey, const float* grad, const int32_t* 
       if (base + 64 > xh) valid &= xh - base <= 0 ? 0 : (~uint64_t(0) >> (64 - (xh - base)));
       uint64_t ring = D[r + k] & ~M[r + k] & valid;
       uint64_t gring = D[r + k] & ~E[r + k] & valid;
-      nbg += __builtin_popcountll(ring);
-      ng += __builtin_popcountll(gring);
+      // Counted while visiting the bits: without -mpopcnt a popcount is a libgcc call.
       while (ring) {
         const int b = __builtin_ctzll(ring);
         bg += grey(oy + y, ox + base + b);
+        ++nbg;
         ring &= ring - 1;
       }
       while (gring) {
         const int b = __builtin_ctzll(gring);
         gsum += grow[base + b];
+        ++ng;
         gring &= gring - 1;
       }
     }
   }
-  out[kCueBackground] = nbg > 0 ? static_cast<float>(bg / nbg) : 0.f;
+  out[kCueBackground] = nbg > 0 ? static_cast<float>(static_cast<double>(bg) / nbg) : 0.f;
   out[kCueGradient] = ng > 0 ? static_cast<float>(gsum / ng) : 0.f;
 
-  // Stroke: the largest L1 distance to the background in D equals the number of cross-shaped
-  // erosions (starting from D itself) that leave a pixel. Thin strokes take a few cheap bit passes;
-  // after kMaxErosions the two-pass distance transform takes over.
-  constexpr int kMaxErosions = 12;
-  s.bt.resize(nwords);
-  uint64_t* cur = s.bt.data();
-  std::copy(D, D + nwords, cur);
-  int ylo = 0, yhi = bh - 1;  // rows that may still hold pixels
-  int stroke = 0;
-  bool done = false;
-  for (int it = 0; it < kMaxErosions; ++it) {
-    bool any = false;
-    int nlo = bh, nhi = -1;
-    for (int y = ylo; y <= yhi; ++y)
-      for (int k = 0; k < nw; ++k)
-        if (cur[static_cast<size_t>(y) * nw + k]) {
-          any = true;
-          nlo = std::min(nlo, y);
-          nhi = std::max(nhi, y);
-          break;
-        }
-    if (!any) {
-      done = true;
-      break;
-    }
-    stroke = it + 1;
-    ylo = nlo;
-    yhi = nhi;
-    // Erode in place row by row, keeping the previous row's original value for the vertical test.
-    std::vector<uint64_t>& prev = s.bh;  // reuse as a one-row buffer of the row above (before erosion)
-    for (int k = 0; k < nw; ++k) prev[k] = 0;
-    for (int y = ylo; y <= yhi; ++y) {
-      uint64_t* row = cur + static_cast<size_t>(y) * nw;
-      const uint64_t* below = y + 1 <= yhi ? cur + static_cast<size_t>(y + 1) * nw : nullptr;
-      uint64_t* tmp = &prev[nw];
-      for (int k = 0; k < nw; ++k) tmp[k] = row[k];
-      for (int k = 0; k < nw; ++k)
-        row[k] = tmp[k] & shl(tmp, k, 1) & shr(tmp, k, nw, 1) & prev[k] & (below ? below[k] : 0);
-      for (int k = 0; k < nw; ++k) prev[k] = tmp[k];
-    }
-  }
-  if (!done) {
-    // Thick region: finish with the exact distance transform on the unpacked dilated mask.
-    s.dil.assign(static_cast<size_t>(bw) * bh, 0);
-    for (int y = 0; y < bh; ++y)
-      for (int x = 0; x < bw; ++x)
-        s.dil[static_cast<size_t>(y) * bw + x] = (D[static_cast<size_t>(y) * nw + (x >> 6)] >> (x & 63)) & 1;
-    stroke = max_l1_distance_bytes(s.dil.data(), bw, bh, s.dist);
-  }
+  // Stroke: the exact distance transform straight away. Every dilated region has a stroke of at
+  // least 3, so counting cross-shaped bit erosions instead (tried up to 20) only added passes.
+  const int stroke = bw <= 500 ? max_l1_distance_bits(D, nw, bw, bh, s.dist8) : max_l1_distance_bits(D, nw, bw, bh, s.dist);
   out[kCueStroke] = static_cast<float>(stroke);
 }
 

@@ -162,3 +162,44 @@ def test_small_and_bad_inputs():
         single_linkage(np.array([[0.0, np.nan]]))
     with pytest.raises(TypeError, match="dtype"):
         single_linkage(np.array([["a", "b"]]))
+
+
+def _prim_streaming(pts):
+    """Prim with one row of distances at a time (O(n) memory), the same total order as above."""
+    n = len(pts)
+    idx = np.arange(n)
+
+    def row(k):
+        d2 = np.zeros(n)
+        for d in range(pts.shape[1]):
+            t = pts[:, d] - pts[k, d]
+            d2 = d2 + t * t
+        return d2
+
+    in_tree = np.zeros(n, bool)
+    in_tree[0] = True
+    key, partner = row(0), np.zeros(n, int)
+    edges = []
+    for _ in range(n - 1):
+        cand = np.flatnonzero(~in_tree)
+        lo, hi = np.minimum(cand, partner[cand]), np.maximum(cand, partner[cand])
+        k = cand[np.lexsort((hi, lo, key[cand]))[0]]
+        edges.append((key[k], min(k, partner[k]), max(k, partner[k])))
+        in_tree[k] = True
+        d2 = row(k)
+        lo_new, lo_old = np.minimum(k, idx), np.minimum(partner, idx)
+        better = (d2 < key) | ((d2 == key) & ((lo_new < lo_old) | ((lo_new == lo_old) & (np.maximum(k, idx) < np.maximum(partner, idx)))))
+        better &= ~in_tree
+        key[better], partner[better] = d2[better], k
+    return sorted(edges)
+
+
+@pytest.mark.parametrize("n", [3000, 6500])
+def test_mst_on_both_sides_of_the_prim_size_matches_reference(rng, n):
+    """Up to 4000 points (6000 with AVX2) the core runs an O(n^2) Prim loop, past that a k-d tree
+    Boruvka; both must give the unique MST, ties and duplicates (integer grid) included."""
+    for pts in (rng.integers(0, 12, size=(n, 3)).astype(np.float64), rng.random((n, 3))):
+        u, v, length = euclidean_mst(pts)
+        ref = _prim_streaming(pts)
+        assert list(zip(u.tolist(), v.tolist())) == [(a, b) for _, a, b in ref]
+        np.testing.assert_allclose(length ** 2, [r[0] for r in ref], rtol=1e-12, atol=0)
