@@ -92,3 +92,26 @@ def test_thick_and_wide_regions_match_reference(rng):
     ref = np.stack([_reference(grey, ys, xs) for ys, xs in regions])
     np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-3)
     assert got[0, 4] > 12  # the disk needs the distance-transform fallback
+
+
+def test_regions_as_wide_as_the_image_match_reference(rng):
+    """Boxes spanning (almost) the whole width: the core reads each box row out of a buffer whose rows
+    are one image width apart, so there a row's padded window overlaps its neighbour rows."""
+    h, w = 40, 70
+    grey = rng.integers(0, 256, size=(h, w)).astype(np.uint8)
+    yy, xx = np.mgrid[:h, :w]
+    shapes = [
+        (yy >= 5) & (yy < 12),                                  # full-width band
+        (yy >= 15) & (yy < 30) & ((xx * 7 + yy * 3) % 5 != 0),  # full-width band with holes
+        (yy >= 2) & (yy < 38) & (xx >= 2) & (xx < w - 1) & ((xx + yy) % 4 != 0),
+        ((xx == 0) | (xx == w - 1)) & (yy < 20) | (yy == 10),   # touches both sides of the image
+        (xx >= 1) & (xx < w - 2) & (yy % 3 == 0),               # 2 px narrower than the image
+    ]
+    regions = [np.nonzero(s) for s in shapes]
+    boxes = np.array([[xs.min(), ys.min(), xs.max() + 1, ys.max() + 1] for ys, xs in regions], np.int32)
+    offsets = np.concatenate([[0], np.cumsum([len(ys) for ys, _ in regions])]).astype(np.int64)
+    # Shuffled pixel order, as flood order is not raster order.
+    indices = np.concatenate([rng.permutation(ys * w + xs) for ys, xs in regions]).astype(np.int32)
+    got = core().proposals_region_cues(grey, boxes, offsets, indices)
+    ref = np.stack([_reference(grey, ys, xs) for ys, xs in regions])
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-3)
