@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace textvision {
 
@@ -66,17 +67,11 @@ int max_l1_distance_bits(const uint64_t* D, int nw, int bw, int bh, std::vector<
   for (int y = 0; y < bh; ++y) {
     const uint64_t* r = D + static_cast<size_t>(y) * nw;
     T* row = dt + static_cast<size_t>(y) * bw;
-    int x = 0;
-    for (;;) {
-      const int a = next_set(r, nw, x);
-      if (a >= bw) {
-        std::fill(row + x, row + bw, T(0));
-        break;
-      }
-      const int b = std::min(next_clear(r, nw, a), bw);
-      std::fill(row + x, row + a, T(0));
-      for (int t = a; t < b; ++t) row[t] = static_cast<T>(std::min(t - a + 1, b - t));
-      x = b;
+    std::memset(row, 0, sizeof(T) * bw);
+    for (int x = next_set(r, nw, 0); x < bw;) {
+      const int b = std::min(next_clear(r, nw, x), bw);
+      for (int t = x; t < b; ++t) row[t] = static_cast<T>(std::min(t - x + 1, b - t));
+      x = next_set(r, nw, b);
     }
   }
   for (int y = 1; y < bh; ++y) {
