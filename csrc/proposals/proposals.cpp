@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 
@@ -203,25 +204,48 @@ void stumps_predict(const float* x, int64_t n, int64_t stride, const int32_t* fe
 }
 
 std::vector<int64_t> dedup_boxes(const float* boxes, const float* scores, int64_t n) {
-  std::vector<int64_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  auto box_less = [&](int64_t a, int64_t b) {
-    for (int k = 0; k < 4; ++k)
-      if (boxes[4 * a + k] != boxes[4 * b + k]) return boxes[4 * a + k] < boxes[4 * b + k];
-    return false;
-  };
+  // Equal boxes are grouped by hashing (O(n)) instead of sorting all n boxes; each group keeps its
+  // best member (highest score, then lowest index), and only the kept ones are sorted.
+  // Boxes compare as floats (-0 equals +0), so keys use the bits of b + 0.0f (which turns -0
+  // into +0); boxes are finite.
   auto better = [&](int64_t a, int64_t b) {  // descending score, then ascending index
     if (scores[a] != scores[b]) return scores[a] > scores[b];
     return a < b;
   };
-  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-    if (box_less(a, b)) return true;
-    if (box_less(b, a)) return false;
-    return better(a, b);
-  });
+  auto key_of = [&](int64_t i, uint32_t k[4]) {
+    for (int c = 0; c < 4; ++c) {
+      const float v = boxes[4 * i + c] + 0.0f;
+      std::memcpy(&k[c], &v, sizeof v);
+    }
+  };
+  size_t cap = 16;
+  while (cap < 2 * static_cast<size_t>(n)) cap *= 2;
+  std::vector<int64_t> slot(cap, -1);  // index of the group's best member
+  std::vector<int64_t> groups;         // slots in use, in first-seen order
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t k[4];
+    key_of(i, k);
+    uint64_t h = 0x9e3779b97f4a7c15ull;
+    for (int c = 0; c < 4; ++c) h = (h ^ k[c]) * 0xff51afd7ed558ccdull;
+    size_t pos = static_cast<size_t>(h ^ (h >> 29)) & (cap - 1);
+    for (;; pos = (pos + 1) & (cap - 1)) {
+      const int64_t j = slot[pos];
+      if (j < 0) {
+        slot[pos] = i;
+        groups.push_back(static_cast<int64_t>(pos));
+        break;
+      }
+      uint32_t kj[4];
+      key_of(j, kj);
+      if (std::memcmp(k, kj, sizeof k) == 0) {
+        if (better(i, j)) slot[pos] = i;
+        break;
+      }
+    }
+  }
   std::vector<int64_t> keep;
-  for (int64_t i = 0; i < n; ++i)
-    if (i == 0 || box_less(order[i - 1], order[i])) keep.push_back(order[i]);
+  keep.reserve(groups.size());
+  for (int64_t pos : groups) keep.push_back(slot[pos]);
   std::sort(keep.begin(), keep.end(), better);
   return keep;
 }
