@@ -55,7 +55,7 @@ double log_betainc(double a, double b, double x, double log_beta) {
 
 namespace {
 
-// With log_gamma[i] = lgamma(i) for i in [1, n + 1] (one table per dendrogram), the beta function
+// With log_gamma[i] = lgamma(i) for i in [1, n + 1] (a table kept per thread), the beta function
 // of the binomial tail costs three lookups instead of three lgamma calls per node.
 double neg_log10_tail(int64_t n, int64_t k, double p, const double* log_gamma) {
   if (k <= 0) return 0.0;
@@ -123,8 +123,11 @@ void group_nodes(const RegionTable& regions, int cue, int width, int height, flo
     }
   }
   const double img_area = static_cast<double>(width) * height;
-  std::vector<double> log_gamma(static_cast<size_t>(n + 2), 0.0);
-  for (int64_t i = 1; i <= n + 1; ++i) log_gamma[i] = std::lgamma(static_cast<double>(i));
+  // lgamma(i) for i <= n + 1, kept per thread: every cue of a channel image (and the next image)
+  // asks for the same values again.
+  thread_local std::vector<double> log_gamma(1, 0.0);
+  for (int64_t i = static_cast<int64_t>(log_gamma.size()); i <= n + 1; ++i)
+    log_gamma.push_back(std::lgamma(static_cast<double>(i)));
   const size_t m = z.merges();
   boxes.reserve(boxes.size() + 4 * m);
   features.reserve(features.size() + kNumGroupFeatures * m);
