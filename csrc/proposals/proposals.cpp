@@ -67,6 +67,45 @@ double neg_log10_tail(int64_t n, int64_t k, double p, const double* log_gamma) {
   return v < 0 ? 0.0 : v;
 }
 
+// neg_log10_tail with log_gamma for one n, memoised per thread: merges of few members with tiny
+// spans repeat the same (k, p) many times within a dendrogram and across the cues of an image, and
+// the continued fraction costs far more than a lookup. A pure function, so the values are the same.
+class TailCache {
+ public:
+  double get(int64_t n, int64_t k, double p, const double* log_gamma) {
+    uint64_t pb;
+    std::memcpy(&pb, &p, sizeof p);
+    const uint64_t nk = (static_cast<uint64_t>(n) << 32) ^ static_cast<uint64_t>(k);
+    if (keys_.empty() || used_ * 2 >= slots()) reset(keys_.empty() ? 4096 : std::min<size_t>(2 * slots(), 1 << 16));
+    uint64_t h = (nk * 0x9e3779b97f4a7c15ull) ^ (pb * 0xff51afd7ed558ccdull);
+    for (size_t pos = static_cast<size_t>(h ^ (h >> 31)) & (slots() - 1);; pos = (pos + 1) & (slots() - 1)) {
+      if (!full_[pos]) {
+        const double v = neg_log10_tail(n, k, p, log_gamma);
+        full_[pos] = 1;
+        keys_[2 * pos] = nk;
+        keys_[2 * pos + 1] = pb;
+        vals_[pos] = v;
+        ++used_;
+        return v;
+      }
+      if (keys_[2 * pos] == nk && keys_[2 * pos + 1] == pb) return vals_[pos];
+    }
+  }
+
+ private:
+  std::vector<uint64_t> keys_;
+  std::vector<double> vals_;
+  std::vector<uint8_t> full_;
+  size_t used_ = 0;
+  size_t slots() const { return vals_.size(); }
+  void reset(size_t slots) {  // grows while small, then simply starts over
+    keys_.assign(2 * slots, 0);
+    vals_.assign(slots, 0.0);
+    full_.assign(slots, 0);
+    used_ = 0;
+  }
+};
+
 }  // namespace
 
 double neg_log10_binomial_tail(int64_t n, int64_t k, double p) { return neg_log10_tail(n, k, p, nullptr); }
@@ -128,6 +167,7 @@ void group_nodes(const RegionTable& regions, int cue, int width, int height, flo
   thread_local std::vector<double> log_gamma(1, 0.0);
   for (int64_t i = static_cast<int64_t>(log_gamma.size()); i <= n + 1; ++i)
     log_gamma.push_back(std::lgamma(static_cast<double>(i)));
+  thread_local TailCache tail_cache;
   const size_t m = z.merges();
   boxes.reserve(boxes.size() + 4 * m);
   features.reserve(features.size() + kNumGroupFeatures * m);
@@ -159,8 +199,8 @@ void group_nodes(const RegionTable& regions, int cue, int width, int height, flo
     auto clip_p = [](double p) { return std::min(0.999999, std::max(1e-6, p)); };
     const double p_centres = clip_p(cw * static_cast<double>(ch) / img_area);
     const double p_box = clip_p(bw * static_cast<double>(bh) / img_area);
-    const double nfa_c = neg_log10_tail(n, k_members, p_centres, log_gamma.data());
-    const double nfa_b = neg_log10_tail(n, k_members, p_box, log_gamma.data());
+    const double nfa_c = tail_cache.get(n, k_members, p_centres, log_gamma.data());
+    const double nfa_b = tail_cache.get(n, k_members, p_box, log_gamma.data());
     const int left = cb[4 * c + 0] - bx[4 * c + 0], right = bx[4 * c + 2] - 1 - cb[4 * c + 2];
     const int top = cb[4 * c + 1] - bx[4 * c + 1], bottom = bx[4 * c + 3] - 1 - cb[4 * c + 3];
     auto sym = [](int u, int v) { return std::max(u, v) == 0 ? 1.0 : static_cast<double>(std::min(u, v)) / std::max(u, v); };
