@@ -226,8 +226,9 @@ void region_cues(const View2D<uint8_t>& grey, const float* grad, const int32_t* 
 
   // Ring sums over set bits only, clipped to the image.
   int64_t bg = 0, nbg = 0, ng = 0;
-  // The gradient values are floats >= 1 or 0 (square roots of integers), multiples of 2^-23, so
-  // their double sum is exact in any order (it stays far below 2^30).
+  // The gradient is summed in double in raster order, as before: it is exact (values are 0 or
+  // floats >= 1, so multiples of 2^-23) only while the sum stays below 2^30, about 3 million ring
+  // pixels, so another order could change the last bit on very large images.
   double gsum = 0;
   const int yl = static_cast<int>(std::max<int64_t>(0, -oy)), yh = static_cast<int>(std::min<int64_t>(bh, H - oy));
   const int xl = static_cast<int>(std::max<int64_t>(0, -ox)), xh = static_cast<int>(std::min<int64_t>(bw, W - ox));
