@@ -325,49 +325,62 @@ inline __attribute__((always_inline)) int64_t prim_relax_impl(const double* cons
   const Vi izero = {};
   Vd vq[D];
   for (int d = 0; d < D; ++d) vq[d] = q[d] - zero;
-  Vd vmn = std::numeric_limits<double>::infinity() - zero;
-  Vi varg = izero - 1, vtie = izero, vr = izero, vj = izero + j;
-  for (int l = 0; l < L; ++l) vr[l] = l;
+  // Two independent sets of running minima (U = 2), so consecutive steps do not wait on each other.
+  constexpr int U = 2;
+  Vd vmn[U];
+  Vi varg[U], vtie[U], vr[U];
+  const Vi vj = izero + j;
+  for (int u = 0; u < U; ++u) {
+    vmn[u] = std::numeric_limits<double>::infinity() - zero;
+    varg[u] = izero - 1;
+    vtie[u] = izero;
+    vr[u] = izero + u * L;
+    for (int l = 0; l < L; ++l) vr[u][l] += l;
+  }
   int64_t r = 0;
-  for (; r + L <= m; r += L) {
-    Vd c, acc, old;
-    Vi s;
-    std::memcpy(&c, coord[0] + r, sizeof c);
-    c -= vq[0];
-    acc = c * c;
-    for (int d = 1; d < D; ++d) {
-      std::memcpy(&c, coord[d] + r, sizeof c);
-      c -= vq[d];
-      acc += c * c;
+  for (; r + U * L <= m; r += U * L) {
+    for (int u = 0; u < U; ++u) {
+      const int64_t ru = r + u * L;
+      Vd c, acc, old;
+      Vi s;
+      std::memcpy(&c, coord[0] + ru, sizeof c);
+      c -= vq[0];
+      acc = c * c;
+      for (int d = 1; d < D; ++d) {
+        std::memcpy(&c, coord[d] + ru, sizeof c);
+        c -= vq[d];
+        acc += c * c;
+      }
+      std::memcpy(&old, bd + ru, sizeof old);
+      const Vi upd = acc < old;
+      // Selections as bit blends: a vector ?: tests its mask against zero, which SSE2 cannot do on
+      // 64-bit lanes (gcc then goes lane by lane through scalar registers).
+      const Vd nb = (Vd)(((Vi)acc & upd) | ((Vi)old & ~upd));
+      std::memcpy(bd + ru, &nb, sizeof nb);
+      std::memcpy(&s, src + ru, sizeof s);
+      s = (vj & upd) | (s & ~upd);
+      std::memcpy(src + ru, &s, sizeof s);
+      vtie[u] -= acc == old;  // counts (masks are -1); an OR here gets scalarised by gcc on SSE2
+      vtie[u] -= nb == vmn[u];
+      const Vi lt = nb < vmn[u];
+      varg[u] = (vr[u] & lt) | (varg[u] & ~lt);
+      vmn[u] = (Vd)(((Vi)nb & lt) | ((Vi)vmn[u] & ~lt));
+      vr[u] += U * L;
     }
-    std::memcpy(&old, bd + r, sizeof old);
-    const Vi upd = acc < old;
-    // Selections as bit blends: a vector ?: tests its mask against zero, which SSE2 cannot do on
-    // 64-bit lanes (gcc then goes lane by lane through scalar registers).
-    const Vd nb = (Vd)(((Vi)acc & upd) | ((Vi)old & ~upd));
-    std::memcpy(bd + r, &nb, sizeof nb);
-    std::memcpy(&s, src + r, sizeof s);
-    s = (vj & upd) | (s & ~upd);
-    std::memcpy(src + r, &s, sizeof s);
-    vtie -= acc == old;  // counts (masks are -1); an OR here gets scalarised by gcc on SSE2
-    vtie -= nb == vmn;
-    const Vi lt = nb < vmn;
-    varg = (vr & lt) | (varg & ~lt);
-    vmn = (Vd)(((Vi)nb & lt) | ((Vi)vmn & ~lt));
-    vr += L;
   }
   int lanes_at_min = 0;
-  for (int l = 0; l < L; ++l) {
-    if (varg[l] < 0) continue;
-    tie |= vtie[l] != 0;
-    if (vmn[l] < mn) {
-      mn = vmn[l];
-      arg = varg[l];
-      lanes_at_min = 1;
-    } else if (vmn[l] == mn) {
-      ++lanes_at_min;
+  for (int u = 0; u < U; ++u)
+    for (int l = 0; l < L; ++l) {
+      if (varg[u][l] < 0) continue;
+      tie |= vtie[u][l] != 0;
+      if (vmn[u][l] < mn) {
+        mn = vmn[u][l];
+        arg = varg[u][l];
+        lanes_at_min = 1;
+      } else if (vmn[u][l] == mn) {
+        ++lanes_at_min;
+      }
     }
-  }
   tie |= lanes_at_min > 1;
   return r;
 }

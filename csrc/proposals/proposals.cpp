@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 
@@ -54,7 +55,7 @@ double log_betainc(double a, double b, double x, double log_beta) {
 
 namespace {
 
-// With log_gamma[i] = lgamma(i) for i in [1, n + 1] (one table per dendrogram), the beta function
+// With log_gamma[i] = lgamma(i) for i in [1, n + 1] (a table kept per thread), the beta function
 // of the binomial tail costs three lookups instead of three lgamma calls per node.
 double neg_log10_tail(int64_t n, int64_t k, double p, const double* log_gamma) {
   if (k <= 0) return 0.0;
@@ -65,6 +66,45 @@ double neg_log10_tail(int64_t n, int64_t k, double p, const double* log_gamma) {
   double v = -log_betainc(a, b, p, log_beta) / std::log(10.0);
   return v < 0 ? 0.0 : v;
 }
+
+// neg_log10_tail with log_gamma for one n, memoised per thread: merges of few members with tiny
+// spans repeat the same (k, p) many times within a dendrogram and across the cues of an image, and
+// the continued fraction costs far more than a lookup. A pure function, so the values are the same.
+class TailCache {
+ public:
+  double get(int64_t n, int64_t k, double p, const double* log_gamma) {
+    uint64_t pb;
+    std::memcpy(&pb, &p, sizeof p);
+    const uint64_t nk = (static_cast<uint64_t>(n) << 32) ^ static_cast<uint64_t>(k);
+    if (keys_.empty() || used_ * 2 >= slots()) reset(keys_.empty() ? 4096 : std::min<size_t>(2 * slots(), 1 << 16));
+    uint64_t h = (nk * 0x9e3779b97f4a7c15ull) ^ (pb * 0xff51afd7ed558ccdull);
+    for (size_t pos = static_cast<size_t>(h ^ (h >> 31)) & (slots() - 1);; pos = (pos + 1) & (slots() - 1)) {
+      if (!full_[pos]) {
+        const double v = neg_log10_tail(n, k, p, log_gamma);
+        full_[pos] = 1;
+        keys_[2 * pos] = nk;
+        keys_[2 * pos + 1] = pb;
+        vals_[pos] = v;
+        ++used_;
+        return v;
+      }
+      if (keys_[2 * pos] == nk && keys_[2 * pos + 1] == pb) return vals_[pos];
+    }
+  }
+
+ private:
+  std::vector<uint64_t> keys_;
+  std::vector<double> vals_;
+  std::vector<uint8_t> full_;
+  size_t used_ = 0;
+  size_t slots() const { return vals_.size(); }
+  void reset(size_t slots) {  // grows while small, then simply starts over
+    keys_.assign(2 * slots, 0);
+    vals_.assign(slots, 0.0);
+    full_.assign(slots, 0);
+    used_ = 0;
+  }
+};
 
 }  // namespace
 
@@ -122,8 +162,12 @@ void group_nodes(const RegionTable& regions, int cue, int width, int height, flo
     }
   }
   const double img_area = static_cast<double>(width) * height;
-  std::vector<double> log_gamma(static_cast<size_t>(n + 2), 0.0);
-  for (int64_t i = 1; i <= n + 1; ++i) log_gamma[i] = std::lgamma(static_cast<double>(i));
+  // lgamma(i) for i <= n + 1, kept per thread: every cue of a channel image (and the next image)
+  // asks for the same values again.
+  thread_local std::vector<double> log_gamma(1, 0.0);
+  for (int64_t i = static_cast<int64_t>(log_gamma.size()); i <= n + 1; ++i)
+    log_gamma.push_back(std::lgamma(static_cast<double>(i)));
+  thread_local TailCache tail_cache;
   const size_t m = z.merges();
   boxes.reserve(boxes.size() + 4 * m);
   features.reserve(features.size() + kNumGroupFeatures * m);
@@ -155,8 +199,8 @@ void group_nodes(const RegionTable& regions, int cue, int width, int height, flo
     auto clip_p = [](double p) { return std::min(0.999999, std::max(1e-6, p)); };
     const double p_centres = clip_p(cw * static_cast<double>(ch) / img_area);
     const double p_box = clip_p(bw * static_cast<double>(bh) / img_area);
-    const double nfa_c = neg_log10_tail(n, k_members, p_centres, log_gamma.data());
-    const double nfa_b = neg_log10_tail(n, k_members, p_box, log_gamma.data());
+    const double nfa_c = tail_cache.get(n, k_members, p_centres, log_gamma.data());
+    const double nfa_b = tail_cache.get(n, k_members, p_box, log_gamma.data());
     const int left = cb[4 * c + 0] - bx[4 * c + 0], right = bx[4 * c + 2] - 1 - cb[4 * c + 2];
     const int top = cb[4 * c + 1] - bx[4 * c + 1], bottom = bx[4 * c + 3] - 1 - cb[4 * c + 3];
     auto sym = [](int u, int v) { return std::max(u, v) == 0 ? 1.0 : static_cast<double>(std::min(u, v)) / std::max(u, v); };
@@ -203,25 +247,48 @@ void stumps_predict(const float* x, int64_t n, int64_t stride, const int32_t* fe
 }
 
 std::vector<int64_t> dedup_boxes(const float* boxes, const float* scores, int64_t n) {
-  std::vector<int64_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  auto box_less = [&](int64_t a, int64_t b) {
-    for (int k = 0; k < 4; ++k)
-      if (boxes[4 * a + k] != boxes[4 * b + k]) return boxes[4 * a + k] < boxes[4 * b + k];
-    return false;
-  };
+  // Equal boxes are grouped by hashing (O(n)) instead of sorting all n boxes; each group keeps its
+  // best member (highest score, then lowest index), and only the kept ones are sorted.
+  // Boxes compare as floats (-0 equals +0), so keys use the bits of b + 0.0f (which turns -0
+  // into +0); boxes are finite.
   auto better = [&](int64_t a, int64_t b) {  // descending score, then ascending index
     if (scores[a] != scores[b]) return scores[a] > scores[b];
     return a < b;
   };
-  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-    if (box_less(a, b)) return true;
-    if (box_less(b, a)) return false;
-    return better(a, b);
-  });
+  auto key_of = [&](int64_t i, uint32_t k[4]) {
+    for (int c = 0; c < 4; ++c) {
+      const float v = boxes[4 * i + c] + 0.0f;
+      std::memcpy(&k[c], &v, sizeof v);
+    }
+  };
+  size_t cap = 16;
+  while (cap < 2 * static_cast<size_t>(n)) cap *= 2;
+  std::vector<int64_t> slot(cap, -1);  // index of the group's best member
+  std::vector<int64_t> groups;         // slots in use, in first-seen order
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t k[4];
+    key_of(i, k);
+    uint64_t h = 0x9e3779b97f4a7c15ull;
+    for (int c = 0; c < 4; ++c) h = (h ^ k[c]) * 0xff51afd7ed558ccdull;
+    size_t pos = static_cast<size_t>(h ^ (h >> 29)) & (cap - 1);
+    for (;; pos = (pos + 1) & (cap - 1)) {
+      const int64_t j = slot[pos];
+      if (j < 0) {
+        slot[pos] = i;
+        groups.push_back(static_cast<int64_t>(pos));
+        break;
+      }
+      uint32_t kj[4];
+      key_of(j, kj);
+      if (std::memcmp(k, kj, sizeof k) == 0) {
+        if (better(i, j)) slot[pos] = i;
+        break;
+      }
+    }
+  }
   std::vector<int64_t> keep;
-  for (int64_t i = 0; i < n; ++i)
-    if (i == 0 || box_less(order[i - 1], order[i])) keep.push_back(order[i]);
+  keep.reserve(groups.size());
+  for (int64_t pos : groups) keep.push_back(slot[pos]);
   std::sort(keep.begin(), keep.end(), better);
   return keep;
 }

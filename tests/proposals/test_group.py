@@ -102,6 +102,23 @@ def test_dedup_keeps_best_score_of_exact_duplicates(rng):
     assert np.all(np.diff(scores[keep]) <= 0)
 
 
+def test_dedup_order_with_tied_scores_and_signed_zeros(rng):
+    """Exact output order: ties in score go to the lower index, and -0.0 equals 0.0 in a box."""
+    base = rng.integers(-3, 4, size=(40, 4)).astype(np.float32)
+    pick = rng.integers(0, 40, size=3000)
+    boxes = base[pick].copy()
+    flip = (boxes == 0) & (rng.random(boxes.shape) < 0.5)
+    boxes[flip] = -0.0
+    scores = rng.integers(0, 5, size=3000).astype(np.float32)  # many equal scores
+    keep = core().proposals_dedup(boxes, scores)
+    best = {}
+    for i, b in enumerate(map(tuple, (boxes + 0.0).tolist())):
+        if b not in best or scores[i] > scores[best[b]]:
+            best[b] = i
+    ref = sorted(best.values(), key=lambda i: (-scores[i], i))
+    assert keep.tolist() == ref
+
+
 def test_diverse_order_matches_greedy_reference(rng):
     xy = rng.random((300, 2)) * 100
     wh = rng.random((300, 2)) * 30 + 2
