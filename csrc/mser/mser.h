@@ -1,5 +1,7 @@
-// Linear-time MSER on a component tree (Nistér & Stewénius 2008) with per-region statistics
-// accumulated while the tree is built, so a region's mean text probability costs nothing extra.
+// Linear-time MSER on a component tree (Nistér & Stewénius 2008) with per-region statistics (box,
+// centroid, mean grey, mean text probability) taken by the core from the flood order, where kept
+// regions are nested slices: each covered pixel is read once, so pruning by mean probability costs
+// one read of the map under the regions and no pixel lists.
 //
 // This header is the contract between the MSER kernel and its users (bindings, TextProposals).
 #pragma once

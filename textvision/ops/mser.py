@@ -1,9 +1,12 @@
 """MSER with fused text-probability averaging and pruning (Python face of ``csrc/mser``).
 
 The core floods the image once per polarity on a component tree (Nistér & Stewénius, "Linear Time
-Maximally Stable Extremal Regions", ECCV 2008) and accumulates, per region, its pixel count, bounding
-box, centroid, sum of grey values and, with a probability map, the sum of probability. A region's
-mean text probability therefore costs nothing extra, and pruning by it happens inside the core.
+Maximally Stable Extremal Regions", ECCV 2008), recording each node's pixel count and its slice of
+the flood order. The kept regions are nested slices of that order, so one walk over them gives every
+region's bounding box, centroid, sum of grey values and, with a probability map, sum of probability,
+reading each covered pixel once. A region's mean text probability therefore costs one read of the
+map under the regions (no pixel lists, no second pass per region), and pruning by it happens inside
+the core.
 """
 from __future__ import annotations
 
