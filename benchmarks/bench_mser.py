@@ -19,7 +19,9 @@ Sections:
 
 Times are per image, the median over repeats of the calling thread's CPU time (``time.thread_time``;
 both libraries are single-threaded here), which is steadier than wall time on a shared machine; wall
-medians are in the JSON too.
+medians are in the JSON too. Sections 1 and 2 also time ours with ``num_threads=2`` (the two
+polarities flood on two threads): those columns compare wall times, since the second thread's CPU
+time is not the caller's; they are only meaningful on an otherwise idle machine with 2+ cores.
 """
 from __future__ import annotations
 
@@ -127,24 +129,28 @@ def run(sizes, repeats, min_prob):
         for preset, params in (("opencv-defaults", dict(ops.OPENCV_DEFAULTS)),
                                ("textproposals", ops.textproposals_params(h, w))):
             m = cv2.MSER_create(**params)
-            acc = {"ours": [], "ours_pixels": [], "cv2": []}
+            acc = {"ours": [], "ours_pixels": [], "cv2": [], "ours_pixels_2threads": []}
             n_regions = []
             for g in imgs:
                 acc["ours"].append(timeit(lambda: ops.mser(g, **params), repeats))
                 acc["ours_pixels"].append(timeit(lambda: ops.mser(g, return_pixels=True, **params), repeats))
                 acc["cv2"].append(timeit(lambda: m.detectRegions(g), repeats))
+                acc["ours_pixels_2threads"].append(
+                    timeit(lambda: ops.mser(g, return_pixels=True, num_threads=2, **params), repeats))
                 n_regions.append(len(ops.mser(g, **params)))
             ms = {k: 1e3 * float(np.mean([c for c, _ in v])) for k, v in acc.items()}
             wall = {k: 1e3 * float(np.mean([wl for _, wl in v])) for k, v in acc.items()}
             entry = {"params": params, "regions_per_image": float(np.mean(n_regions)), "ms": ms, "wall_ms": wall,
-                     "speedup": ms["cv2"] / ms["ours"], "speedup_with_pixels": ms["cv2"] / ms["ours_pixels"]}
+                     "speedup": ms["cv2"] / ms["ours"], "speedup_with_pixels": ms["cv2"] / ms["ours_pixels"],
+                     "wall_speedup_with_pixels_2threads": wall["cv2"] / wall["ours_pixels_2threads"]}
             res["mser"][preset] = entry
             rows1.append((key, preset, entry["regions_per_image"], ms["ours"], ms["ours_pixels"], ms["cv2"],
-                          entry["speedup"], entry["speedup_with_pixels"]))
+                          entry["speedup"], entry["speedup_with_pixels"], wall["ours_pixels_2threads"], wall["cv2"],
+                          entry["wall_speedup_with_pixels_2threads"]))
         # 2. pruning end to end (TextProposals preset, the pipeline that prunes)
         params = ops.textproposals_params(h, w)
         m = cv2.MSER_create(**params)
-        ours_t, ref_t, loop_t, kept, total = [], [], [], [], []
+        ours_t, ref_t, loop_t, kept, total, two_t = [], [], [], [], [], []
         for g, p in zip(imgs, probs):
             r = ops.mser(g, prob=p, min_prob=min_prob, **params)
             ref_boxes, _ = cv2_prune(m, g, p, min_prob)
@@ -153,6 +159,7 @@ def run(sizes, repeats, min_prob):
             total.append(len(ops.mser(g, **params)))
             ours_t.append(timeit(lambda: ops.mser(g, prob=p, min_prob=min_prob, **params), repeats))
             ref_t.append(timeit(lambda: cv2_prune(m, g, p, min_prob), repeats))
+            two_t.append(timeit(lambda: ops.mser(g, prob=p, min_prob=min_prob, num_threads=2, **params), repeats))
             loop_t.append(timeit(lambda: cv2_prune_loop(m, g, p, min_prob), max(1, repeats // 2)))
         ours_ms, ref_ms = 1e3 * float(np.mean([c for c, _ in ours_t])), 1e3 * float(np.mean([c for c, _ in ref_t]))
         loop_ms = 1e3 * float(np.mean([c for c, _ in loop_t]))
@@ -160,8 +167,12 @@ def run(sizes, repeats, min_prob):
                           "ms_cv2_numpy_loop": loop_ms, "speedup_vs_loop": loop_ms / ours_ms,
                           "wall_ms_ours": 1e3 * float(np.mean([wl for _, wl in ours_t])),
                           "wall_ms_cv2_numpy": 1e3 * float(np.mean([wl for _, wl in ref_t])),
+                          "wall_ms_ours_2threads": 1e3 * float(np.mean([wl for _, wl in two_t])),
                           "regions_per_image": float(np.mean(total)), "kept_per_image": float(np.mean(kept))}
-        rows2.append((key, np.mean(total), np.mean(kept), ours_ms, ref_ms, ref_ms / ours_ms, loop_ms, loop_ms / ours_ms))
+        pr = res["pruning"]
+        pr["wall_speedup_2threads"] = pr["wall_ms_cv2_numpy"] / pr["wall_ms_ours_2threads"]
+        rows2.append((key, np.mean(total), np.mean(kept), ours_ms, ref_ms, ref_ms / ours_ms, loop_ms, loop_ms / ours_ms,
+                      pr["wall_ms_ours_2threads"], pr["wall_ms_cv2_numpy"], pr["wall_speedup_2threads"]))
         # 3. region_mean / box_mean throughput (on cv2's regions of the first image)
         g, p = imgs[0], probs[0]
         pts, _ = m.detectRegions(g)
@@ -184,16 +195,22 @@ def run(sizes, repeats, min_prob):
 
 
 def print_tables(res):
-    print("\n1. MSER per image (ms, thread CPU time; cv2 always returns pixel lists)")
-    print(f"{'size':>9} {'preset':>16} {'regions':>8} {'ours':>8} {'ours+pix':>9} {'cv2':>8} {'x':>6} {'x(pix)':>7}")
-    for key, preset, n, a, b, c, s1, s2 in res["tables"]["mser"]:
-        print(f"{key:>9} {preset:>16} {n:8.0f} {a:8.1f} {b:9.1f} {c:8.1f} {s1:6.2f} {s2:7.2f}")
+    print("\n1. MSER per image (ms; one thread: thread CPU time, cv2 always returns pixel lists;"
+          " 2 thr: ours with pixels and num_threads=2 (one flood per polarity) vs cv2, wall time)")
+    print(f"{'size':>9} {'preset':>16} {'regions':>8} {'ours':>8} {'ours+pix':>9} {'cv2':>8} {'x':>6} {'x(pix)':>7}"
+          f" {'2thr wall':>10} {'cv2 wall':>9} {'x':>6}")
+    for key, preset, n, a, b, c, s1, s2, w2, wc, s3 in res["tables"]["mser"]:
+        print(f"{key:>9} {preset:>16} {n:8.0f} {a:8.1f} {b:9.1f} {c:8.1f} {s1:6.2f} {s2:7.2f}"
+              f" {w2:10.1f} {wc:9.1f} {s3:6.2f}")
     print(f"\n2. Pruning end to end, TextProposals preset, min_prob={res['min_prob']} (ms per image)")
     print("   cv2+numpy: detectRegions + points_to_csr + np.add.reduceat + filter (vectorised);"
           " cv2+loop: one NumPy mean per point list")
-    print(f"{'size':>9} {'regions':>8} {'kept':>7} {'ours':>8} {'cv2+numpy':>10} {'x':>6} {'cv2+loop':>9} {'x':>6}")
-    for key, n, k, a, b, s, c, s2 in res["tables"]["pruning"]:
-        print(f"{key:>9} {n:8.0f} {k:7.0f} {a:8.1f} {b:10.1f} {s:6.2f} {c:9.1f} {s2:6.2f}")
+    print("   (thread CPU time; the last three columns: ours with num_threads=2 vs cv2+numpy, wall time)")
+    print(f"{'size':>9} {'regions':>8} {'kept':>7} {'ours':>8} {'cv2+numpy':>10} {'x':>6} {'cv2+loop':>9} {'x':>6}"
+          f" {'2thr wall':>10} {'cv2 wall':>9} {'x':>6}")
+    for key, n, k, a, b, s, c, s2, w2, wc, s3 in res["tables"]["pruning"]:
+        print(f"{key:>9} {n:8.0f} {k:7.0f} {a:8.1f} {b:10.1f} {s:6.2f} {c:9.1f} {s2:6.2f}"
+              f" {w2:10.1f} {wc:9.1f} {s3:6.2f}")
     print(f"\n3. Means over regions (read bandwidth {res['read_bandwidth_GBps']:.1f} GB/s; "
           "bound = reading the float32 map once)")
     print(f"{'size':>9} {'op':>15} {'n':>7} {'ms':>8} {'bound ms':>9} {'x bound':>8}")

@@ -320,7 +320,8 @@ PYBIND11_MODULE(_C, m) {
   m.def(
       "mser",
       [](py::array image, std::optional<py::array> prob, int delta, int64_t min_area, int64_t max_area,
-         double max_variation, double min_diversity, int polarity, bool return_pixels, double min_prob) {
+         double max_variation, double min_diversity, int polarity, bool return_pixels, double min_prob,
+         int num_threads) {
         textvision::MserParams p;
         p.delta = delta;
         p.min_area = min_area;
@@ -330,6 +331,7 @@ PYBIND11_MODULE(_C, m) {
         p.polarity = polarity;
         p.return_pixels = return_pixels;
         p.min_prob = static_cast<float>(min_prob);
+        p.num_threads = num_threads;
         const auto img = ops_bind::view2d<uint8_t>(image, "mser: image");
         std::optional<textvision::View2D<float>> pv;
         if (prob) pv = ops_bind::view2d<float>(*prob, "mser: prob");
@@ -357,7 +359,7 @@ PYBIND11_MODULE(_C, m) {
       },
       py::arg("image"), py::arg("prob"), py::arg("delta"), py::arg("min_area"), py::arg("max_area"),
       py::arg("max_variation"), py::arg("min_diversity"), py::arg("polarity"), py::arg("return_pixels"),
-      py::arg("min_prob"), "MSER with fused region statistics (see textvision.ops.mser); returns a dict of arrays.");
+      py::arg("min_prob"), py::arg("num_threads") = 1, "MSER with fused region statistics (see textvision.ops.mser); returns a dict of arrays.");
   m.def(
       "region_mean",
       [](py::array prob, py::array offsets, py::array indices) {

@@ -49,6 +49,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 namespace textvision {
 namespace {
@@ -134,12 +135,20 @@ class Flooder {
   }
 
   // One pass: xor_mask 0 floods the image (dark regions first), 255 floods its inverse.
-  void run(uint8_t xor_mask, int8_t polarity, MserRegions& out) {
+  // One pass: xor_mask 0 floods the image (dark regions first), 255 floods its inverse. Finds the
+  // pass's regions and their statistics; emit() then appends them to the output (kept apart so the
+  // two passes can flood on two threads and still be written in a fixed order).
+  void find(uint8_t xor_mask) {
     mask_ = xor_mask;
     reset_frame();
     n_nodes_ = 0;
     captured_.clear();
     flood();
+    stats_ = prob_ ? region_stats<true>() : region_stats<false>();
+  }
+
+  void run(uint8_t xor_mask, int8_t polarity, MserRegions& out) {
+    find(xor_mask);
     emit(polarity, out);
   }
 
@@ -451,10 +460,12 @@ class Flooder {
     return res;
   }
 
+ public:
+  // Appends the regions find() kept (minus those pruned by min_prob) to out.
   void emit(int8_t polarity, MserRegions& out) {
     const bool want_pixels = p_.return_pixels;
     const bool prune = prob_ != nullptr && p_.min_prob >= 0.f;
-    const std::vector<Stats> stats = prob_ ? region_stats<true>() : region_stats<false>();
+    const std::vector<Stats>& stats = stats_;
     std::vector<Captured> kept;
     kept.reserve(captured_.size());
     for (size_t i = 0; i < captured_.size(); ++i) {
@@ -497,6 +508,8 @@ class Flooder {
       out.pixel_offsets.push_back(static_cast<int64_t>(out.pixel_indices.size()));
     }
   }
+ private:
+
 
   const uint8_t* grey_;
   const float* prob_;
@@ -514,6 +527,7 @@ class Flooder {
   int32_t nodes_cap_ = 0;
   int32_t n_nodes_ = 0;
   std::vector<Captured> captured_;
+  std::vector<Stats> stats_;  // per captured region, after find()
 };
 
 template <typename T>
@@ -553,6 +567,8 @@ MserRegions mser(const View2D<uint8_t>& image, const View2D<float>* prob, const 
     throw ValueError("mser: min_diversity must be >= 0, got " + std::to_string(params.min_diversity));
   if (params.polarity < -1 || params.polarity > 1)
     throw ValueError("mser: polarity must be 0 (both), +1 or -1, got " + std::to_string(params.polarity));
+  if (params.num_threads < 1)
+    throw ValueError("mser: num_threads must be >= 1, got " + std::to_string(params.num_threads));
   if (image.height < 0 || image.width < 0) throw ValueError("mser: negative image shape");
   if (image.height * image.width >= kMaxPixels)
     throw ValueError("mser: image too large (" + std::to_string(image.height) + "x" + std::to_string(image.width) +
@@ -579,6 +595,32 @@ MserRegions mser(const View2D<uint8_t>& image, const View2D<float>* prob, const 
 
   std::vector<uint8_t> img_buf;
   const uint8_t* pi = contiguous(image, img_buf);
+  if (params.polarity == 0 && params.num_threads > 1) {
+    // The two passes are independent floods: run the bright one on a second thread, each with its
+    // own buffers, and append in the serial order (dark regions first) so the output is identical.
+    Flooder dark(pi, pp, image.height, image.width, params);
+    std::unique_ptr<Flooder> bright;
+    std::exception_ptr err;
+    std::thread t([&] {
+      try {
+        bright.reset(new Flooder(pi, pp, image.height, image.width, params));
+        bright->find(255);
+      } catch (...) {
+        err = std::current_exception();
+      }
+    });
+    try {
+      dark.find(0);
+    } catch (...) {
+      t.join();
+      throw;
+    }
+    t.join();
+    if (err) std::rethrow_exception(err);
+    dark.emit(+1, out);
+    bright->emit(-1, out);
+    return out;
+  }
   Flooder f(pi, pp, image.height, image.width, params);
   if (params.polarity >= 0) f.run(0, +1, out);
   if (params.polarity <= 0) f.run(255, -1, out);

@@ -24,6 +24,8 @@ struct MserParams {
   // callers that only read each region once, e.g. TextProposals): see MserRegions::pixel_pool.
   bool pool_pixels = false;
   float min_prob = -1.0f;     // prune regions whose mean prob is below this; < 0 = no pruning
+  // With polarity 0 and num_threads >= 2, the bright pass floods on a second thread (same output).
+  int num_threads = 1;
 };
 
 // Structure of arrays, one entry per kept region, in a deterministic order.

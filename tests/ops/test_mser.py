@@ -279,6 +279,23 @@ def test_threads_give_identical_results():
         np.testing.assert_array_equal(e, g)
 
 
+@pytest.mark.parametrize("name", ["opencv-defaults", "textproposals"])
+def test_polarity_thread_gives_identical_output(name):
+    # num_threads=2 floods the bright pass on a second thread; order and values must not change.
+    img = text_scene(16)
+    prob = prob_map(img, 3)
+    for kw in (dict(), dict(prob=prob), dict(prob=prob, min_prob=0.3)):
+        one = ops.mser(img, return_pixels=True, **kw, **PARAMS[name])
+        two = ops.mser(img, return_pixels=True, num_threads=2, **kw, **PARAMS[name])
+        assert len(one) > 10 and set(one.polarity.tolist()) == {-1, 1}
+        for f in ("boxes", "areas", "centroids", "polarity", "mean_intensity", "mean_prob", "variation", "level",
+                  "pixel_offsets", "pixel_indices"):
+            np.testing.assert_array_equal(getattr(two, f), getattr(one, f), err_msg=f)
+    for pol in ("dark", "bright"):  # one pass: nothing to split, same result
+        np.testing.assert_array_equal(ops.mser(img, polarity=pol, num_threads=2).boxes,
+                                      ops.mser(img, polarity=pol).boxes)
+
+
 # --- bad input -----------------------------------------------------------------------------------------
 
 def test_bad_inputs():
@@ -317,6 +334,8 @@ def test_bad_inputs():
         ops.mser(img, polarity="up")
     with pytest.raises(ValueError, match="return_pixels"):
         ops.mser(img).points(0, 50)
+    with pytest.raises(ValueError, match="num_threads"):
+        ops.mser(img, num_threads=0)
 
 
 def test_core_entry_point_checks_its_arguments():
@@ -336,6 +355,8 @@ def test_core_entry_point_checks_its_arguments():
         m(img, None, 5, 60, 14400, 0.25, 0.2, 3, False, -1.0)
     with pytest.raises(ValueError, match="min_prob needs"):
         m(img, None, 5, 60, 14400, 0.25, 0.2, 0, False, 0.5)
+    with pytest.raises(ValueError, match="num_threads"):
+        m(img, None, *args, 0)
 
 
 # --- fuzzing ---------------------------------------------------------------------------------------------
@@ -354,6 +375,7 @@ def fuzz_case(draw):
               max_variation=draw(st.sampled_from([0.0, 0.1, 0.25, 1.0, 55.0])),
               min_diversity=draw(st.sampled_from([0.0, 0.2, 0.9])))
     order = draw(st.sampled_from(["C", "F"]))
+    kw["num_threads"] = draw(st.sampled_from([1, 2]))
     return np.array(img, order=order), rng.random((h, w), dtype=np.float32), kw
 
 
@@ -364,7 +386,8 @@ def test_fuzz_against_opencv_and_numpy(case):
     r = ops.mser(img, prob=prob, return_pixels=True, **kw)
     assert r.pixel_offsets.shape == (len(r) + 1,) and r.pixel_offsets[-1] == r.pixel_indices.size
     if min(img.shape) >= 3:
-        assert_same_regions(r, *cv2_mser(img, **kw), width=img.shape[1])
+        cv_kw = {k: v for k, v in kw.items() if k != "num_threads"}
+        assert_same_regions(r, *cv2_mser(img, **cv_kw), width=img.shape[1])
     else:
         assert len(r) == 0
     if len(r):
@@ -389,7 +412,8 @@ def raw_core_args(draw):
         prob = rng.random(pshape).astype(draw(st.sampled_from([np.float32, np.float64])))
     params = (draw(st.integers(-2, 30)), draw(st.integers(-2, 50)), draw(st.integers(-2, 500)),
               draw(st.sampled_from([-1.0, 0.0, 0.3, 100.0, float("nan")])), draw(st.sampled_from([-0.5, 0.0, 0.5])),
-              draw(st.integers(-2, 2)), draw(st.booleans()), draw(st.sampled_from([-1.0, 0.0, 0.5])))
+              draw(st.integers(-2, 2)), draw(st.booleans()), draw(st.sampled_from([-1.0, 0.0, 0.5])),
+              draw(st.integers(-1, 3)))
     return a, prob, params
 
 

@@ -126,7 +126,8 @@ def _as_prob(prob, shape, who) -> np.ndarray:
 def mser(image: np.ndarray, *, delta: int = 5, min_area: int = 60, max_area: int = 14400,
          max_variation: float = 0.25, min_diversity: float = 0.2,
          polarity: Union[str, int] = "both", prob: Optional[np.ndarray] = None,
-         min_prob: Optional[float] = None, return_pixels: bool = False) -> MserRegions:
+         min_prob: Optional[float] = None, return_pixels: bool = False,
+         num_threads: int = 1) -> MserRegions:
     """Maximally stable extremal regions of a grey image, with per-region statistics.
 
     Gives the same regions as ``cv2.MSER_create(delta, min_area, max_area, max_variation,
@@ -164,6 +165,8 @@ def mser(image: np.ndarray, *, delta: int = 5, min_area: int = 60, max_area: int
         min_prob: optional threshold in [0, 1]; regions whose mean probability is below it are
             dropped inside the core (needs ``prob``). Pruning never changes which regions are stable.
         return_pixels: also return the pixel lists (CSR ``pixel_offsets`` / ``pixel_indices``).
+        num_threads: 1 (default, like ``cv2.MSER``) or more: with ``polarity="both"`` the bright
+            pass then floods on a second thread; the output is identical.
 
     Returns:
         :class:`MserRegions`.
@@ -171,7 +174,7 @@ def mser(image: np.ndarray, *, delta: int = 5, min_area: int = 60, max_area: int
     Raises:
         TypeError: image not a uint8 ndarray, prob not float32, non-numeric parameters.
         ValueError: not single-channel, prob shape mismatch, NaN or values outside [0, 1] in prob,
-            negative parameters, ``min_prob`` without ``prob``.
+            negative parameters, ``min_prob`` without ``prob``, ``num_threads < 1``.
     """
     image = _as_grey(image)
     delta = _check_number("delta", delta, integer=True)
@@ -193,6 +196,9 @@ def mser(image: np.ndarray, *, delta: int = 5, min_area: int = 60, max_area: int
         thr = _check_number("min_prob", min_prob)
         if thr > 1:
             raise ValueError(f"mser: min_prob must be in [0, 1], got {min_prob!r}")
+    num_threads = _check_number("num_threads", num_threads, integer=True)
+    if num_threads < 1:
+        raise ValueError(f"mser: num_threads must be >= 1, got {num_threads}")
     d = core().mser(image, prob, delta, min_area, max_area, max_variation, min_diversity, pol,
-                    bool(return_pixels), thr)
+                    bool(return_pixels), thr, num_threads)
     return MserRegions(**d)
