@@ -118,7 +118,6 @@ class Flooder {
         inv_w_(1.0 / static_cast<double>(w)) {
     const int64_t n = h * w;
     state_.reset(new uint16_t[n]);
-    seq_.reset(new int32_t[std::max<int64_t>(n, 1)]);
     interior_ = (h - 2) * (w - 2);
     heap_.reset(new int32_t[interior_ + 2 * 256]);
     // Every node ends up holding a pixel of its own level, so interior_ + 1 nodes suffice (the pool
@@ -139,12 +138,23 @@ class Flooder {
   // pass's regions and their statistics; emit() then appends them to the output (kept apart so the
   // two passes can flood on two threads and still be written in a fixed order).
   void find(uint8_t xor_mask) {
+    if (!seq_) {
+      own_seq_.reset(new int32_t[std::max<int64_t>(interior_, 1)]);
+      seq_ = own_seq_.get();
+    }
     mask_ = xor_mask;
     reset_frame();
     n_nodes_ = 0;
     captured_.clear();
     flood();
     stats_ = prob_ ? region_stats<true>() : region_stats<false>();
+  }
+
+  // Flood order into buf[0, interior) instead of an own buffer; the pixels are reported to the
+  // caller as MserRegions::pixel_pool entries from offset on (pool_pixels: no copy of the order).
+  void use_seq(int32_t* buf, int64_t offset) {
+    seq_ = buf;
+    pool_offset_ = offset;
   }
 
   void run(uint8_t xor_mask, int8_t polarity, MserRegions& out) {
@@ -185,7 +195,7 @@ class Flooder {
     const int32_t offs[5] = {0, 1, w, -1, -w};
     // Locals, not members: stores through state would otherwise force reloads of every member.
     uint16_t* const st = state_.get();
-    int32_t* const seq = seq_.get();
+    int32_t* const seq = seq_;
     int32_t n_done = 0;
     // Bucket b holds up to hist[b] pixels of (pass) level b above a 0 sentinel.
     int32_t* top[256];
@@ -388,7 +398,7 @@ class Flooder {
   // Adds the pixels seq[b, e) to s.
   template <bool kProb>
   void accumulate(int32_t b, int32_t e, Stats& s) const {
-    const int32_t* const seq = seq_.get();
+    const int32_t* const seq = seq_;
     const uint8_t* const grey = grey_;
     const float* const prob = prob_;
     const int32_t w = w_;
@@ -492,11 +502,9 @@ class Flooder {
     }
     if (!want_pixels || kept.empty()) return;
     // Every region is the slice seq[start, start + size) of the flood order.
-    const int32_t* const seq = seq_.get();
-    if (p_.pool_pixels) {
-      const size_t base = out.pixel_pool.size();
-      out.pixel_pool.insert(out.pixel_pool.end(), seq, seq + interior_);
-      for (const Captured& r : kept) out.pixel_start.push_back(static_cast<int64_t>(base) + r.start);
+    const int32_t* const seq = seq_;
+    if (p_.pool_pixels) {  // seq is the pool itself (see use_seq())
+      for (const Captured& r : kept) out.pixel_start.push_back(pool_offset_ + r.start);
       return;
     }
     if (out.pixel_offsets.empty()) out.pixel_offsets.push_back(0);
@@ -521,7 +529,9 @@ class Flooder {
   uint8_t mask_ = 0;
   int hist_[256];
   std::unique_ptr<uint16_t[]> state_;
-  std::unique_ptr<int32_t[]> seq_;  // interior pixels in the order the flood finished them
+  int32_t* seq_ = nullptr;  // interior pixels in the order the flood finished them
+  std::unique_ptr<int32_t[]> own_seq_;  // seq_'s storage unless use_seq() gave another
+  int64_t pool_offset_ = 0;
   std::unique_ptr<int32_t[]> heap_;
   std::unique_ptr<Node[]> nodes_;
   int32_t nodes_cap_ = 0;
@@ -595,15 +605,26 @@ MserRegions mser(const View2D<uint8_t>& image, const View2D<float>* prob, const 
 
   std::vector<uint8_t> img_buf;
   const uint8_t* pi = contiguous(image, img_buf);
+  // pool_pixels: each pass floods straight into its half of the pool the caller gets.
+  const int64_t interior = (image.height - 2) * (image.width - 2);
+  int32_t* pool[2] = {nullptr, nullptr};
+  if (params.return_pixels && params.pool_pixels) {
+    const int passes = params.polarity == 0 ? 2 : 1;
+    out.pixel_pool.reset(new int32_t[passes * interior]);
+    pool[0] = out.pixel_pool.get();
+    if (passes == 2) pool[1] = pool[0] + interior;
+  }
   if (params.polarity == 0 && params.num_threads > 1) {
     // The two passes are independent floods: run the bright one on a second thread, each with its
     // own buffers, and append in the serial order (dark regions first) so the output is identical.
     Flooder dark(pi, pp, image.height, image.width, params);
+    if (pool[0]) dark.use_seq(pool[0], 0);
     std::unique_ptr<Flooder> bright;
     std::exception_ptr err;
     std::thread t([&] {
       try {
         bright.reset(new Flooder(pi, pp, image.height, image.width, params));
+        if (pool[1]) bright->use_seq(pool[1], interior);
         bright->find(255);
       } catch (...) {
         err = std::current_exception();
@@ -622,8 +643,15 @@ MserRegions mser(const View2D<uint8_t>& image, const View2D<float>* prob, const 
     return out;
   }
   Flooder f(pi, pp, image.height, image.width, params);
-  if (params.polarity >= 0) f.run(0, +1, out);
-  if (params.polarity <= 0) f.run(255, -1, out);
+  if (params.polarity >= 0) {
+    if (pool[0]) f.use_seq(pool[0], 0);
+    f.run(0, +1, out);
+  }
+  if (params.polarity <= 0) {
+    const int k = params.polarity == 0 ? 1 : 0;
+    if (pool[k]) f.use_seq(pool[k], k * interior);
+    f.run(255, -1, out);
+  }
   return out;
 }
 

@@ -6,6 +6,7 @@
 // This header is the contract between the MSER kernel and its users (bindings, TextProposals).
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "common.h"
@@ -42,8 +43,8 @@ struct MserRegions {
   std::vector<int32_t> pixel_indices;  // flat y*W+x, only with return_pixels
   // Only with return_pixels and pool_pixels (then pixel_offsets / pixel_indices stay empty): region i
   // has the areas[i] pixels pixel_pool[pixel_start[i] ...]. Nested regions share their pixels in
-  // the pool, so it holds at most the interior pixels once per pass instead of every region's copy.
-  std::vector<int32_t> pixel_pool;
+  // the pool, which is the flood order itself: the interior pixels once per pass, never copied.
+  std::unique_ptr<int32_t[]> pixel_pool;
   std::vector<int64_t> pixel_start;
   size_t size() const { return areas.size(); }
 };

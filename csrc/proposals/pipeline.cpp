@@ -254,7 +254,7 @@ ProposalSet text_proposals(const View2D<uint8_t> rgb[3], const View2D<float>* pr
       for (int k = 0; k < 4; ++k) table.boxes[4 * r + k] = regs.boxes[4 * i + k];
       table.cx[r] = regs.centroids[2 * i];
       table.cy[r] = regs.centroids[2 * i + 1];
-      region_cues(sd.planes[3].view, sd.grad.data(), &regs.boxes[4 * i], regs.pixel_pool.data() + regs.pixel_start[i],
+      region_cues(sd.planes[3].view, sd.grad.data(), &regs.boxes[4 * i], regs.pixel_pool.get() + regs.pixel_start[i],
                   regs.areas[i], scratch, &table.cues[kNumCues * r]);
     }
     out.stats.t_cues = (CpuClock::now() - t0);
