@@ -101,6 +101,16 @@ def cv2_prune_loop(mser_obj, grey, prob, min_prob):
     return np.asarray(bboxes).reshape(-1, 4)[keep], means[keep]
 
 
+def same_as_cv2(ours, pts, bboxes):
+    """True when our regions and cv2's are the same multiset of (box, area) (x2/y2 exclusive)."""
+    b = np.asarray(bboxes, np.int64).reshape(-1, 4)
+    ref = np.c_[b[:, :2], b[:, :2] + b[:, 2:], np.array([len(p) for p in pts], np.int64)]
+    mine = np.c_[ours.boxes.astype(np.int64), ours.areas.astype(np.int64)]
+    if mine.shape != ref.shape:
+        return False
+    return bool(np.array_equal(mine[np.lexsort(mine.T)], ref[np.lexsort(ref.T)]))
+
+
 def read_bandwidth_gbs():
     """Streaming read bandwidth of this machine (GB/s), from summing a 256 MiB array."""
     big = np.ones(64 * 2**20, np.float32)
@@ -130,8 +140,9 @@ def run(sizes, repeats, min_prob):
                                ("textproposals", ops.textproposals_params(h, w))):
             m = cv2.MSER_create(**params)
             acc = {"ours": [], "ours_pixels": [], "cv2": [], "ours_pixels_2threads": []}
-            n_regions = []
+            n_regions, agree = [], 0
             for g in imgs:
+                agree += same_as_cv2(ops.mser(g, **params), *m.detectRegions(g))
                 acc["ours"].append(timeit(lambda: ops.mser(g, **params), repeats))
                 acc["ours_pixels"].append(timeit(lambda: ops.mser(g, return_pixels=True, **params), repeats))
                 acc["cv2"].append(timeit(lambda: m.detectRegions(g), repeats))
@@ -142,11 +153,12 @@ def run(sizes, repeats, min_prob):
             wall = {k: 1e3 * float(np.mean([wl for _, wl in v])) for k, v in acc.items()}
             entry = {"params": params, "regions_per_image": float(np.mean(n_regions)), "ms": ms, "wall_ms": wall,
                      "speedup": ms["cv2"] / ms["ours"], "speedup_with_pixels": ms["cv2"] / ms["ours_pixels"],
-                     "wall_speedup_with_pixels_2threads": wall["cv2"] / wall["ours_pixels_2threads"]}
+                     "wall_speedup_with_pixels_2threads": wall["cv2"] / wall["ours_pixels_2threads"],
+                     "images_with_same_regions_as_cv2": f"{agree}/{len(imgs)}"}
             res["mser"][preset] = entry
             rows1.append((key, preset, entry["regions_per_image"], ms["ours"], ms["ours_pixels"], ms["cv2"],
                           entry["speedup"], entry["speedup_with_pixels"], wall["ours_pixels_2threads"], wall["cv2"],
-                          entry["wall_speedup_with_pixels_2threads"]))
+                          entry["wall_speedup_with_pixels_2threads"], f"{agree}/{len(imgs)}"))
         # 2. pruning end to end (TextProposals preset, the pipeline that prunes)
         params = ops.textproposals_params(h, w)
         m = cv2.MSER_create(**params)
@@ -198,10 +210,10 @@ def print_tables(res):
     print("\n1. MSER per image (ms; one thread: thread CPU time, cv2 always returns pixel lists;"
           " 2 thr: ours with pixels and num_threads=2 (one flood per polarity) vs cv2, wall time)")
     print(f"{'size':>9} {'preset':>16} {'regions':>8} {'ours':>8} {'ours+pix':>9} {'cv2':>8} {'x':>6} {'x(pix)':>7}"
-          f" {'2thr wall':>10} {'cv2 wall':>9} {'x':>6}")
-    for key, preset, n, a, b, c, s1, s2, w2, wc, s3 in res["tables"]["mser"]:
+          f" {'2thr wall':>10} {'cv2 wall':>9} {'x':>6} {'same as cv2':>12}")
+    for key, preset, n, a, b, c, s1, s2, w2, wc, s3, same in res["tables"]["mser"]:
         print(f"{key:>9} {preset:>16} {n:8.0f} {a:8.1f} {b:9.1f} {c:8.1f} {s1:6.2f} {s2:7.2f}"
-              f" {w2:10.1f} {wc:9.1f} {s3:6.2f}")
+              f" {w2:10.1f} {wc:9.1f} {s3:6.2f} {same:>12}")
     print(f"\n2. Pruning end to end, TextProposals preset, min_prob={res['min_prob']} (ms per image)")
     print("   cv2+numpy: detectRegions + points_to_csr + np.add.reduceat + filter (vectorised);"
           " cv2+loop: one NumPy mean per point list")
