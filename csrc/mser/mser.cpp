@@ -133,7 +133,6 @@ class Flooder {
     max_area_ = static_cast<int64_t>(p.max_area);
   }
 
-  // One pass: xor_mask 0 floods the image (dark regions first), 255 floods its inverse.
   // One pass: xor_mask 0 floods the image (dark regions first), 255 floods its inverse. Finds the
   // pass's regions and their statistics; emit() then appends them to the output (kept apart so the
   // two passes can flood on two threads and still be written in a fixed order).
@@ -475,13 +474,12 @@ class Flooder {
   void emit(int8_t polarity, MserRegions& out) {
     const bool want_pixels = p_.return_pixels;
     const bool prune = prob_ != nullptr && p_.min_prob >= 0.f;
-    const std::vector<Stats>& stats = stats_;
     std::vector<Captured> kept;
     kept.reserve(captured_.size());
     for (size_t i = 0; i < captured_.size(); ++i) {
       const Captured& r = captured_[i];
       const Node& n = nodes_[r.node];
-      const Stats& s = stats[i];
+      const Stats& s = stats_[i];
       const double inv = 1.0 / static_cast<double>(n.size);
       const float mp = prob_ ? static_cast<float>(s.sp * inv) : std::numeric_limits<float>::quiet_NaN();
       if (prune && !(mp >= p_.min_prob)) continue;
