@@ -1,6 +1,6 @@
 """Instructions and (simulated) branch mispredictions per pixel in the MSER flood, under cachegrind.
 
-Run from the repository root (needs ``valgrind`` and a C++17 compiler; about half a minute):
+Run from the repository root (needs ``valgrind`` and a C++17 compiler; a few seconds):
 
     python benchmarks/profile_mser_flood.py
 
