@@ -19,6 +19,7 @@ from textvision.proposals import commands as proposals_commands
 from textvision.style import commands as style_commands
 from textvision.augment import commands as augment_commands
 from textvision.east import commands as east_commands
+from textvision.weights import commands as weights_commands
 
 AREAS = (
     ops_commands,
@@ -29,6 +30,7 @@ AREAS = (
     style_commands,
     augment_commands,
     east_commands,
+    weights_commands,
 )
 
 

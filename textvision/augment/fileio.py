@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 # One implementation of atomic writes for the whole package (the dataset tool re-exports it).
-from textvision.data._io import TEMP_PREFIX, PathLike, atomic_write, atomic_write_bytes, atomic_write_text
+from textvision.io import TEMP_PREFIX, PathLike, atomic_write, atomic_write_bytes, atomic_write_text
 
 __all__ = ["TEMP_PREFIX", "atomic_write", "atomic_write_bytes", "atomic_write_text", "check_src_dst",
            "remove_stale_temps"]

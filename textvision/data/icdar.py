@@ -17,7 +17,7 @@ from typing import List
 
 import numpy as np
 
-from textvision.data._io import PathLike, atomic_write_text, read_text
+from textvision.io import PathLike, atomic_write_text, read_text
 from textvision.data.instances import TextInstance, box_to_quad, order_clockwise, signed_area
 
 __all__ = [

@@ -10,7 +10,7 @@ from typing import Dict, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from textvision.data._io import atomic_write_bytes
+from textvision.io import atomic_write_bytes
 from textvision.data.icdar import format_icdar2015
 
 __all__ = ["write_synth_dataset"]

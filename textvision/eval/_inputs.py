@@ -46,7 +46,7 @@ def _read_layout(path, fmt: str, strict: bool) -> Dict[str, List[TextInstance]]:
         files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".txt" and _PREFIX.match(p.name))
         if not files:
             files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".txt")
-        from textvision.data._io import read_text
+        from textvision.io import read_text
 
         for p in files:
             out[image_key(p.name)] = parse(read_text(p), str(p), strict)

@@ -21,7 +21,7 @@ def _evaluate(args) -> int:
     import json
     from pathlib import Path
 
-    from textvision.data._io import atomic_write_text
+    from textvision.io import atomic_write_text
     from textvision.eval import deteval_icdar2013, icdar2015
 
     gt = Path(args.gt)

