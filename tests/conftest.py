@@ -27,3 +27,31 @@ def _one_torch_thread():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+class _RunsCode:
+    """Unpickling this object would run ``touch MARKER``: a stand-in for a malicious checkpoint."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+@pytest.fixture
+def evil_checkpoint(tmp_path):
+    """A checkpoint-looking file whose unpickling would create ``marker``; returns ``(path, marker)``.
+
+    Every loader and every CLI command that takes weights must refuse it with a one-line error and
+    leave ``marker`` uncreated (checkpoints are read with ``torch.load(..., weights_only=True)``).
+    """
+    import torch
+
+    marker = tmp_path / "code-ran"
+    path = tmp_path / "evil.pt"
+    torch.save({"kind": "text_fcn", "format": "textvision", "version": 1, "config": {"arch": "lite"},
+                "state_dict": {}, "payload": _RunsCode(marker)}, path)
+    return path, marker

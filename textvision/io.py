@@ -150,12 +150,15 @@ def read_rgb(path: PathLike) -> np.ndarray:
     import cv2
 
     data = _read_bytes(path, "image")
+    if _jpeg_truncated(data):
+        # cv2.imread decodes such files, cv2.imdecode refuses them; closing the stream with the end
+        # marker gives imread's result from memory too, so the policy (decode, warn) is the same everywhere.
+        logger.warning("%s: JPEG data is truncated; the missing part decodes as grey", path)
+        data += b"\xff\xd9"
     flags = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
     img = cv2.imdecode(np.frombuffer(data, np.uint8), flags) if data else None
     if img is None or img.size == 0:
         raise ValueError(f"cannot decode image {path}: empty, corrupt or not an image file")
-    if _jpeg_truncated(data):
-        logger.warning("%s: JPEG data is truncated; the missing part decodes as grey", path)
     return np.ascontiguousarray(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
 
 
