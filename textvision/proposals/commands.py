@@ -217,11 +217,11 @@ def _bench(args) -> int:
 
     if args.json:
         io.check_output_file(args.json, "--json file")
+    model = _load_fcn(args.fcn_weights) if args.heatmap_source == "fcn" else None
     samples = _samples(args)
     methods = default_methods(default_ranker_path().is_file())
     runs = sum(1 for m in methods.values() if not (m.get("use_heatmap") and args.heatmap_source == "none"))
     fcn = None
-    model = _load_fcn(args.fcn_weights) if args.heatmap_source == "fcn" else None
     bar = tqdm(total=len(samples) * (runs + (args.heatmap_source == "fcn")), unit="run", desc="bench proposals",
                file=sys.stderr)
     if args.heatmap_source == "fcn":
