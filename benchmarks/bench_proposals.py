@@ -21,39 +21,15 @@ import glob
 import json
 import os
 import platform
-import time
 from pathlib import Path
 
-import numpy as np
-
-from textvision.proposals.bench import (default_fcn_available, default_methods, fcn_heatmap_fn, format_table,
-                                        mser_alone_seconds, run_methods)
+from _proposals_bench import floor_rows, single_thread_fcn  # benchmarks/ is sys.path[0] when run as a script
+from textvision.io import atomic_write_text, read_rgb
+from textvision.proposals.compare import default_fcn_available, default_methods, format_table, run_methods
 from textvision.proposals.train import Sample, iter_samples
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTOS = ROOT.parent / "shared" / "data" / "opencv-text-samples"
-
-
-def cv2_mser_seconds(image: np.ndarray) -> float:
-    """CPU seconds of OpenCV's MSER on the same six channel images (reference for our MSER)."""
-    import cv2
-
-    planes = []
-    for f in (1, 2):  # channel images prepared outside the timed part
-        img = image if f == 1 else cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2),
-                                              interpolation=cv2.INTER_AREA)
-        planes += [np.ascontiguousarray(img[:, :, c]) for c in range(3)]
-    t = time.thread_time()
-    for p in planes:
-        h, w = p.shape
-        cv2.MSER_create(13, max(1, round(2e-5 * h * w)), int(0.11 * h * w), 55.0, 0.0).detectRegions(p)
-    return time.thread_time() - t
-
-
-def floor_rows(samples):
-    ours = [mser_alone_seconds(s.image) for s in samples]
-    ref = [cv2_mser_seconds(s.image) for s in samples]
-    return {"mser_alone": float(np.median(ours)), "cv2_mser": float(np.median(ref))}
 
 
 def main() -> int:
@@ -76,7 +52,7 @@ def main() -> int:
     floor = floor_rows(samples)
     print(f"MSER alone on the 6 channel images: ours {floor['mser_alone']:.3f} s, OpenCV {floor['cv2_mser']:.3f} s")
     for src in sources:
-        fcn = fcn_heatmap_fn(None) if src == "fcn" else None
+        fcn = single_thread_fcn(None) if src == "fcn" else None
         ms = methods if src == "oracle" else {k: v for k, v in methods.items() if v.get("use_heatmap")}
         rows = run_methods(samples, ms, src, fcn)
         print(f"\n## heatmap: {src}")
@@ -100,10 +76,9 @@ def main() -> int:
     if photos:
         ps = []
         for f in photos:
-            img = cv2.cvtColor(cv2.imread(f), cv2.COLOR_BGR2RGB)
-            ps.append(Sample(img, [], Path(f).name))
+            ps.append(Sample(read_rgb(f), [], Path(f).name))
         src = "fcn" if default_fcn_available() else "none"
-        fcn = fcn_heatmap_fn(None) if src == "fcn" else None
+        fcn = single_thread_fcn(None) if src == "fcn" else None
         rows = run_methods(ps, methods, src, fcn)
         floor = floor_rows(ps)
         print(f"\n# {len(ps)} photographs {', '.join(p.name for p in ps)} (no ground truth; heatmap: {src})")
@@ -111,9 +86,7 @@ def main() -> int:
         print(format_table(rows))
         result["sections"].append({"data": "opencv-text-samples scenetext0*.jpg", "heatmap": src,
                                    "sizes": [list(p.image.shape[:2]) for p in ps], "floor": floor, "rows": rows})
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=1)
+    atomic_write_text(args.out, json.dumps(result, indent=1))
     print(f"\nwrote {args.out}")
     return 0
 

@@ -1,4 +1,5 @@
 """textvision.ops.mser against cv2.MSER (the reference) and NumPy references for its statistics."""
+import importlib
 import os
 import sys
 import threading
@@ -301,10 +302,12 @@ def test_polarity_thread_gives_identical_output(name):
 def test_bad_inputs():
     img = text_scene(14, 40, 50)
     prob = prob_map(img)
-    with pytest.raises(TypeError, match="uint8"):
+    with pytest.raises(TypeError, match="mser: image must have dtype uint8, got float32"):
         ops.mser(img.astype(np.float32))
-    with pytest.raises(TypeError, match="ndarray"):
+    with pytest.raises(TypeError, match=r"mser: image must be a NumPy array \(or torch tensor\), got list"):
         ops.mser(img.tolist())
+    with pytest.raises(TypeError, match=r"mser: prob must be a NumPy array \(or torch tensor\), got list"):
+        ops.mser(img, prob=prob.tolist())
     with pytest.raises(ValueError, match=r"\(40, 50, 3\)"):
         ops.mser(np.stack([img] * 3, axis=2))
     with pytest.raises(ValueError, match="single-channel"):
@@ -336,6 +339,40 @@ def test_bad_inputs():
         ops.mser(img).points(0, 50)
     with pytest.raises(ValueError, match="num_threads"):
         ops.mser(img, num_threads=0)
+
+
+def test_torch_tensors_give_the_same_regions_as_arrays():
+    torch = pytest.importorskip("torch")
+    img = text_scene(16, 60, 80)
+    prob = prob_map(img)
+    a = ops.mser(img, prob=prob, min_prob=0.2, return_pixels=True)
+    b = ops.mser(torch.from_numpy(img), prob=torch.from_numpy(prob), min_prob=0.2, return_pixels=True)
+    for f in ("boxes", "areas", "mean_prob", "pixel_offsets", "pixel_indices"):
+        np.testing.assert_array_equal(getattr(b, f), getattr(a, f), err_msg=f)
+    with pytest.raises(TypeError, match="mser: image must have dtype uint8, got int64"):
+        ops.mser(torch.from_numpy(img.astype(np.int64)))
+
+
+def test_views_reach_the_core_without_a_copy(monkeypatch):
+    # Strided views of the image and a float32 map are read in place by the core: the wrapper's
+    # validation must hand over the caller's arrays, not copies.
+    mser_module = importlib.import_module("textvision.ops.mser")  # the module, not the function it exports
+
+    seen = {}
+
+    class Core:
+        def mser(self, image, prob, *args):
+            seen["image"], seen["prob"] = image, prob
+            raise RuntimeError("recorded")
+
+    monkeypatch.setattr(mser_module, "core", lambda: Core())
+    base = text_scene(17, 60, 80)
+    pbase = prob_map(base)
+    view, pview = base[::2, 1::3], pbase[::2, 1::3]
+    with pytest.raises(RuntimeError, match="recorded"):
+        ops.mser(view, prob=pview)
+    assert np.shares_memory(seen["image"], base) and seen["image"].strides == view.strides
+    assert np.shares_memory(seen["prob"], pbase) and seen["prob"].strides == pview.strides
 
 
 def test_core_entry_point_checks_its_arguments():

@@ -148,8 +148,14 @@ def test_input_validation():
         lanms(np.zeros((3, 3, 2)), np.zeros(3))
     with pytest.raises(ValueError, match="scores"):
         lanms(np.zeros((3, 4, 2)), np.zeros(4))
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match="polygon_iou: a must be finite"):
         polygon_iou(np.full((1, 4, 2), np.nan), np.zeros((1, 4, 2)))
+    with pytest.raises(ValueError, match="lanms: scores must be finite"):
+        lanms(np.zeros((1, 4, 2)), np.array([np.inf]))
+    with pytest.raises(ValueError, match=r"polygon_nms: quads must have shape \[N, 4, 2\] \(or \[N, 8\]\), got \(2, 6\)"):
+        polygon_nms(np.zeros((2, 6)), np.zeros(2))
+    with pytest.raises(TypeError, match=r"lanms: scores must be a NumPy array \(or torch tensor\), got list"):
+        lanms(np.zeros((1, 4, 2)), [1.0])
     with pytest.raises(ValueError, match="iou_threshold"):
         lanms(np.zeros((1, 4, 2)), np.zeros(1), 1.5)
     with pytest.raises(TypeError, match="dtype"):
@@ -175,3 +181,15 @@ def test_iou_fuzz_degenerate_integer_quads():
         np.testing.assert_allclose(r.quads, ref.quads, atol=1e-4)
 
     check()
+
+
+def test_torch_tensors_give_the_numpy_results():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    q = (rng.random((12, 4, 2)) * 40).astype(np.float32)
+    s = rng.random(12).astype(np.float32)
+    np.testing.assert_array_equal(polygon_iou(torch.from_numpy(q), torch.from_numpy(q[:3])), polygon_iou(q, q[:3]))
+    np.testing.assert_array_equal(polygon_nms(torch.from_numpy(q), torch.from_numpy(s), 0.3), polygon_nms(q, s, 0.3))
+    a, b = lanms(torch.from_numpy(q), torch.from_numpy(s), 0.3), lanms(q, s, 0.3)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)

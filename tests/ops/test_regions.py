@@ -115,8 +115,10 @@ def test_bad_inputs(rng):
     off, idx = np.array([0, 2], np.int64), np.array([0, 5], np.int32)
     with pytest.raises(TypeError, match="float32"):
         ops.region_mean(prob.astype(np.float64), off, idx)
-    with pytest.raises(TypeError, match="ndarray"):
+    with pytest.raises(TypeError, match=r"box_mean: prob must be a NumPy array \(or torch tensor\), got list"):
         ops.box_mean(prob.tolist(), [[0, 0, 1, 1]])
+    with pytest.raises(ValueError, match=r"region_mean: prob must be a 2-D HxW map, got shape \(10, 12, 1\)"):
+        ops.region_mean(prob[:, :, None], off, idx)
     with pytest.raises(ValueError, match="2-D"):
         ops.box_mean(prob[None], [[0, 0, 1, 1]])
     with pytest.raises(ValueError, match=r"\[N, 4\]"):
@@ -216,3 +218,34 @@ def test_fuzz_core_means_never_crash(h, w, n, seed, corrupt):
         except (TypeError, ValueError):
             continue
         assert out.dtype == np.float32 and out.shape == (n,)
+
+
+def test_cpu_torch_tensors_give_the_numpy_results(rng):
+    torch = pytest.importorskip("torch")
+    prob = rng.random((30, 40), dtype=np.float32)
+    boxes = np.array([[0, 0, 5, 5], [3, 7, 40, 30], [10, 10, 10, 12]], np.int32)
+    off, idx = np.array([0, 3, 5], np.int64), np.array([0, 41, 1199, 7, 8], np.int32)
+    got = ops.box_mean(torch.from_numpy(prob), boxes)
+    assert isinstance(got, np.ndarray)
+    np.testing.assert_array_equal(got, ops.box_mean(prob, boxes))
+    np.testing.assert_allclose(got, numpy_box_mean(prob, boxes), rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(ops.region_mean(torch.from_numpy(prob), off, idx), ops.region_mean(prob, off, idx))
+    with pytest.raises(TypeError, match="region_mean: prob must have dtype float32, got float64"):
+        ops.region_mean(torch.from_numpy(prob.astype(np.float64)), off, idx)
+
+
+def test_prob_views_reach_the_core_without_a_copy(rng, monkeypatch):
+    import textvision.ops.regions as regions
+
+    seen = {}
+
+    class Core:
+        def box_mean(self, prob, boxes):
+            seen["prob"] = prob
+            return np.zeros(len(boxes), np.float32)
+
+    monkeypatch.setattr(regions, "core", lambda: Core())
+    base = rng.random((30, 40), dtype=np.float32)
+    view = base[::3, 1::2]
+    ops.box_mean(view, [[0, 0, 2, 2]])
+    assert np.shares_memory(seen["prob"], base) and seen["prob"].strides == view.strides

@@ -66,3 +66,173 @@ def test_demo_on_an_image_with_gt(scene, tmp_path, capsys):
     assert pic.shape[0] == sc.image.shape[0] and pic.shape[1] == 2 * sc.image.shape[1] + 8
     table = json.loads((tmp_path / "demo" / "table.json").read_text())
     assert table["heatmap"] == "oracle" and len(table["rows"]) == 2
+
+
+def _no_work(monkeypatch):
+    """Make any proposal computation fail loudly: checks that must happen before the work."""
+    import textvision.proposals.pipeline as pipeline
+
+    def boom(*a, **k):
+        raise AssertionError("the work started before the arguments were checked")
+
+    monkeypatch.setattr(pipeline.TextProposals, "__call__", boom)
+
+
+@pytest.mark.parametrize("viz", ["v", "v.txt", "dirviz"])
+def test_propose_bad_viz_name_fails_before_work(scene, tmp_path, capsys, monkeypatch, viz):
+    d, _ = scene
+    (tmp_path / "dirviz").mkdir()
+    _no_work(monkeypatch)
+    assert main(["propose", str(d / "img.png"), "--out", str(tmp_path / "p.csv"), "--viz", str(tmp_path / viz)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("textvision propose: error: ") and str(tmp_path / viz) in err and "Traceback" not in err
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_propose_unwritable_outputs_fail_before_work(scene, tmp_path, capsys, monkeypatch):
+    d, _ = scene
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    _no_work(monkeypatch)
+    # An output under an existing regular file can never be created (what a read-only folder does for root).
+    assert main(["propose", str(d / "img.png"), "--out", str(afile / "out" / "p.csv")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("textvision propose: error: cannot write to folder of the --out file ")
+    assert str(afile / "out") in err and err.count("\n") == 1
+    assert main(["propose", str(d / "img.png"), "--out", str(tmp_path / "p.csv"), "--viz",
+                 str(afile / "v.png")]) == 1
+    err = capsys.readouterr().err
+    assert "folder of the --viz file" in err and str(afile) in err and "not a folder" in err
+
+    import textvision.io
+
+    def denied(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(textvision.io.tempfile, "mkstemp", denied)
+    assert main(["propose", str(d / "img.png"), "--out", str(tmp_path / "q.csv")]) == 1
+    err = capsys.readouterr().err
+    assert "Permission denied" in err and str(tmp_path) in err and "Traceback" not in err
+
+
+def test_propose_missing_second_image_fails_before_work(scene, tmp_path, capsys, monkeypatch):
+    d, _ = scene
+    _no_work(monkeypatch)
+    assert main(["propose", str(d / "img.png"), str(tmp_path / "nope.png"), "--out", str(tmp_path / "p.csv")]) == 1
+    assert "nope.png" in capsys.readouterr().err
+
+
+def test_propose_viz_names_of_same_stem_images_do_not_collide(scene, tmp_path):
+    d, sc = scene
+    other = tmp_path / "b"
+    other.mkdir()
+    flipped = np.ascontiguousarray(sc.image[:, ::-1])
+    cv2.imwrite(str(other / "img.jpg"), cv2.cvtColor(flipped, cv2.COLOR_RGB2BGR))
+    assert main(["propose", str(d / "img.png"), str(other / "img.jpg"), "--top", "5", "--out", str(tmp_path / "p.csv"),
+                 "--viz", str(tmp_path / "v.png")]) == 0
+    assert sorted(p.name for p in tmp_path.glob("v*.png")) == ["v_img_1.png", "v_img_2.png"]
+    rows = (tmp_path / "p.csv").read_text().splitlines()[1:]
+    assert {r.split(",")[0] for r in rows} == {str(d / "img.png"), str(other / "img.jpg")}
+
+
+def test_propose_fcn_uses_segment_and_leaves_torch_threads_alone(scene, tmp_path, monkeypatch):
+    import torch
+
+    import textvision
+    import textvision.segmentation as segmentation
+    from textvision.proposals import PROPOSALS_FCN_MAX_SIDE
+
+    d, sc = scene
+    calls = []
+    real = segmentation.segment
+
+    def spy(image, model=None, **kw):
+        calls.append(kw)
+        return real(image, model, **kw)
+
+    monkeypatch.setattr(segmentation, "segment", spy)
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(2, before))  # a caller's setting the command must keep
+    try:
+        want = torch.get_num_threads()
+        assert main(["propose", str(d / "img.png"), "--fcn", "--top", "10", "--out", str(tmp_path / "p.json")]) == 0
+        assert torch.get_num_threads() == want
+    finally:
+        torch.set_num_threads(before)
+    assert len(calls) == 1 and calls[0]["max_side"] == PROPOSALS_FCN_MAX_SIDE
+    # The proposals are those of the library pipeline on the library heatmap.
+    from textvision.proposals import TextProposals, fcn_heatmap
+
+    hm = fcn_heatmap(sc.image)
+    assert hm.shape == sc.image.shape[:2]
+    ref = TextProposals()(sc.image, hm).top(10)
+    got = json.loads((tmp_path / "p.json").read_text())[0]
+    np.testing.assert_allclose(got["boxes"], ref.boxes)
+    np.testing.assert_allclose(got["scores"], ref.scores, rtol=1e-6)
+    assert textvision.segment is spy  # the public name resolves to the module function the command called
+
+
+@pytest.mark.xfail(strict=True, raises=Exception,
+                   reason="models.fcn.load_text_fcn still lets torch's UnpicklingError escape as a traceback; "
+                          "it moves to textvision.checkpoint.load_checkpoint (ValueError 'refused ...') on the "
+                          "segmentation branch. Nothing runs either way (asserted in the next test).")
+def test_propose_fcn_refuses_an_evil_checkpoint_in_one_line(scene, tmp_path, capsys, evil_checkpoint):
+    d, _ = scene
+    path, marker = evil_checkpoint
+    assert main(["propose", str(d / "img.png"), "--fcn", str(path), "--out", str(tmp_path / "p.csv")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("textvision propose: error: ") and err.count("\n") == 1
+    assert not marker.exists()
+
+
+def test_evil_checkpoint_never_runs_through_propose_or_bench(scene, tmp_path, evil_checkpoint):
+    d, _ = scene
+    path, marker = evil_checkpoint
+    for argv in (["propose", str(d / "img.png"), "--fcn", str(path), "--out", str(tmp_path / "p.csv")],
+                 ["bench", "proposals", "-n", "1", "--size", "96x128", "--heatmap-source", "fcn",
+                  "--fcn-weights", str(path)]):
+        try:
+            assert main(argv) == 1
+        except Exception:  # see the xfail above: a traceback today, a one-line error after the move
+            pass
+        assert not marker.exists()
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_bench_json_output_checked_before_work(tmp_path, capsys, monkeypatch):
+    import textvision.proposals.compare as compare
+
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    monkeypatch.setattr(compare, "run_methods", lambda *a, **k: pytest.fail("work started"))
+    assert main(["bench", "proposals", "-n", "1", "--size", "96x128", "--json", str(afile / "b.json")]) == 1
+    assert str(afile) in capsys.readouterr().err
+
+
+def test_demo_output_folder_checked_before_work(tmp_path, capsys, monkeypatch):
+    import textvision.proposals.compare as compare
+
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    monkeypatch.setattr(compare, "run_methods", lambda *a, **k: pytest.fail("work started"))
+    assert main(["demo", "--out", str(afile / "demo"), "--heatmap-source", "oracle"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("textvision demo: error: ") and str(afile) in err
+
+
+def test_bench_with_fcn_restores_torch_threads(tmp_path, capsys):
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(2, before))
+    try:
+        want = torch.get_num_threads()
+        assert main(["bench", "proposals", "-n", "1", "--size", "96x128", "--heatmap-source", "fcn",
+                     "--json", str(tmp_path / "b.json")]) == 0
+        assert torch.get_num_threads() == want
+    finally:
+        torch.set_num_threads(before)
+    rows = json.loads((tmp_path / "b.json").read_text())
+    pruned = [r for r in rows if r["heatmap"] == "fcn"]
+    assert pruned and all(r["heatmap_time"] > 0 for r in pruned)
+    assert "| baseline | none |" in capsys.readouterr().out

@@ -104,16 +104,24 @@ def test_grey_input_and_keep_features(scenes):
 def test_bad_inputs(scenes):
     sc, hm = scenes[0]
     tp = TextProposals()
-    with pytest.raises(ValueError, match="does not match"):
+    with pytest.raises(ValueError, match=r"heatmap has size \(239, 360\) but the image is \(240, 360\)"):
         tp(sc.image, hm[:-1])
-    with pytest.raises(TypeError, match="dtype"):
+    with pytest.raises(TypeError, match="heatmap must be float32.*got dtype uint8"):
         tp(sc.image, (hm * 255).astype(np.uint8))
-    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+    with pytest.raises(ValueError, match=r"\[0, 1\], got range \[0.0, 2.0\]"):
         tp(sc.image, hm * 2)
-    with pytest.raises(TypeError, match="uint8"):
+    nan = hm.copy()
+    nan[5, 5] = np.nan
+    with pytest.raises(ValueError, match="finite"):
+        tp(sc.image, nan)
+    with pytest.raises(TypeError, match="image must be uint8.*got dtype float32"):
         tp(sc.image.astype(np.float32))
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(ValueError, match=r"got shape \(240, 360, 2\)"):
         tp(sc.image[:, :, :2])
+    with pytest.raises(ValueError, match=r"at least 3x3.*\(2, 5, 3\)"):
+        tp(sc.image[:2, :5])
+    with pytest.raises(TypeError, match="NumPy array"):
+        tp(sc.image.tolist())
     with pytest.raises(ValueError, match="prune"):
         TextProposals(prune="boxes")
     with pytest.raises(ValueError, match="scales"):
@@ -152,3 +160,53 @@ def test_tiny_uniform_and_strided_images_are_well_formed(rng):
     a = tp(np.ascontiguousarray(img[:, ::2]))
     b = tp(img[:, ::2])  # a non-contiguous view gives the same result
     np.testing.assert_array_equal(a.boxes, b.boxes)
+
+
+class _Recorder:
+    """Stands in for the compiled core: records the arrays it is handed, then stops the call."""
+
+    def __init__(self):
+        self.args = None
+
+    def proposals_text_proposals(self, *args):
+        self.args = args
+        raise RuntimeError("recorded")
+
+
+def test_inputs_that_fit_reach_the_core_without_a_copy(scenes, monkeypatch):
+    # The per-image hot path: a C-contiguous uint8 image and float32 map are passed on as they are.
+    from textvision.proposals import pipeline
+
+    sc, hm = scenes[0]
+    rec = _Recorder()
+    monkeypatch.setattr(pipeline, "core", lambda: rec)
+    with pytest.raises(RuntimeError, match="recorded"):
+        TextProposals()(sc.image, hm)
+    assert rec.args[0] is sc.image and rec.args[1] is hm
+    # A float64 map and a strided image are converted once (and the caller's arrays are left alone).
+    hm64, view = hm.astype(np.float64), sc.image[:, ::2]
+    with pytest.raises(RuntimeError, match="recorded"):
+        TextProposals()(view, hm64[:, ::2])
+    assert rec.args[0].flags.c_contiguous and rec.args[1].dtype == np.float32
+    np.testing.assert_array_equal(rec.args[0], view)
+    np.testing.assert_array_equal(rec.args[1], hm[:, ::2])
+
+
+def test_torch_tensors_give_the_same_proposals_as_arrays(scenes):
+    torch = pytest.importorskip("torch")
+    sc, hm = scenes[1]
+    tp = TextProposals()
+    a = tp(sc.image, hm)
+    b = tp(torch.from_numpy(sc.image), torch.from_numpy(hm))
+    np.testing.assert_array_equal(a.boxes, b.boxes)
+    np.testing.assert_array_equal(a.scores, b.scores)
+
+
+def test_rgba_and_grey_inputs_match_their_rgb_equivalent(scenes):
+    sc, _ = scenes[2]
+    tp = TextProposals()
+    ref = tp(sc.image)
+    rgba = np.concatenate([sc.image, np.full(sc.image.shape[:2] + (1,), 7, np.uint8)], axis=2)
+    np.testing.assert_array_equal(tp(rgba).boxes, ref.boxes)
+    grey = sc.image[:, :, 1]
+    np.testing.assert_array_equal(tp(grey).boxes, tp(np.repeat(grey[:, :, None], 3, axis=2)).boxes)

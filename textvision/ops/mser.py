@@ -16,7 +16,9 @@ from typing import Optional, Union
 
 import numpy as np
 
+from textvision import _validate
 from textvision._ext import core
+from textvision.ops.regions import _check_prob
 
 __all__ = ["MserRegions", "mser", "textproposals_params", "OPENCV_DEFAULTS"]
 
@@ -95,34 +97,6 @@ def _check_number(name, value, integer=False):
     return int(value) if integer else float(value)
 
 
-def _as_grey(image) -> np.ndarray:
-    if not isinstance(image, np.ndarray):
-        raise TypeError(f"mser: image must be a numpy.ndarray, got {type(image).__name__}")
-    if image.dtype != np.uint8:
-        raise TypeError(f"mser: image must have dtype uint8, got {image.dtype}")
-    if image.ndim == 3 and image.shape[2] == 1:
-        image = image[:, :, 0]
-    if image.ndim != 2:
-        raise ValueError(
-            f"mser: image must be a single-channel HxW (or HxWx1) array, got shape {image.shape}; "
-            "convert colour images first, e.g. cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)")
-    return image
-
-
-def _as_prob(prob, shape, who) -> np.ndarray:
-    if not isinstance(prob, np.ndarray):
-        raise TypeError(f"{who}: prob must be a numpy.ndarray, got {type(prob).__name__}")
-    if prob.dtype != np.float32:
-        raise TypeError(f"{who}: prob must have dtype float32, got {prob.dtype} (use prob.astype(np.float32))")
-    if prob.ndim != 2:
-        raise ValueError(f"{who}: prob must be a 2-D HxW map, got shape {prob.shape}")
-    if shape is not None and prob.shape != tuple(shape):
-        raise ValueError(f"{who}: prob has shape {prob.shape} but the image is {tuple(shape)}")
-    if prob.strides[0] % 4 or prob.strides[1] % 4:
-        prob = np.ascontiguousarray(prob)
-    return prob
-
-
 def mser(image: np.ndarray, *, delta: int = 5, min_area: int = 60, max_area: int = 14400,
          max_variation: float = 0.25, min_diversity: float = 0.2,
          polarity: Union[str, int] = "both", prob: Optional[np.ndarray] = None,
@@ -151,8 +125,8 @@ def mser(image: np.ndarray, *, delta: int = 5, min_area: int = 60, max_area: int
     max_variation=55, min_diversity=0``: see :func:`textproposals_params`.
 
     Args:
-        image: uint8 HxW (or HxWx1) grey image; any strides (non-contiguous views are not copied
-            twice, Fortran order is fine).
+        image: uint8 HxW (or HxWx1) grey image, a NumPy array or torch tensor; any strides
+            (non-contiguous views are read in place, Fortran order is fine).
         delta: grey-level step of the stability test (>= 0).
         min_area, max_area: inclusive pixel-count limits (>= 0); ``max_area < min_area`` gives no
             regions.
@@ -160,8 +134,8 @@ def mser(image: np.ndarray, *, delta: int = 5, min_area: int = 60, max_area: int
         min_diversity: accepted for ``cv2.MSER_create`` compatibility (>= 0); no effect.
         polarity: ``"both"`` (0), ``"dark"`` (+1: regions darker than their surround) or
             ``"bright"`` (-1).
-        prob: optional float32 HxW text-probability map in [0, 1] (NaN is an error); fills
-            ``mean_prob``.
+        prob: optional float32 HxW text-probability map in [0, 1] (NaN is an error), NumPy or a
+            torch tensor; fills ``mean_prob``.
         min_prob: optional threshold in [0, 1]; regions whose mean probability is below it are
             dropped inside the core (needs ``prob``). Pruning never changes which regions are stable.
         return_pixels: also return the pixel lists (CSR ``pixel_offsets`` / ``pixel_indices``).
@@ -172,11 +146,12 @@ def mser(image: np.ndarray, *, delta: int = 5, min_area: int = 60, max_area: int
         :class:`MserRegions`.
 
     Raises:
-        TypeError: image not a uint8 ndarray, prob not float32, non-numeric parameters.
+        TypeError: image not a uint8 array / tensor, prob not float32, non-numeric parameters.
         ValueError: not single-channel, prob shape mismatch, NaN or values outside [0, 1] in prob,
             negative parameters, ``min_prob`` without ``prob``, ``num_threads < 1``.
     """
-    image = _as_grey(image)
+    # Any strides are read in place by the core: no contiguous copy here (grey_image never makes one).
+    image = _validate.grey_image(image, "image", "mser")
     delta = _check_number("delta", delta, integer=True)
     min_area = _check_number("min_area", min_area, integer=True)
     max_area = _check_number("max_area", max_area, integer=True)
@@ -187,7 +162,7 @@ def mser(image: np.ndarray, *, delta: int = 5, min_area: int = 60, max_area: int
     except (KeyError, TypeError):
         raise ValueError(f"mser: polarity must be 'both', 'dark', 'bright', 0, 1 or -1, got {polarity!r}") from None
     if prob is not None:
-        prob = _as_prob(prob, image.shape, "mser")
+        prob = _check_prob(prob, "mser", image.shape)
     if min_prob is None:
         thr = -1.0
     else:

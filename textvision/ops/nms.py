@@ -5,6 +5,9 @@ corner by convention; any order is accepted. Every quad is measured through the 
 four corners, so counter-clockwise, self-intersecting and zero-area quads never fail: the IoU is
 exact for convex quads and is the IoU of the hulls otherwise; a zero-area quad overlaps nothing.
 
+Inputs are NumPy arrays or torch tensors (read as ``.cpu().numpy()``), checked by
+:func:`textvision._validate.quads`; errors name the function and the argument.
+
 The slow shapely references (:func:`lanms_reference`, :func:`polygon_iou_reference`) define the
 behaviour that the tests hold the compiled ops to; nothing on a hot path uses them.
 """
@@ -14,6 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from textvision import _validate
 from textvision._ext import core
 
 __all__ = ["LanmsResult", "lanms", "polygon_iou", "polygon_nms", "lanms_reference", "polygon_iou_reference"]
@@ -35,27 +39,15 @@ class LanmsResult(NamedTuple):
     counts: np.ndarray
 
 
-def _as_quads(quads, name: str) -> np.ndarray:
-    arr = np.asarray(quads)
-    if arr.ndim == 2 and arr.shape[1] == 8:
-        arr = arr.reshape(-1, 4, 2)
-    if arr.ndim != 3 or arr.shape[1:] != (4, 2):
-        raise ValueError(f"{name} must have shape [N, 4, 2] (or [N, 8]), got {arr.shape}")
-    if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
-        raise TypeError(f"{name} must be a real-valued array, got dtype {arr.dtype}")
-    arr = np.ascontiguousarray(arr, dtype=np.float32)
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} contains NaN or infinite coordinates")
-    return arr
-
-
-def _as_scores(scores, n: int) -> np.ndarray:
-    arr = np.asarray(scores)
+def _as_scores(scores, n: int, who: str) -> np.ndarray:
+    arr = _validate.as_array(scores, "scores", who)
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{who}: scores must be a real-valued [N] array, got dtype {arr.dtype}")
     if arr.shape != (n,):
-        raise ValueError(f"scores must have shape [{n}] to match the quads, got {arr.shape}")
+        raise ValueError(f"{who}: scores must have shape [{n}] to match the quads, got {arr.shape}")
     arr = np.ascontiguousarray(arr, dtype=np.float32)
     if not np.isfinite(arr).all():
-        raise ValueError("scores contain NaN or infinite values")
+        raise ValueError(f"{who}: scores must be finite (NaN or infinite values found)")
     return arr
 
 
@@ -76,7 +68,7 @@ def polygon_iou(a, b) -> np.ndarray:
     Returns:
         float64 [N, M] in [0, 1]: area(A ∩ B) / area(A ∪ B) of the convex hulls.
     """
-    qa, qb = _as_quads(a, "a"), _as_quads(b, "b")
+    qa, qb = _validate.quads(a, "a", "polygon_iou"), _validate.quads(b, "b", "polygon_iou")
     return core().nms_quad_iou(qa, qb)
 
 
@@ -91,8 +83,8 @@ def polygon_nms(quads, scores, iou_threshold: float = 0.2) -> np.ndarray:
     Returns:
         int64 [K] indices into ``quads``.
     """
-    q = _as_quads(quads, "quads")
-    s = _as_scores(scores, len(q))
+    q = _validate.quads(quads, "quads", "polygon_nms")
+    s = _as_scores(scores, len(q), "polygon_nms")
     return core().nms_polygon_nms(q, s, _check_threshold(iou_threshold, "iou_threshold"))
 
 
@@ -114,8 +106,8 @@ def lanms(quads, scores, iou_threshold: float = 0.2, *, merge_threshold: float |
     Returns:
         :class:`LanmsResult` with quads float32 [K, 4, 2], summed scores float32 [K], counts int32 [K].
     """
-    q = _as_quads(quads, "quads")
-    s = _as_scores(scores, len(q))
+    q = _validate.quads(quads, "quads", "lanms")
+    s = _as_scores(scores, len(q), "lanms")
     nms_t = _check_threshold(iou_threshold, "iou_threshold")
     merge_t = nms_t if merge_threshold is None else _check_threshold(merge_threshold, "merge_threshold")
     out_q, out_s, out_c = core().nms_lanms(q, s, merge_t, nms_t)
@@ -134,7 +126,7 @@ def _hull(quad: np.ndarray):
 
 def polygon_iou_reference(a, b) -> np.ndarray:
     """shapely reference of :func:`polygon_iou` (float64 [N, M])."""
-    qa, qb = _as_quads(a, "a"), _as_quads(b, "b")
+    qa, qb = _validate.quads(a, "a", "polygon_iou_reference"), _validate.quads(b, "b", "polygon_iou_reference")
     ha, hb = [_hull(q) for q in qa], [_hull(q) for q in qb]
     out = np.zeros((len(qa), len(qb)), dtype=np.float64)
     for i, pa in enumerate(ha):
@@ -165,8 +157,8 @@ def _align(running: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 def lanms_reference(quads, scores, iou_threshold: float = 0.2, *, merge_threshold: float | None = None) -> LanmsResult:
     """shapely reference of :func:`lanms` (same semantics, ~100x slower)."""
-    q = _as_quads(quads, "quads")
-    s = _as_scores(scores, len(q))
+    q = _validate.quads(quads, "quads", "lanms_reference")
+    s = _as_scores(scores, len(q), "lanms_reference")
     nms_t = float(iou_threshold)
     merge_t = nms_t if merge_threshold is None else float(merge_threshold)
     merged_q, merged_s, merged_c = [], [], []

@@ -15,6 +15,7 @@ from typing import Sequence, Tuple
 
 import numpy as np
 
+from textvision import _validate
 from textvision._ext import core
 
 __all__ = ["region_mean", "box_mean", "points_to_csr"]
@@ -104,13 +105,22 @@ def _ptr(a):
     return a.__cuda_array_interface__["data"][0]
 
 
-def _check_prob(prob, who) -> np.ndarray:
-    if not isinstance(prob, np.ndarray):
-        raise TypeError(f"{who}: prob must be a numpy.ndarray or a CUDA array, got {type(prob).__name__}")
+def _check_prob(prob, who: str, shape=None) -> np.ndarray:
+    """A CPU probability map for the compiled ops: float32 [H, W] (of ``shape`` when given).
+
+    The kind (NumPy array, or torch tensor read as ``.cpu().numpy()``) follows :mod:`textvision._validate`.
+    Stricter than ``_validate.heatmap`` on purpose: the dtype must already be float32 (converting a
+    large float64 map would be a hidden full copy on every call) and the values are not scanned here,
+    because the core rejects NaN and values outside [0, 1] while it reads the map anyway. Any strides
+    that are whole float32 elements are read in place; others get one contiguous copy.
+    """
+    prob = _validate.as_array(prob, "prob", who)
     if prob.dtype != np.float32:
         raise TypeError(f"{who}: prob must have dtype float32, got {prob.dtype} (use prob.astype(np.float32))")
     if prob.ndim != 2:
         raise ValueError(f"{who}: prob must be a 2-D HxW map, got shape {prob.shape}")
+    if shape is not None and prob.shape != tuple(shape):
+        raise ValueError(f"{who}: prob has shape {prob.shape} but the image is {tuple(shape)}")
     if prob.strides[0] % 4 or prob.strides[1] % 4:
         prob = np.ascontiguousarray(prob)
     return prob
@@ -137,8 +147,9 @@ def box_mean(prob, boxes):
     """Mean of a probability map over each box, via an integral image.
 
     Args:
-        prob: float32 HxW map in [0, 1] (NaN is an error): a NumPy array (CPU) or a CUDA array with
-            ``__cuda_array_interface__`` (torch / CuPy; computed on its device).
+        prob: float32 HxW map in [0, 1] (NaN is an error): a NumPy array or CPU torch tensor (computed
+            on the CPU, NumPy result), or a CUDA array with ``__cuda_array_interface__`` (torch / CuPy;
+            computed on its device).
         boxes: [N, 4] ``(x1, y1, x2, y2)`` with x2/y2 exclusive, e.g. ``MserRegions.boxes``. Integer
             boxes are pixel edges; float boxes are widened to the pixels they touch (floor x1/y1,
             ceil x2/y2). Boxes are clipped to the map. May be NumPy or (on GPU) a device array.
@@ -167,8 +178,8 @@ def region_mean(prob, pixel_offsets, pixel_indices):
     """Mean of a probability map over each region's pixels.
 
     Args:
-        prob: float32 HxW map in [0, 1] (NaN is an error); NumPy (CPU) or a CUDA array
-            (torch / CuPy, computed on its device).
+        prob: float32 HxW map in [0, 1] (NaN is an error); NumPy or a CPU torch tensor (computed on
+            the CPU, NumPy result), or a CUDA array (torch / CuPy, computed on its device).
         pixel_offsets: int64 [N+1] CSR offsets: 0 first, non-decreasing, last = len(pixel_indices).
         pixel_indices: int32 flat pixel indices ``y * W + x`` in [0, H*W).
         (Both as from :func:`points_to_csr` or ``mser(..., return_pixels=True)``; device arrays

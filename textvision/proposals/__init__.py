@@ -1,14 +1,17 @@
 """textvision.proposals: TextProposals with FCN-guided pruning and re-ranking.
 
 - :class:`TextProposals` -> :class:`Proposals` (boxes float32 [K, 4] x1, y1, x2, y2, scores, stats)
+- :func:`fcn_heatmap`: the TextFCN map to prune with (``textvision.segment`` at ``PROPOSALS_FCN_MAX_SIDE``)
 - :class:`Ranker`: boosted stumps over the 18 group features (train, save/load, OpenCV XML)
 - :func:`single_linkage`, :func:`euclidean_mst`: exact clustering used by the pipeline
 """
 from textvision.proposals.cluster import Dendrogram, euclidean_mst, single_linkage
-from textvision.proposals.pipeline import Proposals, TextProposals, box_means, heatmap_evidence, meaningfulness
+from textvision.proposals.pipeline import (PROPOSALS_FCN_MAX_SIDE, Proposals, TextProposals, box_means, fcn_heatmap,
+                                          heatmap_evidence, meaningfulness)
 from textvision.proposals.ranker import FEATURE_NAMES, Ranker, load_default_ranker
 
 __all__ = [
-    "TextProposals", "Proposals", "Ranker", "FEATURE_NAMES", "load_default_ranker",
+    "TextProposals", "Proposals", "fcn_heatmap", "PROPOSALS_FCN_MAX_SIDE", "Ranker", "FEATURE_NAMES",
+    "load_default_ranker",
     "meaningfulness", "box_means", "heatmap_evidence", "single_linkage", "euclidean_mst", "Dendrogram",
 ]

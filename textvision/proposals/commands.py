@@ -8,7 +8,8 @@ def register(sub) -> None:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--heatmap", help="text probability map (grey PNG, 255 = text; same size as the image)")
     src.add_argument("--fcn", nargs="?", const="", default=None, metavar="WEIGHTS",
-                     help="compute the heatmap with TextFCN (the shipped default, or these weights)")
+                     help="compute the heatmap with TextFCN (the shipped default, or these weights: a registry name "
+                          "or a checkpoint file)")
     p.add_argument("--top", type=int, default=None, help="keep the K best proposals per image (default: all)")
     p.add_argument("--out", required=True, help="output .csv (image,rank,x1,y1,x2,y2,score) or .json")
     p.add_argument("--viz", help="PNG with the top proposals drawn (one image; several get the image name appended)")
@@ -65,31 +66,6 @@ def _size(text: str):
     return h, w
 
 
-def _read_rgb(path):
-    import cv2
-
-    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if img is None:
-        raise FileNotFoundError(f"cannot read image: {path}")
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
-
-
-def _read_heatmap(path, shape_hw):
-    import cv2
-    import numpy as np
-
-    hm = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if hm is None:
-        raise FileNotFoundError(f"cannot read heatmap: {path}")
-    if hm.ndim == 3:
-        hm = hm[:, :, 0]
-    scale = 65535.0 if hm.dtype == np.uint16 else 255.0 if hm.dtype == np.uint8 else 1.0
-    hm = hm.astype(np.float32) / scale
-    if hm.shape != tuple(shape_hw):
-        raise ValueError(f"heatmap {path} is {hm.shape[1]}x{hm.shape[0]}, the image is {shape_hw[1]}x{shape_hw[0]}")
-    return hm
-
-
 def draw(image, boxes, heatmap=None, color=(255, 40, 40), thickness=2):
     """RGB picture of ``boxes`` (best drawn last, on top) over ``image``, optionally over the heatmap."""
     import cv2
@@ -107,58 +83,95 @@ def draw(image, boxes, heatmap=None, color=(255, 40, 40), thickness=2):
     return canvas
 
 
-def _write_rgb(path, rgb):
-    import cv2
+def _viz_paths(viz, images):
+    """``--viz`` file per image: ``viz`` itself for one image, ``<stem>_<image stem><suffix>`` for several.
+
+    Two images with the same stem (``a/x.png``, ``b/x.jpg``) would write the same picture file, the
+    second silently replacing the first: such names get the image's position appended (``v_x_2.png``).
+    """
+    from collections import Counter
     from pathlib import Path
 
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
-        raise ValueError(f"cannot write image {path} (unknown extension?)")
+    viz = Path(viz)
+    if len(images) == 1:
+        return [viz]
+    stems = [Path(p).stem for p in images]
+    repeated = {s for s, n in Counter(stems).items() if n > 1}
+    return [viz.with_name(f"{viz.stem}_{s}{f'_{i + 1}' if s in repeated else ''}{viz.suffix}")
+            for i, s in enumerate(stems)]
+
+
+def _check_inputs(paths, what="image"):
+    """Fail before any work when an input file is missing (not after processing the ones before it)."""
+    from pathlib import Path
+
+    for p in paths:
+        if not Path(p).is_file():
+            raise FileNotFoundError(f"{what} not found: {p}" if not Path(p).exists() else f"{what} is not a file: {p}")
+
+
+def _load_fcn(weights):
+    """The TextFCN named by ``--fcn`` / ``--fcn-weights``: None or "" = the shipped default (loaded once per
+    process by ``textvision.segment``), else a registry name or a checkpoint path (read safely)."""
+    if not weights:
+        return None
+    from textvision.models.fcn import load_text_fcn
+    from textvision.weights import resolve
+
+    return load_text_fcn(resolve(weights, "text_fcn"))
 
 
 def _propose(args) -> int:
     import json
+    import sys
     from pathlib import Path
 
-    from textvision.proposals import TextProposals
+    from tqdm.auto import tqdm
 
+    from textvision import io
+    from textvision.proposals import TextProposals, fcn_heatmap
+
+    # Everything a user can get wrong is checked before the first image is processed.
     out = Path(args.out)
     if out.suffix.lower() not in (".csv", ".json"):
         raise ValueError(f"--out must end in .csv or .json, got {out}")
+    io.check_output_file(out, "--out file")
+    _check_inputs(args.images)
+    if args.heatmap:
+        _check_inputs([args.heatmap], "heatmap")
+    viz_paths = []
+    if args.viz:
+        io.check_image_suffix(args.viz)
+        viz_paths = _viz_paths(args.viz, args.images)
+        io.check_output_file(viz_paths[0], "--viz file")
     tp = TextProposals(prune=args.prune, min_prob=args.min_prob, ranker=args.ranker, rerank=not args.no_rerank,
                        num_threads=args.threads)
-    fcn = None
-    if args.fcn is not None:
-        from textvision.proposals.bench import fcn_heatmap_fn
-
-        fcn = fcn_heatmap_fn(args.fcn or None)
+    model = _load_fcn(args.fcn)
     results = []
-    for path in args.images:
-        image = _read_rgb(path)
+    bar = tqdm(args.images, unit="img", desc="propose", disable=len(args.images) < 2, file=sys.stderr)
+    for i, path in enumerate(bar):
+        image = io.read_rgb(path)
         hm = None
         if args.heatmap:
-            hm = _read_heatmap(args.heatmap, image.shape[:2])
-        elif fcn is not None:
-            hm = fcn(image)
+            hm = io.read_heatmap(args.heatmap, image.shape[:2])
+        elif args.fcn is not None:
+            hm = fcn_heatmap(image, model)
         p = tp(image, hm).top(args.top)
         results.append((path, p))
-        print(f"{path}: {p.stats['proposals']} proposals ({p.stats['regions_kept']} regions kept, "
-              f"{p.stats['wall']:.2f} s){'' if args.top is None else f', wrote top {len(p)}'}")
+        bar.write(f"{path}: {p.stats['proposals']} proposals ({p.stats['regions_kept']} regions kept, "
+                  f"{p.stats['wall']:.2f} s){'' if args.top is None else f', wrote top {len(p)}'}", file=sys.stdout)
         if args.viz:
-            viz = Path(args.viz)
-            if len(args.images) > 1:
-                viz = viz.with_name(f"{viz.stem}_{Path(path).stem}{viz.suffix or '.png'}")
-            _write_rgb(viz, draw(image, p.boxes[: args.viz_top], hm))
-    out.parent.mkdir(parents=True, exist_ok=True)
+            io.write_image(viz_paths[i], draw(image, p.boxes[: args.viz_top], hm))
     if out.suffix.lower() == ".csv":
-        with open(out, "w") as f:
-            f.write("image,rank,x1,y1,x2,y2,score\n")
-            for path, p in results:
-                for r, (b, s) in enumerate(zip(p.boxes, p.scores)):
-                    f.write(f"{path},{r},{b[0]:g},{b[1]:g},{b[2]:g},{b[3]:g},{s:.6g}\n")
+        lines = ["image,rank,x1,y1,x2,y2,score\n"]
+        for path, p in results:
+            for r, (b, s) in enumerate(zip(p.boxes, p.scores)):
+                lines.append(f"{path},{r},{b[0]:g},{b[1]:g},{b[2]:g},{b[3]:g},{s:.6g}\n")
+        io.atomic_write_text(out, "".join(lines))
     else:
-        out.write_text(json.dumps([{"image": str(path), "boxes": p.boxes.tolist(), "scores": p.scores.tolist(),
-                                    "stats": p.stats} for path, p in results], indent=1))
+        io.atomic_write_text(out, json.dumps([{"image": str(path), "boxes": p.boxes.tolist(),
+                                               "scores": p.scores.tolist(), "stats": p.stats}
+                                              for path, p in results], indent=1))
     print(f"wrote {out}")
     return 0
 
@@ -169,51 +182,95 @@ def _samples(args):
     return list(iter_samples(args.data, n=args.num_images, size=_size(args.size), seed=args.seed, split=args.split))
 
 
+class _TorchThreads:
+    """Set torch's thread count for a ``with`` block and restore it after (no-op when ``n`` is None)."""
+
+    def __init__(self, n):
+        self.n, self.before = n, None
+
+    def __enter__(self):
+        if self.n is not None:
+            import torch
+
+            self.before = torch.get_num_threads()
+            torch.set_num_threads(self.n)
+        return self
+
+    def __exit__(self, *exc):
+        if self.before is not None:
+            import torch
+
+            torch.set_num_threads(self.before)
+        return False
+
+
 def _bench(args) -> int:
     import json
+    import sys
 
-    from textvision.proposals.bench import default_methods, format_table, run_methods
+    from tqdm.auto import tqdm
+
+    from textvision import io
+    from textvision.proposals import fcn_heatmap
+    from textvision.proposals.compare import default_methods, format_table, run_methods
     from textvision.proposals.ranker import default_ranker_path
 
+    if args.json:
+        io.check_output_file(args.json, "--json file")
+    model = _load_fcn(args.fcn_weights) if args.heatmap_source == "fcn" else None
     samples = _samples(args)
+    methods = default_methods(default_ranker_path().is_file())
+    runs = sum(1 for m in methods.values() if not (m.get("use_heatmap") and args.heatmap_source == "none"))
     fcn = None
+    bar = tqdm(total=len(samples) * (runs + (args.heatmap_source == "fcn")), unit="run", desc="bench proposals",
+               file=sys.stderr)
     if args.heatmap_source == "fcn":
-        from textvision.proposals.bench import fcn_heatmap_fn
+        def fcn(image):
+            # On the CPU: the heatmap seconds in the rows are CPU seconds of this thread.
+            hm = fcn_heatmap(image, model, device="cpu")
+            bar.update(1)
+            return hm
 
-        fcn = fcn_heatmap_fn(args.fcn_weights)
-    rows = run_methods(samples, default_methods(default_ranker_path().is_file()), args.heatmap_source, fcn)
+    # The table reports single-thread CPU seconds, so TextFCN runs on one thread too while it is timed;
+    # the thread count is restored afterwards.
+    with bar, _TorchThreads(1 if fcn is not None else None):
+        rows = run_methods(samples, methods, args.heatmap_source, fcn, progress=lambda *_: bar.update(1))
     print(f"{len(samples)} images from {args.data}; detection rate at IoU 0.5; CPU seconds per image (median), "
           "single thread")
     print(format_table(rows))
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rows, f, indent=1)
+        io.atomic_write_text(args.json, json.dumps(rows, indent=1))
     return 0
 
 
 def _train_ranker(args) -> int:
+    import sys
     from pathlib import Path
 
-    from textvision.proposals.train import train_ranker
+    from tqdm.auto import tqdm
+
+    from textvision import io
+    from textvision.proposals.train import iter_samples, train_ranker
 
     out = Path(args.out)
     if out.suffix.lower() != ".json":
         raise ValueError(f"--out must be a .json file, got {out}")
-    from textvision.proposals.train import iter_samples
-
+    io.check_output_file(out, "--out file")
     samples = iter_samples(args.data, n=args.num_images, size=_size(args.size), seed=args.seed, split=args.split)
+    bar = tqdm(total=args.num_images, unit="img", desc="train-ranker: proposals", file=sys.stderr)
 
     def progress(s, pos, n):
-        print(f"  {s.name}: {n} proposals, {pos} match a word")
+        bar.update(1)
+        bar.set_postfix_str(f"{s.name}: {n} proposals, {pos} match a word")
 
-    r = train_ranker(samples, num_stumps=args.stumps, progress=progress)
+    with bar:
+        r = train_ranker(samples, num_stumps=args.stumps, progress=progress)
     r.meta.update({"data": args.data, "num_images": args.num_images, "size": args.size, "seed": args.seed,
                    "command": "textvision train-ranker " + " ".join(
                        f"--{k.replace('_', '-')} {v}" for k, v in
                        (("data", args.data), ("num_images", args.num_images), ("size", args.size),
                         ("seed", args.seed), ("stumps", args.stumps)))})
-    out.parent.mkdir(parents=True, exist_ok=True)
-    r.save(out)
+    io.atomic_write(out, r.save)
     print(f"wrote {out} ({len(r)} stumps, {r.meta['positives']} positives of {r.meta['num_samples']} samples)")
     return 0
 
@@ -224,13 +281,16 @@ def _demo(args) -> int:
 
     import numpy as np
 
-    from textvision.proposals.bench import default_fcn_available, format_table, run_methods
+    from textvision import io
+    from textvision.proposals import fcn_heatmap
+    from textvision.proposals.compare import default_fcn_available, format_table, run_methods
     from textvision.proposals.ranker import default_ranker_path
     from textvision.proposals.train import Sample, word_boxes
 
+    out = io.check_output_dir(args.out, "--out folder")  # before any work
     assets = Path(__file__).resolve().parent.parent / "assets"
     if args.image:
-        image = _read_rgb(args.image)
+        image = io.read_rgb(args.image)
         instances = []
         if args.gt:
             from textvision.data import read_icdar2015
@@ -238,7 +298,7 @@ def _demo(args) -> int:
             instances = list(read_icdar2015(args.gt))
         name = Path(args.image).name
     else:
-        image = _read_rgb(assets / "demo_scene.jpg")
+        image = io.read_rgb(assets / "demo_scene.jpg")
         from textvision.data import read_icdar2015
 
         instances = list(read_icdar2015(assets / "demo_scene_gt.txt"))
@@ -252,11 +312,7 @@ def _demo(args) -> int:
                     "pruning uses the ground-truth word boxes as a perfect text map (oracle).")
     if source == "oracle" and not instances:
         raise ValueError("an oracle heatmap needs ground truth: pass --gt or --heatmap-source fcn")
-    fcn = None
-    if source == "fcn":
-        from textvision.proposals.bench import fcn_heatmap_fn
-
-        fcn = fcn_heatmap_fn(None)
+    fcn = fcn_heatmap if source == "fcn" else None
     print(f"textvision demo: {name}, {image.shape[1]}x{image.shape[0]}, {len(word_boxes(instances))} words")
     if note:
         print(note)
@@ -287,11 +343,8 @@ def _demo(args) -> int:
     cv2.putText(panel, f"baseline: top {args.top} of {len(pb)}", (10, int(30 * s)), font, s, (255, 255, 0), 2)
     cv2.putText(panel, f"{source} map, pruned: top {args.top} of {len(pp)}", (image.shape[1] + 18, int(30 * s)),
                 font, s, (255, 255, 0), 2)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    _write_rgb(out / "proposals.png", panel)
-    with open(out / "table.json", "w") as f:
-        json.dump({"image": name, "heatmap": source, "rows": rows}, f, indent=1)
+    io.write_image(out / "proposals.png", panel)
+    io.atomic_write_text(out / "table.json", json.dumps({"image": name, "heatmap": source, "rows": rows}, indent=1))
     print(f"wrote {out / 'proposals.png'} and {out / 'table.json'}")
     return 0
 

@@ -15,11 +15,20 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 
+from textvision import _validate
 from textvision._ext import core
 from textvision.proposals.ranker import NUM_FEATURES, Ranker, load_default_ranker
 
 _CHANNELS = {"r": 0, "g": 1, "b": 2, "grey": 3, "gray": 3}
 _PRUNE = {"none": 0, "pixels": 1, "bbox": 2}
+
+# Pruning needs every word's pixels above ``min_prob``, small words included: at ``segment``'s general
+# default (longer side 512) a 1280x720 frame shrinks 2.5x and 8 px words fall to ~3 px. Measured on 10
+# synthetic 1280x720 scenes with the shipped lite weights, the share of words whose glyph pixels average
+# >= 0.1 is 0.83 at 512, 0.93 at 800 and 0.97 at 1280 (native), for ~0.14 s per frame on 2 threads
+# (benchmarks/fcn_working_size.py).
+#: Longer side at which :func:`fcn_heatmap` runs TextFCN for proposals (``segment``'s ``max_side``).
+PROPOSALS_FCN_MAX_SIDE = 1280
 
 
 @dataclass
@@ -50,6 +59,26 @@ class Proposals:
         sl = slice(None) if k is None else slice(0, int(k))
         return Proposals(self.boxes[sl], self.scores[sl], dict(self.stats),
                          None if self.features is None else self.features[sl])
+
+
+def fcn_heatmap(image, model=None, *, device=None) -> np.ndarray:
+    """The TextFCN heatmap to prune proposals with: :func:`textvision.segment` at ``PROPOSALS_FCN_MAX_SIDE``.
+
+    Use it instead of ``segment(image)`` (longer side 512, which loses small words on 1280x720 frames).
+    Process-wide settings such as torch's thread count are left as the caller set them.
+
+    Args:
+        image: uint8 HxWx3 RGB (what :func:`textvision.segment` accepts).
+        model: a ``TextFCN``; None = the shipped default weights.
+        device: as for :func:`textvision.segment` (None = the model's device, CUDA for the default
+            model when available).
+
+    Returns:
+        float32 [H, W] text probability in [0, 1], the image's size: ready for ``TextProposals()(image, hm)``.
+    """
+    import textvision
+
+    return textvision.segment(image, model, max_side=PROPOSALS_FCN_MAX_SIDE, device=device)
 
 
 def meaningfulness(features) -> np.ndarray:
@@ -118,31 +147,6 @@ def heatmap_evidence(heatmap: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     inside = s_in / np.maximum(a_in, 1)
     ring = (s_out - s_in) / np.maximum(a_out - a_in, 1)
     return np.clip(inside * (1.0 - ring), 0, 1).astype(np.float32)
-
-
-def _check_image(image) -> np.ndarray:
-    img = np.asarray(image)
-    if img.dtype != np.uint8:
-        raise TypeError(f"image must be uint8 RGB, got dtype {img.dtype}")
-    if img.ndim == 2:
-        img = np.repeat(img[:, :, None], 3, axis=2)
-    if img.ndim != 3 or img.shape[2] != 3:
-        raise ValueError(f"image must be HxWx3 RGB (or HxW grey) uint8, got shape {img.shape}")
-    if img.shape[0] < 3 or img.shape[1] < 3:
-        raise ValueError(f"image must be at least 3x3, got shape {img.shape}")
-    return np.ascontiguousarray(img)
-
-
-def _check_heatmap(heatmap, shape_hw) -> np.ndarray:
-    hm = np.asarray(heatmap)
-    if hm.dtype not in (np.float32, np.float64):
-        raise TypeError(f"heatmap must be float32 HxW in [0, 1], got dtype {hm.dtype}")
-    if hm.shape != tuple(shape_hw):
-        raise ValueError(f"heatmap shape {hm.shape} does not match the image's {tuple(shape_hw)}")
-    hm = np.ascontiguousarray(hm, dtype=np.float32)
-    if not np.isfinite(hm).all() or hm.min() < 0 or hm.max() > 1:
-        raise ValueError("heatmap values must be finite and in [0, 1]")
-    return hm
 
 
 class TextProposals:
@@ -222,18 +226,25 @@ class TextProposals:
             self.ranker = Ranker.load(ranker)
 
     def __call__(self, image, heatmap=None) -> Proposals:
-        """Proposals for ``image`` (uint8 HxWx3 RGB or HxW grey).
+        """Proposals for ``image``.
 
         Args:
-            image: the picture.
-            heatmap: optional float32 HxW text probability in [0, 1], same size as the image; enables
-                pruning (``prune``) and re-ranking (``rerank``).
+            image: uint8 HxWx3 RGB (HxW / HxWx1 grey is repeated, HxWx4 RGBA loses its alpha), at
+                least 3x3; a NumPy array or a torch tensor.
+            heatmap: optional float HxW (or HxWx1) text probability in [0, 1], same size as the image
+                (e.g. :func:`fcn_heatmap`); enables pruning (``prune``) and re-ranking (``rerank``).
 
         Returns:
             :class:`Proposals`; empty (K = 0) when nothing survives pruning.
+
+        Raises:
+            TypeError: a wrong kind or dtype (float image, uint8 heatmap). ValueError: a wrong shape, a
+                heatmap of another size, or heatmap values outside [0, 1] / not finite.
         """
-        img = _check_image(image)
-        hm = None if heatmap is None else _check_heatmap(heatmap, img.shape[:2])
+        # Both validators return the caller's array when it is already C-contiguous uint8 / float32: no
+        # copy per call. Below 3x3 an image has no interior pixel, hence no MSER region.
+        img = _validate.image_rgb(image, "image", "TextProposals", min_size=3)
+        hm = None if heatmap is None else _validate.heatmap(heatmap, img.shape[:2], "heatmap", "TextProposals")
         prune = _PRUNE[self.prune] if hm is not None else 0
         t0, c0 = time.perf_counter(), time.thread_time()
         boxes, feats, _, _, cstats = core().proposals_text_proposals(

@@ -1,11 +1,13 @@
 """Baseline vs FCN-pruned TextProposals side by side: the thesis' Table 3.1 / 3.2 in one run.
 
-Used by ``textvision bench proposals``, ``textvision demo`` and ``benchmarks/bench_proposals.py``.
-Times are CPU seconds of the (single) working thread, medians over images; detection rates are pooled
-over images at IoU 0.5.
+Library code behind ``textvision bench proposals`` and ``textvision demo`` (the timing-only helpers of
+``benchmarks/bench_proposals.py`` live in ``benchmarks/_proposals_bench.py``). Times are CPU seconds of
+the calling thread, medians over images; detection rates are pooled over images at IoU 0.5. Nothing
+here changes process-wide settings (torch's thread count included): the caller decides them.
 """
 from __future__ import annotations
 
+import logging
 import time
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -14,60 +16,20 @@ import numpy as np
 from textvision.proposals.pipeline import TextProposals
 from textvision.proposals.train import Sample, oracle_heatmap, word_boxes
 
+__all__ = ["KS", "run_methods", "default_methods", "format_table", "default_fcn_available"]
+
+logger = logging.getLogger("textvision.proposals.compare")
+
+#: Ranks at which detection rates are reported (None = all proposals).
 KS = (10, 100, 1000, None)
 
 
-# Pruning needs every word's pixels above ``min_prob``, small words included: at ``segment``'s general
-# default (longer side 512) a 1280x720 frame shrinks 2.5x and 8 px words fall to ~3 px. Measured on 10
-# synthetic 1280x720 scenes with the shipped lite weights, the share of words whose glyph pixels average
-# >= 0.1 is 0.83 at 512, 0.93 at 800 and 0.97 at 1280 (native), for ~0.14 s per frame on 2 threads
-# (benchmarks/fcn_working_size.py).
-PROPOSALS_FCN_MAX_SIDE = 1280
-
-
-def fcn_heatmap_fn(weights: Optional[str] = None) -> Callable[[np.ndarray], np.ndarray]:
-    """A function image -> TextFCN heatmap (``textvision.segment`` at ``PROPOSALS_FCN_MAX_SIDE``), from
-    ``weights`` or the shipped default."""
-    import torch
-
-    from textvision.segmentation import segment
-
-    model = None
-    if weights:
-        from textvision.models.fcn import load_text_fcn
-
-        model = load_text_fcn(weights)
-    torch.set_num_threads(1)
-
-    def run(image: np.ndarray) -> np.ndarray:
-        return segment(image, model, max_side=PROPOSALS_FCN_MAX_SIDE, device="cpu")
-
-    return run
-
-
 def default_fcn_available() -> bool:
-    """True when the shipped TextFCN weights (``textvision/weights/text_fcn_lite.pt``) exist."""
-    from pathlib import Path
+    """True when the registry's default TextFCN weights (``text_fcn`` ``"default"``) are installed."""
+    from textvision.weights import entry_path, get_entry
 
-    return (Path(__file__).resolve().parent.parent / "weights" / "text_fcn_lite.pt").is_file()
-
-
-def mser_alone_seconds(image: np.ndarray, channels=(0, 1, 2), factors=(1, 2)) -> float:
-    """CPU seconds of plain MSER (both polarities, TextProposals parameters, no pixel lists) on the
-    channel images the pipeline uses: the floor under any MSER-based proposal method."""
-    from textvision.ops import mser
-
-    planes = []
-    for f in factors:  # channel images prepared outside the timed part
-        img = image if f == 1 else image[: image.shape[0] // f * f, : image.shape[1] // f * f].reshape(
-            image.shape[0] // f, f, image.shape[1] // f, f, 3).mean(axis=(1, 3)).round().astype(np.uint8)
-        planes += [np.ascontiguousarray(img[:, :, c]) for c in channels]
-    t = time.thread_time()
-    for p in planes:
-        h, w = p.shape
-        mser(p, delta=13, min_area=max(1, round(2e-5 * h * w)), max_area=int(0.11 * h * w), max_variation=55.0,
-             min_diversity=0.0)
-    return time.thread_time() - t
+    path = entry_path(get_entry("default", "text_fcn"))
+    return path is not None and path.is_file()
 
 
 def run_methods(samples: Sequence[Sample], methods: Dict[str, dict], heatmap_source: str = "oracle",
@@ -78,13 +40,20 @@ def run_methods(samples: Sequence[Sample], methods: Dict[str, dict], heatmap_sou
         samples: annotated images (GT may be empty: detection rates are then NaN).
         methods: name -> dict(kwargs for :class:`TextProposals`, ``use_heatmap`` bool).
         heatmap_source: ``"oracle"`` (GT word boxes filled), ``"fcn"`` (``fcn(image)``) or ``"none"``.
+        fcn: with ``"fcn"``, image (uint8 HxWx3) -> float32 HxW map in [0, 1], e.g.
+            :func:`textvision.proposals.fcn_heatmap`.
+        progress: optional ``progress(method_name, sample, proposals)``, called after each image.
         keep: optional dict that receives ``name -> list of Proposals`` and ``"heatmaps"``.
 
     Returns:
         one row per method: name, detection rates, regions found/kept, raw nodes, unique proposals,
-        median CPU seconds per stage, median wall seconds, heatmap seconds (FCN only).
+        median CPU seconds per stage, median wall seconds, heatmap seconds (FCN only; CPU seconds of
+        the calling thread, i.e. all of the work only when the caller runs torch on one thread).
     """
     from textvision.eval.proposals import detection_rate
+
+    if heatmap_source == "fcn" and fcn is None:
+        raise ValueError("heatmap source 'fcn' needs fcn=, a function image -> heatmap (e.g. fcn_heatmap)")
 
     heatmaps, hm_times = [], []
     for s in samples:
@@ -132,6 +101,7 @@ def run_methods(samples: Sequence[Sample], methods: Dict[str, dict], heatmap_sou
             "heatmap_time": float(np.median(hm_times)) if (use_hm and hm_times) else None,
             "images": len(samples),
         })
+        logger.debug("%s: %d images, median %.3f CPU s per image", name, len(samples), rows[-1]["time"]["total"])
     return rows
 
 
