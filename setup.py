@@ -42,7 +42,9 @@ def find_cuda_home():
         ):
             return home
     if _env_flag("FORCE_CUDA"):
-        raise RuntimeError("FORCE_CUDA=1 but no CUDA toolkit (bin/nvcc, include/cuda_runtime.h) was found; set CUDA_HOME")
+        raise RuntimeError(
+            "FORCE_CUDA=1 but no CUDA toolkit (bin/nvcc, include/cuda_runtime.h) was found; set CUDA_HOME"
+        )
     return None
 
 

@@ -1,5 +1,6 @@
 // Shared helpers for the compiled core: plain C++ with no Python types, so kernels stay testable
-// and the bindings file stays the only place that knows about pybind11.
+// and the binding sources (bindings.cpp, bind_helpers.h, csrc/*/*_bind.cpp) stay the only places that know
+// about pybind11.
 #pragma once
 #include <cstdint>
 #include <stdexcept>

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one place the version is set: pyproject.toml reads it ([tool.setuptools.dynamic])
 
 _SUBMODULES = ("ops", "data", "eval", "proposals", "models", "style", "augment", "east")
 # Top-level conveniences: name -> (module, attribute)

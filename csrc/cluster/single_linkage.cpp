@@ -499,20 +499,28 @@ void prim(const double* points, int64_t n, std::vector<MstEdge>& edges) {
 
 }  // namespace
 
-std::vector<MstEdge> euclidean_mst(const double* points, int64_t n, int dim) {
-  if (dim < 1 || dim > kMaxDim) throw ValueError("euclidean_mst: dim must be in [1, 8], got " + std::to_string(dim));
-  if (n > std::numeric_limits<int32_t>::max() / 2) throw ValueError("euclidean_mst: too many points");
-  std::vector<MstEdge> edges;
-  if (n < 2) return edges;
-  edges.reserve(n - 1);
+int64_t default_prim_max_points() {
   // Up to this many points the O(n^2) Prim loop beats the k-d tree Boruvka (measured on 3-D
   // TextProposals points: the crossover is near 4000 with SSE2, near 7000 with AVX2).
 #if TV_PRIM_VECTOR
-  const int64_t prim_max = __builtin_cpu_supports("avx2") ? 6000 : 4000;
+  static const int64_t prim_max = __builtin_cpu_supports("avx2") ? 6000 : 4000;
+  return prim_max;
 #else
-  const int64_t prim_max = 4000;
+  return 4000;
 #endif
+}
+
+std::vector<MstEdge> euclidean_mst(const double* points, int64_t n, int dim, int64_t prim_max_points,
+                                   MstAlgorithm* used) {
+  if (dim < 1 || dim > kMaxDim) throw ValueError("euclidean_mst: dim must be in [1, 8], got " + std::to_string(dim));
+  if (n > std::numeric_limits<int32_t>::max() / 2) throw ValueError("euclidean_mst: too many points");
+  if (used) *used = MstAlgorithm::kNone;
+  std::vector<MstEdge> edges;
+  if (n < 2) return edges;
+  edges.reserve(n - 1);
+  const int64_t prim_max = prim_max_points < 0 ? default_prim_max_points() : prim_max_points;
   const bool small = n <= prim_max;
+  if (used) *used = small ? MstAlgorithm::kPrim : MstAlgorithm::kBoruvka;
   switch (dim) {
     case 1: small ? prim<1>(points, n, edges) : boruvka<1>(points, n, edges); break;
     case 2: small ? prim<2>(points, n, edges) : boruvka<2>(points, n, edges); break;

@@ -25,14 +25,25 @@ struct Dendrogram {
   size_t merges() const { return height.size(); }
 };
 
+// Which exact MST algorithm euclidean_mst ran (both give the same unique MST).
+enum class MstAlgorithm { kNone, kPrim, kBoruvka };  // kNone: fewer than 2 points, nothing to run
+
+// The default switch point: up to this many points the O(n^2) Prim loop runs, above it Boruvka over
+// a k-d tree (6000 on CPUs with AVX2, 4000 otherwise; see euclidean_mst for the measurements).
+int64_t default_prim_max_points();
+
 // points: row-major [n, dim] doubles, 1 <= dim <= 8. Returns n-1 edges sorted in the total order.
-std::vector<MstEdge> euclidean_mst(const double* points, int64_t n, int dim);
+// prim_max_points: run Prim when n <= prim_max_points, Boruvka above; negative = the default above.
+// Tests set it low to run both algorithms on small inputs. used (optional) receives the algorithm run.
+std::vector<MstEdge> euclidean_mst(const double* points, int64_t n, int dim, int64_t prim_max_points = -1,
+                                   MstAlgorithm* used = nullptr);
 
 // Dendrogram from MST edges already sorted in the total order (as euclidean_mst returns them).
 Dendrogram dendrogram_from_mst(const std::vector<MstEdge>& edges, int64_t n);
 
-inline Dendrogram single_linkage(const double* points, int64_t n, int dim) {
-  return dendrogram_from_mst(euclidean_mst(points, n, dim), n);
+inline Dendrogram single_linkage(const double* points, int64_t n, int dim, int64_t prim_max_points = -1,
+                                 MstAlgorithm* used = nullptr) {
+  return dendrogram_from_mst(euclidean_mst(points, n, dim, prim_max_points, used), n);
 }
 
 }  // namespace textvision

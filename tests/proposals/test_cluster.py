@@ -1,4 +1,6 @@
 """Single linkage in the core vs straightforward NumPy Prim and Kruskal references."""
+import logging
+
 import numpy as np
 import pytest
 
@@ -164,42 +166,61 @@ def test_small_and_bad_inputs():
         single_linkage(np.array([["a", "b"]]))
 
 
-def _prim_streaming(pts):
-    """Prim with one row of distances at a time (O(n) memory), the same total order as above."""
-    n = len(pts)
-    idx = np.arange(n)
-
-    def row(k):
-        d2 = np.zeros(n)
-        for d in range(pts.shape[1]):
-            t = pts[:, d] - pts[k, d]
-            d2 = d2 + t * t
-        return d2
-
-    in_tree = np.zeros(n, bool)
-    in_tree[0] = True
-    key, partner = row(0), np.zeros(n, int)
-    edges = []
-    for _ in range(n - 1):
-        cand = np.flatnonzero(~in_tree)
-        lo, hi = np.minimum(cand, partner[cand]), np.maximum(cand, partner[cand])
-        k = cand[np.lexsort((hi, lo, key[cand]))[0]]
-        edges.append((key[k], min(k, partner[k]), max(k, partner[k])))
-        in_tree[k] = True
-        d2 = row(k)
-        lo_new, lo_old = np.minimum(k, idx), np.minimum(partner, idx)
-        better = (d2 < key) | ((d2 == key) & ((lo_new < lo_old) | ((lo_new == lo_old) & (np.maximum(k, idx) < np.maximum(partner, idx)))))
-        better &= ~in_tree
-        key[better], partner[better] = d2[better], k
-    return sorted(edges)
+def _algorithms(caplog):
+    """The algorithms the wrappers logged since caplog was last cleared, e.g. ["prim", "prim"]."""
+    return [r.getMessage().rsplit(", ", 1)[1] for r in caplog.records if r.name == "textvision.proposals.cluster"]
 
 
-@pytest.mark.parametrize("n", [3000, 6500])
-def test_mst_on_both_sides_of_the_prim_size_matches_reference(rng, n):
-    """Up to 4000 points (6000 with AVX2) the core runs an O(n^2) Prim loop, past that a k-d tree
-    Boruvka; both must give the unique MST, ties and duplicates (integer grid) included."""
-    for pts in (rng.integers(0, 12, size=(n, 3)).astype(np.float64), rng.random((n, 3))):
-        u, v, length = euclidean_mst(pts)
-        ref = _prim_streaming(pts)
+@pytest.mark.parametrize("algorithm", ["prim", "boruvka"])
+def test_mst_on_both_sides_of_the_prim_boruvka_switch_matches_reference(rng, caplog, algorithm):
+    """The core runs an O(n^2) Prim loop when n <= prim_max_points and a k-d tree Boruvka above.
+    Setting the switch at n or n - 1 runs each on a few hundred points; both must give the unique
+    MST and dendrogram, ties and duplicates (integer grid) included, and the log proves which ran."""
+    n = 400
+    prim_max_points = n if algorithm == "prim" else n - 1
+    cases = (
+        rng.integers(0, 5, size=(n, 3)).astype(np.float64),  # 125 cells: duplicates and equal lengths
+        rng.random((n, 3)),
+        rng.random((n, 2)),
+    )
+    for pts in cases:
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="textvision.proposals.cluster"):
+            u, v, length = euclidean_mst(pts, prim_max_points=prim_max_points)
+            z = single_linkage(pts, prim_max_points=prim_max_points)
+        assert _algorithms(caplog) == [algorithm, algorithm]
+        ref = kruskal_reference(pts)
         assert list(zip(u.tolist(), v.tolist())) == [(a, b) for _, a, b in ref]
-        np.testing.assert_allclose(length ** 2, [r[0] for r in ref], rtol=1e-12, atol=0)
+        # The reference sums squared differences in the core's order, so the lengths are bit-identical.
+        np.testing.assert_array_equal(length, np.sqrt([r[0] for r in ref]))
+        link = linkage_reference(ref, n)
+        np.testing.assert_array_equal(z.to_linkage(), link)
+
+
+def test_default_switch_is_unchanged_and_both_sides_agree_at_scale(caplog):
+    """Default: Prim at 3000 points, Boruvka at 6500 (the built-in switch is 4000, or 6000 with AVX2).
+    At 6500 points, forcing Prim must give exactly what Boruvka gives (both checked against the
+    NumPy reference at small n above)."""
+    rng = np.random.default_rng(3)
+    with caplog.at_level(logging.DEBUG, logger="textvision.proposals.cluster"):
+        euclidean_mst(rng.random((3000, 3)))
+        assert _algorithms(caplog) == ["prim"]
+        for pts in (rng.integers(0, 12, size=(6500, 3)).astype(np.float64), rng.random((6500, 3))):
+            caplog.clear()
+            boruvka = euclidean_mst(pts)
+            prim = euclidean_mst(pts, prim_max_points=len(pts))
+            assert _algorithms(caplog) == ["boruvka", "prim"]
+            for a, b in zip(boruvka, prim):
+                np.testing.assert_array_equal(a, b)
+
+
+def test_prim_max_points_is_checked(rng):
+    pts = rng.random((5, 3))
+    for bad in ("100", 1.5, True):
+        with pytest.raises(TypeError, match="prim_max_points"):
+            euclidean_mst(pts, prim_max_points=bad)
+    with pytest.raises(ValueError, match="prim_max_points must be >= 0, got -1"):
+        single_linkage(pts, prim_max_points=-1)
+    # numpy integers are ints; 0 sends every input of 2+ points to Boruvka.
+    u, v, _ = euclidean_mst(pts, prim_max_points=np.int64(0))
+    assert len(u) == 4
