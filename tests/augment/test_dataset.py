@@ -172,8 +172,11 @@ def test_resume_and_shards_give_the_same_tree(tmp_path, distilled_ckpt, monkeypa
         assert (full / r["output_image"]).read_bytes() == (src / r["source_image"]).read_bytes()
         assert (full / r["output_gt"]).read_bytes() == (src / r["source_gt"]).read_bytes()
 
-    # Interrupted: a KeyboardInterrupt while the 5th image file is being written.
-    real = ds.atomic_write_bytes
+    # Interrupted: a KeyboardInterrupt while the 5th image file is being written (originals are
+    # copied with the dataset tool's atomic_write_bytes, restyled copies go through io.write_image).
+    import textvision.io
+
+    real = textvision.io.atomic_write_bytes
     calls = {"n": 0}
 
     def flaky(path, data):
@@ -184,10 +187,12 @@ def test_resume_and_shards_give_the_same_tree(tmp_path, distilled_ckpt, monkeypa
         return real(path, data)
 
     monkeypatch.setattr(ds, "atomic_write_bytes", flaky)
+    monkeypatch.setattr(textvision.io, "atomic_write_bytes", flaky)
     resumed = tmp_path / "resumed"
     with pytest.raises(KeyboardInterrupt):
         augment_dataset(src, resumed, opts, progress=False)
     monkeypatch.setattr(ds, "atomic_write_bytes", real)
+    monkeypatch.setattr(textvision.io, "atomic_write_bytes", real)
     partial = tree_digest(resumed)
     assert 0 < len(partial) < len(reference)
     assert not [p for p in resumed.rglob("*") if p.name.startswith(TEMP_PREFIX)]
