@@ -507,7 +507,7 @@ def test_evil_and_unregistered_models_refused(tmp_path, evil_checkpoint, capsys)
     assert "no style model ships with textvision yet" in _one_line_error(capsys)
     t = SelectiveTextStyle(str(evil), p=1.0)
     with pytest.raises(ValueError, match="refused"):
-        t.style_pool
+        _ = t.style_pool
     with pytest.raises(ValueError, match="refused"):
         t(image=np.zeros((8, 8, 3), np.uint8))
     with pytest.raises(ValueError, match="no style model ships"):

@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-__all__ = ["Sample", "BadInput", "Scan", "FORMATS", "get_format", "IMAGE_EXTENSIONS"]
+from textvision.io import IMAGE_SUFFIXES as IMAGE_EXTENSIONS  # the package-wide list of image suffixes
 
-from textvision.io import IMAGE_SUFFIXES as IMAGE_EXTENSIONS  # noqa: E402  (the package-wide list)
+__all__ = ["Sample", "BadInput", "Scan", "FORMATS", "get_format", "IMAGE_EXTENSIONS"]
 
 logger = logging.getLogger("textvision.augment")
 _STEM_NUMBER = re.compile(r"^(.*?)(\d+)$")
