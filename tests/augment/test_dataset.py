@@ -172,8 +172,11 @@ def test_resume_and_shards_give_the_same_tree(tmp_path, distilled_ckpt, monkeypa
         assert (full / r["output_image"]).read_bytes() == (src / r["source_image"]).read_bytes()
         assert (full / r["output_gt"]).read_bytes() == (src / r["source_gt"]).read_bytes()
 
-    # Interrupted: a KeyboardInterrupt while the 5th image file is being written.
-    real = ds.atomic_write_bytes
+    # Interrupted: a KeyboardInterrupt while the 5th image file is being written (originals are
+    # copied with the dataset tool's atomic_write_bytes, restyled copies go through io.write_image).
+    import textvision.io
+
+    real = textvision.io.atomic_write_bytes
     calls = {"n": 0}
 
     def flaky(path, data):
@@ -184,10 +187,12 @@ def test_resume_and_shards_give_the_same_tree(tmp_path, distilled_ckpt, monkeypa
         return real(path, data)
 
     monkeypatch.setattr(ds, "atomic_write_bytes", flaky)
+    monkeypatch.setattr(textvision.io, "atomic_write_bytes", flaky)
     resumed = tmp_path / "resumed"
     with pytest.raises(KeyboardInterrupt):
         augment_dataset(src, resumed, opts, progress=False)
     monkeypatch.setattr(ds, "atomic_write_bytes", real)
+    monkeypatch.setattr(textvision.io, "atomic_write_bytes", real)
     partial = tree_digest(resumed)
     assert 0 < len(partial) < len(reference)
     assert not [p for p in resumed.rglob("*") if p.name.startswith(TEMP_PREFIX)]
@@ -383,3 +388,129 @@ def test_merge_removes_leftover_temps_but_spares_a_live_merge(tmp_path, distille
     res = augment_dataset(src, dst, opts, progress=False)  # everything done: resumes, merges
     assert res.merged and res.written == 0 and res.resumed == 2
     assert not killed.exists() and live.exists()
+
+
+def _one_line_error(capsys):
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.startswith("textvision augment: error:")]
+    assert "Traceback" not in err and len(lines) == 1, err
+    return lines[0]
+
+
+def test_truncated_jpeg_decodes_with_a_warning(tmp_path, distilled_ckpt, capsys):
+    """One policy everywhere (textvision.io.read_rgb): a truncated JPEG is used, with a warning naming it."""
+    src = make_icdar2015(tmp_path / "src", n=2, ext=".jpg")
+    whole = (src / IMG / "img_2.jpg").read_bytes()
+    (src / IMG / "img_2.jpg").write_bytes(whole[: len(whole) * 2 // 3])
+    dst = tmp_path / "dst"
+    assert main(["augment", str(src), str(dst), "--format", "icdar2015", "--model", str(distilled_ckpt),
+                 "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "img_2.jpg" in err and "truncated" in err
+    summary = json.loads((dst / ds.SUMMARY_NAME).read_text("utf-8"))
+    assert summary["bad_inputs"] == 0 and summary["images_augmented"] == 2
+    assert {r["source_image"] for r in _manifest(dst)} == {f"{IMG}/img_1.jpg", f"{IMG}/img_2.jpg"}
+
+
+def test_malformed_gt_hint_and_lenient(tmp_path, distilled_ckpt, capsys):
+    src = make_icdar2015(tmp_path / "src", n=2)
+    gt = src / GT / "gt_img_2.txt"
+    good = gt.read_bytes()
+    gt.write_bytes(good + b"10,20,30,oops\r\n")
+    args = ["augment", str(src), None, "--format", "icdar2015", "--model", str(distilled_ckpt), "--no-progress"]
+    # Without --lenient the image is a bad input, and the hint names this command's flag.
+    strict = tmp_path / "strict"
+    assert main([a if a is not None else str(strict) for a in args]) == 0
+    err = capsys.readouterr().err
+    assert "gt_img_2.txt:4" in err and "--lenient" in err and "strict=False" not in err
+    summary = json.loads((strict / ds.SUMMARY_NAME).read_text("utf-8"))
+    assert summary["bad_inputs_by_kind"] == {"malformed-gt": 1} and "--lenient" in summary["errors"][0]["message"]
+    # With --lenient the image is kept and its copied gt lacks only the malformed line (others verbatim).
+    lenient = tmp_path / "lenient"
+    assert main([a if a is not None else str(lenient) for a in args] + ["--lenient"]) == 0
+    err = capsys.readouterr().err
+    assert "gt_img_2.txt" in err and "left out 1 malformed line(s) (line 4)" in err
+    rows = {r["source_image"]: r for r in _manifest(lenient)}
+    assert set(rows) == {f"{IMG}/img_1.png", f"{IMG}/img_2.png"}
+    out_gt = lenient / rows[f"{IMG}/img_2.png"]["output_gt"]
+    assert out_gt.read_bytes() == good
+    with pytest.warns(UserWarning, match="skipped 1 malformed line"):
+        _same_instances(read_icdar2015(out_gt), read_icdar2015(gt, strict=False))
+    # The option changes the outputs, so a lenient run does not resume a strict one.
+    assert main([a if a is not None else str(strict) for a in args] + ["--lenient"]) == 1
+    assert "different settings" in _one_line_error(capsys)
+    with pytest.raises(ValueError, match="ICDAR"):
+        augment_dataset(make_cocotext(tmp_path / "coco"), tmp_path / "c", AugmentOptions(
+            "cocotext", str(distilled_ckpt), lenient=True), progress=False)
+
+
+def test_unwritable_dst_is_one_line_before_work(tmp_path, distilled_ckpt, capsys, monkeypatch):
+    import textvision.io
+
+    src = make_icdar2015(tmp_path / "src", n=2)
+    (tmp_path / "afile").write_text("x")
+    base = ["augment", str(src), None, "--format", "icdar2015", "--model", str(distilled_ckpt), "--no-progress"]
+    started = []
+    monkeypatch.setattr(ds, "_run_shard", lambda *a, **k: started.append(1))
+    # DST under a regular file (cannot be created).
+    assert main([a if a is not None else str(tmp_path / "afile" / "out") for a in base]) == 1
+    assert "DST" in _one_line_error(capsys)
+
+    # A folder files cannot be created in (as root, chmod does not stop writes: refuse the probe).
+    def refuse(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    with monkeypatch.context() as m:
+        m.setattr(textvision.io.tempfile, "mkstemp", refuse)
+        assert main([a if a is not None else str(tmp_path / "dst") for a in base]) == 1
+    assert "Permission denied" in _one_line_error(capsys)
+    assert not started
+
+
+def test_write_failure_midway_is_one_line(tmp_path, distilled_ckpt, capsys, monkeypatch):
+    import errno
+
+    import textvision.io
+
+    src = make_icdar2015(tmp_path / "src", n=3)
+    real = textvision.io.atomic_write_bytes
+    calls = {"n": 0}
+
+    def disk_full(path, data):
+        if Path(path).suffix == ".png":
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(path, data)
+
+    monkeypatch.setattr(textvision.io, "atomic_write_bytes", disk_full)
+    dst = tmp_path / "dst"
+    args = ["augment", str(src), str(dst), "--format", "icdar2015", "--model", str(distilled_ckpt), "--no-progress"]
+    assert main(args) == 1
+    line = _one_line_error(capsys)
+    assert "No space left on device" in line and "re-run" in line
+    monkeypatch.setattr(textvision.io, "atomic_write_bytes", real)
+    assert main(args) == 0  # and the re-run resumes
+    assert len(_manifest(dst)) == 3
+
+
+def test_evil_and_unregistered_models_refused(tmp_path, evil_checkpoint, capsys):
+    from textvision.augment import SelectiveTextStyle
+
+    evil, marker = evil_checkpoint
+    src = make_icdar2015(tmp_path / "src", n=1)
+    assert main(["augment", str(src), str(tmp_path / "dst"), "--format", "icdar2015", "--model", str(evil),
+                 "--no-progress"]) == 1
+    assert "refused" in _one_line_error(capsys)
+    assert main(["augment", str(src), str(tmp_path / "dst"), "--format", "icdar2015", "--model", "default",
+                 "--no-progress"]) == 1
+    assert "no style model ships with textvision yet" in _one_line_error(capsys)
+    t = SelectiveTextStyle(str(evil), p=1.0)
+    with pytest.raises(ValueError, match="refused"):
+        _ = t.style_pool
+    with pytest.raises(ValueError, match="refused"):
+        t(image=np.zeros((8, 8, 3), np.uint8))
+    with pytest.raises(ValueError, match="no style model ships"):
+        SelectiveTextStyle("default")
+    assert not marker.exists()
+    assert not any((tmp_path / "dst").glob(f"{IMG}/*"))

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from textvision.style import (blend, load_style_model, save_style_model, stylize, stylize_batch,
-                              tensor_to_image, image_to_tensor, two_stage)
+from textvision.style import (blend, load_style_model, read_checkpoint, save_style_model, stylize,
+                              stylize_batch, tensor_to_image, image_to_tensor, two_stage)
 
 
 def test_blend_against_numpy(rng):
@@ -39,8 +39,12 @@ def test_blend_exceptions(rng):
         blend(c, c, np.zeros((8, 8), np.uint8))
     with pytest.raises(TypeError, match="uint8"):
         blend(c.astype(np.float32), c, np.zeros((8, 8), np.float32))
-    with pytest.raises(ValueError, match="HxWx3"):
-        blend(np.zeros((8, 8, 4), np.uint8), c, np.zeros((8, 8), np.float32))
+    with pytest.raises(ValueError, match=r"content must be HxWx3.*\(8, 8, 2\)"):
+        blend(np.zeros((8, 8, 2), np.uint8), c, np.zeros((8, 8), np.float32))
+    # The shared validators' rule: RGBA loses its alpha, torch tensors are read like arrays.
+    rgba = np.dstack([c + 7, np.full((8, 8), 200, np.uint8)])
+    assert np.array_equal(blend(rgba, c, np.zeros((8, 8), np.float32)), c + 7)
+    assert np.array_equal(blend(c, c + 9, torch.ones(8, 8)), c + 9)
     with pytest.raises(ValueError, match="threshold"):
         blend(c, c, np.zeros((8, 8), np.float32), threshold=1.5)
 
@@ -112,11 +116,66 @@ def test_load_exceptions(tmp_path):
     with pytest.raises(FileNotFoundError, match="missing.pt"):
         load_style_model(tmp_path / "missing.pt")
     torch.save({"state_dict": {}}, tmp_path / "bad.pt")
-    with pytest.raises(ValueError, match="not a textvision style checkpoint.*kind"):
+    with pytest.raises(ValueError, match="bad.pt: not a textvision checkpoint.*kind"):
         load_style_model(tmp_path / "bad.pt")
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match="junk.pt"):
         load_style_model(tmp_path / "junk.pt")
+    # Another area's checkpoint, and a style-kind one without style names.
+    torch.save({"kind": "text_fcn", "config": {}, "state_dict": {}}, tmp_path / "fcn.pt")
+    with pytest.raises(ValueError, match="fcn.pt: a 'text_fcn' checkpoint, expected 'two-stage or distilled'"):
+        load_style_model(tmp_path / "fcn.pt")
+    torch.save({"kind": "distilled", "config": {}, "state_dict": {}}, tmp_path / "nonames.pt")
+    with pytest.raises(ValueError, match="nonames.pt.*style_names"):
+        load_style_model(tmp_path / "nonames.pt")
+
+
+def test_weights_argument_names_and_none(make_net, tmp_path, rng):
+    # No style model is registered: "default" says so and how to make one, instead of "unknown name".
+    for name in ("default", "style_synth"):
+        with pytest.raises(ValueError, match=f"no style model ships with textvision yet, so '{name}'.*"
+                                             "textvision train-style"):
+            load_style_model(name)
+    with pytest.raises(ValueError, match="needs weights.*train-style"):
+        load_style_model(None)
+    # A str path and a Path load the same model.
+    net = make_net(kind="distilled", seed=4)
+    path = save_style_model(net, tmp_path / "m.pt")
+    img = rng.integers(0, 256, (9, 10, 3), dtype=np.uint8)
+    assert np.array_equal(stylize(img, load_style_model(str(path)), 1), stylize(img, net, 1))
+
+
+def test_legacy_checkpoint_loads(make_net, tmp_path, rng):
+    """Files written before the shared format (no format/version keys) still load, as version 0."""
+    net = make_net(kind="two-stage", seed=5)
+    legacy = {"kind": net.kind, "style_names": list(net.style_names), "config": dict(net.config),
+              "state_dict": net.state_dict()}
+    torch.save(legacy, tmp_path / "old.pt")
+    ckpt = read_checkpoint(tmp_path / "old.pt")
+    assert ckpt["version"] == 0
+    img = rng.integers(0, 256, (9, 10, 3), dtype=np.uint8)
+    assert np.array_equal(stylize(img, load_style_model(tmp_path / "old.pt"), 0, mode="distilled"),
+                          stylize(img, net, 0, mode="distilled"))
+
+
+def test_evil_checkpoint_refused_by_loaders(evil_checkpoint):
+    path, marker = evil_checkpoint
+    for load in (load_style_model, read_checkpoint):
+        with pytest.raises(ValueError, match="refused") as info:
+            load(path)
+        assert "\n" not in str(info.value)
+    assert not marker.exists()
+
+
+def test_no_import_cycle_in_style():
+    """blending is pure NumPy: importing it alone loads neither inference nor torch-side style code."""
+    import subprocess
+    import sys
+
+    code = ("import sys, textvision.style.blending; "
+            "print(sorted(m for m in sys.modules if m.startswith('textvision.style')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['textvision.style', 'textvision.style.blending']"
 
 
 @pytest.mark.cuda

@@ -1,4 +1,5 @@
 """Style training, resume, distillation loss and trainer, and the CLI (tiny networks, random VGG)."""
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -183,3 +184,88 @@ def test_cli_train_style_and_distill(style_dir, content_dir, icdar_dir, tmp_path
     assert ckpt["train_config"]["lambda_text"] == 2.0 and ckpt["config"]["gated"] is True
     assert cli.main(["distill", "--teacher", str(tmp_path / "nope.pt"), "--out", str(out)]) == 1
     assert "not found" in capsys.readouterr().err
+
+
+def _one_line_error(capsys, command):
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("\n") == 1 and err.startswith(f"textvision {command}: error:"), err
+    return err
+
+
+def test_cli_refuses_evil_checkpoints(evil_checkpoint, make_net, style_dir, tmp_path, capsys):
+    """Every style command that reads a checkpoint refuses one that needs code to unpickle."""
+    from textvision.style import save_style_model
+
+    evil, marker = evil_checkpoint
+    img = tmp_path / "in.png"
+    cv2.imwrite(str(img), np.zeros((16, 16, 3), np.uint8))
+    teacher = save_style_model(make_net(), tmp_path / "teacher.pt")
+    runs = {
+        "stylize": ["stylize", str(img), "--model", str(evil), "--style", "0", "--out", str(tmp_path / "o.png")],
+        "distill": ["distill", "--teacher", str(evil), "--out", str(tmp_path / "d.pt"), "--no-progress"],
+        "train-style": ["train-style", "--styles", str(style_dir), "--out", str(evil), "--no-progress"],
+    }
+    for command, argv in runs.items():
+        assert cli.main(argv) == 1, command
+        assert "refused" in _one_line_error(capsys, command)
+    # distill resuming from an --out that is such a file (the teacher itself is fine).
+    assert cli.main(["distill", "--teacher", teacher, "--out", str(evil), "--no-progress"]) == 1
+    assert "refused" in _one_line_error(capsys, "distill")
+    assert not marker.exists()
+    assert not (tmp_path / "o.png").exists() and not (tmp_path / "d.pt").exists()
+
+
+def test_cli_stylize_checks_out_before_work(make_net, tmp_path, capsys, monkeypatch):
+    import textvision.io
+    from textvision.style import save_style_model
+
+    model = save_style_model(make_net(), tmp_path / "m.pt")
+    img = tmp_path / "in.png"
+    cv2.imwrite(str(img), np.zeros((16, 16, 3), np.uint8))
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "folder").mkdir()
+
+    def no_compute(*a, **k):
+        raise AssertionError("stylize ran before --out was checked")
+
+    monkeypatch.setattr("textvision.style.inference.stylize", no_compute)
+    cases = {"noext": "must end in one of", "out.xyz": "must end in one of", "folder": "is a folder",
+             "afile/out.png": "is not a folder"}
+    for name, message in cases.items():
+        assert cli.main(["stylize", str(img), "--model", model, "--style", "0", "--mode", "distilled",
+                         "--out", str(tmp_path / name)]) == 1, name
+        assert message in _one_line_error(capsys, "stylize"), name
+    # An unwritable folder (as root, chmod does not stop writes: the probe file cannot be made).
+    def refuse(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(textvision.io.tempfile, "mkstemp", refuse)
+    assert cli.main(["stylize", str(img), "--model", model, "--style", "0", "--out", str(tmp_path / "o.png")]) == 1
+    assert "Permission denied" in _one_line_error(capsys, "stylize")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "folder", "in.png", "m.pt"]
+
+
+def test_cli_digit_style_names_win_over_indices(make_net, tmp_path, capsys):
+    """Style names are file stems, so "1" may be a name: it then means that style, not index 1."""
+    from textvision.style import save_style_model
+    from textvision.style.commands import parse_mix
+
+    net = make_net(3, names=["1", "b", "c"], kind="distilled")
+    model = save_style_model(net, tmp_path / "m.pt")
+    rgb = np.random.default_rng(0).integers(0, 256, (16, 20, 3), dtype=np.uint8)
+    cv2.imwrite(str(tmp_path / "in.png"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+
+    def run(*style):
+        out = tmp_path / "out.png"
+        assert cli.main(["stylize", str(tmp_path / "in.png"), "--model", model, *style, "--out", str(out)]) == 0
+        return cv2.cvtColor(cv2.imread(str(out)), cv2.COLOR_BGR2RGB)
+
+    by_name, by_index = stylize(rgb, net, "1"), stylize(rgb, net, 1)
+    assert not np.array_equal(by_name, by_index)
+    assert np.array_equal(run("--style", "1"), by_name)
+    assert np.array_equal(run("--style", "2"), stylize(rgb, net, "c"))  # no style "2": an index
+    assert np.array_equal(run("--mix", "1:0.5,b:0.5"), stylize(rgb, net, {"1": 0.5, "b": 0.5}))
+    assert parse_mix("1:0.5,2:0.5", ["1", "b", "c"]) == {"1": 0.5, 2: 0.5}
+    assert cli.main(["stylize", str(tmp_path / "in.png"), "--model", model, "--style", "7",
+                     "--out", str(tmp_path / "o.png")]) == 1
+    assert "style index 7 out of range" in _one_line_error(capsys, "stylize")

@@ -27,7 +27,7 @@ def register(sub) -> None:
     p.add_argument("--format", required=True, choices=("icdar2015", "icdar2013", "cocotext"),
                    help="dataset format of SRC (and of the output)")
     p.add_argument("--model", required=True, metavar="STYLE.pt",
-                   help="style checkpoint (two-stage teacher or distilled)")
+                   help="style checkpoint from train-style / distill (two-stage teacher or distilled)")
     p.add_argument("--fcn", metavar="W", default=None,
                    help="TextFCN checkpoint for the two-stage mode (default: the shipped lite weights)")
     p.add_argument("--mode", choices=("two-stage", "distilled"), default=None,
@@ -52,8 +52,36 @@ def register(sub) -> None:
     p.add_argument("--split", default=None, help="cocotext: only images of this set (train, val)")
     p.add_argument("--skip-empty", action="store_true",
                    help="leave out images without any annotated word (many COCO-Text images have none)")
+    p.add_argument("--lenient", action="store_true",
+                   help="ICDAR formats: leave malformed gt lines out of the copied gt (with a warning) "
+                        "instead of skipping the whole image as a bad input")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_augment)
+
+
+class _StderrLines:
+    """Log records of ``textvision`` as ``textvision augment: MESSAGE`` lines on stderr, written through
+    tqdm so that a progress bar on the same stream is redrawn below them rather than torn."""
+
+    def __enter__(self):
+        import logging
+
+        from tqdm import tqdm
+
+        class Handler(logging.Handler):
+            def emit(self, record):
+                import sys
+
+                tqdm.write(f"textvision augment: {self.format(record)}", file=sys.stderr)
+
+        self.logger = logging.getLogger("textvision")
+        self.handler = Handler(logging.INFO)
+        self.logger.addHandler(self.handler)
+        return self
+
+    def __exit__(self, *exc):
+        self.logger.removeHandler(self.handler)
+        return False
 
 
 def _augment(args) -> int:
@@ -68,9 +96,19 @@ def _augment(args) -> int:
         include_originals=args.include_originals, seed=args.seed, styles=styles, mode=args.mode,
         fcn=args.fcn, threshold=args.threshold, device=args.device, batch_size=args.batch_size,
         jpeg_quality=args.jpeg_quality, annotations=args.annotations, split=args.split,
-        skip_empty=args.skip_empty)
-    res = augment_dataset(args.src, args.dst, opts, shard=parse_shard(args.shard), workers=args.workers,
-                          progress=not args.no_progress)
+        skip_empty=args.skip_empty, lenient=args.lenient)
+    try:
+        with _StderrLines():
+            res = augment_dataset(args.src, args.dst, opts, shard=parse_shard(args.shard), workers=args.workers,
+                                  progress=not args.no_progress)
+    except OSError as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise  # the CLI reports it in one line already
+        # DST is probed before the work; this is a write failing midway (disk full, permissions
+        # changed): one line, and the hint that a re-run resumes.
+        where = exc.filename or args.dst
+        raise RuntimeError(f"cannot write {where}: {exc.strerror or exc}; fix it and re-run the same "
+                           f"command to resume") from None
     print(f"wrote {res.written} image(s), {res.resumed} already done, {len(res.errors)} bad input(s) "
           f"in {res.elapsed_s:.1f} s")
     if res.merged:

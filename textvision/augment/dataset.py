@@ -24,7 +24,12 @@ Guarantees:
   processes images ``j`` with ``j % n == i``; ``workers=W`` splits a shard over W local processes.
   The last shard to finish merges the manifest, the summary and (COCO-Text) the JSON.
 - Bad inputs (missing gt, malformed gt line, unreadable image, image missing on disk) are reported
-  with their file, counted, and skipped; the run continues.
+  with their file (logged on ``textvision.augment``), counted, and skipped; the run continues. With
+  ``lenient`` a malformed ICDAR gt line is left out of the copied gt instead and the image is kept.
+- Images are read with :func:`textvision.io.read_rgb` (pixels as stored, EXIF orientation ignored, as
+  the gt refers to them; a truncated JPEG decodes with a warning, as everywhere in textvision) and
+  written with :func:`textvision.io.write_image` (atomic; the format from the source's suffix).
+- DST is checked for writability before any work.
 """
 from __future__ import annotations
 
@@ -32,6 +37,7 @@ import csv
 import hashlib
 import io
 import json
+import logging
 import os
 import sys
 import time
@@ -41,6 +47,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+import textvision.io as tvio
 from textvision.augment.fileio import atomic_write_bytes, atomic_write_text, check_src_dst, remove_stale_temps
 from textvision.augment.formats import BadInput, Sample, Scan, get_format, write_cocotext_json
 
@@ -53,6 +60,8 @@ SUMMARY_NAME = "augment_summary.json"
 MANIFEST_FIELDS = ("output_image", "output_gt", "source_image", "source_gt", "copy", "style")
 ORIGINAL = "original"  # the ``style`` of a copied original in the manifest
 
+logger = logging.getLogger("textvision.augment")
+
 
 @dataclass
 class AugmentOptions:
@@ -60,7 +69,8 @@ class AugmentOptions:
 
     Attributes:
         format: ``"icdar2015"``, ``"icdar2013"`` or ``"cocotext"``.
-        model: path of a style checkpoint (``textvision.style.save_style_model``).
+        model: a style checkpoint path (``textvision.style.save_style_model``) or registry name
+            (resolved like ``textvision.style.load_style_model``'s ``weights``).
         styles_per_image: K restyled copies per image (>= 1).
         include_originals: also copy each usable original (image bytes and gt) under its own name.
         seed: the run's seed.
@@ -76,6 +86,8 @@ class AugmentOptions:
         split: COCO-Text: only images whose ``set`` is this (``"train"``, ``"val"``).
         skip_empty: leave out images without any annotated word (many COCO-Text images): restyling
             them costs as much and changes nothing the detector learns from.
+        lenient: ICDAR formats: a malformed gt line (too few or non-numeric coordinates) is left out
+            of the copied gt, with a warning, instead of the whole image being skipped as bad input.
     """
 
     format: str
@@ -93,6 +105,7 @@ class AugmentOptions:
     annotations: Optional[str] = None
     split: Optional[str] = None
     skip_empty: bool = False
+    lenient: bool = False
 
 
 @dataclass
@@ -179,7 +192,7 @@ class _Job:
     """Everything derived from SRC and the options: the scan, the plan, the settings fingerprint."""
 
     def __init__(self, src, dst, opts: AugmentOptions):
-        from textvision.style.inference import read_checkpoint
+        from textvision.style.inference import read_checkpoint, style_weights_path
 
         if int(opts.styles_per_image) < 1:
             raise ValueError(f"styles_per_image must be >= 1, got {opts.styles_per_image}")
@@ -189,10 +202,16 @@ class _Job:
             raise ValueError(f"threshold must lie in [0, 1], got {opts.threshold}")
         if opts.format != "cocotext" and (opts.annotations is not None or opts.split is not None):
             raise ValueError("annotations/split apply to the cocotext format only")
+        if opts.lenient and opts.format == "cocotext":
+            raise ValueError("lenient applies to the ICDAR formats (malformed gt lines); COCO-Text "
+                             "annotations without a valid bbox are always reported and skipped")
         self.src, self.dst = check_src_dst(src, dst)
+        # Before the scan and the model: a DST that cannot be written is one line now, not an OSError later.
+        tvio.check_output_dir(self.dst, "DST")
         self.opts = opts
         self.fmt = get_format(opts.format)
-        ckpt = read_checkpoint(opts.model)
+        self.model_path = style_weights_path(opts.model)
+        ckpt = read_checkpoint(self.model_path)
         self.style_names = list(ckpt["style_names"])
         self.kind = ckpt["kind"]
         self.mode = opts.mode or self.kind
@@ -212,7 +231,8 @@ class _Job:
         if unknown or not pool:
             raise ValueError(f"unknown style(s) {unknown}; {opts.model} has styles {self.style_names}")
         self.pool = pool
-        self.scan: Scan = self.fmt.scan(self.src, annotations=opts.annotations, split=opts.split)
+        self.scan: Scan = self.fmt.scan(self.src, annotations=opts.annotations, split=opts.split,
+                                        lenient=bool(opts.lenient))
         self.k = int(opts.styles_per_image)
         self.plan: Dict[int, List[_Planned]] = {}
         self.skipped_empty = set()
@@ -241,7 +261,7 @@ class _Job:
             self.plan[s.index] = items
         listing = hashlib.sha256("\n".join(s.key for s in self.scan.samples).encode()).hexdigest()
         self.fingerprint = {
-            "format": opts.format, "model_sha256": _sha256(opts.model),
+            "format": opts.format, "model_sha256": _sha256(self.model_path),
             "fcn_sha256": _sha256(opts.fcn) if opts.fcn else None, "mode": self.mode,
             "threshold": opts.threshold, "styles_per_image": self.k,
             "include_originals": bool(opts.include_originals), "seed": int(opts.seed), "styles": pool,
@@ -249,6 +269,8 @@ class _Job:
             "skip_empty": bool(opts.skip_empty),
             "num_images": len(self.scan.samples), "listing_sha256": listing,
         }
+        if opts.lenient:  # only when set, so that runs made before the option existed still resume
+            self.fingerprint["lenient"] = True
         self.work = self.dst / WORK_DIR
 
     # ------------------------------------------------------------------ settings on disk
@@ -273,28 +295,6 @@ class _Job:
 
 
 # ---------------------------------------------------------------------------------------------- engine
-def _read_image(path: Path) -> np.ndarray:
-    """Decode an image file into uint8 HxWx3 RGB (``ValueError`` naming the file when it cannot)."""
-    import cv2
-
-    data = np.frombuffer(path.read_bytes(), np.uint8)
-    # The gt refers to the stored pixel grid: do not apply EXIF rotation.
-    img = cv2.imdecode(data, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION) if data.size else None
-    if img is None:
-        raise ValueError(f"cannot decode image {path}")
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
-
-
-def _encode_image(image: np.ndarray, suffix: str, jpeg_quality: int) -> bytes:
-    import cv2
-
-    params = [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)] if suffix.lower() in (".jpg", ".jpeg") else []
-    ok, buf = cv2.imencode(suffix.lower(), cv2.cvtColor(image, cv2.COLOR_RGB2BGR), params)
-    if not ok:
-        raise ValueError(f"OpenCV cannot encode {suffix} images")
-    return buf.tobytes()
-
-
 class _Styler:
     """Loads the style model (and the TextFCN for two-stage) once per process."""
 
@@ -307,7 +307,7 @@ class _Styler:
         if device == "cuda" and "LOCAL_RANK" in os.environ:
             device = f"cuda:{int(os.environ['LOCAL_RANK'])}"
         self.device = torch.device(device)
-        self.model = load_style_model(job.opts.model, device=self.device)
+        self.model = load_style_model(job.model_path, device=self.device)
         self.mode, self.threshold, self.batch = job.mode, job.opts.threshold, int(job.opts.batch_size)
         self.fcn = None
         if self.mode == "two-stage" and job.opts.fcn:
@@ -329,14 +329,6 @@ class _Styler:
                              device=self.device)
 
 
-def _report(msg: str, bar) -> None:
-    text = f"textvision augment: {msg}"
-    if bar is not None:
-        bar.write(text, file=sys.stderr)
-    else:
-        print(text, file=sys.stderr)
-
-
 def _run_shard(job: _Job, shard: Tuple[int, int], progress: bool, position: int = 0) -> dict:
     """Process one shard and write its record; returns the record."""
     t0 = time.time()
@@ -356,7 +348,7 @@ def _run_shard(job: _Job, shard: Tuple[int, int], progress: bool, position: int 
         for s in mine:
             if s.error is not None:
                 errors.append(s.error.as_dict())
-                _report(f"skipped {s.error.file}: {s.error.kind}: {s.error.message}", bar)
+                logger.warning("skipped %s: %s: %s", s.error.file, s.error.kind, s.error.message)
             elif s.index in job.skipped_empty:
                 pass
             else:
@@ -371,7 +363,7 @@ def _run_shard(job: _Job, shard: Tuple[int, int], progress: bool, position: int 
                 except _BadImage as exc:
                     err = BadInput(s.key, "unreadable-image", str(exc), s.index)
                     errors.append(err.as_dict())
-                    _report(f"skipped {err.file}: {err.kind}: {err.message}", bar)
+                    logger.warning("skipped %s: %s: %s", err.file, err.kind, err.message)
                 else:
                     rows.extend(job.row(p) for p in planned)
             if bar is not None:
@@ -396,7 +388,7 @@ def _process(job: _Job, styler: _Styler, s: Sample, planned: List[_Planned], tod
     styled: List[Optional[np.ndarray]] = [None] * len(copies)
     if any(id(p) in todo_ids for p in copies):
         try:
-            image = _read_image(s.image)
+            image = tvio.read_rgb(s.image)
         except (ValueError, OSError) as exc:
             raise _BadImage(str(exc)) from None
         # All copies of the image in the same batches, even those already on disk: the forward
@@ -406,18 +398,20 @@ def _process(job: _Job, styler: _Styler, s: Sample, planned: List[_Planned], tod
     for p in planned:
         if id(p) not in todo_ids:
             continue
+        data = None
         if p.copy < 0:
             try:
                 data = s.image.read_bytes()
             except OSError as exc:
                 raise _BadImage(str(exc)) from None
-        else:
-            data = _encode_image(styled[p.copy], p.image.suffix, job.opts.jpeg_quality)
         # The gt first, the image last: loaders walk images, so an interrupted run never shows them an
         # image without its gt, and an output counts as finished once its image exists.
         if p.gt is not None:
             job.fmt.write_gt(s, p.gt)
-        atomic_write_bytes(p.image, data)
+        if data is not None:  # the original, byte for byte
+            atomic_write_bytes(p.image, data)
+        else:  # same encoder and parameters whoever runs it, so shards and resumes write the same bytes
+            tvio.write_image(p.image, styled[p.copy], jpeg_quality=job.opts.jpeg_quality)
         written += 1
     return written
 
@@ -492,6 +486,7 @@ def _try_merge(job: _Job, records: List[dict], started: float) -> Optional[dict]
     ok_images = {row["source_image"] for row in ordered}
     summary = {
         "format": job.opts.format, "src": str(job.src), "dst": str(job.dst), "model": str(job.opts.model),
+        "lenient": bool(job.opts.lenient),
         "mode": job.mode, "seed": int(job.opts.seed), "styles_per_image": job.k,
         "include_originals": bool(job.opts.include_originals), "threshold": job.opts.threshold,
         "images_found": len(job.scan.samples), "images_augmented": len(ok_images),

@@ -22,6 +22,7 @@ Paths are matched by name, never by guessing content, and the tool never writes 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import warnings
@@ -29,10 +30,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from textvision.io import IMAGE_SUFFIXES as IMAGE_EXTENSIONS  # the package-wide list of image suffixes
+
 __all__ = ["Sample", "BadInput", "Scan", "FORMATS", "get_format", "IMAGE_EXTENSIONS"]
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+logger = logging.getLogger("textvision.augment")
 _STEM_NUMBER = re.compile(r"^(.*?)(\d+)$")
+# Line ends of ICDAR files: LF, CRLF or CR (the readers' own rule); the split keeps them on their line.
+_LINE_END = re.compile(rb"(?<=\n)|(?<=\r)(?!\n)")
+#: The gt readers' hint names their keyword; the augment command's switch is --lenient.
+LENIENT_HINT = "pass --lenient (AugmentOptions.lenient=True)"
 
 
 @dataclass
@@ -70,6 +77,8 @@ class Sample:
         error: set when the sample cannot be used (it is then skipped and reported).
         coco_image: COCO-Text only: the source ``imgs`` entry.
         coco_anns: COCO-Text only: the source ``anns`` entries of this image.
+        gt_data: ICDAR with ``lenient``: the gt bytes to write when malformed lines were left out
+            (None: the source file verbatim).
     """
 
     index: int
@@ -80,6 +89,7 @@ class Sample:
     error: Optional[BadInput] = None
     coco_image: Optional[dict] = None
     coco_anns: List[dict] = field(default_factory=list)
+    gt_data: Optional[bytes] = None
 
 
 @dataclass
@@ -144,9 +154,38 @@ class IcdarFormat:
         with warnings.catch_warnings():
             # Re-ordered or degenerate quads are the reader's business; the gt is copied verbatim.
             warnings.simplefilter("ignore")
-            return reader(path, strict=True)
+            try:
+                return reader(path, strict=True)
+            except ValueError as exc:
+                # The reader's hint names its own keyword; this tool's switch is --lenient.
+                if "strict=False" in str(exc):
+                    raise ValueError(str(exc).replace("pass strict=False", LENIENT_HINT)) from None
+                raise
 
-    def scan(self, src: Path, **_options) -> Scan:
+    def _without_malformed(self, path: Path) -> Tuple[bytes, List[int]]:
+        """The gt file's bytes without its malformed lines (others verbatim) and the dropped line numbers."""
+        from textvision.data.icdar import parse_icdar2013, parse_icdar2015
+
+        parse = parse_icdar2015 if self.year == 2015 else parse_icdar2013
+        data = path.read_bytes()
+        bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
+        kept, dropped = [], []
+        for lineno, raw in enumerate((x for x in _LINE_END.split(data[len(bom):]) if x), start=1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                text = raw.decode("latin-1")  # as textvision.io.read_text falls back
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    parse(text, str(path), strict=True)
+                except ValueError:
+                    dropped.append(lineno)
+                    continue
+            kept.append(raw)
+        return bom + b"".join(kept), dropped
+
+    def scan(self, src: Path, lenient: bool = False, **_options) -> Scan:
         images: Dict[Path, Dict[str, Path]] = {}  # folder -> stem -> image
         gts: Dict[Path, Dict[str, Path]] = {}  # folder -> image stem -> gt file
         errors: List[BadInput] = []
@@ -179,6 +218,8 @@ class IcdarFormat:
                     s.num_instances = len(self._read_gt(gt))
                 except (ValueError, UnicodeError, OSError) as exc:
                     s.error = BadInput(_rel(gt, src), "malformed-gt", str(exc), index)
+                    if lenient and isinstance(exc, ValueError) and LENIENT_HINT in str(exc):
+                        s.error = self._lenient(s, gt, src)
             if s.error is not None:
                 errors.append(s.error)
             samples.append(s)
@@ -187,6 +228,23 @@ class IcdarFormat:
                 if gt not in used_gt:
                     errors.append(BadInput(_rel(gt, src), "orphan-gt", "no image for this gt file"))
         return Scan(samples, errors, max(max_number, 0) + 1)
+
+    def _lenient(self, s: Sample, gt: Path, src: Path) -> Optional[BadInput]:
+        """``--lenient``: keep the image, write its gt without the malformed lines; None when that worked."""
+        from textvision.data.icdar import parse_icdar2013, parse_icdar2015
+
+        parse = parse_icdar2015 if self.year == 2015 else parse_icdar2013
+        try:
+            data, dropped = self._without_malformed(gt)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                s.num_instances = len(parse(data.decode("utf-8-sig", errors="replace"), str(gt), strict=True))
+        except (ValueError, UnicodeError, OSError) as exc:
+            return BadInput(_rel(gt, src), "malformed-gt", str(exc), s.index)
+        s.gt_data = data
+        logger.warning("%s: left out %d malformed line(s) (line %s) of the copied gt (--lenient)",
+                       _rel(gt, src), len(dropped), ", ".join(map(str, dropped)))
+        return None
 
     def outputs(self, src: Path, dst: Path, sample: Sample, new_id: Optional[int]) -> Tuple[Path, Path]:
         """Output image and gt paths for a copy with id ``new_id`` (None: the original's own names)."""
@@ -200,7 +258,7 @@ class IcdarFormat:
     def write_gt(self, sample: Sample, path: Path) -> None:
         from textvision.augment.fileio import atomic_write_bytes
 
-        atomic_write_bytes(path, sample.gt.read_bytes())
+        atomic_write_bytes(path, sample.gt_data if sample.gt_data is not None else sample.gt.read_bytes())
 
 
 def _pair_folders(images: Dict[Path, Dict[str, Path]], gts: Dict[Path, Dict[str, Path]]) -> Dict[Path, Path]:

@@ -37,9 +37,9 @@ class SelectiveTextStyle(ImageOnlyTransform):
     """Restyle the text of the image with a randomly chosen style of a style model.
 
     Args:
-        model: path of a style checkpoint (``textvision.style.save_style_model``; teacher or
-            distilled) or a loaded :class:`~textvision.models.style.StyleNet`. Only a path can be
-            serialised.
+        model: a style checkpoint path (``textvision.style.save_style_model``; teacher or
+            distilled; read safely, ``weights_only=True``) or a loaded
+            :class:`~textvision.models.style.StyleNet`. Only a path can be serialised.
         styles: style names to draw from, uniformly (default: all of the model's).
         mode: ``"two-stage"`` (StyleNet on the whole image, blended in by a TextFCN text map) or
             ``"distilled"`` (the network alone). Default: the checkpoint's ``kind``.
@@ -69,9 +69,12 @@ class SelectiveTextStyle(ImageOnlyTransform):
             raise ValueError(f"threshold must lie in [0, 1], got {threshold}")
         if fcn is not None and not _is_pathlike(fcn) and not hasattr(fcn, "forward"):
             raise TypeError(f"fcn must be a TextFCN checkpoint path, a TextFCN or None, got {type(fcn).__name__}")
-        for name, path in (("style checkpoint", model), ("TextFCN checkpoint", fcn)):
-            if _is_pathlike(path) and not os.path.isfile(path):
-                raise FileNotFoundError(f"{name} not found: {os.fspath(path)}")
+        if _is_pathlike(model):
+            from textvision.style.inference import style_weights_path
+
+            style_weights_path(model)  # a missing file or an unknown name fails here, not in a worker
+        if _is_pathlike(fcn) and not os.path.isfile(fcn):
+            raise FileNotFoundError(f"TextFCN checkpoint not found: {os.fspath(fcn)}")
         self.model = os.fspath(model) if _is_pathlike(model) else model
         self.styles = list(styles) if styles is not None else None
         self.mode = mode

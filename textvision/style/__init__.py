@@ -1,6 +1,7 @@
 """textvision.style: selective text style transfer.
 
-- :func:`load_style_model`, :func:`save_style_model`: StyleNet checkpoints (teacher or distilled)
+- :func:`load_style_model`, :func:`save_style_model`, :func:`read_checkpoint`: StyleNet checkpoints (teacher
+  or distilled; ``load_style_model(weights)`` takes a path or a registry name)
 - :func:`stylize`, :func:`stylize_batch`: restyle the text of NumPy images (two-stage or distilled)
 - :func:`blend`, :func:`two_stage`: the two-stage path (TextFCN map blends the stylized image in)
 - :class:`PerceptualLoss`, :func:`gram_matrix`: VGG16 content / Gram style losses
@@ -15,7 +16,8 @@ import importlib
 _LAZY = {
     "load_style_model": "inference", "save_style_model": "inference", "stylize": "inference",
     "stylize_batch": "inference", "image_to_tensor": "inference", "tensor_to_image": "inference",
-    "blend": "blending", "two_stage": "blending",
+    "two_stage": "inference", "read_checkpoint": "inference",
+    "blend": "blending",
     "PerceptualLoss": "losses", "VGGFeatures": "losses", "gram_matrix": "losses", "masked_gram": "losses",
     "total_variation": "losses", "LossTerms": "losses",
     "StyleTrainConfig": "train", "train_style": "train", "load_style_images": "train",

@@ -13,7 +13,8 @@ def register(sub) -> None:
     p.add_argument("--content", default="synth", help="directory of content images, or 'synth' (default)")
     p.add_argument("--vgg", default=None, help="torchvision vgg16-397923af.pth; without it (and no hub "
                    "cache file) a RANDOM VGG16 is used and the result is for testing only")
-    p.add_argument("--out", required=True, help="checkpoint path (STYLE.pt)")
+    p.add_argument("--out", required=True, help="checkpoint path (STYLE.pt); an existing teacher checkpoint "
+                   "there is resumed, any other file there is refused")
     p.add_argument("--steps", type=int, default=2000)
     p.add_argument("--batch-size", type=int, default=4)
     p.add_argument("--image-size", type=int, default=256, help="square training crop side (px)")
@@ -41,7 +42,8 @@ def register(sub) -> None:
     p.add_argument("--mask", choices=("pixels", "boxes"), default=None,
                    help="text mask: exact pixels (synth only, the default there) or word boxes")
     p.add_argument("--mask-dilate", type=int, default=1)
-    p.add_argument("--out", required=True, help="distilled checkpoint path")
+    p.add_argument("--out", required=True, help="distilled checkpoint path (an existing distilled checkpoint "
+                   "there is resumed, any other file there is refused)")
     from textvision.style.defaults import DEFAULT_LAMBDA_BACKGROUND, DEFAULT_LAMBDA_GATE, DEFAULT_LAMBDA_TEXT
 
     p.add_argument("--lambda-text", type=float, default=DEFAULT_LAMBDA_TEXT)
@@ -64,18 +66,26 @@ def register(sub) -> None:
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_distill)
 
-    p = sub.add_parser("stylize", help="restyle the text of an image with a StyleNet checkpoint")
+    p = sub.add_parser(
+        "stylize", help="restyle the text of an image with a StyleNet checkpoint",
+        description="Restyle the text of IMAGE. Styles are chosen by name (the style image's file stem) "
+                    "or by index; names win: when a style is called '12', '--style 12' is that style, "
+                    "and a number that is no style's name is an index.")
     p.add_argument("image", help="input image")
-    p.add_argument("--model", required=True, help="teacher (two-stage) or distilled checkpoint")
-    p.add_argument("--style", default=None, help="style name or index")
-    p.add_argument("--mix", default=None, help="style mix, e.g. a:0.5,b:0.5 (weights sum to 1)")
+    p.add_argument("--model", required=True, metavar="STYLE.pt",
+                   help="teacher (two-stage) or distilled checkpoint from train-style / distill")
+    p.add_argument("--style", default=None,
+                   help="style name, or index when no style has that name (names win over indices)")
+    p.add_argument("--mix", default=None, help="style mix, e.g. a:0.5,b:0.5 (weights sum to 1; each key a "
+                   "name, or an index when no style has that name)")
     p.add_argument("--mode", choices=("two-stage", "distilled"), default=None,
                    help="default: the checkpoint's kind")
     p.add_argument("--fcn", default=None, help="TextFCN weights for two-stage (default: shipped model)")
     p.add_argument("--heatmap", default=None, help="text map image (grey, 255 = text) instead of TextFCN")
     p.add_argument("--threshold", type=float, default=None, help="two-stage: zero the map below this")
     p.add_argument("--device", default=None)
-    p.add_argument("--out", required=True, help="output image path")
+    p.add_argument("--out", required=True, help="output image path; its suffix gives the format (.png, .jpg, "
+                   "...); checked before any work")
     p.set_defaults(func=_stylize)
 
 
@@ -117,8 +127,20 @@ def _distill(args) -> int:
     return 0
 
 
-def parse_mix(text: str) -> dict:
-    """``"a:0.5,b:0.5"`` -> ``{"a": 0.5, "b": 0.5}`` (keys that are digits become indices)."""
+def pick_style(text: str, names=None):
+    """A ``--style`` value as the model understands it: the name when a style has it, else an index.
+
+    Style names are file stems and may be digits ("12"): names win, so such a style is chosen by its
+    name; a number that is no style's name is an index.
+    """
+    text = text.strip()
+    if names is not None and text in names:
+        return text
+    return int(text) if text.isdigit() else text
+
+
+def parse_mix(text: str, names=None) -> dict:
+    """``"a:0.5,b:0.5"`` -> ``{"a": 0.5, "b": 0.5}``; each key as :func:`pick_style` reads it."""
     mix = {}
     for part in text.split(","):
         name, sep, value = part.strip().rpartition(":")
@@ -128,38 +150,31 @@ def parse_mix(text: str) -> dict:
             weight = float(value)
         except ValueError:
             raise ValueError(f"--mix weight of {name!r} is not a number: {value!r}") from None
-        key = int(name) if name.isdigit() else name
+        key = pick_style(name, names)
         mix[key] = mix.get(key, 0.0) + weight
     return mix
 
 
 def _stylize(args) -> int:
-    import cv2
-    import numpy as np
-
+    from textvision import io
     from textvision.style.inference import load_style_model, stylize
 
     if (args.style is None) == (args.mix is None):
         raise ValueError("give exactly one of --style NAME|INDEX and --mix a:w,b:w")
-    bgr = cv2.imread(args.image, cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise FileNotFoundError(f"cannot read image {args.image}")
-    image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    # The output name and folder are checked before the compute, which would otherwise be lost.
+    io.check_image_suffix(args.out)
+    io.check_output_file(args.out, "--out")
+    image = io.read_rgb(args.image)
     model = load_style_model(args.model, args.device or "cpu")
-    style = parse_mix(args.mix) if args.mix else (int(args.style) if args.style.isdigit() else args.style)
-    heatmap = None
-    if args.heatmap:
-        hm = cv2.imread(args.heatmap, cv2.IMREAD_GRAYSCALE)
-        if hm is None:
-            raise FileNotFoundError(f"cannot read heatmap image {args.heatmap}")
-        heatmap = hm.astype(np.float32) / 255.0
+    names = list(model.style_names)
+    style = parse_mix(args.mix, names) if args.mix else pick_style(args.style, names)
+    heatmap = io.read_heatmap(args.heatmap, image.shape[:2]) if args.heatmap else None
     fcn = None
     if args.fcn:
         from textvision.models.fcn import load_text_fcn
 
         fcn = load_text_fcn(args.fcn)
     out = stylize(image, model, style, mode=args.mode, fcn=fcn, heatmap=heatmap, threshold=args.threshold)
-    if not cv2.imwrite(args.out, cv2.cvtColor(out, cv2.COLOR_RGB2BGR)):
-        raise ValueError(f"cannot write {args.out} (unknown extension or unwritable directory)")
+    io.write_image(args.out, out)
     print(f"wrote {args.out}")
     return 0

@@ -25,10 +25,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from textvision import io
 from textvision._distributed import setup_distributed
 from textvision.models.style import StyleNet
-from textvision.style.inference import image_to_tensor, load_style_model, read_checkpoint
-from textvision.style.train import IMAGE_EXTENSIONS, TrainResult, _read_rgb, render_synth, run_steps
+from textvision.style.inference import image_to_tensor, load_style_model
+from textvision.style.train import IMAGE_EXTENSIONS, TrainResult, _resumable, render_synth, run_steps
 
 __all__ = ["DistillConfig", "DistillTerms", "distillation_loss", "distill", "MaskedSampler",
            "DEFAULT_LAMBDA_TEXT", "DEFAULT_LAMBDA_BACKGROUND"]
@@ -175,7 +176,7 @@ class MaskedSampler:
                 return scene.image, scene.mask.astype(np.uint8)
             return scene.image, instances_to_masks(scene.instances, scene.image.shape[:2])[0]
         path, gt = self.items[int(rng.integers(len(self.items)))]
-        img = _read_rgb(path)
+        img = io.read_rgb(path)
         text, ignore = instances_to_masks(read_icdar2015(gt, strict=False), img.shape[:2])
         # Don't-care words count as text: the student must not learn to keep them unchanged either.
         return img, np.maximum(text, ignore)
@@ -251,9 +252,11 @@ def distill(config: DistillConfig, student: Optional[StyleNet] = None) -> TrainR
                          f"{cfg.batch_size}, {cfg.image_size}")
     if cfg.lambda_text < 0 or cfg.lambda_background < 0:
         raise ValueError(f"lambdas must be >= 0, got {cfg.lambda_text}, {cfg.lambda_background}")
+    io.check_output_file(cfg.out, "checkpoint")  # before the work, not at the first save
     ctx = setup_distributed(cfg.device)
     device = ctx.device
     teacher = load_style_model(cfg.teacher, device)
+    resume = _resumable(cfg.out, "distilled", "distilled", device)
     for p in teacher.parameters():
         p.requires_grad_(False)
     torch.manual_seed(cfg.seed)
@@ -270,11 +273,8 @@ def distill(config: DistillConfig, student: Optional[StyleNet] = None) -> TrainR
     sampler = MaskedSampler(cfg.data, cfg.image_size, cfg.mask, cfg.mask_dilate, cfg.gt_dir)
     opt = torch.optim.Adam(student.parameters(), lr=cfg.lr)
     step, history = 0, {"total": [], "text": [], "background": [], "gate": []}
-    if os.path.isfile(cfg.out):
-        ckpt = read_checkpoint(cfg.out, device)
-        if ckpt["kind"] != "distilled" or "optimizer" not in ckpt:
-            raise ValueError(f"{cfg.out} exists and is not a resumable distilled checkpoint; "
-                             f"choose another --out or delete it")
+    if resume is not None:
+        ckpt = resume
         if list(ckpt["style_names"]) != list(teacher.style_names):
             raise ValueError(f"{cfg.out} has {len(ckpt['style_names'])} styles {ckpt['style_names']} but the "
                              f"teacher has {teacher.num_styles} {teacher.style_names}")

@@ -1,8 +1,9 @@
 """Loading style checkpoints and stylizing NumPy images (single and batched).
 
-Checkpoints are ``torch.save`` dicts with keys ``kind`` ("two-stage" | "distilled"), ``style_names``
-(list[str]), ``config`` (StyleNet constructor arguments) and ``state_dict``; training adds
-``step``, ``optimizer`` and ``train_config`` so a run can resume.
+Checkpoints use the one textvision format (:mod:`textvision.checkpoint`, always read with
+``weights_only=True``): ``kind`` ("two-stage" | "distilled"), ``config`` (StyleNet constructor
+arguments), ``state_dict`` and ``style_names`` (list[str]); training adds ``step``, ``optimizer``,
+``train_config`` and ``history`` so a run can resume.
 """
 from __future__ import annotations
 
@@ -12,64 +13,97 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
+from textvision import _validate
+from textvision.checkpoint import load_checkpoint, save_checkpoint
 from textvision.models.style import KINDS, StyleNet
-from textvision.style.blending import blend, check_heatmap, check_image
+from textvision.style.blending import blend
 
-__all__ = ["load_style_model", "save_style_model", "stylize", "stylize_batch",
-           "image_to_tensor", "tensor_to_image"]
+__all__ = ["load_style_model", "save_style_model", "read_checkpoint", "style_weights_path", "stylize",
+           "stylize_batch", "two_stage", "image_to_tensor", "tensor_to_image", "NO_STYLE_MODEL"]
 
-_REQUIRED_KEYS = ("kind", "style_names", "config", "state_dict")
+#: What ``weights="default"`` (or any registry name) says while no style model is registered.
+NO_STYLE_MODEL = ("no style model ships with textvision yet, so {name!r} names nothing: train one with "
+                  "`textvision train-style --styles STYLE_IMAGES --out style.pt` (and `textvision distill "
+                  "--teacher style.pt --out distilled.pt` for the end-to-end model), then pass its path")
+
+
+def style_weights_path(weights) -> str:
+    """Turn a style ``weights=`` argument (a checkpoint path or a registry name) into a file path.
+
+    Raises:
+        ValueError: ``None``, or a registry name while no style model is registered (the message says
+            how to train one). FileNotFoundError: a path that does not exist.
+    """
+    from textvision.weights import list_weights, resolve
+
+    if weights is None:
+        raise ValueError("a style model needs weights: give a checkpoint path from `textvision train-style` "
+                         "or `textvision distill`")
+    try:
+        path = resolve(weights, "style")
+    except ValueError:
+        if not list_weights("style"):  # no registered name can exist: say what to do instead
+            raise ValueError(NO_STYLE_MODEL.format(name=os.fspath(weights))) from None
+        raise
+    return os.fspath(path)
 
 
 def save_style_model(model: StyleNet, path, **extra) -> str:
-    """Write ``model`` as a checkpoint dict (``kind``, ``style_names``, ``config``, ``state_dict``, extras).
+    """Write ``model`` as a style checkpoint (atomically, via :func:`textvision.checkpoint.save_checkpoint`).
 
-    The file is written to ``path + ".tmp"`` first and renamed, so an interrupted save never leaves a
-    truncated checkpoint behind.
+    Args:
+        model: the :class:`StyleNet` (its ``kind`` becomes the checkpoint's kind).
+        path: target file (its folder is created).
+        extra: plain values or tensors stored beside the weights (``step``, ``optimizer``...).
+
+    Returns:
+        ``path`` as a string.
     """
-    ckpt = {"kind": model.kind, "style_names": list(model.style_names), "config": dict(model.config),
-            "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
-    ckpt.update(extra)
-    path = os.fspath(path)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    torch.save(ckpt, path + ".tmp")
-    os.replace(path + ".tmp", path)
-    return path
+    save_checkpoint(path, kind=model.kind, state_dict=model.state_dict(), config=dict(model.config),
+                    style_names=list(model.style_names), **extra)
+    return os.fspath(path)
 
 
 def read_checkpoint(path, device="cpu") -> dict:
-    """Read and validate a style checkpoint dict (``FileNotFoundError``/``ValueError`` naming ``path``)."""
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"style checkpoint not found: {path}")
-    try:
-        ckpt = torch.load(path, map_location=device, weights_only=True)
-    except Exception as exc:
-        raise ValueError(f"{path} is not a readable torch checkpoint: {exc}") from exc
-    if not isinstance(ckpt, dict) or any(k not in ckpt for k in _REQUIRED_KEYS):
-        have = sorted(ckpt) if isinstance(ckpt, dict) else type(ckpt).__name__
-        raise ValueError(f"{path} is not a textvision style checkpoint: needs keys {list(_REQUIRED_KEYS)}, "
-                         f"has {have}")
-    if ckpt["kind"] not in KINDS:
-        raise ValueError(f"{path}: checkpoint kind must be one of {KINDS}, got {ckpt['kind']!r}")
+    """Read and validate a style checkpoint dict (safe: ``weights_only=True``).
+
+    Args:
+        path: a checkpoint file, or a registry name (see :func:`style_weights_path`).
+        device: ``map_location`` for its tensors.
+
+    Raises:
+        FileNotFoundError / ValueError: one line naming the file (missing, not a checkpoint, a file that
+            needs code to unpickle, another kind of checkpoint, no ``style_names``).
+    """
+    path = style_weights_path(path)
+    ckpt = load_checkpoint(path, KINDS, map_location=device)
+    if not isinstance(ckpt.get("style_names"), (list, tuple)):
+        raise ValueError(f"{path}: not a textvision style checkpoint (a {ckpt['kind']!r} checkpoint without "
+                         f"'style_names')")
     return ckpt
 
 
 def model_from_checkpoint(ckpt: dict, device="cpu") -> StyleNet:
+    """Build the :class:`StyleNet` a checkpoint dict describes, in eval mode on ``device``."""
     cfg = dict(ckpt["config"])
     num_styles = cfg.pop("num_styles", len(ckpt["style_names"]))
-    model = StyleNet(num_styles, ckpt["style_names"], kind=ckpt["kind"], **cfg)
+    model = StyleNet(num_styles, list(ckpt["style_names"]), kind=ckpt["kind"], **cfg)
     model.load_state_dict(ckpt["state_dict"])
     return model.to(device).eval()
 
 
-def load_style_model(path, device="cpu") -> StyleNet:
+def load_style_model(weights, device="cpu") -> StyleNet:
     """Load a StyleNet checkpoint (teacher or distilled) in eval mode on ``device``.
+
+    Args:
+        weights: a checkpoint path (from ``textvision train-style`` / ``textvision distill``) or a
+            registry name; no style model is registered yet, so ``"default"`` is an error saying so.
+        device: torch device for the model.
 
     Returns:
         :class:`StyleNet` with ``style_names`` and ``kind`` ("two-stage" or "distilled") set.
     """
-    return model_from_checkpoint(read_checkpoint(path, device), device)
+    return model_from_checkpoint(read_checkpoint(weights, device), device)
 
 
 def image_to_tensor(images: Sequence[np.ndarray], device=None) -> torch.Tensor:
@@ -92,12 +126,12 @@ def _resolve_mode(model: StyleNet, mode: Optional[str]) -> str:
     return mode
 
 
-def _heatmap_for(image, fcn, heatmap):
+def _heatmap_for(image, fcn, heatmap, who):
     if heatmap is not None:
-        return check_heatmap(heatmap, image.shape[:2])
+        return _validate.heatmap(heatmap, image.shape[:2], "heatmap", who)
     from textvision.segmentation import segment
 
-    return check_heatmap(segment(image, model=fcn), image.shape[:2], "segment() output")
+    return _validate.heatmap(segment(image, model=fcn), image.shape[:2], "segment() output", who)
 
 
 def stylize(image: np.ndarray, model: StyleNet, style, *, mode: Optional[str] = None, fcn=None,
@@ -120,10 +154,10 @@ def stylize(image: np.ndarray, model: StyleNet, style, *, mode: Optional[str] = 
     Returns:
         ``uint8`` HxWx3 RGB of the image's size.
     """
-    image = check_image(image)
+    image = _validate.image_rgb(image, "image", "stylize")
     mode = _resolve_mode(model, mode)
     if mode == "two-stage":
-        heatmap = _heatmap_for(image, fcn, heatmap)  # validate before the expensive part
+        heatmap = _heatmap_for(image, fcn, heatmap, "stylize")  # validate before the expensive part
     elif heatmap is not None or threshold is not None:
         raise ValueError("heatmap/threshold apply to mode='two-stage' only; the distilled mode needs no map")
     return _run(model, [image], style, mode, [heatmap], threshold, device)[0]
@@ -145,7 +179,7 @@ def stylize_batch(images, model: StyleNet, styles, *, mode: Optional[str] = None
     Returns:
         list of ``uint8`` HxWx3 RGB images, in input order.
     """
-    images = [check_image(im, f"images[{i}]") for i, im in enumerate(images)]
+    images = [_validate.image_rgb(im, f"images[{i}]", "stylize_batch") for i, im in enumerate(images)]
     n = len(images)
     mode = _resolve_mode(model, mode)
     if isinstance(styles, (list, tuple)) and len(styles) == n and n > 0 and not all(
@@ -156,7 +190,7 @@ def stylize_batch(images, model: StyleNet, styles, *, mode: Optional[str] = None
     if heatmaps is not None and len(heatmaps) != n:
         raise ValueError(f"got {len(heatmaps)} heatmaps for {n} images")
     if mode == "two-stage":
-        heatmaps = [_heatmap_for(im, fcn, None if heatmaps is None else heatmaps[i])
+        heatmaps = [_heatmap_for(im, fcn, None if heatmaps is None else heatmaps[i], "stylize_batch")
                     for i, im in enumerate(images)]
     elif heatmaps is not None or threshold is not None:
         raise ValueError("heatmaps/threshold apply to mode='two-stage' only")
@@ -177,6 +211,25 @@ def stylize_batch(images, model: StyleNet, styles, *, mode: Optional[str] = None
             for i, r in zip(chunk, res):
                 out[i] = r
     return out
+
+
+def two_stage(image: np.ndarray, style_net: StyleNet, style, *, fcn=None, heatmap: Optional[np.ndarray] = None,
+              threshold: Optional[float] = None, device=None) -> np.ndarray:
+    """Selective style transfer in two stages: TextFCN map, then StyleNet, then :func:`blend`.
+
+    Args:
+        image: ``uint8`` HxWx3 RGB.
+        style_net: a :class:`~textvision.models.style.StyleNet`.
+        style: a style name, index, ``{name: weight}`` dict or weight vector (weights sum to 1).
+        fcn: TextFCN model for the heatmap (default: the shipped default via ``textvision.segment``).
+        heatmap: ``float32`` HxW in [0, 1]; when given no segmenter runs.
+        threshold: see :func:`blend`.
+
+    Returns:
+        ``uint8`` HxWx3 RGB, restyled where there is text.
+    """
+    return stylize(image, style_net, style, mode="two-stage", fcn=fcn, heatmap=heatmap,
+                   threshold=threshold, device=device)
 
 
 def _run(model, images, style, mode, heatmaps, threshold, device):

@@ -9,9 +9,8 @@ loss terms, periodic checkpoints that a later run resumes, and ``torchrun`` DDP 
 """
 from __future__ import annotations
 
-import glob
+import logging
 import os
-import sys
 import warnings
 from dataclasses import asdict, dataclass
 from typing import Callable, Dict, List, NamedTuple, Optional
@@ -19,6 +18,7 @@ from typing import Callable, Dict, List, NamedTuple, Optional
 import numpy as np
 import torch
 
+from textvision import io
 from textvision._distributed import setup_distributed
 from textvision.models.style import StyleNet
 from textvision.style.inference import image_to_tensor, read_checkpoint, save_style_model
@@ -27,7 +27,10 @@ from textvision.style.losses import PerceptualLoss
 __all__ = ["StyleTrainConfig", "TrainResult", "train_style", "load_style_images", "load_loss_vgg",
            "ContentSampler", "IMAGE_EXTENSIONS"]
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+logger = logging.getLogger("textvision.style")
+
+#: Image file suffixes read as style / content images (the package-wide list of :mod:`textvision.io`).
+IMAGE_EXTENSIONS = io.IMAGE_SUFFIXES
 RANDOM_VGG_WARNING = (
     "\n" + "!" * 78 + "\n"
     "!! NO ImageNet VGG16 WEIGHTS: the perceptual loss uses a RANDOMLY INITIALISED VGG16.\n"
@@ -88,23 +91,10 @@ class TrainResult(NamedTuple):
     history: dict  # name -> list of float per step (this run and resumed ones)
 
 
-def _read_rgb(path: str) -> np.ndarray:
-    import cv2
-
-    bgr = cv2.imread(path, cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise ValueError(f"cannot read image {path}")
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-
-
 def _list_images(directory: str) -> List[str]:
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"not a directory: {directory}")
-    files = sorted(f for f in glob.glob(os.path.join(directory, "*"))
-                   if f.lower().endswith(IMAGE_EXTENSIONS) and os.path.isfile(f))
-    if not files:
-        raise ValueError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {directory}")
-    return files
+    return [os.fspath(p) for p in io.list_images(directory)]
 
 
 def load_style_images(styles, style_size: Optional[int] = 256):
@@ -119,7 +109,7 @@ def load_style_images(styles, style_size: Optional[int] = 256):
     for p in paths:
         if not os.path.isfile(p):
             raise FileNotFoundError(f"style image not found: {p}")
-        img = _read_rgb(p)
+        img = io.read_rgb(p)
         if style_size:
             s = style_size / max(img.shape[:2])
             size = (max(1, round(img.shape[1] * s)), max(1, round(img.shape[0] * s)))
@@ -148,7 +138,7 @@ def load_loss_vgg(path: Optional[str] = None, *, warn: bool = True):
         if warn:
             warnings.warn("training with a random VGG16: results are for testing only", RuntimeWarning,
                           stacklevel=2)
-            print(RANDOM_VGG_WARNING, file=sys.stderr, flush=True)
+            logger.warning(RANDOM_VGG_WARNING)
         state = torch.random.get_rng_state()
         torch.manual_seed(0)
         vgg = vgg16(with_classifier=False)
@@ -180,7 +170,7 @@ class ContentSampler:
         out = []
         for _ in range(batch):
             img = (render_synth(self._render, rng, self.size).image if self.paths is None
-                   else _read_rgb(self.paths[int(rng.integers(len(self.paths)))]))
+                   else io.read_rgb(self.paths[int(rng.integers(len(self.paths)))]))
             h, w = img.shape[:2]
             if min(h, w) < self.size:
                 s = self.size / min(h, w)
@@ -219,8 +209,12 @@ def train_style(config: StyleTrainConfig) -> TrainResult:
     if cfg.steps < 0 or cfg.batch_size < 1 or cfg.image_size < 16:
         raise ValueError(f"need steps >= 0, batch_size >= 1, image_size >= 16; got {cfg.steps}, "
                          f"{cfg.batch_size}, {cfg.image_size}")
+    # Before any work: an unwritable --out would otherwise fail at the first save, minutes later, and a
+    # file there that is no resumable teacher (or needs code to unpickle) is refused now.
+    io.check_output_file(cfg.out, "checkpoint")
     ctx = setup_distributed(cfg.device)
     device = ctx.device
+    resume = _resumable(cfg.out, "two-stage", "teacher", device)
     names, style_imgs = load_style_images(cfg.styles, cfg.style_size)
     sampler = ContentSampler(cfg.content, cfg.image_size)
     vgg, vgg_desc = load_loss_vgg(cfg.vgg, warn=ctx.main)
@@ -233,11 +227,8 @@ def train_style(config: StyleTrainConfig) -> TrainResult:
                      num_res_blocks=cfg.num_res_blocks).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     step, history = 0, {"total": [], "content": [], "style": [], "tv": []}
-    if os.path.isfile(cfg.out):
-        ckpt = read_checkpoint(cfg.out, device)
-        if ckpt["kind"] != "two-stage" or "optimizer" not in ckpt:
-            raise ValueError(f"{cfg.out} exists and is not a resumable teacher checkpoint; "
-                             f"choose another --out or delete it")
+    if resume is not None:
+        ckpt = resume
         if list(ckpt["style_names"]) != names:
             raise ValueError(f"{cfg.out} was trained on styles {ckpt['style_names']}, not {names}")
         if ckpt["config"] != model.config:
@@ -254,6 +245,25 @@ def train_style(config: StyleTrainConfig) -> TrainResult:
         return loss_fn(net(x, weights), x, weights)
 
     return run_steps(model, cfg, opt, step, history, ctx, "train-style", compute_terms, vgg=vgg_desc)
+
+
+def _resumable(out, kind: str, what: str, device) -> Optional[dict]:
+    """The checkpoint at ``out`` when a run can resume from it, None when there is none.
+
+    ``ValueError`` (one line) when the file is not a checkpoint, needs code to unpickle, is another
+    kind, or has no optimizer state: an existing file is never overwritten silently.
+    """
+    if not os.path.isfile(out):
+        return None
+    try:
+        ckpt = read_checkpoint(out, device)
+    except ValueError as exc:
+        raise ValueError(f"--out {out} exists and cannot be resumed: {exc}; choose another --out or "
+                         f"delete it") from None
+    if ckpt["kind"] != kind or "optimizer" not in ckpt:
+        raise ValueError(f"{out} exists and is not a resumable {what} checkpoint; choose another --out "
+                         f"or delete it")
+    return ckpt
 
 
 def run_steps(model: StyleNet, cfg, opt: torch.optim.Optimizer, step: int, history: Dict[str, List[float]],
