@@ -32,32 +32,47 @@ def test_upsampling_starts_bilinear():
     torch.testing.assert_close(got[..., 1:-1, 1:-1], ref[..., 1:-1, 1:-1])
 
 
+def _small_storage(shape, generator):
+    """A tensor of `shape` whose entries t[i, j, ...] = base[i + j + ...] share a storage of
+    sum(shape) values: a VGG16-shaped state_dict (fc6 alone is 4096 x 25088) in about 1 MB, with
+    distinct values along every axis. torch.save keeps the strides, so the file stays small too."""
+    base = torch.randn(sum(shape), generator=generator) * 0.05
+    return base.as_strided(tuple(shape), (1,) * len(shape))
+
+
 def test_vgg16_fcn_structure_backbone_transfer_and_size(tmp_path):
     # A torchvision-format file with known values: conv1-5 copied, fc6/fc7 = the reshaped classifier.
     g = torch.Generator().manual_seed(0)
     with torch.device("meta"):
         shapes = {k: v.shape for k, v in vgg.vgg16().state_dict().items()}
-    state = {k: (torch.randn(s, generator=g) * 0.05 if k.startswith("features") else torch.zeros(s))
-             for k, s in shapes.items()}
-    state["classifier.0.weight"] = torch.arange(4096 * 25088, dtype=torch.float32).view(4096, 25088)
-    state["classifier.3.bias"] = torch.arange(4096, dtype=torch.float32)
+    state = {k: _small_storage(s, g) for k, s in shapes.items()}
     path = tmp_path / "vgg16.pth"
     torch.save(state, path)
+    assert path.stat().st_size < 2_000_000
     m = fcn.text_fcn_vgg16(backbone_weights=path).eval()
-    del state["classifier.0.weight"]
     enc = m.encoder
-    torch.testing.assert_close(enc.features[28].weight.detach(), state["features.28.weight"])
+    for k, v in enc.features.state_dict().items():
+        assert torch.equal(v, state["features." + k]), k
     assert enc.fc6.weight.shape == (4096, 512, 7, 7) and enc.fc7.weight.shape == (4096, 4096, 1, 1)
-    assert float(enc.fc6.weight.detach()[1, 0, 0, 1]) == 25088 + 1
-    assert float(enc.fc6.weight.detach()[0, 1, 0, 0]) == 49  # channel-major, like a 512x7x7 flatten
+    w6, b6 = state["classifier.0.weight"], state["classifier.0.bias"]
+    fc6 = enc.fc6.weight.detach()
+    for o, c, y, x in [(0, 0, 0, 0), (1, 0, 0, 1), (0, 1, 0, 0), (4095, 511, 6, 6), (17, 300, 3, 5)]:
+        assert fc6[o, c, y, x] == w6[o, c * 49 + y * 7 + x]  # channel-major, like a 512x7x7 flatten
+    # What the reshape is for: fc6 on a 7x7 pool5 map (one valid position) is the classifier's Linear.
+    pool5 = torch.randn(1, 512, 7, 7, generator=g)
+    rows = slice(0, 4096, 455)
+    with torch.no_grad():
+        conv = F.conv2d(pool5, fc6[rows], enc.fc6.bias[rows])[0, :, 0, 0]
+    torch.testing.assert_close(conv, w6[rows] @ pool5.flatten() + b6[rows], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(enc.fc7.weight.detach()[rows, :, 0, 0], state["classifier.3.weight"][rows])
     torch.testing.assert_close(enc.fc7.bias.detach(), state["classifier.3.bias"])
+    torch.testing.assert_close(enc.fc6.bias.detach(), b6)
     assert m.score16.in_channels == 512 and m.score8.in_channels == 256  # pool4 / pool3 skips
     # the VGG part keeps torchvision's key names under encoder.features
     keys = [k for k in m.state_dict() if k.startswith("encoder.features.")]
     assert keys[:2] == ["encoder.features.0.weight", "encoder.features.0.bias"] and len(keys) == 26
     with torch.no_grad():
-        enc.fc6.weight.normal_(0, 1e-3)
-        out = m(torch.randn(1, 3, 37, 53))
+        out = m(torch.randn(1, 3, 37, 53, generator=g))
     assert out.shape == (1, 2, 37, 53) and torch.isfinite(out).all()
 
 
