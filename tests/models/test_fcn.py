@@ -132,10 +132,10 @@ def test_train_set_marks_ignore_and_pads():
     assert wb == pytest.approx(0.5 / (1 - f)) and wt == pytest.approx(0.5 / f)
 
 
-def test_learning_on_synthetic_scenes_and_resume(tmp_path):
+def test_learning_on_synthetic_scenes_and_checkpoint(tmp_path):
     """A lite TextFCN trained for 96 steps (batch 4, no augmentation) on 32 synthetic 96x96 scenes:
     the loss falls by more than half (0.54 -> 0.16 here) and the pixel IoU at 0.5 on those scenes
-    passes 0.30 (0.40 here; 0 before training). Then the checkpoint round trip and resume."""
+    passes 0.30 (0.40 here; 0 before training). Then the checkpoint round trip."""
     train = _scene_set(32, seed=3)
     out = tmp_path / "fcn.pt"
     cfg = TrainConfig(out=str(out), epochs=12, batch_size=4, crop=96, warmup_steps=5, progress=False,
@@ -151,13 +151,39 @@ def test_learning_on_synthetic_scenes_and_resume(tmp_path):
         torch.testing.assert_close(model.state_dict()[k], v)
     s = evaluate_fcn(model, train, "cpu")
     assert s.iou == pytest.approx(h[-1]["iou"], abs=1e-6)
-    # resume with a larger budget continues at epoch 13 / step 96 with the saved optimizer state
-    cfg2 = TrainConfig(out=str(tmp_path / "fcn2.pt"), epochs=13, batch_size=4, crop=96, warmup_steps=5,
-                       progress=False, lr=5e-3, resume=str(out), augment=False)
-    res2 = train_fcn(cfg2, train, None)
-    assert [r["epoch"] for r in res2.history] == list(range(1, 14))
-    ck2 = torch.load(tmp_path / "fcn2.pt", weights_only=True)
-    assert ck2["epoch"] == 13 and ck2["step"] == 104
+
+
+def test_resumed_training_equals_an_uninterrupted_run(tmp_path, monkeypatch):
+    """Interrupted right after the epoch-1 checkpoint, then resumed: the same weights, history and
+    counters as one uninterrupted run (augmentation on, so its RNG and the shuffle must line up)."""
+    from textvision.models import train_fcn as tf
+
+    train = synth_source(8, (64, 64), 3, "pixel", max_lines=2, min_height=12.0)
+
+    def cfg(out, **kw):
+        return TrainConfig(out=str(out), epochs=3, batch_size=4, crop=64, warmup_steps=2, progress=False, lr=5e-3,
+                           seed=0, augment=True, widths=(8, 16, 16, 24, 32), save_every_epoch=True, **kw)
+
+    full = train_fcn(cfg(tmp_path / "full.pt"), train, None)
+    real_save = tf.save_text_fcn
+
+    def save_then_die(path, model, **kw):
+        real_save(path, model, **kw)
+        if kw["epoch"] == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(tf, "save_text_fcn", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        train_fcn(cfg(tmp_path / "cut.pt"), train, None)
+    monkeypatch.undo()
+    assert torch.load(tmp_path / "cut.pt", weights_only=True)["epoch"] == 1
+    resumed = train_fcn(cfg(tmp_path / "cut.pt", resume=str(tmp_path / "cut.pt")), train, None)
+    for k, v in full.model.state_dict().items():
+        torch.testing.assert_close(resumed.model.state_dict()[k], v, rtol=0, atol=0, msg=k)
+    assert [h["loss"] for h in resumed.history] == [h["loss"] for h in full.history]
+    a, b = torch.load(tmp_path / "full.pt", weights_only=True), torch.load(tmp_path / "cut.pt", weights_only=True)
+    assert (a["epoch"], a["step"]) == (b["epoch"], b["step"]) == (3, 6)
+    assert a["scheduler"] == b["scheduler"]
 
 
 def test_checkpoint_errors(tmp_path):
