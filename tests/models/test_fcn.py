@@ -200,6 +200,7 @@ def test_checkpoint_errors(tmp_path):
     assert m2.config["widths"] == [8, 16, 16, 24, 32]
 
 
+@pytest.mark.slow
 def test_torchrun_ddp_two_cpu_processes(tmp_path):
     """Launched by torchrun with 2 CPU workers, train_fcn runs DDP over gloo: each rank sees half
     the batches (2 steps per epoch instead of 4) and rank 0 writes the checkpoint."""
