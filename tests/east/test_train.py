@@ -58,6 +58,7 @@ def overfit():
     return ds, train_east(cfg, ds, None, log=lambda s: None)
 
 
+@pytest.mark.slow
 def test_tiny_east_overfits_a_few_images(overfit):
     ds, result = overfit
     hist = result["history"]
@@ -66,6 +67,7 @@ def test_tiny_east_overfits_a_few_images(overfit):
     assert scores["hmean"] >= OVERFIT_HMEAN, scores
 
 
+@pytest.mark.slow
 def test_detect_and_evaluate_commands_on_the_overfit_scenes(overfit, tmp_path, capsys):
     """The CLI path (checkpoint -> detect -> result files -> evaluate) keeps the model's quality."""
     import json

@@ -132,6 +132,7 @@ def test_train_set_marks_ignore_and_pads():
     assert wb == pytest.approx(0.5 / (1 - f)) and wt == pytest.approx(0.5 / f)
 
 
+@pytest.mark.slow
 def test_learning_on_synthetic_scenes_and_checkpoint(tmp_path):
     """A lite TextFCN trained for 96 steps (batch 4, no augmentation) on 32 synthetic 96x96 scenes:
     the loss falls by more than half (0.54 -> 0.16 here) and the pixel IoU at 0.5 on those scenes
