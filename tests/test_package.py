@@ -17,10 +17,40 @@ def test_import_is_light():
 
 def test_extension_loaded():
     assert ops.has_ops(), "textvision._C should be built for the test run"
-    assert isinstance(ops.has_cuda(), bool)
-    # A CUDA build must still import and report no device on a machine without a GPU.
+    assert isinstance(ops.has_cuda(), bool) and isinstance(ops.built_with_cuda(), bool)
+
+
+class _FakeCore:
+    def __init__(self, built, devices):
+        self.built_with_cuda, self._devices = built, devices
+
+    def cuda_device_count(self):
+        if not self.built_with_cuda:
+            raise AssertionError("a CPU-only core has no CUDA runtime to ask")
+        return self._devices
+
+
+@pytest.mark.parametrize("built, devices, expect", [
+    (False, 0, False),  # CPU-only build
+    (True, 0, False),   # CUDA build on a machine without a GPU: imports, reports no device
+    (True, 2, True),
+])
+def test_has_cuda_needs_a_cuda_build_and_a_device(monkeypatch, built, devices, expect):
+    monkeypatch.setattr(_ext, "_C", _FakeCore(built, devices))
+    assert _ext.has_ops()
+    assert _ext.built_with_cuda() is built
+    assert _ext.has_cuda() is expect
+
+
+def test_has_cuda_agrees_with_torch_on_this_machine():
+    """An independent witness: a CUDA build sees a device exactly when torch does (CPU builds never)."""
+    torch = pytest.importorskip("torch")
     if ops.built_with_cuda():
-        assert ops.has_cuda() == (_ext.core().cuda_device_count() > 0)
+        if torch.version.cuda is None:
+            pytest.skip("torch is a CPU build here: it cannot witness a device")
+        assert ops.has_cuda() == torch.cuda.is_available()
+    else:
+        assert ops.has_cuda() is False
 
 
 def test_missing_extension_names_the_fix(monkeypatch):

@@ -11,6 +11,7 @@ from textvision.augment import dataset as ds
 from textvision.augment.dataset import AugmentOptions, augment_dataset, plan_styles
 from textvision.augment.fileio import TEMP_PREFIX
 from textvision.cli import main
+from textvision import io as _io
 from textvision.data.icdar import read_icdar2013, read_icdar2015
 
 from .conftest import GT, IMG, STYLES, make_cocotext, make_icdar2013, make_icdar2015, tree_digest
@@ -172,31 +173,53 @@ def test_resume_and_shards_give_the_same_tree(tmp_path, distilled_ckpt, monkeypa
         assert (full / r["output_image"]).read_bytes() == (src / r["source_image"]).read_bytes()
         assert (full / r["output_gt"]).read_bytes() == (src / r["source_gt"]).read_bytes()
 
-    # Interrupted: a KeyboardInterrupt while the 5th image file is being written (originals are
-    # copied with the dataset tool's atomic_write_bytes, restyled copies go through io.write_image).
-    import textvision.io
-
-    real = textvision.io.atomic_write_bytes
+    # Interrupted: a KeyboardInterrupt inside the atomic write of the 5th image file, after its
+    # bytes are on disk under the temporary name (the real atomic_write runs around it).
+    real = _io.atomic_write
     calls = {"n": 0}
+    interrupted = {}
 
-    def flaky(path, data):
-        if Path(path).suffix == ".png":
-            calls["n"] += 1
+    def flaky(path, write):
+        if Path(path).suffix != ".png":
+            return real(path, write)
+        calls["n"] += 1
+
+        def write_then_interrupt(tmp):
+            write(tmp)
             if calls["n"] == 5:
+                assert Path(tmp).stat().st_size > 0 and Path(tmp).name.startswith(TEMP_PREFIX)
+                interrupted.update(tmp=Path(tmp), path=Path(path))
                 raise KeyboardInterrupt
-        return real(path, data)
 
-    monkeypatch.setattr(ds, "atomic_write_bytes", flaky)
-    monkeypatch.setattr(textvision.io, "atomic_write_bytes", flaky)
+        return real(path, write_then_interrupt)
+
+    monkeypatch.setattr(_io, "atomic_write", flaky)
     resumed = tmp_path / "resumed"
     with pytest.raises(KeyboardInterrupt):
         augment_dataset(src, resumed, opts, progress=False)
-    monkeypatch.setattr(ds, "atomic_write_bytes", real)
-    monkeypatch.setattr(textvision.io, "atomic_write_bytes", real)
+    monkeypatch.setattr(_io, "atomic_write", real)
+    assert interrupted, "the failure was never injected"
+    assert not interrupted["tmp"].exists() and not interrupted["path"].exists()
     partial = tree_digest(resumed)
     assert 0 < len(partial) < len(reference)
     assert not [p for p in resumed.rglob("*") if p.name.startswith(TEMP_PREFIX)]
     assert all(reference[k] == v for k, v in partial.items())  # what exists is already final
+    # gt before image: the interrupted output's gt is complete, its image absent.
+    gt_of = {r["output_image"]: r["output_gt"] for r in _manifest(full)}
+    gt_rel = gt_of[interrupted["path"].relative_to(resumed).as_posix()]
+    assert partial[gt_rel] == reference[gt_rel]
+    # A previous version of a file survives an interrupted rewrite of it.
+    victim = resumed / gt_rel
+    victim_bytes = victim.read_bytes()
+
+    def interrupting(tmp):
+        Path(tmp).write_bytes(b"half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _io.atomic_write(victim, interrupting)
+    assert victim.read_bytes() == victim_bytes
+    assert not [p for p in resumed.rglob("*") if p.name.startswith(TEMP_PREFIX)]
     res = augment_dataset(src, resumed, opts, progress=False)
     assert res.resumed == 4 and res.written == 18 - 4
     assert tree_digest(resumed) == reference
@@ -211,6 +234,28 @@ def test_resume_and_shards_give_the_same_tree(tmp_path, distilled_ckpt, monkeypa
     assert r0.merged and r0.images == 3
     assert tree_digest(sharded) == reference
     assert tree_digest(src) == before
+
+
+@pytest.mark.parametrize("fmt", ["icdar2015", "icdar2013"])
+def test_each_gt_is_written_before_its_image(tmp_path, distilled_ckpt, monkeypatch, fmt):
+    """Loaders walk images: at every moment of a run, each image on disk has its complete gt."""
+    src = (make_icdar2015 if fmt == "icdar2015" else make_icdar2013)(tmp_path / "src", n=2)
+    dst = tmp_path / "dst"
+    real = _io.atomic_write
+    order = []
+
+    def recording(path, write):
+        out = real(path, write)
+        order.append(Path(path).relative_to(dst).as_posix())
+        return out
+
+    monkeypatch.setattr(_io, "atomic_write", recording)
+    augment_dataset(src, dst, AugmentOptions(fmt, str(distilled_ckpt), styles_per_image=2, include_originals=True),
+                    progress=False)
+    rows = _manifest(dst)
+    assert len(rows) == 6
+    for r in rows:
+        assert order.index(r["output_gt"]) < order.index(r["output_image"]), r
 
 
 @pytest.mark.slow

@@ -1,5 +1,6 @@
 """IcdarDataset / CocoTextDataset / collate / COCO-Text I/O / masks / the synth and evaluate commands."""
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -136,15 +137,18 @@ def test_synth_and_evaluate_commands(tmp_path, capsys):
         inst = read_icdar2015(out / "gt" / f"gt_img_{k}.txt")
         assert [i.text for i in inst] == ["###" if i.ignore else i.text for i in ref.instances]
         np.testing.assert_allclose([i.quad for i in inst], [i.quad for i in ref.instances], atol=0.006)
-    assert not list(out.rglob("*.tmp"))
+    assert sorted(q.relative_to(out).as_posix() for q in out.rglob("*") if q.is_file()) == sorted(
+        f"{sub}/{pat.format(k)}" for k in (1, 2, 3)
+        for sub, pat in (("images", "img_{}.jpg"), ("gt", "gt_img_{}.txt"), ("masks", "img_{}.png")))
     ds = IcdarDataset(out)
     assert len(ds) == 3
     # evaluate ground truth against itself through the folder layout
     capsys.readouterr()
     assert main(["evaluate", "--gt", str(out), "--det", str(out / "gt"), "--json", str(tmp_path / "r.json")]) == 0
     printed = capsys.readouterr().out
-    assert "hmean 1.0000" in printed or "0 care GT" in printed
-    assert json.loads((tmp_path / "r.json").read_text())["precision"] in (0.0, 1.0)
+    assert "hmean 1.0000" in printed and "(2 care GT words" in printed  # scenes 1 and 3 hold one word each
+    r = json.loads((tmp_path / "r.json").read_text())
+    assert (r["precision"], r["recall"], r["hmean"], r["num_gt"]) == (1.0, 1.0, 1.0, 2)
     assert main(["evaluate", "--gt", str(out), "--det", str(out / "gt"), "--protocol", "icdar2013"]) == 0
     with pytest.raises(SystemExit):
         main(["synth", "--out", str(out), "--n", "1", "--size", "7x7"])
@@ -165,6 +169,37 @@ def test_synth_writer_parallel_equals_serial_and_resumes(tmp_path):
     stats = write_synth_dataset(b, 3, size=(64, 96), seed=2, workers=1, fmt="png")
     assert (stats["written"], stats["skipped"]) == (1, 2)
     assert (a / "gt" / "gt_img_2.txt").read_bytes() == (b / "gt" / "gt_img_2.txt").read_bytes()
+
+
+def test_synth_writer_failure_mid_write_leaves_no_temp_and_resumes(tmp_path, monkeypatch):
+    """Item 2's gt fails after its bytes are on disk: no temporary, no gt (the item counts as not done),
+    and the next run completes it to the bytes of an uninterrupted run."""
+    from textvision import io as _io
+    from textvision.data.synth_writer import write_synth_dataset
+
+    ref, out = tmp_path / "ref", tmp_path / "out"
+    write_synth_dataset(ref, 3, size=(64, 96), seed=2, workers=1, fmt="png")
+    real = _io.os.replace
+
+    def failing_replace(src, dst):
+        if Path(dst).name == "gt_img_2.txt":
+            assert Path(src).stat().st_size > 0  # the bytes were written, under the temporary name
+            raise OSError(28, "No space left on device")
+        return real(src, dst)
+
+    monkeypatch.setattr(_io.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="No space"):
+        write_synth_dataset(out, 3, size=(64, 96), seed=2, workers=1, fmt="png")
+    monkeypatch.undo()
+    files = {q.relative_to(out).as_posix() for q in out.rglob("*") if q.is_file()}
+    assert not [f for f in files if Path(f).name.startswith(_io.TEMP_PREFIX)]
+    assert "gt/gt_img_1.txt" in files and "gt/gt_img_2.txt" not in files
+    stats = write_synth_dataset(out, 3, size=(64, 96), seed=2, workers=1, fmt="png")
+    assert (stats["written"], stats["skipped"]) == (2, 1)
+    for q in ref.rglob("*"):
+        if q.is_file():
+            assert (out / q.relative_to(ref)).read_bytes() == q.read_bytes(), q
+    assert len(list(out.rglob("*.*"))) == len(list(ref.rglob("*.*")))
 
 
 def test_icdar_dataset_split_layout(tmp_path):

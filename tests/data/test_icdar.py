@@ -1,4 +1,6 @@
 """ICDAR 2015 / 2013 readers and writers on hand-written files in the official formats."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -49,7 +51,7 @@ def test_round_trip_icdar2015(tmp_path):
     assert [b.ignore for b in back] == [s.ignore for s in src]
     for a, b in zip(src, back):
         np.testing.assert_allclose(a.quad, b.quad, atol=0.006)
-    assert not list(p.parent.glob(".*tmp")), "atomic write left a temporary file"
+    assert sorted(q.name for q in p.parent.iterdir()) == ["gt_img_7.txt"], "atomic write left a temporary file"
 
 
 def test_counter_clockwise_reordered_with_one_warning(tmp_path):
@@ -156,3 +158,28 @@ def test_line_breaking_characters_inside_transcriptions(tmp_path):
     write_icdar2015(p, [TextInstance(inst.quad, "x\ny\rz\u2028w")])
     (back,) = read_icdar2015(p)
     assert back.text == "x y z w"
+
+
+def test_writers_are_atomic_under_failure(tmp_path, monkeypatch):
+    """A failure after the bytes are written (here: the rename) leaves the previous file and no temporary."""
+    from textvision import io as _io
+
+    p = tmp_path / "gt_img_1.txt"
+    old = [TextInstance(np.float32([[0, 0], [9, 0], [9, 5], [0, 5]]), "old")]
+    write_icdar2015(p, old)
+    before = p.read_bytes()
+    seen = []
+
+    def failing_replace(src, dst):
+        seen.append(Path(src))
+        assert Path(src).name.startswith(_io.TEMP_PREFIX) and Path(src).stat().st_size > 0
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_io.os, "replace", failing_replace)
+    for write in (write_icdar2015, write_icdar2013):
+        with pytest.raises(OSError, match="No space"):
+            write(p, [TextInstance(np.float32([[1, 1], [8, 1], [8, 4], [1, 4]]), "new")])
+    monkeypatch.undo()
+    assert len(seen) == 2 and not any(q.exists() for q in seen)
+    assert p.read_bytes() == before
+    assert [q.name for q in tmp_path.iterdir()] == ["gt_img_1.txt"]

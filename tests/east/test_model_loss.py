@@ -83,7 +83,7 @@ def test_loss_gradients_finite_and_positive_when_wrong(kind):
     m = EAST("tiny")
     out = m(torch.rand(1, 3, 128, 160))
     parts = EASTLoss(kind)(out.score, out.geometry, score, geo, mask)
-    assert parts.total > 0 and parts.iou > 0 and parts.angle >= 0
+    assert parts.total > 0 and parts.iou > 0 and parts.angle > 0
     parts.total.backward()
     grads = [p.grad for p in m.parameters() if p.grad is not None]
     assert grads and all(torch.isfinite(g).all() for g in grads)
@@ -94,6 +94,33 @@ def test_loss_gradients_finite_and_positive_when_wrong(kind):
     noisy[:, 4] += 0.1
     p2 = EASTLoss(kind)(score, noisy, score, geo, mask)
     assert p2.iou > 0 and p2.angle > 0
+
+
+@pytest.mark.parametrize("kind, score_term", [
+    ("dice", 0.5),                   # 1 - 2 * 0.5 / ((0.5 + 0.5 + 0) + 1)
+    ("balanced_bce", np.log(2) / 3),  # beta = 1 - 1/3; (2/3 ln 2 + 1/3 ln 2 + 0) over 3 cared cells
+])
+def test_loss_hand_worked(kind, score_term):
+    """A 2x2 map worked by hand: one positive cell, one cell outside the training mask."""
+    score = torch.tensor([[[[1.0, 0.0], [0.0, 1.0]]]])
+    mask = torch.tensor([[[1.0, 1.0], [1.0, 0.0]]])  # (1, 1) is don't care, though its score says text
+    pred = torch.tensor([[[[0.5, 0.5], [0.0, 0.9]]]])
+    geo = torch.zeros(1, 5, 2, 2)
+    geo[0, :4, 0, 0] = 2.0          # target box 4x4 around the cell
+    geo[0, 4, 0, 0] = np.pi / 3
+    pgeo = torch.zeros(1, 5, 2, 2)
+    pgeo[0, :4, 0, 0] = torch.tensor([1.0, 3.0, 1.0, 1.0])  # t r b l: 2x4, sticking out right
+    pgeo[0, :4, 1, 1] = 50.0        # wildly wrong, but under the mask's 0
+    pgeo[0, 4, 1, 1] = 1.0
+    parts = EASTLoss(kind, eps=0.0)(pred, pgeo, score, geo, mask)
+    iou = np.log(19 / 7)            # inter (2 + 1) * (1 + 1) = 6, union 8 + 16 - 6 = 18: -log(7 / 19)
+    angle = 1 - np.cos(np.pi / 3)   # 0.5
+    assert float(parts.score) == pytest.approx(score_term, rel=1e-6)
+    assert float(parts.iou) == pytest.approx(iou, rel=1e-6)
+    assert float(parts.angle) == pytest.approx(angle, rel=1e-6)
+    assert float(parts.total) == pytest.approx(score_term + iou + 10 * angle, rel=1e-6)
+    w = EASTLoss(kind, eps=0.0, score_weight=2, iou_weight=3, angle_weight=0.5)(pred, pgeo, score, geo, mask)
+    assert float(w.total) == pytest.approx(2 * score_term + 3 * iou + 0.5 * angle, rel=1e-6)
 
 
 def test_loss_empty_targets_and_validation():

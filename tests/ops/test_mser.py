@@ -454,6 +454,31 @@ def raw_core_args(draw):
     return a, prob, params
 
 
+@st.composite
+def valid_core_args(draw):
+    """Inputs the Python wrapper would pass on: uint8 HxW (possibly strided, possibly empty), float32
+    prob of the same shape in [0, 1] or None, non-negative parameters, a polarity, >= 1 thread."""
+    h, w = draw(st.integers(0, 12)), draw(st.integers(0, 12))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    a = rng.integers(0, 256, (h, w), dtype=np.uint8)
+    if draw(st.booleans()):
+        a = np.ascontiguousarray(rng.integers(0, 256, (2 * h, 2 * w), dtype=np.uint8))[::-2, ::2]
+    prob = rng.random(a.shape).astype(np.float32) if draw(st.booleans()) else None
+    min_area = draw(st.integers(0, 50))
+    params = (draw(st.integers(0, 30)), min_area, min_area + draw(st.integers(0, 500)),
+              draw(st.sampled_from([0.0, 0.3, 100.0])), draw(st.sampled_from([0.0, 0.5])),
+              draw(st.sampled_from([-1, 0, 1])), draw(st.booleans()),
+              draw(st.sampled_from([-1.0, 0.0, 0.5])) if prob is not None else -1.0, draw(st.integers(1, 3)))
+    return a, prob, params
+
+
+def _check_core_result(d, params):
+    n = d["areas"].shape[0]
+    assert d["boxes"].shape == (n, 4) and d["centroids"].shape == (n, 2)
+    if params[6]:
+        assert d["pixel_offsets"].shape == (n + 1,) and d["pixel_offsets"][-1] == d["pixel_indices"].size
+
+
 @settings(max_examples=200, deadline=None)
 @given(raw_core_args())
 def test_fuzz_core_entry_point_never_crashes(args):
@@ -463,7 +488,13 @@ def test_fuzz_core_entry_point_never_crashes(args):
         d = core().mser(a, prob, *params)
     except (TypeError, ValueError):
         return
-    n = d["areas"].shape[0]
-    assert d["boxes"].shape == (n, 4) and d["centroids"].shape == (n, 2)
-    if params[6]:
-        assert d["pixel_offsets"].shape == (n + 1,) and d["pixel_offsets"][-1] == d["pixel_indices"].size
+    _check_core_result(d, params)
+
+
+@settings(max_examples=100, deadline=None)
+@given(valid_core_args())
+def test_fuzz_core_accepts_valid_input(args):
+    # The other half of the contract: a core that rejected everything would pass the test above.
+    a, prob, params = args
+    _check_core_result(core().mser(a, prob, *params), params)
+

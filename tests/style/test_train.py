@@ -22,6 +22,7 @@ def _config(style_dir, content_dir, out, **kw):
     return StyleTrainConfig(styles=str(style_dir), out=str(out), content=str(content_dir), **args)
 
 
+@pytest.mark.slow
 def test_training_reduces_style_loss(style_dir, content_dir, tmp_path):
     names, images = load_style_images(str(style_dir), 64)
     assert names == ["bluegold", "greenpaper"]

@@ -350,6 +350,9 @@ def train_east(config: TrainConfig, train_set, val_set=None, out: Optional[str] 
     for epoch in range(start_epoch, config.epochs):
         if sampler is not None:
             sampler.set_epoch(epoch)
+        # The shuffle order is a function of (seed, epoch), not of how many epochs this process ran:
+        # a resumed run then sees the batches an uninterrupted one would.
+        generator.manual_seed(config.seed * 1_000_003 + epoch)
         net.train()
         t0 = time.time()
         sums = torch.zeros(5, dtype=torch.float64)  # total, score, iou, angle, batches

@@ -502,6 +502,9 @@ def train_fcn(cfg: TrainConfig, train_samples: Dataset, val_samples: Optional[Da
     use_amp = device.type == "cuda"
     for epoch in range(start_epoch, cfg.epochs):
         train_set.set_epoch(epoch)
+        # The shuffle order is a function of (seed, epoch), not of how many epochs this process ran:
+        # a resumed run then sees the batches an uninterrupted one would.
+        gen.manual_seed(cfg.seed * 1_000_003 + epoch)
         if sampler is not None:
             sampler.set_epoch(epoch)
         net.train()

@@ -1,9 +1,12 @@
 """Boosted decision stumps over the 18 group features of a proposal (the original's ranker, re-learnable).
 
-A :class:`Ranker` is an additive model ``F(x) = sum_t (x[f_t] <= c_t ? a_t : b_t)``; its probability
-``1 / (1 + exp(-2 F))`` is the one TextProposals used with OpenCV's ``ml::Boost`` (``PREDICT_SUM |
-RAW_OUTPUT``). Train one with :meth:`Ranker.fit` (Gentle AdaBoost), store it as a small JSON file,
-or read a stump model written by OpenCV (``trained_boost_groups.xml``) with :meth:`Ranker.from_opencv_xml`.
+A :class:`Ranker` is an additive model ``F(x) = sum_t (x[f_t] <= c_t ? a_t : b_t)`` (OpenCV's
+``ml::Boost`` ``predict(..., PREDICT_SUM | RAW_OUTPUT)``) with text probability
+``1 / (1 + exp(-2 s F))``, where the sign ``s`` (:attr:`Ranker.text_sign`) says which side of F is text.
+Train one with :meth:`Ranker.fit` (Gentle AdaBoost, ``s = +1``), store it as a small JSON file, or
+read a stump model written by OpenCV (``trained_boost_groups.xml``) with :meth:`Ranker.from_opencv_xml`:
+OpenCV's raw sum is positive for the *second* of its ``class_labels``, and the original TextProposals
+(``class_labels 1 2``, text groups labelled 1) scores a group ``1 - 1/(1 + exp(-2F))``, i.e. ``s = -1``.
 """
 from __future__ import annotations
 
@@ -60,6 +63,8 @@ class Ranker:
         left, right: float32 [T] leaf values.
         integer_nfa: the original truncated its -log10 NFA features to integers; models read from
             OpenCV XML set this so that they see the features the way they were trained.
+        text_sign: +1 when a large F means text (models from :meth:`fit`), -1 when a small F does
+            (OpenCV models whose text class is the first of their ``class_labels``, as the original's).
     """
 
     feature: np.ndarray
@@ -68,6 +73,7 @@ class Ranker:
     right: np.ndarray
     integer_nfa: bool = False
     meta: dict = field(default_factory=dict)
+    text_sign: int = 1
 
     def __post_init__(self):
         self.feature = np.ascontiguousarray(self.feature, dtype=np.int32).reshape(-1)
@@ -77,6 +83,9 @@ class Ranker:
         t = len(self.feature)
         if not (len(self.threshold) == len(self.left) == len(self.right) == t):
             raise ValueError("feature, threshold, left and right must have the same length")
+        if self.text_sign not in (1, -1):
+            raise ValueError(f"text_sign must be +1 or -1, got {self.text_sign!r}")
+        self.text_sign = int(self.text_sign)
         if t and (self.feature.min() < 0 or self.feature.max() >= NUM_FEATURES):
             raise ValueError(f"stump features must be in [0, {NUM_FEATURES}), got {sorted(set(self.feature.tolist()))}")
 
@@ -95,14 +104,20 @@ class Ranker:
         return x
 
     def decision_function(self, features) -> np.ndarray:
-        """Raw boosted sum F(x), float32 [n], for features [n, 18]."""
+        """Raw boosted sum F(x), float32 [n], for features [n, 18] (OpenCV's PREDICT_SUM raw output;
+        its sign is not flipped by :attr:`text_sign`)."""
         x = self.prepare(features)
         return core().proposals_stumps_predict(x, self.feature, self.threshold, self.left, self.right)
 
     def predict_proba(self, features) -> np.ndarray:
-        """Text probability ``1 / (1 + exp(-2 F(x)))``, float32 [n] in [0, 1]."""
+        """Text probability ``1 / (1 + exp(-2 s F(x)))`` with ``s = text_sign``, float32 [n] in [0, 1].
+
+        For ``s = -1`` this is the original's ``1 - 1/(1 + exp(-2F))``, computed as ``1/(1 + exp(2F))``
+        so that small probabilities keep their order instead of rounding to 0 in ``1 - p``.
+        """
         f = self.decision_function(features).astype(np.float64)
-        return (1.0 / (1.0 + np.exp(-2.0 * f))).astype(np.float32)
+        with np.errstate(over="ignore"):  # exp overflow is the limit 0 we want
+            return (1.0 / (1.0 + np.exp(-2.0 * self.text_sign * f))).astype(np.float32)
 
     # ---------------------------------------------------------------- training
     @classmethod
@@ -177,6 +192,7 @@ class Ranker:
             "format": "textvision-stumps-1",
             "feature_names": list(FEATURE_NAMES),
             "integer_nfa": bool(self.integer_nfa),
+            "text_sign": self.text_sign,
             "feature": self.feature.tolist(),
             "threshold": [float(v) for v in self.threshold],
             "left": [float(v) for v in self.left],
@@ -200,7 +216,8 @@ class Ranker:
         if not isinstance(data, dict) or data.get("format") != "textvision-stumps-1":
             raise ValueError(f"{path} is not a textvision ranker file (missing format 'textvision-stumps-1')")
         return cls(data["feature"], data["threshold"], data["left"], data["right"],
-                   integer_nfa=bool(data.get("integer_nfa", False)), meta=data.get("meta", {}))
+                   integer_nfa=bool(data.get("integer_nfa", False)), meta=data.get("meta", {}),
+                   text_sign=int(data.get("text_sign", 1)))
 
     @classmethod
     def from_opencv_xml(cls, path) -> "Ranker":
@@ -210,6 +227,12 @@ class Ranker:
         ``<value>`` s become one stump, so ``decision_function`` equals OpenCV's
         ``predict(..., RAW_OUTPUT | PREDICT_SUM)``. Models are assumed to use TextProposals' 18
         group features, with the original's integer -log10 NFA columns.
+
+        The text class is the one labelled 1, as in the original's ``trained_boost_groups.xml``
+        (``class_labels 1 2``): OpenCV's raw sum votes for the second label, so there text is the
+        negative side (``text_sign = -1``) and :meth:`predict_proba` gives the original's group
+        probability ``1 - 1/(1 + exp(-2F))``. With labels ``0 1`` or ``-1 1`` (text 1, second),
+        ``text_sign = +1``; a model without ``class_labels`` is read with the original's convention.
         """
         path = Path(path)
         try:
@@ -224,6 +247,7 @@ class Ranker:
         var_count = model.findtext("var_count")
         if var_count is not None and int(var_count) != NUM_FEATURES:
             raise ValueError(f"{path}: model has {var_count} input variables, TextProposals groups have {NUM_FEATURES}")
+        text_sign = _text_sign(path, model.findtext("class_labels"))
         feats, thrs, lefts, rights = [], [], [], []
         for i, tree in enumerate(model.find("trees").findall("_")):
             nodes = tree.find("nodes")
@@ -255,7 +279,21 @@ class Ranker:
         if not feats:
             raise ValueError(f"{path}: the model has no trees")
         return cls(np.array(feats), np.array(thrs), np.array(lefts), np.array(rights), integer_nfa=True,
-                   meta={"source": str(path), "format": "opencv-ml-boost"})
+                   meta={"source": str(path), "format": "opencv-ml-boost"}, text_sign=text_sign)
+
+
+def _text_sign(path, class_labels: Optional[str]) -> int:
+    """Which side of OpenCV's raw sum is text: -1 when label 1 is the first of two class labels."""
+    if class_labels is None:
+        return -1
+    try:
+        labels = [float(v) for v in class_labels.split()]
+    except ValueError:
+        raise ValueError(f"{path}: cannot read <class_labels> {class_labels.strip()!r}") from None
+    if len(labels) != 2 or 1.0 not in labels:
+        raise ValueError(f"{path}: expected two class labels, text labelled 1 (the original's '1 2'), "
+                         f"got {class_labels.strip()!r}")
+    return -1 if labels[0] == 1.0 else 1
 
 
 def default_ranker_path() -> Path:
