@@ -1,10 +1,11 @@
-"""textvision.segmentation (textvision.segment, ...): input conversion, sizes, tiling, batching, coverage, CLI."""
+"""textvision.segmentation (textvision.segment, ...): input conversion, sizes, tiling, batching, coverage, the
+default working size, and the ``segment`` command (outputs, data safety)."""
 import numpy as np
 import pytest
 import torch
 
 from textvision.models import fcn
-from textvision.segmentation import as_rgb_uint8, segment, segment_batch, text_coverage
+from textvision.segmentation import DEFAULT_MAX_SIDE, as_rgb_uint8, segment, segment_batch, text_coverage
 
 
 @pytest.fixture(scope="module")
@@ -16,6 +17,15 @@ def model():
         m.classifier.bias.copy_(torch.tensor([0.0, 0.2]))
         m.classifier.weight.mul_(30)
     return m
+
+
+def _shipped():
+    from textvision.weights import resolve
+
+    try:
+        return resolve("default", "text_fcn")
+    except FileNotFoundError:
+        pytest.skip("shipped TextFCN weights not installed")
 
 
 def _img(h, w, seed=0):
@@ -70,7 +80,7 @@ def test_bad_inputs_refused_clearly(model, bad, exc, match):
 
 
 def test_resize_policy_small_and_large(model, monkeypatch):
-    import textvision.segmentation as seg
+    import textvision.segmentation.inference as seg
 
     seen = []
     real = seg._run
@@ -121,10 +131,9 @@ def test_text_coverage():
 
 def test_default_weights_segment_synthetic_text():
     """The shipped weights find most text pixels of a synthetic scene they never saw."""
-    if not fcn.DEFAULT_WEIGHTS.is_file():
-        pytest.skip("default weights not built yet")
+    _shipped()
     from textvision.data.synth import render_scene
-    from textvision.models.train_fcn import pixel_scores
+    from textvision.segmentation.train import pixel_scores
 
     sc = render_scene((424242, 0), (256, 256), max_lines=4, min_height=16.0)
     p = segment(sc.image)
@@ -160,3 +169,173 @@ def test_textvision_segment_is_the_function_after_module_import(model):
     for _ in range(2):  # the second call used to hit the module once it was imported
         np.testing.assert_array_equal(textvision.segment(img, model), segment(img, model))
     assert segment_module.segment_batch is segment_batch and textvision.text_coverage is text_coverage
+
+
+class _Recorder(torch.nn.Module):
+    """A stand-in TextFCN that records the input sizes the network is given (and predicts 'no text')."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(1))
+        self.seen = []
+
+    def forward(self, x):
+        self.seen.append(tuple(x.shape[-2:]))
+        return torch.zeros(x.shape[0], 2, *x.shape[-2:]) + self.w
+
+
+def test_default_working_size_keeps_1280x720_photos_native():
+    """Issue 20: at the default, a 1280x720 photo reaches the network at 1280x720 in one pass (the old 512 px
+    default shrank it 2.5x, turning 8 px words into 3 px ones)."""
+    assert DEFAULT_MAX_SIDE == 1280
+    rec = _Recorder()
+    segment(np.zeros((720, 1280, 3), np.uint8), rec)
+    segment_batch([np.zeros((720, 1280, 3), np.uint8), np.zeros((1280, 720, 3), np.uint8)], rec)
+    assert rec.seen == [(720, 1280), (1280, 1280)]  # the batch: 720x1280 and 1280x720, padded together
+    rec.seen.clear()
+    segment(np.zeros((720, 1280, 3), np.uint8), rec, max_side=512)
+    assert rec.seen == [(288, 512)]
+    rec.seen.clear()
+    segment(np.zeros((1440, 2560, 3), np.uint8), rec)  # larger photos still come down to 1280
+    assert rec.seen == [(720, 1280)]
+    from textvision.cli import build_parser
+
+    args = build_parser().parse_args(["segment", "x.png", "--out", "d"])
+    assert args.max_side == DEFAULT_MAX_SIDE
+
+
+def test_small_words_of_a_1280x720_photo_survive_the_default():
+    """With the shipped weights, the map on the text pixels of the 8-15 px words of a synthetic 1280x720
+    scene is clearly higher at the default working size than at the old 512 px default (0.64 vs 0.28
+    here: shrunk 2.5x, the words are 3-6 px and mostly lost)."""
+    _shipped()
+    from textvision.data.synth import render_scene
+
+    sc = render_scene((20, 0), (720, 1280), min_height=8.0, max_height_frac=10.0 / 720, max_angle=0.0,
+                      effects=False, text_free_prob=0.0)
+    words = [i for i in sc.instances if not i.ignore]
+    assert len(words) >= 20 and max(float(np.ptp(i.quad[:, 1])) for i in words) < 16
+
+    def mean_on_text(hm):
+        on = []
+        for inst in words:
+            x0, y0 = np.maximum(np.floor(inst.quad.min(0)).astype(int), 0)
+            x1, y1 = np.ceil(inst.quad.max(0)).astype(int) + 1
+            text = sc.mask[y0:y1, x0:x1] > 0
+            if text.any():
+                on.append(hm[y0:y1, x0:x1][text].mean())
+        return float(np.mean(on))
+
+    at_default = mean_on_text(segment(sc.image, device="cpu"))
+    at_512 = mean_on_text(segment(sc.image, max_side=512, device="cpu"))
+    assert at_default > 0.45 and at_default > at_512 + 0.2, (at_default, at_512)
+
+
+def test_weights_argument(model, tmp_path):
+    img = _img(40, 60)
+    ckpt = fcn.save_text_fcn(tmp_path / "m.pt", model)
+    np.testing.assert_array_equal(segment(img, weights=ckpt), segment(img, model))
+    np.testing.assert_array_equal(segment_batch([img], weights=str(ckpt))[0], segment_batch([img], model)[0])
+    with pytest.raises(ValueError, match="not both"):
+        segment(img, model, weights=ckpt)
+    with pytest.raises(TypeError, match="weights="):
+        segment(img, str(ckpt))  # a path where the module goes: the message points to weights=
+
+
+# ------------------------------------------------------------------------------------ the segment command
+@pytest.fixture
+def ckpt(tmp_path, model):
+    return str(fcn.save_text_fcn(tmp_path / "m.pt", model))
+
+
+def _write(path, img):
+    import cv2
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    assert cv2.imwrite(str(path), img[:, :, ::-1])
+    return str(path)
+
+
+def test_cli_segment_refuses_two_inputs_with_one_output_name(tmp_path, ckpt, capsys):
+    from textvision.cli import main
+
+    a = _write(tmp_path / "a" / "x.png", _img(20, 30, 1))
+    b = _write(tmp_path / "b" / "x.jpg", _img(20, 30, 2))
+    out = tmp_path / "out"
+    assert main(["segment", a, b, "--out", str(out), "--weights", ckpt]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and a in err and b in err and "x_heatmap.png" in err
+    assert not out.exists()  # refused before any work
+    # the same file twice is one input, not a conflict
+    assert main(["segment", a, a, "--out", str(out), "--weights", ckpt, "--no-progress"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["x_heatmap.png"]
+
+
+def test_cli_segment_unwritable_out_fails_before_work(tmp_path, ckpt, capsys, monkeypatch):
+    import textvision.io
+    from textvision.cli import main
+
+    a = _write(tmp_path / "a.png", _img(20, 30))
+    (tmp_path / "afile").write_text("x")
+    assert main(["segment", a, "--out", str(tmp_path / "afile" / "out"), "--weights", ckpt]) == 1
+    cap = capsys.readouterr()
+    assert "->" not in cap.out and cap.err.count("\n") == 1 and "afile" in cap.err
+
+    def denied(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(textvision.io.tempfile, "mkstemp", denied)
+    assert main(["segment", a, "--out", str(tmp_path / "ro"), "--weights", ckpt]) == 1
+    cap = capsys.readouterr()
+    assert "->" not in cap.out and "Permission denied" in cap.err and cap.err.count("\n") == 1
+
+
+def test_cli_segment_goes_on_after_an_unreadable_image(tmp_path, ckpt, capsys, model):
+    from textvision.cli import main
+    from textvision.io import read_heatmap
+
+    imgs = {n: _img(20 + i, 30, i) for i, n in enumerate(("p", "r"))}
+    p = _write(tmp_path / "in" / "p.png", imgs["p"])
+    bad = tmp_path / "in" / "q.png"
+    bad.write_bytes(b"not an image")
+    r = _write(tmp_path / "in" / "r.png", imgs["r"])
+    out = tmp_path / "out"
+    assert main(["segment", p, str(bad), r, str(tmp_path / "missing.png"), "--out", str(out),
+                 "--weights", ckpt]) == 1
+    cap = capsys.readouterr()
+    assert "2 of 4 images could not be read" in cap.err and str(bad) in cap.err and "missing.png" in cap.err
+    assert sorted(q.name for q in out.iterdir()) == ["p_heatmap.png", "r_heatmap.png"]
+    for n, img in imgs.items():
+        ref = np.clip(segment(img, model) * 255 + 0.5, 0, 255).astype(np.uint8) / 255.0
+        np.testing.assert_allclose(read_heatmap(out / f"{n}_heatmap.png", img.shape[:2]), ref, atol=1e-6)
+    assert cap.out.count("text coverage") == 2
+    assert "segment" in cap.err and "img" in cap.err  # the progress bar (stderr) over several images
+    # a folder expands to its images, in name order
+    assert main(["segment", str(tmp_path / "in"), "--out", str(tmp_path / "out2"), "--weights", ckpt,
+                 "--no-progress"]) == 1
+    assert sorted(q.name for q in (tmp_path / "out2").iterdir()) == ["p_heatmap.png", "r_heatmap.png"]
+
+
+def test_cli_segment_truncated_jpeg_warns_and_is_processed(tmp_path, ckpt, caplog):
+    import cv2
+
+    from textvision.cli import main
+
+    ok, buf = cv2.imencode(".jpg", _img(64, 64)[:, :, ::-1])
+    path = tmp_path / "cut.jpg"
+    path.write_bytes(buf.tobytes()[: len(buf) * 2 // 3])
+    with caplog.at_level("WARNING", logger="textvision.io"):
+        assert main(["segment", str(path), "--out", str(tmp_path / "out"), "--weights", ckpt]) == 0
+    assert any("cut.jpg" in r.getMessage() and "truncated" in r.getMessage() for r in caplog.records)
+    assert (tmp_path / "out" / "cut_heatmap.png").is_file()
+
+
+def test_cli_segment_refuses_code_in_weights(tmp_path, capsys, evil_checkpoint):
+    from textvision.cli import main
+
+    path, marker = evil_checkpoint
+    a = _write(tmp_path / "a.png", _img(20, 30))
+    assert main(["segment", a, "--out", str(tmp_path / "out"), "--weights", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("textvision segment: error:") and err.count("\n") == 1 and "refused" in err
+    assert not marker.exists() and not (tmp_path / "out" / "a_heatmap.png").exists()
