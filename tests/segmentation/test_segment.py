@@ -65,18 +65,27 @@ def test_grey_rgba_uint16_float_convert(model):
 
 
 @pytest.mark.parametrize("bad, exc, match", [
-    (np.zeros((0, 10, 3), np.uint8), ValueError, "empty"),
-    (np.zeros((10, 0), np.uint8), ValueError, "empty"),
+    (np.zeros((0, 10, 3), np.uint8), ValueError, r"at least 1x1 pixels, got shape \(0, 10, 3\)"),
+    (np.zeros((10, 0), np.uint8), ValueError, r"at least 1x1 pixels, got shape \(10, 0, 3\)"),
     (np.zeros((4, 4, 2), np.uint8), ValueError, r"\(4, 4, 2\)"),
     (np.zeros((2, 4, 4, 3), np.uint8), ValueError, "shape"),
     (np.zeros((4, 4, 3), np.int32), TypeError, "int32"),
-    (np.full((4, 4, 3), 2.0), ValueError, "range"),
+    (np.full((4, 4, 3), 2.0), ValueError, r"range \[2.0, 2.0\]"),
+    (np.full((4, 4, 3), np.nan), ValueError, "NaN"),
     ([[1, 2], [3, 4]], TypeError, "list"),
-    (torch.zeros(4, 4, 3), TypeError, "Tensor"),
+    (torch.zeros(4, 4, 3, dtype=torch.int32), TypeError, "int32"),
 ])
 def test_bad_inputs_refused_clearly(model, bad, exc, match):
-    with pytest.raises(exc, match=match):
+    with pytest.raises(exc, match=match) as e:
         segment(bad, model)
+    assert str(e.value).startswith("segment: ")
+
+
+def test_torch_tensors_follow_the_array_rules(model):
+    # The one rule of textvision._validate: a tensor is read as its array, then the same checks apply.
+    img = _img(24, 32)
+    np.testing.assert_array_equal(segment(torch.from_numpy(img), model), segment(img, model))
+    np.testing.assert_array_equal(as_rgb_uint8(torch.from_numpy(img / 255.0)), img)
 
 
 def test_resize_policy_small_and_large(model, monkeypatch):
@@ -112,7 +121,7 @@ def test_batch_matches_single(model):
     for b, s in zip(batch, single):
         assert np.abs(b - s).mean() < 0.5 * s.std() + 1e-3  # batch padding only touches borders
     assert segment_batch([], model) == []
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(ValueError, match=r"segment_batch: images\[1\] must be at least 1x1 pixels, got shape \(0, 3, 3\)"):
         segment_batch([_img(4, 4), np.zeros((0, 3, 3), np.uint8)], model)
 
 
@@ -127,6 +136,9 @@ def test_text_coverage():
         text_coverage(np.zeros((0, 3), np.float32))
     with pytest.raises(TypeError, match="uint8"):
         text_coverage(np.zeros((3, 3), np.uint8))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        text_coverage(np.full((3, 3), 1.5, np.float32))
+    assert text_coverage(torch.from_numpy(hm)) == 0.5
 
 
 def test_default_weights_segment_synthetic_text():

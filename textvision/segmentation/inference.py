@@ -27,44 +27,31 @@ __all__ = ["segment", "segment_batch", "text_coverage", "as_rgb_uint8", "default
 _TILE_OVERLAP = 64
 
 
-def as_rgb_uint8(image) -> np.ndarray:
+def as_rgb_uint8(image, who: str = "segment", name: str = "image") -> np.ndarray:
     """Convert an image to uint8 HxWx3 RGB (a copy only where needed; the input is never modified).
 
-    Accepted: uint8 HxWx3 (RGB) as is; HxW or HxWx1 grey (replicated); HxWx4 RGBA (alpha dropped:
-    the colour channels are used as they are); uint16 (scaled by 255/65535); float32/float64 in [0, 1].
+    The shared rules of ``textvision._validate.image_rgb`` (uint8 HxWx3 RGB; HxW / HxWx1 grey
+    replicated; HxWx4 RGBA loses its alpha; torch tensors read as arrays), plus two conversions that
+    ``segment`` offers: uint16 (scaled by 255/65535) and float32/float64 in [0, 1] (scaled by 255).
 
     Raises:
-        TypeError: not a NumPy array, or an unsupported dtype (e.g. int32, bool).
+        TypeError: not an array or tensor, or an unsupported dtype (e.g. int32, bool).
         ValueError: an unsupported shape, a zero-size image, or float values outside [0, 1].
     """
-    if isinstance(image, torch.Tensor):
-        raise TypeError("segment expects a NumPy HxWx3 uint8 RGB image, got a torch.Tensor "
-                        "(use the model directly with textvision.models.fcn.preprocess for tensors)")
-    if not isinstance(image, np.ndarray):
-        raise TypeError(f"segment expects a NumPy image array, got {type(image).__name__}")
-    if image.ndim == 3 and image.shape[2] == 1:
-        image = image[:, :, 0]
-    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (3, 4)):
-        raise ValueError(f"expected an HxW, HxWx1, HxWx3 or HxWx4 image, got shape {image.shape}")
-    if image.shape[0] == 0 or image.shape[1] == 0:
-        raise ValueError(f"empty image: shape {image.shape}")
-    if image.dtype == np.uint8:
-        out = image
-    elif image.dtype == np.uint16:
-        out = (image.astype(np.float32) * (255.0 / 65535.0) + 0.5).astype(np.uint8)
-    elif image.dtype in (np.float32, np.float64):
-        lo, hi = float(np.nanmin(image)), float(np.nanmax(image))
-        if not (np.isfinite(lo) and np.isfinite(hi)) or lo < 0.0 or hi > 1.0:
-            raise ValueError(f"float images must hold values in [0, 1], got range [{lo}, {hi}] ({image.dtype})")
-        out = (image.astype(np.float32) * 255.0 + 0.5).astype(np.uint8)
-    else:
-        raise TypeError(f"unsupported image dtype {image.dtype} (shape {image.shape}); "
-                        f"use uint8 RGB, uint16, or float in [0, 1]")
-    if out.ndim == 2:
-        out = np.repeat(out[:, :, None], 3, axis=2)
-    elif out.shape[2] == 4:
-        out = out[:, :, :3]
-    return np.ascontiguousarray(out)
+    from textvision import _validate
+
+    arr = _validate.as_array(image, name, who)
+    if arr.dtype == np.uint16:
+        arr = (arr.astype(np.float32) * (255.0 / 65535.0) + 0.5).astype(np.uint8)
+    elif arr.dtype in (np.float32, np.float64):
+        finite = arr[np.isfinite(arr)]
+        if finite.size < arr.size or (finite.size and (finite.min() < 0.0 or finite.max() > 1.0)):
+            rng = f"range [{float(finite.min())}, {float(finite.max())}]" if finite.size else "no finite value"
+            nan = " and NaN/inf values" if finite.size < arr.size else ""
+            raise ValueError(f"{who}: float {name} must hold finite values in [0, 1], got {rng}{nan} "
+                             f"({arr.dtype}, shape {arr.shape})")
+        arr = (arr.astype(np.float32) * 255.0 + 0.5).astype(np.uint8)
+    return _validate.image_rgb(arr, name, who)
 
 
 @functools.lru_cache(maxsize=4)
@@ -258,7 +245,7 @@ def segment_batch(images: Sequence, model=None, *, weights=None, max_side: Optio
         raise TypeError(f"segment_batch expects a list of images, got {type(images).__name__}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    rgbs = [as_rgb_uint8(im) for im in images]
+    rgbs = [as_rgb_uint8(im, "segment_batch", f"images[{i}]") for i, im in enumerate(images)]
     model, dev = _prepare(model, weights, device)
     out: List[Optional[np.ndarray]] = [None] * len(rgbs)
     works = [_work_size(*im.shape[:2], max_side, max_upscale) for im in rgbs]
@@ -294,14 +281,14 @@ def text_coverage(heatmap: np.ndarray, threshold: float = 0.5) -> float:
     A cheap "how much text is in this image" filter for dataset building.
 
     Args:
-        heatmap: float HxW in [0, 1] (e.g. from ``segment``).
+        heatmap: float HxW (or HxWx1) in [0, 1] (e.g. from ``segment``); a torch tensor is read as its array.
         threshold: probability threshold in [0, 1].
     """
-    hm = np.asarray(heatmap)
-    if hm.ndim != 2 or hm.size == 0:
-        raise ValueError(f"heatmap must be a non-empty HxW array, got shape {hm.shape}")
-    if not np.issubdtype(hm.dtype, np.floating):
-        raise TypeError(f"heatmap must be float in [0, 1], got dtype {hm.dtype}")
+    from textvision import _validate
+
+    hm = _validate.heatmap(heatmap, name="heatmap", who="text_coverage")
+    if hm.size == 0:
+        raise ValueError(f"text_coverage: heatmap must be non-empty, got shape {hm.shape}")
     if not 0.0 <= threshold <= 1.0:
-        raise ValueError(f"threshold must be in [0, 1], got {threshold}")
+        raise ValueError(f"text_coverage: threshold must be in [0, 1], got {threshold}")
     return float(np.count_nonzero(hm >= threshold)) / hm.size

@@ -132,12 +132,10 @@ class SampleSource(Dataset):
     def __getitem__(self, i: int) -> SegSample:
         from textvision.data.masks import instances_to_masks
 
+        from textvision._validate import image_rgb
+
         item = self.base[self.indices[i]]
-        image = np.asarray(item["image"])
-        if image.ndim == 2:
-            image = np.repeat(image[:, :, None], 3, axis=2)
-        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
-            raise ValueError(f"sample {i}: expected uint8 HxWx3 RGB image, got {image.dtype} {image.shape}")
+        image = image_rgb(item["image"], f"sample {i} image", "SampleSource")
         hw = image.shape[:2]
         instances = item.get("instances") or []
         box_mask, ignore = instances_to_masks(instances, hw) if instances else (
