@@ -49,7 +49,8 @@ def build_inputs(root: Path, n: int, size=(720, 1280)) -> Path:
 def build_models(root: Path):
     import torch
 
-    from textvision.models.fcn import DEFAULT_WEIGHTS, TextFCN, save_text_fcn
+    from textvision.models.fcn import TextFCN, save_text_fcn
+    from textvision.weights import entry_path, get_entry
     from textvision.models.style import StyleNet
     from textvision.style.inference import save_style_model
 
@@ -59,7 +60,8 @@ def build_models(root: Path):
     distilled = root / "distilled.pt"
     save_style_model(StyleNet(4, names, kind="two-stage"), teacher)
     save_style_model(StyleNet(4, names, kind="distilled"), distilled)
-    if Path(DEFAULT_WEIGHTS).is_file():
+    shipped = entry_path(get_entry("default", "text_fcn"))
+    if shipped is not None and shipped.is_file():
         return teacher, distilled, None, "shipped TextFCN lite weights"
     fcn = root / "fcn_lite_random.pt"
     save_text_fcn(fcn, TextFCN("lite"))

@@ -21,9 +21,9 @@ import cv2
 import numpy as np
 import torch
 
-from textvision.models.fcn import DEFAULT_WEIGHTS, load_text_fcn
-from textvision.models.train_fcn import pixel_scores, synth_source
+from textvision.models.fcn import load_text_fcn
 from textvision.segmentation import segment
+from textvision.segmentation.train import pixel_scores, synth_source
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "opencv-text-samples"
 
@@ -40,7 +40,8 @@ def _agg(scores):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--weights", default=None, help=f"TextFCN checkpoint (default {DEFAULT_WEIGHTS.name})")
+    ap.add_argument("--weights", default="default",
+                    help="TextFCN weights: text_fcn registry name or checkpoint path (default: the shipped lite)")
     ap.add_argument("--n", type=int, default=200, help="held-out synthetic scenes")
     ap.add_argument("--size", default="320x320")
     ap.add_argument("--seed", type=int, default=424242, help="synthetic seed (training used 0 and 1000003)")
@@ -57,7 +58,7 @@ def main(argv=None) -> int:
     model = load_text_fcn(args.weights)
     h, w = (int(v) for v in args.size.lower().split("x"))
     result = {"command": "python benchmarks/eval_fcn.py " + " ".join(sys.argv[1:] if argv is None else argv),
-              "weights": str(args.weights or DEFAULT_WEIGHTS), "config": model.config}
+              "weights": str(args.weights), "config": model.config}
 
     t = time.time()
     val = synth_source(args.n, (h, w), args.seed, "pixel")

@@ -15,7 +15,7 @@ import importlib
 
 __version__ = "0.1.0"  # the one place the version is set: pyproject.toml reads it ([tool.setuptools.dynamic])
 
-_SUBMODULES = ("ops", "data", "eval", "proposals", "models", "style", "augment", "east")
+_SUBMODULES = ("ops", "data", "eval", "proposals", "models", "segmentation", "style", "augment", "east")
 # Top-level conveniences: name -> (module, attribute)
 _LAZY = {
     "segment": ("textvision.segmentation", "segment"),

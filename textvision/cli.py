@@ -14,7 +14,7 @@ from textvision import __version__
 from textvision.ops import commands as ops_commands
 from textvision.data import commands as data_commands
 from textvision.eval import commands as eval_commands
-from textvision.models import commands as fcn_commands
+from textvision.segmentation import commands as fcn_commands
 from textvision.proposals import commands as proposals_commands
 from textvision.style import commands as style_commands
 from textvision.augment import commands as augment_commands

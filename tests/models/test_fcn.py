@@ -1,14 +1,13 @@
-"""TextFCN: output geometry, FCN-8s structure, VGG16 backbone transfer, checkpoints, learning."""
+"""TextFCN (textvision.models.fcn): output geometry, FCN-8s structure, VGG16 backbone transfer, the one
+``weights=`` argument, safe checkpoints. Training is tested in tests/segmentation/test_train.py."""
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
+from textvision.checkpoint import save_checkpoint
 from textvision.models import fcn, vgg
-from textvision.models.train_fcn import (
-    IGNORE_LABEL, FCNTrainSet, SampleSource, TrainConfig, class_weights, evaluate_fcn, pixel_scores, synth_source,
-    train_fcn,
-)
+from textvision.weights import resolve
 
 
 @pytest.mark.parametrize("hw", [(37, 53), (300, 500), (1, 1), (32, 64), (65, 31)])
@@ -95,177 +94,167 @@ def test_preprocess_matches_imagenet_normalisation():
     np.testing.assert_allclose(x[0].permute(1, 2, 0).numpy(), ref, rtol=1e-5, atol=1e-5)
 
 
-def test_pixel_scores_hand_worked():
-    prob = np.array([[0.9, 0.6, 0.1], [0.2, 0.7, 0.4]], np.float32)
-    mask = np.array([[1, 0, 1], [0, 1, 1]], np.uint8)
-    s = pixel_scores(prob, mask)
-    assert (s.tp, s.fp, s.fn) == (2, 1, 2)
-    assert s.precision == pytest.approx(2 / 3) and s.recall == pytest.approx(0.5)
-    assert s.f1 == pytest.approx(4 / 7) and s.iou == pytest.approx(0.4)
-    ign = np.array([[0, 1, 0], [0, 0, 1]], np.uint8)
-    s = pixel_scores(prob, mask, ign)
-    assert (s.tp, s.fp, s.fn) == (2, 0, 1)
-
-
-def _scene_set(n, seed, size=(96, 96)):
-    return synth_source(n, size, seed, "pixel", max_lines=3, min_height=14.0)
-
-
-def test_train_set_marks_ignore_and_pads():
-    from textvision.data import TextInstance
-
-    base = [{"image": np.zeros((20, 30, 3), np.uint8), "instances": [
-        TextInstance(np.array([[2, 2], [10, 2], [10, 8], [2, 8]], np.float32), "ab", False),
-        TextInstance(np.array([[14, 2], [20, 2], [20, 8], [14, 8]], np.float32), "###", True)]}]
-    src = SampleSource(base, "box")
-    s = src[0]
-    assert s.text[5, 5] == 1 and s.ignore[5, 16] == 1 and s.text[5, 16] == 0
-    x, y = FCNTrainSet(src, crop=64, train=True, seed=1)[0]
-    assert x.shape == (3, 64, 64) and y.shape == (64, 64)
-    assert set(torch.unique(y).tolist()) <= {0, 1, IGNORE_LABEL}
-    assert int((y == IGNORE_LABEL).sum()) > 64 * 64 // 2  # the padding beyond the small image
-    with pytest.raises(ValueError, match="pixel"):
-        SampleSource(base, "pixel")[0]
-    wb, wt = class_weights(src, "inverse")
-    assert int(s.text.sum()) == 9 * 7 and int(s.ignore.sum()) == 7 * 7  # fillPoly includes the edges
-    f = 63 / (600 - 49)
-    assert wb == pytest.approx(0.5 / (1 - f)) and wt == pytest.approx(0.5 / f)
-
-
-@pytest.mark.slow
-def test_learning_on_synthetic_scenes_and_checkpoint(tmp_path):
-    """A lite TextFCN trained for 96 steps (batch 4, no augmentation) on 32 synthetic 96x96 scenes:
-    the loss falls by more than half (0.54 -> 0.16 here) and the pixel IoU at 0.5 on those scenes
-    passes 0.30 (0.40 here; 0 before training). Then the checkpoint round trip."""
-    train = _scene_set(32, seed=3)
-    out = tmp_path / "fcn.pt"
-    cfg = TrainConfig(out=str(out), epochs=12, batch_size=4, crop=96, warmup_steps=5, progress=False,
-                      lr=5e-3, seed=0, augment=False)
-    res = train_fcn(cfg, train, train)
-    h = res.history
-    assert len(h) == 12 and h[-1]["loss"] < 0.5 * h[0]["loss"], h
-    assert h[-1]["iou"] > 0.30, h
-    model, ckpt = fcn.load_text_fcn(out, return_checkpoint=True)
-    assert ckpt["epoch"] == 12 and ckpt["step"] == 96 and ckpt["optimizer"]["state"]
-    assert ckpt["config"] == res.model.config and ckpt["train_config"]["crop"] == 96
-    for k, v in res.model.state_dict().items():
-        torch.testing.assert_close(model.state_dict()[k], v)
-    s = evaluate_fcn(model, train, "cpu")
-    assert s.iou == pytest.approx(h[-1]["iou"], abs=1e-6)
-
-
-def test_resumed_training_equals_an_uninterrupted_run(tmp_path, monkeypatch):
-    """Interrupted right after the epoch-1 checkpoint, then resumed: the same weights, history and
-    counters as one uninterrupted run (augmentation on, so its RNG and the shuffle must line up)."""
-    from textvision.models import train_fcn as tf
-
-    train = synth_source(8, (64, 64), 3, "pixel", max_lines=2, min_height=12.0)
-
-    def cfg(out, **kw):
-        return TrainConfig(out=str(out), epochs=3, batch_size=4, crop=64, warmup_steps=2, progress=False, lr=5e-3,
-                           seed=0, augment=True, widths=(8, 16, 16, 24, 32), save_every_epoch=True, **kw)
-
-    full = train_fcn(cfg(tmp_path / "full.pt"), train, None)
-    real_save = tf.save_text_fcn
-
-    def save_then_die(path, model, **kw):
-        real_save(path, model, **kw)
-        if kw["epoch"] == 1:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(tf, "save_text_fcn", save_then_die)
-    with pytest.raises(KeyboardInterrupt):
-        train_fcn(cfg(tmp_path / "cut.pt"), train, None)
-    monkeypatch.undo()
-    assert torch.load(tmp_path / "cut.pt", weights_only=True)["epoch"] == 1
-    resumed = train_fcn(cfg(tmp_path / "cut.pt", resume=str(tmp_path / "cut.pt")), train, None)
-    for k, v in full.model.state_dict().items():
-        torch.testing.assert_close(resumed.model.state_dict()[k], v, rtol=0, atol=0, msg=k)
-    assert [h["loss"] for h in resumed.history] == [h["loss"] for h in full.history]
-    a, b = torch.load(tmp_path / "full.pt", weights_only=True), torch.load(tmp_path / "cut.pt", weights_only=True)
-    assert (a["epoch"], a["step"]) == (b["epoch"], b["step"]) == (3, 6)
-    assert a["scheduler"] == b["scheduler"]
-
-
 def test_checkpoint_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.pt"):
         fcn.load_text_fcn(tmp_path / "nope.pt")
     torch.save({"state_dict": {}}, tmp_path / "x.pt")
-    with pytest.raises(ValueError, match="not a TextFCN"):
+    with pytest.raises(ValueError, match="not a textvision checkpoint"):
         fcn.load_text_fcn(tmp_path / "x.pt")
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint at all")
+    with pytest.raises(ValueError, match="junk.pt: "):  # one line naming the file
+        fcn.load_text_fcn(tmp_path / "junk.pt")
     m = fcn.text_fcn_lite(widths=(8, 16, 16, 24, 32))
     fcn.save_text_fcn(tmp_path / "lite.pt", m)
     with pytest.raises(ValueError, match="arch 'lite'"):
         fcn.text_fcn_vgg16(weights=tmp_path / "lite.pt")
     m2 = fcn.text_fcn_lite(tmp_path / "lite.pt")
     assert m2.config["widths"] == [8, 16, 16, 24, 32]
+    for k, v in m.state_dict().items():
+        torch.testing.assert_close(m2.state_dict()[k], v)
+    # a checkpoint of another kind is refused by kind, not by a shape error later
+    save_checkpoint(tmp_path / "east.pt", kind="east", state_dict=m.state_dict(), config=m.config)
+    with pytest.raises(ValueError, match="'east' checkpoint, expected 'text_fcn'"):
+        fcn.load_text_fcn(tmp_path / "east.pt")
+    # weights that do not fit their config: one line naming the file
+    sd = dict(m.state_dict())
+    sd.pop("classifier.bias")
+    save_checkpoint(tmp_path / "bad.pt", kind="text_fcn", state_dict=sd, config=m.config)
+    with pytest.raises(ValueError, match=r"bad.pt: weights do not match") as e:
+        fcn.load_text_fcn(tmp_path / "bad.pt")
+    assert "\n" not in str(e.value)
 
 
-@pytest.mark.slow
-def test_torchrun_ddp_two_cpu_processes(tmp_path):
-    """Launched by torchrun with 2 CPU workers, train_fcn runs DDP over gloo: each rank sees half
-    the batches (2 steps per epoch instead of 4) and rank 0 writes the checkpoint."""
-    import os
-    import shutil
-    import subprocess
-    import sys
-
-    torchrun = shutil.which("torchrun") or os.path.join(os.path.dirname(sys.executable), "torchrun")
-    if not os.path.exists(torchrun):
-        pytest.skip("torchrun not installed")
-    script = tmp_path / "ddp.py"
-    script.write_text(
-        "import sys, torch\n"
-        "torch.set_num_threads(1)\n"
-        "from textvision.models.train_fcn import TrainConfig, synth_source, train_fcn\n"
-        "tr = synth_source(16, (64, 64), 5, 'pixel', max_lines=2, min_height=12.0)\n"
-        "cfg = TrainConfig(out=sys.argv[1], epochs=2, batch_size=4, crop=64, progress=False, warmup_steps=2,\n"
-        "                  widths=(8, 16, 16, 24, 32))\n"
-        "train_fcn(cfg, tr, tr)\n")
-    out = tmp_path / "ddp.pt"
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    proc = subprocess.run([torchrun, "--standalone", "--nproc_per_node=2", str(script), str(out)],
-                          capture_output=True, text=True, timeout=240, env=env)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    ckpt = torch.load(out, weights_only=True)
-    assert ckpt["epoch"] == 2 and ckpt["step"] == 4
-    assert not any(k.startswith("module.") for k in ckpt["state_dict"])
-    assert len(ckpt["history"]) == 2 and "f1" in ckpt["history"][-1]
+def _shipped():
+    try:
+        return resolve("default", "text_fcn")
+    except FileNotFoundError:
+        pytest.skip("shipped TextFCN weights not installed")
 
 
-def test_make_sources_icdar2015_boxes_and_dont_care(tmp_path):
-    import cv2
+def test_weights_argument_names_paths_and_none():
+    path = _shipped()
+    ref = fcn.load_text_fcn()  # default argument = the registry default
+    assert not ref.training and ref.config["arch"] == "lite"
+    for m in (fcn.load_text_fcn("default"), fcn.load_text_fcn("text_fcn_lite_synth"), fcn.load_text_fcn(path),
+              fcn.load_text_fcn(str(path)), fcn.text_fcn_lite("default"), fcn.text_fcn_lite(weights=path)):
+        for k, v in ref.state_dict().items():
+            torch.testing.assert_close(m.state_dict()[k], v, rtol=0, atol=0)
+    # None: untrained for the factories, an error for the loader (it would otherwise have to guess)
+    untrained = fcn.text_fcn_lite(None)
+    assert not torch.equal(untrained.classifier.weight, ref.classifier.weight)
+    with pytest.raises(ValueError, match="text_fcn_lite\\(\\)"):
+        fcn.load_text_fcn(None)
+    with pytest.raises(ValueError, match="registered names are.*text_fcn_lite_synth"):
+        fcn.text_fcn_lite("no_such_weights")
+    with pytest.raises(ValueError, match="not 'vgg16'"):
+        fcn.text_fcn_vgg16("default")  # the shipped weights are a lite network
+    with pytest.raises(ValueError, match="not both"):
+        fcn.text_fcn_vgg16("default", backbone_weights="hub")
 
-    from textvision.models.train_fcn import make_sources
 
-    for i in range(1, 6):
-        cv2.imwrite(str(tmp_path / f"img_{i}.jpg"), np.full((40, 60, 3), 30 * i, np.uint8))
-        (tmp_path / f"gt_img_{i}.txt").write_text(
-            "\ufeff5,5,25,5,25,15,5,15,HELLO\n30,20,50,20,50,30,30,30,###\n", encoding="utf-8")
-    train, val = make_sources(f"icdar2015:{tmp_path}", mask_source="auto", val_fraction=0.2, seed=0)
-    assert len(train) == 4 and len(val) == 1
-    s = train[0]
-    assert s.image.shape == (40, 60, 3) and s.text.shape == (40, 60)
-    assert s.text[10, 15] == 1 and s.ignore[25, 40] == 1 and s.text[25, 40] == 0
-    assert int(s.text.sum()) == 21 * 11  # box mask, edges included
-    with pytest.raises(FileNotFoundError, match="nope"):
-        make_sources(f"icdar2015:{tmp_path / 'nope'}")
-    with pytest.raises(ValueError, match="unknown --data"):
-        make_sources("imagenet:/x")
+def test_shipped_legacy_checkpoint_loads_as_version_0():
+    path = _shipped()
+    model, ckpt = fcn.load_text_fcn(path, return_checkpoint=True)
+    assert ckpt["kind"] == "text_fcn" and ckpt["version"] == 0 and "format" not in ckpt
+    assert model.config == ckpt["config"]
 
 
-def test_cli_train_fcn_synth_with_export(tmp_path, capsys):
-    from textvision.cli import main
+def test_save_text_fcn_writes_the_checkpoint_format(tmp_path):
+    m = fcn.text_fcn_lite(widths=(8, 16, 16, 24, 32))
+    opt = torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
+    m(torch.randn(2, 3, 64, 64)).sum().backward()
+    opt.step()
+    out = fcn.save_text_fcn(tmp_path / "sub" / "m.pt", m, optimizer=opt, epoch=3, step=7, metrics={"f1": 0.5})
+    raw = torch.load(out, weights_only=True)
+    assert (raw["format"], raw["version"], raw["kind"]) == ("textvision", 1, "text_fcn")
+    assert raw["epoch"] == 3 and raw["step"] == 7 and raw["metrics"] == {"f1": 0.5}
+    assert raw["optimizer"]["state"] and raw["config"] == m.config
+    assert [p.name for p in out.parent.iterdir()] == ["m.pt"]  # atomic: no temporary left behind
+    # a DDP-style wrapper is unwrapped
+    wrapper = torch.nn.Module()
+    wrapper.module = m
+    fcn.save_text_fcn(tmp_path / "w.pt", wrapper)
+    assert list(torch.load(tmp_path / "w.pt", weights_only=True)["state_dict"]) == list(m.state_dict())
 
-    out, exp = tmp_path / "c.pt", tmp_path / "w.pt"
-    rc = main(["train-fcn", "--data", "synth", "--synth-n", "8", "--synth-val-n", "2", "--synth-size", "64x64",
-               "--epochs", "1", "--batch-size", "4", "--crop", "64", "--widths", "8,16,16,24,32",
-               "--threads", "1", "--out", str(out), "--export", str(exp), "--cache-dir", str(tmp_path / "cache")])
-    assert rc == 0
-    printed = capsys.readouterr().out
-    assert "epoch 1: loss" in printed and "val P" in printed
-    ck, w = torch.load(out, weights_only=True), torch.load(exp, weights_only=True)
-    assert ck["optimizer"] is not None and w["optimizer"] is None and w["epoch"] == 1
-    assert ck["train_config"]["train_images"] == 8 and len(list((tmp_path / "cache").glob("*.npz"))) == 2
-    assert fcn.load_text_fcn(exp).config["widths"] == [8, 16, 16, 24, 32]
-    assert main(["train-fcn", "--data", "mnist", "--out", str(out)]) == 1
+
+def test_every_loader_refuses_code_in_a_checkpoint(evil_checkpoint, monkeypatch):
+    from textvision.models import resnet
+    from textvision.segmentation import segment
+
+    path, marker = evil_checkpoint
+    loaders = [
+        lambda: fcn.load_text_fcn(path),
+        lambda: fcn.text_fcn_lite(path),
+        lambda: fcn.text_fcn_vgg16(weights=path),
+        lambda: fcn.text_fcn_vgg16(backbone_weights=path),
+        lambda: segment(np.zeros((8, 8, 3), np.uint8), weights=path),
+        lambda: vgg.load_vgg16_imagenet(path),
+        lambda: vgg.vgg16(weights=path),
+        lambda: vgg.vgg16_features(path=path),
+        lambda: resnet.load_resnet_imagenet(path),
+        lambda: resnet.resnet50(weights=path),
+        lambda: resnet.resnet18(weights=str(path)),
+    ]
+    for load in loaders:
+        with pytest.raises(ValueError, match="refused") as e:
+            load()
+        assert str(path) in str(e.value) and "\n" not in str(e.value)
+        assert not marker.exists()
+
+
+def test_vgg16_weights_paths_and_the_hed_hook(tmp_path, monkeypatch):
+    with torch.device("meta"):
+        keys = {k: v.shape for k, v in vgg.vgg16(with_classifier=False).state_dict().items()}
+    g = torch.Generator().manual_seed(1)
+    state = {k: torch.randn(s, generator=g) for k, s in keys.items()}
+    pth = tmp_path / "features.pth"
+    torch.save(state, pth)
+    m = vgg.vgg16(with_classifier=False, weights=pth)
+    assert not m.training
+    torch.testing.assert_close(m.features[28].weight.detach(), state["features.28.weight"])
+    with pytest.raises(ValueError, match="no classifier.*with_classifier=False"):
+        vgg.vgg16(weights=pth)  # a features-only file cannot fill the classifier
+    auto = vgg.load_vgg16_imagenet(pth, with_classifier=None)
+    assert not auto.with_classifier
+    # TextFCN on a features-only backbone: conv1-5 copied, fc6/fc7 freshly initialised
+    t = fcn.text_fcn_vgg16(backbone_weights=pth)
+    torch.testing.assert_close(t.encoder.features[0].weight.detach(), state["features.0.weight"])
+    assert float(t.encoder.fc6.weight.detach().abs().max()) < 0.01
+    # .h5 files go to the HED reader, which this module looks up when called
+    h5 = tmp_path / "hed.h5"
+    h5.write_bytes(b"HDF")
+    monkeypatch.delattr(vgg, "_load_hed_h5", raising=False)
+    with pytest.raises(ValueError, match="hed.h5: reading HED"):
+        vgg.vgg16(with_classifier=False, weights=h5)
+    seen = []
+    monkeypatch.setattr(vgg, "_load_hed_h5", lambda p: (seen.append(p), state)[1], raising=False)
+    m2 = vgg.vgg16(with_classifier=False, weights=h5)
+    assert seen == [str(h5)]
+    torch.testing.assert_close(m2.features[0].bias.detach(), state["features.0.bias"])
+    with pytest.raises(ValueError, match="registered names are"):
+        vgg.vgg16(weights="no_such_name")
+
+
+def test_resnet_weights_paths(tmp_path):
+    from textvision.models import resnet
+
+    torch.manual_seed(0)
+    ref = resnet.resnet18()
+    path = tmp_path / "r18.pth"
+    torch.save({"module." + k: v for k, v in ref.state_dict().items()}, path)  # DDP prefix is removed
+    m = resnet.resnet18(weights=path)
+    for k, v in ref.state_dict().items():
+        torch.testing.assert_close(m.state_dict()[k], v)
+    with pytest.raises(ValueError, match="does not match ResNet-34"):
+        resnet.resnet34(weights=path)
+    with pytest.raises(FileNotFoundError, match="nope.pth"):
+        resnet.load_resnet_imagenet(tmp_path / "nope.pth")
+
+
+def test_one_imagenet_normalisation():
+    from textvision.models import east
+
+    assert east._MEAN is vgg.IMAGENET_MEAN and east._STD is vgg.IMAGENET_STD
+    x = torch.rand(2, 3, 4, 5)
+    ref = (x - torch.tensor(vgg.IMAGENET_MEAN).view(1, 3, 1, 1)) / torch.tensor(vgg.IMAGENET_STD).view(1, 3, 1, 1)
+    torch.testing.assert_close(vgg.normalize_imagenet(x), ref)

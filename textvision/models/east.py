@@ -22,11 +22,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from textvision.models.vgg import IMAGENET_MEAN as _MEAN, IMAGENET_STD as _STD  # the one normalisation
+
 __all__ = ["EAST", "EASTOutput", "east_resnet50", "east_vgg16", "east_tiny", "BACKBONES"]
 
 BACKBONES = ("resnet50", "vgg16", "tiny")
-_MEAN = (0.485, 0.456, 0.406)
-_STD = (0.229, 0.224, 0.225)
 
 
 class EASTOutput(NamedTuple):

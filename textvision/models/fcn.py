@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from textvision.models.vgg import IMAGENET_MEAN, IMAGENET_STD, load_vgg16_imagenet, vgg16
+from textvision.models.vgg import load_vgg16_imagenet, normalize_imagenet, vgg16
 
 __all__ = [
     "TextFCN",
@@ -34,12 +34,10 @@ __all__ = [
     "load_text_fcn",
     "save_text_fcn",
     "preprocess",
-    "DEFAULT_WEIGHTS",
     "CHECKPOINT_KIND",
 ]
 
-#: The shipped default weights (``text_fcn_lite`` trained by ``textvision train-fcn`` on synthetic scenes).
-DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "text_fcn_lite.pt"
+#: Checkpoint ``kind`` of TextFCN files, and the ``textvision.weights`` family name of their registry entries.
 CHECKPOINT_KIND = "text_fcn"
 _STRIDE = 32
 
@@ -256,70 +254,72 @@ def build_text_fcn(config: Dict[str, Any]) -> TextFCN:
 
 
 def save_text_fcn(path: Union[str, os.PathLike], model: TextFCN, *, optimizer=None, epoch: int = 0,
-                  step: int = 0, **extra) -> None:
-    """Write a checkpoint: ``{"kind", "config", "state_dict", "optimizer", "epoch", "step", ...extra}``.
+                  step: int = 0, **extra) -> Path:
+    """Write a TextFCN checkpoint (``textvision.checkpoint.save_checkpoint``, kind ``"text_fcn"``, atomic).
 
-    ``extra`` may hold e.g. ``train_config`` and ``metrics`` (plain Python values). Weights are
-    stored as float32 from a possibly DDP-wrapped model (the ``module.`` prefix is removed).
+    The file holds ``config`` (rebuilds the network), ``state_dict`` (float32 CPU tensors, DDP's
+    ``module.`` prefix removed), ``optimizer`` (its state dict or None), ``epoch``, ``step`` and
+    ``extra`` (e.g. ``train_config``, ``metrics``: plain Python values or tensors only, so that
+    ``load_text_fcn`` can read it with ``weights_only=True``).
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
     """
+    from textvision.checkpoint import save_checkpoint
+
     net = model.module if hasattr(model, "module") else model
-    ckpt = {
-        "kind": CHECKPOINT_KIND,
-        "config": dict(net.config),
-        "state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()},
-        "optimizer": optimizer.state_dict() if optimizer is not None else None,
-        "epoch": int(epoch),
-        "step": int(step),
-        **extra,
-    }
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(ckpt, tmp)
-    os.replace(tmp, path)  # never leave a half-written checkpoint behind on interruption
+    return save_checkpoint(path, kind=CHECKPOINT_KIND, state_dict=net.state_dict(), config=dict(net.config),
+                           optimizer=optimizer.state_dict() if optimizer is not None else None,
+                           epoch=int(epoch), step=int(step), **extra)
 
 
-def _read_checkpoint(path: Union[str, os.PathLike], map_location="cpu") -> Dict[str, Any]:
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"TextFCN checkpoint not found: {path!r}")
-    ckpt = torch.load(path, map_location=map_location, weights_only=True)
-    if not isinstance(ckpt, dict) or ckpt.get("kind") != CHECKPOINT_KIND or "state_dict" not in ckpt:
-        raise ValueError(f"{path}: not a TextFCN checkpoint (expected a dict with kind={CHECKPOINT_KIND!r})")
-    return ckpt
+def _read_checkpoint(weights, map_location="cpu"):
+    """Resolve ``weights`` (registry name or path) and read it safely; returns ``(path, checkpoint)``."""
+    from textvision.checkpoint import load_checkpoint
+    from textvision.weights import resolve
+
+    path = resolve(weights, CHECKPOINT_KIND)
+    return path, load_checkpoint(path, CHECKPOINT_KIND, map_location=map_location)
 
 
-def load_text_fcn(path: Union[str, os.PathLike, None] = None, *, map_location="cpu",
+def _from_checkpoint(path, ckpt: Dict[str, Any], arch: Optional[str] = None) -> TextFCN:
+    if arch is not None and ckpt["config"].get("arch") != arch:
+        raise ValueError(f"{path}: checkpoint is for TextFCN arch {ckpt['config'].get('arch')!r}, not {arch!r}")
+    model = build_text_fcn(ckpt["config"])
+    try:
+        model.load_state_dict(ckpt["state_dict"], strict=True)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise ValueError(f"{path}: weights do not match config {ckpt['config']}: {first}") from None
+    return model.eval()
+
+
+def load_text_fcn(weights: Union[str, os.PathLike] = "default", *, map_location="cpu",
                   return_checkpoint: bool = False):
-    """Load a ``TextFCN`` checkpoint written by ``save_text_fcn`` / ``textvision train-fcn``.
+    """Load a trained ``TextFCN`` (any arch; the checkpoint's config rebuilds it).
 
     Args:
-        path: checkpoint file; None = the shipped default ``DEFAULT_WEIGHTS``.
+        weights: a ``text_fcn`` registry name (``"default"`` = the shipped ``text_fcn_lite``; see
+            ``textvision weights``) or a checkpoint path written by ``save_text_fcn`` /
+            ``textvision train-fcn``. Read with ``weights_only=True``: a file that needs code to
+            unpickle is refused. For an untrained network use ``text_fcn_lite()`` /
+            ``text_fcn_vgg16()``.
         map_location: device for the tensors.
         return_checkpoint: also return the whole checkpoint dict (optimizer state, epoch, metrics).
 
     Returns:
         the model in eval mode (and the checkpoint dict if asked).
+
+    Raises:
+        FileNotFoundError: no such file. ValueError: an unknown registry name, a checksum mismatch, a
+            file that is no TextFCN checkpoint or needs code to unpickle, weights that do not fit.
     """
-    path = DEFAULT_WEIGHTS if path is None else path
-    ckpt = _read_checkpoint(path, map_location)
-    model = build_text_fcn(ckpt["config"])
-    try:
-        model.load_state_dict(ckpt["state_dict"], strict=True)
-    except RuntimeError as exc:
-        raise ValueError(f"{path}: weights do not match config {ckpt['config']}: {exc}") from None
-    model.eval()
+    if weights is None:
+        raise ValueError("load_text_fcn needs weights: 'default' (the shipped model), another registry name "
+                         "or a checkpoint path; for an untrained network use text_fcn_lite() or text_fcn_vgg16()")
+    path, ckpt = _read_checkpoint(weights, map_location)
+    model = _from_checkpoint(path, ckpt)
     return (model, ckpt) if return_checkpoint else model
-
-
-def _load_weights_into(weights, arch: str) -> TextFCN:
-    path = DEFAULT_WEIGHTS if weights == "default" else weights
-    ckpt = _read_checkpoint(path)
-    if ckpt["config"].get("arch") != arch:
-        raise ValueError(f"{path}: checkpoint is for arch {ckpt['config'].get('arch')!r}, not {arch!r}")
-    loaded = build_text_fcn(ckpt["config"])
-    loaded.load_state_dict(ckpt["state_dict"], strict=True)
-    return loaded.eval()
 
 
 def text_fcn_vgg16(weights: Union[str, os.PathLike, None] = None,
@@ -327,16 +327,23 @@ def text_fcn_vgg16(weights: Union[str, os.PathLike, None] = None,
     """FCN-8s on VGG16 for text (2 classes; about 134 M parameters).
 
     Args:
-        weights: a TextFCN checkpoint (from ``train-fcn --arch vgg16``) to load; None = untrained head.
-        backbone_weights: torchvision ImageNet VGG16 file for conv1-conv5, whose classifier fc6/fc7
-            are reshaped into the 7x7 / 1x1 convolutions (as FCN does); ``"hub"`` = torch's hub cache
-            file. Ignored when ``weights`` is given.
+        weights: None = untrained (random head; backbone from ``backbone_weights``); a ``text_fcn``
+            registry name or a checkpoint path (from ``train-fcn --arch vgg16``) of a trained
+            network, resolved by ``textvision.weights.resolve``.
+        backbone_weights: VGG16 weights for conv1-conv5 (``load_vgg16_imagenet``: a torchvision
+            ImageNet file or a ``vgg16`` registry name; ``"hub"`` = torch's hub cache file); when
+            the file has the classifier, fc6/fc7 are reshaped into the 7x7 / 1x1 convolutions (as
+            FCN does). Must be None when ``weights`` is given.
     """
     if weights is not None:
-        return _load_weights_into(weights, "vgg16")
+        if backbone_weights is not None:
+            raise ValueError("text_fcn_vgg16: give weights= (a trained TextFCN) or backbone_weights= "
+                             "(VGG16 initialisation), not both")
+        return _from_checkpoint(*_read_checkpoint(weights), arch="vgg16")
     if backbone_weights is None:
         return TextFCN("vgg16", dropout=dropout)
-    vgg = load_vgg16_imagenet(None if backbone_weights == "hub" else backbone_weights)
+    vgg = load_vgg16_imagenet(None if backbone_weights == "hub" else backbone_weights,
+                              with_classifier=None)
     # Built without initialisation (meta device): conv1-fc7 are overwritten right away, and a random
     # init of the 120 M fc6/fc7 weights would cost seconds.
     with torch.device("meta"):
@@ -345,11 +352,17 @@ def text_fcn_vgg16(weights: Union[str, os.PathLike, None] = None,
     model.reset_head()
     enc = model.encoder
     enc.features.load_state_dict(vgg.features.state_dict())
-    with torch.no_grad():
-        enc.fc6.weight.copy_(vgg.classifier[0].weight.view(4096, 512, 7, 7))
-        enc.fc6.bias.copy_(vgg.classifier[0].bias)
-        enc.fc7.weight.copy_(vgg.classifier[3].weight.view(4096, 4096, 1, 1))
-        enc.fc7.bias.copy_(vgg.classifier[3].bias)
+    if vgg.with_classifier:
+        with torch.no_grad():
+            enc.fc6.weight.copy_(vgg.classifier[0].weight.view(4096, 512, 7, 7))
+            enc.fc6.bias.copy_(vgg.classifier[0].bias)
+            enc.fc7.weight.copy_(vgg.classifier[3].weight.view(4096, 4096, 1, 1))
+            enc.fc7.bias.copy_(vgg.classifier[3].bias)
+    else:
+        # Features-only weights (e.g. HED): fc6/fc7 get their FCN initialisation.
+        for m in (enc.fc6, enc.fc7):
+            nn.init.normal_(m.weight, 0, 0.01 if m is enc.fc7 else 0.001)
+            nn.init.zeros_(m.bias)
     return model
 
 
@@ -358,11 +371,12 @@ def text_fcn_lite(weights: Union[str, os.PathLike, None] = None, *,
     """Compact TextFCN (149 K parameters at the default widths) for CPU training and inference.
 
     Args:
-        weights: None = random init; ``"default"`` = the shipped weights ``DEFAULT_WEIGHTS``; or a
-            checkpoint path (its stored config, including widths, wins over ``widths``).
+        weights: None = random init; a ``text_fcn`` registry name (``"default"`` = the shipped
+            ``text_fcn_lite_synth``) or a checkpoint path, resolved by ``textvision.weights.resolve``
+            (the stored config, including widths, wins over ``widths``).
     """
     if weights is not None:
-        return _load_weights_into(weights, "lite")
+        return _from_checkpoint(*_read_checkpoint(weights), arch="lite")
     return TextFCN("lite", widths=widths)
 
 
@@ -375,6 +389,18 @@ def preprocess(image: np.ndarray) -> torch.Tensor:
         raise ValueError(f"preprocess expects uint8 HxWx3 RGB, got {getattr(image, 'dtype', type(image))} "
                          f"{getattr(image, 'shape', '')}")
     x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0)
-    mean = torch.tensor(IMAGENET_MEAN).view(3, 1, 1)
-    std = torch.tensor(IMAGENET_STD).view(3, 1, 1)
-    return ((x - mean) / std).unsqueeze(0)
+    return normalize_imagenet(x.unsqueeze(0))
+
+
+def __getattr__(name):
+    # Deprecated: ``augment`` still reads this constant; new code uses ``textvision.weights.resolve("default",
+    # "text_fcn")``, which also verifies the file's checksum.
+    if name == "DEFAULT_WEIGHTS":
+        import warnings
+
+        warnings.warn("textvision.models.fcn.DEFAULT_WEIGHTS is deprecated; use "
+                      "textvision.weights.resolve('default', 'text_fcn')", DeprecationWarning, stacklevel=2)
+        from textvision.weights import entry_path, get_entry
+
+        return entry_path(get_entry("default", CHECKPOINT_KIND))
+    raise AttributeError(f"module 'textvision.models.fcn' has no attribute {name!r}")

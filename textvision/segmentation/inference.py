@@ -1,77 +1,69 @@
 """Text segmentation with TextFCN: per-pixel text probability maps ("heatmaps") for images.
 
 Preprocessing (the one convention of every TextFCN, shipped weights included): RGB, scaled to
-[0, 1], normalised with the ImageNet mean / std (``textvision.models.fcn.preprocess``).
+[0, 1], normalised with the ImageNet mean / std (``textvision.models.vgg.normalize_imagenet``).
 
-Resize policy: the image is scaled so its longer side is ``max_side`` (downscaling large images;
-upscaling small ones by at most ``max_upscale``, since tiny text below ~8 px is invisible to the
-network); the map is computed at that size and resized back (bilinear) to the caller's H x W. When the
-working size exceeds ``tile`` pixels on a side (e.g. ``max_side=None`` on a large photo) the image is
-processed in overlapping tiles whose probabilities are blended with a tent window, so memory stays
-bounded.
+Resize policy: the image is scaled so its longer side is ``max_side`` (default
+``DEFAULT_MAX_SIDE`` = 1280, so a 1280x720 photo runs at its native size; larger images are
+downscaled, smaller ones upscaled by at most ``max_upscale``, since tiny text below ~8 px is invisible
+to the network); the map is computed at that size and resized back (bilinear) to the caller's H x W.
+When the working size exceeds ``tile`` pixels on a side (e.g. ``max_side=None`` on a large photo) the
+image is processed in overlapping tiles whose probabilities are blended with a tent window, so memory
+stays bounded.
 """
 from __future__ import annotations
 
 import functools
+import os
 from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
+
+from textvision.segmentation import DEFAULT_MAX_SIDE, DEFAULT_TILE
 
 __all__ = ["segment", "segment_batch", "text_coverage", "as_rgb_uint8", "default_model"]
 
 _TILE_OVERLAP = 64
 
 
-def as_rgb_uint8(image) -> np.ndarray:
+def as_rgb_uint8(image, who: str = "segment", name: str = "image") -> np.ndarray:
     """Convert an image to uint8 HxWx3 RGB (a copy only where needed; the input is never modified).
 
-    Accepted: uint8 HxWx3 (RGB) as is; HxW or HxWx1 grey (replicated); HxWx4 RGBA (alpha dropped:
-    the colour channels are used as they are); uint16 (scaled by 255/65535); float32/float64 in [0, 1].
+    The shared rules of ``textvision._validate.image_rgb`` (uint8 HxWx3 RGB; HxW / HxWx1 grey
+    replicated; HxWx4 RGBA loses its alpha; torch tensors read as arrays), plus two conversions that
+    ``segment`` offers: uint16 (scaled by 255/65535) and float32/float64 in [0, 1] (scaled by 255).
 
     Raises:
-        TypeError: not a NumPy array, or an unsupported dtype (e.g. int32, bool).
+        TypeError: not an array or tensor, or an unsupported dtype (e.g. int32, bool).
         ValueError: an unsupported shape, a zero-size image, or float values outside [0, 1].
     """
-    if isinstance(image, torch.Tensor):
-        raise TypeError("segment expects a NumPy HxWx3 uint8 RGB image, got a torch.Tensor "
-                        "(use the model directly with textvision.models.fcn.preprocess for tensors)")
-    if not isinstance(image, np.ndarray):
-        raise TypeError(f"segment expects a NumPy image array, got {type(image).__name__}")
-    if image.ndim == 3 and image.shape[2] == 1:
-        image = image[:, :, 0]
-    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (3, 4)):
-        raise ValueError(f"expected an HxW, HxWx1, HxWx3 or HxWx4 image, got shape {image.shape}")
-    if image.shape[0] == 0 or image.shape[1] == 0:
-        raise ValueError(f"empty image: shape {image.shape}")
-    if image.dtype == np.uint8:
-        out = image
-    elif image.dtype == np.uint16:
-        out = (image.astype(np.float32) * (255.0 / 65535.0) + 0.5).astype(np.uint8)
-    elif image.dtype in (np.float32, np.float64):
-        lo, hi = float(np.nanmin(image)), float(np.nanmax(image))
-        if not (np.isfinite(lo) and np.isfinite(hi)) or lo < 0.0 or hi > 1.0:
-            raise ValueError(f"float images must hold values in [0, 1], got range [{lo}, {hi}] ({image.dtype})")
-        out = (image.astype(np.float32) * 255.0 + 0.5).astype(np.uint8)
-    else:
-        raise TypeError(f"unsupported image dtype {image.dtype} (shape {image.shape}); "
-                        f"use uint8 RGB, uint16, or float in [0, 1]")
-    if out.ndim == 2:
-        out = np.repeat(out[:, :, None], 3, axis=2)
-    elif out.shape[2] == 4:
-        out = out[:, :, :3]
-    return np.ascontiguousarray(out)
+    from textvision import _validate
+
+    arr = _validate.as_array(image, name, who)
+    if arr.dtype == np.uint16:
+        arr = (arr.astype(np.float32) * (255.0 / 65535.0) + 0.5).astype(np.uint8)
+    elif arr.dtype in (np.float32, np.float64):
+        finite = arr[np.isfinite(arr)]
+        if finite.size < arr.size or (finite.size and (finite.min() < 0.0 or finite.max() > 1.0)):
+            rng = f"range [{float(finite.min())}, {float(finite.max())}]" if finite.size else "no finite value"
+            nan = " and NaN/inf values" if finite.size < arr.size else ""
+            raise ValueError(f"{who}: float {name} must hold finite values in [0, 1], got {rng}{nan} "
+                             f"({arr.dtype}, shape {arr.shape})")
+        arr = (arr.astype(np.float32) * 255.0 + 0.5).astype(np.uint8)
+    return _validate.image_rgb(arr, name, who)
 
 
 @functools.lru_cache(maxsize=4)
 def _cached_default(device: str):
     from textvision.models.fcn import load_text_fcn
 
-    return load_text_fcn(None).to(device).eval()
+    return load_text_fcn("default").to(device).eval()
 
 
 def default_model(device: Union[str, torch.device, None] = None):
-    """The shipped ``text_fcn_lite`` weights, loaded once per device (shared; do not train it)."""
+    """The registry's default ``text_fcn`` weights (the shipped ``text_fcn_lite``), loaded once per device
+    (shared between callers: do not train it)."""
     return _cached_default(str(_resolve_device(device)))
 
 
@@ -81,12 +73,24 @@ def _resolve_device(device) -> torch.device:
     return torch.device(device)
 
 
-def _prepare(model, device):
+def _prepare(model, weights, device):
+    if weights is not None:
+        if model is not None:
+            raise ValueError("give either model= (a TextFCN) or weights= (a registry name or checkpoint path), "
+                             "not both")
+        if isinstance(weights, str) and weights == "default":
+            model = None  # the cached shared default
+        else:
+            from textvision.models.fcn import load_text_fcn
+
+            model = load_text_fcn(weights)
     if model is None:
         dev = _resolve_device(device)
         return default_model(dev), dev
     if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"model must be a TextFCN (torch.nn.Module) or None, got {type(model).__name__}")
+        hint = " (pass a checkpoint path or registry name as weights=...)" if isinstance(
+            model, (str, os.PathLike)) else ""
+        raise TypeError(f"model must be a TextFCN (torch.nn.Module) or None, got {type(model).__name__}{hint}")
     if device is None:
         try:
             dev = next(model.parameters()).device
@@ -119,12 +123,10 @@ def _resize(img: np.ndarray, hw: Tuple[int, int]) -> np.ndarray:
 
 def _normalise_batch(imgs: Sequence[np.ndarray], device) -> torch.Tensor:
     """List of same-size uint8 HxWx3 -> ImageNet-normalised (B, 3, H, W) float32 on device."""
-    from textvision.models.vgg import IMAGENET_MEAN, IMAGENET_STD
+    from textvision.models.vgg import normalize_imagenet
 
     x = torch.from_numpy(np.stack(imgs)).to(device).permute(0, 3, 1, 2).float().div_(255.0)
-    mean = torch.tensor(IMAGENET_MEAN, device=device).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD, device=device).view(1, 3, 1, 1)
-    return (x - mean) / std
+    return normalize_imagenet(x)
 
 
 def _run(model, x: torch.Tensor, device: torch.device) -> torch.Tensor:
@@ -181,26 +183,32 @@ def _finish(prob: np.ndarray, hw: Tuple[int, int]) -> np.ndarray:
     return np.clip(prob, 0.0, 1.0).astype(np.float32, copy=False)
 
 
-def segment(image, model=None, *, max_side: Optional[int] = 512, device=None, max_upscale: float = 2.0,
-            tile: int = 1024) -> np.ndarray:
+def segment(image, model=None, *, weights=None, max_side: Optional[int] = DEFAULT_MAX_SIDE, device=None,
+            max_upscale: float = 2.0, tile: int = DEFAULT_TILE) -> np.ndarray:
     """Per-pixel text probability of an image.
 
     Args:
         image: uint8 HxWx3 RGB (grey HxW, RGBA, uint16 and float [0, 1] are converted, see
             ``as_rgb_uint8``).
-        model: a ``TextFCN`` (any arch); None = the shipped ``text_fcn_lite`` default weights.
-        max_side: the longer side the network sees (512 suits the shipped weights and the original
-            TextFCN); None = native resolution.
+        model: a ``TextFCN`` module (any arch), or None.
+        weights: instead of ``model``: a ``text_fcn`` registry name (``"default"``) or a checkpoint
+            path, resolved by ``textvision.weights.resolve``. With neither ``model`` nor ``weights``
+            the registry default (the shipped ``text_fcn_lite``, loaded once per process) is used: an
+            untrained network would give meaningless maps. A path is read on every call; for many
+            images load it once with ``textvision.models.fcn.load_text_fcn`` and pass ``model``.
+        max_side: the longer side the network sees (default ``DEFAULT_MAX_SIDE`` = 1280: a 1280x720
+            photo runs at native size and its 8 px words survive); None = native resolution.
         device: run on this device (moves ``model`` there); None = the model's device (CUDA for the
             default model when available). CUDA runs under bf16 autocast.
         max_upscale: largest upscaling factor applied to small images.
-        tile: working sizes above this many pixels on a side are processed in overlapping tiles.
+        tile: working sizes above this many pixels on a side are processed in overlapping tiles
+            (default ``DEFAULT_TILE`` = 2048, above ``DEFAULT_MAX_SIDE``: default sizes run in one pass).
 
     Returns:
         heatmap: float32 HxW in [0, 1] (H, W of the input).
     """
     rgb = as_rgb_uint8(image)
-    model, dev = _prepare(model, device)
+    model, dev = _prepare(model, weights, device)
     h, w = rgb.shape[:2]
     wh = _work_size(h, w, max_side, max_upscale)
     work = _resize(rgb, wh)
@@ -216,9 +224,13 @@ def segment(image, model=None, *, max_side: Optional[int] = 512, device=None, ma
     return _finish(prob, (h, w))
 
 
-def segment_batch(images: Sequence, model=None, *, max_side: Optional[int] = 512, device=None,
-                  max_upscale: float = 2.0, tile: int = 1024, batch_size: int = 8) -> List[np.ndarray]:
+def segment_batch(images: Sequence, model=None, *, weights=None, max_side: Optional[int] = DEFAULT_MAX_SIDE,
+                  device=None, max_upscale: float = 2.0, tile: int = DEFAULT_TILE,
+                  batch_size: int = 8) -> List[np.ndarray]:
     """``segment`` for a list of images, batching those whose working sizes fit together.
+
+    ``model``, ``weights``, ``max_side``, ``device``, ``max_upscale`` and ``tile`` mean what they mean
+    for ``segment``.
 
     Images of one batch are padded (bottom / right, with the ImageNet mean colour, like the model's
     own padding) to the batch's largest working size; results match ``segment`` up to small border
@@ -233,8 +245,8 @@ def segment_batch(images: Sequence, model=None, *, max_side: Optional[int] = 512
         raise TypeError(f"segment_batch expects a list of images, got {type(images).__name__}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    rgbs = [as_rgb_uint8(im) for im in images]
-    model, dev = _prepare(model, device)
+    rgbs = [as_rgb_uint8(im, "segment_batch", f"images[{i}]") for i, im in enumerate(images)]
+    model, dev = _prepare(model, weights, device)
     out: List[Optional[np.ndarray]] = [None] * len(rgbs)
     works = [_work_size(*im.shape[:2], max_side, max_upscale) for im in rgbs]
     small = [i for i in range(len(rgbs)) if max(works[i]) <= tile]
@@ -269,14 +281,14 @@ def text_coverage(heatmap: np.ndarray, threshold: float = 0.5) -> float:
     A cheap "how much text is in this image" filter for dataset building.
 
     Args:
-        heatmap: float HxW in [0, 1] (e.g. from ``segment``).
+        heatmap: float HxW (or HxWx1) in [0, 1] (e.g. from ``segment``); a torch tensor is read as its array.
         threshold: probability threshold in [0, 1].
     """
-    hm = np.asarray(heatmap)
-    if hm.ndim != 2 or hm.size == 0:
-        raise ValueError(f"heatmap must be a non-empty HxW array, got shape {hm.shape}")
-    if not np.issubdtype(hm.dtype, np.floating):
-        raise TypeError(f"heatmap must be float in [0, 1], got dtype {hm.dtype}")
+    from textvision import _validate
+
+    hm = _validate.heatmap(heatmap, name="heatmap", who="text_coverage")
+    if hm.size == 0:
+        raise ValueError(f"text_coverage: heatmap must be non-empty, got shape {hm.shape}")
     if not 0.0 <= threshold <= 1.0:
-        raise ValueError(f"threshold must be in [0, 1], got {threshold}")
+        raise ValueError(f"text_coverage: threshold must be in [0, 1], got {threshold}")
     return float(np.count_nonzero(hm >= threshold)) / hm.size
