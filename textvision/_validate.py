@@ -96,8 +96,10 @@ def heatmap(hm, shape_hw: Optional[Sequence[int]] = None, name: str = "heatmap",
     if arr.size:
         lo, hi = float(np.min(arr)), float(np.max(arr))
         if not (np.isfinite(lo) and np.isfinite(hi)) or lo < -1e-6 or hi > 1 + 1e-6:
-            raise ValueError(f"{_prefix(who)}{name} values must be finite and lie in [0, 1], got range "
-                             f"[{float(np.nanmin(arr))}, {float(np.nanmax(arr))}]")
+            finite = arr[np.isfinite(arr)]
+            got = f"range [{finite.min()}, {finite.max()}]" if finite.size else "no finite value"
+            raise ValueError(f"{_prefix(who)}{name} values must be finite and lie in [0, 1], got {got}"
+                             f"{' and non-finite values' if finite.size < arr.size else ''}")
     return arr
 
 

@@ -202,7 +202,7 @@ def test_every_loader_refuses_code_in_a_checkpoint(evil_checkpoint, monkeypatch)
         assert not marker.exists()
 
 
-def test_vgg16_weights_paths_and_the_hed_hook(tmp_path, monkeypatch):
+def test_vgg16_weights_paths_and_h5_files_go_to_the_hed_reader(tmp_path, monkeypatch):
     with torch.device("meta"):
         keys = {k: v.shape for k, v in vgg.vgg16(with_classifier=False).state_dict().items()}
     g = torch.Generator().manual_seed(1)
@@ -213,19 +213,17 @@ def test_vgg16_weights_paths_and_the_hed_hook(tmp_path, monkeypatch):
     assert not m.training
     torch.testing.assert_close(m.features[28].weight.detach(), state["features.28.weight"])
     with pytest.raises(ValueError, match="no classifier.*with_classifier=False"):
-        vgg.vgg16(weights=pth)  # a features-only file cannot fill the classifier
+        vgg.vgg16(weights=pth, with_classifier=True)  # a features-only file cannot fill the classifier
+    assert not vgg.vgg16(weights=pth).with_classifier  # unset: the file decides
     auto = vgg.load_vgg16_imagenet(pth, with_classifier=None)
     assert not auto.with_classifier
     # TextFCN on a features-only backbone: conv1-5 copied, fc6/fc7 freshly initialised
     t = fcn.text_fcn_vgg16(backbone_weights=pth)
     torch.testing.assert_close(t.encoder.features[0].weight.detach(), state["features.0.weight"])
     assert float(t.encoder.fc6.weight.detach().abs().max()) < 0.01
-    # .h5 files go to the HED reader, which this module looks up when called
+    # .h5 files go to the HED reader
     h5 = tmp_path / "hed.h5"
     h5.write_bytes(b"HDF")
-    monkeypatch.delattr(vgg, "_load_hed_h5", raising=False)
-    with pytest.raises(ValueError, match="hed.h5: reading HED"):
-        vgg.vgg16(with_classifier=False, weights=h5)
     seen = []
     monkeypatch.setattr(vgg, "_load_hed_h5", lambda p: (seen.append(p), state)[1], raising=False)
     m2 = vgg.vgg16(with_classifier=False, weights=h5)
