@@ -188,7 +188,8 @@ class EAST(nn.Module):
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
         except pickle.UnpicklingError as exc:
-            if "weights_only" in str(exc) or "Unsupported global" in str(exc) or "GLOBAL" in str(exc):
+            # torch words every weights_only failure alike; only a pickled global means "needs code".
+            if "Unsupported global" in str(exc) or "GLOBAL" in str(exc):
                 raise ValueError(f"{path}: refused, the file needs code to unpickle (only tensors and plain "
                                  f"values are loaded, weights_only=True)") from None
             raise ValueError(f"{path}: not a torch checkpoint of the {self.backbone_name} backbone") from None
