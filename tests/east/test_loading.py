@@ -215,6 +215,13 @@ def test_train_east_refuses_to_overwrite_without_resume(tmp_path, capsys, no_tra
     err = _one_line_error(capsys.readouterr().err, "train-east")
     assert "exists" in err and "--resume" in err
     assert out.read_bytes() == b"weeks of training"
+    out.unlink()
+    best = tmp_path / "east.best.pt"  # the best-epoch file of that run would be overwritten too
+    best.write_bytes(b"the best epoch")
+    assert main(["train-east", "--data", "synth:2:64", "--backbone", "tiny", "--input-size", "64",
+                 "--out", str(out)]) == 1
+    assert "east.best.pt exists" in _one_line_error(capsys.readouterr().err, "train-east")
+    assert best.read_bytes() == b"the best epoch"
 
 
 def test_train_east_unwritable_out_fails_before_training(tmp_path, capsys, no_training):

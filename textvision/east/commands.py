@@ -109,9 +109,11 @@ def _train(args) -> int:
         raise ValueError(f"--input-size must be a multiple of 32, got {args.input_size}")
     # Everything that can fail cheaply fails before the data and the model are built: a run must
     # not train for minutes and then lose its result at the save.
-    if os.path.exists(args.out) and not args.resume:
-        raise FileExistsError(f"--out {args.out} exists; pass --resume to continue that run, or choose another "
-                              f"--out (delete the file to start over)")
+    stem, ext = os.path.splitext(args.out)
+    for existing in (args.out, f"{stem}.best{ext or '.pt'}"):
+        if os.path.exists(existing) and not args.resume:
+            raise FileExistsError(f"{existing} exists (a previous run's checkpoint); pass --resume to continue "
+                                  f"that run, or choose another --out (delete the file to start over)")
     check_output_file(args.out, what="--out checkpoint")
     _check_weights_file(args.augment, "--augment style checkpoint")
     if args.init is not None:

@@ -288,8 +288,10 @@ def train_east(config: TrainConfig, train_set, val_set=None, out: Optional[str] 
         stem, ext = os.path.splitext(out)
         best_path = f"{stem}.best{ext or '.pt'}"
         # Both checks come first: a run must not train for hours and then lose its result at the save.
-        if not resume and os.path.exists(out):
-            raise FileExistsError(f"{out} exists; continue it with resume=True or choose another output path")
+        for existing in (out, best_path):
+            if not resume and os.path.exists(existing):
+                raise FileExistsError(f"{existing} exists; continue that run with resume=True or choose another "
+                                      f"output path")
         check_output_file(out, what="checkpoint")
 
     ctx = setup_distributed(config.device)
