@@ -188,6 +188,14 @@ def test_train_east_refuses_malicious_weights(flag, evil_checkpoint, tmp_path, c
     assert not marker.exists()
 
 
+def test_train_east_augment_refuses_malicious_style_checkpoint(evil_checkpoint, tmp_path, capsys, no_training):
+    path, marker = evil_checkpoint
+    assert main(["train-east", "--data", "synth:2:64", "--input-size", "64", "--backbone", "tiny", "--augment",
+                 str(path), "--out", str(tmp_path / "o.pt")]) == 1
+    assert "refused" in _one_line_error(capsys.readouterr().err, "train-east")
+    assert not marker.exists()
+
+
 def test_train_east_resume_refuses_malicious_checkpoint(evil_checkpoint, capsys):
     path, marker = evil_checkpoint
     before = path.read_bytes()

@@ -116,6 +116,11 @@ def _train(args) -> int:
                                   f"that run, or choose another --out (delete the file to start over)")
     check_output_file(args.out, what="--out checkpoint")
     _check_weights_file(args.augment, "--augment style checkpoint")
+    if args.augment:
+        # A safe first read (weights_only=True, one-line refusal) before the style area's loader sees it.
+        from textvision.checkpoint import load_checkpoint
+
+        load_checkpoint(args.augment)
     if args.init is not None:
         # Loaded here (safely, weights_only=True) so that a bad file is refused before any data is read.
         from textvision.models.east import load_east
