@@ -136,16 +136,23 @@ def test_synth_and_evaluate_commands(tmp_path, capsys):
         inst = read_icdar2015(out / "gt" / f"gt_img_{k}.txt")
         assert [i.text for i in inst] == ["###" if i.ignore else i.text for i in ref.instances]
         np.testing.assert_allclose([i.quad for i in inst], [i.quad for i in ref.instances], atol=0.006)
-    assert not list(out.rglob("*.tmp"))
+    assert not list(out.rglob("*.tmp")) and not list(out.rglob(".tv-tmp-*"))
     ds = IcdarDataset(out)
     assert len(ds) == 3
-    # evaluate ground truth against itself through the folder layout
+    # the gt folder itself as detections is refused (it would score 1.0 silently)
     capsys.readouterr()
-    assert main(["evaluate", "--gt", str(out), "--det", str(out / "gt"), "--json", str(tmp_path / "r.json")]) == 0
+    assert main(["evaluate", "--gt", str(out), "--det", str(out / "gt")]) == 1
+    assert "same files" in capsys.readouterr().err
+    # a copy of the ground truth as result files, through the folder layout: a perfect score
+    res = tmp_path / "res"
+    res.mkdir()
+    for k in (1, 2, 3):
+        (res / f"res_img_{k}.txt").write_bytes((out / "gt" / f"gt_img_{k}.txt").read_bytes())
+    assert main(["evaluate", "--gt", str(out), "--det", str(res), "--json", str(tmp_path / "r.json")]) == 0
     printed = capsys.readouterr().out
     assert "hmean 1.0000" in printed or "0 care GT" in printed
     assert json.loads((tmp_path / "r.json").read_text())["precision"] in (0.0, 1.0)
-    assert main(["evaluate", "--gt", str(out), "--det", str(out / "gt"), "--protocol", "icdar2013"]) == 0
+    assert main(["evaluate", "--gt", str(out), "--det", str(res), "--protocol", "icdar2013"]) == 0
     with pytest.raises(SystemExit):
         main(["synth", "--out", str(out), "--n", "1", "--size", "7x7"])
     assert main(["evaluate", "--gt", str(tmp_path / "none"), "--det", str(out)]) == 1
