@@ -247,9 +247,8 @@ def test_train_east_init_must_match_backbone(tiny_ckpt, tmp_path, capsys, no_tra
 
 
 def test_train_east_init_starts_from_the_weights(tiny_ckpt, tmp_path):
-    from textvision.east.train import TrainConfig, train_east
-
     from textvision.data.synth import SynthDataset
+    from textvision.east.train import TrainConfig, train_east
 
     cfg = TrainConfig(backbone="tiny", init=str(tiny_ckpt), input_size=64, batch_size=2, epochs=1, lr=0.0,
                       progress=False, augment=False)

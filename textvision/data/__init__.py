@@ -2,7 +2,8 @@
 
 - :class:`TextInstance` (quad float32 [4, 2] clockwise from top-left, text, ignore)
 - ICDAR 2015 / 2013 files: :func:`read_icdar2015`, :func:`write_icdar2015`, :func:`read_icdar2013`,
-  :func:`write_icdar2013` (strict reading raises :class:`MalformedGroundTruth`); COCO-Text JSON: :func:`read_coco_text`, :func:`write_coco_text`
+  :func:`write_icdar2013` (strict reading raises :class:`MalformedGroundTruth`); COCO-Text JSON:
+  :func:`read_coco_text`, :func:`write_coco_text`
 - masks: :func:`instances_to_masks`
 - :func:`read_image`: an alias of :func:`textvision.io.read_rgb`, the one image reader
 - torch datasets: :class:`IcdarDataset`, :class:`CocoTextDataset`, :func:`collate`

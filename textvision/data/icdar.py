@@ -152,9 +152,9 @@ def read_icdar2015(path: PathLike, strict: bool = True) -> List[TextInstance]:
 
     Args:
         path: the text file. UTF-8 with or without BOM; LF or CRLF line ends; empty lines skipped.
-        strict: raise :class:`MalformedGroundTruth` (a ``ValueError``) naming file and line on a malformed line (fewer than 8
-            coordinates, a non-numeric coordinate); with ``strict=False`` such lines are skipped and
-            counted in one warning.
+        strict: raise :class:`MalformedGroundTruth` (a ``ValueError``) naming file and line on a
+            malformed line (fewer than 8 coordinates, a non-numeric coordinate); with ``strict=False``
+            such lines are skipped and counted in one warning.
 
     Returns:
         list of :class:`TextInstance`: quads float32 [4, 2] clockwise from the first point (a

@@ -162,7 +162,6 @@ def _train(args) -> int:
 
 def _detect(args) -> int:
     import sys
-    from pathlib import Path
 
     import cv2
     import numpy as np
