@@ -142,14 +142,21 @@ def test_synth_and_evaluate_commands(tmp_path, capsys):
         for sub, pat in (("images", "img_{}.jpg"), ("gt", "gt_img_{}.txt"), ("masks", "img_{}.png")))
     ds = IcdarDataset(out)
     assert len(ds) == 3
-    # evaluate ground truth against itself through the folder layout
+    # the gt folder itself as detections is refused (it would score 1.0 silently)
     capsys.readouterr()
-    assert main(["evaluate", "--gt", str(out), "--det", str(out / "gt"), "--json", str(tmp_path / "r.json")]) == 0
+    assert main(["evaluate", "--gt", str(out), "--det", str(out / "gt")]) == 1
+    assert "same files" in capsys.readouterr().err
+    # a copy of the ground truth as result files, through the folder layout: a perfect score
+    res = tmp_path / "res"
+    res.mkdir()
+    for k in (1, 2, 3):
+        (res / f"res_img_{k}.txt").write_bytes((out / "gt" / f"gt_img_{k}.txt").read_bytes())
+    assert main(["evaluate", "--gt", str(out), "--det", str(res), "--json", str(tmp_path / "r.json")]) == 0
     printed = capsys.readouterr().out
     assert "hmean 1.0000" in printed and "(2 care GT words" in printed  # scenes 1 and 3 hold one word each
     r = json.loads((tmp_path / "r.json").read_text())
     assert (r["precision"], r["recall"], r["hmean"], r["num_gt"]) == (1.0, 1.0, 1.0, 2)
-    assert main(["evaluate", "--gt", str(out), "--det", str(out / "gt"), "--protocol", "icdar2013"]) == 0
+    assert main(["evaluate", "--gt", str(out), "--det", str(res), "--protocol", "icdar2013"]) == 0
     with pytest.raises(SystemExit):
         main(["synth", "--out", str(out), "--n", "1", "--size", "7x7"])
     assert main(["evaluate", "--gt", str(tmp_path / "none"), "--det", str(out)]) == 1

@@ -45,8 +45,10 @@ def test_nothing_above_threshold_and_degenerate_votes():
 def test_validation():
     with pytest.raises(ValueError, match="geometry"):
         decode(np.zeros((8, 8)), np.zeros((4, 8, 8)))
-    with pytest.raises(ValueError, match="uint8"):
+    with pytest.raises(TypeError, match="east.detect: image must be uint8 RGB .* float32"):
         prepare_image(np.zeros((10, 10, 3), np.float32))
+    with pytest.raises(ValueError, match=r"east.detect: image must be HxWx3 .*\(10, 10, 2\)"):
+        prepare_image(np.zeros((10, 10, 2), np.uint8))
 
 
 def test_prepare_image_and_back():
@@ -61,3 +63,15 @@ def test_prepare_image_and_back():
     np.testing.assert_allclose(back[1:3], [[-0.5, -0.5], [1279.5, 719.5]], atol=1e-3)
     grey, _ = prepare_image(np.zeros((40, 50), np.uint8))
     assert grey.shape == (32, 64, 3)
+
+
+def test_prepare_image_takes_tensors_like_arrays():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (70, 90, 3), dtype=np.uint8)
+    keep = img.copy()
+    a, fa = prepare_image(img, max_side=64)
+    b, fb = prepare_image(torch.from_numpy(img), max_side=64)
+    np.testing.assert_array_equal(a, b)
+    assert fa == fb
+    np.testing.assert_array_equal(img, keep)  # the caller's image is never modified

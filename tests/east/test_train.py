@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 import torch
 
+from textvision.checkpoint import load_checkpoint
 from textvision.data import TextInstance, read_icdar2015
 from textvision.data.synth import SynthDataset
 from textvision.east.geometry import map_to_image
+from textvision.io import write_image
 from textvision.east.train import EASTTrainDataset, StyledCopies, TrainConfig, evaluate_east, load_east, train_east
 
 OVERFIT_EPOCHS = 80  # 80 steps of 4 scenes at 128 px: about 3 s on one idle thread
@@ -174,8 +176,11 @@ def test_checkpoint_resume_equals_uninterrupted_and_load(tmp_path, monkeypatch):
     with torch.no_grad():
         torch.testing.assert_close(m(x).geometry, resumed["model"](x).geometry)
     torch.save({"kind": "style"}, tmp_path / "other.pt")
-    with pytest.raises(ValueError, match="not an EAST checkpoint"):
+    with pytest.raises(ValueError, match="not a textvision checkpoint"):
         load_east(tmp_path / "other.pt")
+    torch.save({"kind": "style", "state_dict": {}}, tmp_path / "style.pt")
+    with pytest.raises(ValueError, match="'style' checkpoint, expected 'east'"):
+        load_east(tmp_path / "style.pt")
 
 
 def test_styled_copies(tmp_path):
@@ -218,7 +223,7 @@ def test_torchrun_ddp_train_then_detect(tmp_path, capsys):
            "--device", "cpu"]
     r = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"), timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
-    ckpt = torch.load(ck, weights_only=False)
+    ckpt = load_checkpoint(ck, "east")
     assert ckpt["epoch"] == 1 and len(ckpt["history"]) == 1 and "hmean" in ckpt["history"][0]
     assert r.stdout.count("epoch 1/1") == 1 and "val P" in r.stdout  # only rank 0 logs and validates
 
@@ -227,7 +232,7 @@ def test_torchrun_ddp_train_then_detect(tmp_path, capsys):
     imgs.mkdir()
     scenes = _small_set(2, 96)
     for i in range(2):
-        cv2.imwrite(str(imgs / f"img_{i + 1}.jpg"), cv2.cvtColor(scenes[i]["image"], cv2.COLOR_RGB2BGR))
+        write_image(imgs / f"img_{i + 1}.jpg", scenes[i]["image"])
     res = tmp_path / "res"
     assert main(["detect", str(imgs), "--weights", str(ck), "--out", str(res), "--overlay",
                  "--score-threshold", "0.05"]) == 0
@@ -235,6 +240,6 @@ def test_torchrun_ddp_train_then_detect(tmp_path, capsys):
                                                     "res_img_2.txt"]
     capsys.readouterr()
     assert main(["detect", str(tmp_path / "missing"), "--weights", str(ck), "--out", str(res)]) == 1
-    assert "not found" in capsys.readouterr().err
+    assert "no such file or folder" in capsys.readouterr().err
     assert main(["train-east", "--data", "synth:2:64", "--backbone", "tiny", "--input-size", "60",
                  "--out", str(tmp_path / "x.pt")]) == 1

@@ -9,11 +9,14 @@ import warnings
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-import cv2
 import numpy as np
 
 from textvision.data.coco_text import read_coco_text
 from textvision.data.icdar import read_icdar2013, read_icdar2015
+# SynthDataset lives with its renderer (textvision.data.synth, which never imports this module:
+# no import cycle) and is re-exported here beside the other datasets.
+from textvision.data.synth import SynthDataset
+from textvision.io import IMAGE_SUFFIXES, read_rgb
 
 try:
     from torch.utils.data import Dataset as _TorchDataset
@@ -22,7 +25,8 @@ except Exception:  # pragma: no cover
 
 __all__ = ["IcdarDataset", "CocoTextDataset", "SynthDataset", "collate", "read_image"]
 
-_IMG_EXT = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff")
+#: Kept for callers of the old name: the one image reader (uint8 HxWx3 RGB, EXIF orientation ignored).
+read_image = read_rgb
 
 # (images folder, ground-truth folder) names of the official downloads, per (year, split).
 _OFFICIAL = {
@@ -31,14 +35,6 @@ _OFFICIAL = {
     (2013, "train"): [("Challenge2_Training_Task12_Images", "Challenge2_Training_Task1_GT")],
     (2013, "test"): [("Challenge2_Test_Task12_Images", "Challenge2_Test_Task1_GT")],
 }
-
-
-def read_image(path) -> np.ndarray:
-    """Read an image file as uint8 [H, W, 3] RGB (grey and RGBA are converted)."""
-    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if img is None:
-        raise ValueError(f"cannot read image {path}")
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
 def _gt_name(stem: str) -> str:
@@ -85,7 +81,7 @@ class IcdarDataset(_TorchDataset):
             tried.append(f"{img_dir} + {gt_dir}")
             if not (img_dir.is_dir() and gt_dir.is_dir()):
                 continue
-            images = sorted((p for p in img_dir.iterdir() if p.suffix.lower() in _IMG_EXT), key=_natural)
+            images = sorted((p for p in img_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=_natural)
             pairs = [(p, gt_dir / _gt_name(p.stem)) for p in images]
             found = [(p, g) for p, g in pairs if g.is_file()]
             if not found:
@@ -103,7 +99,7 @@ class IcdarDataset(_TorchDataset):
     def __getitem__(self, i: int) -> Dict:
         img_path, gt_path = self.samples[i]
         reader = read_icdar2015 if self.year == 2015 else read_icdar2013
-        item = {"image": read_image(img_path), "instances": reader(gt_path, strict=self.strict),
+        item = {"image": read_rgb(img_path), "instances": reader(gt_path, strict=self.strict),
                 "path": str(img_path), "id": img_path.stem}
         return self.transform(item) if self.transform is not None else item
 
@@ -147,38 +143,7 @@ class CocoTextDataset(_TorchDataset):
     def __getitem__(self, i: int) -> Dict:
         iid = self.ids[i]
         path = self.images_dir / self.coco.images[iid]["file_name"]
-        item = {"image": read_image(path), "instances": list(self.coco.instances[iid]), "path": str(path), "id": iid}
-        return self.transform(item) if self.transform is not None else item
-
-
-class SynthDataset(_TorchDataset):
-    """``n`` synthetic scenes as a torch ``Dataset``; item ``i`` is ``render_scene((seed, i), size)``.
-
-    Also importable as ``textvision.data.synth.SynthDataset``. Items are dicts
-    ``{"image": uint8 [H, W, 3] RGB, "instances": list[TextInstance], "mask": uint8 [H, W] {0, 1},
-    "index": i}``; ``transform`` (optional) maps such a dict to anything; ``render_kwargs`` go to
-    :func:`~textvision.data.synth.render_scene`. Rendering happens on access, so DataLoader workers
-    parallelise it.
-    """
-
-    def __init__(self, n: int, size: Tuple[int, int] = (512, 512), seed: int = 0, transform: Optional[Callable] = None,
-                 **render_kwargs):
-        if int(n) < 0:
-            raise ValueError(f"n must be >= 0, got {n}")
-        self.n, self.size, self.seed = int(n), (int(size[0]), int(size[1])), int(seed)
-        self.transform, self.render_kwargs = transform, render_kwargs
-
-    def __len__(self) -> int:
-        return self.n
-
-    def __getitem__(self, i: int) -> Dict:
-        from textvision.data.synth import render_scene
-
-        if not -self.n <= i < self.n:
-            raise IndexError(f"index {i} out of range for SynthDataset of length {self.n}")
-        i = i % self.n
-        scene = render_scene((self.seed, i), self.size, **self.render_kwargs)
-        item = {"image": scene.image, "instances": scene.instances, "mask": scene.mask, "index": i}
+        item = {"image": read_rgb(path), "instances": list(self.coco.instances[iid]), "path": str(path), "id": iid}
         return self.transform(item) if self.transform is not None else item
 
 

@@ -21,7 +21,7 @@ from textvision.io import PathLike, atomic_write_text, read_text
 from textvision.data.instances import TextInstance, box_to_quad, order_clockwise, signed_area
 
 __all__ = [
-    "read_icdar2015", "write_icdar2015", "read_icdar2013", "write_icdar2013",
+    "MalformedGroundTruth", "read_icdar2015", "write_icdar2015", "read_icdar2013", "write_icdar2013",
     "parse_icdar2015", "parse_icdar2013", "format_icdar2015", "format_icdar2013",
 ]
 
@@ -35,6 +35,34 @@ _IC13 = re.compile(
 _MAX_LISTED = 10
 # Characters that end a line for str.splitlines(); only LF, CRLF and CR end lines in these files.
 _LINE_BREAKS = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+#: How the library reader skips malformed lines; commands replace it with their flag (``--lenient``).
+LIBRARY_HINT = "pass strict=False to skip malformed lines"
+
+
+class MalformedGroundTruth(ValueError):
+    """A malformed line in an ICDAR file read with ``strict=True``.
+
+    ``str(exc)`` is ``"<file>:<line>: <why>: '<line text>' (<hint>)"``. The hint says how to skip such
+    lines where the error surfaces: the library's ``strict=False`` by default; a command re-raises
+    :meth:`with_hint` naming its own flag (e.g. ``"pass --lenient to skip malformed lines"``).
+
+    Attributes:
+        detail: the message without the hint.
+        hint: how to skip malformed lines.
+    """
+
+    def __init__(self, detail: str, hint: str = LIBRARY_HINT):
+        super().__init__(f"{detail} ({hint})")
+        self.detail, self.hint = detail, hint
+
+    def with_hint(self, hint: str) -> "MalformedGroundTruth":
+        """The same error with another hint (for a command whose flag is not ``strict=False``)."""
+        return MalformedGroundTruth(self.detail, hint)
+
+    def __reduce__(self):  # picklable across DataLoader worker processes
+        return MalformedGroundTruth, (self.detail, self.hint)
 
 
 def _lines(text: str):
@@ -57,7 +85,7 @@ class _Report:
     def malformed(self, lineno: int, line: str, why: str) -> None:
         msg = f"{self.source}:{lineno}: {why}: {line[:80]!r}"
         if self.strict:
-            raise ValueError(msg + " (pass strict=False to skip malformed lines)")
+            raise MalformedGroundTruth(msg)
         self.skipped.append(f"line {lineno} ({why})")
 
     def flush(self) -> None:
@@ -124,9 +152,9 @@ def read_icdar2015(path: PathLike, strict: bool = True) -> List[TextInstance]:
 
     Args:
         path: the text file. UTF-8 with or without BOM; LF or CRLF line ends; empty lines skipped.
-        strict: raise ``ValueError`` naming file and line on a malformed line (fewer than 8
-            coordinates, a non-numeric coordinate); with ``strict=False`` such lines are skipped and
-            counted in one warning.
+        strict: raise :class:`MalformedGroundTruth` (a ``ValueError``) naming file and line on a
+            malformed line (fewer than 8 coordinates, a non-numeric coordinate); with ``strict=False``
+            such lines are skipped and counted in one warning.
 
     Returns:
         list of :class:`TextInstance`: quads float32 [4, 2] clockwise from the first point (a
@@ -219,8 +247,8 @@ def read_icdar2013(path: PathLike, strict: bool = True) -> List[TextInstance]:
     Args:
         path: ``gt_N.txt`` (``xmin ymin xmax ymax "word"``), ``gt_img_N.txt``
             (``xmin, ymin, xmax, ymax, "word"``) or ``res_img_N.txt`` (``xmin,ymin,xmax,ymax``).
-        strict: raise ``ValueError`` naming file and line on malformed lines, or skip them with a
-            counted warning.
+        strict: raise :class:`MalformedGroundTruth` (a ``ValueError``) naming file and line on
+            malformed lines, or skip them with a counted warning.
 
     Returns:
         list of :class:`TextInstance` with axis-aligned quads (inclusive pixel coordinates, as

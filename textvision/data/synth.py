@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from textvision.data.instances import TextInstance, signed_area
+from textvision.io import read_rgb
 
 __all__ = ["SynthScene", "render_scene", "SynthDataset", "FACES", "load_words"]
 
@@ -259,10 +260,7 @@ def _texture(rng, h, w) -> np.ndarray:
 
 def _load_background(bg, rng, h, w) -> np.ndarray:
     if isinstance(bg, (str, Path)):
-        img = cv2.imread(str(bg), cv2.IMREAD_COLOR)
-        if img is None:
-            raise ValueError(f"cannot read background image {bg}")
-        img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+        img = read_rgb(bg)
     else:
         img = np.asarray(bg)
         if img.ndim == 2:
@@ -683,11 +681,44 @@ def _jpeg(rng, image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB) if ok else image
 
 
-def __getattr__(name):
-    # SynthDataset lives with the other torch datasets so that rendering (e.g. in `textvision synth`
-    # worker processes) never pays for importing torch.
-    if name == "SynthDataset":
-        from textvision.data.datasets import SynthDataset
+class SynthDataset:
+    """``n`` synthetic scenes as a map-style dataset; item ``i`` is ``render_scene((seed, i), size)``.
 
-        return SynthDataset
-    raise AttributeError(f"module 'textvision.data.synth' has no attribute {name!r}")
+    Also importable as ``textvision.data.SynthDataset`` / ``textvision.data.datasets.SynthDataset``.
+    It is a plain class (``__len__`` + ``__getitem__``, all a ``torch.utils.data.DataLoader`` needs)
+    rather than a ``torch.utils.data.Dataset`` subclass, so that rendering (e.g. in ``textvision
+    synth`` worker processes) never pays for importing torch; ``a + b`` concatenates like torch's.
+
+    Args:
+        n: number of scenes (>= 0).
+        size: (H, W) of every scene.
+        seed: base seed; scenes of different seeds are independent draws.
+        transform: optional callable mapping an item dict to anything.
+        render_kwargs: passed to :func:`render_scene`. Rendering happens on access, so DataLoader
+            workers parallelise it.
+
+    Items: ``{"image": uint8 [H, W, 3] RGB, "instances": list[TextInstance], "mask": uint8 [H, W] {0, 1},
+    "index": i}``.
+    """
+
+    def __init__(self, n: int, size: Tuple[int, int] = (512, 512), seed: int = 0, transform=None, **render_kwargs):
+        if int(n) < 0:
+            raise ValueError(f"n must be >= 0, got {n}")
+        self.n, self.size, self.seed = int(n), (int(size[0]), int(size[1])), int(seed)
+        self.transform, self.render_kwargs = transform, render_kwargs
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int) -> Dict:
+        if not -self.n <= i < self.n:
+            raise IndexError(f"index {i} out of range for SynthDataset of length {self.n}")
+        i = i % self.n
+        scene = render_scene((self.seed, i), self.size, **self.render_kwargs)
+        item = {"image": scene.image, "instances": scene.instances, "mask": scene.mask, "index": i}
+        return self.transform(item) if self.transform is not None else item
+
+    def __add__(self, other):
+        from torch.utils.data import ConcatDataset
+
+        return ConcatDataset([self, other])

@@ -10,12 +10,10 @@ from typing import Dict, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from textvision.io import atomic_write_bytes
 from textvision.data.icdar import format_icdar2015
+from textvision.io import IMAGE_SUFFIXES, atomic_write_text, check_output_dir, write_image
 
 __all__ = ["write_synth_dataset"]
-
-_IMG_EXT = (".jpg", ".jpeg", ".png", ".bmp")
 
 
 def _paths(out: Path, k: int, fmt: str):
@@ -29,15 +27,10 @@ def _render_one(job) -> Tuple[int, int]:
     cv2.setNumThreads(1)  # one scene per process; OpenCV threads would only contend
     scene = render_scene((seed, k - 1), size, **kwargs)
     img_p, gt_p, mask_p = _paths(out, k, fmt)
-    params = [cv2.IMWRITE_JPEG_QUALITY, 95] if fmt == "jpg" else [cv2.IMWRITE_PNG_COMPRESSION, 1]
-    ok, buf = cv2.imencode("." + fmt, cv2.cvtColor(scene.image, cv2.COLOR_RGB2BGR), params)
-    ok2, mbuf = cv2.imencode(".png", scene.mask * np.uint8(255), [cv2.IMWRITE_PNG_COMPRESSION, 1])
-    if not (ok and ok2):
-        raise RuntimeError(f"could not encode scene {k}")
-    atomic_write_bytes(img_p, buf.tobytes())
-    atomic_write_bytes(mask_p, mbuf.tobytes())
+    write_image(img_p, scene.image, jpeg_quality=95)
+    write_image(mask_p, scene.mask * np.uint8(255))
     # The ground truth is written last: its presence marks a complete item (resume logic).
-    atomic_write_bytes(gt_p, format_icdar2015(scene.instances).encode("utf-8"))
+    atomic_write_text(gt_p, format_icdar2015(scene.instances))
     return k, len(scene.instances)
 
 
@@ -48,6 +41,11 @@ def write_synth_dataset(out, n: int, size=(512, 512), seed: int = 0, fmt: str = 
 
     Scene ``k`` (1-based file names) is ``render_scene((seed, k - 1), size, ...)``. Returns counts and
     timing: ``{"written", "skipped", "words", "seconds", "scenes_per_s"}``.
+
+    Raises:
+        ValueError: ``out`` (or one of its sub-folders) cannot be written, checked before any rendering;
+            an unknown ``fmt``; a backgrounds folder without images. FileNotFoundError: a missing font
+            file or backgrounds folder.
     """
     out = Path(out)
     if fmt not in ("jpg", "png"):
@@ -62,12 +60,13 @@ def write_synth_dataset(out, n: int, size=(512, 512), seed: int = 0, fmt: str = 
         bdir = Path(backgrounds)
         if not bdir.is_dir():
             raise FileNotFoundError(f"backgrounds folder not found: {bdir}")
-        files = sorted(str(p) for p in bdir.iterdir() if p.suffix.lower() in _IMG_EXT)
+        files = sorted(str(p) for p in bdir.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
         if not files:
-            raise ValueError(f"no images (.jpg/.png/.bmp) in backgrounds folder {bdir}")
+            raise ValueError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in backgrounds folder {bdir}")
         kwargs["backgrounds"] = files
+    # Before any rendering: a read-only or mistyped output must fail in one line, not midway.
     for sub in ("images", "gt", "masks"):
-        (out / sub).mkdir(parents=True, exist_ok=True)
+        check_output_dir(out / sub, what="output folder")
     todo = [k for k in range(1, n + 1) if overwrite or not _paths(out, k, fmt)[1].is_file()]
     jobs = [(out, k, (int(size[0]), int(size[1])), int(seed), fmt, kwargs) for k in todo]
     if workers is None:

@@ -24,8 +24,9 @@ _LAZY = {
     "EASTTrainDataset": "textvision.east.train",
     "train_east": "textvision.east.train",
     "evaluate_east": "textvision.east.train",
-    "load_east": "textvision.east.train",
-    "save_east": "textvision.east.train",
+    # loading lives beside the network; re-exported here (``textvision.east.load_east``)
+    "load_east": "textvision.models.east",
+    "save_east": "textvision.models.east",
     "StyledCopies": "textvision.east.train",
 }
 

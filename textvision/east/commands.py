@@ -11,6 +11,10 @@ examples:
   textvision train-east --data synth:64:256 --val synth:16:256 --backbone tiny --input-size 256 --out tiny.pt
   textvision train-east --data ic15/ --augment style.pt --styles-per-image 4 --out east_aug.pt
   textvision train-east ... --out east.pt --resume             # continue after an interruption
+  textvision train-east --data ic15/ --init east_synth.pt --out east_ic15.pt   # fine-tune trained weights
+
+--out must not exist unless --resume is given (a finished run is never overwritten); its folder is
+checked for writability before training starts.
   torchrun --nproc-per-node 2 -m textvision train-east ...     # DDP (gloo on CPU, nccl on GPU)
 """
 
@@ -31,7 +35,10 @@ def register(sub) -> None:
     p.add_argument("--backbone", default="resnet50", choices=("resnet50", "vgg16", "tiny"))
     p.add_argument("--backbone-weights", default=None, metavar="PTH",
                    help="torchvision ImageNet checkpoint of the backbone (local file; nothing is downloaded)")
-    p.add_argument("--out", required=True, metavar="CKPT", help="checkpoint written every epoch (+ CKPT.best.pt)")
+    p.add_argument("--init", default=None, metavar="CKPT",
+                   help="EAST checkpoint to start from (same --backbone), e.g. to fine-tune on real data")
+    p.add_argument("--out", required=True, metavar="CKPT",
+                   help="checkpoint written every epoch (+ CKPT.best.pt); refused if it exists, unless --resume")
     p.add_argument("--resume", action="store_true", help="continue from --out when it exists")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=8, help="per process")
@@ -56,7 +63,7 @@ def register(sub) -> None:
                        description="Run an EAST checkpoint on an image or a folder of images and write one "
                                    "ICDAR 2015 result file per image (res_<stem>.txt, 8 integer coordinates "
                                    "per line), optionally with overlays. Score them with textvision evaluate.")
-    d.add_argument("input", metavar="IMAGE|DIR")
+    d.add_argument("input", metavar="IMAGE|DIR", nargs="+", help="image files and/or folders of images")
     d.add_argument("--weights", required=True, metavar="CKPT", help="EAST checkpoint from train-east")
     d.add_argument("--out", required=True, metavar="DIR")
     d.add_argument("--overlay", action="store_true", help="also write <stem>_east.jpg with the quads drawn")
@@ -65,6 +72,7 @@ def register(sub) -> None:
     d.add_argument("--nms-threshold", type=float, default=0.2)
     d.add_argument("--box-threshold", type=float, default=0.1)
     d.add_argument("--device", default=None, help="cpu, cuda (default: cuda when available)")
+    d.add_argument("--no-progress", action="store_true", help="no progress bar")
     d.set_defaults(func=_detect)
 
 
@@ -85,28 +93,63 @@ def _dataset(spec: str, year: int, split: str):
     return IcdarDataset(spec, year=year, split=split)
 
 
+def _check_weights_file(path, flag: str) -> None:
+    import os
+
+    if path is not None and not os.path.isfile(path):
+        raise FileNotFoundError(f"{flag} file not found: {path}")
+
+
 def _train(args) -> int:
     import os
 
-    from textvision.east.train import StyledCopies, TrainConfig, train_east
+    from textvision.io import check_output_file
 
-    cfg = TrainConfig(backbone=args.backbone, backbone_weights=args.backbone_weights, input_size=args.input_size,
-                      batch_size=args.batch_size, epochs=args.epochs, lr=args.lr, score_loss=args.score_loss,
-                      augment=not args.no_geometric, scale_range=tuple(args.scale_range), rotate=args.rotate,
-                      workers=args.workers, val_max_side=args.val_max_side, seed=args.seed,
-                      progress=not args.no_progress, device=args.device)
     if args.input_size % 32:
         raise ValueError(f"--input-size must be a multiple of 32, got {args.input_size}")
+    # Everything that can fail cheaply fails before the data and the model are built: a run must
+    # not train for minutes and then lose its result at the save.
+    stem, ext = os.path.splitext(args.out)
+    for existing in (args.out, f"{stem}.best{ext or '.pt'}"):
+        if os.path.exists(existing) and not args.resume:
+            raise FileExistsError(f"{existing} exists (a previous run's checkpoint); pass --resume to continue "
+                                  f"that run, or choose another --out (delete the file to start over)")
+    check_output_file(args.out, what="--out checkpoint")
+    _check_weights_file(args.augment, "--augment style checkpoint")
+    if args.augment:
+        # A safe first read (weights_only=True, one-line refusal) before the style area's loader sees it.
+        from textvision.checkpoint import load_checkpoint
+
+        load_checkpoint(args.augment)
+    if args.init is not None:
+        # Loaded here (safely, weights_only=True) so that a bad file is refused before any data is read.
+        from textvision.models.east import load_east
+
+        start = load_east(args.init)
+        if start.backbone_name != args.backbone:
+            raise ValueError(f"--init {args.init} is an EAST {start.backbone_name!r} checkpoint; pass "
+                             f"--backbone {start.backbone_name} or other weights")
+
+    from textvision.east.train import StyledCopies, TrainConfig, train_east
+
+    cfg = TrainConfig(backbone=args.backbone, backbone_weights=args.backbone_weights, init=args.init,
+                      input_size=args.input_size, batch_size=args.batch_size, epochs=args.epochs, lr=args.lr,
+                      score_loss=args.score_loss, augment=not args.no_geometric, scale_range=tuple(args.scale_range),
+                      rotate=args.rotate, workers=args.workers, val_max_side=args.val_max_side, seed=args.seed,
+                      progress=not args.no_progress, device=args.device)
+    if args.backbone_weights is not None:
+        # Read once now so that a refused or mismatched file is reported before the data is read.
+        from textvision.models.east import EAST
+
+        EAST(args.backbone, backbone_weights=args.backbone_weights)
     train_set = _dataset(args.data, args.year, args.train_split)
     val_set = _dataset(args.val, args.year, args.val_split) if args.val else None
     if args.augment:
         from textvision.augment import SelectiveTextStyle
 
-        if not os.path.isfile(args.augment):
-            raise FileNotFoundError(f"--augment style checkpoint not found: {args.augment}")
         style = SelectiveTextStyle(args.augment, fcn=args.style_fcn, device=args.device or "cpu", p=1.0)
         train_set = StyledCopies(train_set, style, args.styles_per_image, seed=args.seed)
-    result = train_east(cfg, train_set, val_set, out=args.out, resume=args.resume)
+    result = train_east(cfg, train_set, val_set, out=args.out, resume=args.resume, log=print)
     if int(os.environ.get("RANK", "0")) == 0:
         hist = result["history"]
         last = hist[-1] if hist else {}
@@ -117,45 +160,56 @@ def _train(args) -> int:
     return 0
 
 
-_IMG_EXT = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
-
-
 def _detect(args) -> int:
-    from pathlib import Path
+    import sys
 
     import cv2
     import numpy as np
     import torch
 
     from textvision.data import TextInstance, write_icdar2015
-    from textvision.data.datasets import read_image
     from textvision.east.decode import detect
-    from textvision.east.train import load_east
+    from textvision.io import check_output_dir, list_images, read_rgb, write_image
+    from textvision.models.east import load_east
 
-    src = Path(args.input)
-    if src.is_dir():
-        images = sorted(p for p in src.iterdir() if p.suffix.lower() in _IMG_EXT)
-        if not images:
-            raise FileNotFoundError(f"no images ({', '.join(_IMG_EXT)}) in {src}")
-    elif src.is_file():
-        images = [src]
-    else:
-        raise FileNotFoundError(f"input not found: {src}")
+    images = list_images(args.input)
+    # res_<stem>.txt would silently overwrite one another for a/x.png and b/x.jpg.
+    seen = {}
+    for path in images:
+        if path.stem in seen:
+            raise ValueError(f"{seen[path.stem]} and {path} would both write res_{path.stem}.txt; "
+                             f"run them into different --out folders")
+        seen[path.stem] = path
+    out = check_output_dir(args.out, what="--out folder")
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     model = load_east(args.weights, device=device)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    total = 0
-    for path in images:
-        image = read_image(path)
+    total, failed = 0, []
+    bar = images
+    if len(images) > 1 and not args.no_progress:
+        from tqdm import tqdm
+
+        bar = tqdm(images, desc="detect", unit="img", dynamic_ncols=True)
+    for path in bar:
+        try:
+            image = read_rgb(path)
+        except (ValueError, FileNotFoundError) as exc:
+            # One bad file must not abort a long run midway: report it, go on, fail at the end.
+            print(f"textvision detect: skipped: {exc}", file=sys.stderr)
+            failed.append(path)
+            continue
         det = detect(image, model, max_side=args.max_side, score_threshold=args.score_threshold,
                      nms_threshold=args.nms_threshold, box_threshold=args.box_threshold)
         write_icdar2015(out / f"res_{path.stem}.txt", [TextInstance(q) for q in det.quads], integer=True,
                         with_text=False)
         total += len(det.quads)
         if args.overlay:
-            vis = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+            vis = image.copy()
             cv2.polylines(vis, [np.round(q).astype(np.int32) for q in det.quads], True, (0, 255, 0), 2)
-            cv2.imwrite(str(out / f"{path.stem}_east.jpg"), vis)
-    print(f"{len(images)} image(s), {total} word(s); results in {out}")
+            write_image(out / f"{path.stem}_east.jpg", vis)
+    done = len(images) - len(failed)
+    print(f"{done} image(s), {total} word(s); results in {out}")
+    if failed:
+        print(f"textvision detect: error: {len(failed)} of {len(images)} image(s) could not be read: "
+              + ", ".join(str(p) for p in failed[:5]) + (" ..." if len(failed) > 5 else ""), file=sys.stderr)
+        return 1
     return 0

@@ -6,6 +6,7 @@ from typing import NamedTuple, Sequence
 import cv2
 import numpy as np
 
+from textvision._validate import image_rgb
 from textvision.east.geometry import image_to_map, map_to_image, restore_quads
 
 __all__ = ["Detections", "decode", "detect", "detect_batch", "prepare_image"]
@@ -99,14 +100,14 @@ def prepare_image(image: np.ndarray, max_side: int = 1280):
     """Resize an RGB uint8 image so that its longer side is at most ``max_side`` and both sides are
     multiples of 32 (EAST's stride).
 
+    Args:
+        image: uint8 HxWx3 RGB, HxW grey or HxWx4 RGBA (NumPy array or torch tensor; never modified).
+        max_side: the longer side's upper bound in pixels.
+
     Returns:
         ``(resized uint8 [H', W', 3], (sx, sy))`` with ``x_orig = (x' + 0.5) * sx - 0.5``.
     """
-    img = np.asarray(image)
-    if img.ndim == 2:
-        img = np.repeat(img[..., None], 3, axis=2)
-    if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
-        raise ValueError(f"image must be uint8 HxWx3 RGB (or HxW grey), got {img.dtype} {img.shape}")
+    img = image_rgb(image, "image", "east.detect")
     H, W = img.shape[:2]
     r = min(1.0, float(max_side) / max(H, W))
     nh, nw = max(32, int(round(H * r / 32)) * 32), max(32, int(round(W * r / 32)) * 32)
@@ -135,7 +136,7 @@ def detect(image: np.ndarray, model, *, max_side: int = 1280, device=None, score
     """Detect words in one image with an EAST model.
 
     Args:
-        image: uint8 HxWx3 RGB (or HxW grey).
+        image: uint8 HxWx3 RGB (or HxW grey, HxWx4 RGBA); a torch tensor in that layout is accepted too.
         model: :class:`textvision.models.east.EAST` (put in eval mode here).
         max_side: the longer side is resized down to at most this (then rounded to multiples of 32).
         device: torch device; default: the model's.

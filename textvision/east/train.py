@@ -6,6 +6,7 @@ The command ``textvision train-east`` is a thin layer over :func:`train_east`.
 """
 from __future__ import annotations
 
+import logging
 import math
 import os
 import time
@@ -16,15 +17,16 @@ import numpy as np
 import torch
 
 from textvision._distributed import setup_distributed
+from textvision.checkpoint import load_checkpoint
 from textvision.east.decode import detect
 from textvision.east.loss import EASTLoss
 from textvision.east.targets import targets
-from textvision.models.east import EAST
+from textvision.models.east import CHECKPOINT_KIND, EAST, load_east, save_east
 
 __all__ = ["TrainConfig", "EASTTrainDataset", "StyledCopies", "geometric_augmentation", "train_east", "evaluate_east",
            "save_east", "load_east", "collate_east"]
 
-CHECKPOINT_KIND = "east"
+logger = logging.getLogger("textvision.east")
 
 
 @dataclass
@@ -34,6 +36,9 @@ class TrainConfig:
     Attributes:
         backbone: ``"resnet50"``, ``"vgg16"`` or ``"tiny"``.
         backbone_weights: optional local torchvision ImageNet checkpoint of the backbone.
+        init: optional EAST weights to start from (a checkpoint path or registry name, see
+            :func:`~textvision.models.east.load_east`); its backbone must be ``backbone``. Ignored when
+            a run is resumed.
         input_size: side of the square training crops (multiple of 32).
         batch_size: per process.
         epochs: total epochs (a resumed run continues up to this).
@@ -52,6 +57,7 @@ class TrainConfig:
 
     backbone: str = "resnet50"
     backbone_weights: Optional[str] = None
+    init: Optional[str] = None
     input_size: int = 512
     batch_size: int = 8
     epochs: int = 10
@@ -200,33 +206,7 @@ def collate_east(items: Sequence[Dict[str, torch.Tensor]]) -> Dict[str, torch.Te
 # checkpoints
 
 
-def save_east(path, model: EAST, **extra) -> None:
-    """Write ``{"kind": "east", "config": model.config(), "state_dict": ..., **extra}`` atomically."""
-    model = getattr(model, "module", model)
-    path = os.fspath(path)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}"
-    torch.save({"kind": CHECKPOINT_KIND, "config": model.config(), "state_dict": model.state_dict(), **extra}, tmp)
-    os.replace(tmp, path)
-
-
-def _read_checkpoint(path, map_location="cpu") -> dict:
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"EAST checkpoint not found: {path!r}")
-    ckpt = torch.load(path, map_location=map_location, weights_only=False)
-    if not isinstance(ckpt, dict) or ckpt.get("kind") != CHECKPOINT_KIND or "state_dict" not in ckpt:
-        raise ValueError(f"{path}: not an EAST checkpoint (expected a dict with kind='east' and state_dict)")
-    return ckpt
-
-
-def load_east(path, device="cpu") -> EAST:
-    """Load an EAST model saved by :func:`save_east` / ``textvision train-east`` (eval mode)."""
-    ckpt = _read_checkpoint(path)
-    cfg = dict(ckpt["config"])
-    model = EAST(cfg.pop("backbone"), **cfg)
-    model.load_state_dict(ckpt["state_dict"])
-    return model.to(device).eval()
+# save_east / load_east live beside the network (textvision.models.east) and are re-exported here.
 
 
 # ------------------------------------------------------------------------------------------------
@@ -269,7 +249,7 @@ def evaluate_east(model: EAST, dataset, *, max_side: int = 1280, score_threshold
 
 
 def train_east(config: TrainConfig, train_set, val_set=None, out: Optional[str] = None, *, resume: bool = False,
-               pre_transform: Optional[Callable] = None, log: Callable[[str], None] = print) -> dict:
+               pre_transform: Optional[Callable] = None, log: Optional[Callable[[str], None]] = None) -> dict:
     """Train EAST.
 
     Args:
@@ -277,20 +257,42 @@ def train_east(config: TrainConfig, train_set, val_set=None, out: Optional[str] 
         train_set: dataset of ``{"image", "instances"}`` items (wrapped in :class:`EASTTrainDataset`).
         val_set: optional dataset of the same kind, scored with ICDAR 2015 after every epoch.
         out: checkpoint path, written after every epoch (``<out>`` = last; ``<stem>.best.pt`` = best
-            validation H-mean). None: no checkpoint.
+            validation H-mean). None: no checkpoint. Its folder is checked for writability before any
+            training, and an existing ``out`` is never overwritten unless ``resume``.
         resume: continue from ``out`` when it exists (model, optimiser, scheduler, epoch, history).
         pre_transform: optional image transform applied before the geometric augmentation (style
             augmentation; see :class:`EASTTrainDataset`).
-        log: where the per-epoch lines go (rank 0 only).
+        log: where the per-epoch lines go (rank 0 only); default: ``logging.getLogger("textvision.east")``
+            at INFO level.
 
     Under ``torchrun`` (``WORLD_SIZE`` > 1) each process trains on its shard with
     DistributedDataParallel (gloo on CPU, nccl on GPU); rank 0 validates and writes checkpoints.
 
     Returns:
         ``{"model": EAST (unwrapped), "history": [per-epoch dicts], "best_hmean": float}``.
+
+    Raises:
+        FileExistsError: ``out`` exists and ``resume`` is False. ValueError: ``out`` cannot be written
+            (raised before training), or the checkpoint to resume is not an EAST one of this backbone.
     """
     import torch.distributed as dist
     from torch.utils.data import DataLoader, DistributedSampler
+
+    from textvision.io import check_output_file
+
+    if log is None:
+        log = logger.info
+    best_path = None
+    if out:
+        out = os.fspath(out)
+        stem, ext = os.path.splitext(out)
+        best_path = f"{stem}.best{ext or '.pt'}"
+        # Both checks come first: a run must not train for hours and then lose its result at the save.
+        for existing in (out, best_path):
+            if not resume and os.path.exists(existing):
+                raise FileExistsError(f"{existing} exists; continue that run with resume=True or choose another "
+                                      f"output path")
+        check_output_file(out, what="checkpoint")
 
     ctx = setup_distributed(config.device)
     world, rank, device, distributed, main = ctx.world, ctx.rank, ctx.device, ctx.distributed, ctx.main
@@ -318,6 +320,13 @@ def train_east(config: TrainConfig, train_set, val_set=None, out: Optional[str] 
                         generator=generator, worker_init_fn=_worker_init, persistent_workers=config.workers > 0)
 
     model = EAST(config.backbone, backbone_weights=config.backbone_weights).to(device)
+    resuming = bool(resume and out and os.path.isfile(out))
+    if config.init is not None and not resuming:
+        start = load_east(config.init)
+        if start.backbone_name != config.backbone or start.config() != model.config():
+            raise ValueError(f"init weights {config.init}: EAST config {start.config()} does not match the "
+                             f"configured {model.config()}")
+        model.load_state_dict(start.state_dict())
     criterion = EASTLoss(config.score_loss, angle_weight=config.angle_weight)
     optim = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     total_steps = max(1, config.epochs * len(loader))
@@ -325,14 +334,10 @@ def train_east(config: TrainConfig, train_set, val_set=None, out: Optional[str] 
         optim, lambda s: 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(s, total_steps) / total_steps)))
     history: List[dict] = []
     start_epoch, best = 0, -1.0
-    best_path = None
-    if out:
-        stem, ext = os.path.splitext(out)
-        best_path = f"{stem}.best{ext or '.pt'}"
-    if resume and out and os.path.isfile(out):
-        ckpt = _read_checkpoint(out, map_location=device)
-        if ckpt["config"]["backbone"] != config.backbone:
-            raise ValueError(f"{out}: checkpoint backbone {ckpt['config']['backbone']!r} != {config.backbone!r}")
+    if resuming:
+        ckpt = load_checkpoint(out, CHECKPOINT_KIND, map_location=device)
+        if ckpt["config"].get("backbone") != config.backbone:
+            raise ValueError(f"{out}: checkpoint backbone {ckpt['config'].get('backbone')!r} != {config.backbone!r}")
         model.load_state_dict(ckpt["state_dict"])
         if "optimizer" in ckpt:
             optim.load_state_dict(ckpt["optimizer"])

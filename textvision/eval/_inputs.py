@@ -37,32 +37,58 @@ def _parse_2013_or_quads(text: str, source: str, strict: bool) -> List[TextInsta
     return parse_icdar2013(text, source, strict)
 
 
-def _read_layout(path, fmt: str, strict: bool) -> Dict[str, List[TextInstance]]:
-    """Read every ``*.txt`` of a folder or zip archive into {image key: instances}."""
+def _select(names: List[str], role: str) -> List[str]:
+    """The file names of one role among a folder's or zip's ``*.txt`` names.
+
+    Ground truth: the ``gt_*`` files, or when there are none every file except ``res_*`` (a result file is
+    never read as ground truth, even in a folder that holds both). Detections: the ``res_*`` files, or when
+    there are none every file (result files of other tools have other names).
+    """
+    def prefixed(prefix):
+        return [n for n in names if Path(n).name.lower().startswith(prefix)]
+
+    if role == "gt":
+        own = prefixed("gt_")
+        if own:
+            return own
+        results = set(prefixed("res_"))
+        return [n for n in names if n not in results]
+    return prefixed("res_") or list(names)
+
+
+def _read_layout(path, fmt: str, strict: bool, role: str) -> Tuple[Dict[str, List[TextInstance]], Dict[str, str]]:
+    """Read the ``*.txt`` files of one role (``"gt"`` or ``"det"``) of a folder or zip archive.
+
+    Returns:
+        ({image key: instances}, {file identity: display name}); the identity (resolved path, or
+        resolved zip path + member name) lets :func:`gather` see when gt and det are the same files.
+    """
+    from textvision.io import read_text
+
     path = Path(path)
     parse: Callable = parse_icdar2015 if fmt == "icdar2015" else _parse_2013_or_quads
     out: Dict[str, List[TextInstance]] = {}
+    sources: Dict[str, str] = {}
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".txt" and _PREFIX.match(p.name))
-        if not files:
-            files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".txt")
-        from textvision.io import read_text
-
-        for p in files:
-            out[image_key(p.name)] = parse(read_text(p), str(p), strict)
+        names = sorted(p.name for p in path.iterdir() if p.suffix.lower() == ".txt" and p.is_file())
+        for name in _select(names, role):
+            p = path / name
+            out[image_key(name)] = parse(read_text(p), str(p), strict)
+            sources[str(p.resolve())] = str(p)
     elif path.is_file() and zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as zf:
-            names = [n for n in zf.namelist() if n.lower().endswith(".txt") and not n.endswith("/")]
-            for n in sorted(names):
+            names = sorted(n for n in zf.namelist() if n.lower().endswith(".txt") and not n.endswith("/"))
+            for n in _select(names, role):
                 raw = zf.read(n)
                 try:
                     text = raw.decode("utf-8-sig")
                 except UnicodeDecodeError:
                     text = raw.decode("latin-1")
                 out[image_key(Path(n).name)] = parse(text.replace("\ufeff", ""), f"{path}:{n}", strict)
+                sources[f"{path.resolve()}:{n}"] = f"{path}:{n}"
     else:
         raise FileNotFoundError(f"{path}: expected a folder or a .zip of {fmt} text files")
-    return out
+    return out, sources
 
 
 def _gt_item(item) -> Tuple[np.ndarray, np.ndarray]:
@@ -105,13 +131,27 @@ def _quads(x) -> np.ndarray:
 def gather(gt, det, fmt: str, strict: bool = True):
     """Pair ground truth and detections per image.
 
+    Folders and zips are read by role (see :func:`_select`: ``res_*`` files are never ground truth).
+
     Returns:
         (keys, [(gt quads [N, 4, 2], gt ignore [N]), ...], [det quads [M, 4, 2], ...]).
+
+    Raises:
+        ValueError: gt and det read the same files, detections for images without ground truth, or
+            sequences of different lengths.
     """
+    gt_files: Dict[str, str] = {}
+    det_files: Dict[str, str] = {}
     if isinstance(gt, (str, Path)):
-        gt = _read_layout(gt, fmt, strict)
+        gt, gt_files = _read_layout(gt, fmt, strict, "gt")
     if isinstance(det, (str, Path)):
-        det = _read_layout(det, fmt, strict)
+        det, det_files = _read_layout(det, fmt, strict, "det")
+    same = sorted(set(gt_files) & set(det_files))
+    if same:
+        # Scoring ground truth against itself gives 1.0 silently (e.g. --det pointed at the gt folder).
+        shown = ", ".join(gt_files[k] for k in same[:3]) + (f" (+{len(same) - 3} more)" if len(same) > 3 else "")
+        raise ValueError(f"detections and ground truth are the same files ({shown}); point det at the "
+                         f"res_*.txt results (e.g. the --out folder of textvision detect)")
     if isinstance(gt, Mapping) or isinstance(det, Mapping):
         if not (isinstance(gt, Mapping) and isinstance(det, Mapping)):
             raise TypeError("gt and det must both be per-image sequences or both be mappings/folders")

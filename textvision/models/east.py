@@ -24,9 +24,12 @@ from torch import nn
 
 from textvision.models.vgg import IMAGENET_MEAN as _MEAN, IMAGENET_STD as _STD  # the one normalisation
 
-__all__ = ["EAST", "EASTOutput", "east_resnet50", "east_vgg16", "east_tiny", "BACKBONES"]
+__all__ = ["EAST", "EASTOutput", "east_resnet50", "east_vgg16", "east_tiny", "BACKBONES", "CHECKPOINT_KIND",
+           "load_east", "save_east"]
 
 BACKBONES = ("resnet50", "vgg16", "tiny")
+#: ``kind`` of EAST checkpoints (see :mod:`textvision.checkpoint`).
+CHECKPOINT_KIND = "east"
 
 
 class EASTOutput(NamedTuple):
@@ -153,16 +156,50 @@ class EAST(nn.Module):
         if backbone_weights is not None:
             self.load_backbone(backbone_weights)
 
-    def load_backbone(self, path: Union[str, os.PathLike]) -> None:
-        """Load torchvision ImageNet weights of the backbone from a local file (strict on its keys)."""
+    def load_backbone(self, weights: Union[str, os.PathLike]) -> None:
+        """Load torchvision ImageNet weights of the backbone (strict on its keys).
+
+        Args:
+            weights: a local torchvision checkpoint (``resnet50-*.pth`` / ``vgg16-397923af.pth``: a plain
+                state dict, or a dict holding one under ``"state_dict"``; DDP ``module.`` prefixes and
+                classifier keys are dropped), or a name registered for the backbone's family in
+                :mod:`textvision.weights`. Nothing is downloaded.
+
+        Raises:
+            FileNotFoundError: no such file. ValueError: the ``tiny`` backbone, a file that needs code to
+                unpickle (refused, never executed: ``weights_only=True``), not a torch file, or keys
+                that do not match the backbone.
+        """
+        import pickle
+
+        from textvision.weights import resolve
+
         if self.backbone_name == "tiny":
             raise ValueError("the 'tiny' backbone has no ImageNet checkpoint")
+        try:
+            path = resolve(weights, self.backbone_name)
+        except FileNotFoundError as exc:
+            raise FileNotFoundError(f"{exc} (backbone weights are read from local files; nothing is downloaded)") from None
+        if path is None:
+            return
         path = os.fspath(path)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"backbone weights not found: {path!r} (nothing is downloaded)")
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        # A torchvision file is a bare state dict, not a textvision checkpoint (no kind/format), so
+        # load_checkpoint does not fit; the same safe read (weights_only=True) and one-line errors do.
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as exc:
+            # torch words every weights_only failure alike; only a pickled global means "needs code".
+            if "Unsupported global" in str(exc) or "GLOBAL" in str(exc):
+                raise ValueError(f"{path}: refused, the file needs code to unpickle (only tensors and plain "
+                                 f"values are loaded, weights_only=True)") from None
+            raise ValueError(f"{path}: not a torch checkpoint of the {self.backbone_name} backbone") from None
+        except Exception as exc:  # zip/format errors: not a torch file at all (e.g. a Keras .h5)
+            raise ValueError(f"{path}: not a torch checkpoint of the {self.backbone_name} backbone "
+                             f"({type(exc).__name__})") from None
         if isinstance(state, dict) and "state_dict" in state and not any(k.endswith(".weight") for k in state):
             state = state["state_dict"]
+        if not isinstance(state, dict):
+            raise ValueError(f"{path}: expected a state dict, got {type(state).__name__}")
         state = {(k[7:] if k.startswith("module.") else k): v for k, v in state.items()}
         state = {k: v for k, v in state.items() if not k.startswith(("fc.", "classifier."))}
         try:
@@ -205,3 +242,65 @@ def east_vgg16(backbone_weights=None) -> EAST:
 def east_tiny() -> EAST:
     """A small EAST that trains on a CPU (tests, quick experiments)."""
     return EAST("tiny")
+
+
+# ------------------------------------------------------------------------------------------------
+# checkpoints
+
+
+def save_east(path: Union[str, os.PathLike], model: nn.Module, **extra) -> None:
+    """Write an EAST checkpoint atomically (:func:`textvision.checkpoint.save_checkpoint`, kind ``"east"``).
+
+    Args:
+        path: target file (its folder is created).
+        model: an :class:`EAST` (or a DDP wrapper of one).
+        extra: plain values or tensors stored beside the weights (``optimizer``, ``epoch``, ``history``...).
+    """
+    from textvision.checkpoint import save_checkpoint
+
+    model = getattr(model, "module", model)
+    save_checkpoint(path, kind=CHECKPOINT_KIND, state_dict=model.state_dict(), config=model.config(), **extra)
+
+
+def load_east(weights: Union[str, os.PathLike, None], device: Union[str, torch.device] = "cpu") -> EAST:
+    """Load an EAST detector (eval mode) saved by :func:`save_east` / ``textvision train-east``.
+
+    Args:
+        weights: a checkpoint path, a registry name of the ``east`` family (``"default"``; none ship yet,
+            see ``textvision weights``), or None for an untrained ResNet-50 EAST. Read with
+            ``weights_only=True``: a file that needs code to unpickle is refused, never executed.
+        device: where the model goes.
+
+    Returns:
+        :class:`EAST` in eval mode on ``device``; input float32 (B, 3, H, W) RGB in [0, 1].
+
+    Raises:
+        FileNotFoundError: no such file. ValueError: no EAST weights registered under that name, not a
+            checkpoint, a checkpoint of another kind, or weights that do not fit the stored config.
+    """
+    from textvision.checkpoint import load_checkpoint
+    from textvision.weights import list_weights, resolve
+
+    if weights is None:
+        return EAST("resnet50").to(device).eval()
+    try:
+        path = resolve(weights, CHECKPOINT_KIND)
+    except ValueError:
+        # With an empty family the only ValueError resolve raises is "unknown name": say why and what to do.
+        if isinstance(weights, str) and not list_weights(CHECKPOINT_KIND):
+            raise ValueError(f"no EAST weights ship with textvision yet, so {weights!r} names nothing; train a "
+                             f"detector with `textvision train-east --data DIR|synth:N --out east.pt` (see "
+                             f"`textvision train-east --help`) and pass the checkpoint's path") from None
+        raise
+    ckpt = load_checkpoint(path, kind=CHECKPOINT_KIND)
+    cfg = dict(ckpt["config"])
+    backbone = cfg.pop("backbone", None)
+    if backbone not in BACKBONES:
+        raise ValueError(f"{path}: EAST checkpoint config names backbone {backbone!r}, expected one of {BACKBONES}")
+    try:
+        model = EAST(backbone, **cfg)
+        model.load_state_dict(ckpt["state_dict"])
+    except (TypeError, RuntimeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"{path}: the weights do not fit the EAST config {ckpt['config']}: {first}") from None
+    return model.to(device).eval()
