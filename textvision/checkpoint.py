@@ -81,7 +81,8 @@ def load_checkpoint(path: PathLike, kind: Union[str, Sequence[str], None] = None
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if "weights_only" in str(exc) or "Unsupported global" in str(exc) or "GLOBAL" in str(exc):
+        # torch words every weights_only failure alike; only a global it refused to import means code.
+        if "Unsupported global" in str(exc) or "GLOBAL" in str(exc):
             raise ValueError(f"{path}: refused, the file needs code to unpickle (only tensors and plain "
                              f"values are loaded, weights_only=True)") from None
         raise ValueError(f"{path}: not a torch checkpoint ({first})") from None

@@ -136,3 +136,13 @@ def test_input_validation():
         targets((10, 10), np.zeros((2, 3, 2)))
     with pytest.raises(ValueError, match="ignore"):
         targets((10, 10), np.zeros((2, 4, 2)), ignore=[True])
+
+
+def test_package_name_targets_is_the_function_after_the_submodule_is_imported():
+    import importlib
+
+    import textvision.east as east
+
+    importlib.import_module("textvision.east.targets")
+    importlib.import_module("textvision.east.train")  # imports the submodule too
+    assert callable(east.targets) and east.targets.__name__ == "targets"

@@ -172,10 +172,6 @@ def test_propose_fcn_uses_segment_and_leaves_torch_threads_alone(scene, tmp_path
     assert textvision.segment is spy  # the public name resolves to the module function the command called
 
 
-@pytest.mark.xfail(strict=True, raises=Exception,
-                   reason="models.fcn.load_text_fcn still lets torch's UnpicklingError escape as a traceback; "
-                          "it moves to textvision.checkpoint.load_checkpoint (ValueError 'refused ...') on the "
-                          "segmentation branch. Nothing runs either way (asserted in the next test).")
 def test_propose_fcn_refuses_an_evil_checkpoint_in_one_line(scene, tmp_path, capsys, evil_checkpoint):
     d, _ = scene
     path, marker = evil_checkpoint
@@ -191,10 +187,7 @@ def test_evil_checkpoint_never_runs_through_propose_or_bench(scene, tmp_path, ev
     for argv in (["propose", str(d / "img.png"), "--fcn", str(path), "--out", str(tmp_path / "p.csv")],
                  ["bench", "proposals", "-n", "1", "--size", "96x128", "--heatmap-source", "fcn",
                   "--fcn-weights", str(path)]):
-        try:
-            assert main(argv) == 1
-        except Exception:  # see the xfail above: a traceback today, a one-line error after the move
-            pass
+        assert main(argv) == 1
         assert not marker.exists()
     assert not (tmp_path / "p.csv").exists()
 

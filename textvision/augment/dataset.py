@@ -220,12 +220,10 @@ class _Job:
         if self.mode == "distilled" and (opts.fcn is not None or opts.threshold is not None):
             raise ValueError("fcn/threshold apply to the two-stage mode only")
         if self.mode == "two-stage":
-            from textvision.models.fcn import DEFAULT_WEIGHTS
+            from textvision.weights import resolve
 
-            fcn = Path(opts.fcn) if opts.fcn else Path(DEFAULT_WEIGHTS)
-            if not fcn.is_file():  # say so now, not after the scan at the first image
-                raise FileNotFoundError(f"the two-stage mode needs a TextFCN checkpoint: {fcn} not found"
-                                        + ("" if opts.fcn else " (no shipped weights); pass --fcn W"))
+            # Say so now, not after the scan at the first image (registry names and paths alike).
+            resolve(opts.fcn or "default", "text_fcn")
         pool = list(opts.styles) if opts.styles else list(self.style_names)
         unknown = [s for s in pool if s not in self.style_names]
         if unknown or not pool:

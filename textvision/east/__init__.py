@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import importlib
 
+# Imported eagerly (NumPy and OpenCV only): the function ``targets`` shares its name with its submodule,
+# and importing the submodule (which the trainer does) would otherwise leave ``textvision.east.targets``
+# bound to the module, so ``east.targets(...)`` raised "module object is not callable".
+from textvision.east.targets import EASTTargets, targets  # noqa: E402
+
 _LAZY = {
-    "targets": "textvision.east.targets",
-    "EASTTargets": "textvision.east.targets",
     "EASTLoss": "textvision.east.loss",
     "EASTLossParts": "textvision.east.loss",
     "Detections": "textvision.east.decode",
@@ -30,7 +33,7 @@ _LAZY = {
     "StyledCopies": "textvision.east.train",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = sorted([*_LAZY, "EASTTargets", "targets"])
 
 
 def __getattr__(name):

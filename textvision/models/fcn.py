@@ -390,17 +390,3 @@ def preprocess(image: np.ndarray) -> torch.Tensor:
                          f"{getattr(image, 'shape', '')}")
     x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0)
     return normalize_imagenet(x.unsqueeze(0))
-
-
-def __getattr__(name):
-    # Deprecated: ``augment`` still reads this constant; new code uses ``textvision.weights.resolve("default",
-    # "text_fcn")``, which also verifies the file's checksum.
-    if name == "DEFAULT_WEIGHTS":
-        import warnings
-
-        warnings.warn("textvision.models.fcn.DEFAULT_WEIGHTS is deprecated; use "
-                      "textvision.weights.resolve('default', 'text_fcn')", DeprecationWarning, stacklevel=2)
-        from textvision.weights import entry_path, get_entry
-
-        return entry_path(get_entry("default", CHECKPOINT_KIND))
-    raise AttributeError(f"module 'textvision.models.fcn' has no attribute {name!r}")
