@@ -50,9 +50,9 @@ def build_models(root: Path):
     import torch
 
     from textvision.models.fcn import TextFCN, save_text_fcn
-    from textvision.weights import entry_path, get_entry
     from textvision.models.style import StyleNet
     from textvision.style.inference import save_style_model
+    from textvision.weights import entry_path, get_entry
 
     torch.manual_seed(0)
     names = ["a", "b", "c", "d"]

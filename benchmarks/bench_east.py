@@ -48,7 +48,6 @@ def main(argv=None):
     h, w = args.height // 32 * 32, args.width // 32 * 32
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     rows = []
-    rng = np.random.default_rng(0)
     for dev in devices:
         sync = torch.cuda.synchronize if dev == "cuda" else (lambda: None)
         for name in args.backbones:

@@ -24,6 +24,7 @@ import platform
 from pathlib import Path
 
 from _proposals_bench import floor_rows, single_thread_fcn  # benchmarks/ is sys.path[0] when run as a script
+
 from textvision.io import atomic_write_text, read_rgb
 from textvision.proposals.compare import default_fcn_available, default_methods, format_table, run_methods
 from textvision.proposals.train import Sample, iter_samples

@@ -9,7 +9,7 @@ On the synthetic 1280x720 scenes of ``bench_proposals.py`` (``render_scene((1000
 against the rendered text masks, and the share of care words whose glyph pixels average >= 0.1 (the
 pruning threshold) and >= 0.3 — a word under the threshold loses its MSER regions before grouping.
 Writes benchmarks/results/fcn_working_size.json. The proposals pipeline's choice
-(``PROPOSALS_FCN_MAX_SIDE`` in ``textvision/proposals/bench.py``) rests on this table.
+(``PROPOSALS_FCN_MAX_SIDE`` in ``textvision/proposals/pipeline.py``) rests on this table.
 """
 from __future__ import annotations
 

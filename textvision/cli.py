@@ -9,16 +9,16 @@ import argparse
 import sys
 
 from textvision import __version__
+from textvision.augment import commands as augment_commands
+from textvision.data import commands as data_commands
+from textvision.east import commands as east_commands
+from textvision.eval import commands as eval_commands
 
 # One line per area, in the order of the help text (the pipeline's order).
 from textvision.ops import commands as ops_commands
-from textvision.data import commands as data_commands
-from textvision.eval import commands as eval_commands
-from textvision.segmentation import commands as fcn_commands
 from textvision.proposals import commands as proposals_commands
+from textvision.segmentation import commands as fcn_commands
 from textvision.style import commands as style_commands
-from textvision.augment import commands as augment_commands
-from textvision.east import commands as east_commands
 from textvision.weights import commands as weights_commands
 
 AREAS = (

@@ -7,11 +7,11 @@ import cv2
 import numpy as np
 import pytest
 
+from textvision import io as _io
 from textvision.augment import dataset as ds
 from textvision.augment.dataset import AugmentOptions, augment_dataset, plan_styles
 from textvision.augment.fileio import TEMP_PREFIX
 from textvision.cli import main
-from textvision import io as _io
 from textvision.data.icdar import read_icdar2013, read_icdar2015
 
 from .conftest import GT, IMG, STYLES, make_cocotext, make_icdar2013, make_icdar2015, tree_digest

@@ -8,8 +8,17 @@ import pytest
 import torch
 
 from textvision.cli import main
-from textvision.data import (CocoTextDataset, IcdarDataset, TextInstance, box_to_quad, collate,
-                             instances_to_masks, read_coco_text, read_icdar2015, write_coco_text)
+from textvision.data import (
+    CocoTextDataset,
+    IcdarDataset,
+    TextInstance,
+    box_to_quad,
+    collate,
+    instances_to_masks,
+    read_coco_text,
+    read_icdar2015,
+    write_coco_text,
+)
 from textvision.data.synth import SynthDataset, render_scene
 
 

@@ -4,8 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from textvision.data import (TextInstance, read_icdar2013, read_icdar2015, write_icdar2013,
-                             write_icdar2015)
+from textvision.data import TextInstance, read_icdar2013, read_icdar2015, write_icdar2013, write_icdar2015
 
 # Written by hand as the ICDAR 2015 training files look: BOM, CRLF, commas in a transcription, ###.
 IC15_GT = (

@@ -13,8 +13,8 @@ from textvision.checkpoint import load_checkpoint
 from textvision.data import TextInstance, read_icdar2015
 from textvision.data.synth import SynthDataset
 from textvision.east.geometry import map_to_image
-from textvision.io import write_image
 from textvision.east.train import EASTTrainDataset, StyledCopies, TrainConfig, evaluate_east, load_east, train_east
+from textvision.io import write_image
 
 OVERFIT_EPOCHS = 80  # 80 steps of 4 scenes at 128 px: about 3 s on one idle thread
 OVERFIT_HMEAN = 0.8  # observed 1.0 on the reference machine (0.76 after 60 epochs)

@@ -164,7 +164,7 @@ def test_input_validation():
 
 def test_iou_fuzz_degenerate_integer_quads():
     """Small integer grids make collinear, repeated and self-intersecting corners common."""
-    hypothesis = pytest.importorskip("hypothesis")
+    pytest.importorskip("hypothesis")
     from hypothesis import given, settings
     from hypothesis import strategies as st
     from hypothesis.extra.numpy import arrays

@@ -6,7 +6,14 @@ import torch
 
 from textvision.models import fcn
 from textvision.segmentation.train import (
-    IGNORE_LABEL, FCNTrainSet, SampleSource, TrainConfig, class_weights, evaluate_fcn, pixel_scores, synth_source,
+    IGNORE_LABEL,
+    FCNTrainSet,
+    SampleSource,
+    TrainConfig,
+    class_weights,
+    evaluate_fcn,
+    pixel_scores,
+    synth_source,
     train_fcn,
 )
 

@@ -3,8 +3,17 @@ import numpy as np
 import pytest
 import torch
 
-from textvision.style import (blend, load_style_model, read_checkpoint, save_style_model, stylize,
-                              stylize_batch, tensor_to_image, image_to_tensor, two_stage)
+from textvision.style import (
+    blend,
+    image_to_tensor,
+    load_style_model,
+    read_checkpoint,
+    save_style_model,
+    stylize,
+    stylize_batch,
+    tensor_to_image,
+    two_stage,
+)
 
 
 def test_blend_against_numpy(rng):

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import importlib
 
-from textvision.data.icdar import (MalformedGroundTruth, read_icdar2013, read_icdar2015, write_icdar2013,
-                                   write_icdar2015)
-from textvision.io import read_rgb as read_image
+from textvision.data.icdar import MalformedGroundTruth, read_icdar2013, read_icdar2015, write_icdar2013, write_icdar2015
 from textvision.data.instances import TextInstance, box_to_quad, boxes_of, order_clockwise, quads_of
 from textvision.data.masks import instances_to_masks
+from textvision.io import read_rgb as read_image
 
 _LAZY = {
     "read_coco_text": "textvision.data.coco_text",

@@ -14,8 +14,8 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from textvision.io import PathLike, atomic_write_text
 from textvision.data.instances import TextInstance, box_to_quad, order_clockwise, signed_area
+from textvision.io import PathLike, atomic_write_text
 
 __all__ = ["CocoText", "read_coco_text", "write_coco_text"]
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from textvision.data.coco_text import read_coco_text
 from textvision.data.icdar import read_icdar2013, read_icdar2015
+
 # SynthDataset lives with its renderer (textvision.data.synth, which never imports this module:
 # no import cycle) and is re-exported here beside the other datasets.
 from textvision.data.synth import SynthDataset

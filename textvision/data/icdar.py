@@ -17,8 +17,8 @@ from typing import List
 
 import numpy as np
 
-from textvision.io import PathLike, atomic_write_text, read_text
 from textvision.data.instances import TextInstance, box_to_quad, order_clockwise, signed_area
+from textvision.io import PathLike, atomic_write_text, read_text
 
 __all__ = [
     "MalformedGroundTruth", "read_icdar2015", "write_icdar2015", "read_icdar2013", "write_icdar2013",

@@ -14,7 +14,7 @@ import importlib
 # Imported eagerly (NumPy and OpenCV only): the function ``targets`` shares its name with its submodule,
 # and importing the submodule (which the trainer does) would otherwise leave ``textvision.east.targets``
 # bound to the module, so ``east.targets(...)`` raised "module object is not callable".
-from textvision.east.targets import EASTTargets, targets  # noqa: E402
+from textvision.east.targets import EASTTargets, targets  # noqa: E402, F401
 
 _LAZY = {
     "EASTLoss": "textvision.east.loss",

@@ -22,7 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from textvision.models.vgg import IMAGENET_MEAN as _MEAN, IMAGENET_STD as _STD  # the one normalisation
+from textvision.models.vgg import IMAGENET_MEAN as _MEAN  # the one normalisation
+from textvision.models.vgg import IMAGENET_STD as _STD
 
 __all__ = ["EAST", "EASTOutput", "east_resnet50", "east_vgg16", "east_tiny", "BACKBONES", "CHECKPOINT_KIND",
            "load_east", "save_east"]

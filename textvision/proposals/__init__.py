@@ -6,8 +6,15 @@
 - :func:`single_linkage`, :func:`euclidean_mst`: exact clustering used by the pipeline
 """
 from textvision.proposals.cluster import Dendrogram, euclidean_mst, single_linkage
-from textvision.proposals.pipeline import (PROPOSALS_FCN_MAX_SIDE, Proposals, TextProposals, box_means, fcn_heatmap,
-                                          heatmap_evidence, meaningfulness)
+from textvision.proposals.pipeline import (
+                                          PROPOSALS_FCN_MAX_SIDE,
+                                          Proposals,
+                                          TextProposals,
+                                          box_means,
+                                          fcn_heatmap,
+                                          heatmap_evidence,
+                                          meaningfulness,
+)
 from textvision.proposals.ranker import FEATURE_NAMES, Ranker, load_default_ranker
 
 __all__ = [

@@ -250,7 +250,7 @@ class TextProposals:
         boxes, feats, _, _, cstats = core().proposals_text_proposals(
             img, hm, self._channels, self._factors, self.delta, self.min_area, self.max_area,
             self.max_variation, self.min_diversity, prune, self.min_prob, self.num_threads)
-        t1, c1 = time.perf_counter(), time.thread_time()
+        c1 = time.thread_time()
         scores = self.score(feats, boxes, hm)
         keep = core().proposals_dedup(boxes, scores)
         if self.diversity is not None and len(keep):

@@ -130,9 +130,8 @@ class SampleSource(Dataset):
         return len(self.indices)
 
     def __getitem__(self, i: int) -> SegSample:
-        from textvision.data.masks import instances_to_masks
-
         from textvision._validate import image_rgb
+        from textvision.data.masks import instances_to_masks
 
         item = self.base[self.indices[i]]
         image = image_rgb(item["image"], f"sample {i} image", "SampleSource")
