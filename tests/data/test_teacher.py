@@ -8,14 +8,20 @@ import cv2
 import numpy as np
 import pytest
 
+import textvision.weights as registry
 from textvision import io
 from textvision.cli import main
 from textvision.data import teacher as teacher_mod
-from textvision.data.teacher import (LABEL_VERSION, craft_targets, label_name, label_photos, load_labelled_photo,
-                                     read_teacher_label)
+from textvision.data.teacher import (
+    LABEL_VERSION,
+    craft_targets,
+    label_name,
+    label_photos,
+    load_labelled_photo,
+    read_teacher_label,
+)
 from textvision.models import craft as craft_mod
 from textvision.models.craft import CraftMaps, craft_word_boxes
-import textvision.weights as registry
 
 
 def _word_maps(h=100, w=200, words=((30, 50, 150, 62),), faint=(), line_of_blobs=False):
