@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import importlib
 
-# Imported eagerly (NumPy and OpenCV only): the function ``targets`` shares its name with its submodule,
-# and importing the submodule (which the trainer does) would otherwise leave ``textvision.east.targets``
-# bound to the module, so ``east.targets(...)`` raised "module object is not callable".
+# Imported eagerly (NumPy and OpenCV only): the functions ``targets`` and ``decode`` share their names
+# with their submodules, and importing a submodule (the trainer and ``detect`` do) would otherwise leave
+# ``textvision.east.targets`` / ``.decode`` bound to the module: "module object is not callable".
+from textvision.east.decode import Detections, decode, detect, detect_batch  # noqa: E402, F401
 from textvision.east.targets import EASTTargets, targets  # noqa: E402, F401
 
 _LAZY = {
     "EASTLoss": "textvision.east.loss",
     "EASTLossParts": "textvision.east.loss",
-    "Detections": "textvision.east.decode",
-    "decode": "textvision.east.decode",
-    "detect": "textvision.east.decode",
-    "detect_batch": "textvision.east.decode",
     "TrainConfig": "textvision.east.train",
     "EASTTrainDataset": "textvision.east.train",
     "train_east": "textvision.east.train",
@@ -33,7 +30,7 @@ _LAZY = {
     "StyledCopies": "textvision.east.train",
 }
 
-__all__ = sorted([*_LAZY, "EASTTargets", "targets"])
+__all__ = sorted([*_LAZY, "EASTTargets", "targets", "Detections", "decode", "detect", "detect_batch"])
 
 
 def __getattr__(name):

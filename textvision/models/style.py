@@ -184,7 +184,9 @@ class StyleNet(nn.Module):
             idx = torch.tensor([self.style_index(s) for s in style])
             w = F.one_hot(idx, S).float()
         else:
-            t = torch.as_tensor(np.asarray(style) if isinstance(style, (list, tuple)) else style)
+            # np.array copies: a read-only weight vector would otherwise become a tensor sharing its
+            # memory (torch warns that writing to it is undefined)
+            t = torch.as_tensor(np.array(style) if isinstance(style, (list, tuple, np.ndarray)) else style)
             if t.dtype in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
                 if t.dim() > 1:
                     raise ValueError(f"style indices must have shape (B,), got {tuple(t.shape)}")
