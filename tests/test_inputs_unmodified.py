@@ -9,7 +9,6 @@ through a path that ignores the flag, e.g. a C++ binding given a raw pointer, or
 ``__all__`` is either called here or listed as taking no arrays (with the reason), so a new public
 function has to be added to one or the other.
 """
-import copy
 import dataclasses
 import importlib
 

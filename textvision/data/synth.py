@@ -29,7 +29,7 @@ import numpy as np
 from textvision.data.instances import TextInstance, signed_area
 from textvision.io import read_rgb
 
-__all__ = ["SynthScene", "render_scene", "SynthDataset", "FACES", "load_words"]
+__all__ = ["SynthScene", "render_scene", "SynthDataset", "FACES", "load_words", "find_fonts"]
 
 SeedLike = Union[int, Sequence[int]]
 
@@ -145,6 +145,33 @@ def _render_word(text: str, face: _Face, height: float, weight: float, pad: int)
 # Words
 # ----------------------------------------------------------------------------------------------
 _WORDS_FILE = Path(__file__).with_name("words.txt")
+
+
+def find_fonts(dirs: Sequence[Union[str, Path]], probe: str = "AaBbEeGgRrSs0123") -> List[str]:
+    """TrueType / OpenType files under ``dirs`` (recursive, sorted) that draw Latin letters and digits.
+
+    A font without glyphs for ``probe`` (symbol, music and other-script faces, which would render
+    every Latin letter as the same empty box) is left out: each probe character must render a
+    non-empty glyph, and no two of them the same bitmap. Files Pillow cannot open are left out too.
+
+    Returns:
+        paths for ``render_scene(fonts=...)``.
+    """
+    from PIL import ImageFont
+
+    out = []
+    for d in dirs:
+        for path in sorted(Path(d).rglob("*")):
+            if path.suffix.lower() not in (".ttf", ".otf") or not path.is_file():
+                continue
+            try:
+                font = ImageFont.truetype(str(path), 24)
+                masks = [bytes(font.getmask(ch)) for ch in probe]
+            except (OSError, ValueError):
+                continue
+            if all(masks) and len(set(masks)) == len(probe):
+                out.append(str(path))
+    return out
 
 
 @functools.lru_cache(maxsize=1)

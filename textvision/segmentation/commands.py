@@ -32,7 +32,12 @@ def register(sub) -> None:
     t = sub.add_parser("train-fcn", help="train a TextFCN (lite or vgg16) on synthetic scenes, ICDAR or COCO-Text",
                        description="Train TextFCN. Under torchrun (WORLD_SIZE > 1) it runs DistributedDataParallel.")
     t.add_argument("--data", required=True,
-                   help="synth | icdar2015:DIR | icdar2013:DIR | cocotext:JSON,IMAGES_DIR")
+                   help="synth | photos:DIR[;DIR] (synthetic text on real photographs) | teacher:LABEL_DIR "
+                        "(photos labelled by `textvision teacher-label`) | icdar2015:DIR | icdar2013:DIR | "
+                        "cocotext:JSON,IMAGES_DIR; join several with + to mix them")
+    t.add_argument("--fonts", action="append", default=[], metavar="DIR",
+                   help="also draw synthetic text in the TrueType/OpenType faces under DIR that have Latin "
+                        "glyphs (repeatable; e.g. /usr/share/fonts)")
     t.add_argument("--arch", choices=("lite", "vgg16"), default="lite")
     t.add_argument("--out", required=True, metavar="CKPT",
                    help="checkpoint written after every epoch; an existing file is only overwritten when "
@@ -170,6 +175,17 @@ def _check_train_outputs(args) -> None:
         load_text_fcn(args.resume or args.init)  # refused / missing / wrong-kind files fail here, in one line
 
 
+def _fonts(dirs):
+    if not dirs:
+        return ()
+    from textvision.data.synth import find_fonts
+
+    fonts = find_fonts(dirs)
+    if not fonts:
+        raise ValueError(f"--fonts: no TrueType/OpenType face with Latin glyphs under {', '.join(dirs)}")
+    return tuple(fonts)
+
+
 def _train(args) -> int:
     from textvision.segmentation.train import TrainConfig, format_epoch, make_sources, train_fcn
 
@@ -187,7 +203,7 @@ def _train(args) -> int:
     train, val = make_sources(args.data, mask_source=args.masks, synth_n=args.synth_n,
                               synth_val_n=args.synth_val_n, synth_size=_parse_hw(args.synth_size),
                               seed=args.seed, val_fraction=args.val_fraction, cache_dir=args.cache_dir,
-                              progress=not args.no_progress)
+                              progress=not args.no_progress, fonts=_fonts(args.fonts))
     cfg = TrainConfig(out=args.out, arch=args.arch, widths=widths, backbone_weights=args.backbone_weights,
                       epochs=args.epochs, batch_size=args.batch_size, crop=args.crop, lr=args.lr,
                       weight_decay=args.weight_decay, warmup_steps=args.warmup_steps, balance=args.balance,

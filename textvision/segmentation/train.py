@@ -39,6 +39,7 @@ __all__ = [
     "FCNTrainSet",
     "make_sources",
     "synth_source",
+    "teacher_source",
     "class_weights",
     "train_fcn",
     "evaluate_fcn",
@@ -163,13 +164,16 @@ class _CachedSamples(Dataset):
 
 
 def synth_source(n: int, size: Tuple[int, int], seed: int, mask_source: str = "pixel",
-                 cache: Optional[str] = None, progress: bool = False, **render_kwargs) -> Dataset:
+                 cache: Optional[str] = None, progress: bool = False, cache_tag: str = "",
+                 **render_kwargs) -> Dataset:
     """``n`` synthetic scenes (``textvision.data.synth.SynthDataset``; ``render_kwargs`` go to
     ``render_scene``) as ``SegSample``s, rendered once into memory and optionally cached in an ``.npz``
     file (reused when n / size / seed / mask source / render arguments match)."""
     import zlib
 
-    kw_hash = zlib.crc32(repr(sorted(render_kwargs.items())).encode())
+    # Photo backgrounds have no stable repr: the caller names their set in ``cache_tag`` instead.
+    keyed = {k: v for k, v in render_kwargs.items() if k != "backgrounds"}
+    kw_hash = zlib.crc32((repr(sorted(keyed.items())) + cache_tag).encode())
     key = np.array([n, size[0], size[1], seed, {"pixel": 0, "box": 1, "auto": 2}[mask_source], kw_hash],
                    np.int64)
     if cache and os.path.isfile(cache):
@@ -213,28 +217,131 @@ def _savez(path: str, **arrays) -> None:
         np.savez_compressed(f, **arrays)
 
 
+class _Samples(Dataset):
+    def __init__(self, samples: List[SegSample]):
+        self.samples = samples
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, i: int) -> SegSample:
+        return self.samples[i]
+
+
+def teacher_source(label_dir: str, *, max_side: int = 1024, progress: bool = False) -> Dataset:
+    """Photographs labelled by a teacher (``textvision teacher-label``, CRAFT) as ``SegSample``s.
+
+    The teacher's word regions become text (``target >= 0.5``); its don't-care zones (``weight == 0``: a
+    band around each word, low-confidence text-like areas) become ignore pixels, so the network is
+    neither pushed towards nor away from the teacher where the teacher is unsure. Photos are held in
+    memory with the longer side at most ``max_side`` (masks resized by nearest neighbour). Labels whose
+    photo is missing or changed are skipped with a warning.
+    """
+    import cv2
+
+    from textvision.data.teacher import load_labelled_photo, read_teacher_label
+
+    files = sorted(p for p in os.listdir(label_dir) if p.endswith(".npz")) if os.path.isdir(label_dir) else []
+    if not files:
+        raise FileNotFoundError(f"no teacher labels (*.npz from textvision teacher-label) in {label_dir}")
+    it = files
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(files, desc="load teacher labels", leave=False)
+    samples, skipped = [], 0
+    for name in it:
+        try:
+            label = read_teacher_label(os.path.join(label_dir, name))
+            img = load_labelled_photo(label)
+        except (OSError, ValueError) as exc:
+            skipped += 1
+            logger.warning("teacher label %s skipped: %s", name, exc)
+            continue
+        text = (label.target >= 0.5).astype(np.uint8)
+        ignore = (label.weight < 0.5).astype(np.uint8)
+        h, w = text.shape
+        f = max_side / max(h, w)
+        if f < 1:
+            size = (max(1, round(w * f)), max(1, round(h * f)))
+            img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+            text = cv2.resize(text, size, interpolation=cv2.INTER_NEAREST)
+            ignore = cv2.resize(ignore, size, interpolation=cv2.INTER_NEAREST)
+        samples.append(SegSample(img, text, ignore))
+    if skipped:
+        logger.warning("teacher labels: %d of %d skipped", skipped, len(files))
+    if not samples:
+        raise ValueError(f"none of the {len(files)} teacher labels in {label_dir} could be loaded")
+    return _Samples(samples)
+
+
+def _split(ds: Dataset, val_fraction: float, seed: int, name: str) -> Tuple[Dataset, Dataset]:
+    from torch.utils.data import Subset
+
+    n = len(ds)
+    if n < 2:
+        raise ValueError(f"--data {name}: need at least 2 images, found {n}")
+    order = np.random.default_rng(seed).permutation(n)
+    n_val = min(n - 1, max(1, int(round(n * val_fraction))))
+    return Subset(ds, sorted(order[n_val:].tolist())), Subset(ds, sorted(order[:n_val].tolist()))
+
+
 def make_sources(spec: str, *, mask_source: str = "auto", synth_n: int = 2000, synth_val_n: int = 100,
                  synth_size: Tuple[int, int] = (320, 320), seed: int = 0, val_fraction: float = 0.1,
-                 cache_dir: Optional[str] = None, progress: bool = False) -> Tuple[Dataset, Dataset]:
+                 cache_dir: Optional[str] = None, progress: bool = False,
+                 fonts: Sequence[str] = ()) -> Tuple[Dataset, Dataset]:
     """Training and validation ``SegSample`` datasets from a ``--data`` spec.
 
     Specs: ``synth`` (rendered scenes; validation = ``synth_val_n`` scenes from disjoint seeds),
-    ``icdar2015:DIR`` / ``icdar2013:DIR`` (``IcdarDataset`` train split), ``cocotext:JSON,IMAGES``
-    (``CocoTextDataset`` train split). For real datasets a seeded ``val_fraction`` of the training
-    images is held out for validation.
+    ``photos:DIR[;DIR...]`` (rendered text on random crops of the photographs under the folders: real
+    clutter around synthetic words; validation as for ``synth``), ``teacher:LABEL_DIR`` (photographs
+    labelled by CRAFT with ``textvision teacher-label``), ``icdar2015:DIR`` / ``icdar2013:DIR``
+    (``IcdarDataset`` train split), ``cocotext:JSON,IMAGES`` (``CocoTextDataset`` train split). Several
+    specs joined by ``+`` are mixed (their training sets concatenated, their validation sets too). For
+    real datasets a seeded ``val_fraction`` of the images is held out for validation. ``fonts``: TrueType
+    / OpenType files the synthetic parts draw from besides the built-in faces.
     """
+    if "+" in spec:
+        from torch.utils.data import ConcatDataset
+
+        parts = [make_sources(part, mask_source=mask_source, synth_n=synth_n, synth_val_n=synth_val_n,
+                              synth_size=synth_size, seed=seed + k, val_fraction=val_fraction, cache_dir=cache_dir,
+                              progress=progress, fonts=fonts) for k, part in enumerate(spec.split("+"))]
+        return ConcatDataset([p[0] for p in parts]), ConcatDataset([p[1] for p in parts])
     kind, _, arg = spec.partition(":")
-    if kind == "synth":
+    if kind in ("synth", "photos"):
         ms = "pixel" if mask_source == "auto" else mask_source
+        render_kwargs = {"fonts": tuple(fonts)} if fonts else {}
+        tag = f"{synth_size[0]}x{synth_size[1]}_{ms}"
+        if kind == "photos":
+            from textvision.data.photos import PhotoBackgrounds
+
+            dirs = [d for d in arg.split(";") if d]
+            if not dirs:
+                raise ValueError(f"--data {spec}: expected photos:DIR[;DIR...]")
+            bgs = PhotoBackgrounds.from_dirs(dirs)
+            render_kwargs["backgrounds"] = bgs
+            # The cache key must change with the photo set, not with the object's identity.
+            import zlib
+
+            tag += f"_photos{zlib.crc32(repr(sorted(map(str, bgs.paths))).encode()):08x}"
+        if fonts:
+            import zlib
+
+            tag += f"_fonts{zlib.crc32(repr(sorted(fonts)).encode()):08x}"
         cache_tr = cache_va = None
         if cache_dir:
-            tag = f"{synth_size[0]}x{synth_size[1]}_{ms}"
-            cache_tr = os.path.join(cache_dir, f"synth_train_{synth_n}_{tag}_s{seed}.npz")
-            cache_va = os.path.join(cache_dir, f"synth_val_{synth_val_n}_{tag}_s{seed}.npz")
+            cache_tr = os.path.join(cache_dir, f"{kind}_train_{synth_n}_{tag}_s{seed}.npz")
+            cache_va = os.path.join(cache_dir, f"{kind}_val_{synth_val_n}_{tag}_s{seed}.npz")
         # Validation scenes use seeds far from the training ones so the two never share a scene.
-        train = synth_source(synth_n, synth_size, seed, ms, cache_tr, progress)
-        val = synth_source(synth_val_n, synth_size, seed + 1_000_003, ms, cache_va, progress)
+        train = synth_source(synth_n, synth_size, seed, ms, cache_tr, progress, cache_tag=tag, **render_kwargs)
+        val = synth_source(synth_val_n, synth_size, seed + 1_000_003, ms, cache_va, progress, cache_tag=tag,
+                           **render_kwargs)
         return train, val
+    if kind == "teacher":
+        if not arg:
+            raise ValueError(f"--data {spec}: expected teacher:LABEL_DIR")
+        return _split(teacher_source(arg, progress=progress), val_fraction, seed, spec)
     if kind in ("icdar2015", "icdar2013"):
         if not arg or not os.path.isdir(arg):
             raise FileNotFoundError(f"--data {spec}: {arg!r} is not a directory")
@@ -251,13 +358,8 @@ def make_sources(spec: str, *, mask_source: str = "auto", synth_n: int = 2000, s
     else:
         raise ValueError(f"unknown --data {spec!r}; expected synth, icdar2015:DIR, icdar2013:DIR "
                          f"or cocotext:JSON,IMAGES")
-    n = len(base)
-    if n < 2:
-        raise ValueError(f"--data {spec}: need at least 2 images, found {n}")
-    order = np.random.default_rng(seed).permutation(n)
-    n_val = min(n - 1, max(1, int(round(n * val_fraction))))
-    return (SampleSource(base, mask_source, sorted(order[n_val:].tolist())),
-            SampleSource(base, mask_source, sorted(order[:n_val].tolist())))
+    return _split(SampleSource(base, mask_source), val_fraction, seed, spec)
+
 
 
 def _augment_colour(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
