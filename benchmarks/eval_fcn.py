@@ -228,27 +228,32 @@ def _colour_map(prob: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(cv2.applyColorMap(grey, cv2.COLORMAP_INFERNO), cv2.COLOR_BGR2RGB)
 
 
-def _label(panel: np.ndarray, text: str) -> np.ndarray:
+def _label(panel: np.ndarray, lines) -> np.ndarray:
+    """``panel`` with ``lines`` of text in a white box at its top-left corner."""
     out = panel.copy()
-    (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.55, 1)
-    cv2.rectangle(out, (0, 0), (tw + 8, th + 10), (255, 255, 255), -1)
-    cv2.putText(out, text, (4, th + 4), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (0, 0, 0), 1, cv2.LINE_AA)
+    font, scale = cv2.FONT_HERSHEY_SIMPLEX, 0.5
+    y = 0
+    for text in lines:
+        (tw, th), _ = cv2.getTextSize(text, font, scale, 1)
+        cv2.rectangle(out, (0, y), (tw + 8, y + th + 9), (255, 255, 255), -1)
+        cv2.putText(out, text, (4, y + th + 4), font, scale, (0, 0, 0), 1, cv2.LINE_AA)
+        y += th + 9
     return out
 
 
 def _figure(rows, model_names, height: int = 300) -> np.ndarray:
-    """Rows (rgb, instances, [map per model], [caption per model]) -> one RGB picture."""
+    """Rows (title, rgb, instances, [map per model], [caption per model]) -> one RGB picture."""
     lines = []
-    for rgb, instances, maps, captions in rows:
+    for title, rgb, instances, maps, captions in rows:
         s = height / rgb.shape[0]
         size = (max(1, int(round(rgb.shape[1] * s))), height)
         img = rgb.copy()
         for inst in instances:
             colour = (255, 150, 0) if inst.ignore else (0, 230, 0)
             cv2.polylines(img, [np.rint(inst.quad).astype(np.int32)], True, colour, max(2, int(round(2 / s))))
-        panels = [_label(cv2.resize(img, size, interpolation=cv2.INTER_AREA), "image + ground truth")]
+        panels = [_label(cv2.resize(img, size, interpolation=cv2.INTER_AREA), [title, "ground truth: green, don't care: orange"])]
         for name, m, cap in zip(model_names, maps, captions):
-            panels.append(_label(cv2.resize(_colour_map(m), size, interpolation=cv2.INTER_AREA), f"{name}: {cap}"))
+            panels.append(_label(cv2.resize(_colour_map(m), size, interpolation=cv2.INTER_AREA), [name, cap]))
         gap = np.full((height, 6, 3), 255, np.uint8)
         lines.append(np.hstack([p for pan in panels for p in (pan, gap)][:-1]))
     width = max(line.shape[1] for line in lines)
@@ -372,9 +377,11 @@ def _photos(args) -> dict:
                 sc = next(r[1] for r in per_model[n] if r[0] == photos[idx][1].name)
                 caps.append(f"AP {_fmt(sc.ap, '.2f')}, hits {int(np.sum(sc.word_means >= sc.hit_threshold))}/"
                             f"{sc.word_means.size}")
-            rows.append((rgb, instances, [by_name[n] for n in shown_names], caps))
+            rows.append((photos[idx][1].name, rgb, instances, [by_name[n] for n in shown_names], caps))
         write_image(args.figure, _figure(rows, shown_names))
-        result["figure"] = {"path": str(args.figure), "photos": [photos[i][1].name for i in shown],
+        fig = Path(args.figure).resolve()
+        root = Path(__file__).resolve().parents[1]
+        result["figure"] = {"path": str(fig.relative_to(root)) if fig.is_relative_to(root) else str(fig), "photos": [photos[i][1].name for i in shown],
                             "columns": ["image + ground truth", *shown_names]}
         print(f"wrote {args.figure}")
     return result
