@@ -228,7 +228,7 @@ class _Samples(Dataset):
         return self.samples[i]
 
 
-def teacher_source(label_dir: str, *, max_side: int = 1024, progress: bool = False) -> Dataset:
+def teacher_source(label_dir: str, *, max_side: int = 1280, progress: bool = False) -> Dataset:
     """Photographs labelled by a teacher (``textvision teacher-label``, CRAFT) as ``SegSample``s.
 
     The teacher's word regions become text (``target >= 0.5``); its don't-care zones (``weight == 0``: a
