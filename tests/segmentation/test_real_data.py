@@ -86,3 +86,17 @@ def test_find_fonts_keeps_latin_faces_only(tmp_path):
     shutil.copy(symbols[0], tmp_path)
     (tmp_path / "broken.ttf").write_bytes(b"not a font")
     assert [p.split("/")[-1] for p in find_fonts([tmp_path])] == ["DejaVuSans.ttf"]
+
+
+def test_teacher_split_is_stable_as_labels_are_added():
+    from textvision.segmentation.train import teacher_split
+
+    names = [f"photo{k}-{k:010x}.npz" for k in range(200)]
+    tr, va = teacher_split(names, 0.1)
+    assert sorted(tr + va) == list(range(200)) and 10 <= len(va) <= 30
+    more = names[:100] + [f"extra{k}.npz" for k in range(50)] + names[100:]
+    tr2, va2 = teacher_split(more, 0.1)
+    assert {more[i] for i in va2} >= {names[i] for i in va}  # nobody changes sides
+    assert {more[i] for i in tr2} >= {names[i] for i in tr}
+    with pytest.raises(ValueError, match="empty"):
+        teacher_split(names[:2], 0.1)

@@ -40,6 +40,7 @@ __all__ = [
     "make_sources",
     "synth_source",
     "teacher_source",
+    "teacher_split",
     "class_weights",
     "train_fcn",
     "evaluate_fcn",
@@ -249,7 +250,7 @@ def teacher_source(label_dir: str, *, max_side: int = 1280, progress: bool = Fal
         from tqdm import tqdm
 
         it = tqdm(files, desc="load teacher labels", leave=False)
-    samples, skipped = [], 0
+    samples, names, skipped = [], [], 0
     for name in it:
         try:
             label = read_teacher_label(os.path.join(label_dir, name))
@@ -268,11 +269,28 @@ def teacher_source(label_dir: str, *, max_side: int = 1280, progress: bool = Fal
             text = cv2.resize(text, size, interpolation=cv2.INTER_NEAREST)
             ignore = cv2.resize(ignore, size, interpolation=cv2.INTER_NEAREST)
         samples.append(SegSample(img, text, ignore))
+        names.append(name)
     if skipped:
         logger.warning("teacher labels: %d of %d skipped", skipped, len(files))
     if not samples:
         raise ValueError(f"none of the {len(files)} teacher labels in {label_dir} could be loaded")
-    return _Samples(samples)
+    ds = _Samples(samples)
+    ds.names = names
+    return ds
+
+
+def teacher_split(names: Sequence[str], val_fraction: float) -> Tuple[List[int], List[int]]:
+    """Indices of (training, validation) labels, chosen by a hash of each label's file name: a label
+    stays on its side as more photos are labelled (a seeded permutation would reshuffle every photo)."""
+    import zlib
+
+    cut = int(round(val_fraction * 1000))
+    val = [i for i, n in enumerate(names) if zlib.crc32(n.encode()) % 1000 < cut]
+    train = [i for i in range(len(names)) if i not in set(val)]
+    if not train or not val:
+        raise ValueError(f"teacher labels: {len(names)} photos give an empty training or validation part at "
+                         f"val_fraction {val_fraction}")
+    return train, val
 
 
 def _split(ds: Dataset, val_fraction: float, seed: int, name: str) -> Tuple[Dataset, Dataset]:
@@ -341,7 +359,11 @@ def make_sources(spec: str, *, mask_source: str = "auto", synth_n: int = 2000, s
     if kind == "teacher":
         if not arg:
             raise ValueError(f"--data {spec}: expected teacher:LABEL_DIR")
-        return _split(teacher_source(arg, progress=progress), val_fraction, seed, spec)
+        from torch.utils.data import Subset
+
+        ds = teacher_source(arg, progress=progress)
+        tr, va = teacher_split(ds.names, val_fraction)
+        return Subset(ds, tr), Subset(ds, va)
     if kind in ("icdar2015", "icdar2013"):
         if not arg or not os.path.isdir(arg):
             raise FileNotFoundError(f"--data {spec}: {arg!r} is not a directory")
