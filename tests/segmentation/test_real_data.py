@@ -65,6 +65,9 @@ def test_mixed_spec_concatenates_parts_and_holds_out_teacher_photos(labels, tmp_
     train, val = make_sources(f"photos:{bg}+teacher:{out}", synth_n=4, synth_val_n=2, synth_size=(64, 64),
                               val_fraction=0.34)
     assert len(train) == 4 + 2 and len(val) == 2 + 1
+    train3, val3 = make_sources(f"photos:{bg}+teacher:{out}*3", synth_n=4, synth_val_n=2, synth_size=(64, 64),
+                                val_fraction=0.34)
+    assert len(train3) == 4 + 3 * 2 and len(val3) == len(val)  # the repeat weighs training only
     scene = train[0]
     assert scene.image.shape == (64, 64, 3)
     # synthetic text on a photo: the background pixels are the photo's colour, not a procedural texture

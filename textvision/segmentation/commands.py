@@ -34,7 +34,7 @@ def register(sub) -> None:
     t.add_argument("--data", required=True,
                    help="synth | photos:DIR[;DIR] (synthetic text on real photographs) | teacher:LABEL_DIR "
                         "(photos labelled by `textvision teacher-label`) | icdar2015:DIR | icdar2013:DIR | "
-                        "cocotext:JSON,IMAGES_DIR; join several with + to mix them")
+                        "cocotext:JSON,IMAGES_DIR; join several with + to mix them, SPEC*K repeats a part K times")
     t.add_argument("--fonts", action="append", default=[], metavar="DIR",
                    help="also draw synthetic text in the TrueType/OpenType faces under DIR that have Latin "
                         "glyphs (repeatable; e.g. /usr/share/fonts)")

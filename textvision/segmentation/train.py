@@ -315,10 +315,25 @@ def make_sources(spec: str, *, mask_source: str = "auto", synth_n: int = 2000, s
     clutter around synthetic words; validation as for ``synth``), ``teacher:LABEL_DIR`` (photographs
     labelled by CRAFT with ``textvision teacher-label``), ``icdar2015:DIR`` / ``icdar2013:DIR``
     (``IcdarDataset`` train split), ``cocotext:JSON,IMAGES`` (``CocoTextDataset`` train split). Several
-    specs joined by ``+`` are mixed (their training sets concatenated, their validation sets too). For
+    specs joined by ``+`` are mixed (their training sets concatenated, their validation sets too);
+    ``SPEC*K`` repeats a part's training set K times per epoch (e.g. ``teacher:DIR*4`` to weigh a few
+    hundred real photos against thousands of rendered scenes). For
     real datasets a seeded ``val_fraction`` of the images is held out for validation. ``fonts``: TrueType
     / OpenType files the synthetic parts draw from besides the built-in faces.
     """
+    import re
+
+    repeat = re.fullmatch(r"(.+)\*(\d+)", spec)
+    if repeat and "+" not in spec:
+        from torch.utils.data import ConcatDataset
+
+        k = int(repeat.group(2))
+        if k < 1:
+            raise ValueError(f"--data {spec}: the repeat count after * must be >= 1")
+        train, val = make_sources(repeat.group(1), mask_source=mask_source, synth_n=synth_n, synth_val_n=synth_val_n,
+                                  synth_size=synth_size, seed=seed, val_fraction=val_fraction, cache_dir=cache_dir,
+                                  progress=progress, fonts=fonts)
+        return ConcatDataset([train] * k), val
     if "+" in spec:
         from torch.utils.data import ConcatDataset
 
