@@ -7,6 +7,7 @@
 """
 from textvision.proposals.cluster import Dendrogram, euclidean_mst, single_linkage
 from textvision.proposals.pipeline import (
+                                          PRESETS,
                                           PROPOSALS_FCN_MAX_SIDE,
                                           Proposals,
                                           TextProposals,
@@ -18,7 +19,7 @@ from textvision.proposals.pipeline import (
 from textvision.proposals.ranker import FEATURE_NAMES, Ranker, load_default_ranker
 
 __all__ = [
-    "TextProposals", "Proposals", "fcn_heatmap", "PROPOSALS_FCN_MAX_SIDE", "Ranker", "FEATURE_NAMES",
+    "TextProposals", "Proposals", "PRESETS", "fcn_heatmap", "PROPOSALS_FCN_MAX_SIDE", "Ranker", "FEATURE_NAMES",
     "load_default_ranker",
     "meaningfulness", "box_means", "heatmap_evidence", "single_linkage", "euclidean_mst", "Dendrogram",
 ]
