@@ -1,5 +1,6 @@
 """textvision.proposals: TextProposals with FCN-guided pruning and re-ranking.
 
+- :func:`propose`: the headline call (TextFCN map at the working size, pruning, ranking, re-ranking)
 - :class:`TextProposals` -> :class:`Proposals` (boxes float32 [K, 4] x1, y1, x2, y2, scores, stats)
 - :func:`fcn_heatmap`: the TextFCN map to prune with (``textvision.segment`` at ``PROPOSALS_FCN_MAX_SIDE``)
 - :class:`Ranker`: boosted stumps over the 18 group features (train, save/load, OpenCV XML)
@@ -16,10 +17,11 @@ from textvision.proposals.pipeline import (
                                           heatmap_evidence,
                                           meaningfulness,
 )
+from textvision.proposals.headline import propose
 from textvision.proposals.ranker import FEATURE_NAMES, Ranker, load_default_ranker
 
 __all__ = [
-    "TextProposals", "Proposals", "PRESETS", "fcn_heatmap", "PROPOSALS_FCN_MAX_SIDE", "Ranker", "FEATURE_NAMES",
+    "propose", "TextProposals", "Proposals", "PRESETS", "fcn_heatmap", "PROPOSALS_FCN_MAX_SIDE", "Ranker", "FEATURE_NAMES",
     "load_default_ranker",
     "meaningfulness", "box_means", "heatmap_evidence", "single_linkage", "euclidean_mst", "Dendrogram",
 ]
