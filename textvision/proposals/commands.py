@@ -18,9 +18,13 @@ def register(sub) -> None:
                    help="pruning by mean text probability when a heatmap is given (default pixels)")
     p.add_argument("--min-prob", type=float, default=0.10, help="pruning threshold (default 0.10)")
     p.add_argument("--ranker", default=None,
-                   help="'default' (shipped stumps), a .json/.xml ranker file; default: NFA meaningfulness")
+                   help="'nfa' (NFA meaningfulness), 'default' or another registry name, or a .json/.xml ranker "
+                        "file; default: 'default' with a map (textvision.propose), 'nfa' without")
+    p.add_argument("--preset", choices=("original", "textvision"), default="original",
+                   help="TextProposals conventions (default original, see docs/proposals.md)")
     p.add_argument("--no-rerank", action="store_true", help="do not re-rank by the heatmap")
-    p.add_argument("--threads", type=int, default=1, help="channel images in parallel (default 1)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="CPU cores to use, TextFCN and the compiled core alike (default 1)")
     p.set_defaults(func=_propose)
 
     b = sub.add_parser("bench", help="benchmarks (see `textvision bench proposals --help`)")
@@ -31,8 +35,13 @@ def register(sub) -> None:
     bp.add_argument("-n", "--num-images", type=int, default=10, help="images to use (default 10)")
     bp.add_argument("--size", default="720x1280", help="synthetic scene size HxW (default 720x1280)")
     bp.add_argument("--seed", type=int, default=1000, help="synthetic scene seed (default 1000)")
-    bp.add_argument("--heatmap-source", choices=("fcn", "oracle", "none"), default="oracle",
-                    help="text map for pruning: TextFCN, ground truth (oracle) or none (default oracle)")
+    bp.add_argument("--gt", help="folder of the gt_<image stem>.txt files when they are not beside the images "
+                                 "(default: an ICDAR layout, or a gt/ subfolder of --data)")
+    bp.add_argument("--ranker-xml", help="the original's trained_boost_groups.xml (or any ranker file): adds "
+                                         "TextProposals(ranker=PATH) to the headline table")
+    bp.add_argument("--heatmap-source", choices=("fcn", "oracle", "none"), default=None,
+                    help="instead of the headline table (baseline vs textvision.propose), the per-stage table of "
+                         "pruning configurations with this text map: TextFCN, ground truth (oracle) or none")
     bp.add_argument("--fcn-weights", default=None, help="TextFCN weights for --heatmap-source fcn")
     bp.add_argument("--json", help="also write the rows as JSON here")
     bp.set_defaults(func=_bench)
@@ -129,7 +138,7 @@ def _propose(args) -> int:
     from tqdm.auto import tqdm
 
     from textvision import io
-    from textvision.proposals import TextProposals, fcn_heatmap
+    from textvision.proposals import TextProposals, fcn_heatmap, propose
 
     # Everything a user can get wrong is checked before the first image is processed.
     out = Path(args.out)
@@ -144,8 +153,14 @@ def _propose(args) -> int:
         io.check_image_suffix(args.viz)
         viz_paths = _viz_paths(args.viz, args.images)
         io.check_output_file(viz_paths[0], "--viz file")
-    tp = TextProposals(prune=args.prune, min_prob=args.min_prob, ranker=args.ranker, rerank=not args.no_rerank,
-                       num_threads=args.threads)
+    with_map = args.fcn is not None or bool(args.heatmap)
+    ranker = args.ranker if args.ranker is not None else ("default" if with_map else "nfa")
+    ranker = None if ranker == "nfa" else ranker
+    # With a map and the headline's settings, textvision.propose does the work; other settings (and no
+    # map, the control) go through TextProposals itself.
+    headline = with_map and args.prune == "pixels" and not args.no_rerank
+    tp = TextProposals(preset=args.preset, prune=args.prune, min_prob=args.min_prob, ranker=ranker,
+                       rerank=not args.no_rerank, num_threads=args.threads)
     model = _load_fcn(args.fcn)
     results = []
     bar = tqdm(args.images, unit="img", desc="propose", disable=len(args.images) < 2, file=sys.stderr)
@@ -154,9 +169,14 @@ def _propose(args) -> int:
         hm = None
         if args.heatmap:
             hm = io.read_heatmap(args.heatmap, image.shape[:2])
-        elif args.fcn is not None:
-            hm = fcn_heatmap(image, model)
-        p = tp(image, hm).top(args.top)
+        if headline:
+            p = propose(image, hm, model=model, ranker=tp.ranker, preset=args.preset, min_prob=args.min_prob,
+                        top=args.top, num_threads=args.threads)
+            hm = p.stats.pop("heatmap")  # a picture's worth of floats: not for the JSON stats
+        else:
+            if args.fcn is not None:
+                hm = fcn_heatmap(image, model, num_threads=args.threads)
+            p = tp(image, hm).top(args.top)
         results.append((path, p))
         bar.write(f"{path}: {p.stats['proposals']} proposals ({p.stats['regions_kept']} regions kept, "
                   f"{p.stats['wall']:.2f} s){'' if args.top is None else f', wrote top {len(p)}'}", file=sys.stdout)
@@ -179,29 +199,8 @@ def _propose(args) -> int:
 def _samples(args):
     from textvision.proposals.train import iter_samples
 
-    return list(iter_samples(args.data, n=args.num_images, size=_size(args.size), seed=args.seed, split=args.split))
-
-
-class _TorchThreads:
-    """Set torch's thread count for a ``with`` block and restore it after (no-op when ``n`` is None)."""
-
-    def __init__(self, n):
-        self.n, self.before = n, None
-
-    def __enter__(self):
-        if self.n is not None:
-            import torch
-
-            self.before = torch.get_num_threads()
-            torch.set_num_threads(self.n)
-        return self
-
-    def __exit__(self, *exc):
-        if self.before is not None:
-            import torch
-
-            torch.set_num_threads(self.before)
-        return False
+    return list(iter_samples(args.data, n=args.num_images, size=_size(args.size), seed=args.seed, split=args.split,
+                             gt=getattr(args, "gt", None)))
 
 
 def _bench(args) -> int:
@@ -210,13 +209,18 @@ def _bench(args) -> int:
 
     from tqdm.auto import tqdm
 
+    from contextlib import nullcontext
+
     from textvision import io
+    from textvision._threads import torch_threads
     from textvision.proposals import fcn_heatmap
     from textvision.proposals.compare import default_methods, format_table, run_methods
     from textvision.proposals.ranker import default_ranker_path
 
     if args.json:
         io.check_output_file(args.json, "--json file")
+    if args.heatmap_source is None:
+        return _bench_headline(args)
     model = _load_fcn(args.fcn_weights) if args.heatmap_source == "fcn" else None
     samples = _samples(args)
     methods = default_methods(default_ranker_path().is_file())
@@ -233,11 +237,38 @@ def _bench(args) -> int:
 
     # The table reports single-thread CPU seconds, so TextFCN runs on one thread too while it is timed;
     # the thread count is restored afterwards.
-    with bar, _TorchThreads(1 if fcn is not None else None):
+    with bar, (torch_threads(1, "bench proposals") if fcn is not None else nullcontext()):
         rows = run_methods(samples, methods, args.heatmap_source, fcn, progress=lambda *_: bar.update(1))
     print(f"{len(samples)} images from {args.data}; detection rate at IoU 0.5; CPU seconds per image (median), "
           "single thread")
     print(format_table(rows))
+    if args.json:
+        io.atomic_write_text(args.json, json.dumps(rows, indent=1))
+    return 0
+
+
+def _bench_headline(args) -> int:
+    import json
+    import sys
+
+    from tqdm.auto import tqdm
+
+    from textvision import io
+    from textvision._threads import torch_threads
+    from textvision.proposals.compare import format_headline, run_headline
+
+    if args.ranker_xml:
+        _check_inputs([args.ranker_xml], "--ranker-xml file")
+    model = _load_fcn(args.fcn_weights)
+    samples = _samples(args)
+    runs = len(samples) * (3 if args.ranker_xml else 2)
+    # Single-thread CPU seconds: TextFCN on one torch thread too (restored afterwards).
+    with tqdm(total=runs, unit="run", desc="bench proposals", file=sys.stderr) as bar, \
+            torch_threads(1, "bench proposals"):
+        rows = run_headline(samples, args.ranker_xml, model, progress=lambda *_: bar.update(1))
+    print(f"{len(samples)} images from {args.data}; detection rate at IoU 0.5 (top 10/100/1000/all); median CPU "
+          "seconds per image, one thread, TextFCN map (on the CPU) included for textvision.propose")
+    print(format_headline(rows))
     if args.json:
         io.atomic_write_text(args.json, json.dumps(rows, indent=1))
     return 0
