@@ -1,5 +1,6 @@
 """CLI: propose (CSV / JSON, --heatmap, --viz), train-ranker, bench proposals and the demo."""
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -62,11 +63,36 @@ def test_demo_on_an_image_with_gt(scene, tmp_path, capsys):
     assert main(["demo", "--image", str(d / "img.png"), "--gt", str(d / "gt.txt"), "--heatmap-source", "oracle",
                  "--out", str(tmp_path / "demo")]) == 0
     out = capsys.readouterr().out
-    assert "pruned + re-ranked by the map" in out and "DR@100" in out
+    assert "textvision.propose (oracle map)" in out and "DR@100" in out
     pic = cv2.imread(str(tmp_path / "demo" / "proposals.png"))
     assert pic.shape[0] == sc.image.shape[0] and pic.shape[1] == 2 * sc.image.shape[1] + 8
     table = json.loads((tmp_path / "demo" / "table.json").read_text())
     assert table["heatmap"] == "oracle" and len(table["rows"]) == 2
+
+
+def test_demo_bundled_photo_and_scene(tmp_path, capsys):
+    """The default demo: the real photograph and the synthetic scene, baseline vs propose (TextFCN map),
+    one picture with both; the photo's rows are the library's detection rates."""
+    from textvision.data import read_icdar2015
+    from textvision.eval.proposals import detection_rate
+    from textvision.io import read_rgb
+    from textvision.proposals import propose
+    from textvision.proposals.commands import __file__ as cmd_file
+    from textvision.proposals.train import word_boxes
+
+    assert main(["demo", "--heatmap-source", "fcn", "--out", str(tmp_path / "demo")]) == 0
+    out = capsys.readouterr().out
+    assert "scenetext01.jpg (real photograph" in out and "demo_scene.jpg" in out
+    tables = json.loads((tmp_path / "demo" / "table.json").read_text())
+    assert len(tables) == 2 and all(len(t["rows"]) == 2 for t in tables)
+    assets = Path(cmd_file).resolve().parent.parent / "assets"
+    img = read_rgb(assets / "scenetext01.jpg")
+    gt = word_boxes(read_icdar2015(assets / "scenetext01_gt.txt"))
+    assert len(gt) == 7
+    want = detection_rate([propose(img, device="cpu").boxes], [gt])
+    assert tables[0]["rows"][1]["dr"]["100"] == want[100] and tables[0]["rows"][1]["cpu_map"] > 0
+    pic = cv2.imread(str(tmp_path / "demo" / "proposals.png"))
+    assert pic.shape[0] == img.shape[0] + 8 + read_rgb(assets / "demo_scene.jpg").shape[0]
 
 
 def _no_work(monkeypatch):

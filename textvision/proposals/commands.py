@@ -57,13 +57,14 @@ def register(sub) -> None:
     t.add_argument("--out", required=True, help="output .json")
     t.set_defaults(func=_train_ranker)
 
-    d = sub.add_parser("demo", help="the main job on a bundled scene: proposals baseline vs FCN-pruned, picture + table")
+    d = sub.add_parser("demo", help="the headline on a bundled real photograph and a synthetic scene: baseline "
+                                    "TextProposals() vs textvision.propose, text map, picture + table")
     d.add_argument("--out", default="textvision_demo", help="output folder (default ./textvision_demo)")
     d.add_argument("--image", help="use this image instead of the bundled one (no detection rate without --gt)")
     d.add_argument("--gt", help="ICDAR 2015 gt file for --image")
     d.add_argument("--heatmap-source", choices=("auto", "fcn", "oracle"), default="auto",
                    help="auto: the shipped TextFCN when its weights exist, else the ground truth (oracle)")
-    d.add_argument("--top", type=int, default=15, help="proposals drawn per panel (default 15)")
+    d.add_argument("--top", type=int, default=10, help="proposals drawn per panel (default 10)")
     d.set_defaults(func=_demo)
 
 
@@ -306,76 +307,94 @@ def _train_ranker(args) -> int:
     return 0
 
 
+def _demo_one(image, instances, source, top):
+    """Baseline ``TextProposals()`` vs ``textvision.propose`` on one image: (rows, picture, map)."""
+    import numpy as np
+
+    from textvision.eval.proposals import detection_rate
+    from textvision.proposals import TextProposals, propose
+    from textvision.proposals.compare import KS
+    from textvision.proposals.train import oracle_heatmap, word_boxes
+
+    gt = word_boxes(instances)
+    hm = oracle_heatmap(instances, image.shape[:2]) if source == "oracle" else None
+    base = TextProposals()(image)
+    head = propose(image, hm, device="cpu")
+    rows = []
+    for name, p in (("baseline TextProposals()", base), (f"textvision.propose ({source} map)", head)):
+        dr = detection_rate([p.boxes], [gt], ks=KS) if len(gt) else {k: float("nan") for k in KS}
+        t = p.stats["time"]
+        rows.append({"method": name, "dr": {("all" if k is None else str(k)): dr[k] for k in KS},
+                     "words": len(gt), "proposals": len(p), "cpu": t.get("all", t["total"]),
+                     "cpu_map": t.get("heatmap", 0.0)})
+    left = draw(image, base.boxes[:top], color=(255, 60, 60))
+    right = draw(image, head.boxes[:top], head.stats["heatmap"], color=(0, 255, 0))
+    import cv2
+
+    gap = np.full((image.shape[0], 8, 3), 255, np.uint8)
+    panel = np.concatenate([left, gap, right], axis=1)
+    font, s = cv2.FONT_HERSHEY_SIMPLEX, max(0.6, image.shape[1] / 1600)
+    cv2.putText(panel, f"baseline: top {top} of {len(base)}", (10, int(30 * s)), font, s, (255, 255, 0), 2)
+    cv2.putText(panel, f"propose ({source} map): top {top} of {len(head)}", (image.shape[1] + 18, int(30 * s)),
+                font, s, (255, 255, 0), 2)
+    return rows, panel
+
+
 def _demo(args) -> int:
     import json
+    import time
     from pathlib import Path
 
     import numpy as np
 
     from textvision import io
-    from textvision.proposals import fcn_heatmap
-    from textvision.proposals.compare import default_fcn_available, format_table, run_methods
-    from textvision.proposals.ranker import default_ranker_path
-    from textvision.proposals.train import Sample, word_boxes
+    from textvision.data import read_icdar2015
+    from textvision.proposals.compare import default_fcn_available
 
     out = io.check_output_dir(args.out, "--out folder")  # before any work
     assets = Path(__file__).resolve().parent.parent / "assets"
     if args.image:
         image = io.read_rgb(args.image)
-        instances = []
-        if args.gt:
-            from textvision.data import read_icdar2015
-
-            instances = list(read_icdar2015(args.gt))
-        name = Path(args.image).name
+        inputs = [(Path(args.image).name, image, list(read_icdar2015(args.gt)) if args.gt else [])]
     else:
-        image = io.read_rgb(assets / "demo_scene.jpg")
-        from textvision.data import read_icdar2015
-
-        instances = list(read_icdar2015(assets / "demo_scene_gt.txt"))
-        name = "bundled demo_scene.jpg (textvision synthetic scene)"
+        inputs = [("bundled scenetext01.jpg (real photograph, OpenCV samples, Apache-2.0)",
+                   io.read_rgb(assets / "scenetext01.jpg"), list(read_icdar2015(assets / "scenetext01_gt.txt"))),
+                  ("bundled demo_scene.jpg (textvision synthetic scene)",
+                   io.read_rgb(assets / "demo_scene.jpg"), list(read_icdar2015(assets / "demo_scene_gt.txt")))]
     source = args.heatmap_source
-    note = ""
     if source == "auto":
         source = "fcn" if default_fcn_available() else "oracle"
         if source == "oracle":
-            note = ("note: the default TextFCN weights (textvision/weights/text_fcn_lite.pt) are not installed; "
-                    "pruning uses the ground-truth word boxes as a perfect text map (oracle).")
-    if source == "oracle" and not instances:
+            print("note: the default TextFCN weights are not installed; textvision.propose gets the ground-truth "
+                  "word boxes as a perfect text map (oracle).")
+    if source == "oracle" and not any(inst for _, _, inst in inputs):
         raise ValueError("an oracle heatmap needs ground truth: pass --gt or --heatmap-source fcn")
-    fcn = fcn_heatmap if source == "fcn" else None
-    print(f"textvision demo: {name}, {image.shape[1]}x{image.shape[0]}, {len(word_boxes(instances))} words")
-    if note:
-        print(note)
-    sample = Sample(image, instances, name)
-    ranker = "default" if default_ranker_path().is_file() else None
-    methods = {
-        "baseline (no map)": {"ranker": ranker},
-        "pruned + re-ranked by the map": {"prune": "pixels", "ranker": ranker, "use_heatmap": True},
-    }
-    kept = {}
-    rows = run_methods([sample], methods, source, fcn, keep=kept)
-    print(format_table(rows))
-    base, pruned = rows
-    speed = base["time"]["total"] / max(pruned["time"]["total"], 1e-9)
-    print(f"pruning kept {pruned['regions_kept']:.0f} of {base['regions_kept']:.0f} regions and "
-          f"{pruned['proposals']:.0f} of {base['proposals']:.0f} proposals: {speed:.1f}x less proposal time")
+    from textvision._threads import torch_threads
 
-    hm = kept["heatmaps"][0]
-    pb, pp = kept["baseline (no map)"][0], kept["pruned + re-ranked by the map"][0]
-    left = draw(image, pb.boxes[: args.top], color=(255, 60, 60))
-    right = draw(image, pp.boxes[: args.top], hm, color=(0, 255, 0))
-    import cv2
-
-    gap = np.full((image.shape[0], 8, 3), 255, np.uint8)
-    panel = np.concatenate([left, gap, right], axis=1)
-    font = cv2.FONT_HERSHEY_SIMPLEX
-    s = max(0.6, image.shape[1] / 1600)
-    cv2.putText(panel, f"baseline: top {args.top} of {len(pb)}", (10, int(30 * s)), font, s, (255, 255, 0), 2)
-    cv2.putText(panel, f"{source} map, pruned: top {args.top} of {len(pp)}", (image.shape[1] + 18, int(30 * s)),
-                font, s, (255, 255, 0), 2)
-    io.write_image(out / "proposals.png", panel)
-    io.atomic_write_text(out / "table.json", json.dumps({"image": name, "heatmap": source, "rows": rows}, indent=1))
-    print(f"wrote {out / 'proposals.png'} and {out / 'table.json'}")
+    tables, panels = [], []
+    t0 = time.perf_counter()
+    with torch_threads(1, "demo"):  # one core: the CPU seconds below are the whole work
+        for name, image, instances in inputs:
+            care = sum(1 for t in instances if not t.ignore)
+            print(f"\n{name}, {image.shape[1]}x{image.shape[0]}, {care} words")
+            rows, panel = _demo_one(image, instances, source, args.top)
+            print("| method | DR@10 | DR@100 | DR@1000 | DR@all | proposals | CPU s (map) |")
+            print("|---|---|---|---|---|---|---|")
+            f = lambda v: "n/a" if v != v else f"{v:.2f}"  # noqa: E731
+            for r in rows:
+                d = r["dr"]
+                print(f"| {r['method']} | {f(d['10'])} | {f(d['100'])} | {f(d['1000'])} | {f(d['all'])} | "
+                      f"{r['proposals']} | {r['cpu']:.3f} ({r['cpu_map']:.3f}) |")
+            tables.append({"image": name, "heatmap": source, "rows": rows})
+            panels.append(panel)
+    width = max(p.shape[1] for p in panels)
+    sep = np.full((8, width, 3), 255, np.uint8)
+    stacked = []
+    for p in panels:
+        pad = np.full((p.shape[0], width - p.shape[1], 3), 255, np.uint8)
+        stacked += [np.concatenate([p, pad], axis=1), sep]
+    io.write_image(out / "proposals.png", np.concatenate(stacked[:-1], axis=0))
+    io.atomic_write_text(out / "table.json", json.dumps(tables if len(tables) > 1 else tables[0], indent=1))
+    print(f"\nwrote {out / 'proposals.png'} (baseline left, textvision.propose over its text map right) and "
+          f"{out / 'table.json'} in {time.perf_counter() - t0:.1f} s")
     return 0
-
