@@ -7,6 +7,7 @@
 - :func:`single_linkage`, :func:`euclidean_mst`: exact clustering used by the pipeline
 """
 from textvision.proposals.cluster import Dendrogram, euclidean_mst, single_linkage
+from textvision.proposals.headline import propose
 from textvision.proposals.pipeline import (
                                           PRESETS,
                                           PROPOSALS_FCN_MAX_SIDE,
@@ -17,7 +18,6 @@ from textvision.proposals.pipeline import (
                                           heatmap_evidence,
                                           meaningfulness,
 )
-from textvision.proposals.headline import propose
 from textvision.proposals.ranker import FEATURE_NAMES, Ranker, load_default_ranker
 
 __all__ = [

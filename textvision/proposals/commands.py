@@ -207,10 +207,9 @@ def _samples(args):
 def _bench(args) -> int:
     import json
     import sys
+    from contextlib import nullcontext
 
     from tqdm.auto import tqdm
-
-    from contextlib import nullcontext
 
     from textvision import io
     from textvision._threads import torch_threads
