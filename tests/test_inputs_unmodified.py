@@ -165,6 +165,18 @@ def _proposals():
     return TextProposals(scales=(1.0,), min_area=0.001), (_image(), _heat()), {}
 
 
+def _propose():
+    from textvision.proposals import propose
+
+    return propose, (_image(),), {"model": _tiny_fcn(), "ranker": None}
+
+
+def _propose_heatmap():
+    from textvision.proposals import propose
+
+    return propose, (_image(), _heat()), {"ranker": None}
+
+
 def _box_means():
     from textvision.proposals import box_means
 
@@ -468,7 +480,8 @@ CASES = {
     "proposals.TextProposals": _proposals, "proposals.box_means": _box_means,
     "proposals.heatmap_evidence": _evidence, "proposals.meaningfulness": _meaningfulness,
     "proposals.Ranker": _ranker, "proposals.euclidean_mst": _mst, "proposals.single_linkage": _linkage,
-    "proposals.fcn_heatmap": _fcn_heatmap,
+    "proposals.fcn_heatmap": _fcn_heatmap, "proposals.propose": _propose,
+    "proposals.propose[heatmap]": _propose_heatmap,
     "segmentation.segment": _segment, "segmentation.segment[tiled]": _segment_tiled,
     "segmentation.segment[tensor]": _segment_tensor, "segmentation.segment[float]": _segment_float,
     "segmentation.segment_batch": _segment_batch, "segmentation.as_rgb_uint8": _as_rgb,
@@ -528,7 +541,7 @@ def test_guard_catches_a_writer():
 NO_ARRAYS = {
     "ops": {"LanmsResult", "ExtensionMissingError", "built_with_cuda", "has_cuda", "has_ops", "MserRegions",
             "textproposals_params", "OPENCV_DEFAULTS"},
-    "proposals": {"Proposals", "PROPOSALS_FCN_MAX_SIDE", "FEATURE_NAMES", "load_default_ranker", "Dendrogram"},
+    "proposals": {"Proposals", "PROPOSALS_FCN_MAX_SIDE", "PRESETS", "FEATURE_NAMES", "load_default_ranker", "Dendrogram"},
     "segmentation": {"DEFAULT_MAX_SIDE", "DEFAULT_TILE", "default_model"},
     # losses/configs/IO on paths; PerceptualLoss/VGGFeatures need VGG weights; the trainers take folders
     "style": {"load_style_model", "save_style_model", "read_checkpoint", "PerceptualLoss", "VGGFeatures",

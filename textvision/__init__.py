@@ -21,6 +21,7 @@ _LAZY = {
     "segment": ("textvision.segmentation", "segment"),
     "segment_batch": ("textvision.segmentation", "segment_batch"),
     "text_coverage": ("textvision.segmentation", "text_coverage"),
+    "propose": ("textvision.proposals", "propose"),
 }
 
 

@@ -206,8 +206,11 @@ ProposalSet text_proposals(const View2D<uint8_t> rgb[3], const View2D<float>* pr
     const View2D<uint8_t>& img = sd.planes[job.channel].view;
     MserParams mp;
     mp.delta = params.delta;
-    const double area = static_cast<double>(sd.h) * sd.w;
-    mp.min_area = std::max<int64_t>(1, static_cast<int64_t>(std::llround(params.min_area_frac * area)));
+    const double area = params.absolute_area ? static_cast<double>(H) * W : static_cast<double>(sd.h) * sd.w;
+    // The original truncates both limits ((int)(0.00002 * img_area)); our own convention rounds the lower one.
+    const double min_area = params.min_area_frac * area;
+    mp.min_area = std::max<int64_t>(
+        1, params.absolute_area ? static_cast<int64_t>(min_area) : static_cast<int64_t>(std::llround(min_area)));
     mp.max_area = std::max<int64_t>(mp.min_area, static_cast<int64_t>(params.max_area_frac * area));
     mp.max_variation = params.max_variation;
     mp.min_diversity = params.min_diversity;
@@ -252,8 +255,14 @@ ProposalSet text_proposals(const View2D<uint8_t> rgb[3], const View2D<float>* pr
     for (size_t r = 0; r < keep.size(); ++r) {
       const int64_t i = keep[r];
       for (int k = 0; k < 4; ++k) table.boxes[4 * r + k] = regs.boxes[4 * i + k];
-      table.cx[r] = regs.centroids[2 * i];
-      table.cy[r] = regs.centroids[2 * i + 1];
+      if (params.box_centres) {
+        const int32_t* b = &regs.boxes[4 * i];
+        table.cx[r] = static_cast<float>(b[0] + (b[2] - b[0]) / 2);
+        table.cy[r] = static_cast<float>(b[1] + (b[3] - b[1]) / 2);
+      } else {
+        table.cx[r] = regs.centroids[2 * i];
+        table.cy[r] = regs.centroids[2 * i + 1];
+      }
       region_cues(sd.planes[3].view, sd.grad.data(), &regs.boxes[4 * i], regs.pixel_pool.get() + regs.pixel_start[i],
                   regs.areas[i], scratch, &table.cues[kNumCues * r]);
     }

@@ -47,6 +47,12 @@ struct ProposalParams {
   int prune = kPruneNone;
   float min_prob = 0.10f;
   int num_threads = 1;
+  // The original C++ TextProposals' conventions (the "original" preset): MSER area limits are absolute
+  // pixel counts of the full-resolution image at every scale (instead of fractions of each scaled
+  // image), and regions are grouped by their bounding-box centres x + w/2, y + h/2 (integer division,
+  // as cv::Rect arithmetic) instead of their pixel centroids.
+  bool absolute_area = false;
+  bool box_centres = false;
 };
 
 struct ProposalStats {

@@ -72,7 +72,7 @@ void bind_proposals(py::module_& m) {
       "proposals_text_proposals",
       [](U8 rgb, std::optional<F32> prob, std::vector<int> channels, std::vector<int> scales, int delta,
          double min_area_frac, double max_area_frac, double max_variation, double min_diversity, int prune,
-         float min_prob, int num_threads) {
+         float min_prob, int num_threads, bool absolute_area, bool box_centres) {
         const int64_t h = rgb.shape(0), w = rgb.shape(1);
         textvision::View2D<uint8_t> planes[3];
         for (int c = 0; c < 3; ++c) planes[c] = textvision::View2D<uint8_t>{rgb.data() + c, h, w, 3 * w, 3};
@@ -89,6 +89,8 @@ void bind_proposals(py::module_& m) {
         p.prune = prune;
         p.min_prob = min_prob;
         p.num_threads = num_threads;
+        p.absolute_area = absolute_area;
+        p.box_centres = box_centres;
         textvision::ProposalSet r;
         {
           py::gil_scoped_release release;
@@ -111,7 +113,8 @@ void bind_proposals(py::module_& m) {
       },
       py::arg("rgb"), py::arg("prob"), py::arg("channels"), py::arg("scales"), py::arg("delta"),
       py::arg("min_area_frac"), py::arg("max_area_frac"), py::arg("max_variation"), py::arg("min_diversity"),
-      py::arg("prune"), py::arg("min_prob"), py::arg("num_threads"),
+      py::arg("prune"), py::arg("min_prob"), py::arg("num_threads"), py::arg("absolute_area") = false,
+      py::arg("box_centres") = false,
       "TextProposals nodes of an RGB image: (boxes [K,4], features [K,18], image [K], cue [K], stats dict).");
   m.def(
       "proposals_stumps_predict",

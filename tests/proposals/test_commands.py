@@ -1,5 +1,6 @@
 """CLI: propose (CSV / JSON, --heatmap, --viz), train-ranker, bench proposals and the demo."""
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -49,7 +50,8 @@ def test_train_ranker_and_bench(tmp_path, capsys):
     assert main(["train-ranker", "--num-images", "2", "--size", "160x240", "--stumps", "5", "--out", str(out)]) == 0
     data = json.loads(out.read_text())
     assert len(data["feature"]) == 5 and data["meta"]["command"].startswith("textvision train-ranker")
-    assert main(["bench", "proposals", "-n", "2", "--size", "160x240", "--json", str(tmp_path / "b.json")]) == 0
+    assert main(["bench", "proposals", "-n", "2", "--size", "160x240", "--heatmap-source", "oracle",
+                 "--json", str(tmp_path / "b.json")]) == 0
     table = capsys.readouterr().out
     assert "| baseline | none |" in table and "pruned pixels + rerank | oracle" in table
     rows = json.loads((tmp_path / "b.json").read_text())
@@ -61,11 +63,36 @@ def test_demo_on_an_image_with_gt(scene, tmp_path, capsys):
     assert main(["demo", "--image", str(d / "img.png"), "--gt", str(d / "gt.txt"), "--heatmap-source", "oracle",
                  "--out", str(tmp_path / "demo")]) == 0
     out = capsys.readouterr().out
-    assert "pruned + re-ranked by the map" in out and "DR@100" in out
+    assert "textvision.propose (oracle map)" in out and "DR@100" in out
     pic = cv2.imread(str(tmp_path / "demo" / "proposals.png"))
     assert pic.shape[0] == sc.image.shape[0] and pic.shape[1] == 2 * sc.image.shape[1] + 8
     table = json.loads((tmp_path / "demo" / "table.json").read_text())
     assert table["heatmap"] == "oracle" and len(table["rows"]) == 2
+
+
+def test_demo_bundled_photo_and_scene(tmp_path, capsys):
+    """The default demo: the real photograph and the synthetic scene, baseline vs propose (TextFCN map),
+    one picture with both; the photo's rows are the library's detection rates."""
+    from textvision.data import read_icdar2015
+    from textvision.eval.proposals import detection_rate
+    from textvision.io import read_rgb
+    from textvision.proposals import propose
+    from textvision.proposals.commands import __file__ as cmd_file
+    from textvision.proposals.train import word_boxes
+
+    assert main(["demo", "--heatmap-source", "fcn", "--out", str(tmp_path / "demo")]) == 0
+    out = capsys.readouterr().out
+    assert "scenetext01.jpg (real photograph" in out and "demo_scene.jpg" in out
+    tables = json.loads((tmp_path / "demo" / "table.json").read_text())
+    assert len(tables) == 2 and all(len(t["rows"]) == 2 for t in tables)
+    assets = Path(cmd_file).resolve().parent.parent / "assets"
+    img = read_rgb(assets / "scenetext01.jpg")
+    gt = word_boxes(read_icdar2015(assets / "scenetext01_gt.txt"))
+    assert len(gt) == 7
+    want = detection_rate([propose(img, device="cpu").boxes], [gt])
+    assert tables[0]["rows"][1]["dr"]["100"] == want[100] and tables[0]["rows"][1]["cpu_map"] > 0
+    pic = cv2.imread(str(tmp_path / "demo" / "proposals.png"))
+    assert pic.shape[0] == img.shape[0] + 8 + read_rgb(assets / "demo_scene.jpg").shape[0]
 
 
 def _no_work(monkeypatch):
@@ -160,12 +187,13 @@ def test_propose_fcn_uses_segment_and_leaves_torch_threads_alone(scene, tmp_path
     finally:
         torch.set_num_threads(before)
     assert len(calls) == 1 and calls[0]["max_side"] == PROPOSALS_FCN_MAX_SIDE
-    # The proposals are those of the library pipeline on the library heatmap.
+    # The proposals are those of the library pipeline on the library heatmap: with a map the command
+    # runs textvision.propose, whose default ranker is the registry's.
     from textvision.proposals import TextProposals, fcn_heatmap
 
     hm = fcn_heatmap(sc.image)
     assert hm.shape == sc.image.shape[:2]
-    ref = TextProposals()(sc.image, hm).top(10)
+    ref = TextProposals(prune="pixels", ranker="default")(sc.image, hm).top(10)
     got = json.loads((tmp_path / "p.json").read_text())[0]
     np.testing.assert_allclose(got["boxes"], ref.boxes)
     np.testing.assert_allclose(got["scores"], ref.scores, rtol=1e-6)
@@ -229,3 +257,74 @@ def test_bench_with_fcn_restores_torch_threads(tmp_path, capsys):
     pruned = [r for r in rows if r["heatmap"] == "fcn"]
     assert pruned and all(r["heatmap_time"] > 0 for r in pruned)
     assert "| baseline | none |" in capsys.readouterr().out
+
+
+def _opencv_layout(root, scene_seeds=(31, 32)):
+    """Images in ``root`` and their gt in ``root/gt`` (the OpenCV samples' layout), plus a stray image."""
+    from textvision.data import write_icdar2015
+    from textvision.data.synth import render_scene
+    from textvision.io import write_image
+
+    (root / "gt").mkdir(parents=True)
+    scenes = []
+    for s in scene_seeds:
+        sc = render_scene(s, size=(160, 240), text_free_prob=0.0, max_lines=2)
+        write_image(root / f"photo{s}.png", sc.image)
+        write_icdar2015(root / "gt" / f"gt_photo{s}.txt", sc.instances)
+        scenes.append(sc)
+    write_image(root / "no_gt.png", scenes[0].image)
+    return scenes
+
+
+def test_bench_headline_on_a_gt_subfolder_layout(tmp_path, capsys):
+    """Baseline vs propose vs a ranker file, on images with a gt/ subfolder (found by itself or via --gt);
+    the rows' detection rates are the library's on the same images."""
+    import numpy as np
+
+    from textvision.eval.proposals import detection_rate
+    from textvision.proposals import TextProposals, propose
+    from textvision.proposals.ranker import default_ranker_path
+    from textvision.proposals.train import word_boxes
+
+    scenes = _opencv_layout(tmp_path / "photos")
+    xml = default_ranker_path()
+    for extra in ([], ["--gt", str(tmp_path / "photos" / "gt")]):
+        assert main(["bench", "proposals", "--data", str(tmp_path / "photos"), "--ranker-xml", str(xml),
+                     "--json", str(tmp_path / "h.json")] + extra) == 0
+        out = capsys.readouterr().out
+        assert "| baseline TextProposals() |" in out and "| textvision.propose |" in out
+        assert f"TextProposals(ranker={xml.name})" in out and out.startswith("2 images from")
+    rows = {r["method"]: r for r in json.loads((tmp_path / "h.json").read_text())}
+    gts = [word_boxes(sc.instances) for sc in scenes]
+    base = detection_rate([TextProposals()(sc.image).boxes for sc in scenes], gts)
+    head = detection_rate([propose(sc.image, device="cpu").boxes for sc in scenes], gts)
+    for k in (10, 100, None):
+        key = "all" if k is None else str(k)
+        assert rows["baseline TextProposals()"]["dr"][key] == base[k]
+        assert rows["textvision.propose"]["dr"][key] == head[k]
+    assert rows["textvision.propose"]["cpu"] > rows["textvision.propose"]["cpu_map"] > 0
+    assert rows["baseline TextProposals()"]["gt_words"] == sum(len(g) for g in gts) and np.isfinite(base[None])
+
+
+def test_bench_headline_missing_gt_folder(tmp_path, capsys):
+    _opencv_layout(tmp_path / "photos")
+    assert main(["bench", "proposals", "--data", str(tmp_path / "photos"), "--gt", str(tmp_path / "nope")]) == 1
+    assert "gt folder not found" in capsys.readouterr().err
+
+
+def test_propose_cli_with_a_heatmap_is_textvision_propose(tmp_path):
+    import numpy as np
+
+    from textvision.io import read_heatmap, read_rgb, write_image
+    from textvision.proposals import propose
+
+    sc = _opencv_layout(tmp_path / "p", (41,))[0]
+    hm8 = (np.clip(np.asarray(sc.image[..., 0], np.float32) / 255, 0, 1) * 255).astype(np.uint8)
+    write_image(tmp_path / "hm.png", hm8)
+    assert main(["propose", str(tmp_path / "p" / "photo41.png"), "--heatmap", str(tmp_path / "hm.png"),
+                 "--out", str(tmp_path / "o.json")]) == 0
+    got = json.loads((tmp_path / "o.json").read_text())[0]
+    img = read_rgb(tmp_path / "p" / "photo41.png")
+    ref = propose(img, read_heatmap(tmp_path / "hm.png", img.shape[:2]))
+    np.testing.assert_array_equal(np.asarray(got["boxes"], np.float32).reshape(-1, 4), ref.boxes)
+    assert "heatmap" not in got["stats"] and "all" in got["stats"]["time"]

@@ -1,12 +1,15 @@
 """textvision.proposals: TextProposals with FCN-guided pruning and re-ranking.
 
+- :func:`propose`: the headline call (TextFCN map at the working size, pruning, ranking, re-ranking)
 - :class:`TextProposals` -> :class:`Proposals` (boxes float32 [K, 4] x1, y1, x2, y2, scores, stats)
 - :func:`fcn_heatmap`: the TextFCN map to prune with (``textvision.segment`` at ``PROPOSALS_FCN_MAX_SIDE``)
 - :class:`Ranker`: boosted stumps over the 18 group features (train, save/load, OpenCV XML)
 - :func:`single_linkage`, :func:`euclidean_mst`: exact clustering used by the pipeline
 """
 from textvision.proposals.cluster import Dendrogram, euclidean_mst, single_linkage
+from textvision.proposals.headline import propose
 from textvision.proposals.pipeline import (
+                                          PRESETS,
                                           PROPOSALS_FCN_MAX_SIDE,
                                           Proposals,
                                           TextProposals,
@@ -18,7 +21,7 @@ from textvision.proposals.pipeline import (
 from textvision.proposals.ranker import FEATURE_NAMES, Ranker, load_default_ranker
 
 __all__ = [
-    "TextProposals", "Proposals", "fcn_heatmap", "PROPOSALS_FCN_MAX_SIDE", "Ranker", "FEATURE_NAMES",
+    "propose", "TextProposals", "Proposals", "PRESETS", "fcn_heatmap", "PROPOSALS_FCN_MAX_SIDE", "Ranker", "FEATURE_NAMES",
     "load_default_ranker",
     "meaningfulness", "box_means", "heatmap_evidence", "single_linkage", "euclidean_mst", "Dendrogram",
 ]

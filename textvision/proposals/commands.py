@@ -18,9 +18,13 @@ def register(sub) -> None:
                    help="pruning by mean text probability when a heatmap is given (default pixels)")
     p.add_argument("--min-prob", type=float, default=0.10, help="pruning threshold (default 0.10)")
     p.add_argument("--ranker", default=None,
-                   help="'default' (shipped stumps), a .json/.xml ranker file; default: NFA meaningfulness")
+                   help="'nfa' (NFA meaningfulness), 'default' or another registry name, or a .json/.xml ranker "
+                        "file; default: 'default' with a map (textvision.propose), 'nfa' without")
+    p.add_argument("--preset", choices=("original", "textvision"), default="original",
+                   help="TextProposals conventions (default original, see docs/proposals.md)")
     p.add_argument("--no-rerank", action="store_true", help="do not re-rank by the heatmap")
-    p.add_argument("--threads", type=int, default=1, help="channel images in parallel (default 1)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="CPU cores to use, TextFCN and the compiled core alike (default 1)")
     p.set_defaults(func=_propose)
 
     b = sub.add_parser("bench", help="benchmarks (see `textvision bench proposals --help`)")
@@ -31,8 +35,13 @@ def register(sub) -> None:
     bp.add_argument("-n", "--num-images", type=int, default=10, help="images to use (default 10)")
     bp.add_argument("--size", default="720x1280", help="synthetic scene size HxW (default 720x1280)")
     bp.add_argument("--seed", type=int, default=1000, help="synthetic scene seed (default 1000)")
-    bp.add_argument("--heatmap-source", choices=("fcn", "oracle", "none"), default="oracle",
-                    help="text map for pruning: TextFCN, ground truth (oracle) or none (default oracle)")
+    bp.add_argument("--gt", help="folder of the gt_<image stem>.txt files when they are not beside the images "
+                                 "(default: an ICDAR layout, or a gt/ subfolder of --data)")
+    bp.add_argument("--ranker-xml", help="the original's trained_boost_groups.xml (or any ranker file): adds "
+                                         "TextProposals(ranker=PATH) to the headline table")
+    bp.add_argument("--heatmap-source", choices=("fcn", "oracle", "none"), default=None,
+                    help="instead of the headline table (baseline vs textvision.propose), the per-stage table of "
+                         "pruning configurations with this text map: TextFCN, ground truth (oracle) or none")
     bp.add_argument("--fcn-weights", default=None, help="TextFCN weights for --heatmap-source fcn")
     bp.add_argument("--json", help="also write the rows as JSON here")
     bp.set_defaults(func=_bench)
@@ -48,13 +57,14 @@ def register(sub) -> None:
     t.add_argument("--out", required=True, help="output .json")
     t.set_defaults(func=_train_ranker)
 
-    d = sub.add_parser("demo", help="the main job on a bundled scene: proposals baseline vs FCN-pruned, picture + table")
+    d = sub.add_parser("demo", help="the headline on a bundled real photograph and a synthetic scene: baseline "
+                                    "TextProposals() vs textvision.propose, text map, picture + table")
     d.add_argument("--out", default="textvision_demo", help="output folder (default ./textvision_demo)")
     d.add_argument("--image", help="use this image instead of the bundled one (no detection rate without --gt)")
     d.add_argument("--gt", help="ICDAR 2015 gt file for --image")
     d.add_argument("--heatmap-source", choices=("auto", "fcn", "oracle"), default="auto",
                    help="auto: the shipped TextFCN when its weights exist, else the ground truth (oracle)")
-    d.add_argument("--top", type=int, default=15, help="proposals drawn per panel (default 15)")
+    d.add_argument("--top", type=int, default=10, help="proposals drawn per panel (default 10)")
     d.set_defaults(func=_demo)
 
 
@@ -129,7 +139,7 @@ def _propose(args) -> int:
     from tqdm.auto import tqdm
 
     from textvision import io
-    from textvision.proposals import TextProposals, fcn_heatmap
+    from textvision.proposals import TextProposals, fcn_heatmap, propose
 
     # Everything a user can get wrong is checked before the first image is processed.
     out = Path(args.out)
@@ -144,8 +154,14 @@ def _propose(args) -> int:
         io.check_image_suffix(args.viz)
         viz_paths = _viz_paths(args.viz, args.images)
         io.check_output_file(viz_paths[0], "--viz file")
-    tp = TextProposals(prune=args.prune, min_prob=args.min_prob, ranker=args.ranker, rerank=not args.no_rerank,
-                       num_threads=args.threads)
+    with_map = args.fcn is not None or bool(args.heatmap)
+    ranker = args.ranker if args.ranker is not None else ("default" if with_map else "nfa")
+    ranker = None if ranker == "nfa" else ranker
+    # With a map and the headline's settings, textvision.propose does the work; other settings (and no
+    # map, the control) go through TextProposals itself.
+    headline = with_map and args.prune == "pixels" and not args.no_rerank
+    tp = TextProposals(preset=args.preset, prune=args.prune, min_prob=args.min_prob, ranker=ranker,
+                       rerank=not args.no_rerank, num_threads=args.threads)
     model = _load_fcn(args.fcn)
     results = []
     bar = tqdm(args.images, unit="img", desc="propose", disable=len(args.images) < 2, file=sys.stderr)
@@ -154,9 +170,14 @@ def _propose(args) -> int:
         hm = None
         if args.heatmap:
             hm = io.read_heatmap(args.heatmap, image.shape[:2])
-        elif args.fcn is not None:
-            hm = fcn_heatmap(image, model)
-        p = tp(image, hm).top(args.top)
+        if headline:
+            p = propose(image, hm, model=model, ranker=tp.ranker, preset=args.preset, min_prob=args.min_prob,
+                        top=args.top, num_threads=args.threads)
+            hm = p.stats.pop("heatmap")  # a picture's worth of floats: not for the JSON stats
+        else:
+            if args.fcn is not None:
+                hm = fcn_heatmap(image, model, num_threads=args.threads)
+            p = tp(image, hm).top(args.top)
         results.append((path, p))
         bar.write(f"{path}: {p.stats['proposals']} proposals ({p.stats['regions_kept']} regions kept, "
                   f"{p.stats['wall']:.2f} s){'' if args.top is None else f', wrote top {len(p)}'}", file=sys.stdout)
@@ -179,44 +200,27 @@ def _propose(args) -> int:
 def _samples(args):
     from textvision.proposals.train import iter_samples
 
-    return list(iter_samples(args.data, n=args.num_images, size=_size(args.size), seed=args.seed, split=args.split))
-
-
-class _TorchThreads:
-    """Set torch's thread count for a ``with`` block and restore it after (no-op when ``n`` is None)."""
-
-    def __init__(self, n):
-        self.n, self.before = n, None
-
-    def __enter__(self):
-        if self.n is not None:
-            import torch
-
-            self.before = torch.get_num_threads()
-            torch.set_num_threads(self.n)
-        return self
-
-    def __exit__(self, *exc):
-        if self.before is not None:
-            import torch
-
-            torch.set_num_threads(self.before)
-        return False
+    return list(iter_samples(args.data, n=args.num_images, size=_size(args.size), seed=args.seed, split=args.split,
+                             gt=getattr(args, "gt", None)))
 
 
 def _bench(args) -> int:
     import json
     import sys
+    from contextlib import nullcontext
 
     from tqdm.auto import tqdm
 
     from textvision import io
+    from textvision._threads import torch_threads
     from textvision.proposals import fcn_heatmap
     from textvision.proposals.compare import default_methods, format_table, run_methods
     from textvision.proposals.ranker import default_ranker_path
 
     if args.json:
         io.check_output_file(args.json, "--json file")
+    if args.heatmap_source is None:
+        return _bench_headline(args)
     model = _load_fcn(args.fcn_weights) if args.heatmap_source == "fcn" else None
     samples = _samples(args)
     methods = default_methods(default_ranker_path().is_file())
@@ -233,11 +237,38 @@ def _bench(args) -> int:
 
     # The table reports single-thread CPU seconds, so TextFCN runs on one thread too while it is timed;
     # the thread count is restored afterwards.
-    with bar, _TorchThreads(1 if fcn is not None else None):
+    with bar, (torch_threads(1, "bench proposals") if fcn is not None else nullcontext()):
         rows = run_methods(samples, methods, args.heatmap_source, fcn, progress=lambda *_: bar.update(1))
     print(f"{len(samples)} images from {args.data}; detection rate at IoU 0.5; CPU seconds per image (median), "
           "single thread")
     print(format_table(rows))
+    if args.json:
+        io.atomic_write_text(args.json, json.dumps(rows, indent=1))
+    return 0
+
+
+def _bench_headline(args) -> int:
+    import json
+    import sys
+
+    from tqdm.auto import tqdm
+
+    from textvision import io
+    from textvision._threads import torch_threads
+    from textvision.proposals.compare import format_headline, run_headline
+
+    if args.ranker_xml:
+        _check_inputs([args.ranker_xml], "--ranker-xml file")
+    model = _load_fcn(args.fcn_weights)
+    samples = _samples(args)
+    runs = len(samples) * (3 if args.ranker_xml else 2)
+    # Single-thread CPU seconds: TextFCN on one torch thread too (restored afterwards).
+    with tqdm(total=runs, unit="run", desc="bench proposals", file=sys.stderr) as bar, \
+            torch_threads(1, "bench proposals"):
+        rows = run_headline(samples, args.ranker_xml, model, progress=lambda *_: bar.update(1))
+    print(f"{len(samples)} images from {args.data}; detection rate at IoU 0.5 (top 10/100/1000/all); median CPU "
+          "seconds per image, one thread, TextFCN map (on the CPU) included for textvision.propose")
+    print(format_headline(rows))
     if args.json:
         io.atomic_write_text(args.json, json.dumps(rows, indent=1))
     return 0
@@ -275,76 +306,94 @@ def _train_ranker(args) -> int:
     return 0
 
 
+def _demo_one(image, instances, source, top):
+    """Baseline ``TextProposals()`` vs ``textvision.propose`` on one image: (rows, picture, map)."""
+    import numpy as np
+
+    from textvision.eval.proposals import detection_rate
+    from textvision.proposals import TextProposals, propose
+    from textvision.proposals.compare import KS
+    from textvision.proposals.train import oracle_heatmap, word_boxes
+
+    gt = word_boxes(instances)
+    hm = oracle_heatmap(instances, image.shape[:2]) if source == "oracle" else None
+    base = TextProposals()(image)
+    head = propose(image, hm, device="cpu")
+    rows = []
+    for name, p in (("baseline TextProposals()", base), (f"textvision.propose ({source} map)", head)):
+        dr = detection_rate([p.boxes], [gt], ks=KS) if len(gt) else {k: float("nan") for k in KS}
+        t = p.stats["time"]
+        rows.append({"method": name, "dr": {("all" if k is None else str(k)): dr[k] for k in KS},
+                     "words": len(gt), "proposals": len(p), "cpu": t.get("all", t["total"]),
+                     "cpu_map": t.get("heatmap", 0.0)})
+    left = draw(image, base.boxes[:top], color=(255, 60, 60))
+    right = draw(image, head.boxes[:top], head.stats["heatmap"], color=(0, 255, 0))
+    import cv2
+
+    gap = np.full((image.shape[0], 8, 3), 255, np.uint8)
+    panel = np.concatenate([left, gap, right], axis=1)
+    font, s = cv2.FONT_HERSHEY_SIMPLEX, max(0.6, image.shape[1] / 1600)
+    cv2.putText(panel, f"baseline: top {top} of {len(base)}", (10, int(30 * s)), font, s, (255, 255, 0), 2)
+    cv2.putText(panel, f"propose ({source} map): top {top} of {len(head)}", (image.shape[1] + 18, int(30 * s)),
+                font, s, (255, 255, 0), 2)
+    return rows, panel
+
+
 def _demo(args) -> int:
     import json
+    import time
     from pathlib import Path
 
     import numpy as np
 
     from textvision import io
-    from textvision.proposals import fcn_heatmap
-    from textvision.proposals.compare import default_fcn_available, format_table, run_methods
-    from textvision.proposals.ranker import default_ranker_path
-    from textvision.proposals.train import Sample, word_boxes
+    from textvision.data import read_icdar2015
+    from textvision.proposals.compare import default_fcn_available
 
     out = io.check_output_dir(args.out, "--out folder")  # before any work
     assets = Path(__file__).resolve().parent.parent / "assets"
     if args.image:
         image = io.read_rgb(args.image)
-        instances = []
-        if args.gt:
-            from textvision.data import read_icdar2015
-
-            instances = list(read_icdar2015(args.gt))
-        name = Path(args.image).name
+        inputs = [(Path(args.image).name, image, list(read_icdar2015(args.gt)) if args.gt else [])]
     else:
-        image = io.read_rgb(assets / "demo_scene.jpg")
-        from textvision.data import read_icdar2015
-
-        instances = list(read_icdar2015(assets / "demo_scene_gt.txt"))
-        name = "bundled demo_scene.jpg (textvision synthetic scene)"
+        inputs = [("bundled scenetext01.jpg (real photograph, OpenCV samples, Apache-2.0)",
+                   io.read_rgb(assets / "scenetext01.jpg"), list(read_icdar2015(assets / "scenetext01_gt.txt"))),
+                  ("bundled demo_scene.jpg (textvision synthetic scene)",
+                   io.read_rgb(assets / "demo_scene.jpg"), list(read_icdar2015(assets / "demo_scene_gt.txt")))]
     source = args.heatmap_source
-    note = ""
     if source == "auto":
         source = "fcn" if default_fcn_available() else "oracle"
         if source == "oracle":
-            note = ("note: the default TextFCN weights (textvision/weights/text_fcn_lite.pt) are not installed; "
-                    "pruning uses the ground-truth word boxes as a perfect text map (oracle).")
-    if source == "oracle" and not instances:
+            print("note: the default TextFCN weights are not installed; textvision.propose gets the ground-truth "
+                  "word boxes as a perfect text map (oracle).")
+    if source == "oracle" and not any(inst for _, _, inst in inputs):
         raise ValueError("an oracle heatmap needs ground truth: pass --gt or --heatmap-source fcn")
-    fcn = fcn_heatmap if source == "fcn" else None
-    print(f"textvision demo: {name}, {image.shape[1]}x{image.shape[0]}, {len(word_boxes(instances))} words")
-    if note:
-        print(note)
-    sample = Sample(image, instances, name)
-    ranker = "default" if default_ranker_path().is_file() else None
-    methods = {
-        "baseline (no map)": {"ranker": ranker},
-        "pruned + re-ranked by the map": {"prune": "pixels", "ranker": ranker, "use_heatmap": True},
-    }
-    kept = {}
-    rows = run_methods([sample], methods, source, fcn, keep=kept)
-    print(format_table(rows))
-    base, pruned = rows
-    speed = base["time"]["total"] / max(pruned["time"]["total"], 1e-9)
-    print(f"pruning kept {pruned['regions_kept']:.0f} of {base['regions_kept']:.0f} regions and "
-          f"{pruned['proposals']:.0f} of {base['proposals']:.0f} proposals: {speed:.1f}x less proposal time")
+    from textvision._threads import torch_threads
 
-    hm = kept["heatmaps"][0]
-    pb, pp = kept["baseline (no map)"][0], kept["pruned + re-ranked by the map"][0]
-    left = draw(image, pb.boxes[: args.top], color=(255, 60, 60))
-    right = draw(image, pp.boxes[: args.top], hm, color=(0, 255, 0))
-    import cv2
-
-    gap = np.full((image.shape[0], 8, 3), 255, np.uint8)
-    panel = np.concatenate([left, gap, right], axis=1)
-    font = cv2.FONT_HERSHEY_SIMPLEX
-    s = max(0.6, image.shape[1] / 1600)
-    cv2.putText(panel, f"baseline: top {args.top} of {len(pb)}", (10, int(30 * s)), font, s, (255, 255, 0), 2)
-    cv2.putText(panel, f"{source} map, pruned: top {args.top} of {len(pp)}", (image.shape[1] + 18, int(30 * s)),
-                font, s, (255, 255, 0), 2)
-    io.write_image(out / "proposals.png", panel)
-    io.atomic_write_text(out / "table.json", json.dumps({"image": name, "heatmap": source, "rows": rows}, indent=1))
-    print(f"wrote {out / 'proposals.png'} and {out / 'table.json'}")
+    tables, panels = [], []
+    t0 = time.perf_counter()
+    with torch_threads(1, "demo"):  # one core: the CPU seconds below are the whole work
+        for name, image, instances in inputs:
+            care = sum(1 for t in instances if not t.ignore)
+            print(f"\n{name}, {image.shape[1]}x{image.shape[0]}, {care} words")
+            rows, panel = _demo_one(image, instances, source, args.top)
+            print("| method | DR@10 | DR@100 | DR@1000 | DR@all | proposals | CPU s (map) |")
+            print("|---|---|---|---|---|---|---|")
+            f = lambda v: "n/a" if v != v else f"{v:.2f}"  # noqa: E731
+            for r in rows:
+                d = r["dr"]
+                print(f"| {r['method']} | {f(d['10'])} | {f(d['100'])} | {f(d['1000'])} | {f(d['all'])} | "
+                      f"{r['proposals']} | {r['cpu']:.3f} ({r['cpu_map']:.3f}) |")
+            tables.append({"image": name, "heatmap": source, "rows": rows})
+            panels.append(panel)
+    width = max(p.shape[1] for p in panels)
+    sep = np.full((8, width, 3), 255, np.uint8)
+    stacked = []
+    for p in panels:
+        pad = np.full((p.shape[0], width - p.shape[1], 3), 255, np.uint8)
+        stacked += [np.concatenate([p, pad], axis=1), sep]
+    io.write_image(out / "proposals.png", np.concatenate(stacked[:-1], axis=0))
+    io.atomic_write_text(out / "table.json", json.dumps(tables if len(tables) > 1 else tables[0], indent=1))
+    print(f"\nwrote {out / 'proposals.png'} (baseline left, textvision.propose over its text map right) and "
+          f"{out / 'table.json'} in {time.perf_counter() - t0:.1f} s")
     return 0
-

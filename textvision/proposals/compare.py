@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
@@ -16,7 +17,8 @@ import numpy as np
 from textvision.proposals.pipeline import TextProposals
 from textvision.proposals.train import Sample, oracle_heatmap, word_boxes
 
-__all__ = ["KS", "run_methods", "default_methods", "format_table", "default_fcn_available"]
+__all__ = ["KS", "run_methods", "run_headline", "default_methods", "format_table", "format_headline",
+           "default_fcn_available"]
 
 logger = logging.getLogger("textvision.proposals.compare")
 
@@ -132,4 +134,59 @@ def format_table(rows: List[dict]) -> str:
             f"| {r['method']} | {r['heatmap']} | {f(d['10'])} | {f(d['100'])} | {f(d['1000'])} | {f(d['all'])} | "
             f"{r['regions_kept']:.0f} | {r['proposals']:.0f} | {t['mser']:.3f} | {t['cues']:.3f} | "
             f"{t['cluster']:.3f} | {t['rank']:.3f} | {t['total']:.3f} |")
+    return "\n".join(lines)
+
+
+def run_headline(samples: Sequence[Sample], ranker_xml=None, fcn_model=None, progress=None) -> List[dict]:
+    """Baseline ``TextProposals()`` vs :func:`textvision.propose` (vs the original's XML ranker), one thread.
+
+    Args:
+        samples: annotated images.
+        ranker_xml: optional path of the original's ``trained_boost_groups.xml`` (or any ranker file):
+            adds ``TextProposals(ranker=PATH)``, no map, the original's own ranking.
+        fcn_model: TextFCN for ``propose`` (None = the registry default).
+        progress: optional ``progress(method_name, sample, proposals)`` after each image.
+
+    Returns:
+        one row per method: ``method``, ``dr`` (top 10/100/1000/all at IoU 0.5, pooled), ``words``
+        (hit at all proposals, of ``gt_words``), ``proposals`` (mean), ``cpu`` (median CPU seconds per
+        image, the map included for ``propose``; TextFCN runs on the CPU at one torch thread),
+        ``cpu_map`` (its map part).
+    """
+    from textvision.eval.proposals import detection_rate
+    from textvision.proposals.headline import propose
+
+    gts = [word_boxes(s.instances) for s in samples]
+    methods = {"baseline TextProposals()": lambda im: TextProposals()(im)}
+    if ranker_xml is not None:
+        tp_xml = TextProposals(ranker=ranker_xml)
+        methods[f"TextProposals(ranker={Path(ranker_xml).name})"] = tp_xml
+    methods["textvision.propose"] = lambda im: propose(im, model=fcn_model, device="cpu", num_threads=1)
+    rows = []
+    for name, fn in methods.items():
+        props, cpu, cpu_map, n = [], [], [], []
+        for s in samples:
+            p = fn(s.image)
+            props.append(p.boxes)
+            n.append(len(p))
+            t = p.stats["time"]
+            cpu.append(t.get("all", t["total"]))
+            cpu_map.append(t.get("heatmap", 0.0))
+            if progress:
+                progress(name, s, p)
+        dr = detection_rate(props, gts, ks=KS)
+        rows.append({"method": name, "dr": {("all" if k is None else str(k)): dr[k] for k in KS},
+                     "words": int(round(dr[None] * sum(len(g) for g in gts))), "gt_words": int(sum(len(g) for g in gts)),
+                     "proposals": float(np.mean(n)), "cpu": float(np.median(cpu)),
+                     "cpu_map": float(np.median(cpu_map)), "images": len(samples)})
+    return rows
+
+
+def format_headline(rows: List[dict]) -> str:
+    """Markdown table of :func:`run_headline` rows."""
+    lines = ["| method | DR@10 | DR@100 | DR@1000 | DR@all | words | proposals | CPU s (map) |", "|" + "---|" * 8]
+    for r in rows:
+        d = r["dr"]
+        lines.append(f"| {r['method']} | {d['10']:.2f} | {d['100']:.2f} | {d['1000']:.2f} | {d['all']:.2f} | "
+                     f"{r['words']}/{r['gt_words']} | {r['proposals']:.0f} | {r['cpu']:.3f} ({r['cpu_map']:.3f}) |")
     return "\n".join(lines)

@@ -23,10 +23,39 @@ class Sample(NamedTuple):
     name: str
 
 
+def paired_samples(image_dir, gt_dir, n: Optional[int] = None) -> List[Sample]:
+    """Images of ``image_dir`` (sorted) with their ICDAR 2015 gt ``gt_dir/gt_<stem>.txt``; images without
+    one are skipped with a logged warning.
+
+    Raises:
+        FileNotFoundError: a folder is missing, or no image has a gt file (both folders named).
+    """
+    import logging
+
+    from textvision import io
+    from textvision.data import read_icdar2015
+
+    image_dir, gt_dir = Path(image_dir), Path(gt_dir)
+    if not gt_dir.is_dir():
+        raise FileNotFoundError(f"gt folder not found: {gt_dir}")
+    images = io.list_images(image_dir)
+    pairs = [(p, gt_dir / f"gt_{p.stem}.txt") for p in images]
+    found = [(p, g) for p, g in pairs if g.is_file()]
+    if not found:
+        raise FileNotFoundError(f"no image of {image_dir} has a gt_<name>.txt file in {gt_dir}")
+    if len(found) < len(pairs):
+        logging.getLogger("textvision.proposals").warning(
+            "%d image(s) of %s without a gt_<name>.txt in %s skipped", len(pairs) - len(found), image_dir, gt_dir)
+    found = found[: None if n is None else int(n)]
+    return [Sample(io.read_rgb(p), list(read_icdar2015(g)), p.stem) for p, g in found]
+
+
 def iter_samples(data: str, *, n: Optional[int] = None, size: Tuple[int, int] = (720, 1280), seed: int = 0,
-                 split: str = "train") -> Iterator[Sample]:
+                 split: str = "train", gt: Optional[str] = None) -> Iterator[Sample]:
     """Annotated images from ``data``: ``"synth"`` (``n`` synthetic scenes of ``size`` = (H, W), seeds
-    ``(seed, i)``) or an ICDAR-style folder read by :class:`textvision.data.IcdarDataset` (first ``n``)."""
+    ``(seed, i)``), or a folder: with ``gt``, its images paired with ``gt/gt_<stem>.txt``; otherwise
+    an ICDAR-style folder read by :class:`textvision.data.IcdarDataset`, or, failing that, images with
+    a ``gt/`` subfolder beside them (the OpenCV samples' layout). First ``n`` images."""
     if data == "synth":
         from textvision.data.synth import render_scene
 
@@ -37,9 +66,18 @@ def iter_samples(data: str, *, n: Optional[int] = None, size: Tuple[int, int] = 
     root = Path(data)
     if not root.is_dir():
         raise FileNotFoundError(f"--data must be 'synth' or a dataset folder; not found: {root}")
+    if gt is not None:
+        yield from paired_samples(root, gt, n)
+        return
     from textvision.data import IcdarDataset
 
-    ds = IcdarDataset(root, split=split)
+    try:
+        ds = IcdarDataset(root, split=split)
+    except FileNotFoundError:
+        if not (root / "gt").is_dir():
+            raise
+        yield from paired_samples(root, root / "gt", n)
+        return
     for i in range(len(ds) if n is None else min(int(n), len(ds))):
         item = ds[i]
         yield Sample(item["image"], list(item["instances"]), str(item.get("id", i)))
