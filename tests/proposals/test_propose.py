@@ -146,12 +146,13 @@ def test_torch_threads_validates():
 
 @pytest.mark.parametrize("n", [1, 2])
 def test_textfcn_runs_at_num_threads_and_restores(photo, monkeypatch, n):
-    """propose and fcn_heatmap run TextFCN at ``num_threads`` torch threads and restore the caller's."""
+    """propose and fcn_heatmap hand ``num_threads`` to segment (which applies the thread rule itself,
+    tests/segmentation/test_segment.py) and leave the caller's torch thread count alone."""
     monkeypatch.setattr(_threads, "available_cores", lambda: 4)
     seen = []
 
     def fake_segment(image, *a, **k):
-        seen.append(torch.get_num_threads())
+        seen.append(k["num_threads"])
         return np.zeros(image.shape[:2], np.float32)
 
     monkeypatch.setattr(textvision.segmentation, "segment", fake_segment)

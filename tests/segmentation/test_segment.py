@@ -414,3 +414,26 @@ def test_cli_segment_refuses_code_in_weights(tmp_path, capsys, evil_checkpoint):
     err = capsys.readouterr().err
     assert err.startswith("textvision segment: error:") and err.count("\n") == 1 and "refused" in err
     assert not marker.exists() and not (tmp_path / "out" / "a_heatmap.png").exists()
+
+
+def test_segment_follows_the_thread_rule(monkeypatch):
+    """On the CPU, segment runs with num_threads torch threads and restores the caller's count."""
+    import torch
+
+    from textvision.models.fcn import text_fcn_lite
+    from textvision.segmentation import inference
+
+    model = text_fcn_lite(widths=(4, 4, 4, 4, 4)).eval()
+    seen = []
+    real_run = inference._run
+    monkeypatch.setattr(inference, "_run", lambda m, x, d: (seen.append(torch.get_num_threads()), real_run(m, x, d))[1])
+    monkeypatch.setattr(inference, "check_num_threads", None, raising=False)
+    torch.set_num_threads(1)
+    img = np.zeros((40, 50, 3), np.uint8)
+    textvision_segment = inference.segment
+    textvision_segment(img, model, num_threads=2)
+    assert seen[-1] == min(2, __import__("os").cpu_count()) and torch.get_num_threads() == 1
+    inference.segment_batch([img, img], model, num_threads=2)
+    assert seen[-1] == min(2, __import__("os").cpu_count()) and torch.get_num_threads() == 1
+    with pytest.raises(ValueError, match="num_threads"):
+        inference.segment(img, model, num_threads=0)

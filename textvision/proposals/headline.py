@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Optional, Union
 
 from textvision import _validate
-from textvision._threads import check_num_threads, torch_threads
+from textvision._threads import check_num_threads
 from textvision.proposals.pipeline import PROPOSALS_FCN_MAX_SIDE, Proposals, TextProposals
 from textvision.proposals.ranker import Ranker
 
@@ -84,12 +84,12 @@ def propose(image, heatmap=None, *, model=None, weights: Union[str, Path] = "def
     if heatmap is None:
         import textvision
 
-        with torch_threads(n, "propose"):
-            if model is None and weights == "default":
-                hm = textvision.segment(img, None, max_side=max_side, device=device)
-            else:
-                hm = textvision.segment(img, model, weights=None if model is not None else weights,
-                                        max_side=max_side, device=device)
+        # segment applies the thread rule itself (on the CPU: n torch threads, restored afterwards).
+        if model is None and weights == "default":
+            hm = textvision.segment(img, None, max_side=max_side, device=device, num_threads=n)
+        else:
+            hm = textvision.segment(img, model, weights=None if model is not None else weights,
+                                    max_side=max_side, device=device, num_threads=n)
         t_map, w_map = time.process_time() - c0, time.perf_counter() - t0
     else:
         hm = _validate.heatmap(heatmap, img.shape[:2], "heatmap", "propose")

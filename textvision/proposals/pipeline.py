@@ -17,7 +17,7 @@ import numpy as np
 
 from textvision import _validate
 from textvision._ext import core
-from textvision._threads import check_num_threads, torch_threads
+from textvision._threads import check_num_threads
 from textvision.proposals.ranker import NUM_FEATURES, Ranker
 
 _CHANNELS = {"r": 0, "g": 1, "b": 2, "grey": 3, "gray": 3}
@@ -84,8 +84,7 @@ def fcn_heatmap(image, model=None, *, device=None, num_threads: int = 1) -> np.n
     """
     import textvision
 
-    with torch_threads(num_threads, "fcn_heatmap"):
-        return textvision.segment(image, model, max_side=PROPOSALS_FCN_MAX_SIDE, device=device)
+    return textvision.segment(image, model, max_side=PROPOSALS_FCN_MAX_SIDE, device=device, num_threads=num_threads)
 
 
 def meaningfulness(features) -> np.ndarray:

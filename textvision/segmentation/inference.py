@@ -184,7 +184,7 @@ def _finish(prob: np.ndarray, hw: Tuple[int, int]) -> np.ndarray:
 
 
 def segment(image, model=None, *, weights=None, max_side: Optional[int] = DEFAULT_MAX_SIDE, device=None,
-            max_upscale: float = 2.0, tile: int = DEFAULT_TILE) -> np.ndarray:
+            max_upscale: float = 2.0, tile: int = DEFAULT_TILE, num_threads: int = 1) -> np.ndarray:
     """Per-pixel text probability of an image.
 
     Args:
@@ -203,6 +203,8 @@ def segment(image, model=None, *, weights=None, max_side: Optional[int] = DEFAUL
         max_upscale: largest upscaling factor applied to small images.
         tile: working sizes above this many pixels on a side are processed in overlapping tiles
             (default ``DEFAULT_TILE`` = 2048, above ``DEFAULT_MAX_SIDE``: default sizes run in one pass).
+        num_threads: CPU cores the call may use (torch intra-op threads on the CPU, restored afterwards;
+            see ``textvision._threads``). Default 1.
 
     Returns:
         heatmap: float32 HxW in [0, 1] (H, W of the input).
@@ -215,22 +217,35 @@ def segment(image, model=None, *, weights=None, max_side: Optional[int] = DEFAUL
     was_training = model.training
     model.eval()
     try:
-        if max(wh) > tile:
-            prob = _segment_tiled(model, work, dev, tile)
-        else:
-            prob = _run(model, _normalise_batch([work], dev), dev)[0].cpu().numpy()
+        with _threads_for(dev, num_threads, "segment"):
+            if max(wh) > tile:
+                prob = _segment_tiled(model, work, dev, tile)
+            else:
+                prob = _run(model, _normalise_batch([work], dev), dev)[0].cpu().numpy()
     finally:
         model.train(was_training)
     return _finish(prob, (h, w))
 
 
+def _threads_for(dev: torch.device, num_threads: int, who: str):
+    # The one thread rule (textvision._threads) applies to CPU work; a GPU call leaves torch's count alone.
+    from contextlib import nullcontext
+
+    from textvision._threads import check_num_threads, torch_threads
+
+    if dev.type == "cpu":
+        return torch_threads(num_threads, who)
+    check_num_threads(num_threads, who)
+    return nullcontext()
+
+
 def segment_batch(images: Sequence, model=None, *, weights=None, max_side: Optional[int] = DEFAULT_MAX_SIDE,
                   device=None, max_upscale: float = 2.0, tile: int = DEFAULT_TILE,
-                  batch_size: int = 8) -> List[np.ndarray]:
+                  batch_size: int = 8, num_threads: int = 1) -> List[np.ndarray]:
     """``segment`` for a list of images, batching those whose working sizes fit together.
 
-    ``model``, ``weights``, ``max_side``, ``device``, ``max_upscale`` and ``tile`` mean what they mean
-    for ``segment``.
+    ``model``, ``weights``, ``max_side``, ``device``, ``max_upscale``, ``tile`` and ``num_threads`` mean
+    what they mean for ``segment``.
 
     Images of one batch are padded (bottom / right, with the ImageNet mean colour, like the model's
     own padding) to the batch's largest working size; results match ``segment`` up to small border
@@ -252,24 +267,26 @@ def segment_batch(images: Sequence, model=None, *, weights=None, max_side: Optio
     small = [i for i in range(len(rgbs)) if max(works[i]) <= tile]
     for i in range(len(rgbs)):
         if i not in small:
-            out[i] = segment(rgbs[i], model, max_side=max_side, device=dev, max_upscale=max_upscale, tile=tile)
+            out[i] = segment(rgbs[i], model, max_side=max_side, device=dev, max_upscale=max_upscale, tile=tile,
+                             num_threads=num_threads)
     # Sorting by area keeps the padding within a batch small.
     small.sort(key=lambda i: works[i][0] * works[i][1])
     was_training = model.training
     model.eval()
     try:
-        for b in range(0, len(small), batch_size):
-            idx = small[b:b + batch_size]
-            bh = max(works[i][0] for i in idx)
-            bw = max(works[i][1] for i in idx)
-            x = torch.zeros(len(idx), 3, bh, bw, device=dev)
-            for j, i in enumerate(idx):
-                hh, ww = works[i]
-                x[j, :, :hh, :ww] = _normalise_batch([_resize(rgbs[i], works[i])], dev)[0]
-            probs = _run(model, x, dev).cpu().numpy()
-            for j, i in enumerate(idx):
-                hh, ww = works[i]
-                out[i] = _finish(probs[j, :hh, :ww], rgbs[i].shape[:2])
+        with _threads_for(dev, num_threads, "segment_batch"):
+            for b in range(0, len(small), batch_size):
+                idx = small[b:b + batch_size]
+                bh = max(works[i][0] for i in idx)
+                bw = max(works[i][1] for i in idx)
+                x = torch.zeros(len(idx), 3, bh, bw, device=dev)
+                for j, i in enumerate(idx):
+                    hh, ww = works[i]
+                    x[j, :, :hh, :ww] = _normalise_batch([_resize(rgbs[i], works[i])], dev)[0]
+                probs = _run(model, x, dev).cpu().numpy()
+                for j, i in enumerate(idx):
+                    hh, ww = works[i]
+                    out[i] = _finish(probs[j, :hh, :ww], rgbs[i].shape[:2])
     finally:
         model.train(was_training)
     return out  # type: ignore[return-value]
