@@ -16,8 +16,10 @@ For each network: top-1 retrieval accuracy (query view A_i, gallery of all B vie
 nearest is B_i; both directions averaged), mean reciprocal rank, and the AUC of "same style" pair
 distances against "different style" ones. Distances: squared Frobenius distance of Grams, each layer
 divided by the mean squared Gram norm of that layer over the set (so networks of different scale
-compare fairly), averaged over the layers. Colour and grey-level variants (``grey``: views converted to
-grey, so only stroke / texture statistics are left).
+compare fairly), averaged over the layers. Three variants of the views: ``colour``; ``grey`` (grey
+levels); ``grey_norm`` (grey, each view brought to the same mean and contrast, so only the shape of
+strokes and texture is left: the two halves of a word share colour and lighting, a shortcut that even
+random features take).
 
     python benchmarks/style_features.py [--labels /work/cache/craft_labels] [--samples DIR] [--fonts 16]
 
@@ -89,11 +91,17 @@ def font_pairs(n, seed=0):
     return pairs
 
 
-def _view(img, grey):
+def _view(img, mode):
     s = VIEW_HEIGHT / img.shape[0]
     img = cv2.resize(img, (max(8, round(img.shape[1] * s)), VIEW_HEIGHT), interpolation=cv2.INTER_AREA)
-    if grey:
-        img = np.repeat(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+    if mode != "colour":
+        img = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+        if mode == "grey_norm":
+            # Same mean and contrast for every view: only the shape of strokes and texture is left,
+            # not the colour or brightness the two halves of one photo share anyway.
+            g = img.astype(np.float32)
+            img = np.clip(128 + 48 * (g - g.mean()) / max(1.0, float(g.std())), 0, 255).astype(np.uint8)
+        img = np.repeat(img[..., None], 3, axis=2)
     return torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None].float() / 255.0
 
 
@@ -155,12 +163,12 @@ def main(argv=None):
         net, desc = loss_network(name, warn=False)
         t0 = time.perf_counter()
         row = {"description": desc}
-        for grey in (False, True):
+        for mode in ("colour", "grey", "grey_norm"):
             for g, pairs in groups.items():
-                ga, rms = grams(net, [_view(a, grey) for _, a, _ in pairs])
-                gb, _ = grams(net, [_view(b, grey) for _, _, b in pairs])
-                row[f"{g}{'_grey' if grey else ''}"] = scores(distances(ga, gb))
-                if g == "all" and not grey:
+                ga, rms = grams(net, [_view(a, mode) for _, a, _ in pairs])
+                gb, _ = grams(net, [_view(b, mode) for _, _, b in pairs])
+                row[g if mode == "colour" else f"{g}_{mode}"] = scores(distances(ga, gb))
+                if g == "all" and mode == "colour":
                     row["activation_rms"] = rms
         row["seconds"] = round(time.perf_counter() - t0, 2)
         results[name] = row
