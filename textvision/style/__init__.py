@@ -5,11 +5,11 @@
 - :func:`stylize`, :func:`stylize_batch`: restyle the text of NumPy images (two-stage or distilled)
 - :func:`blend`, :func:`two_stage`: the two-stage path (TextFCN map blends the stylized image in)
 - :class:`PerceptualLoss`, :func:`gram_matrix`: VGG16 content / Gram style losses
-- :func:`loss_network`, :class:`CraftFeatures`: the pretrained loss networks (HED VGG16, CRAFT)
 - :func:`train_style`, :func:`distill`, :func:`distillation_loss`: training
-- :func:`read_style_images`, :func:`style_crops`, :func:`font_styles`, :func:`render_font_style`: style
-  sources (folders, word crops of real photographs, font-rendered words)
-- :func:`contact_sheet`: a picture of a model's styles (``model.style_images``)
+
+Submodules: ``losses`` (also ``loss_network``: HED / CRAFT / random loss networks), ``sources`` (style
+folders, word crops of real photographs, font-rendered styles), ``sheet`` (``contact_sheet`` of a model's
+``style_images``).
 
 Names load lazily so ``textvision.style.commands`` (the CLI) stays light.
 """
@@ -23,10 +23,7 @@ _LAZY = {
     "two_stage": "inference", "read_checkpoint": "inference",
     "blend": "blending",
     "PerceptualLoss": "losses", "VGGFeatures": "losses", "gram_matrix": "losses", "masked_gram": "losses",
-    "total_variation": "losses", "LossTerms": "losses", "loss_network": "losses", "CraftFeatures": "losses",
-    "read_style_images": "sources", "style_crops": "sources", "font_styles": "sources",
-    "render_font_style": "sources", "word_crops": "sources", "crop_quad": "sources",
-    "contact_sheet": "sheet",
+    "total_variation": "losses", "LossTerms": "losses",
     "StyleTrainConfig": "train", "train_style": "train", "load_style_images": "train",
     "DistillConfig": "distillation", "distill": "distillation", "distillation_loss": "distillation",
 }

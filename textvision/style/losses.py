@@ -31,7 +31,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 __all__ = ["gram_matrix", "masked_gram", "total_variation", "LossTerms", "PerceptualLoss", "VGGFeatures",
-           "CraftFeatures", "loss_network", "LOSS_NETS", "DEFAULT_LOSS_NET", "RANDOM_VGG_WARNING"]
+           "CraftFeatures", "ScaledFeatures", "loss_network", "LOSS_NETS", "DEFAULT_LOSS_NET", "RANDOM_VGG_WARNING"]
 
 logger = logging.getLogger("textvision.style")
 
@@ -180,6 +180,26 @@ class CraftFeatures(nn.Module):
         return {n: out[n] for n in self.layers}
 
 
+class ScaledFeatures(nn.Module):
+    """A feature network whose activations are multiplied by a constant (``layers`` passed through).
+
+    HED's VGG16 was trained on 0-255 Caffe inputs: its activations are about 255 * std (~58) times those
+    of a network fed ImageNet-normalised input (``benchmarks/style_features.py`` measures the RMS per
+    layer), which would move the balance of the content (~a^2) and style (~a^4) terms by ~10^3.5.
+    Scaling by ``1 / (255 * mean(IMAGENET_STD))`` brings it to the scale of CRAFT's and torchvision's,
+    so ``content_weight`` / ``style_weight`` mean the same for every loss network.
+    """
+
+    def __init__(self, features: nn.Module, scale: float):
+        super().__init__()
+        self.inner = features
+        self.layers = list(features.layers)
+        self.scale = float(scale)
+
+    def forward(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
+        return {k: v * self.scale for k, v in self.inner(x).items()}
+
+
 def loss_network(name: str = DEFAULT_LOSS_NET, *, vgg=None, layers: Sequence[str] = (*STYLE_LAYERS,),
                  warn: bool = True) -> Tuple[nn.Module, str]:
     """The frozen feature network of the perceptual loss: ``(features, description)``.
@@ -224,8 +244,12 @@ def loss_network(name: str = DEFAULT_LOSS_NET, *, vgg=None, layers: Sequence[str
         except FileNotFoundError as exc:
             raise FileNotFoundError(f"loss network 'hed': {exc}; or choose --loss-net craft, or --loss-net "
                                     f"random for a test run") from None
-        desc = "hed:vgg16_hed" if vgg is None else f"imagenet:{vgg}"
-        return VGG16Features(net, layers, normalize=True, requires_grad=False).eval(), desc
+        feats = VGG16Features(net, layers, normalize=True, requires_grad=False).eval()
+        if vgg is not None:  # a torchvision-convention file: already on the normalised-input scale
+            return feats, f"imagenet:{vgg}"
+        from textvision.models.vgg import IMAGENET_STD
+
+        return ScaledFeatures(feats, 1.0 / (255.0 * sum(IMAGENET_STD) / 3)).eval(), "hed:vgg16_hed"
     if warn:
         warnings.warn("training with a random VGG16: results are for testing only", RuntimeWarning, stacklevel=2)
         logger.warning(RANDOM_VGG_WARNING)
@@ -264,7 +288,7 @@ class PerceptualLoss(nn.Module):
         self.content_layer = content_layer
         self.style_layers = tuple(style_layers)
         layers = list(dict.fromkeys(list(self.style_layers) + [content_layer]))
-        if isinstance(vgg, (VGG16Features, CraftFeatures)):
+        if isinstance(vgg, (VGG16Features, CraftFeatures, ScaledFeatures)):
             missing = [n for n in layers if n not in vgg.layers]
             if missing:
                 raise ValueError(f"the given {type(vgg).__name__} lacks layers {missing}")
