@@ -104,6 +104,9 @@ class StyleNet(nn.Module):
 
     Attributes:
         style_names: list[str] of length S.
+        style_images: None, or S small ``uint8`` (h, w, 3) RGB thumbnails of the styles' source images
+            (what each style looks like; stored in checkpoints, drawn by ``textvision styles``). Set
+            with :meth:`set_style_images`.
         kind: see above.
         config: the constructor arguments as a plain dict (stored in checkpoints).
     """
@@ -126,6 +129,7 @@ class StyleNet(nn.Module):
             raise ValueError(f"style_names must be unique, got {style_names}")
         self.num_styles = num_styles
         self.style_names = style_names
+        self.style_images: Optional[list] = None
         self.kind = kind
         self.gated = bool(gated)
         self.config = {"num_styles": num_styles, "base_channels": int(base_channels),
@@ -145,6 +149,32 @@ class StyleNet(nn.Module):
             # stride-4 bottleneck, which it cannot do to within a few grey levels.
             with torch.no_grad():
                 self.out_conv.bias[3] = -6.0
+
+    def set_style_images(self, images) -> None:
+        """Attach one thumbnail per style (or None to drop them).
+
+        Args:
+            images: S images, each ``uint8`` (h, w, 3) RGB as a NumPy array or tensor (copied), in
+                style order.
+
+        Raises:
+            ValueError / TypeError: another count than S, or an image that is not uint8 (h, w, 3).
+        """
+        if images is None:
+            self.style_images = None
+            return
+        images = list(images)
+        if len(images) != self.num_styles:
+            raise ValueError(f"got {len(images)} style images for {self.num_styles} styles {self.style_names}")
+        out = []
+        for name, im in zip(self.style_names, images):
+            a = im.detach().cpu().numpy() if isinstance(im, torch.Tensor) else np.asarray(im)
+            if a.dtype != np.uint8:
+                raise TypeError(f"style image of {name!r} must be uint8, got {a.dtype}")
+            if a.ndim != 3 or a.shape[2] != 3 or min(a.shape[:2]) < 1:
+                raise ValueError(f"style image of {name!r} must be (h, w, 3) RGB, got shape {a.shape}")
+            out.append(np.array(a, copy=True))
+        self.style_images = out
 
     # ------------------------------------------------------------------ style selection
     def style_index(self, style) -> int:

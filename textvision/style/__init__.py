@@ -7,6 +7,10 @@
 - :class:`PerceptualLoss`, :func:`gram_matrix`: VGG16 content / Gram style losses
 - :func:`train_style`, :func:`distill`, :func:`distillation_loss`: training
 
+Submodules: ``losses`` (also ``loss_network``: HED / CRAFT / random loss networks), ``sources`` (style
+folders, word crops of real photographs, font-rendered styles), ``sheet`` (``contact_sheet`` of a model's
+``style_images``).
+
 Names load lazily so ``textvision.style.commands`` (the CLI) stays light.
 """
 from __future__ import annotations

