@@ -9,8 +9,14 @@ from textvision import cli
 from textvision.style import load_style_model, save_style_model, stylize
 from textvision.style.losses import CraftFeatures, PerceptualLoss, loss_network
 from textvision.style.sheet import contact_sheet
-from textvision.style.sources import (crop_quad, font_styles, read_style_images, render_font_style, style_crops,
-                                      thumbnail)
+from textvision.style.sources import (
+    crop_quad,
+    font_styles,
+    read_style_images,
+    render_font_style,
+    style_crops,
+    thumbnail,
+)
 
 from .conftest import word_crop, write_rgb
 

@@ -9,8 +9,7 @@ from textvision.models.style import StyleNet
 from textvision.style import load_style_model, stylize
 from textvision.style.distillation import DistillConfig, distill, distillation_loss
 from textvision.style.inference import image_to_tensor
-from textvision.style.losses import PerceptualLoss
-from textvision.style.losses import loss_network
+from textvision.style.losses import PerceptualLoss, loss_network
 from textvision.style.train import ContentSampler, StyleTrainConfig, load_style_images, train_style
 
 TINY = dict(batch_size=2, image_size=32, style_size=64, base_channels=8, num_res_blocks=1, progress=False)
