@@ -412,6 +412,22 @@ def _first_hit():
     return first_hit_rank, (_boxes_for_eval(), _boxes_for_eval()[1:]), {}
 
 
+def _text_map_scores():
+    from textvision.data import TextInstance
+    from textvision.eval import text_map_scores
+
+    prob = np.zeros((40, 60), np.float32)
+    prob[10:20, 10:40] = 0.8
+    quad = np.array([[10, 10], [40, 10], [40, 20], [10, 20]], np.float32)
+    return text_map_scores, (prob, [TextInstance(quad, "word", False)]), {}
+
+
+def _average_precision():
+    from textvision.eval import average_precision
+
+    return average_precision, (np.array([0.9, 0.2, 0.6], np.float32), np.array([1, 0, 1], bool)), {}
+
+
 def _detection_rate():
     from textvision.eval import detection_rate
 
@@ -497,6 +513,7 @@ CASES = {
     "east.EASTLoss": _east_loss,
     "eval.icdar2015": _icdar2015, "eval.deteval_icdar2013": _deteval, "eval.polygon_iou_matrix": _iou_matrix,
     "eval.first_hit_rank": _first_hit, "eval.detection_rate": _detection_rate,
+    "eval.text_map_scores": _text_map_scores, "eval.average_precision": _average_precision,
     "data.instances_to_masks": _masks, "data.masks.rasterize_quads": _rasterize,
     "data.order_clockwise": _order, "data.box_to_quad": _box_to_quad, "data.quads_of": _quads_of,
     "data.boxes_of": _boxes_of, "data.write_icdar2015": _write_icdar2015,
@@ -551,7 +568,7 @@ NO_ARRAYS = {
     "augment": {"augment_dataset", "AugmentOptions", "AugmentResult", "plan_styles"},
     "east": {"EASTLossParts", "Detections", "TrainConfig", "EASTTrainDataset", "train_east", "evaluate_east",
              "load_east", "save_east", "StyledCopies", "EASTTargets"},
-    "eval": set(),
+    "eval": {"TextMapScores", "pool_text_map_scores"},  # a result type; pools results, takes no arrays
     # readers take paths; the dataset classes take folders; render_scene takes a seed
     "data": {"TextInstance", "read_icdar2015", "read_icdar2013", "MalformedGroundTruth", "read_image",
              "read_coco_text", "write_coco_text", "CocoText", "IcdarDataset", "CocoTextDataset",
