@@ -221,7 +221,8 @@ def test_registry_shipped_files_match_their_entries():
 
 def test_registry_names_and_paths(tmp_path):
     assert resolve(None, "text_fcn") is None
-    assert resolve("default", "text_fcn") == resolve("text_fcn_lite_synth", "text_fcn")
+    assert resolve("default", "text_fcn") == resolve("text_fcn_lite_real", "text_fcn")
+    assert resolve("synth", "text_fcn") == resolve("text_fcn_lite_synth", "text_fcn")
     with pytest.raises(ValueError, match="registered names are"):
         resolve("nonesuch", "text_fcn")
     with pytest.raises(FileNotFoundError, match="missing.pt"):

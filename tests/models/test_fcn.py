@@ -135,7 +135,7 @@ def test_weights_argument_names_paths_and_none():
     path = _shipped()
     ref = fcn.load_text_fcn()  # default argument = the registry default
     assert not ref.training and ref.config["arch"] == "lite"
-    for m in (fcn.load_text_fcn("default"), fcn.load_text_fcn("text_fcn_lite_synth"), fcn.load_text_fcn(path),
+    for m in (fcn.load_text_fcn("default"), fcn.load_text_fcn("text_fcn_lite_real"), fcn.load_text_fcn(path),
               fcn.load_text_fcn(str(path)), fcn.text_fcn_lite("default"), fcn.text_fcn_lite(weights=path)):
         for k, v in ref.state_dict().items():
             torch.testing.assert_close(m.state_dict()[k], v, rtol=0, atol=0)
@@ -144,8 +144,10 @@ def test_weights_argument_names_paths_and_none():
     assert not torch.equal(untrained.classifier.weight, ref.classifier.weight)
     with pytest.raises(ValueError, match="text_fcn_lite\\(\\)"):
         fcn.load_text_fcn(None)
-    with pytest.raises(ValueError, match="registered names are.*text_fcn_lite_synth"):
+    with pytest.raises(ValueError, match="registered names are.*text_fcn_lite_real.*text_fcn_lite_synth"):
         fcn.text_fcn_lite("no_such_weights")
+    synth = fcn.load_text_fcn("synth")  # the previous default stays loadable by name
+    assert not torch.equal(synth.classifier.weight, ref.classifier.weight)
     with pytest.raises(ValueError, match="not 'vgg16'"):
         fcn.text_fcn_vgg16("default")  # the shipped weights are a lite network
     with pytest.raises(ValueError, match="not both"):
@@ -153,7 +155,8 @@ def test_weights_argument_names_paths_and_none():
 
 
 def test_shipped_legacy_checkpoint_loads_as_version_0():
-    path = _shipped()
+    _shipped()
+    path = resolve("text_fcn_lite_synth", "text_fcn")  # written before checkpoints had format/version
     model, ckpt = fcn.load_text_fcn(path, return_checkpoint=True)
     assert ckpt["kind"] == "text_fcn" and ckpt["version"] == 0 and "format" not in ckpt
     assert model.config == ckpt["config"]

@@ -66,19 +66,39 @@ class WeightsEntry:
 
 _ENTRIES = (
     WeightsEntry(
+        name="text_fcn_lite_real",
+        model="text_fcn",
+        file="text_fcn_lite_real.pt",
+        sha256="c018d472ebbab1944fc21b1e72bba1f268db31909f1b4e0a83699ad6b11abef9",
+        size=660041,
+        arch="text_fcn_lite (149 K parameters, widths 16-32-64-96-128)",
+        purpose="per-pixel text probability of real photographs (word regions); the default of segment/propose",
+        provenance=("`text_fcn_lite_synth` fine-tuned in four `textvision train-fcn` stages on synthetic text in "
+                    "Debian's real typefaces (--fonts /usr/share/fonts) over crops of 148 Debian wallpapers "
+                    "(gnome-, mate-, plasma-workspace-wallpapers, desktop-base) plus 252 photographs labelled by the "
+                    "CRAFT teacher (`textvision teacher-label`: the wallpapers, opencv-doc's example images without "
+                    "its text samples, EasyOCR's five example photos; 50 with words); word boxes as targets "
+                    "(--masks box), the last stage unweighted (--balance none); 34 min of training on 1-2 CPU "
+                    "threads; exact commands in docs/textfcn.md. No evaluation photograph was used."),
+        base_weights="text_fcn_lite_synth (this project); CRAFT (MIT) only as the labelling teacher",
+        licence="Apache-2.0 (this project)",
+        aliases=("default",),
+    ),
+    WeightsEntry(
         name="text_fcn_lite_synth",
         model="text_fcn",
         file="text_fcn_lite.pt",
         sha256="8e233b17e7e6208c000de3c24c1b0f0a005ec5b2191bd63b2766af56ceab3c5c",
         size=658461,
         arch="text_fcn_lite (149 K parameters, widths 16-32-64-96-128)",
-        purpose="per-pixel text probability; trained on synthetic scenes only (weak on real photographs)",
+        purpose="per-pixel text probability; trained on synthetic scenes only (the previous default; weak on "
+                "real photographs)",
         provenance=("three `textvision train-fcn --data synth --arch lite` stages on 2,000 synthetic scenes each "
                     "(320x320, 320x320, 384x384; seeds 0, 1, 2), about 45 min of CPU in all; commands in "
                     "docs/textfcn.md"),
         base_weights="none (random initialisation)",
         licence="Apache-2.0 (this project)",
-        aliases=("default",),
+        aliases=("synth",),
     ),
     WeightsEntry(
         name="ranker_synth",
