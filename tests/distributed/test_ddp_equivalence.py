@@ -18,9 +18,9 @@ import shutil
 import subprocess
 import sys
 
-import pytest
 import cv2
 import numpy as np
+import pytest
 import torch
 
 pytestmark = pytest.mark.slow
@@ -338,8 +338,13 @@ def _distill_reference(teacher_path, icdar):
     """distill after one step: the student starts from the teacher (gate closed), each rank's crops,
     masks and styles from ``default_rng([seed, rank, 0])``, gradients averaged (gate term included),
     Adam. Also the control: rank 0's alone."""
-    from textvision.style.distillation import (DistillConfig, MaskedSampler, distillation_loss, init_from_teacher,
-                                               make_student)
+    from textvision.style.distillation import (
+        DistillConfig,
+        MaskedSampler,
+        distillation_loss,
+        init_from_teacher,
+        make_student,
+    )
     from textvision.style.inference import image_to_tensor, load_style_model
 
     cfg = DistillConfig(teacher=str(teacher_path), out="", data=str(icdar), **DISTILL)
