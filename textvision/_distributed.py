@@ -53,3 +53,22 @@ def setup_distributed(device: Optional[str] = None) -> DistContext:
         if not dist.is_initialized():
             dist.init_process_group("nccl" if dev.type == "cuda" else "gloo")
     return DistContext(world, rank, local, dev)
+
+
+def shutdown_distributed() -> None:
+    """Leave the torchrun process group cleanly at the end of a trainer (no-op outside torchrun).
+
+    Callers drop their ``DistributedDataParallel`` wrappers first. A gloo job whose processes exit with
+    the group still alive, or with a DDP reducer outliving its group, aborted a rank now and then at exit
+    ("terminate called without an active exception"; 4 runs in 25 of a bare torch DDP script here, 0 in 25
+    with this order), after all work was done.
+    """
+    import gc
+
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    gc.collect()  # DDP reducers sit in reference cycles (their hooks): collect them while the group lives
+    dist.barrier()
+    dist.destroy_process_group()

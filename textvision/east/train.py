@@ -407,9 +407,8 @@ def train_east(config: TrainConfig, train_set, val_set=None, out: Optional[str] 
         if distributed:
             dist.barrier()
     if distributed:
-        # The DDP wrapper's reducer must go before its process group: destroyed after it (when this frame
-        # is collected), its teardown aborted a rank now and then ("terminate called without an active
-        # exception") once the job's work was done.
+        from textvision._distributed import shutdown_distributed
+
         del net
-        dist.destroy_process_group()
+        shutdown_distributed()
     return {"model": model, "history": history, "best_hmean": best}

@@ -720,7 +720,10 @@ def train_fcn(cfg: TrainConfig, train_samples: Dataset, val_samples: Optional[Da
         save_text_fcn(cfg.export, model, optimizer=None, epoch=cfg.epochs, step=step, train_config=train_config,
                       history=history, metrics={k: v for k, v in history[-1].items() if k != "epoch"}
                       if history else {})
-    if distributed and dist.is_initialized():
-        dist.destroy_process_group()
+    if distributed:
+        from textvision._distributed import shutdown_distributed
+
+        del net
+        shutdown_distributed()
     model.eval()
     return TrainResult(model, history, cfg.out)

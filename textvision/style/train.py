@@ -296,9 +296,10 @@ def run_steps(model: StyleNet, cfg, opt: torch.optim.Optimizer, step: int, histo
     if bar is not None:
         bar.close()
     if ctx.world > 1:
-        import torch.distributed as dist
+        from textvision._distributed import shutdown_distributed
 
-        dist.barrier()
+        del net
+        shutdown_distributed()
     return TrainResult(cfg.out, model.eval(), history)
 
 
