@@ -285,12 +285,19 @@ class VGG16Features(nn.Module):
     def forward(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
         if self.normalize:
             x = normalize_imagenet(x)
-        out: Dict[str, torch.Tensor] = {}
-        for i, m in enumerate(self.features):
-            x = m(x)
-            if i in self._want:
-                out[self._want[i]] = x
-        return {n: out[n] for n in self.layers}
+        return run_to_layers(self.features, x, self._want, self.layers)
+
+
+def run_to_layers(features: nn.Sequential, x: torch.Tensor, want: Dict[int, str],
+                  layers: Sequence[str]) -> Dict[str, torch.Tensor]:
+    """Run ``features`` on x and keep the outputs of the modules at the indices of ``want``
+    (index -> name); returns ``{name: tensor}`` in the order of ``layers``."""
+    out: Dict[str, torch.Tensor] = {}
+    for i, m in enumerate(features):
+        x = m(x)
+        if i in want:
+            out[want[i]] = x
+    return {n: out[n] for n in layers}
 
 
 def vgg16_features(layers: Iterable[str] = ("relu1_2", "relu2_2", "relu3_3", "relu4_3"),

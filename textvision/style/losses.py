@@ -168,16 +168,11 @@ class CraftFeatures(nn.Module):
         return super().train(False)
 
     def forward(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
-        from textvision.models.vgg import normalize_imagenet
+        from textvision.models.vgg import normalize_imagenet, run_to_layers
 
         if self.normalize:
             x = normalize_imagenet(x)
-        out: Dict[str, torch.Tensor] = {}
-        for i, m in enumerate(self.features):
-            x = m(x)
-            if i in self._want:
-                out[self._want[i]] = x
-        return {n: out[n] for n in self.layers}
+        return run_to_layers(self.features, x, self._want, self.layers)
 
 
 class ScaledFeatures(nn.Module):
