@@ -20,7 +20,7 @@ from typing import Any, Dict, Optional, Sequence, Union
 
 from textvision.io import PathLike, atomic_write
 
-__all__ = ["FORMAT", "VERSION", "save_checkpoint", "load_checkpoint", "strip_module_prefix"]
+__all__ = ["FORMAT", "VERSION", "save_checkpoint", "load_checkpoint", "load_torch_file", "strip_module_prefix"]
 
 FORMAT = "textvision"
 VERSION = 1
@@ -56,6 +56,38 @@ def save_checkpoint(path: PathLike, *, kind: str, state_dict: Dict[str, Any], co
     return atomic_write(path, lambda tmp: torch.save(ckpt, tmp))
 
 
+def load_torch_file(path: PathLike, what: str = "torch file", *, map_location="cpu"):
+    """The one safe ``torch.load``: ``weights_only=True``, one-line errors naming the file.
+
+    Used for our checkpoints (:func:`load_checkpoint`) and for the bare state dicts of other projects
+    (torchvision VGG16 / ResNet files, EasyOCR's CRAFT, EAST backbones).
+
+    Args:
+        path: the file.
+        what: what the file should be, for the error message (``"not a {what}"``).
+        map_location: device for the tensors.
+
+    Raises:
+        FileNotFoundError: no such file. ValueError: a file that needs code to unpickle (refused, nothing
+            in it runs) or no torch file at all.
+    """
+    import torch
+
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{what} not found: {path}")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        # torch words every weights_only failure alike; only a global it refused to import means code.
+        if "Unsupported global" in str(exc) or "GLOBAL" in str(exc):
+            raise ValueError(f"{path}: refused, the file needs code to unpickle (only tensors and plain "
+                             f"values are loaded, weights_only=True)") from None
+        raise ValueError(f"{path}: not a {what}") from None
+    except Exception as exc:  # zip / format errors from torch.load on files that are no torch file at all
+        raise ValueError(f"{path}: not a {what} ({type(exc).__name__})") from None
+
+
 def load_checkpoint(path: PathLike, kind: Union[str, Sequence[str], None] = None, *,
                     map_location="cpu") -> Dict[str, Any]:
     """Read a checkpoint safely (``weights_only=True``) and check its kind.
@@ -72,22 +104,7 @@ def load_checkpoint(path: PathLike, kind: Union[str, Sequence[str], None] = None
         FileNotFoundError: no such file. ValueError: not a checkpoint, a file that needs code to unpickle,
             or a checkpoint of another kind; one line naming the file.
     """
-    import torch
-
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"checkpoint not found: {path}")
-    try:
-        ckpt = torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        # torch words every weights_only failure alike; only a global it refused to import means code.
-        if "Unsupported global" in str(exc) or "GLOBAL" in str(exc):
-            raise ValueError(f"{path}: refused, the file needs code to unpickle (only tensors and plain "
-                             f"values are loaded, weights_only=True)") from None
-        raise ValueError(f"{path}: not a torch checkpoint ({first})") from None
-    except Exception:  # zip / format errors from torch.load on files that are no checkpoint at all
-        raise ValueError(f"{path}: not a torch checkpoint file") from None
+    ckpt = load_torch_file(path, "torch checkpoint file", map_location=map_location)
     if not isinstance(ckpt, dict) or "kind" not in ckpt or "state_dict" not in ckpt:
         raise ValueError(f"{path}: not a textvision checkpoint (expected a dict with 'kind' and 'state_dict')")
     if kind is not None:

@@ -420,20 +420,20 @@ def test_segment_follows_the_thread_rule(monkeypatch):
     """On the CPU, segment runs with num_threads torch threads and restores the caller's count."""
     import torch
 
+    from textvision import _threads
     from textvision.models.fcn import text_fcn_lite
     from textvision.segmentation import inference
 
+    monkeypatch.setattr(_threads, "available_cores", lambda: 4)
     model = text_fcn_lite(widths=(4, 4, 4, 4, 4)).eval()
     seen = []
     real_run = inference._run
     monkeypatch.setattr(inference, "_run", lambda m, x, d: (seen.append(torch.get_num_threads()), real_run(m, x, d))[1])
-    monkeypatch.setattr(inference, "check_num_threads", None, raising=False)
     torch.set_num_threads(1)
     img = np.zeros((40, 50, 3), np.uint8)
-    textvision_segment = inference.segment
-    textvision_segment(img, model, num_threads=2)
-    assert seen[-1] == min(2, __import__("os").cpu_count()) and torch.get_num_threads() == 1
-    inference.segment_batch([img, img], model, num_threads=2)
-    assert seen[-1] == min(2, __import__("os").cpu_count()) and torch.get_num_threads() == 1
+    inference.segment(img, model, num_threads=2)
+    assert seen[-1] == 2 and torch.get_num_threads() == 1
+    inference.segment_batch([img, img], model, num_threads=3)
+    assert seen[-1] == 3 and torch.get_num_threads() == 1
     with pytest.raises(ValueError, match="num_threads"):
         inference.segment(img, model, num_threads=0)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import pickle
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Dict, List, Union
@@ -29,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from textvision import _validate
+from textvision.checkpoint import load_torch_file, strip_module_prefix
 from textvision.models.vgg import normalize_imagenet
 
 __all__ = ["CRAFT", "CraftMaps", "craft", "craft_maps", "craft_word_boxes"]
@@ -152,17 +152,10 @@ def _read_state_dict(path: Union[str, os.PathLike]) -> Dict[str, torch.Tensor]:
             or not a dict of tensors. One line naming the file.
     """
     path = os.fspath(path)
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        raise ValueError(f"{path}: refused, the file needs code to unpickle (only tensors and plain values are "
-                         f"loaded, weights_only=True)") from None
-    except Exception as exc:  # zip / format errors on files that are not torch files at all
-        raise ValueError(f"{path}: not a torch state_dict file ({type(exc).__name__})") from None
+    obj = load_torch_file(path, "torch state_dict file")
     if not isinstance(obj, dict) or not obj or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise ValueError(f"{path}: not a CRAFT state_dict (expected a dict of tensors with 'basenet.*' keys)")
-    # EasyOCR saved it from DataParallel: every key starts with "module.".
-    return {(k[len("module."):] if k.startswith("module.") else k): v for k, v in obj.items()}
+    return strip_module_prefix(obj)  # EasyOCR saved it from DataParallel: every key starts with "module."
 
 
 def craft(weights=None) -> CRAFT:

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from textvision.checkpoint import load_torch_file, strip_module_prefix
 from textvision.models.vgg import IMAGENET_MEAN as _MEAN  # the one normalisation
 from textvision.models.vgg import IMAGENET_STD as _STD
 
@@ -171,7 +172,6 @@ class EAST(nn.Module):
                 unpickle (refused, never executed: ``weights_only=True``), not a torch file, or keys
                 that do not match the backbone.
         """
-        import pickle
 
         from textvision.weights import resolve
 
@@ -184,25 +184,13 @@ class EAST(nn.Module):
         if path is None:
             return
         path = os.fspath(path)
-        # A torchvision file is a bare state dict, not a textvision checkpoint (no kind/format), so
-        # load_checkpoint does not fit; the same safe read (weights_only=True) and one-line errors do.
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError as exc:
-            # torch words every weights_only failure alike; only a pickled global means "needs code".
-            if "Unsupported global" in str(exc) or "GLOBAL" in str(exc):
-                raise ValueError(f"{path}: refused, the file needs code to unpickle (only tensors and plain "
-                                 f"values are loaded, weights_only=True)") from None
-            raise ValueError(f"{path}: not a torch checkpoint of the {self.backbone_name} backbone") from None
-        except Exception as exc:  # zip/format errors: not a torch file at all (e.g. a Keras .h5)
-            raise ValueError(f"{path}: not a torch checkpoint of the {self.backbone_name} backbone "
-                             f"({type(exc).__name__})") from None
+        # A torchvision file is a bare state dict, not a textvision checkpoint (no kind/format).
+        state = load_torch_file(path, f"torch checkpoint of the {self.backbone_name} backbone")
         if isinstance(state, dict) and "state_dict" in state and not any(k.endswith(".weight") for k in state):
             state = state["state_dict"]
         if not isinstance(state, dict):
             raise ValueError(f"{path}: expected a state dict, got {type(state).__name__}")
-        state = {(k[7:] if k.startswith("module.") else k): v for k, v in state.items()}
-        state = {k: v for k, v in state.items() if not k.startswith(("fc.", "classifier."))}
+        state = {k: v for k, v in strip_module_prefix(state).items() if not k.startswith(("fc.", "classifier."))}
         try:
             self.backbone.body.load_state_dict(state, strict=True)
         except RuntimeError as exc:

@@ -164,10 +164,10 @@ def _resolve_file(weights: Union[str, os.PathLike], hub_dir: str) -> str:
 
 def _load_into(model: ResNet, weights: Union[str, os.PathLike], name: str, map_location="cpu") -> ResNet:
     """Fill ``model`` from a torchvision-format file (``weights_only=True``); eval mode."""
-    from textvision.models.vgg import _load_state_file
+    from textvision.checkpoint import load_torch_file
 
     path = _resolve_file(weights, os.path.join(torch.hub.get_dir(), "checkpoints"))
-    state = _load_state_file(path, f"{name} weights", map_location)
+    state = load_torch_file(path, f"{name} weights file", map_location=map_location)
     if isinstance(state, dict) and "state_dict" in state and "conv1.weight" not in state:
         state = state["state_dict"]
     if not isinstance(state, dict) or not any(str(k).endswith("conv1.weight") for k in state):

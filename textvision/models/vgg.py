@@ -16,6 +16,8 @@ from typing import Dict, Iterable, Optional, Sequence, Union
 import torch
 from torch import nn
 
+from textvision.checkpoint import load_torch_file, strip_module_prefix
+
 __all__ = [
     "VGG",
     "VGG16Features",
@@ -145,21 +147,6 @@ def _default_hub_path() -> str:
     return os.path.join(torch.hub.get_dir(), "checkpoints", VGG16_HUB_FILENAME)
 
 
-def _load_state_file(path: Union[str, os.PathLike], what: str, map_location="cpu"):
-    """``torch.load(path, weights_only=True)`` with one-line errors: a file that needs code to unpickle is
-    refused (nothing in it runs), a file that is no torch file is a ValueError naming it."""
-    import pickle
-
-    try:
-        return torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError:
-        raise ValueError(f"{path}: refused, the file needs code to unpickle (only tensors and plain values "
-                         f"are loaded, weights_only=True)") from None
-    except (RuntimeError, EOFError, OSError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise ValueError(f"{path}: not a {what} file ({first})") from None
-
-
 def _extract_state_dict(obj, path: str) -> Dict[str, torch.Tensor]:
     if isinstance(obj, nn.Module):
         obj = obj.state_dict()
@@ -170,8 +157,7 @@ def _extract_state_dict(obj, path: str) -> Dict[str, torch.Tensor]:
                 break
     if not isinstance(obj, dict) or not any(str(k).startswith("features.") for k in obj):
         raise ValueError(f"{path}: not a torchvision VGG16 state_dict (no 'features.*' keys)")
-    # Checkpoints saved from DataParallel/DDP carry a "module." prefix.
-    return {(k[7:] if k.startswith("module.") else k): v for k, v in obj.items()}
+    return strip_module_prefix(obj)  # files saved from DataParallel/DDP carry a "module." prefix
 
 
 def load_vgg16_imagenet(weights: Union[str, os.PathLike, None] = None, *,
@@ -215,7 +201,7 @@ def load_vgg16_imagenet(weights: Union[str, os.PathLike, None] = None, *,
     if path.lower().endswith((".h5", ".hdf5")):
         obj = _load_hed_h5(path)
     else:
-        obj = _load_state_file(path, "VGG16 weights", map_location)
+        obj = load_torch_file(path, "VGG16 weights file", map_location=map_location)
     state = _extract_state_dict(obj, path)
     has_classifier = "classifier.6.weight" in state
     if with_classifier is None:

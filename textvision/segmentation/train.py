@@ -219,8 +219,8 @@ def _savez(path: str, **arrays) -> None:
 
 
 class _Samples(Dataset):
-    def __init__(self, samples: List[SegSample]):
-        self.samples = samples
+    def __init__(self, samples: List[SegSample], names: Sequence[str] = ()):
+        self.samples, self.names = samples, list(names)
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -274,9 +274,7 @@ def teacher_source(label_dir: str, *, max_side: int = 1280, progress: bool = Fal
         logger.warning("teacher labels: %d of %d skipped", skipped, len(files))
     if not samples:
         raise ValueError(f"none of the {len(files)} teacher labels in {label_dir} could be loaded")
-    ds = _Samples(samples)
-    ds.names = names
-    return ds
+    return _Samples(samples, names)
 
 
 def teacher_split(names: Sequence[str], val_fraction: float) -> Tuple[List[int], List[int]]:
