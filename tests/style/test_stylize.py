@@ -77,6 +77,35 @@ def test_stylize_modes_agree(net, rng):
     assert stylize(grey, net, 0, mode="distilled").shape == (21, 30, 3)
 
 
+def test_stylize_default_threshold(net, rng):
+    """Two-stage zeroes the map below DEFAULT_BLEND_THRESHOLD unless told otherwise; 0 is the soft blend."""
+    from textvision.style.defaults import DEFAULT_BLEND_THRESHOLD
+
+    img = rng.integers(0, 256, (16, 20, 3), dtype=np.uint8)
+    styled = stylize(img, net, 0, mode="distilled")
+    hm = np.full((16, 20), DEFAULT_BLEND_THRESHOLD / 2, np.float32)
+    hm[4:10, 5:15] = 0.9
+    out = stylize(img, net, 0, heatmap=hm)
+    low = hm < DEFAULT_BLEND_THRESHOLD
+    assert np.array_equal(out[low], img[low])
+    assert np.array_equal(out, blend(img, styled, hm, DEFAULT_BLEND_THRESHOLD))
+    assert np.array_equal(stylize(img, net, 0, heatmap=hm, threshold=0.0), blend(img, styled, hm))
+
+
+def test_stylize_model_by_path_is_cached(net, tmp_path, rng):
+    from textvision.style import save_style_model
+    from textvision.style.inference import as_style_model
+
+    path = save_style_model(net, tmp_path / "m.pt")
+    assert as_style_model(path) is as_style_model(str(path))  # loaded once
+    img = rng.integers(0, 256, (12, 12, 3), dtype=np.uint8)
+    assert np.array_equal(stylize(img, path, 1, mode="distilled"), stylize(img, net, 1, mode="distilled"))
+    with pytest.raises(TypeError, match="StyleNet"):
+        stylize(img, 3, 0)
+    with pytest.raises(FileNotFoundError):
+        stylize(img, tmp_path / "missing.pt", 0)
+
+
 def test_stylize_exceptions(net, rng):
     img = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
     with pytest.raises(ValueError, match="unknown style 'nope'.*bluegold"):

@@ -105,6 +105,32 @@ def test_distill_tiny_run(make_net, icdar_dir, tmp_path):
     assert stylize(img, d, "bluegold").shape == (24, 24, 3)  # distilled mode by default: no TextFCN
 
 
+def test_masked_sampler_photos(tmp_path):
+    """photos:DIR renders words over crops of the folder's photographs, with exact pixel masks."""
+    from textvision import io
+    from textvision.style.distillation import MaskedSampler
+
+    rng = np.random.default_rng(0)
+    photo = np.zeros((300, 400, 3), np.uint8)
+    photo[:, :, 1] = 200  # a flat green photo: rendered scenes over it keep some pure-green background
+    io.write_image(tmp_path / "green.png", photo)
+    sampler = MaskedSampler(f"photos:{tmp_path}", 64, "pixels", dilate=0)
+    seen_green = False
+    for _ in range(6):
+        images, masks = sampler.sample(2, rng)
+        for img, m in zip(images, masks):
+            assert img.shape == (64, 64, 3) and m.shape == (64, 64) and set(np.unique(m)) <= {0, 1}
+            seen_green |= bool(((img[:, :, 1] > 150) & (img[:, :, 0] < 60)).mean() > 0.2)
+    assert seen_green  # the photograph, not only procedural textures, is used as background
+    with pytest.raises(ValueError, match="photos:DIR"):
+        MaskedSampler("photos:", 64)
+    with pytest.raises(FileNotFoundError):
+        MaskedSampler(f"photos:{tmp_path / 'missing'}", 64)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="no usable photo"):
+        MaskedSampler(f"photos:{tmp_path / 'empty'}", 64)
+
+
 def test_distill_exceptions(make_net, icdar_dir, tmp_path):
     from textvision.style import save_style_model
 

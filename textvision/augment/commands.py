@@ -26,8 +26,9 @@ def register(sub) -> None:
     p.add_argument("dst", metavar="DST", help="output folder (created; must not overlap SRC)")
     p.add_argument("--format", required=True, choices=("icdar2015", "icdar2013", "cocotext"),
                    help="dataset format of SRC (and of the output)")
-    p.add_argument("--model", required=True, metavar="STYLE.pt",
-                   help="style checkpoint from train-style / distill (two-stage teacher or distilled)")
+    p.add_argument("--model", default="default", metavar="STYLE.pt",
+                   help="style checkpoint from train-style / distill (two-stage teacher or distilled), or a "
+                        "registry name: default (the shipped two-stage model, the default) or default-distilled")
     p.add_argument("--fcn", metavar="W", default=None,
                    help="TextFCN checkpoint for the two-stage mode (default: the shipped lite weights)")
     p.add_argument("--mode", choices=("two-stage", "distilled"), default=None,

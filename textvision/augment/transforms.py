@@ -37,7 +37,8 @@ class SelectiveTextStyle(ImageOnlyTransform):
     """Restyle the text of the image with a randomly chosen style of a style model.
 
     Args:
-        model: a style checkpoint path (``textvision.style.save_style_model``; teacher or
+        model: a registry name (``"default"``: the shipped two-stage model; ``"default-distilled"``),
+            a style checkpoint path (``textvision.style.save_style_model``; teacher or
             distilled; read safely, ``weights_only=True``) or a loaded
             :class:`~textvision.models.style.StyleNet`. Only a path can be serialised.
         styles: style names to draw from, uniformly (default: all of the model's).
@@ -58,7 +59,7 @@ class SelectiveTextStyle(ImageOnlyTransform):
     they were given by path (DataLoader workers reload them).
     """
 
-    def __init__(self, model, styles: Optional[Sequence[str]] = None, mode: Optional[str] = None, fcn=None,
+    def __init__(self, model="default", styles: Optional[Sequence[str]] = None, mode: Optional[str] = None, fcn=None,
                  threshold: Optional[float] = None, device: str = "cpu", p: float = 0.5):
         super().__init__(p=p)
         if not (_is_pathlike(model) or hasattr(model, "style_names")):

@@ -40,11 +40,12 @@ def register(sub) -> None:
         description="Train a fresh StyleNet over the teacher's styles with the masked loss "
                     "lambda_text*|eta-phi|^2 inside text + lambda_background*|eta-c|^2 outside.")
     p.add_argument("--teacher", required=True, help="teacher checkpoint from train-style")
-    p.add_argument("--data", default="synth", help="'synth' or a directory of images with ICDAR 2015 "
+    p.add_argument("--data", default="synth", help="'synth', 'photos:DIR[;DIR...]' (synthetic words "
+                   "over crops of real photographs, exact masks) or a directory of images with ICDAR 2015 "
                    "gt_<stem>.txt files")
     p.add_argument("--gt-dir", default=None, help="directory of the gt_*.txt files (default: --data)")
     p.add_argument("--mask", choices=("pixels", "boxes"), default=None,
-                   help="text mask: exact pixels (synth only, the default there) or word boxes")
+                   help="text mask: exact pixels (synth/photos only, the default there) or word boxes")
     p.add_argument("--mask-dilate", type=int, default=1)
     p.add_argument("--out", required=True, help="distilled checkpoint path (an existing distilled checkpoint "
                    "there is resumed, any other file there is refused)")
@@ -76,8 +77,9 @@ def register(sub) -> None:
                     "or by index; names win: when a style is called '12', '--style 12' is that style, "
                     "and a number that is no style's name is an index.")
     p.add_argument("image", help="input image")
-    p.add_argument("--model", required=True, metavar="STYLE.pt",
-                   help="teacher (two-stage) or distilled checkpoint from train-style / distill")
+    p.add_argument("--model", default="default", metavar="STYLE.pt",
+                   help="teacher (two-stage) or distilled checkpoint from train-style / distill, or a registry "
+                        "name: default (the shipped two-stage model, the default) or default-distilled")
     p.add_argument("--style", default=None,
                    help="style name, or index when no style has that name (names win over indices)")
     p.add_argument("--mix", default=None, help="style mix, e.g. a:0.5,b:0.5 (weights sum to 1; each key a "
@@ -96,7 +98,8 @@ def register(sub) -> None:
         "styles", help="list a style model's styles and draw their contact sheet",
         description="Print the index and name of every style of a style model and, with --out, draw "
                     "a contact sheet: each style's source thumbnail with its index and name.")
-    p.add_argument("--model", required=True, metavar="STYLE.pt", help="style checkpoint (or registry name)")
+    p.add_argument("--model", default="default", metavar="STYLE.pt",
+                   help="style checkpoint or registry name (default: the shipped 'default')")
     p.add_argument("--out", default=None, help="contact sheet image (.png, .jpg ...); checked before any work")
     p.add_argument("--columns", type=int, default=None, help="thumbnails per row")
     p.add_argument("--cell", type=int, default=128, help="thumbnail cell side in pixels")
@@ -143,8 +146,7 @@ def _train_style(args) -> int:
 
 def _distill(args) -> int:
     from textvision.style.distillation import DistillConfig, distill
-
-    mask = args.mask or ("pixels" if args.data == "synth" else "boxes")
+    mask = args.mask or ("pixels" if args.data == "synth" or args.data.startswith("photos:") else "boxes")
     cfg = DistillConfig(
         teacher=args.teacher, out=args.out, data=args.data, gt_dir=args.gt_dir, mask=mask,
         mask_dilate=args.mask_dilate, lambda_text=args.lambda_text, lambda_background=args.lambda_background,

@@ -10,3 +10,9 @@ as DESIGN.md asks; only the ratio matters with Adam.
 DEFAULT_LAMBDA_TEXT = 2.0
 DEFAULT_LAMBDA_BACKGROUND = 1.0
 DEFAULT_LAMBDA_GATE = 0.0
+
+#: Two-stage blending: the TextFCN map is zeroed below this before ``P * styled + (1 - P) * input``, so the
+#: background stays the input bit for bit wherever the map is low. Chosen with
+#: ``benchmarks/style_threshold.py`` on synthetic words over real photographs (never the evaluation photos):
+#: see docs/style.md. ``threshold=0`` gives the soft blend everywhere.
+DEFAULT_BLEND_THRESHOLD = 0.3

@@ -97,10 +97,11 @@ class DistillConfig:
     Attributes:
         teacher: teacher checkpoint (``kind="two-stage"``) path.
         out: distilled checkpoint path (resumed when present).
-        data: ``"synth"`` (synthetic scenes with exact masks) or a directory of images with ICDAR 2015
-            ground truth ``gt_<image stem>.txt`` beside them or in ``gt_dir``.
+        data: ``"synth"`` (synthetic scenes with exact masks), ``"photos:DIR[;DIR...]"`` (synthetic words
+            rendered over crops of the photographs under the folders, exact masks) or a directory of
+            images with ICDAR 2015 ground truth ``gt_<image stem>.txt`` beside them or in ``gt_dir``.
         gt_dir: where the ``gt_*.txt`` files are (default: ``data``).
-        mask: ``"pixels"`` (synth only: the exact text pixels) or ``"boxes"`` (filled word quads).
+        mask: ``"pixels"`` (rendered scenes only: the exact text pixels) or ``"boxes"`` (filled word quads).
         mask_dilate: grow the mask by this many pixels (covers anti-aliased stroke edges / shadows).
         lambda_text, lambda_background: the loss weights (``lambda_text > lambda_background``).
         lambda_gate: weight of the gate's cross-entropy against the mask (gated students only).
@@ -144,15 +145,26 @@ class MaskedSampler:
         if mask not in ("pixels", "boxes"):
             raise ValueError(f"mask must be 'pixels' or 'boxes', got {mask!r}")
         self.size, self.mask, self.dilate = int(size), mask, int(dilate)
-        if data == "synth":
+        if data == "synth" or data.startswith("photos:"):
             from textvision.data.synth import render_scene
 
             self._render = render_scene
+            if data != "synth":
+                from functools import partial
+
+                from textvision.data.photos import PhotoBackgrounds
+
+                dirs = [d for d in data[len("photos:"):].split(";") if d]
+                if not dirs:
+                    raise ValueError(f"data {data!r}: expected photos:DIR[;DIR...]")
+                # Rendered words over crops of real photographs: the student sees real clutter (foliage,
+                # railings, signs without words) as background it must leave alone, with exact text pixels.
+                self._render = partial(render_scene, backgrounds=PhotoBackgrounds.from_dirs(dirs))
             self.items = None
             return
         if mask == "pixels":
-            raise ValueError("mask='pixels' needs data='synth' (real datasets have word boxes only); "
-                             "use mask='boxes'")
+            raise ValueError("mask='pixels' needs rendered scenes (data='synth' or 'photos:DIR'; real datasets "
+                             "have word boxes only); use mask='boxes'")
         if not os.path.isdir(data):
             raise FileNotFoundError(f"data directory not found: {data}")
         gt_dir = gt_dir or data

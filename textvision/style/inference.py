@@ -8,6 +8,7 @@ arguments), ``state_dict``, ``style_names`` (list[str]) and ``style_images`` (li
 """
 from __future__ import annotations
 
+import functools
 import os
 from typing import Optional, Sequence
 
@@ -18,8 +19,9 @@ from textvision import _validate
 from textvision.checkpoint import load_checkpoint, save_checkpoint
 from textvision.models.style import KINDS, StyleNet
 from textvision.style.blending import blend
+from textvision.style.defaults import DEFAULT_BLEND_THRESHOLD
 
-__all__ = ["load_style_model", "save_style_model", "read_checkpoint", "style_weights_path", "stylize",
+__all__ = ["as_style_model", "load_style_model", "save_style_model", "read_checkpoint", "style_weights_path", "stylize",
            "stylize_batch", "two_stage", "image_to_tensor", "tensor_to_image", "NO_STYLE_MODEL"]
 
 #: What ``weights="default"`` (or any registry name) says while no style model is registered.
@@ -146,27 +148,53 @@ def _heatmap_for(image, fcn, heatmap, who):
     return _validate.heatmap(segment(image, model=fcn), image.shape[:2], "segment() output", who)
 
 
-def stylize(image: np.ndarray, model: StyleNet, style, *, mode: Optional[str] = None, fcn=None,
+@functools.lru_cache(maxsize=4)
+def _cached_model(path: str, mtime_ns: int) -> StyleNet:
+    # Keyed by the file's version too, so a retrained checkpoint at the same path is not served stale.
+    return load_style_model(path)
+
+
+def as_style_model(model) -> StyleNet:
+    """``model`` itself when it is a :class:`StyleNet`; otherwise a registry name or checkpoint path, loaded
+    once per process (on the CPU) and reused.
+
+    Raises:
+        TypeError: anything else. FileNotFoundError / ValueError: as :func:`load_style_model`.
+    """
+    if isinstance(model, StyleNet):
+        return model
+    if not isinstance(model, (str, os.PathLike)):
+        raise TypeError(f"model must be a StyleNet, a registry name or a checkpoint path, got {type(model).__name__}")
+    path = style_weights_path(model)
+    return _cached_model(path, os.stat(path).st_mtime_ns)
+
+
+def stylize(image: np.ndarray, model="default", style=0, *, mode: Optional[str] = None, fcn=None,
             heatmap: Optional[np.ndarray] = None, threshold: Optional[float] = None,
             device=None) -> np.ndarray:
     """Restyle the text of one image.
 
     Args:
         image: ``uint8`` HxWx3 RGB (HxW grey accepted); never modified.
-        model: a :class:`StyleNet` (see :func:`load_style_model`).
+        model: a :class:`StyleNet` (see :func:`load_style_model`), or a registry name / checkpoint path
+            (loaded once and cached): ``"default"`` (the shipped two-stage model) or
+            ``"default-distilled"`` (the shipped end-to-end model).
         style: a style name, an index, a ``{name or index: weight}`` dict, or a weight vector (S,);
             weights must be >= 0 and sum to 1 (mixing styles).
         mode: ``"two-stage"`` (StyleNet on the whole image, blended by the TextFCN map) or
             ``"distilled"`` (the network alone; for distilled models). Default: ``model.kind``.
         fcn: TextFCN model for two-stage (default: ``textvision.segment``'s shipped model).
         heatmap: ``float32`` HxW in [0, 1] text map for two-stage; skips the segmenter.
-        threshold: two-stage only: zero the map below this value first (see :func:`blend`).
+        threshold: two-stage only: zero the map below this value first (see :func:`blend`), so the
+            background stays the input exactly there. Default (None):
+            :data:`~textvision.style.defaults.DEFAULT_BLEND_THRESHOLD`; 0 gives the soft blend.
         device: torch device to run on (moves ``model`` there); default: the model's device.
 
     Returns:
         ``uint8`` HxWx3 RGB of the image's size.
     """
     image = _validate.image_rgb(image, "image", "stylize")
+    model = as_style_model(model)
     mode = _resolve_mode(model, mode)
     if mode == "two-stage":
         heatmap = _heatmap_for(image, fcn, heatmap, "stylize")  # validate before the expensive part
@@ -175,7 +203,7 @@ def stylize(image: np.ndarray, model: StyleNet, style, *, mode: Optional[str] = 
     return _run(model, [image], style, mode, [heatmap], threshold, device)[0]
 
 
-def stylize_batch(images, model: StyleNet, styles, *, mode: Optional[str] = None, fcn=None,
+def stylize_batch(images, model="default", styles=0, *, mode: Optional[str] = None, fcn=None,
                   heatmaps=None, threshold: Optional[float] = None, batch_size: int = 8,
                   device=None) -> list:
     """Restyle the text of many images; same-sized images run through the network together.
@@ -193,6 +221,7 @@ def stylize_batch(images, model: StyleNet, styles, *, mode: Optional[str] = None
     """
     images = [_validate.image_rgb(im, f"images[{i}]", "stylize_batch") for i, im in enumerate(images)]
     n = len(images)
+    model = as_style_model(model)
     mode = _resolve_mode(model, mode)
     if isinstance(styles, (list, tuple)) and len(styles) == n and n > 0 and not all(
             isinstance(s, (float, np.floating)) for s in styles):
@@ -235,7 +264,7 @@ def two_stage(image: np.ndarray, style_net: StyleNet, style, *, fcn=None, heatma
         style: a style name, index, ``{name: weight}`` dict or weight vector (weights sum to 1).
         fcn: TextFCN model for the heatmap (default: the shipped default via ``textvision.segment``).
         heatmap: ``float32`` HxW in [0, 1]; when given no segmenter runs.
-        threshold: see :func:`blend`.
+        threshold: as in :func:`stylize` (default: :data:`~textvision.style.defaults.DEFAULT_BLEND_THRESHOLD`).
 
     Returns:
         ``uint8`` HxWx3 RGB, restyled where there is text.
@@ -260,4 +289,6 @@ def _run(model, images, style, mode, heatmaps, threshold, device):
         model.train(was_training)
     if mode == "distilled":
         return list(styled)
+    if threshold is None:
+        threshold = DEFAULT_BLEND_THRESHOLD
     return [blend(im, st, hm, threshold) for im, st, hm in zip(images, styled, heatmaps)]
