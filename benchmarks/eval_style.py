@@ -1,9 +1,10 @@
-"""Selectivity of selective text style transfer on synthetic scenes with exact text masks.
+"""Selective text style transfer measured on synthetic scenes (exact text masks) or real photographs.
 
-For every scene and every style of the teacher, compares:
+**Synthetic mode** (default). For every scene and every style of the teacher, compares:
 
 - ``teacher (whole image)``: the StyleNet alone, no selection (an upper bound on text change);
-- ``two-stage GT map, thr``: StyleNet + blend with the exact mask as the map, thresholded;
+- ``two-stage GT map, thr``: StyleNet + blend with the exact mask as the map, thresholded (one row per
+  ``--threshold``, default 0.5);
 - ``two-stage TextFCN soft`` / ``thr 200/255``: the map from ``textvision.segment`` (the shipped default
   weights; skipped with a note when they are missing);
 - ``distilled``: the end-to-end network alone.
@@ -15,17 +16,46 @@ Gram distance is measured in random-feature space: it shows the text moving towa
 low-level statistics (colour, contrast, texture), not a perceptual judgement.
 
     python benchmarks/eval_style.py --teacher T.pt --distilled D.pt [D2.pt ...] --styles S1.jpg S2.jpg ... \
-        [--vgg vgg16-397923af.pth] [--n 12] [--size 256]
+        [--vgg vgg16-397923af.pth] [--n 12] [--size 256] [--threshold 0.5 ...]
 
 Writes benchmarks/results/eval_style.json.
+
+**Photo mode** (``--photos DIR``: images with ICDAR 2015 ``gt_<stem>.txt`` in ``DIR/gt/`` or beside them;
+images without one, or not matching ``--glob``, are skipped). Rows: the teacher two-stage (its shipped TextFCN map, ``stylize``'s
+default soft blend, plus one row per ``--threshold``) and each distilled model, over the styles
+``--style-names`` (default: all the teacher's). Columns (issue 16's targets in brackets):
+
+- ``bg far``: mean |change| of the background farther than ``--far`` (30) px of the photo from every word
+  quad, don't-care ones included (<= 2 grey levels);
+- ``text``: mean |change| inside the legible word quads (>= 12);
+- ``style pair``: mean |a - b| inside the words between the restylings of two styles, averaged over
+  pairs and photos (>= 8);
+- ``CRAFT kept``: CRAFT's mean region score inside a restyled word over that on the input, median
+  over words and styles (>= 0.60); words CRAFT scores under 0.05 on the input are left out; CRAFT runs
+  with the longer side at ``--craft-side`` (640) px;
+- ``Gram closer``: styles whose restyled text is closer, in Gram distance (CRAFT's VGG16-BN features,
+  not the HED loss network; mean over photos), to the style's source (the model's ``style_images``
+  thumbnail) than the input text was (most styles);
+- ``s/image``: median seconds per photo and style, one thread; two-stage = TextFCN map + StyleNet on the
+  whole photo + blend, distilled = its network alone, both at the same size (``--max-side``).
+
+    python benchmarks/eval_style.py --photos ../shared/data/opencv-text-samples --teacher T.pt \
+        --glob 'scenetext0*' --distilled D.pt --style-names scenetext_word03,french_w0,font_C059-BdIta \
+        [--threshold 0.78] [--max-side 640] [--limit 2]
+
+Writes benchmarks/results/eval_style_photos.json (per-row figures, per-style Gram distances, per-photo
+changes, the targets and whether each row meets them).
 """
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import platform
+import statistics
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -36,21 +66,46 @@ from textvision.style.inference import image_to_tensor
 from textvision.style.losses import PerceptualLoss
 from textvision.style.train import load_loss_vgg, load_style_images
 
+RESULTS = os.path.join(os.path.dirname(__file__), "results")
+#: Issue 16's targets on real photographs.
+TARGETS = {"bg_far": 2.0, "text": 12.0, "style_pair": 8.0, "craft_kept": 0.60}
+
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--teacher", required=True)
     ap.add_argument("--distilled", nargs="*", default=[], help="one or more distilled checkpoints")
-    ap.add_argument("--styles", nargs="+", required=True, help="the style images the teacher was trained on")
-    ap.add_argument("--vgg", default=None)
-    ap.add_argument("--n", type=int, default=12)
-    ap.add_argument("--size", type=int, default=256)
-    ap.add_argument("--threshold", type=float, default=0.5, help="threshold for the GT-map two-stage")
+    ap.add_argument("--styles", nargs="+", help="synthetic mode: the style images the teacher was trained on")
+    ap.add_argument("--vgg", default=None, help="synthetic mode: VGG16 file for the Gram metric")
+    ap.add_argument("--n", type=int, default=12, help="synthetic mode: scenes")
+    ap.add_argument("--size", type=int, default=256, help="synthetic mode: scene size")
+    ap.add_argument("--threshold", type=float, nargs="+", default=None,
+                    help="two-stage map thresholds: synthetic mode, for the GT map (default 0.5); photo mode, "
+                         "rows beside the default soft blend")
     ap.add_argument("--style-size", type=int, default=256)
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "eval_style.json"))
+    ap.add_argument("--photos", default=None, help="photo mode: folder of photos with ICDAR 2015 gt_<stem>.txt "
+                                                   "(in DIR/gt/ or beside them)")
+    ap.add_argument("--style-names", default=None, help="photo mode: comma-separated styles (default: all)")
+    ap.add_argument("--max-side", type=int, default=None,
+                    help="photo mode: shrink photos to this longer side first (default: native size)")
+    ap.add_argument("--craft-side", type=int, default=640, help="photo mode: longer side CRAFT sees")
+    ap.add_argument("--far", type=float, default=30.0, help="photo mode: 'far' background distance, px of the photo")
+    ap.add_argument("--glob", default="*", help="photo mode: only images whose file names match (e.g. 'scenetext0*')")
+    ap.add_argument("--limit", type=int, default=None, help="photo mode: first N photos only")
+    ap.add_argument("--out", default=None, help="JSON results (default: benchmarks/results/eval_style.json, "
+                                                "or eval_style_photos.json in photo mode)")
     args = ap.parse_args(argv)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    if args.photos is not None:
+        return run_photos(args)
+    if not args.styles:
+        ap.error("--styles is required without --photos")
+    return run_synthetic(args)
 
+
+def run_synthetic(args):
+    out_path = args.out or os.path.join(RESULTS, "eval_style.json")
+    thresholds = args.threshold or [0.5]
     teacher = load_style_model(args.teacher)
     distilled = {os.path.basename(p): load_style_model(p) for p in args.distilled}
     names, style_imgs = load_style_images(args.styles, args.style_size)
@@ -72,9 +127,10 @@ def main(argv=None):
         fcn_note = f"TextFCN rows skipped: {type(exc).__name__}: {exc}"
 
     methods = {"input (no change)": lambda k: images,
-               "teacher (whole image)": lambda k: stylize_batch(images, teacher, k, mode="distilled"),
-               f"two-stage GT map, thr {args.threshold:g}": lambda k: stylize_batch(
-                   images, teacher, k, heatmaps=[m.astype(np.float32) for m in masks], threshold=args.threshold)}
+               "teacher (whole image)": lambda k: stylize_batch(images, teacher, k, mode="distilled")}
+    for thr in thresholds:
+        methods[f"two-stage GT map, thr {thr:g}"] = (lambda t: lambda k: stylize_batch(
+            images, teacher, k, heatmaps=[m.astype(np.float32) for m in masks], threshold=t))(thr)
     if fcn_maps is not None:
         methods["two-stage TextFCN soft"] = lambda k: stylize_batch(images, teacher, k, heatmaps=fcn_maps)
         methods["two-stage TextFCN thr 200/255"] = lambda k: stylize_batch(
@@ -111,14 +167,219 @@ def main(argv=None):
               f"{r['gram_distance']:10.4f} {r['gram_vs_input']:9.3f}")
     if fcn_note:
         print(fcn_note)
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
+    os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
+    with open(out_path, "w") as f:
         json.dump({"scenes": args.n, "size": args.size, "styles": names, "vgg": vgg_desc,
                    "teacher": os.path.basename(args.teacher),
                    "distilled": list(distilled),
                    "note": fcn_note, "machine": platform.processor() or platform.machine(), "rows": rows},
                   f, indent=2)
-    print(f"wrote {args.out}")
+    print(f"wrote {out_path}")
+
+
+# ------------------------------------------------------------------------------------- real photographs
+
+def photos_with_gt(folder, pattern: str = "*"):
+    """``[(stem, image path, TextInstance list)]`` for the images of ``folder`` whose names match the glob
+    ``pattern`` and that have an ICDAR 2015 ``gt_<stem>.txt`` in ``folder/gt/`` (if that folder exists) or
+    beside them; the others are skipped."""
+    from textvision.data import read_icdar2015
+    from textvision.io import list_images
+
+    folder = Path(folder)
+    gt_dir = folder / "gt" if (folder / "gt").is_dir() else folder
+    out = []
+    for img in list_images(folder):
+        if not fnmatch.fnmatch(img.name, pattern):
+            continue
+        gt = gt_dir / f"gt_{img.stem}.txt"
+        if gt.is_file():
+            out.append((img.stem, img, read_icdar2015(gt)))
+    if not out:
+        raise SystemExit(f"no image {pattern!r} in {folder} has an ICDAR 2015 {gt_dir}/gt_<stem>.txt")
+    return out
+
+
+def shrink(rgb: np.ndarray, max_side) -> np.ndarray:
+    """``rgb`` with its longer side cut to ``max_side`` (area resampling; never enlarged; None = as is)."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    if max_side is None or max(h, w) <= max_side:
+        return rgb
+    s = max_side / max(h, w)
+    return cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+
+
+def pick_styles(model, spec):
+    """Style names from ``--style-names`` (comma-separated; default all), checked against ``model``."""
+    if spec is None:
+        return list(model.style_names)
+    names = [s.strip() for s in spec.split(",") if s.strip()]
+    unknown = [s for s in names if s not in model.style_names]
+    if unknown:
+        raise SystemExit(f"unknown styles {unknown}; the teacher has {model.style_names}")
+    if len(names) < 2:
+        raise SystemExit("give at least two styles (the style-pair difference needs two)")
+    return names
+
+
+def _timed(fn, *a, **kw):
+    t0 = time.perf_counter()
+    out = fn(*a, **kw)
+    return out, time.perf_counter() - t0
+
+
+def run_photos(args):
+    import cv2
+
+    from textvision.io import atomic_write_text, read_rgb
+    from textvision.models.craft import craft, craft_maps
+    from textvision.segmentation import segment
+    from textvision.style import blend, stylize
+    from textvision.style.distillation import check_compatible
+    from textvision.style.evaluate import craft_score_kept, photo_change, style_pair_difference, word_masks
+    from textvision.style.losses import CraftFeatures
+
+    out_path = args.out or os.path.join(RESULTS, "eval_style_photos.json")
+    photos = photos_with_gt(args.photos, args.glob)[:args.limit]
+    teacher = load_style_model(args.teacher)
+    distilled = {os.path.basename(p): load_style_model(p) for p in args.distilled}
+    for dname, d in distilled.items():
+        try:
+            check_compatible(teacher, d)
+        except ValueError as exc:
+            raise SystemExit(f"{dname}: {exc}") from None
+    names = pick_styles(teacher, args.style_names)
+    if teacher.style_images is None:
+        raise SystemExit(f"{args.teacher} has no style thumbnails (style_images): the Gram column needs them")
+    idx = [teacher.style_names.index(n) for n in names]
+    try:
+        craft_net = craft("default")
+    except FileNotFoundError as exc:
+        raise SystemExit(f"CRAFT weights: {exc}") from None
+    # The Gram metric reads CRAFT's own backbone (shared layers): a feature space the HED loss never saw.
+    metric = PerceptualLoss(CraftFeatures(craft_net))
+    metric.set_style_images([image_to_tensor([teacher.style_images[k]])[0] for k in idx])
+    eye = torch.eye(len(idx))
+
+    def gram(rgb, text_small, j):
+        x = image_to_tensor([shrink(rgb, args.craft_side)])
+        m = torch.from_numpy(text_small)[None, None]
+        return float(metric.masked_style_distance(x, m, eye[j:j + 1])[0])
+
+    rows = {"two-stage (soft map)": None}
+    for thr in args.threshold or []:
+        rows[f"two-stage thr {thr:g}"] = float(thr)
+    for dname in distilled:
+        rows[f"distilled {dname}"] = dname
+    acc = {r: {"far": [], "text": [], "pair": [], "kept": [], "gram": np.zeros((len(photos), len(idx))),
+               "sec": []} for r in rows}
+    gram_in = np.zeros((len(photos), len(idx)))
+    per_photo = []
+
+    # Warm-up (first-call allocations, TextFCN weights loading) so that no timing includes them.
+    tiny = np.zeros((64, 64, 3), np.uint8)
+    segment(tiny)
+    stylize(tiny, teacher, 0, mode="distilled")
+    for d in distilled.values():
+        stylize(tiny, d, 0)
+
+    t_start = time.perf_counter()
+    for p, (stem, path, instances) in enumerate(photos):
+        full = read_rgb(path)
+        rgb = shrink(full, args.max_side)
+        scale = rgb.shape[1] / full.shape[1]
+        masks = word_masks(instances, rgb.shape[:2], far=args.far, scale=scale)
+        small_hw = shrink(rgb, args.craft_side).shape[:2]
+        text_small = cv2.resize(masks.text.astype(np.float32), small_hw[::-1], interpolation=cv2.INTER_AREA)
+        region_in = craft_maps(craft_net, rgb, max_side=args.craft_side).region  # once per photo
+        heat, t_map = _timed(segment, rgb)
+        outs = {r: [] for r in rows}
+        for j, name in enumerate(names):
+            gram_in[p, j] = gram(rgb, text_small, j)
+            # Two-stage = StyleNet on the whole photo, then blend by the map (what stylize(rgb, teacher, name)
+            # does): one StyleNet pass serves the soft row and every threshold row.
+            whole, t_net = _timed(stylize, rgb, teacher, name, mode="distilled")
+            for r, what in rows.items():
+                if isinstance(what, str):
+                    o, sec = _timed(stylize, rgb, distilled[what], name)
+                else:
+                    o, t_blend = _timed(blend, rgb, whole, heat, what)
+                    sec = t_map + t_net + t_blend
+                ch = photo_change(rgb, o, masks)
+                region = craft_maps(craft_net, o, max_side=args.craft_side).region
+                a = acc[r]
+                a["far"].append(ch.far)
+                a["text"].append(ch.text)
+                a["kept"].extend(craft_score_kept(region_in, region, masks.words).tolist())
+                a["gram"][p, j] = gram(o, text_small, j)
+                a["sec"].append(sec)
+                outs[r].append(o)
+        pp = {"photo": stem, "size": list(rgb.shape[:2]), "words": int(masks.words.shape[0]),
+              "far_pixels": int(masks.far.sum()), "text_pixels": int(masks.text.sum())}
+        for r in rows:
+            pair = style_pair_difference(outs[r], masks.text)
+            acc[r]["pair"].append(float(pair.mean()))
+            pp[r] = {"far": acc[r]["far"][-len(names):], "text": acc[r]["text"][-len(names):],
+                     "style_pair": float(pair.mean()), "style_pair_min": float(pair.min())}
+        per_photo.append(pp)
+        print(f"  {stem} {rgb.shape[1]}x{rgb.shape[0]}: {pp['words']} words, {time.perf_counter() - t_start:.0f} s",
+              flush=True)
+
+    results = []
+    base_sec = None
+    for r, a in acc.items():
+        kept = np.array(a["kept"], np.float64)
+        closer = a["gram"].mean(axis=0) < gram_in.mean(axis=0)
+        row = {"method": r, "bg_far": float(np.nanmean(a["far"])), "bg_far_max": float(np.nanmax(a["far"])),
+               "text": float(np.nanmean(a["text"])), "style_pair": float(np.nanmean(a["pair"])),
+               "craft_kept": float(np.nanmedian(kept)) if np.isfinite(kept).any() else float("nan"),
+               "craft_words": int(np.isfinite(kept).sum()), "gram_closer": int(closer.sum()),
+               "gram_styles": len(idx), "gram_distance": dict(zip(names, a["gram"].mean(axis=0).tolist())),
+               "gram_vs_input": float(np.mean(a["gram"].mean(axis=0) / gram_in.mean(axis=0))),
+               "sec_per_image": statistics.median(a["sec"])}
+        row["meets"] = {"bg_far": row["bg_far"] <= TARGETS["bg_far"], "text": row["text"] >= TARGETS["text"],
+                        "style_pair": row["style_pair"] >= TARGETS["style_pair"],
+                        "craft_kept": bool(row["craft_kept"] >= TARGETS["craft_kept"]),
+                        "gram_closer": 2 * row["gram_closer"] > len(idx)}
+        results.append(row)
+    for row in results:  # speed relative to the first distilled model
+        if row["method"].startswith("distilled "):
+            base_sec = base_sec or row["sec_per_image"]
+    for row in results:
+        row["time_vs_distilled"] = row["sec_per_image"] / base_sec if base_sec else None
+
+    sizes = sorted({f"{pp['size'][1]}x{pp['size'][0]}" for pp in per_photo})
+    print(f"{len(photos)} photos ({', '.join(sizes)}) x {len(names)} styles ({', '.join(names)}); CRAFT at "
+          f"{args.craft_side} px; far = {args.far:g} px of the photo; one thread")
+    print(f"{'method':34s} {'bg far':>7s} {'text':>6s} {'style pair':>10s} {'CRAFT kept':>10s} "
+          f"{'Gram closer':>11s} {'s/image':>8s}")
+    print(f"{'(target)':34s} {'<=2':>7s} {'>=12':>6s} {'>=8':>10s} {'>=0.60':>10s} {'most':>11s} {'':>8s}")
+
+    def mark(ok):
+        return " " if ok else "*"
+
+    for row in results:
+        m = row["meets"]
+        ratio = f" ({row['time_vs_distilled']:.2f}x)" if row["time_vs_distilled"] else ""
+        print(f"{row['method']:34s} {row['bg_far']:6.2f}{mark(m['bg_far'])} {row['text']:5.1f}{mark(m['text'])} "
+              f"{row['style_pair']:9.1f}{mark(m['style_pair'])} {row['craft_kept']:9.2f}{mark(m['craft_kept'])} "
+              f"{row['gram_closer']:>7d}/{row['gram_styles']:<2d}{mark(m['gram_closer'])} "
+              f"{row['sec_per_image']:8.2f}{ratio}")
+    print("* = misses the target; CRAFT kept over", ", ".join(f"{r['craft_words']}" for r in results),
+          "word x style pairs; s/image ratio vs the first distilled model")
+    summary = {"photos": [pp["photo"] for pp in per_photo], "folder": os.fspath(args.photos), "glob": args.glob,
+               "styles": names,
+               "teacher": os.path.basename(args.teacher), "distilled": list(distilled), "max_side": args.max_side,
+               "craft_side": args.craft_side, "far_px_of_photo": args.far, "thresholds": args.threshold or [],
+               "targets": TARGETS,
+               "gram_metric": "CRAFT VGG16-BN relu1_2..relu4_3, masked Grams vs the model's style thumbnails",
+               "gram_distance_input": dict(zip(names, gram_in.mean(axis=0).tolist())),
+               "torch_threads": torch.get_num_threads(), "machine": platform.processor() or platform.machine(),
+               "rows": results, "per_photo": per_photo}
+    atomic_write_text(out_path, json.dumps(summary, indent=2))
+    print(f"wrote {out_path}")
 
 
 if __name__ == "__main__":

@@ -115,15 +115,3 @@ def test_masked_style_distance(loss_vgg):
     crossed = pl.masked_style_distance(imgs, ones, torch.eye(2)[[1, 0]])
     assert float(crossed.min()) > 1e-3
 
-
-def test_change_outside_inside():
-    from textvision.style.evaluate import change_outside_inside
-
-    a = np.zeros((2, 2, 3), np.uint8)
-    b = a.copy()
-    b[0, 0] = (30, 0, 0)  # inside: |d| = 10 per pixel averaged over channels
-    b[1, 1] = (3, 3, 3)  # outside
-    mask = np.array([[1, 0], [0, 0]], np.uint8)
-    assert change_outside_inside(a, b, mask) == pytest.approx((1.0, 10.0))
-    with pytest.raises(ValueError, match="shapes differ"):
-        change_outside_inside(a, b, np.zeros((3, 3), np.uint8))

@@ -1,18 +1,31 @@
-"""Selectivity measures for selective style transfer, on images with exact text masks.
+"""Selectivity, legibility and style measures for selective style transfer.
 
-- :func:`change_outside_inside`: mean absolute change (grey levels, 0..255) outside and inside the mask;
+Synthetic scenes with exact text masks, and real photographs with ICDAR 2015 word quads:
+
+- :func:`change_outside_inside`: mean absolute change (grey levels, 0..255) outside and inside a mask;
   a perfectly selective method has 0 outside.
-- :meth:`PerceptualLoss.masked_style_distance`: how far the text's VGG Gram statistics are from the
+- :func:`word_masks`: one photo's word masks and its "far from any word" background, from word quads.
+- :func:`photo_change`: mean change far from the words and inside them (:class:`PhotoChange`).
+- :func:`style_pair_difference`: how different two styles make the words (mean |a - b| inside them).
+- :func:`craft_score_kept`: how much of CRAFT's region score a restyled word keeps (legibility).
+- :meth:`PerceptualLoss.masked_style_distance`: how far the text's Gram statistics are from the
   style's (relative; smaller = more of the style).
-- :func:`eval_scenes`: synthetic scenes with exact text masks (``textvision.data.synth``) for both.
+- :func:`eval_scenes`: synthetic scenes with exact text masks (``textvision.data.synth``).
+
+``benchmarks/eval_style.py`` runs them on synthetic scenes or, with ``--photos``, on real photographs.
 """
 from __future__ import annotations
 
-from typing import List, NamedTuple, Tuple
+import itertools
+from dataclasses import dataclass
+from typing import List, NamedTuple, Sequence, Tuple
 
 import numpy as np
 
-__all__ = ["change_outside_inside", "EvalScene", "eval_scenes"]
+from textvision import _validate
+
+__all__ = ["change_outside_inside", "WordMasks", "word_masks", "PhotoChange", "photo_change",
+           "style_pair_difference", "craft_score_kept", "EvalScene", "eval_scenes"]
 
 
 def change_outside_inside(original: np.ndarray, output: np.ndarray, mask: np.ndarray) -> Tuple[float, float]:
@@ -32,6 +45,152 @@ def change_outside_inside(original: np.ndarray, output: np.ndarray, mask: np.nda
     out = float(diff[~m].mean()) if (~m).any() else float("nan")
     ins = float(diff[m].mean()) if m.any() else float("nan")
     return out, ins
+
+
+@dataclass(frozen=True)
+class WordMasks:
+    """Pixel masks of one photo's word quads (see :func:`word_masks`).
+
+    Attributes:
+        words: bool [K, H, W], inside each legible (``ignore=False``) word quad, in input order.
+        text: bool [H, W], the union of ``words``.
+        far: bool [H, W], farther than ``far_px`` from every quad, legible or don't-care (every pixel
+            when there is no quad).
+        far_px: that distance in pixels of the masks.
+    """
+
+    words: np.ndarray
+    text: np.ndarray
+    far: np.ndarray
+    far_px: float
+
+
+def word_masks(instances, shape_hw: Tuple[int, int], *, far: float = 30.0, scale: float = 1.0) -> WordMasks:
+    """Word masks and the "far from any word" background of a photo, from its word quads.
+
+    Quads are filled as ``textvision.data.masks.rasterize_quads`` does (boundary pixels included);
+    distances are Euclidean between pixel centres (``cv2.distanceTransform``, precise mask), as in
+    ``textvision.eval.text_map_scores``' ``far_mean``.
+
+    Args:
+        instances: the photo's words, a list of ``TextInstance`` (``textvision.data.read_icdar2015``):
+            quads in pixel coordinates of the photo; don't-care words count for ``far`` only.
+        shape_hw: ``(H, W)`` of the masks: the photo's size times ``scale``, rounded.
+        far: distance in pixels **of the photo** beyond which background counts as far (>= 0);
+            the masks use ``far * scale``.
+        scale: mask resolution relative to the photo (> 0), e.g. 0.5 for a photo resized to half;
+            quads map as ``(p + 0.5) * scale - 0.5`` (``cv2.resize``'s pixel centres).
+
+    Returns:
+        :class:`WordMasks` of size ``shape_hw``.
+
+    Raises:
+        TypeError: ``instances`` not a list of ``TextInstance``. ValueError: bad ``shape_hw``, ``far``
+            or ``scale``; a legible quad with no pixel inside the masks (ground truth of another image?).
+    """
+    import cv2
+
+    from textvision.data.instances import TextInstance
+    from textvision.data.masks import rasterize_quads
+
+    if not isinstance(instances, (list, tuple)):
+        raise TypeError(f"word_masks: instances must be a list of TextInstance, got {type(instances).__name__}")
+    if len(shape_hw) != 2 or int(shape_hw[0]) <= 0 or int(shape_hw[1]) <= 0:
+        raise ValueError(f"word_masks: shape_hw must be a positive (H, W), got {shape_hw!r}")
+    if not far >= 0:
+        raise ValueError(f"word_masks: far must be >= 0 pixels, got {far!r}")
+    if not scale > 0:
+        raise ValueError(f"word_masks: scale must be > 0, got {scale!r}")
+    h, w = int(shape_hw[0]), int(shape_hw[1])
+    words, every = [], np.zeros((h, w), np.uint8)
+    for i, inst in enumerate(instances):
+        if not isinstance(inst, TextInstance):
+            raise TypeError(f"word_masks: instances[{i}] must be a TextInstance, got {type(inst).__name__}")
+        m = rasterize_quads((np.asarray(inst.quad, np.float64) + 0.5) * scale - 0.5, (h, w))
+        every |= m
+        if inst.ignore:
+            continue
+        if not m.any():
+            raise ValueError(f"word_masks: instances[{i}] ({inst.text!r}) quad {inst.quad.tolist()} has no pixel "
+                             f"inside the {h}x{w} masks (scale {scale:g}; ground truth of another image?)")
+        words.append(m.astype(bool))
+    words_arr = np.stack(words) if words else np.zeros((0, h, w), bool)
+    far_px = float(far) * float(scale)
+    if every.any():
+        dist = cv2.distanceTransform((every == 0).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+        far_mask = dist > far_px
+    else:
+        far_mask = np.ones((h, w), bool)
+    return WordMasks(words=words_arr, text=words_arr.any(axis=0), far=far_mask, far_px=far_px)
+
+
+class PhotoChange(NamedTuple):
+    """Mean absolute change (grey levels 0..255, averaged over channels) of a restyled photo."""
+
+    far: float  # over the background far from every word (NaN: none)
+    text: float  # inside the legible words (NaN: none)
+
+
+def photo_change(original: np.ndarray, output: np.ndarray, masks: WordMasks) -> PhotoChange:
+    """How much a restyled photo changed far from its words and inside them.
+
+    Args:
+        original, output: ``uint8`` HxWx3 RGB of the same size.
+        masks: :func:`word_masks` of that size.
+
+    Returns:
+        :class:`PhotoChange` (``far``, ``text``).
+    """
+    far, _ = change_outside_inside(original, output, ~masks.far)
+    _, text = change_outside_inside(original, output, masks.text)
+    return PhotoChange(far=far, text=text)
+
+
+def style_pair_difference(outputs: Sequence[np.ndarray], mask: np.ndarray) -> np.ndarray:
+    """How differently two styles restyle the same text: mean |a - b| inside ``mask``, for every pair.
+
+    Args:
+        outputs: two or more ``uint8`` HxWx3 RGB restylings of one image (one per style).
+        mask: HxW, nonzero = text (e.g. ``WordMasks.text``).
+
+    Returns:
+        float64 [S * (S - 1) / 2], grey levels 0..255, pairs in ``itertools.combinations`` order
+        ((0, 1), (0, 2), ..., (1, 2), ...); NaN for an empty mask.
+    """
+    if len(outputs) < 2:
+        raise ValueError(f"style_pair_difference: need at least two restylings, got {len(outputs)}")
+    return np.array([change_outside_inside(a, b, mask)[1] for a, b in itertools.combinations(outputs, 2)],
+                    np.float64)
+
+
+def craft_score_kept(region_before, region_after, words, *, min_score: float = 0.05) -> np.ndarray:
+    """How much of CRAFT's region score each word keeps after restyling (a legibility measure).
+
+    Args:
+        region_before, region_after: float32 HxW region scores in [0, 1] of the input and the restyled
+            image (``textvision.models.craft.craft_maps(...).region``), same size.
+        words: bool [K, H, W] word masks (``WordMasks.words``).
+        min_score: words whose mean score on the input is under this are not read as text by CRAFT
+            in the first place: their ratio is NaN.
+
+    Returns:
+        float64 [K]: ``mean(region_after[word]) / mean(region_before[word])`` per word (1 = kept, can
+        exceed 1); NaN for an empty mask or an input score under ``min_score``.
+    """
+    before = _validate.heatmap(region_before, None, "region_before", "craft_score_kept")
+    after = _validate.heatmap(region_after, before.shape, "region_after", "craft_score_kept")
+    words = _validate.as_array(words, "words", "craft_score_kept")
+    if words.ndim != 3 or words.shape[1:] != before.shape:
+        raise ValueError(f"craft_score_kept: words must be [K, {before.shape[0]}, {before.shape[1]}], got "
+                         f"shape {words.shape}")
+    out = np.full(words.shape[0], np.nan)
+    for k, m in enumerate(words.astype(bool, copy=False)):
+        if not m.any():
+            continue
+        b = float(before[m].mean(dtype=np.float64))
+        if b >= min_score and b > 0:
+            out[k] = float(after[m].mean(dtype=np.float64)) / b
+    return out
 
 
 class EvalScene(NamedTuple):
