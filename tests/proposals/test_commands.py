@@ -58,6 +58,63 @@ def test_train_ranker_and_bench(tmp_path, capsys):
     assert {r["method"] for r in rows} >= {"baseline", "pruned pixels + rerank"}
 
 
+def test_train_ranker_on_a_mixed_spec_records_its_command(tmp_path, capsys):
+    from textvision import io
+
+    bg = tmp_path / "bg wall"  # a space: the recorded command must quote it
+    io.write_image(bg / "wall.png", np.full((200, 300, 3), (30, 120, 200), np.uint8))
+    out = tmp_path / "r.json"
+    assert main(["train-ranker", "--data", f"synth+photos:{bg}*2", "--synth-n", "2", "--size", "120x160",
+                 "--stumps", "4", "--balance", "image", "--out", str(out)]) == 0
+    meta = json.loads(out.read_text())["meta"]
+    assert meta["images"] == 4 and meta["balance"] == "image" and meta["seconds"] >= 0
+    assert meta["command"] == (f"textvision train-ranker --data 'synth+photos:{bg}*2' --synth-n 2 --size 120x160 "
+                               f"--seed 0 --stumps 4 --balance image")
+    assert "from 4 images" in capsys.readouterr().out
+    assert main(["train-ranker", "--data", "photos:", "--out", str(tmp_path / "x.json")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("textvision train-ranker: error: ") and "photos:DIR" in err and err.count("\n") == 1
+    assert main(["train-ranker", "--fonts", str(tmp_path), "--out", str(tmp_path / "x.json")]) == 1
+    assert "no TrueType/OpenType face" in capsys.readouterr().err
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_bench_rankers_table_beside_the_headline(tmp_path, capsys):
+    """--rankers: one row per ranker and map setting on the same proposals; the rows of the plain NFA score
+    and of the default ranker with the map are the headline's two methods."""
+    from textvision.proposals.ranker import default_ranker_path
+
+    _opencv_layout(tmp_path / "photos")
+    path = default_ranker_path()
+    assert main(["bench", "proposals", "--data", str(tmp_path / "photos"), "--rankers", f"nfa,default,{path}",
+                 "--json", str(tmp_path / "b.json")]) == 0
+    out = capsys.readouterr().out
+    assert "| baseline TextProposals() |" in out and "| ranker | map | DR@10 |" in out
+    assert f"| {path.name} | TextFCN |" in out
+    data = json.loads((tmp_path / "b.json").read_text())
+    head = {r["method"]: r for r in data["headline"]}
+    ranked = {(r["ranker"], r["map"]): r for r in data["rankers"]}
+    assert len(ranked) == 6
+    assert ranked[("nfa", "none")]["dr"] == head["baseline TextProposals()"]["dr"]
+    assert ranked[("default", "TextFCN")]["dr"] == head["textvision.propose"]["dr"]
+    assert ranked[(path.name, "TextFCN")]["dr"] == ranked[("default", "TextFCN")]["dr"]
+    assert ranked[("nfa", "TextFCN")]["proposals"] == head["textvision.propose"]["proposals"]
+
+
+def test_bench_rankers_errors_before_work(tmp_path, capsys, monkeypatch):
+    import textvision.proposals.compare as compare
+
+    monkeypatch.setattr(compare, "run_headline", lambda *a, **k: pytest.fail("work started"))
+    monkeypatch.setattr(compare, "run_methods", lambda *a, **k: pytest.fail("work started"))
+    for rankers, match in (("nfa,nope", "unknown ranker weights 'nope'"), ("nfa,,default", "empty name"),
+                           ("nfa,nfa", "given twice"), (str(tmp_path / "x.json"), "not found")):
+        assert main(["bench", "proposals", "-n", "1", "--size", "96x128", "--rankers", rankers]) == 1
+        assert match in capsys.readouterr().err
+    assert main(["bench", "proposals", "-n", "1", "--size", "96x128", "--rankers", "nfa",
+                 "--heatmap-source", "oracle"]) == 1
+    assert "leave out --heatmap-source" in capsys.readouterr().err
+
+
 def test_demo_on_an_image_with_gt(scene, tmp_path, capsys):
     d, sc = scene
     assert main(["demo", "--image", str(d / "img.png"), "--gt", str(d / "gt.txt"), "--heatmap-source", "oracle",

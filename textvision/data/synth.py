@@ -147,15 +147,22 @@ def _render_word(text: str, face: _Face, height: float, weight: float, pad: int)
 _WORDS_FILE = Path(__file__).with_name("words.txt")
 
 
-def find_fonts(dirs: Sequence[Union[str, Path]], probe: str = "AaBbEeGgRrSs0123") -> List[str]:
+def find_fonts(dirs: Sequence[Union[str, Path]], probe: str = "AaBbEeGgRrSs0123", *,
+               required: bool = False) -> List[str]:
     """TrueType / OpenType files under ``dirs`` (recursive, sorted) that draw Latin letters and digits.
 
     A font without glyphs for ``probe`` (symbol, music and other-script faces, which would render
     every Latin letter as the same empty box) is left out: each probe character must render a
     non-empty glyph, and no two of them the same bitmap. Files Pillow cannot open are left out too.
 
+    Args:
+        required: raise instead of returning an empty list (what a ``--fonts DIR`` option wants).
+
     Returns:
         paths for ``render_scene(fonts=...)``.
+
+    Raises:
+        ValueError: ``required`` and no usable face under ``dirs`` (the folders named).
     """
     from PIL import ImageFont
 
@@ -171,6 +178,8 @@ def find_fonts(dirs: Sequence[Union[str, Path]], probe: str = "AaBbEeGgRrSs0123"
                 continue
             if all(masks) and len(set(masks)) == len(probe):
                 out.append(str(path))
+    if required and not out:
+        raise ValueError(f"no TrueType/OpenType face with Latin glyphs under {', '.join(map(str, dirs))}")
     return out
 
 

@@ -37,7 +37,7 @@ from textvision import _validate, io
 from textvision.data.photos import downscale_to
 
 __all__ = ["TeacherTarget", "craft_targets", "LabelStats", "label_photos", "label_name", "TeacherLabel",
-           "read_teacher_label", "load_labelled_photo", "LABEL_VERSION"]
+           "read_teacher_label", "load_labelled_photo", "teacher_split", "LABEL_VERSION"]
 
 log = logging.getLogger("textvision.data.teacher")
 
@@ -420,3 +420,17 @@ def load_labelled_photo(label: TeacherLabel, photo: Optional[PathLike] = None) -
     if img.shape[:2] != (h, w):  # a rounding difference from another OpenCV build: one pixel at most
         img = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
     return np.ascontiguousarray(img)
+
+
+def teacher_split(names: Sequence[str], val_fraction: float) -> Tuple[List[int], List[int]]:
+    """Indices of (training, validation) labels, chosen by a hash of each label's file name: a label
+    stays on its side as more photos are labelled (a seeded permutation would reshuffle every photo)."""
+    import zlib
+
+    cut = int(round(val_fraction * 1000))
+    val = [i for i, n in enumerate(names) if zlib.crc32(n.encode()) % 1000 < cut]
+    train = [i for i in range(len(names)) if i not in set(val)]
+    if not train or not val:
+        raise ValueError(f"teacher labels: {len(names)} photos give an empty training or validation part at "
+                         f"val_fraction {val_fraction}")
+    return train, val

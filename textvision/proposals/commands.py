@@ -30,8 +30,11 @@ def register(sub) -> None:
     b = sub.add_parser("bench", help="benchmarks (see `textvision bench proposals --help`)")
     bsub = b.add_subparsers(dest="bench_what", metavar="WHAT")
     bp = bsub.add_parser("proposals", help="baseline vs FCN-pruned TextProposals: detection rate, counts, time per stage")
-    bp.add_argument("--data", default="synth", help="'synth' (default) or an ICDAR-style folder with gt_*.txt")
-    bp.add_argument("--split", default="test", help="dataset split for a folder (default test)")
+    bp.add_argument("--data", default="synth",
+                    help="'synth' (default), an ICDAR-style folder with gt_*.txt, or a train-ranker spec "
+                         "(photos:DIR[;DIR], teacher:LABEL_DIR, icdar2015:DIR ..., joined by +)")
+    bp.add_argument("--split", default="test",
+                    help="dataset split for a folder (default test; for teacher: the held-out labels unless 'train')")
     bp.add_argument("-n", "--num-images", type=int, default=10, help="images to use (default 10)")
     bp.add_argument("--size", default="720x1280", help="synthetic scene size HxW (default 720x1280)")
     bp.add_argument("--seed", type=int, default=1000, help="synthetic scene seed (default 1000)")
@@ -39,6 +42,10 @@ def register(sub) -> None:
                                  "(default: an ICDAR layout, or a gt/ subfolder of --data)")
     bp.add_argument("--ranker-xml", help="the original's trained_boost_groups.xml (or any ranker file): adds "
                                          "TextProposals(ranker=PATH) to the headline table")
+    bp.add_argument("--rankers", metavar="R1,R2,...",
+                    help="also rank the same proposals with each of these rankers ('nfa', a registry name such as "
+                         "ranker_synth, or a .json/.xml file), with no map and with propose's TextFCN map: a second "
+                         "table (and --json becomes {\"headline\": rows, \"rankers\": rows})")
     bp.add_argument("--heatmap-source", choices=("fcn", "oracle", "none"), default=None,
                     help="instead of the headline table (baseline vs textvision.propose), the per-stage table of "
                          "pruning configurations with this text map: TextFCN, ground truth (oracle) or none")
@@ -48,12 +55,27 @@ def register(sub) -> None:
     b.set_defaults(func=lambda args: (b.print_help(), 2)[1])
 
     t = sub.add_parser("train-ranker", help="train the proposal ranker (boosted stumps over 18 group features)")
-    t.add_argument("--data", default="synth", help="'synth' (default) or an ICDAR-style folder with gt_*.txt")
+    t.add_argument("--data", default="synth",
+                   help="synth (default) | photos:DIR[;DIR] (synthetic words on crops of real photographs) | "
+                        "teacher:LABEL_DIR (photos labelled by `textvision teacher-label`; their training part) | "
+                        "icdar2015:DIR | icdar2013:DIR | cocotext:JSON,IMAGES_DIR | an ICDAR-style folder; join "
+                        "several with + to mix them, SPEC*K counts a part K times")
     t.add_argument("--split", default="train")
-    t.add_argument("-n", "--num-images", type=int, default=30, help="images (default 30)")
+    t.add_argument("-n", "--num-images", type=int, default=None,
+                   help="the first N images of each dataset part (default all); also the scene count of synth/photos "
+                        "parts when --synth-n is not given (default 30)")
+    t.add_argument("--synth-n", type=int, default=None, help="scenes per synth/photos part (default -n, else 30)")
     t.add_argument("--size", default="720x1280", help="synthetic scene size HxW (default 720x1280)")
-    t.add_argument("--seed", type=int, default=0, help="synthetic scene seed (default 0)")
+    t.add_argument("--seed", type=int, default=0, help="synthetic scene seed (default 0; part k of a mix: seed + k)")
+    t.add_argument("--fonts", action="append", default=[], metavar="DIR",
+                   help="also draw synthetic text in the TrueType/OpenType faces under DIR that have Latin "
+                        "glyphs (repeatable; e.g. /usr/share/fonts)")
     t.add_argument("--stumps", type=int, default=100, help="boosting rounds (default 100)")
+    t.add_argument("--balance", choices=("proposal", "image"), default="proposal",
+                   help="how an image's positives count: each matching proposal one sample (default), or each "
+                        "image's together one image (a page of text then does not outweigh a photo)")
+    t.add_argument("--val-fraction", type=float, default=0.1,
+                   help="teacher labels held out from training, chosen by name hash as train-fcn does (default 0.1)")
     t.add_argument("--out", required=True, help="output .json")
     t.set_defaults(func=_train_ranker)
 
@@ -221,6 +243,8 @@ def _bench(args) -> int:
         io.check_output_file(args.json, "--json file")
     if args.heatmap_source is None:
         return _bench_headline(args)
+    if args.rankers:
+        raise ValueError("--rankers adds a table to the headline comparison; leave out --heatmap-source")
     model = _load_fcn(args.fcn_weights) if args.heatmap_source == "fcn" else None
     samples = _samples(args)
     methods = default_methods(default_ranker_path().is_file())
@@ -247,6 +271,24 @@ def _bench(args) -> int:
     return 0
 
 
+def _rankers(text):
+    """``--rankers`` as row label -> ranker, every one loaded now (a bad name fails before any work)."""
+    from pathlib import Path
+
+    from textvision.proposals.ranker import Ranker
+    from textvision.weights import resolve
+
+    out = {}
+    for name in (v.strip() for v in text.split(",")):
+        if not name:
+            raise ValueError(f"--rankers: empty name in {text!r}")
+        label = Path(name).name if ("/" in name or Path(name).suffix) else name
+        if label in out:
+            raise ValueError(f"--rankers: {label!r} given twice")
+        out[label] = None if name == "nfa" else Ranker.load(resolve(name, "ranker"))
+    return out
+
+
 def _bench_headline(args) -> int:
     import json
     import sys
@@ -255,27 +297,38 @@ def _bench_headline(args) -> int:
 
     from textvision import io
     from textvision._threads import torch_threads
-    from textvision.proposals.compare import format_headline, run_headline
+    from textvision.proposals.compare import format_headline, format_rankers, run_headline, run_rankers
 
     if args.ranker_xml:
         _check_inputs([args.ranker_xml], "--ranker-xml file")
+    rankers = _rankers(args.rankers) if args.rankers else None
     model = _load_fcn(args.fcn_weights)
     samples = _samples(args)
-    runs = len(samples) * (3 if args.ranker_xml else 2)
+    runs = len(samples) * ((3 if args.ranker_xml else 2) + (2 if rankers else 0))
+    keep = {}
     # Single-thread CPU seconds: TextFCN on one torch thread too (restored afterwards).
     with tqdm(total=runs, unit="run", desc="bench proposals", file=sys.stderr) as bar, \
             torch_threads(1, "bench proposals"):
-        rows = run_headline(samples, args.ranker_xml, model, progress=lambda *_: bar.update(1))
+        rows = run_headline(samples, args.ranker_xml, model, progress=lambda *_: bar.update(1), keep=keep)
+        if rankers:
+            ranked = run_rankers(samples, rankers, keep["heatmaps"], progress=lambda *_: bar.update(1))
     print(f"{len(samples)} images from {args.data}; detection rate at IoU 0.5 (top 10/100/1000/all); median CPU "
           "seconds per image, one thread, TextFCN map (on the CPU) included for textvision.propose")
     print(format_headline(rows))
+    if rankers:
+        print("\nRankers on the same proposals: TextProposals() (map none) and textvision.propose's pipeline "
+              "(TextFCN map: pruning at 0.10, re-ranking by the map)")
+        print(format_rankers(ranked))
     if args.json:
-        io.atomic_write_text(args.json, json.dumps(rows, indent=1))
+        io.atomic_write_text(args.json, json.dumps({"headline": rows, "rankers": ranked} if rankers else rows,
+                                                   indent=1))
     return 0
 
 
 def _train_ranker(args) -> int:
+    import shlex
     import sys
+    import time
     from pathlib import Path
 
     from tqdm.auto import tqdm
@@ -287,22 +340,43 @@ def _train_ranker(args) -> int:
     if out.suffix.lower() != ".json":
         raise ValueError(f"--out must be a .json file, got {out}")
     io.check_output_file(out, "--out file")
-    samples = iter_samples(args.data, n=args.num_images, size=_size(args.size), seed=args.seed, split=args.split)
-    bar = tqdm(total=args.num_images, unit="img", desc="train-ranker: proposals", file=sys.stderr)
+    fonts = ()
+    if args.fonts:
+        from textvision.data.synth import find_fonts
+
+        fonts = tuple(find_fonts(args.fonts, required=True))
+    synth_n = args.synth_n if args.synth_n is not None else (args.num_images if args.num_images is not None else 30)
+    # Every part is checked here, before the first image is processed.
+    samples = iter_samples(args.data, n=args.num_images, synth_n=synth_n, size=_size(args.size), seed=args.seed,
+                           split=args.split, fonts=fonts, val_fraction=args.val_fraction)
+    bar = tqdm(unit="img", desc="train-ranker: proposals", file=sys.stderr)
 
     def progress(s, pos, n):
         bar.update(1)
         bar.set_postfix_str(f"{s.name}: {n} proposals, {pos} match a word")
 
+    t0 = time.perf_counter()
     with bar:
-        r = train_ranker(samples, num_stumps=args.stumps, progress=progress)
-    r.meta.update({"data": args.data, "num_images": args.num_images, "size": args.size, "seed": args.seed,
-                   "command": "textvision train-ranker " + " ".join(
-                       f"--{k.replace('_', '-')} {v}" for k, v in
-                       (("data", args.data), ("num_images", args.num_images), ("size", args.size),
-                        ("seed", args.seed), ("stumps", args.stumps)))})
+        r = train_ranker(samples, num_stumps=args.stumps, balance=args.balance, progress=progress)
+    seconds = time.perf_counter() - t0
+    argv = [("--data", args.data)]
+    if args.split != "train":
+        argv.append(("--split", args.split))
+    if args.num_images is not None:
+        argv.append(("--num-images", args.num_images))
+    argv += [("--synth-n", synth_n), ("--size", args.size), ("--seed", args.seed)]
+    argv += [("--fonts", d) for d in args.fonts]
+    if args.val_fraction != 0.1:
+        argv.append(("--val-fraction", args.val_fraction))
+    argv.append(("--stumps", args.stumps))
+    if args.balance != "proposal":
+        argv.append(("--balance", args.balance))
+    r.meta.update({"data": args.data, "num_images": args.num_images, "synth_n": synth_n, "size": args.size,
+                   "seed": args.seed, "fonts": list(args.fonts), "images": bar.n, "seconds": round(seconds, 1),
+                   "command": "textvision train-ranker " + " ".join(f"{k} {shlex.quote(str(v))}" for k, v in argv)})
     io.atomic_write(out, r.save)
-    print(f"wrote {out} ({len(r)} stumps, {r.meta['positives']} positives of {r.meta['num_samples']} samples)")
+    print(f"wrote {out} ({len(r)} stumps, {r.meta['positives']} positives of {r.meta['num_samples']} samples from "
+          f"{bar.n} images, {seconds:.0f} s)")
     return 0
 
 

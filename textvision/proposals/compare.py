@@ -1,4 +1,5 @@
-"""Baseline vs FCN-pruned TextProposals side by side: the thesis' Table 3.1 / 3.2 in one run.
+"""Baseline vs FCN-pruned TextProposals side by side: the thesis' Table 3.1 / 3.2 in one run; rankers side
+by side on the same proposals (:func:`run_rankers`).
 
 Library code behind ``textvision bench proposals`` and ``textvision demo`` (the timing-only helpers of
 ``benchmarks/bench_proposals.py`` live in ``benchmarks/_proposals_bench.py``). Times are CPU seconds of
@@ -17,8 +18,8 @@ import numpy as np
 from textvision.proposals.pipeline import TextProposals
 from textvision.proposals.train import Sample, oracle_heatmap, word_boxes
 
-__all__ = ["KS", "run_methods", "run_headline", "default_methods", "format_table", "format_headline",
-           "default_fcn_available"]
+__all__ = ["KS", "run_methods", "run_headline", "run_rankers", "default_methods", "format_table", "format_headline",
+           "format_rankers", "default_fcn_available"]
 
 logger = logging.getLogger("textvision.proposals.compare")
 
@@ -137,7 +138,8 @@ def format_table(rows: List[dict]) -> str:
     return "\n".join(lines)
 
 
-def run_headline(samples: Sequence[Sample], ranker_xml=None, fcn_model=None, progress=None) -> List[dict]:
+def run_headline(samples: Sequence[Sample], ranker_xml=None, fcn_model=None, progress=None,
+                 keep: Optional[dict] = None) -> List[dict]:
     """Baseline ``TextProposals()`` vs :func:`textvision.propose` (vs the original's XML ranker), one thread.
 
     Args:
@@ -146,6 +148,8 @@ def run_headline(samples: Sequence[Sample], ranker_xml=None, fcn_model=None, pro
             adds ``TextProposals(ranker=PATH)``, no map, the original's own ranking.
         fcn_model: TextFCN for ``propose`` (None = the registry default).
         progress: optional ``progress(method_name, sample, proposals)`` after each image.
+        keep: optional dict that receives ``"heatmaps"``, the TextFCN maps ``propose`` used (float32
+            HxW per sample), e.g. for :func:`run_rankers`.
 
     Returns:
         one row per method: ``method``, ``dr`` (top 10/100/1000/all at IoU 0.5, pooled), ``words``
@@ -172,6 +176,8 @@ def run_headline(samples: Sequence[Sample], ranker_xml=None, fcn_model=None, pro
             t = p.stats["time"]
             cpu.append(t.get("all", t["total"]))
             cpu_map.append(t.get("heatmap", 0.0))
+            if keep is not None and "heatmap" in p.stats:
+                keep.setdefault("heatmaps", []).append(p.stats["heatmap"])
             if progress:
                 progress(name, s, p)
         dr = detection_rate(props, gts, ks=KS)
@@ -189,4 +195,67 @@ def format_headline(rows: List[dict]) -> str:
         d = r["dr"]
         lines.append(f"| {r['method']} | {d['10']:.2f} | {d['100']:.2f} | {d['1000']:.2f} | {d['all']:.2f} | "
                      f"{r['words']}/{r['gt_words']} | {r['proposals']:.0f} | {r['cpu']:.3f} ({r['cpu_map']:.3f}) |")
+    return "\n".join(lines)
+
+
+#: Map settings of :func:`run_rankers`: the plain ``TextProposals()`` and ``textvision.propose``'s pipeline.
+RANKER_SETTINGS = {"none": {}, "TextFCN": {"prune": "pixels", "min_prob": 0.10, "rerank": True}}
+
+
+def run_rankers(samples: Sequence[Sample], rankers: Dict[str, object], heatmaps: Optional[Sequence] = None,
+                progress=None) -> List[dict]:
+    """Rankers side by side on the same proposals: the raw proposals of each image are computed once per
+    map setting, then ranked (scores, duplicates removed, diversity order) by every ranker.
+
+    Args:
+        samples: annotated images.
+        rankers: row label -> ranker as :class:`TextProposals` takes it (None = NFA meaningfulness, a
+            :class:`Ranker`, a registry name or a ``.json`` / ``.xml`` path).
+        heatmaps: optional TextFCN map per sample (float32 HxW in [0, 1], e.g. ``run_headline``'s
+            ``keep["heatmaps"]``); given, every ranker is also run in ``textvision.propose``'s pipeline
+            (regions pruned by the map at 0.10, re-ranked by it). Without, only ``TextProposals()``.
+        progress: optional ``progress(setting, sample)`` after each image's raw proposals.
+
+    Returns:
+        one row per (map setting, ranker): ``ranker``, ``map`` (``"none"`` or ``"TextFCN"``), ``dr`` (top
+        10/100/1000/all at IoU 0.5, pooled), ``words`` (hit at all proposals) of ``gt_words``,
+        ``proposals`` (mean per image; equal for every ranker of a setting), ``images``.
+    """
+    from textvision.eval.proposals import detection_rate
+
+    if heatmaps is not None and len(heatmaps) != len(samples):
+        raise ValueError(f"run_rankers: {len(heatmaps)} heatmaps for {len(samples)} samples")
+    gts = [word_boxes(s.instances) for s in samples]
+    n_gt = int(sum(len(g) for g in gts))
+    rows = []
+    for setting, cfg in RANKER_SETTINGS.items():
+        if setting != "none" and heatmaps is None:
+            continue
+        tps = {label: TextProposals(ranker=r, **cfg) for label, r in rankers.items()}
+        props: Dict[str, list] = {label: [] for label in rankers}
+        counts = []
+        for i, s in enumerate(samples):
+            first = next(iter(tps.values()))
+            hm, boxes, feats, _ = first._raw(s.image, None if setting == "none" else heatmaps[i])
+            for label, tp in tps.items():
+                keep, _ = tp._order(boxes, feats, hm)
+                props[label].append(boxes[keep])
+            counts.append(len(keep))
+            if progress:
+                progress(setting, s)
+        for label in rankers:
+            dr = detection_rate(props[label], gts, ks=KS) if n_gt else {k: float("nan") for k in KS}
+            rows.append({"ranker": label, "map": setting, "dr": {("all" if k is None else str(k)): dr[k] for k in KS},
+                         "words": int(round(dr[None] * n_gt)) if n_gt else 0, "gt_words": n_gt,
+                         "proposals": float(np.mean(counts)) if counts else 0.0, "images": len(samples)})
+    return rows
+
+
+def format_rankers(rows: List[dict]) -> str:
+    """Markdown table of :func:`run_rankers` rows."""
+    lines = ["| ranker | map | DR@10 | DR@100 | DR@1000 | DR@all | words | proposals |", "|" + "---|" * 8]
+    for r in rows:
+        d = r["dr"]
+        lines.append(f"| {r['ranker']} | {r['map']} | {d['10']:.2f} | {d['100']:.2f} | {d['1000']:.2f} | "
+                     f"{d['all']:.2f} | {r['words']}/{r['gt_words']} | {r['proposals']:.0f} |")
     return "\n".join(lines)

@@ -260,25 +260,10 @@ class TextProposals:
             TypeError: a wrong kind or dtype (float image, uint8 heatmap). ValueError: a wrong shape, a
                 heatmap of another size, or heatmap values outside [0, 1] / not finite.
         """
-        # Both validators return the caller's array when it is already C-contiguous uint8 / float32: no
-        # copy per call. Below 3x3 an image has no interior pixel, hence no MSER region.
-        img = _validate.image_rgb(image, "image", "TextProposals", min_size=3)
-        hm = None if heatmap is None else _validate.heatmap(heatmap, img.shape[:2], "heatmap", "TextProposals")
-        prune = _PRUNE[self.prune] if hm is not None else 0
         t0, c0 = time.perf_counter(), time.thread_time()
-        boxes, feats, _, _, cstats = core().proposals_text_proposals(
-            img, hm, self._channels, self._factors, self.delta, self.min_area, self.max_area,
-            self.max_variation, self.min_diversity, prune, self.min_prob, self.num_threads,
-            self._absolute_area, self._box_centres)
+        hm, boxes, feats, cstats = self._raw(image, heatmap)
         c1 = time.thread_time()
-        scores = self.score(feats, boxes, hm)
-        keep = core().proposals_dedup(boxes, scores)
-        if self.diversity is not None and len(keep):
-            order, demoted = core().proposals_diverse_order(boxes[keep], scores[keep], self.diversity,
-                                                            self.diversity_limit)
-            keep = keep[order]
-            scores = scores.copy()
-            scores[keep[demoted[order].astype(bool)]] -= 2.0
+        keep, scores = self._order(boxes, feats, hm)
         boxes, scores = boxes[keep], scores[keep]
         t2, c2 = time.perf_counter(), time.thread_time()
         stats = {
@@ -296,6 +281,33 @@ class TextProposals:
             "wall": t2 - t0,
         }
         return Proposals(boxes, scores, stats, feats[keep] if self.keep_features else None)
+
+    def _raw(self, image, heatmap):
+        """Checked map and the compiled pipeline's raw proposals: ``(heatmap or None, boxes float32 [n, 4],
+        features float32 [n, 18], core stats)``; duplicates not yet removed."""
+        # Both validators return the caller's array when it is already C-contiguous uint8 / float32: no
+        # copy per call. Below 3x3 an image has no interior pixel, hence no MSER region.
+        img = _validate.image_rgb(image, "image", "TextProposals", min_size=3)
+        hm = None if heatmap is None else _validate.heatmap(heatmap, img.shape[:2], "heatmap", "TextProposals")
+        prune = _PRUNE[self.prune] if hm is not None else 0
+        boxes, feats, _, _, cstats = core().proposals_text_proposals(
+            img, hm, self._channels, self._factors, self.delta, self.min_area, self.max_area,
+            self.max_variation, self.min_diversity, prune, self.min_prob, self.num_threads,
+            self._absolute_area, self._box_centres)
+        return hm, boxes, feats, cstats
+
+    def _order(self, boxes, feats, hm):
+        """Rank raw proposals in this instance's mode: ``(indices int [K] of the unique boxes, best first;
+        scores float32 [n] of all raw proposals, diversity demotions applied)``."""
+        scores = self.score(feats, boxes, hm)
+        keep = core().proposals_dedup(boxes, scores)
+        if self.diversity is not None and len(keep):
+            order, demoted = core().proposals_diverse_order(boxes[keep], scores[keep], self.diversity,
+                                                            self.diversity_limit)
+            keep = keep[order]
+            scores = scores.copy()
+            scores[keep[demoted[order].astype(bool)]] -= 2.0
+        return keep, scores
 
     def score(self, features, boxes, heatmap=None) -> np.ndarray:
         """Scores float32 [n] of raw proposals (features [n, 18], boxes [n, 4]) in this instance's mode."""

@@ -1,11 +1,14 @@
 """Training a :class:`~textvision.proposals.Ranker` and the sample sources the proposal commands share.
 
 A ranker learns which merge nodes are words: each raw proposal of a training image is a positive when
-its box overlaps a ground-truth word box with IoU >= 0.5. Any dataset with word boxes works; the
-default is the project's synthetic scenes (:func:`textvision.data.synth.render_scene`).
+its box overlaps a ground-truth word box with IoU >= 0.5. Any dataset with word boxes works, named by
+the ``--data`` spec ``train-fcn`` reads (:func:`iter_samples`): synthetic scenes
+(:func:`textvision.data.synth.render_scene`), synthetic words over real photographs, photographs
+labelled by the CRAFT teacher, ICDAR / COCO-Text folders, or a mix.
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
@@ -16,11 +19,19 @@ from textvision.proposals.ranker import Ranker
 
 
 class Sample(NamedTuple):
-    """One annotated image: ``image`` uint8 HxWx3 RGB, ``instances`` list of TextInstance, ``name``."""
+    """One annotated image: ``image`` uint8 HxWx3 RGB, ``instances`` list of TextInstance, ``name``, and
+    ``repeat``, how many times it counts when training (K of a ``SPEC*K`` data part)."""
 
     image: np.ndarray
     instances: list
     name: str
+    repeat: int = 1
+
+
+#: The ``--data`` kinds the proposal commands read, besides a bare dataset folder.
+DATA_KINDS = ("synth", "photos", "teacher", "icdar2015", "icdar2013", "cocotext")
+
+logger = logging.getLogger("textvision.proposals")
 
 
 def paired_samples(image_dir, gt_dir, n: Optional[int] = None) -> List[Sample]:
@@ -30,8 +41,6 @@ def paired_samples(image_dir, gt_dir, n: Optional[int] = None) -> List[Sample]:
     Raises:
         FileNotFoundError: a folder is missing, or no image has a gt file (both folders named).
     """
-    import logging
-
     from textvision import io
     from textvision.data import read_icdar2015
 
@@ -44,31 +53,121 @@ def paired_samples(image_dir, gt_dir, n: Optional[int] = None) -> List[Sample]:
     if not found:
         raise FileNotFoundError(f"no image of {image_dir} has a gt_<name>.txt file in {gt_dir}")
     if len(found) < len(pairs):
-        logging.getLogger("textvision.proposals").warning(
-            "%d image(s) of %s without a gt_<name>.txt in %s skipped", len(pairs) - len(found), image_dir, gt_dir)
+        logger.warning("%d image(s) of %s without a gt_<name>.txt in %s skipped", len(pairs) - len(found), image_dir,
+                       gt_dir)
     found = found[: None if n is None else int(n)]
     return [Sample(io.read_rgb(p), list(read_icdar2015(g)), p.stem) for p, g in found]
 
 
 def iter_samples(data: str, *, n: Optional[int] = None, size: Tuple[int, int] = (720, 1280), seed: int = 0,
-                 split: str = "train", gt: Optional[str] = None) -> Iterator[Sample]:
-    """Annotated images from ``data``: ``"synth"`` (``n`` synthetic scenes of ``size`` = (H, W), seeds
-    ``(seed, i)``), or a folder: with ``gt``, its images paired with ``gt/gt_<stem>.txt``; otherwise
-    an ICDAR-style folder read by :class:`textvision.data.IcdarDataset`, or, failing that, images with
-    a ``gt/`` subfolder beside them (the OpenCV samples' layout). First ``n`` images."""
-    if data == "synth":
-        from textvision.data.synth import render_scene
+                 split: str = "train", gt: Optional[str] = None, fonts: Sequence[str] = (),
+                 val_fraction: float = 0.1, synth_n: Optional[int] = None) -> Iterator[Sample]:
+    """Annotated images from a ``--data`` spec (the one of ``train-fcn``), read one at a time.
 
-        for i in range(10 if n is None else int(n)):
-            sc = render_scene((seed, i), size=size)
-            yield Sample(sc.image, list(sc.instances), f"synth_{seed}_{i}")
-        return
-    root = Path(data)
+    Parts, joined by ``+`` and read in order (part ``k`` renders from ``seed + k``); ``SPEC*K`` gives
+    that part's samples ``repeat = K``:
+
+    - ``synth``: ``synth_n`` (default ``n``, else 10) synthetic scenes of ``size`` = (H, W), seeds
+      ``(seed + k, i)``;
+    - ``photos:DIR[;DIR...]``: the same with the words over random crops of the photographs under the
+      folders (:class:`textvision.data.photos.PhotoBackgrounds`);
+    - ``teacher:LABEL_DIR``: photographs labelled by CRAFT (``textvision teacher-label``), on the
+      label's pixel grid, the label's word quads as the words (a photo without any is negatives
+      only). ``split="train"`` reads the labels :func:`textvision.data.teacher.teacher_split` trains
+      on, any other split the held-out ``val_fraction`` (the split ``train-fcn`` uses);
+    - ``icdar2015:DIR`` / ``icdar2013:DIR`` (:class:`textvision.data.IcdarDataset`, ``split``),
+      ``cocotext:JSON,IMAGES`` (:class:`textvision.data.CocoTextDataset`, ``split``);
+    - a folder: with ``gt``, its images paired with ``gt/gt_<stem>.txt``; otherwise an ICDAR 2015
+      folder, or, failing that, images with a ``gt/`` subfolder beside them (the OpenCV samples' layout).
+
+    Real parts give their first ``n`` images (all when ``n`` is None). ``fonts``: TrueType / OpenType
+    files the rendered parts draw from besides the built-in faces.
+
+    Raises (when called, before any image is read):
+        ValueError: a malformed spec or an unknown kind; ``gt`` without a folder part.
+        FileNotFoundError: a missing folder, file or label set.
+    """
+    from textvision.data.spec import parse_data_spec
+
+    parts = parse_data_spec(data, DATA_KINDS, folders=True)
+    if gt is not None and not any(p.kind == "folder" for p in parts):
+        raise ValueError(f"gt folder {gt} given, but --data {data!r} has no dataset folder to pair it with")
+    if synth_n is None:
+        synth_n = 10 if n is None else n
+    readers = [_part_reader(p, n=n, synth_n=synth_n, size=size, seed=seed + k, split=split, gt=gt, fonts=fonts,
+                            val_fraction=val_fraction) for k, p in enumerate(parts)]
+
+    def stream():
+        for part, read in zip(parts, readers):
+            for s in read():
+                yield s._replace(repeat=part.repeat)
+
+    return stream()
+
+
+def _part_reader(part, *, n, synth_n, size, seed, split, gt, fonts, val_fraction):
+    """Checks one part of a spec now and returns a function yielding its samples."""
+    kind, arg = part.kind, part.arg
+    if kind in ("synth", "photos"):
+        if kind == "synth" and arg:
+            raise ValueError(f"--data {part.text!r}: synth takes no argument")
+        kwargs = {"fonts": tuple(fonts)} if fonts else {}
+        if kind == "photos":
+            from textvision.data.photos import PhotoBackgrounds
+
+            dirs = [d for d in arg.split(";") if d]
+            if not dirs:
+                raise ValueError(f"--data {part.text!r}: expected photos:DIR[;DIR...]")
+            missing = [d for d in dirs if not Path(d).is_dir()]
+            if missing:
+                raise FileNotFoundError(f"--data {part.text!r}: photo folder not found: {', '.join(missing)}")
+            kwargs["backgrounds"] = PhotoBackgrounds.from_dirs(dirs)
+
+        def rendered():
+            from textvision.data.synth import render_scene
+
+            for i in range(int(synth_n)):
+                try:
+                    sc = render_scene((seed, i), size=size, **kwargs)
+                except ValueError:
+                    # A rare layout the renderer cannot place: a derived seed, as train-fcn's scenes do.
+                    sc = render_scene((seed, i, 1), size=size, **kwargs)
+                yield Sample(sc.image, list(sc.instances), f"{kind}_{seed}_{i}")
+
+        return rendered
+    if kind == "teacher":
+        return _teacher_reader(part, n=n, split=split, val_fraction=val_fraction)
+    if kind == "folder":
+        return _folder_reader(arg, n=n, split=split, gt=gt)
+    if kind == "cocotext":
+        json_path, _, images_dir = arg.partition(",")
+        if not json_path or not images_dir:
+            raise ValueError(f"--data {part.text!r}: expected cocotext:JSON,IMAGES_DIR")
+        from textvision.data import CocoTextDataset
+
+        ds = CocoTextDataset(json_path, images_dir, split=split)
+    else:  # icdar2015 / icdar2013
+        if not arg or not Path(arg).is_dir():
+            raise FileNotFoundError(f"--data {part.text!r}: {arg!r} is not a directory")
+        from textvision.data import IcdarDataset
+
+        ds = IcdarDataset(arg, year=int(kind[5:]), split=split)
+    return lambda: _dataset_samples(ds, n)
+
+
+def _dataset_samples(ds, n) -> Iterator[Sample]:
+    for i in range(len(ds) if n is None else min(int(n), len(ds))):
+        item = ds[i]
+        yield Sample(item["image"], list(item["instances"]), str(item.get("id", i)))
+
+
+def _folder_reader(folder: str, *, n, split, gt):
+    root = Path(folder)
     if not root.is_dir():
-        raise FileNotFoundError(f"--data must be 'synth' or a dataset folder; not found: {root}")
+        raise FileNotFoundError(f"--data must name a dataset folder or be a spec such as 'synth' or "
+                                f"'photos:DIR'; not found: {root}")
     if gt is not None:
-        yield from paired_samples(root, gt, n)
-        return
+        return lambda: iter(paired_samples(root, gt, n))
     from textvision.data import IcdarDataset
 
     try:
@@ -76,11 +175,46 @@ def iter_samples(data: str, *, n: Optional[int] = None, size: Tuple[int, int] = 
     except FileNotFoundError:
         if not (root / "gt").is_dir():
             raise
-        yield from paired_samples(root, root / "gt", n)
-        return
-    for i in range(len(ds) if n is None else min(int(n), len(ds))):
-        item = ds[i]
-        yield Sample(item["image"], list(item["instances"]), str(item.get("id", i)))
+        return lambda: iter(paired_samples(root, root / "gt", n))
+    return lambda: _dataset_samples(ds, n)
+
+
+def _teacher_reader(part, *, n, split, val_fraction):
+    import os
+
+    from textvision.data.instances import TextInstance
+    from textvision.data.teacher import load_labelled_photo, read_teacher_label, teacher_split
+
+    label_dir = part.arg
+    if not label_dir:
+        raise ValueError(f"--data {part.text!r}: expected teacher:LABEL_DIR")
+    names = sorted(p for p in os.listdir(label_dir) if p.endswith(".npz")) if os.path.isdir(label_dir) else []
+    if not names:
+        raise FileNotFoundError(f"--data {part.text!r}: no teacher labels (*.npz from textvision teacher-label) "
+                                f"in {label_dir}")
+    if val_fraction == 0:  # every label trains; nothing is held out
+        train, held_out = list(range(len(names))), []
+        if split != "train":
+            raise ValueError(f"--data {part.text!r}: split {split!r} asks for held-out labels, but val_fraction is 0")
+    else:
+        train, held_out = teacher_split(names, val_fraction)
+    chosen = [names[i] for i in (train if split == "train" else held_out)][: None if n is None else int(n)]
+
+    def labelled():
+        skipped = 0
+        for name in chosen:
+            try:
+                label = read_teacher_label(os.path.join(label_dir, name))
+                image = load_labelled_photo(label)
+            except (OSError, ValueError) as exc:
+                skipped += 1
+                logger.warning("teacher label %s skipped: %s", name, exc)
+                continue
+            yield Sample(image, [TextInstance(q) for q in label.quads], Path(name).stem)
+        if skipped:
+            logger.warning("teacher labels: %d of %d skipped", skipped, len(chosen))
+
+    return labelled
 
 
 def word_boxes(instances) -> np.ndarray:
@@ -117,44 +251,75 @@ def max_iou(boxes: np.ndarray, gt: np.ndarray, chunk: int = 8192) -> np.ndarray:
     return out
 
 
+#: How the positives of one training image count (``collect_training_data(balance=...)``).
+BALANCES = ("proposal", "image")
+
+
 def collect_training_data(samples, proposer: Optional[TextProposals] = None, *, iou: float = 0.5,
-                          max_negatives_per_image: int = 4000, seed: int = 0,
-                          progress=None) -> Tuple[np.ndarray, np.ndarray]:
-    """Group features and labels of the raw (de-duplicated) proposals of ``samples``.
+                          max_negatives_per_image: int = 4000, seed: int = 0, balance: str = "proposal",
+                          progress=None) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group features, labels and weights of the raw (de-duplicated) proposals of ``samples``.
 
     Negatives are subsampled to ``max_negatives_per_image`` per image (all positives kept).
 
+    Args:
+        samples: iterable of :class:`Sample`; a sample's ``repeat`` multiplies its weights.
+        proposer: a ``TextProposals(keep_features=True)`` (default: no map, no diversity order).
+        iou: a proposal is a positive when it overlaps a word box with at least this IoU.
+        balance: ``"proposal"``: every positive row weighs 1, so a page of text with thousands of
+            matching proposals outweighs a photograph with three words; ``"image"``: each image's
+            positives weigh 1 in all, however many they are. Negative rows weigh 1 either way.
+        progress: optional ``progress(sample, positives, proposals)`` after each image.
+
     Returns:
-        ``(features float32 [n, 18], labels bool [n])``.
+        ``(features float32 [n, 18], labels bool [n], weights float64 [n] > 0)``.
     """
+    if balance not in BALANCES:
+        raise ValueError(f"balance must be one of {BALANCES}, got {balance!r}")
     tp = proposer or TextProposals(keep_features=True, diversity=None)
     if not tp.keep_features:
         raise ValueError("the proposer must be built with keep_features=True")
     rng = np.random.default_rng(seed)
     feats: List[np.ndarray] = []
     labels: List[np.ndarray] = []
+    weights: List[np.ndarray] = []
     for s in samples:
         p = tp(s.image)
         y = max_iou(p.boxes, word_boxes(s.instances)) >= iou
         neg = np.flatnonzero(~y)
         if len(neg) > max_negatives_per_image:
             neg = rng.choice(neg, max_negatives_per_image, replace=False)
-        idx = np.concatenate([np.flatnonzero(y), neg])
+        pos = np.flatnonzero(y)
+        idx = np.concatenate([pos, neg])
+        w = np.ones(len(idx))
+        if balance == "image" and len(pos):
+            w[: len(pos)] = 1.0 / len(pos)
+        # A repeated part (SPEC*K) counts K times, the same as K copies of its rows.
+        w *= max(1, int(getattr(s, "repeat", 1)))
         feats.append(p.features[idx])
         labels.append(y[idx])
+        weights.append(w)
         if progress is not None:
             progress(s, int(y.sum()), len(p))
     if not feats:
         raise ValueError("no training samples")
-    return np.concatenate(feats), np.concatenate(labels)
+    return np.concatenate(feats), np.concatenate(labels), np.concatenate(weights)
 
 
 def train_ranker(samples, *, num_stumps: int = 100, iou: float = 0.5, proposer: Optional[TextProposals] = None,
-                 progress=None) -> Ranker:
-    """Collect features on ``samples`` (iterable of :class:`Sample`) and fit boosted stumps."""
-    x, y = collect_training_data(samples, proposer, iou=iou, progress=progress)
-    r = Ranker.fit(x, y, num_stumps=num_stumps)
-    r.meta.update({"iou": iou})
+                 balance: str = "proposal", progress=None) -> Ranker:
+    """Collect features on ``samples`` (iterable of :class:`Sample`, see :func:`collect_training_data`) and
+    fit boosted stumps, positives and negatives weighing half each."""
+    x, y, w = collect_training_data(samples, proposer, iou=iou, balance=balance, progress=progress)
+    if not y.any() or y.all():
+        raise ValueError(f"training data needs positives and negatives: {int(y.sum())} of {len(y)} proposals "
+                         f"match a word (no word in the data, or no proposal on one?)")
+    if np.all(w == 1.0):
+        r = Ranker.fit(x, y, num_stumps=num_stumps)  # Ranker.fit's own class balance: the same weights
+    else:
+        r = Ranker.fit(x, y, num_stumps=num_stumps,
+                       sample_weight=np.where(y, 0.5 * w / w[y].sum(), 0.5 * w / w[~y].sum()))
+    r.meta.update({"iou": iou, "balance": balance})
     return r
 
 

@@ -180,10 +180,7 @@ def _fonts(dirs):
         return ()
     from textvision.data.synth import find_fonts
 
-    fonts = find_fonts(dirs)
-    if not fonts:
-        raise ValueError(f"--fonts: no TrueType/OpenType face with Latin glyphs under {', '.join(dirs)}")
-    return tuple(fonts)
+    return tuple(find_fonts(dirs, required=True))
 
 
 def _train(args) -> int:

@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
 from textvision._distributed import setup_distributed
+from textvision.data.teacher import teacher_split
 from textvision.models.fcn import TextFCN, build_text_fcn, load_text_fcn, save_text_fcn
 from textvision.models.vgg import normalize_imagenet
 
@@ -277,20 +278,6 @@ def teacher_source(label_dir: str, *, max_side: int = 1280, progress: bool = Fal
     return _Samples(samples, names)
 
 
-def teacher_split(names: Sequence[str], val_fraction: float) -> Tuple[List[int], List[int]]:
-    """Indices of (training, validation) labels, chosen by a hash of each label's file name: a label
-    stays on its side as more photos are labelled (a seeded permutation would reshuffle every photo)."""
-    import zlib
-
-    cut = int(round(val_fraction * 1000))
-    val = [i for i, n in enumerate(names) if zlib.crc32(n.encode()) % 1000 < cut]
-    train = [i for i in range(len(names)) if i not in set(val)]
-    if not train or not val:
-        raise ValueError(f"teacher labels: {len(names)} photos give an empty training or validation part at "
-                         f"val_fraction {val_fraction}")
-    return train, val
-
-
 def _split(ds: Dataset, val_fraction: float, seed: int, name: str) -> Tuple[Dataset, Dataset]:
     from torch.utils.data import Subset
 
@@ -300,6 +287,10 @@ def _split(ds: Dataset, val_fraction: float, seed: int, name: str) -> Tuple[Data
     order = np.random.default_rng(seed).permutation(n)
     n_val = min(n - 1, max(1, int(round(n * val_fraction))))
     return Subset(ds, sorted(order[n_val:].tolist())), Subset(ds, sorted(order[:n_val].tolist()))
+
+
+#: The ``--data`` kinds of ``train-fcn`` (see :func:`textvision.data.spec.parse_data_spec`).
+_KINDS = ("synth", "photos", "teacher", "icdar2015", "icdar2013", "cocotext")
 
 
 def make_sources(spec: str, *, mask_source: str = "auto", synth_n: int = 2000, synth_val_n: int = 100,
@@ -319,27 +310,28 @@ def make_sources(spec: str, *, mask_source: str = "auto", synth_n: int = 2000, s
     real datasets a seeded ``val_fraction`` of the images is held out for validation. ``fonts``: TrueType
     / OpenType files the synthetic parts draw from besides the built-in faces.
     """
-    import re
+    from torch.utils.data import ConcatDataset
 
-    repeat = re.fullmatch(r"(.+)\*(\d+)", spec)
-    if repeat and "+" not in spec:
-        from torch.utils.data import ConcatDataset
+    from textvision.data.spec import parse_data_spec
 
-        k = int(repeat.group(2))
-        if k < 1:
-            raise ValueError(f"--data {spec}: the repeat count after * must be >= 1")
-        train, val = make_sources(repeat.group(1), mask_source=mask_source, synth_n=synth_n, synth_val_n=synth_val_n,
-                                  synth_size=synth_size, seed=seed, val_fraction=val_fraction, cache_dir=cache_dir,
-                                  progress=progress, fonts=fonts)
-        return ConcatDataset([train] * k), val
-    if "+" in spec:
-        from torch.utils.data import ConcatDataset
+    parts = parse_data_spec(spec, _KINDS)
+    trains, vals = [], []
+    for k, part in enumerate(parts):
+        # Each part of a mix gets its own seed, so two rendered parts never share a scene.
+        train, val = _make_part(part.kind, part.arg, part.text, mask_source=mask_source, synth_n=synth_n,
+                                synth_val_n=synth_val_n, synth_size=synth_size, seed=seed + k,
+                                val_fraction=val_fraction, cache_dir=cache_dir, progress=progress, fonts=fonts)
+        trains.append(ConcatDataset([train] * part.repeat) if part.repeat > 1 else train)
+        vals.append(val)
+    if len(parts) == 1:
+        return trains[0], vals[0]
+    return ConcatDataset(trains), ConcatDataset(vals)
 
-        parts = [make_sources(part, mask_source=mask_source, synth_n=synth_n, synth_val_n=synth_val_n,
-                              synth_size=synth_size, seed=seed + k, val_fraction=val_fraction, cache_dir=cache_dir,
-                              progress=progress, fonts=fonts) for k, part in enumerate(spec.split("+"))]
-        return ConcatDataset([p[0] for p in parts]), ConcatDataset([p[1] for p in parts])
-    kind, _, arg = spec.partition(":")
+
+def _make_part(kind: str, arg: str, spec: str, *, mask_source: str, synth_n: int, synth_val_n: int,
+               synth_size: Tuple[int, int], seed: int, val_fraction: float, cache_dir: Optional[str],
+               progress: bool, fonts: Sequence[str]) -> Tuple[Dataset, Dataset]:
+    """Training and validation sets of one part of a ``--data`` spec (``spec`` names it in messages)."""
     if kind in ("synth", "photos"):
         ms = "pixel" if mask_source == "auto" else mask_source
         render_kwargs = {"fonts": tuple(fonts)} if fonts else {}
@@ -390,9 +382,8 @@ def make_sources(spec: str, *, mask_source: str = "auto", synth_n: int = 2000, s
         from textvision.data import CocoTextDataset
 
         base = CocoTextDataset(json_path, images_dir, split="train")
-    else:
-        raise ValueError(f"unknown --data {spec!r}; expected synth, icdar2015:DIR, icdar2013:DIR "
-                         f"or cocotext:JSON,IMAGES")
+    else:  # parse_data_spec accepts no other kind
+        raise AssertionError(kind)
     return _split(SampleSource(base, mask_source), val_fraction, seed, spec)
 
 
