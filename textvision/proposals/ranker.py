@@ -297,8 +297,11 @@ def _text_sign(path, class_labels: Optional[str]) -> int:
 
 
 def default_ranker_path() -> Path:
-    """Where the project's trained default ranker lives (``textvision/weights/ranker_default.json``)."""
-    return Path(__file__).resolve().parent.parent / "weights" / "ranker_default.json"
+    """Where the project's trained default ranker lives: the ``ranker`` family's ``"default"`` in the weights
+    registry (``ranker_real``, ``textvision/weights/ranker_real.json``)."""
+    from textvision.weights import entry_path, get_entry
+
+    return entry_path(get_entry("default", "ranker"))
 
 
 def load_default_ranker() -> Optional[Ranker]:

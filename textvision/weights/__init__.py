@@ -101,18 +101,37 @@ _ENTRIES = (
         aliases=("synth",),
     ),
     WeightsEntry(
+        name="ranker_real",
+        model="ranker",
+        file="ranker_real.json",
+        sha256="a0ec18e582b83dc0d3e0c0e554ebff512c2275b8843d70e25bbf8ca7db5152d5",
+        size=8411,
+        arch="100 boosted decision stumps over the 18 TextProposals group features",
+        purpose="ranks TextProposals groups of real photographs; the default of TextProposals(ranker=) and propose",
+        provenance=("textvision train-ranker --data 'photos:/usr/share/backgrounds;/usr/share/wallpapers;"
+                    "/usr/share/desktop-base+teacher:LABELS' --synth-n 100 --size 720x1280 --seed 0 "
+                    "--fonts /usr/share/fonts --stumps 100 --balance image: 100 synthetic 1280x720 scenes of "
+                    "words in Debian's typefaces over Debian wallpapers, plus the training split of the 252 "
+                    "CRAFT-labelled photographs of the TextFCN recipe (docs/textfcn.md); 329 images, 88 s on "
+                    "one CPU thread. Recipe chosen by 5-fold cross-validation over the labelled photographs; "
+                    "no evaluation photograph was used."),
+        base_weights="none; CRAFT (MIT) only as the labelling teacher",
+        licence="Apache-2.0 (this project)",
+        aliases=("default",),
+    ),
+    WeightsEntry(
         name="ranker_synth",
         model="ranker",
         file="ranker_default.json",
         sha256="8c2121ef335e086b2d25b499e3a23abff8b4d815ec099a00eeacba242854bca3",
         size=8015,
         arch="100 boosted decision stumps over the 18 TextProposals group features",
-        purpose="ranks TextProposals groups; trained on synthetic 1280x720 scenes",
+        purpose="ranks TextProposals groups; trained on synthetic 1280x720 scenes only (the previous default)",
         provenance=("textvision train-ranker --data synth --num-images 30 --size 720x1280 --seed 0 --stumps 100 "
                     "--out textvision/weights/ranker_default.json"),
         base_weights="none",
         licence="Apache-2.0 (this project)",
-        aliases=("default",),
+        aliases=("synth",),
     ),
     WeightsEntry(
         name="vgg16_hed",
