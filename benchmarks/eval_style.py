@@ -39,7 +39,7 @@ default soft blend, plus one row per ``--threshold``) and each distilled model, 
 - ``s/image``: median seconds per photo and style, one thread; two-stage = TextFCN map + StyleNet on the
   whole photo + blend, distilled = its network alone, both at the same size (``--max-side``).
 
-    python benchmarks/eval_style.py --photos ../shared/data/opencv-text-samples --teacher T.pt \
+    python benchmarks/eval_style.py --photos SAMPLES --teacher T.pt \
         --glob 'scenetext0*' --distilled D.pt --style-names scenetext_word03,french_w0,font_C059-BdIta \
         [--threshold 0.78] [--max-side 640] [--limit 2]
 
@@ -61,6 +61,7 @@ import numpy as np
 import torch
 
 from textvision.style import load_style_model, stylize_batch
+from textvision.style.defaults import DEFAULT_BLEND_THRESHOLD
 from textvision.style.evaluate import change_outside_inside, eval_scenes
 from textvision.style.inference import image_to_tensor
 from textvision.style.losses import PerceptualLoss
@@ -268,7 +269,7 @@ def run_photos(args):
         m = torch.from_numpy(text_small)[None, None]
         return float(metric.masked_style_distance(x, m, eye[j:j + 1])[0])
 
-    rows = {"two-stage (soft map)": None}
+    rows = {"two-stage (soft map)": 0.0, f"two-stage (default, thr {DEFAULT_BLEND_THRESHOLD:g})": DEFAULT_BLEND_THRESHOLD}
     for thr in args.threshold or []:
         rows[f"two-stage thr {thr:g}"] = float(thr)
     for dname in distilled:

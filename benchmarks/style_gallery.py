@@ -2,12 +2,12 @@
 
 One row per photo (shown with its longer side at ``--side`` px): the input, then for every style of
 ``--styles`` its source thumbnail (``model.style_images``, with its name), the teacher's two-stage result
-(StyleNet on the whole photo blended in by the shipped TextFCN map, ``stylize``'s default soft blend, or
-``--threshold``) and the distilled student's. The models run on the photo at ``--max-side`` (default:
+(StyleNet on the whole photo blended in by the shipped TextFCN map, thresholded like ``stylize``'s default,
+``--threshold`` otherwise) and the distilled student's. The models run on the photo at ``--max-side`` (default:
 native size, as ``benchmarks/eval_style.py --photos`` measures them); the results are shrunk for display.
 
     python benchmarks/style_gallery.py --teacher T.pt --distilled D.pt \
-        --photos ../shared/data/opencv-text-samples/scenetext01.jpg ../shared/data/opencv-text-samples/scenetext02.jpg \
+        --photos SAMPLES/scenetext01.jpg SAMPLES/scenetext02.jpg \
         --styles scenetext_word03,font_C059-BdIta --out docs/images/style_gallery.jpg
 
 Writes a JPEG (quality ``--quality``, 85) through ``textvision.io.write_image`` and prints its size.
@@ -25,6 +25,7 @@ from eval_style import pick_styles, shrink  # benchmarks/ is sys.path[0] when ru
 from textvision.io import list_images, read_rgb, write_image
 from textvision.segmentation import segment
 from textvision.style import blend, load_style_model, stylize
+from textvision.style.defaults import DEFAULT_BLEND_THRESHOLD
 from textvision.style.distillation import check_compatible
 from textvision.style.sheet import contact_sheet
 
@@ -99,15 +100,17 @@ def gallery(rows, names, thumbs, *, side: int, thumb_w: int) -> np.ndarray:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--teacher", required=True, help="two-stage teacher checkpoint")
-    ap.add_argument("--distilled", required=True, help="distilled student checkpoint")
+    ap.add_argument("--teacher", default="default", help="two-stage teacher (default: the shipped 'default')")
+    ap.add_argument("--distilled", default="default-distilled",
+                    help="distilled student (default: the shipped 'default-distilled')")
     ap.add_argument("--photos", nargs="+", required=True, help="photo files (or folders of them)")
     ap.add_argument("--styles", required=True, help="comma-separated style names")
     ap.add_argument("--out", default=os.path.join("docs", "images", "style_gallery.jpg"))
     ap.add_argument("--side", type=int, default=480, help="longer side of a photo in the picture")
     ap.add_argument("--thumb", type=int, default=120, help="width of the style thumbnail column")
     ap.add_argument("--max-side", type=int, default=None, help="run the models at this longer side (default: native)")
-    ap.add_argument("--threshold", type=float, default=None, help="two-stage map threshold (default: soft blend)")
+    ap.add_argument("--threshold", type=float, default=DEFAULT_BLEND_THRESHOLD,
+                    help="two-stage map threshold (default: stylize's, DEFAULT_BLEND_THRESHOLD; 0 = soft blend)")
     ap.add_argument("--quality", type=int, default=85, help="JPEG quality")
     args = ap.parse_args(argv)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))

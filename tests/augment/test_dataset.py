@@ -547,15 +547,15 @@ def test_evil_and_unregistered_models_refused(tmp_path, evil_checkpoint, capsys)
     assert main(["augment", str(src), str(tmp_path / "dst"), "--format", "icdar2015", "--model", str(evil),
                  "--no-progress"]) == 1
     assert "refused" in _one_line_error(capsys)
-    assert main(["augment", str(src), str(tmp_path / "dst"), "--format", "icdar2015", "--model", "default",
+    assert main(["augment", str(src), str(tmp_path / "dst"), "--format", "icdar2015", "--model", "no-such-style",
                  "--no-progress"]) == 1
-    assert "no style model ships with textvision yet" in _one_line_error(capsys)
+    assert "registered names are" in _one_line_error(capsys)
     t = SelectiveTextStyle(str(evil), p=1.0)
     with pytest.raises(ValueError, match="refused"):
         _ = t.style_pool
     with pytest.raises(ValueError, match="refused"):
         t(image=np.zeros((8, 8, 3), np.uint8))
-    with pytest.raises(ValueError, match="no style model ships"):
-        SelectiveTextStyle("default")
+    with pytest.raises(ValueError, match="default-distilled"):  # an unknown name: the registered ones listed
+        SelectiveTextStyle("no-such-style")
     assert not marker.exists()
     assert not any((tmp_path / "dst").glob(f"{IMG}/*"))

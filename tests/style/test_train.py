@@ -38,7 +38,7 @@ def test_training_reduces_style_loss(style_dir, content_dir, tmp_path):
     torch.manual_seed(0)
     before = style_losses(StyleNet(2, names, base_channels=8, num_res_blocks=1))  # = train_style's init
     with pytest.warns(RuntimeWarning, match="random VGG16"):
-        res = train_style(_config(style_dir, content_dir, tmp_path / "t.pt"))
+        res = train_style(_config(style_dir, content_dir, tmp_path / "t.pt", style_weight=10.0))  # style-led
     after = style_losses(res.model)
     assert np.all(after < 0.8 * before), (before, after)
     assert len(res.history["style"]) == 40

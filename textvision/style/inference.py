@@ -22,33 +22,21 @@ from textvision.style.blending import blend
 from textvision.style.defaults import DEFAULT_BLEND_THRESHOLD
 
 __all__ = ["as_style_model", "load_style_model", "save_style_model", "read_checkpoint", "style_weights_path", "stylize",
-           "stylize_batch", "two_stage", "image_to_tensor", "tensor_to_image", "NO_STYLE_MODEL"]
-
-#: What ``weights="default"`` (or any registry name) says while no style model is registered.
-NO_STYLE_MODEL = ("no style model ships with textvision yet, so {name!r} names nothing: train one with "
-                  "`textvision train-style --styles STYLE_IMAGES --out style.pt` (and `textvision distill "
-                  "--teacher style.pt --out distilled.pt` for the end-to-end model), then pass its path")
-
+           "stylize_batch", "two_stage", "image_to_tensor", "tensor_to_image"]
 
 def style_weights_path(weights) -> str:
     """Turn a style ``weights=`` argument (a checkpoint path or a registry name) into a file path.
 
     Raises:
-        ValueError: ``None``, or a registry name while no style model is registered (the message says
-            how to train one). FileNotFoundError: a path that does not exist.
+        ValueError: ``None``, or an unknown registry name (the message lists the registered ones).
+        FileNotFoundError: a path that does not exist.
     """
-    from textvision.weights import list_weights, resolve
+    from textvision.weights import resolve
 
     if weights is None:
-        raise ValueError("a style model needs weights: give a checkpoint path from `textvision train-style` "
-                         "or `textvision distill`")
-    try:
-        path = resolve(weights, "style")
-    except ValueError:
-        if not list_weights("style"):  # no registered name can exist: say what to do instead
-            raise ValueError(NO_STYLE_MODEL.format(name=os.fspath(weights))) from None
-        raise
-    return os.fspath(path)
+        raise ValueError("a style model needs weights: 'default', 'default-distilled', or a checkpoint path from "
+                         "`textvision train-style` / `textvision distill`")
+    return os.fspath(resolve(weights, "style"))
 
 
 def save_style_model(model: StyleNet, path, **extra) -> str:
@@ -110,7 +98,7 @@ def load_style_model(weights, device="cpu") -> StyleNet:
 
     Args:
         weights: a checkpoint path (from ``textvision train-style`` / ``textvision distill``) or a
-            registry name; no style model is registered yet, so ``"default"`` is an error saying so.
+            registry name: ``"default"`` (the shipped two-stage model) or ``"default-distilled"``.
         device: torch device for the model.
 
     Returns:

@@ -67,7 +67,7 @@ class StyleTrainConfig:
     style_size: Optional[int] = 256
     lr: float = 1e-3
     content_weight: float = 1.0
-    style_weight: float = 10.0
+    style_weight: float = 0.015
     tv_weight: float = 0.0
     base_channels: int = 32
     num_res_blocks: int = 5
