@@ -44,6 +44,25 @@ def test_training_reduces_style_loss(style_dir, content_dir, tmp_path):
     assert len(res.history["style"]) == 40
 
 
+def test_non_finite_loss_stops_and_keeps_the_checkpoint(style_dir, content_dir, tmp_path, monkeypatch):
+    """A NaN stops training with a clear error before the update; the last good checkpoint stays on disk."""
+    forward = StyleNet.forward
+    calls = {"n": 0}
+
+    def poisoned(self, *a, **k):
+        calls["n"] += 1
+        out = forward(self, *a, **k)
+        return out * float("nan") if calls["n"] == 5 else out
+
+    monkeypatch.setattr(StyleNet, "forward", poisoned)
+    out = tmp_path / "t.pt"
+    with pytest.warns(RuntimeWarning, match="random VGG16"), pytest.raises(FloatingPointError, match="step 5"):
+        train_style(_config(style_dir, content_dir, out, steps=8, save_every=2))
+    ckpt = torch.load(out, weights_only=True)
+    assert ckpt["step"] == 4 and all(torch.isfinite(v).all() for v in ckpt["state_dict"].values()
+                                     if v.is_floating_point())
+
+
 def test_checkpoint_resume(style_dir, content_dir, tmp_path):
     out = tmp_path / "r.pt"
     with pytest.warns(RuntimeWarning):

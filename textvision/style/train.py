@@ -283,6 +283,15 @@ def run_steps(model: StyleNet, cfg, opt: torch.optim.Optimizer, step: int, histo
         terms = compute_terms(net, rng)
         opt.zero_grad(set_to_none=True)
         terms.total.backward()
+        # A non-finite loss or gradient would poison the weights and every later checkpoint: stop before the
+        # update, keeping the last checkpoint on disk intact (measured: a distillation went NaN after 800 steps).
+        if not (torch.isfinite(terms.total.detach()) and all(
+                torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)):
+            if bar is not None:
+                bar.close()
+            raise FloatingPointError(
+                f"{desc}: the loss or its gradients became non-finite at step {step + 1}; {cfg.out} keeps the last "
+                f"checkpoint (every {cfg.save_every} steps): resume it with a lower --lr")
         opt.step()
         step += 1
         for k in history:

@@ -1,0 +1,57 @@
+"""Wall time of ``textvision.propose`` with 1 and 2 (or more) threads on the same photographs, in one run.
+
+    python benchmarks/propose_threads.py --photos DIR [--glob 'scenetext0*'] [--threads 1,2] [--repeat 3]
+
+Prints the median wall seconds per photo for each thread count and the speed-up over one thread; run it on an
+otherwise idle machine (the figure is about spare cores). Writes benchmarks/results/propose_threads.json.
+"""
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import statistics
+import time
+
+import textvision
+from textvision import io
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--photos", required=True, help="folder of photographs")
+    ap.add_argument("--glob", default="*", help="file name pattern")
+    ap.add_argument("--threads", default="1,2", help="comma-separated thread counts")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per photo and thread count (median)")
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "propose_threads.json"))
+    args = ap.parse_args(argv)
+    paths = [p for p in io.list_images(args.photos) if fnmatch.fnmatch(p.name, args.glob)]
+    if not paths:
+        raise SystemExit(f"no photo matching {args.glob!r} in {args.photos}")
+    counts = [int(t) for t in args.threads.split(",")]
+    images = [io.read_rgb(p) for p in paths]
+    textvision.propose(images[0][:256, :256])  # warm-up: model load, first-call allocations
+    per = {n: [] for n in counts}
+    for img in images:
+        for n in counts:  # interleaved, so a change of machine load hits every count alike
+            runs = []
+            for _ in range(args.repeat):
+                t0 = time.perf_counter()
+                textvision.propose(img, num_threads=n)
+                runs.append(time.perf_counter() - t0)
+            per[n].append(statistics.median(runs))
+    med = {n: statistics.median(v) for n, v in per.items()}
+    base = med[counts[0]]
+    print(f"{len(images)} photos from {args.photos} ({args.glob}); median wall s per photo, median of {args.repeat}")
+    for n in counts:
+        print(f"  {n} thread(s): {med[n]:.3f} s  ({base / med[n]:.2f}x)")
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump({"photos": [p.name for p in paths], "cpu_count": os.cpu_count(), "repeat": args.repeat,
+                   "median_wall_s": {str(n): med[n] for n in counts},
+                   "per_photo_s": {str(n): per[n] for n in counts}}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
