@@ -29,7 +29,7 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -37,7 +37,8 @@ from textvision import _validate, io
 from textvision.data.photos import downscale_to
 
 __all__ = ["TeacherTarget", "craft_targets", "LabelStats", "label_photos", "label_name", "TeacherLabel",
-           "read_teacher_label", "load_labelled_photo", "teacher_split", "LABEL_VERSION"]
+           "read_teacher_label", "load_labelled_photo", "teacher_split", "list_labels", "iter_labelled_photos",
+           "LABEL_VERSION"]
 
 log = logging.getLogger("textvision.data.teacher")
 
@@ -434,3 +435,33 @@ def teacher_split(names: Sequence[str], val_fraction: float) -> Tuple[List[int],
         raise ValueError(f"teacher labels: {len(names)} photos give an empty training or validation part at "
                          f"val_fraction {val_fraction}")
     return train, val
+
+
+def list_labels(label_dir: PathLike) -> List[str]:
+    """Sorted file names of the label files (``*.npz`` from :func:`label_photos`) in ``label_dir``; empty when
+    the folder is missing."""
+    return sorted(p for p in os.listdir(label_dir) if p.endswith(".npz")) if os.path.isdir(label_dir) else []
+
+
+def iter_labelled_photos(label_dir: PathLike, names: Sequence[str], progress: bool = False
+                         ) -> Iterator[Tuple[str, TeacherLabel, np.ndarray]]:
+    """``(name, label, photo)`` for each label file ``names`` of ``label_dir`` (``photo`` on the label's pixel
+    grid, :func:`load_labelled_photo`). Labels that cannot be read, or whose photo is missing or changed, are
+    skipped with a warning each and a count at the end."""
+    it = names
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(names, desc="load teacher labels", leave=False)
+    skipped = 0
+    for name in it:
+        try:
+            label = read_teacher_label(os.path.join(label_dir, name))
+            photo = load_labelled_photo(label)
+        except (OSError, ValueError) as exc:
+            skipped += 1
+            log.warning("teacher label %s skipped: %s", name, exc)
+            continue
+        yield name, label, photo
+    if skipped:
+        log.warning("teacher labels: %d of %d skipped", skipped, len(names))

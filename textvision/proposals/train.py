@@ -180,15 +180,13 @@ def _folder_reader(folder: str, *, n, split, gt):
 
 
 def _teacher_reader(part, *, n, split, val_fraction):
-    import os
-
     from textvision.data.instances import TextInstance
-    from textvision.data.teacher import load_labelled_photo, read_teacher_label, teacher_split
+    from textvision.data.teacher import iter_labelled_photos, list_labels, teacher_split
 
     label_dir = part.arg
     if not label_dir:
         raise ValueError(f"--data {part.text!r}: expected teacher:LABEL_DIR")
-    names = sorted(p for p in os.listdir(label_dir) if p.endswith(".npz")) if os.path.isdir(label_dir) else []
+    names = list_labels(label_dir)
     if not names:
         raise FileNotFoundError(f"--data {part.text!r}: no teacher labels (*.npz from textvision teacher-label) "
                                 f"in {label_dir}")
@@ -201,18 +199,8 @@ def _teacher_reader(part, *, n, split, val_fraction):
     chosen = [names[i] for i in (train if split == "train" else held_out)][: None if n is None else int(n)]
 
     def labelled():
-        skipped = 0
-        for name in chosen:
-            try:
-                label = read_teacher_label(os.path.join(label_dir, name))
-                image = load_labelled_photo(label)
-            except (OSError, ValueError) as exc:
-                skipped += 1
-                logger.warning("teacher label %s skipped: %s", name, exc)
-                continue
+        for name, label, image in iter_labelled_photos(label_dir, chosen):
             yield Sample(image, [TextInstance(q) for q in label.quads], Path(name).stem)
-        if skipped:
-            logger.warning("teacher labels: %d of %d skipped", skipped, len(chosen))
 
     return labelled
 

@@ -241,25 +241,13 @@ def teacher_source(label_dir: str, *, max_side: int = 1280, progress: bool = Fal
     """
     import cv2
 
-    from textvision.data.teacher import load_labelled_photo, read_teacher_label
+    from textvision.data.teacher import iter_labelled_photos, list_labels
 
-    files = sorted(p for p in os.listdir(label_dir) if p.endswith(".npz")) if os.path.isdir(label_dir) else []
+    files = list_labels(label_dir)
     if not files:
         raise FileNotFoundError(f"no teacher labels (*.npz from textvision teacher-label) in {label_dir}")
-    it = files
-    if progress:
-        from tqdm import tqdm
-
-        it = tqdm(files, desc="load teacher labels", leave=False)
-    samples, names, skipped = [], [], 0
-    for name in it:
-        try:
-            label = read_teacher_label(os.path.join(label_dir, name))
-            img = load_labelled_photo(label)
-        except (OSError, ValueError) as exc:
-            skipped += 1
-            logger.warning("teacher label %s skipped: %s", name, exc)
-            continue
+    samples, names = [], []
+    for name, label, img in iter_labelled_photos(label_dir, files, progress):
         text = (label.target >= 0.5).astype(np.uint8)
         ignore = (label.weight < 0.5).astype(np.uint8)
         h, w = text.shape
@@ -271,8 +259,6 @@ def teacher_source(label_dir: str, *, max_side: int = 1280, progress: bool = Fal
             ignore = cv2.resize(ignore, size, interpolation=cv2.INTER_NEAREST)
         samples.append(SegSample(img, text, ignore))
         names.append(name)
-    if skipped:
-        logger.warning("teacher labels: %d of %d skipped", skipped, len(files))
     if not samples:
         raise ValueError(f"none of the {len(files)} teacher labels in {label_dir} could be loaded")
     return _Samples(samples, names)
