@@ -47,6 +47,7 @@ import numpy as np
 import torch
 
 from textvision.data import read_icdar2015
+from textvision.data.icdar import gt_pairs
 from textvision.eval import pool_text_map_scores, text_map_scores
 from textvision.io import (
     atomic_write_bytes,
@@ -54,7 +55,6 @@ from textvision.io import (
     check_image_suffix,
     check_output_dir,
     check_output_file,
-    list_images,
     read_heatmap,
     read_rgb,
     write_image,
@@ -143,12 +143,7 @@ def _masks(args, model):
 
 def _photos_with_gt(folder: Path):
     """(stem, image path, TextInstance list) for every image of ``folder`` with ``gt/gt_<stem>.txt``."""
-    out = []
-    for img in list_images(folder):
-        gt = folder / "gt" / f"gt_{img.stem}.txt"
-        if gt.is_file():
-            out.append((img.stem, img, read_icdar2015(gt)))
-    return out
+    return [(img.stem, img, read_icdar2015(gt)) for img, gt in gt_pairs(folder, folder / "gt")]
 
 
 def _cpu_seconds(fn, *a, repeats: int = 1, **kw):

@@ -185,31 +185,39 @@ def photos_with_gt(folder, pattern: str = "*"):
     ``pattern`` and that have an ICDAR 2015 ``gt_<stem>.txt`` in ``folder/gt/`` (if that folder exists) or
     beside them; the others are skipped."""
     from textvision.data import read_icdar2015
-    from textvision.io import list_images
+    from textvision.data.icdar import gt_pairs
 
     folder = Path(folder)
     gt_dir = folder / "gt" if (folder / "gt").is_dir() else folder
-    out = []
-    for img in list_images(folder):
-        if not fnmatch.fnmatch(img.name, pattern):
-            continue
-        gt = gt_dir / f"gt_{img.stem}.txt"
-        if gt.is_file():
-            out.append((img.stem, img, read_icdar2015(gt)))
+    out = [(img.stem, img, read_icdar2015(gt)) for img, gt in gt_pairs(folder, gt_dir)
+           if fnmatch.fnmatch(img.name, pattern)]
     if not out:
         raise SystemExit(f"no image {pattern!r} in {folder} has an ICDAR 2015 {gt_dir}/gt_<stem>.txt")
     return out
 
 
 def shrink(rgb: np.ndarray, max_side) -> np.ndarray:
-    """``rgb`` with its longer side cut to ``max_side`` (area resampling; never enlarged; None = as is)."""
-    import cv2
+    """``rgb`` with its longer side cut to ``max_side`` (``textvision.data.photos.downscale_to``; None = as is)."""
+    from textvision.data.photos import downscale_to
 
-    h, w = rgb.shape[:2]
-    if max_side is None or max(h, w) <= max_side:
-        return rgb
-    s = max_side / max(h, w)
-    return cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    return rgb if max_side is None else downscale_to(rgb, int(max_side))
+
+
+def load_models(teacher_path, distilled_paths, style_spec):
+    """The teacher, ``{name: distilled student}`` (each checked against the teacher) and the chosen style names
+    (:func:`pick_styles`); exits with one line when a student does not fit or the teacher has no thumbnails."""
+    from textvision.style.distillation import check_compatible
+
+    teacher = load_style_model(teacher_path)
+    distilled = {os.path.basename(os.fspath(p)): load_style_model(p) for p in distilled_paths}
+    for dname, d in distilled.items():
+        try:
+            check_compatible(teacher, d)
+        except ValueError as exc:
+            raise SystemExit(f"{dname}: {exc}") from None
+    if teacher.style_images is None:
+        raise SystemExit(f"{teacher_path} has no style thumbnails (style_images)")
+    return teacher, distilled, pick_styles(teacher, style_spec)
 
 
 def pick_styles(model, spec):
@@ -238,22 +246,12 @@ def run_photos(args):
     from textvision.models.craft import craft, craft_maps
     from textvision.segmentation import segment
     from textvision.style import blend, stylize
-    from textvision.style.distillation import check_compatible
     from textvision.style.evaluate import craft_score_kept, photo_change, style_pair_difference, word_masks
     from textvision.style.losses import CraftFeatures
 
     out_path = args.out or os.path.join(RESULTS, "eval_style_photos.json")
     photos = photos_with_gt(args.photos, args.glob)[:args.limit]
-    teacher = load_style_model(args.teacher)
-    distilled = {os.path.basename(p): load_style_model(p) for p in args.distilled}
-    for dname, d in distilled.items():
-        try:
-            check_compatible(teacher, d)
-        except ValueError as exc:
-            raise SystemExit(f"{dname}: {exc}") from None
-    names = pick_styles(teacher, args.style_names)
-    if teacher.style_images is None:
-        raise SystemExit(f"{args.teacher} has no style thumbnails (style_images): the Gram column needs them")
+    teacher, distilled, names = load_models(args.teacher, args.distilled, args.style_names)
     idx = [teacher.style_names.index(n) for n in names]
     try:
         craft_net = craft("default")

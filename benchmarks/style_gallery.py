@@ -20,13 +20,12 @@ import time
 
 import numpy as np
 import torch
-from eval_style import pick_styles, shrink  # benchmarks/ is sys.path[0] when run as a script
+from eval_style import load_models, shrink  # benchmarks/ is sys.path[0] when run as a script
 
 from textvision.io import list_images, read_rgb, write_image
 from textvision.segmentation import segment
-from textvision.style import blend, load_style_model, stylize
+from textvision.style import blend, stylize
 from textvision.style.defaults import DEFAULT_BLEND_THRESHOLD
-from textvision.style.distillation import check_compatible
 from textvision.style.sheet import contact_sheet
 
 _WHITE = (255, 255, 255)
@@ -115,15 +114,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
 
-    teacher = load_style_model(args.teacher)
-    distilled = load_style_model(args.distilled)
-    try:
-        check_compatible(teacher, distilled)
-    except ValueError as exc:
-        raise SystemExit(f"{args.distilled}: {exc}") from None
-    names = pick_styles(teacher, args.styles)
-    if teacher.style_images is None:
-        raise SystemExit(f"{args.teacher} has no style thumbnails (style_images) to show")
+    teacher, students, names = load_models(args.teacher, [args.distilled], args.styles)
+    (distilled,) = students.values()
     thumbs = [teacher.style_images[teacher.style_names.index(n)] for n in names]
     photos = list_images(args.photos)
 

@@ -182,3 +182,22 @@ def test_writers_are_atomic_under_failure(tmp_path, monkeypatch):
     assert len(seen) == 2 and not any(q.exists() for q in seen)
     assert p.read_bytes() == before
     assert [q.name for q in tmp_path.iterdir()] == ["gt_img_1.txt"]
+
+
+def test_gt_pairs(tmp_path):
+    """Images paired with gt_<stem>.txt: in gt/ when that folder exists, else beside them; others left out."""
+    import numpy as np
+
+    from textvision import io
+    from textvision.data.icdar import gt_pairs
+
+    for name in ("a.jpg", "b.png", "c.jpg"):
+        io.write_image(tmp_path / name, np.zeros((4, 4, 3), np.uint8))
+    (tmp_path / "gt_a.txt").write_text("0,0,3,0,3,3,0,3,x\n")
+    assert gt_pairs(tmp_path) == [(tmp_path / "a.jpg", tmp_path / "gt_a.txt")]
+    (tmp_path / "gt").mkdir()
+    (tmp_path / "gt" / "gt_b.txt").write_text("0,0,3,0,3,3,0,3,x\n")
+    (tmp_path / "gt" / "gt_c.txt").write_text("0,0,3,0,3,3,0,3,x\n")
+    assert [p.name for p, _ in gt_pairs(tmp_path)] == ["b.png", "c.jpg"]  # gt/ wins when present
+    assert gt_pairs(tmp_path, tmp_path) == [(tmp_path / "a.jpg", tmp_path / "gt_a.txt")]
+    assert gt_pairs(tmp_path, tmp_path / "missing") == []

@@ -22,7 +22,7 @@ from textvision.io import PathLike, atomic_write_text, read_text
 
 __all__ = [
     "MalformedGroundTruth", "read_icdar2015", "write_icdar2015", "read_icdar2013", "write_icdar2013",
-    "parse_icdar2015", "parse_icdar2013", "format_icdar2015", "format_icdar2013",
+    "parse_icdar2015", "parse_icdar2013", "format_icdar2015", "format_icdar2013", "gt_pairs",
 ]
 
 DONT_CARE = "###"
@@ -284,3 +284,19 @@ def write_icdar2013(path: PathLike, instances, *, style: str = "comma", with_tex
         with_text: False writes the result format ``xmin,ymin,xmax,ymax``.
     """
     atomic_write_text(path, format_icdar2013(instances, style=style, with_text=with_text))
+
+
+def gt_pairs(image_dir: PathLike, gt_dir: "PathLike | None" = None) -> list:
+    """``[(image path, gt path)]`` for the images of ``image_dir`` (sorted, ``textvision.io.list_images``) that
+    have an ICDAR 2015 ``gt_<image stem>.txt`` in ``gt_dir`` (default: ``image_dir/gt`` when that folder
+    exists, as in the OpenCV text samples, else ``image_dir``). Images without one are left out."""
+    from pathlib import Path
+
+    from textvision.io import list_images
+
+    image_dir = Path(image_dir)
+    if gt_dir is None:
+        gt_dir = image_dir / "gt" if (image_dir / "gt").is_dir() else image_dir
+    gt_dir = Path(gt_dir)
+    pairs = [(p, gt_dir / f"gt_{p.stem}.txt") for p in list_images(image_dir)]
+    return [(p, g) for p, g in pairs if g.is_file()]

@@ -43,17 +43,17 @@ def paired_samples(image_dir, gt_dir, n: Optional[int] = None) -> List[Sample]:
     """
     from textvision import io
     from textvision.data import read_icdar2015
+    from textvision.data.icdar import gt_pairs
 
     image_dir, gt_dir = Path(image_dir), Path(gt_dir)
     if not gt_dir.is_dir():
         raise FileNotFoundError(f"gt folder not found: {gt_dir}")
-    images = io.list_images(image_dir)
-    pairs = [(p, gt_dir / f"gt_{p.stem}.txt") for p in images]
-    found = [(p, g) for p, g in pairs if g.is_file()]
+    found = gt_pairs(image_dir, gt_dir)
     if not found:
         raise FileNotFoundError(f"no image of {image_dir} has a gt_<name>.txt file in {gt_dir}")
-    if len(found) < len(pairs):
-        logger.warning("%d image(s) of %s without a gt_<name>.txt in %s skipped", len(pairs) - len(found), image_dir,
+    n_images = len(io.list_images(image_dir))
+    if len(found) < n_images:
+        logger.warning("%d image(s) of %s without a gt_<name>.txt in %s skipped", n_images - len(found), image_dir,
                        gt_dir)
     found = found[: None if n is None else int(n)]
     return [Sample(io.read_rgb(p), list(read_icdar2015(g)), p.stem) for p, g in found]
