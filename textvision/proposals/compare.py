@@ -27,6 +27,17 @@ logger = logging.getLogger("textvision.proposals.compare")
 KS = (10, 100, 1000, None)
 
 
+def _dr_fields(props, gts) -> dict:
+    """``dr`` ({"10", "100", "1000", "all"}: detection rate; NaN without ground truth), ``words`` hit at all
+    proposals and ``gt_words``: the columns every table of this module shares."""
+    from textvision.eval.proposals import detection_rate
+
+    n_gt = int(sum(len(g) for g in gts))
+    dr = detection_rate(props, gts, ks=KS) if n_gt else {k: float("nan") for k in KS}
+    return {"dr": {("all" if k is None else str(k)): dr[k] for k in KS},
+            "words": int(round(dr[None] * n_gt)) if n_gt else 0, "gt_words": n_gt}
+
+
 def default_fcn_available() -> bool:
     """True when the registry's default TextFCN weights (``text_fcn`` ``"default"``) are installed."""
     from textvision.weights import entry_path, get_entry
@@ -53,8 +64,6 @@ def run_methods(samples: Sequence[Sample], methods: Dict[str, dict], heatmap_sou
         median CPU seconds per stage, median wall seconds, heatmap seconds (FCN only; CPU seconds of
         the calling thread, i.e. all of the work only when the caller runs torch on one thread).
     """
-    from textvision.eval.proposals import detection_rate
-
     if heatmap_source == "fcn" and fcn is None:
         raise ValueError("heatmap source 'fcn' needs fcn=, a function image -> heatmap (e.g. fcn_heatmap)")
 
@@ -89,13 +98,11 @@ def run_methods(samples: Sequence[Sample], methods: Dict[str, dict], heatmap_sou
         if keep is not None:
             keep[name] = full
             keep["heatmaps"] = heatmaps
-        has_gt = sum(len(g) for g in gts) > 0
-        dr = detection_rate(props, gts, ks=KS) if has_gt else {k: float("nan") for k in KS}
         med = lambda key: float(np.median([st["time"][key] for st in stats]))  # noqa: E731
         rows.append({
             "method": name,
             "heatmap": heatmap_source if use_hm else "none",
-            "dr": {("all" if k is None else str(k)): dr[k] for k in KS},
+            "dr": _dr_fields(props, gts)["dr"],
             "regions_kept": float(np.mean([st["regions_kept"] for st in stats])),
             "nodes": float(np.mean([st["nodes"] for st in stats])),
             "proposals": float(np.mean([st["proposals"] for st in stats])),
@@ -157,7 +164,6 @@ def run_headline(samples: Sequence[Sample], ranker_xml=None, fcn_model=None, pro
         image, the map included for ``propose``; TextFCN runs on the CPU at one torch thread),
         ``cpu_map`` (its map part).
     """
-    from textvision.eval.proposals import detection_rate
     from textvision.proposals.headline import propose
 
     gts = [word_boxes(s.instances) for s in samples]
@@ -180,9 +186,7 @@ def run_headline(samples: Sequence[Sample], ranker_xml=None, fcn_model=None, pro
                 keep.setdefault("heatmaps", []).append(p.stats["heatmap"])
             if progress:
                 progress(name, s, p)
-        dr = detection_rate(props, gts, ks=KS)
-        rows.append({"method": name, "dr": {("all" if k is None else str(k)): dr[k] for k in KS},
-                     "words": int(round(dr[None] * sum(len(g) for g in gts))), "gt_words": int(sum(len(g) for g in gts)),
+        rows.append({"method": name, **_dr_fields(props, gts),
                      "proposals": float(np.mean(n)), "cpu": float(np.median(cpu)),
                      "cpu_map": float(np.median(cpu_map)), "images": len(samples)})
     return rows
@@ -221,12 +225,9 @@ def run_rankers(samples: Sequence[Sample], rankers: Dict[str, object], heatmaps:
         10/100/1000/all at IoU 0.5, pooled), ``words`` (hit at all proposals) of ``gt_words``,
         ``proposals`` (mean per image; equal for every ranker of a setting), ``images``.
     """
-    from textvision.eval.proposals import detection_rate
-
     if heatmaps is not None and len(heatmaps) != len(samples):
         raise ValueError(f"run_rankers: {len(heatmaps)} heatmaps for {len(samples)} samples")
     gts = [word_boxes(s.instances) for s in samples]
-    n_gt = int(sum(len(g) for g in gts))
     rows = []
     for setting, cfg in RANKER_SETTINGS.items():
         if setting != "none" and heatmaps is None:
@@ -244,9 +245,7 @@ def run_rankers(samples: Sequence[Sample], rankers: Dict[str, object], heatmaps:
             if progress:
                 progress(setting, s)
         for label in rankers:
-            dr = detection_rate(props[label], gts, ks=KS) if n_gt else {k: float("nan") for k in KS}
-            rows.append({"ranker": label, "map": setting, "dr": {("all" if k is None else str(k)): dr[k] for k in KS},
-                         "words": int(round(dr[None] * n_gt)) if n_gt else 0, "gt_words": n_gt,
+            rows.append({"ranker": label, "map": setting, **_dr_fields(props[label], gts),
                          "proposals": float(np.mean(counts)) if counts else 0.0, "images": len(samples)})
     return rows
 
