@@ -50,7 +50,8 @@ class IcdarDataset(_TorchDataset):
             (e.g. ``ch4_training_images`` + ``ch4_training_localization_transcription_gt``;
             ``Challenge2_Training_Task12_Images`` + ``Challenge2_Training_Task1_GT``),
             ``root/split/{images,gt}``, ``root/{images,gt}``, ``root/split`` or ``root`` itself holding
-            ``img_N.jpg`` and ``gt_img_N.txt`` side by side (as ``textvision synth`` writes).
+            ``img_N.jpg`` and ``gt_img_N.txt`` side by side (as ``textvision synth`` writes), or images in
+            ``root`` with their ``gt_*.txt`` in ``root/gt`` (as OpenCV's text samples).
             Image ``X.jpg`` pairs with ``gt_X.txt``.
         year: 2015 (quads) or 2013 (boxes) file format.
         split: ``"train"`` or ``"test"``.
@@ -73,7 +74,7 @@ class IcdarDataset(_TorchDataset):
     def _candidates(self) -> List[Tuple[Path, Path]]:
         r, s = self.root, self.split
         c = [(r / a, r / b) for a, b in _OFFICIAL.get((self.year, s), [])]
-        c += [(r / s / "images", r / s / "gt"), (r / "images", r / "gt"), (r / s, r / s), (r, r)]
+        c += [(r / s / "images", r / s / "gt"), (r / "images", r / "gt"), (r / s, r / s), (r, r), (r, r / "gt")]
         return c
 
     def _resolve(self):

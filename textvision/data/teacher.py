@@ -38,7 +38,7 @@ from textvision.data.photos import downscale_to
 
 __all__ = ["TeacherTarget", "craft_targets", "LabelStats", "label_photos", "label_name", "TeacherLabel",
            "read_teacher_label", "load_labelled_photo", "teacher_split", "list_labels", "iter_labelled_photos",
-           "LABEL_VERSION"]
+           "LABEL_VERSION", "TeacherWords"]
 
 log = logging.getLogger("textvision.data.teacher")
 
@@ -465,3 +465,43 @@ def iter_labelled_photos(label_dir: PathLike, names: Sequence[str], progress: bo
         yield name, label, photo
     if skipped:
         log.warning("teacher labels: %d of %d skipped", skipped, len(names))
+
+
+class TeacherWords:
+    """Photographs labelled by the teacher as detection samples (``train-east``'s ``teacher:`` data).
+
+    Items: ``{"image": uint8 [h, w, 3] RGB on the label's grid (longer side <= the labelling max_side),
+    "instances": list[TextInstance] (the teacher's word quads, clockwise from the top-left), "id": label
+    file name}``. Photos without words stay in: they teach a detector what is *not* text (railings,
+    foliage, brick). Labels that cannot be read, or whose photo is missing or changed, are skipped with a
+    warning (:func:`iter_labelled_photos`).
+
+    Args:
+        label_dir: folder of ``textvision teacher-label`` files.
+        names: label file names to use (default: all, :func:`list_labels`), e.g. one side of
+            :func:`teacher_split`.
+        progress: a progress bar while the photos are decoded (they are held in memory).
+
+    Raises:
+        FileNotFoundError: no label files. ValueError: none could be loaded.
+    """
+
+    def __init__(self, label_dir: PathLike, names: Optional[Sequence[str]] = None, progress: bool = False):
+        from textvision.data.instances import TextInstance
+
+        files = list_labels(label_dir) if names is None else list(names)
+        if not files:
+            raise FileNotFoundError(f"no teacher labels (*.npz from textvision teacher-label) in {label_dir}")
+        self.items = []
+        for name, label, photo in iter_labelled_photos(label_dir, files, progress):
+            words = [TextInstance(np.asarray(q, np.float32)) for q in label.quads]
+            self.items.append({"image": photo, "instances": words, "id": name})
+        if not self.items:
+            raise ValueError(f"none of the {len(files)} teacher labels in {label_dir} could be loaded")
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int) -> dict:
+        item = self.items[i]
+        return {"image": item["image"], "instances": list(item["instances"]), "id": item["id"]}

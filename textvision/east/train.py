@@ -50,6 +50,8 @@ class TrainConfig:
         workers: DataLoader workers per process.
         val_max_side: validation images are resized to this longer side.
         score_threshold, nms_threshold, box_threshold: decoding for validation / detection.
+        freeze_stages: backbone stages (of 4) kept fixed, pretrained BatchNorm statistics included
+            (``vgg16bn_lite`` only; see :meth:`~textvision.models.east.EAST.freeze_backbone`).
         seed: base random seed (each DDP rank adds its rank).
         progress: tqdm progress bar (rank 0 only).
         device: ``"cpu"``, ``"cuda"`` or None (CUDA when available; the local rank's GPU under DDP).
@@ -73,6 +75,7 @@ class TrainConfig:
     score_threshold: float = 0.8
     nms_threshold: float = 0.2
     box_threshold: float = 0.1
+    freeze_stages: int = 0
     seed: int = 0
     progress: bool = True
     device: Optional[str] = None
@@ -327,8 +330,11 @@ def train_east(config: TrainConfig, train_set, val_set=None, out: Optional[str] 
             raise ValueError(f"init weights {config.init}: EAST config {start.config()} does not match the "
                              f"configured {model.config()}")
         model.load_state_dict(start.state_dict())
+    if config.freeze_stages:
+        model.freeze_backbone(config.freeze_stages)
     criterion = EASTLoss(config.score_loss, angle_weight=config.angle_weight)
-    optim = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optim = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr,
+                             weight_decay=config.weight_decay)
     total_steps = max(1, config.epochs * len(loader))
     sched = torch.optim.lr_scheduler.LambdaLR(
         optim, lambda s: 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(s, total_steps) / total_steps)))
@@ -373,13 +379,18 @@ def train_east(config: TrainConfig, train_set, val_set=None, out: Optional[str] 
                               batch["mask"].to(device))
             optim.zero_grad(set_to_none=True)
             parts.total.backward()
-            torch.nn.utils.clip_grad_norm_(net.parameters(), 10.0)
+            norm = torch.nn.utils.clip_grad_norm_([p for p in net.parameters() if p.requires_grad], 10.0)
+            # A non-finite loss or gradient would poison the weights and every later checkpoint: stop
+            # before the update; the last epoch's checkpoint stays intact for --resume.
+            if not (torch.isfinite(parts.total.detach()) and torch.isfinite(norm)):
+                raise FloatingPointError(f"EAST training: the loss or its gradients became non-finite in epoch "
+                                         f"{epoch + 1}; {out or 'the model'} keeps the last finished epoch")
             optim.step()
             sched.step()
             sums += torch.tensor([parts.total.item(), parts.score.item(), parts.iou.item(), parts.angle.item(), 1.0],
                                  dtype=torch.float64)
             if bar is not loader:
-                bar.set_postfix(loss=f"{float(parts.total):.3f}")
+                bar.set_postfix(loss=f"{parts.total.item():.3f}")
         if distributed:
             dist.all_reduce(sums)
         n = max(sums[4].item(), 1.0)

@@ -4,7 +4,9 @@ score map plus RBOX geometry (4 side distances and an angle).
 Backbones keep torchvision's ``state_dict`` keys under ``backbone.body.`` so that a local ImageNet
 checkpoint loads (``backbone_weights=PATH``): ``"resnet50"`` (the paper's PVANet stand-in used by
 most ports), ``"vgg16"``, and ``"tiny"`` (a small BN conv net that trains on a CPU, for tests and
-quick experiments).
+quick experiments), and ``"vgg16bn_lite"``: the first three blocks of VGG16-BN (torchvision ``vgg16_bn``
+``features.0``-``features.23`` keys, readable from CRAFT's real-scene-text weights with
+``backbone_weights="craft"``) plus two small new stride-16/32 stages; the default detector's backbone.
 
 Input: float32 (B, 3, H, W) RGB in [0, 1] (ImageNet normalisation happens inside), H and W
 multiples of 32. Output: :class:`EASTOutput` with ``score`` (B, 1, H/4, W/4) in [0, 1] and
@@ -14,6 +16,7 @@ and left side of its rotated box, in [0, text_scale], then the box angle in radi
 """
 from __future__ import annotations
 
+import functools
 import math
 import os
 from typing import NamedTuple, Optional, Sequence, Union
@@ -27,9 +30,9 @@ from textvision.models.vgg import IMAGENET_MEAN as _MEAN  # the one normalisatio
 from textvision.models.vgg import IMAGENET_STD as _STD
 
 __all__ = ["EAST", "EASTOutput", "east_resnet50", "east_vgg16", "east_tiny", "BACKBONES", "CHECKPOINT_KIND",
-           "load_east", "save_east"]
+           "load_east", "save_east", "as_east"]
 
-BACKBONES = ("resnet50", "vgg16", "tiny")
+BACKBONES = ("resnet50", "vgg16", "tiny", "vgg16bn_lite")
 #: ``kind`` of EAST checkpoints (see :mod:`textvision.checkpoint`).
 CHECKPOINT_KIND = "east"
 
@@ -109,13 +112,58 @@ class _TinyBackbone(nn.Module):
         return self.body(x)
 
 
+class _VGGBNLiteBody(nn.Module):
+    def __init__(self):
+        super().__init__()
+        from textvision.models.craft import _vgg16_bn_layers
+
+        # conv1_1..conv3_3 with BN and pool3 (indices 0..23 of torchvision's vgg16_bn ``features``):
+        # the blocks whose pretrained filters (strokes, edges, text texture) transfer; the deep
+        # 512-channel blocks cost 24 MB and most of the FLOPs at stride 8-16, so two small stages replace them.
+        self.features = nn.Sequential(*_vgg16_bn_layers()[:24])
+        self.stage4 = nn.Sequential(nn.MaxPool2d(2, 2), _conv_bn_relu(256, 256), _conv_bn_relu(256, 256))
+        self.stage5 = nn.Sequential(nn.MaxPool2d(2, 2), _conv_bn_relu(256, 256), _conv_bn_relu(256, 256))
+
+    def forward(self, x):
+        f4 = self.features[:14](x)   # pool2: stride 4, 128 channels
+        f8 = self.features[14:](f4)  # pool3: stride 8, 256 channels
+        f16 = self.stage4(f8)
+        return [f4, f8, f16, self.stage5(f16)]
+
+
+class _VGGBNLiteBackbone(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = _VGGBNLiteBody()
+        self.channels = [128, 256, 256, 256]
+        # Frozen parts: (name, module) pairs in order, for EAST.freeze_backbone.
+        self.stages = [self.body.features[:14], self.body.features[14:], self.body.stage4, self.body.stage5]
+
+    def forward(self, x):
+        return self.body(x)
+
+
+def _craft_to_vgg16bn(state: dict, stop: int) -> dict:
+    """CRAFT's ``basenet.slice{n}.{i}.*`` keys (global vgg16_bn indices) -> ``features.{i}.*`` for i < ``stop``."""
+    out = {}
+    for k, v in state.items():
+        parts = k.split(".")
+        if len(parts) >= 4 and parts[0] == "basenet" and parts[1] in ("slice1", "slice2", "slice3", "slice4") \
+                and parts[2].isdigit():  # slice5 (fc6/fc7) has local indices
+            if int(parts[2]) < stop:
+                out[".".join(["features", *parts[2:]])] = v
+    return out
+
+
 class EAST(nn.Module):
     """EAST with a choice of backbone.
 
     Args:
-        backbone: ``"resnet50"``, ``"vgg16"`` or ``"tiny"``.
+        backbone: ``"resnet50"``, ``"vgg16"``, ``"tiny"`` or ``"vgg16bn_lite"``.
         backbone_weights: optional path to a torchvision ImageNet checkpoint of that backbone
-            (``resnet50-*.pth`` / ``vgg16-397923af.pth``); classifier keys are ignored.
+            (``resnet50-*.pth`` / ``vgg16-397923af.pth`` / ``vgg16_bn-*.pth``; classifier keys are ignored),
+            or for ``"vgg16bn_lite"`` a ``craft`` registry name (``"craft"`` / ``"default"``: CRAFT's
+            VGG16-BN, trained on real scene text) or a CRAFT ``state_dict`` file.
         merge_channels: channels of the three merging stages (paper: 128, 64, 32; tiny: 48, 32, 32).
         text_scale: largest predictable distance in input pixels (sigmoid * text_scale).
     """
@@ -126,7 +174,9 @@ class EAST(nn.Module):
         if backbone not in BACKBONES:
             raise ValueError(f"backbone must be one of {BACKBONES}, got {backbone!r}")
         self.backbone_name = backbone
-        self.backbone = {"resnet50": _ResNetBackbone, "vgg16": _VGGBackbone, "tiny": _TinyBackbone}[backbone]()
+        self.backbone = {"resnet50": _ResNetBackbone, "vgg16": _VGGBackbone, "tiny": _TinyBackbone,
+                         "vgg16bn_lite": _VGGBNLiteBackbone}[backbone]()
+        self.frozen_stages = 0
         if merge_channels is None:
             merge_channels = (48, 32, 32) if backbone == "tiny" else (128, 64, 32)
         if len(merge_channels) != 3:
@@ -177,6 +227,9 @@ class EAST(nn.Module):
 
         if self.backbone_name == "tiny":
             raise ValueError("the 'tiny' backbone has no ImageNet checkpoint")
+        if self.backbone_name == "vgg16bn_lite":
+            self._load_vgg16bn_lite(weights)
+            return
         try:
             path = resolve(weights, self.backbone_name)
         except FileNotFoundError as exc:
@@ -195,6 +248,58 @@ class EAST(nn.Module):
             self.backbone.body.load_state_dict(state, strict=True)
         except RuntimeError as exc:
             raise ValueError(f"{path}: does not match the {self.backbone_name} backbone: {exc}") from None
+
+    def _load_vgg16bn_lite(self, weights) -> None:
+        from textvision.weights import resolve
+
+        try:
+            # A name is looked up among the CRAFT weights (their VGG16-BN is the pretrained part).
+            path = resolve(weights, "craft")
+        except FileNotFoundError as exc:
+            raise FileNotFoundError(f"{exc} (backbone weights are read from local files; nothing is downloaded)") from None
+        if path is None:
+            return
+        path = os.fspath(path)
+        state = strip_module_prefix(load_torch_file(path, "torch state_dict of VGG16-BN or CRAFT"))
+        if not isinstance(state, dict):
+            raise ValueError(f"{path}: expected a state dict, got {type(state).__name__}")
+        features = self.backbone.body.features
+        n = len(features)
+        if any(k.startswith("basenet.") for k in state):  # CRAFT: global vgg16_bn indices inside slices
+            state = _craft_to_vgg16bn(state, n)
+        state = {k[len("features."):]: v for k, v in state.items()
+                 if k.startswith("features.") and int(k.split(".")[1]) < n}
+        try:
+            features.load_state_dict(state, strict=True)
+        except RuntimeError as exc:
+            detail = " ".join(str(exc).split())
+            raise ValueError(f"{path}: does not match VGG16-BN blocks 1-3 of the vgg16bn_lite backbone: "
+                             f"{detail[:300]}") from None
+
+    def freeze_backbone(self, stages: int) -> None:
+        """Keep the first ``stages`` backbone stages (of 4, up to strides 4, 8, 16, 32) fixed in training:
+        no gradients, and their BatchNorm statistics stay as loaded (eval mode even in ``train()``).
+
+        Freezing pretrained low-level blocks saves most of a CPU step (their backward pass) and keeps
+        filters learnt on real photographs from drifting towards synthetic text.
+        """
+        stages = int(stages)
+        if not 0 <= stages <= 4:
+            raise ValueError(f"stages must be in 0..4, got {stages}")
+        parts = getattr(self.backbone, "stages", None)
+        if stages and parts is None:
+            raise ValueError(f"freezing is supported for the vgg16bn_lite backbone, not {self.backbone_name!r}")
+        self.frozen_stages = stages
+        for i, part in enumerate(parts or []):
+            for p in part.parameters():
+                p.requires_grad_(i >= stages)
+        self.train(self.training)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        for part in getattr(self.backbone, "stages", [])[:self.frozen_stages]:
+            part.eval()
+        return self
 
     def forward(self, x: torch.Tensor) -> EASTOutput:
         if x.ndim != 4 or x.shape[1] != 3:
@@ -255,8 +360,8 @@ def load_east(weights: Union[str, os.PathLike, None], device: Union[str, torch.d
     """Load an EAST detector (eval mode) saved by :func:`save_east` / ``textvision train-east``.
 
     Args:
-        weights: a checkpoint path, a registry name of the ``east`` family (``"default"``; none ship yet,
-            see ``textvision weights``), or None for an untrained ResNet-50 EAST. Read with
+        weights: a checkpoint path, a registry name of the ``east`` family (``"default"``: the shipped
+            detector, see ``textvision weights``), or None for an untrained ResNet-50 EAST. Read with
             ``weights_only=True``: a file that needs code to unpickle is refused, never executed.
         device: where the model goes.
 
@@ -293,3 +398,26 @@ def load_east(weights: Union[str, os.PathLike, None], device: Union[str, torch.d
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ValueError(f"{path}: the weights do not fit the EAST config {ckpt['config']}: {first}") from None
     return model.to(device).eval()
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_east(path: str, mtime_ns: int) -> EAST:
+    # Keyed by the file's version too, so a retrained checkpoint at the same path is not served stale.
+    return load_east(path)
+
+
+def as_east(model: Union[EAST, str, os.PathLike] = "default") -> EAST:
+    """``model`` itself when it is an :class:`EAST`; otherwise a registry name (``"default"``) or checkpoint
+    path, loaded once per process (CPU, eval mode) and reused.
+
+    Raises:
+        TypeError: anything else. FileNotFoundError / ValueError: as :func:`load_east`.
+    """
+    if isinstance(model, nn.Module):
+        return model
+    if not isinstance(model, (str, os.PathLike)):
+        raise TypeError(f"model must be an EAST, a registry name or a checkpoint path, got {type(model).__name__}")
+    from textvision.weights import resolve
+
+    path = os.fspath(resolve(model, CHECKPOINT_KIND))
+    return _cached_east(path, os.stat(path).st_mtime_ns)

