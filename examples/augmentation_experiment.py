@@ -1,51 +1,48 @@
-"""The shape of thesis Table 3.3 at small scale: does selective text style augmentation help EAST
-on a shifted test domain?
+"""Thesis Table 3.3 on your own data: does selective text style augmentation help EAST?
 
-Train a tiny EAST on synthetic scenes of one domain (a few upright Hershey faces, clean renders) with
-0, 1 and 4 restyled copies per training image, and test each model on held-out scenes of a shifted
-domain (other typefaces, italic/script, lighting, blur, noise), scored with the ICDAR 2015 protocol.
-Every condition gets the same number of optimisation steps (fair compute); only the training set
-differs.
+The same EAST recipe is trained with 0, 1 and 4 restyled copies of every training image (restyled by a
+selective text style model, the shipped two-stage one by default: only text pixels change, so the ground
+truth stays exact), with several training seeds per condition, and each model is scored on a test folder
+of real photographs with the ICDAR 2015 protocol. Every condition gets about the same number of
+optimisation steps (fair compute); only the training set differs. The style plan (which styles each
+image gets) is fixed by ``--style-seed``, so k = 1 uses the first style of k = 4's plan and the seeds vary
+only the detector's training.
 
-Restyling: the copies are made offline (as ``textvision augment`` does) with the two-stage blend,
-using the synthetic scenes' exact text masks as the blend map (instead of a TextFCN map), so that
-only text pixels change and the ground truth stays exact.
+    python examples/augmentation_experiment.py --data SPEC --test DIR [--style default] [--ks 0 1 4]
+        [--seeds 0 1 2] [--backbone tiny] [--steps 1500] [--input-size 256] [--max-side 640]
+        [--cache DIR] [--out results.json]
 
-Style model: ``--style STYLE.pt`` (a ``textvision train-style`` checkpoint); without it, a small
-one is trained here from the word crops in ../shared/data/opencv-text-samples (when present, else
-from synthetic word crops). Without ImageNet VGG16 weights in the torch hub cache the style loss runs on a
-random VGG (the style code warns loudly): those styles are texture/colour perturbations rather than
-faithful style transfer, so read the numbers as the experiment's shape, not as the thesis' result.
-
-    python examples/augmentation_experiment.py [--style STYLE.pt] [--steps 400] [--train-images 48]
-        [--test-images 48] [--size 160] [--ks 0 1 4] [--seeds 0] [--out benchmarks/results/augmentation_experiment.json]
+``--data`` takes ``textvision train-east``'s specs (an ICDAR folder, ``teacher:LABELS``,
+``photos:DIR`` with ``--synth-n``, ``synth:N``, joined by ``+``); ``--test`` any ICDAR 2015-layout folder
+(images with ``gt_<stem>.txt`` beside them or in ``gt/``). ``--cache DIR`` keeps the restyled images so
+that a second run (other seeds, other ``--ks``) does not restyle again. Restyling costs about a second
+per 640-pixel image on one CPU thread; ``--max-side`` shrinks the training images (and their words)
+first.
 """
 from __future__ import annotations
 
 import argparse
-import glob
 import json
-import math
 import os
 import sys
-import tempfile
 import time
 
 import numpy as np
-import torch
-
-from textvision.data.synth import SynthDataset
-from textvision.east.train import TrainConfig, evaluate_east, train_east
-
-TRAIN_FACES = ["hershey_simplex", "hershey_duplex", "hershey_complex", "hershey_plain"]
-TEST_FACES = ["pillow_sans", "pillow_sans_bold", "hershey_script_simplex", "hershey_triplex_italic",
-              "hershey_complex_italic"]
-SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "opencv-text-samples")
 
 
-class _Items(torch.utils.data.Dataset):
-    def __init__(self, items):
-        self.items = items
+class _Shrunk:
+    """Items of ``base`` with the longer image side at most ``max_side`` (quads scaled alike), kept in memory."""
+
+    def __init__(self, base, max_side: int):
+        from textvision.data.photos import downscale_to
+
+        self.items = []
+        for i in range(len(base)):
+            item = base[i]
+            img = downscale_to(item["image"], max_side)
+            f = img.shape[1] / item["image"].shape[1]
+            words = [type(t)(np.asarray(t.quad, np.float32) * f, t.text, t.ignore) for t in item["instances"]]
+            self.items.append({"image": img, "instances": words})
 
     def __len__(self):
         return len(self.items)
@@ -54,127 +51,111 @@ class _Items(torch.utils.data.Dataset):
         return self.items[i]
 
 
-def _style_model(path, workdir, steps, save_to=None):
-    from textvision.style import load_style_model
-
-    if path:
-        return load_style_model(path)
-    from textvision.style import StyleTrainConfig, train_style
-
-    styles = sorted(glob.glob(os.path.join(SHARED, "scenetext_word0*.jpg")))
-    if styles:
-        print(f"style images: {len(styles)} word crops from {os.path.normpath(SHARED)}")
-    else:
-        print(f"{os.path.normpath(SHARED)} not found: using synthetic word crops as style images")
-        import cv2
-
-        from textvision.data.synth import render_scene
-
-        styles = []
-        for s in range(4):
-            scene = render_scene(100 + s, (128, 256), faces=TEST_FACES[:1] + TRAIN_FACES[:1], max_lines=1,
-                                 text_free_prob=0)
-            p = os.path.join(workdir, f"synth_style{s}.png")
-            cv2.imwrite(p, cv2.cvtColor(scene.image, cv2.COLOR_RGB2BGR))
-            styles.append(p)
-    out = os.path.join(workdir, "style.pt")
-    cfg = StyleTrainConfig(styles=styles, out=out, content="synth", steps=steps, batch_size=2, image_size=128,
-                           style_size=128, base_channels=16, num_res_blocks=2, save_every=10 ** 6, progress=False)
-    t0 = time.time()
-    train_style(cfg)
-    print(f"trained a {len(styles)}-style StyleNet in {time.time() - t0:.0f} s ({steps} steps)")
-    if save_to:
-        import shutil
-
-        shutil.copyfile(out, save_to)
-        print(f"saved the style model to {save_to} (reuse it with --style)")
-    return load_style_model(out)
+def _stats(values):
+    v = np.asarray(values, np.float64)
+    return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
 
 
-def _augmented(base, model, k, seed):
-    """Originals plus k restyled copies per image (distinct styles per image while k <= styles)."""
-    from textvision.augment import plan_styles
-    from textvision.style import stylize
+def run(args) -> dict:
+    import torch
 
-    items = []
-    for i in range(len(base)):
-        item = base[i]
-        items.append(item)
-        if k == 0:
-            continue
-        heat = item["mask"].astype(np.float32)
-        for name in plan_styles(seed, str(i), list(model.style_names), k):
-            img = stylize(item["image"], model, name, mode="two-stage", heatmap=heat)
-            items.append({"image": img, "instances": item["instances"], "mask": item["mask"]})
-    return _Items(items)
+    from textvision.augment import SelectiveTextStyle
+    from textvision.data import IcdarDataset
+    from textvision.east.data import east_data
+    from textvision.east.train import StyledCopies, TrainConfig, evaluate_east, train_east
 
-
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--style", default=None, help="style checkpoint (default: train a small one here)")
-    ap.add_argument("--style-steps", type=int, default=100, help="steps when training the style model here")
-    ap.add_argument("--save-style", default=None, metavar="PATH", help="keep the style model trained here")
-    ap.add_argument("--train-images", type=int, default=48)
-    ap.add_argument("--test-images", type=int, default=48)
-    ap.add_argument("--size", type=int, default=160, help="scene and crop side (multiple of 32)")
-    ap.add_argument("--steps", type=int, default=400, help="EAST optimisation steps per condition")
-    ap.add_argument("--batch-size", type=int, default=8)
-    ap.add_argument("--lr", type=float, default=5e-3)
-    ap.add_argument("--ks", type=int, nargs="+", default=[0, 1, 4], help="styles per image")
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0], help="EAST training seeds (mean reported)")
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "benchmarks",
-                                                   "results", "augmentation_experiment.json"))
-    args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    size = (args.size, args.size)
-    common = dict(text_free_prob=0.0, min_height=12.0)
-    train_base = SynthDataset(args.train_images, size=size, seed=10, faces=TRAIN_FACES, effects=False,
-                              max_angle=15.0, **common)
-    test_set = SynthDataset(args.test_images, size=size, seed=20, faces=TEST_FACES, effects=True, max_angle=30.0,
-                            **common)
-    train_base = _Items([train_base[i] for i in range(len(train_base))])
-    test_set = _Items([test_set[i] for i in range(len(test_set))])
-    with tempfile.TemporaryDirectory() as work:
-        model = _style_model(args.style, work, args.style_steps, args.save_style)
-        style_desc = args.style or f"trained here ({args.style_steps} steps, {len(model.style_names)} styles)"
-        rows = []
-        for k in args.ks:
-            t0 = time.time()
-            train_set = _augmented(train_base, model, k, seed=0)
-            t_style = time.time() - t0
-            per_seed = []
-            for seed in args.seeds:
-                batches = math.ceil(len(train_set) / args.batch_size)
-                epochs = max(1, round(args.steps / batches))
-                cfg = TrainConfig(backbone="tiny", input_size=args.size, batch_size=args.batch_size, epochs=epochs,
-                                  lr=args.lr, scale_range=(0.7, 1.3), rotate=10.0, seed=seed, progress=False,
-                                  val_max_side=args.size, device="cpu")
-                t1 = time.time()
-                res = train_east(cfg, train_set, None, log=lambda s: None)
-                score = evaluate_east(res["model"], test_set, max_side=args.size)
-                score["steps"] = epochs * batches
-                score["train_seconds"] = time.time() - t1
-                per_seed.append(score)
-                print(f"k={k} seed={seed}: P {score['precision']:.3f} R {score['recall']:.3f} H {score['hmean']:.3f} "
-                      f"({score['steps']} steps, {score['train_seconds']:.0f} s)", flush=True)
-            rows.append({"styles_per_image": k, "train_images": len(train_set), "style_seconds": t_style,
-                         "steps": per_seed[0]["steps"],
-                         **{m: float(np.mean([s[m] for s in per_seed])) for m in ("precision", "recall", "hmean")},
-                         "hmean_per_seed": [s["hmean"] for s in per_seed]})
+    fonts = ()
+    if args.fonts:
+        from textvision.data.synth import find_fonts
+
+        fonts = tuple(find_fonts(args.fonts, required=True))
+    base = _Shrunk(east_data(args.data, synth_n=args.synth_n, synth_size=args.synth_size, fonts=fonts,
+                             seed=args.data_seed), args.max_side)
+    test = IcdarDataset(args.test, year=2015, split="test")
+    test = [test[i] for i in range(len(test))]
+    n_words = sum(len(it["instances"]) for it in base.items)
+    print(f"training images: {len(base)} ({n_words} words, longer side <= {args.max_side}); test: {len(test)} "
+          f"photos from {args.test}", flush=True)
+    style = SelectiveTextStyle(model=args.style, p=1.0)
+    rows = []
+    for k in args.ks:
+        data = StyledCopies(base, style, k, seed=args.style_seed,
+                            cache_dir=os.path.join(args.cache, "restyled") if args.cache else None)
+        t0 = time.time()
+        for j in range(len(data)):  # restyle once, up front (timed apart from training)
+            data[j]
+        t_style = time.time() - t0
+        batches = max(1, len(data) // args.batch_size)
+        epochs = max(1, round(args.steps / batches))
+        per_seed = []
+        for seed in args.seeds:
+            cfg = TrainConfig(backbone=args.backbone, backbone_weights=args.backbone_weights,
+                              freeze_stages=args.freeze_stages, input_size=args.input_size, batch_size=args.batch_size,
+                              epochs=epochs, lr=args.lr, seed=seed, progress=not args.no_progress, device="cpu")
+            t1 = time.time()
+            model = train_east(cfg, data, None, log=lambda s: None)["model"]
+            score = evaluate_east(model, test, max_side=args.test_max_side)
+            score.update(seed=seed, steps=epochs * batches, train_seconds=time.time() - t1)
+            per_seed.append(score)
+            print(f"k={k} seed={seed}: P {score['precision']:.3f} R {score['recall']:.3f} H {score['hmean']:.3f} "
+                  f"({score['steps']} steps, {score['train_seconds']:.0f} s)", flush=True)
+        row = {"styles_per_image": k, "train_images": len(data), "steps": per_seed[0]["steps"],
+               "restyle_seconds": t_style, "per_seed": per_seed}
+        for m in ("precision", "recall", "hmean"):
+            row[m], row[m + "_std"] = _stats([s[m] for s in per_seed])
+        rows.append(row)
+    return {"experiment": "selective text style augmentation for EAST (thesis Table 3.3)",
+            "data": args.data, "test": os.path.basename(os.path.normpath(args.test)), "test_photos": len(test),
+            "style": args.style, "args": vars(args), "rows": rows}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", required=True, metavar="SPEC", help="training data (train-east --data specs)")
+    ap.add_argument("--test", required=True, metavar="DIR", help="ICDAR 2015-layout folder of real test photographs")
+    ap.add_argument("--style", default="default", help="style model: registry name or checkpoint (default: shipped)")
+    ap.add_argument("--ks", type=int, nargs="+", default=[0, 1, 4], help="restyled copies per image (default 0 1 4)")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="EAST training seeds (default 0 1 2)")
+    ap.add_argument("--style-seed", type=int, default=0, help="seed of the style plan (default 0)")
+    ap.add_argument("--data-seed", type=int, default=0, help="seed of generated data parts (default 0)")
+    ap.add_argument("--backbone", default="tiny", choices=("tiny", "vgg16bn_lite", "vgg16", "resnet50"))
+    ap.add_argument("--backbone-weights", default=None, metavar="W")
+    ap.add_argument("--freeze-stages", type=int, default=0)
+    ap.add_argument("--steps", type=int, default=1500, help="optimisation steps per run (default 1500)")
+    ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--input-size", type=int, default=256, help="training crop side (multiple of 32)")
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--max-side", type=int, default=640, help="training images are shrunk to this longer side")
+    ap.add_argument("--test-max-side", type=int, default=1280)
+    ap.add_argument("--synth-n", type=int, default=200, help="scenes of photos: parts")
+    ap.add_argument("--synth-size", type=int, default=512)
+    ap.add_argument("--fonts", action="append", default=[], metavar="DIR")
+    ap.add_argument("--cache", default=None, metavar="DIR", help="keep restyled images here for later runs")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--no-progress", action="store_true")
+    ap.add_argument("--out", default=None, metavar="JSON")
+    args = ap.parse_args(argv)
+    if len(args.seeds) < 1 or any(k < 0 for k in args.ks):
+        ap.error("need at least one seed and non-negative --ks")
+
+    res = run(args)
+    base = next((r for r in res["rows"] if r["styles_per_image"] == 0), None)
     print()
-    print(f"style model: {style_desc}")
-    print(f"train: {args.train_images} clean scenes ({', '.join(TRAIN_FACES)}); test: {args.test_images} shifted "
-          f"scenes ({', '.join(TEST_FACES)}, effects on); {args.size}px, tiny EAST, seeds {args.seeds}")
-    print(f"{'styles/img':>10} {'train imgs':>10} {'steps':>6} {'P':>6} {'R':>6} {'H-mean':>7}")
-    for r in rows:
-        print(f"{r['styles_per_image']:>10} {r['train_images']:>10} {r['steps']:>6} {r['precision']:>6.3f} "
-              f"{r['recall']:>6.3f} {r['hmean']:>7.3f}")
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump({"experiment": "augmentation", "style_model": style_desc, "args": vars(args), "rows": rows}, f,
-                  indent=2)
-    print(f"wrote {os.path.normpath(args.out)}")
+    print(f"{'styles/img':>10} {'images':>7} {'steps':>6} {'P':>6} {'R':>6} {'H-mean':>15} {'vs 0':>7}  per seed")
+    for r in res["rows"]:
+        delta = f"{r['hmean'] - base['hmean']:+.3f}" if base else ""
+        h = f"{r['hmean']:.3f} +- {r['hmean_std']:.3f}"
+        per = " ".join(f"{s['hmean']:.3f}" for s in r["per_seed"])
+        print(f"{r['styles_per_image']:>10} {r['train_images']:>7} {r['steps']:>6} {r['precision']:>6.3f} "
+              f"{r['recall']:>6.3f} {h:>15} {delta:>7}  {per}")
+    print(f"(mean +- sample standard deviation over seeds {args.seeds}; ICDAR 2015 protocol on {res['test_photos']} "
+          f"photos)")
+    if args.out:
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+        with open(args.out, "w") as f:
+            json.dump(res, f, indent=2, default=str)
+        print(f"wrote {args.out}")
     return 0
 
 

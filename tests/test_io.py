@@ -257,3 +257,41 @@ def test_cli_weights_lists_registry(capsys):
     out = capsys.readouterr().out
     for name in ("text_fcn_lite_synth", "craft_mlt_25k", "vgg16_hed"):
         assert name in out
+
+
+def test_export_weights_drops_training_state_and_loads_alike(tmp_path, capsys):
+    from textvision.checkpoint import export_weights
+    from textvision.cli import main
+    from textvision.models.east import EAST, load_east, save_east
+
+    torch.manual_seed(0)
+    model = EAST("tiny")
+    opt = torch.optim.Adam(model.parameters())
+    model(torch.rand(1, 3, 64, 64)).score.mean().backward()
+    opt.step()
+    src = tmp_path / "run.pt"
+    save_east(src, model, optimizer=opt.state_dict(), scheduler={"last_epoch": 3}, epoch=3, history=[{"loss": 1.0}])
+    before = src.read_bytes()
+    out = export_weights(src, tmp_path / "ship.pt")
+    ckpt = load_checkpoint(out, "east")
+    assert "optimizer" not in ckpt and "scheduler" not in ckpt
+    assert ckpt["epoch"] == 3 and ckpt["history"] == [{"loss": 1.0}]
+    assert out.stat().st_size < 0.6 * src.stat().st_size and src.read_bytes() == before
+    a, b = load_east(src), load_east(out)
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+    with pytest.raises(ValueError, match="is the input checkpoint"):
+        export_weights(src, src)
+    # CLI: refuses to overwrite without --force, prints size and checksum
+    assert main(["export-weights", str(src), str(out)]) == 1
+    assert "exists" in capsys.readouterr().err
+    assert main(["export-weights", str(src), str(out), "--force"]) == 0
+    assert "sha256" in capsys.readouterr().out
+
+
+def test_export_weights_refuses_malicious_checkpoint(evil_checkpoint, tmp_path):
+    from textvision.checkpoint import export_weights
+
+    path, marker = evil_checkpoint
+    with pytest.raises(ValueError, match="refused"):
+        export_weights(path, tmp_path / "out.pt")
+    assert not marker.exists() and not (tmp_path / "out.pt").exists()

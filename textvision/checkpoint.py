@@ -20,7 +20,11 @@ from typing import Any, Dict, Optional, Sequence, Union
 
 from textvision.io import PathLike, atomic_write
 
-__all__ = ["FORMAT", "VERSION", "save_checkpoint", "load_checkpoint", "load_torch_file", "strip_module_prefix"]
+__all__ = ["FORMAT", "VERSION", "save_checkpoint", "load_checkpoint", "load_torch_file", "strip_module_prefix",
+           "export_weights", "TRAINING_STATE_KEYS"]
+
+#: Checkpoint entries that only a resumed training needs (dropped by :func:`export_weights`).
+TRAINING_STATE_KEYS = ("optimizer", "scheduler", "scaler")
 
 FORMAT = "textvision"
 VERSION = 1
@@ -115,3 +119,22 @@ def load_checkpoint(path: PathLike, kind: Union[str, Sequence[str], None] = None
     ckpt.setdefault("version", 0)
     ckpt.setdefault("config", {})
     return ckpt
+
+
+def export_weights(src: PathLike, dst: PathLike) -> Path:
+    """Write a copy of a checkpoint without its training state, for shipping or sharing.
+
+    The copy keeps the kind, config, weights and plain metadata (epoch, history, training config), and drops
+    :data:`TRAINING_STATE_KEYS` (Adam's moments are twice the size of the weights). It loads exactly like
+    the original. ``src`` is read safely (``weights_only=True``) and never modified; ``dst`` is written
+    atomically and must differ from ``src``.
+
+    Raises:
+        FileNotFoundError / ValueError: as :func:`load_checkpoint`; ``dst`` is ``src``.
+    """
+    if os.path.exists(dst) and os.path.samefile(src, dst):
+        raise ValueError(f"export_weights: the output {dst} is the input checkpoint; choose another file")
+    ckpt = load_checkpoint(src)
+    kept = {k: v for k, v in ckpt.items() if k not in TRAINING_STATE_KEYS}
+    extra = {k: v for k, v in kept.items() if k not in ("format", "version", "kind", "config", "state_dict")}
+    return save_checkpoint(dst, kind=kept["kind"], state_dict=kept["state_dict"], config=kept["config"], **extra)

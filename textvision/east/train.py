@@ -166,12 +166,18 @@ class StyledCopies(torch.utils.data.Dataset):
         style: a ``SelectiveTextStyle`` (or anything with ``style_pool`` and ``apply(img, style=)``).
         k: restyled copies per image (0 = the base set unchanged).
         seed: style-plan seed.
+        cache_dir: optional folder keeping each restyled image as ``<i>_<style>.png`` (written atomically),
+            reused by later runs and by other ``k`` of the same seed (the plan for ``k`` copies is the
+            first ``k`` entries of a longer plan). One folder per base dataset and style model.
     """
 
-    def __init__(self, base, style, k: int, seed: int = 0, cache: bool = True):
+    def __init__(self, base, style, k: int, seed: int = 0, cache: bool = True, cache_dir: Optional[str] = None):
         if int(k) < 0:
             raise ValueError(f"k (styles per image) must be >= 0, got {k}")
         self.base, self.style, self.k, self.seed, self.cache = base, style, int(k), int(seed), cache
+        self.cache_dir = cache_dir
+        if cache_dir is not None:
+            os.makedirs(cache_dir, exist_ok=True)
         self._memo: Dict[Tuple[int, int], np.ndarray] = {}
 
     def __len__(self) -> int:
@@ -193,7 +199,18 @@ class StyledCopies(torch.utils.data.Dataset):
             key = (i, c)
             img = self._memo.get(key)
             if img is None:
-                img = self.style.apply(item["image"], style=self.style_of(j))
+                name = self.style_of(j)
+                path = os.path.join(self.cache_dir, f"{i}_{name}.png") if self.cache_dir else None
+                if path and os.path.isfile(path):
+                    from textvision.io import read_rgb
+
+                    img = read_rgb(path)
+                else:
+                    img = self.style.apply(item["image"], style=name)
+                    if path:
+                        from textvision.io import write_image
+
+                        write_image(path, img)
                 if self.cache:
                     self._memo[key] = img
             item["image"] = img
