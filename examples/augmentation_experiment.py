@@ -31,14 +31,17 @@ import numpy as np
 
 
 class _Shrunk:
-    """Items of ``base`` with the longer image side at most ``max_side`` (quads scaled alike), kept in memory."""
+    """Items of ``base`` with the longer image side at most ``max_side`` (quads scaled alike), kept in memory;
+    with ``words_only``, only those with at least one word."""
 
-    def __init__(self, base, max_side: int):
+    def __init__(self, base, max_side: int, words_only: bool = False):
         from textvision.data.photos import downscale_to
 
         self.items = []
         for i in range(len(base)):
             item = base[i]
+            if words_only and not item["instances"]:
+                continue
             img = downscale_to(item["image"], max_side)
             f = img.shape[1] / item["image"].shape[1]
             words = [type(t)(np.asarray(t.quad, np.float32) * f, t.text, t.ignore) for t in item["instances"]]
@@ -71,7 +74,7 @@ def run(args) -> dict:
 
         fonts = tuple(find_fonts(args.fonts, required=True))
     base = _Shrunk(east_data(args.data, synth_n=args.synth_n, synth_size=args.synth_size, fonts=fonts,
-                             seed=args.data_seed), args.max_side)
+                             seed=args.data_seed), args.max_side, args.words_only)
     test = IcdarDataset(args.test, year=2015, split="test")
     test = [test[i] for i in range(len(test))]
     n_words = sum(len(it["instances"]) for it in base.items)
@@ -127,6 +130,9 @@ def main(argv=None) -> int:
     ap.add_argument("--input-size", type=int, default=256, help="training crop side (multiple of 32)")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--max-side", type=int, default=640, help="training images are shrunk to this longer side")
+    ap.add_argument("--words-only", action="store_true",
+                    help="train on the images with at least one word only (restyling a photo without words costs "
+                         "as much and changes only what the text map mistakes for text)")
     ap.add_argument("--test-max-side", type=int, default=1280)
     ap.add_argument("--synth-n", type=int, default=200, help="scenes of photos: parts")
     ap.add_argument("--synth-size", type=int, default=512)

@@ -34,7 +34,7 @@ def test_runs_end_to_end(tmp_path, capsys):
     assert [s["seed"] for s in rows[1]["per_seed"]] == [0, 1]
     assert all(0.0 <= r["hmean"] <= 1.0 and r["hmean_std"] >= 0.0 for r in rows.values())
     cached = sorted(os.listdir(tmp_path / "cache" / "restyled"))
-    assert len(cached) == 3  # one restyled copy per image, kept for the next run
+    assert len(cached) == 3 and all(p.endswith(".png") for p in cached)  # one restyled copy per image, kept
     assert "styles/img" in capsys.readouterr().out
     # a second run reuses the restyled images instead of restyling again
     before = {p: os.path.getmtime(tmp_path / "cache" / "restyled" / p) for p in cached}

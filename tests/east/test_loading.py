@@ -124,12 +124,6 @@ def test_load_east_other_kinds_and_non_checkpoints(tmp_path):
         load_east(tmp_path / "bad.pt")
 
 
-def test_load_east_default_says_none_ship_and_how_to_train():
-    with pytest.raises(ValueError, match="no EAST weights ship with textvision yet") as info:
-        load_east("default")
-    assert "textvision train-east" in str(info.value)
-
-
 def test_load_east_none_is_untrained():
     m = load_east(None)
     assert isinstance(m, EAST) and not m.training and m.backbone_name == "resnet50"
@@ -203,12 +197,6 @@ def test_train_east_resume_refuses_malicious_checkpoint(evil_checkpoint, capsys)
                  "--no-progress", "--out", str(path), "--resume"]) == 1
     assert "refused" in _one_line_error(capsys.readouterr().err, "train-east")
     assert not marker.exists() and path.read_bytes() == before
-
-
-def test_detect_default_weights_say_none_ship(tmp_path, capsys):
-    imgs = _images(tmp_path / "imgs", 1)
-    assert main(["detect", str(imgs[0]), "--weights", "default", "--out", str(tmp_path / "res")]) == 1
-    assert "no EAST weights ship" in _one_line_error(capsys.readouterr().err, "detect")
 
 
 # ------------------------------------------------------------------------------------------------

@@ -166,9 +166,10 @@ class StyledCopies(torch.utils.data.Dataset):
         style: a ``SelectiveTextStyle`` (or anything with ``style_pool`` and ``apply(img, style=)``).
         k: restyled copies per image (0 = the base set unchanged).
         seed: style-plan seed.
-        cache_dir: optional folder keeping each restyled image as ``<i>_<style>.png`` (written atomically),
-            reused by later runs and by other ``k`` of the same seed (the plan for ``k`` copies is the
-            first ``k`` entries of a longer plan). One folder per base dataset and style model.
+        cache_dir: optional folder keeping each restyled image as ``<style>_<digest>.png`` (written
+            atomically; the digest is a hash of the original image's pixels), reused by later runs, by
+            other ``k`` of the same seed (the plan for ``k`` copies is the first ``k`` entries of a longer
+            plan) and by other subsets of the same images. One folder per style model.
     """
 
     def __init__(self, base, style, k: int, seed: int = 0, cache: bool = True, cache_dir: Optional[str] = None):
@@ -200,7 +201,7 @@ class StyledCopies(torch.utils.data.Dataset):
             img = self._memo.get(key)
             if img is None:
                 name = self.style_of(j)
-                path = os.path.join(self.cache_dir, f"{i}_{name}.png") if self.cache_dir else None
+                path = os.path.join(self.cache_dir, f"{name}_{_digest(item['image'])}.png") if self.cache_dir else None
                 if path and os.path.isfile(path):
                     from textvision.io import read_rgb
 
@@ -215,6 +216,14 @@ class StyledCopies(torch.utils.data.Dataset):
                     self._memo[key] = img
             item["image"] = img
         return item
+
+
+def _digest(image: np.ndarray) -> str:
+    """Content hash of an image (pixels and shape): the restyled-image cache is keyed by what was restyled."""
+    import hashlib
+
+    a = np.ascontiguousarray(image)
+    return hashlib.blake2b(a.tobytes() + repr(a.shape).encode(), digest_size=8).hexdigest()
 
 
 def collate_east(items: Sequence[Dict[str, torch.Tensor]]) -> Dict[str, torch.Tensor]:

@@ -373,19 +373,11 @@ def load_east(weights: Union[str, os.PathLike, None], device: Union[str, torch.d
             checkpoint, a checkpoint of another kind, or weights that do not fit the stored config.
     """
     from textvision.checkpoint import load_checkpoint
-    from textvision.weights import list_weights, resolve
+    from textvision.weights import resolve
 
     if weights is None:
         return EAST("resnet50").to(device).eval()
-    try:
-        path = resolve(weights, CHECKPOINT_KIND)
-    except ValueError:
-        # With an empty family the only ValueError resolve raises is "unknown name": say why and what to do.
-        if isinstance(weights, str) and not list_weights(CHECKPOINT_KIND):
-            raise ValueError(f"no EAST weights ship with textvision yet, so {weights!r} names nothing; train a "
-                             f"detector with `textvision train-east --data DIR|synth:N --out east.pt` (see "
-                             f"`textvision train-east --help`) and pass the checkpoint's path") from None
-        raise
+    path = resolve(weights, CHECKPOINT_KIND)
     ckpt = load_checkpoint(path, kind=CHECKPOINT_KIND)
     cfg = dict(ckpt["config"])
     backbone = cfg.pop("backbone", None)

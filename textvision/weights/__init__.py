@@ -160,6 +160,28 @@ _ENTRIES = (
         aliases=('default-distilled',),
     ),
     WeightsEntry(
+        name="east_default",
+        model="east",
+        file="east_default.pt",
+        sha256="501da21ff39465ac092e5778ad66a0ab4cb468c4c9f3fa52fef9b7439639986f",
+        size=17660023,
+        arch="EAST on vgg16bn_lite (VGG16-BN blocks 1-3 + two 256-channel stages, merge 128-64-32), 4.40 M parameters",
+        purpose="word detection in real photographs (rotated boxes): the default of detect and `textvision detect`",
+        provenance=("textvision train-east --data 'photos:/usr/share/backgrounds;/usr/share/wallpapers;"
+                    "/usr/share/desktop-base+teacher:LABELS*3' --val 'teacher:LABELS+photos:/usr/share/backgrounds;"
+                    "/usr/share/wallpapers;/usr/share/desktop-base' --synth-n 1600 --fonts /usr/share/fonts "
+                    "--backbone vgg16bn_lite --backbone-weights craft --freeze-stages 1 --input-size 256 --batch-size 8 "
+                    "--epochs 5 --val-max-side 768 --seed 0 --out east.pt, then textvision export-weights east.pt "
+                    "east_default.pt (67 min on a shared 2-core CPU, 1425 steps). Data: 1600 synthetic 512x512 scenes "
+                    "of words in 138 Debian typefaces over crops of 148 Debian wallpapers, plus the training side of "
+                    "252 photographs labelled by the CRAFT teacher (LABELS = textvision teacher-label output, recipe "
+                    "in docs/textfcn.md; 229 photos, 45 with words), repeated 3x; validation (H-mean 0.570 at the "
+                    "last epoch) on the 23 held-out teacher photos and 160 held-out scenes. Recipe in docs/east.md."),
+        base_weights="conv1-conv3 of CRAFT's VGG16-BN (craft_mlt_25k, MIT; conv1-conv2 kept frozen); the rest random",
+        licence="Apache-2.0 (this project); the CRAFT-derived layers MIT",
+        aliases=("default",),
+    ),
+    WeightsEntry(
         name="vgg16_hed",
         model="vgg16",
         file="weights/hed_bsds500.weights.h5",
