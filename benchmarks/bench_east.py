@@ -37,6 +37,15 @@ def _median(fn, repeats, sync=lambda: None):
     return float(np.median(ts))
 
 
+def _forward(model, x, repeats, sync):
+    """Median forward time of ``model`` on ``x`` (after a warm-up) and its score / geometry maps as NumPy."""
+    with torch.inference_mode():
+        model(x)  # warm-up
+        t_fwd = _median(lambda: model(x), repeats, sync)
+        out = model(x)
+    return t_fwd, out.score[0, 0].float().cpu().numpy(), out.geometry[0].float().cpu().numpy()
+
+
 def _trained_row(weights, args, dev, sync, w, h):
     import cv2
 
@@ -50,12 +59,7 @@ def _trained_row(weights, args, dev, sync, w, h):
     model = load_east(weights, device=dev)
     img, _ = prepare_image(photo, max(args.width, args.height))
     x = torch.from_numpy(img).to(dev).permute(2, 0, 1)[None].float().div_(255.0)
-    with torch.inference_mode():
-        model(x)  # warm-up
-        t_fwd = _median(lambda: model(x), args.repeats, sync)
-        out = model(x)
-    score = out.score[0, 0].float().cpu().numpy()
-    geo = out.geometry[0].float().cpu().numpy()
+    t_fwd, score, geo = _forward(model, x, args.repeats, sync)
     t_dec = _median(lambda: decode(score, geo), args.repeats)
     t_all = _median(lambda: detect(photo, model), args.repeats, sync)
     return {"device": dev, "backbone": f"{model.backbone_name} ({weights})", "input": f"{img.shape[1]}x{img.shape[0]}",
@@ -87,19 +91,14 @@ def main(argv=None):
             torch.manual_seed(0)
             model = EAST(name).to(dev).eval()
             x = torch.rand(1, 3, h, w, device=dev)
-            with torch.inference_mode():
-                model(x)  # warm-up
-                t_fwd = _median(lambda: model(x), args.repeats, sync)
-                out = model(x)
-            score = out.score[0, 0].float().cpu().numpy()
-            geo = out.geometry[0].float().cpu().numpy()
+            t_fwd, score, geo = _forward(model, x, args.repeats, sync)
             # ~2 % of the cells vote, as on a text-rich street scene
             thr = float(np.quantile(score, 0.98))
             votes = int((score > thr).sum())
             t_dec = _median(lambda: decode(score, geo, score_threshold=thr), args.repeats)
             rows.append({"device": dev, "backbone": name, "input": f"{w}x{h}", "forward_ms": t_fwd * 1e3,
                          "decode_ms": t_dec * 1e3, "votes": votes, "images_per_s": 1.0 / (t_fwd + t_dec)})
-            del model, x, out
+            del model, x
         for w_name in args.weights:
             rows.append(_trained_row(w_name, args, dev, sync, w, h))
     print(f"{'device':>6} {'backbone':>24} {'input':>9} {'forward ms':>11} {'decode ms':>10} {'votes':>6} {'img/s':>7}"
