@@ -286,3 +286,30 @@ def test_detect_refuses_two_inputs_with_one_result_name(tiny_ckpt, tmp_path, cap
     assert main(["detect", str(a), str(b), "--weights", str(tiny_ckpt), "--out", str(tmp_path / "res")]) == 1
     assert "res_img_1.txt" in _one_line_error(capsys.readouterr().err, "detect")
     assert not (tmp_path / "res").exists()
+
+
+@pytest.mark.parametrize("extra, match", [
+    (["--backbone", "tiny", "--freeze-stages", "1"], "--freeze-stages needs --backbone vgg16bn_lite"),
+    (["--backbone", "vgg16bn_lite", "--freeze-stages", "5"], "--freeze-stages must be in 0..4"),
+])
+def test_train_east_freeze_stages_checked_before_training(extra, match, tmp_path, capsys, no_training):
+    assert main(["train-east", "--data", "synth:2:64", "--input-size", "64", "--epochs", "1", "--no-progress",
+                 "--out", str(tmp_path / "e.pt"), *extra]) == 1
+    assert match in _one_line_error(capsys.readouterr().err, "train-east")
+    assert not (tmp_path / "e.pt").exists()
+
+
+def test_train_east_mixed_spec_with_photos_and_fonts(tmp_path, capsys):
+    """The new --data parts through the CLI: generated scenes + synthetic words on photos, a tiny run."""
+    bg = tmp_path / "bg"
+    bg.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        write_image(bg / f"b{i}.png", rng.integers(0, 256, (96, 128, 3), dtype=np.uint8))
+    out = tmp_path / "e.pt"
+    assert main(["train-east", "--data", f"synth:2:64+photos:{bg}*2", "--val", f"photos:{bg}", "--synth-n", "2",
+                 "--synth-size", "64", "--backbone", "tiny", "--input-size", "64", "--batch-size", "2", "--epochs",
+                 "1", "--val-max-side", "64", "--no-progress", "--out", str(out)]) == 0
+    ckpt = load_checkpoint(out, "east")
+    assert ckpt["epoch"] == 1 and "hmean" in ckpt["history"][0]
+    assert "saved" in capsys.readouterr().out

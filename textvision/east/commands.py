@@ -120,6 +120,10 @@ def _train(args) -> int:
             raise FileExistsError(f"{existing} exists (a previous run's checkpoint); pass --resume to continue "
                                   f"that run, or choose another --out (delete the file to start over)")
     check_output_file(args.out, what="--out checkpoint")
+    if args.freeze_stages and args.backbone != "vgg16bn_lite":
+        raise ValueError(f"--freeze-stages needs --backbone vgg16bn_lite (got {args.backbone})")
+    if not 0 <= args.freeze_stages <= 4:
+        raise ValueError(f"--freeze-stages must be in 0..4, got {args.freeze_stages}")
     _check_weights_file(args.augment, "--augment style checkpoint")
     if args.augment:
         # A safe first read (weights_only=True, one-line refusal) before the style area's loader sees it.

@@ -136,7 +136,8 @@ class _VGGBNLiteBackbone(nn.Module):
         super().__init__()
         self.body = _VGGBNLiteBody()
         self.channels = [128, 256, 256, 256]
-        # Frozen parts: (name, module) pairs in order, for EAST.freeze_backbone.
+        # The four stages in order (to strides 4, 8, 16, 32), for EAST.freeze_backbone; a plain list, so
+        # they are not registered twice as submodules.
         self.stages = [self.body.features[:14], self.body.features[14:], self.body.stage4, self.body.stage5]
 
     def forward(self, x):
