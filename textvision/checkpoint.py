@@ -9,19 +9,21 @@ It is always read with ``torch.load(..., weights_only=True)``: a file that would
 (a pickled object whose loading could run a command) is refused with a one-line ``ValueError`` and
 nothing in it is executed. Writes are atomic (temporary file + rename, see :mod:`textvision.io`).
 Files written before the format had ``format``/``version`` fields (the shipped ``text_fcn_lite.pt``)
-load as version 0.
+load as version 0. ``export_weights`` writes a copy without the training state; ``load_once`` shares one
+loaded model per file version.
 """
 from __future__ import annotations
 
+import functools
 import os
 import pickle
 from pathlib import Path
-from typing import Any, Dict, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Optional, Sequence, Union
 
 from textvision.io import PathLike, atomic_write
 
 __all__ = ["FORMAT", "VERSION", "save_checkpoint", "load_checkpoint", "load_torch_file", "strip_module_prefix",
-           "export_weights", "TRAINING_STATE_KEYS"]
+           "export_weights", "TRAINING_STATE_KEYS", "load_once"]
 
 #: Checkpoint entries that only a resumed training needs (dropped by :func:`export_weights`).
 TRAINING_STATE_KEYS = ("optimizer", "scheduler", "scaler")
@@ -138,3 +140,16 @@ def export_weights(src: PathLike, dst: PathLike) -> Path:
     kept = {k: v for k, v in ckpt.items() if k not in TRAINING_STATE_KEYS}
     extra = {k: v for k, v in kept.items() if k not in ("format", "version", "kind", "config", "state_dict")}
     return save_checkpoint(dst, kind=kept["kind"], state_dict=kept["state_dict"], config=kept["config"], **extra)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_once(loader: Callable, path: str, mtime_ns: int):
+    return loader(path)
+
+
+def load_once(loader: Callable[[str], Any], path: PathLike):
+    """``loader(path)``, run once per process for each version of the file and then shared (the models that
+    ``detect("...")`` / ``stylize(img, "...")`` take by name or path). Keyed by the file's modification time
+    too, so a retrained checkpoint at the same path is not served stale. Callers must not train the result."""
+    path = os.fspath(path)
+    return _load_once(loader, path, os.stat(path).st_mtime_ns)

@@ -50,6 +50,11 @@ def test_teacher_part_splits_photos_and_carries_quads(labels):
     assert x0 <= 40 + 3 and x1 >= 119 - 3 and y0 <= 30 + 3 and y1 >= 41 - 3  # around the band (plus dilation)
     sample = EASTTrainDataset(train, 64, augment=False)[0]
     assert float(sample["score"].sum()) > 0  # the word reaches the EAST targets
+    from textvision.data.teacher import TeacherWords
+
+    assert len(TeacherWords(labels)) == 12  # no side: every photo
+    with pytest.raises(ValueError, match="side must be"):
+        TeacherWords(labels, "test")
 
 
 def test_synth_photos_mix_and_repeat(tmp_path):

@@ -289,8 +289,8 @@ def test_detect_refuses_two_inputs_with_one_result_name(tiny_ckpt, tmp_path, cap
 
 
 @pytest.mark.parametrize("extra, match", [
-    (["--backbone", "tiny", "--freeze-stages", "1"], "--freeze-stages needs --backbone vgg16bn_lite"),
-    (["--backbone", "vgg16bn_lite", "--freeze-stages", "5"], "--freeze-stages must be in 0..4"),
+    (["--backbone", "tiny", "--freeze-stages", "1"], "--freeze-stages 1: freezing is supported for the vgg16bn_lite"),
+    (["--backbone", "vgg16bn_lite", "--freeze-stages", "5"], "--freeze-stages 5: stages must be in 0..4"),
 ])
 def test_train_east_freeze_stages_checked_before_training(extra, match, tmp_path, capsys, no_training):
     assert main(["train-east", "--data", "synth:2:64", "--input-size", "64", "--epochs", "1", "--no-progress",

@@ -478,20 +478,26 @@ class TeacherWords:
 
     Args:
         label_dir: folder of ``textvision teacher-label`` files.
-        names: label file names to use (default: all, :func:`list_labels`), e.g. one side of
-            :func:`teacher_split`.
+        side: ``None`` (every label), ``"train"`` or ``"val"``: that side of :func:`teacher_split`.
+        val_fraction: share of the photos on the ``"val"`` side.
         progress: a progress bar while the photos are decoded (they are held in memory).
 
     Raises:
-        FileNotFoundError: no label files. ValueError: none could be loaded.
+        FileNotFoundError: no label files. ValueError: none could be loaded, or a bad ``side``.
     """
 
-    def __init__(self, label_dir: PathLike, names: Optional[Sequence[str]] = None, progress: bool = False):
+    def __init__(self, label_dir: PathLike, side: Optional[str] = None, val_fraction: float = 0.1,
+                 progress: bool = False):
         from textvision.data.instances import TextInstance
 
-        files = list_labels(label_dir) if names is None else list(names)
+        if side not in (None, "train", "val"):
+            raise ValueError(f"TeacherWords: side must be None, 'train' or 'val', got {side!r}")
+        files = list_labels(label_dir)
         if not files:
             raise FileNotFoundError(f"no teacher labels (*.npz from textvision teacher-label) in {label_dir}")
+        if side is not None:
+            train, val = teacher_split(files, val_fraction)
+            files = [files[i] for i in (train if side == "train" else val)]
         self.items = []
         for name, label, photo in iter_labelled_photos(label_dir, files, progress):
             words = [TextInstance(np.asarray(q, np.float32)) for q in label.quads]

@@ -120,10 +120,14 @@ def _train(args) -> int:
             raise FileExistsError(f"{existing} exists (a previous run's checkpoint); pass --resume to continue "
                                   f"that run, or choose another --out (delete the file to start over)")
     check_output_file(args.out, what="--out checkpoint")
-    if args.freeze_stages and args.backbone != "vgg16bn_lite":
-        raise ValueError(f"--freeze-stages needs --backbone vgg16bn_lite (got {args.backbone})")
-    if not 0 <= args.freeze_stages <= 4:
-        raise ValueError(f"--freeze-stages must be in 0..4, got {args.freeze_stages}")
+    if args.freeze_stages:
+        # The model's own rule (which backbones, how many stages), checked before any data is read.
+        from textvision.models.east import EAST
+
+        try:
+            EAST(args.backbone).freeze_backbone(args.freeze_stages)
+        except ValueError as exc:
+            raise ValueError(f"--freeze-stages {args.freeze_stages}: {exc}") from None
     _check_weights_file(args.augment, "--augment style checkpoint")
     if args.augment:
         # A safe first read (weights_only=True, one-line refusal) before the style area's loader sees it.

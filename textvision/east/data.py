@@ -16,7 +16,7 @@ see :func:`textvision.data.spec.parse_data_spec`):
 from __future__ import annotations
 
 import logging
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 __all__ = ["east_data", "KINDS"]
 
@@ -115,13 +115,9 @@ def _part(part, *, train: bool, year: int, split: str, synth_n: int, synth_size:
         return _Memo(SynthDataset(n, size=(synth_size, synth_size), seed=seed if train else seed + _VAL_SEED,
                                   **kwargs))
     if part.kind == "teacher":
-        from textvision.data.teacher import TeacherWords, list_labels, teacher_split
+        from textvision.data.teacher import TeacherWords
 
         if not part.arg:
             raise ValueError(f"--data {part.text}: expected teacher:LABEL_DIR")
-        names: List[str] = list_labels(part.arg)
-        if not names:
-            raise FileNotFoundError(f"no teacher labels (*.npz from textvision teacher-label) in {part.arg}")
-        tr, va = teacher_split(names, val_fraction)
-        return TeacherWords(part.arg, [names[i] for i in (tr if train else va)])
+        return TeacherWords(part.arg, "train" if train else "val", val_fraction)
     raise AssertionError(part.kind)  # parse_data_spec accepts no other kind

@@ -16,7 +16,6 @@ and left side of its rotated box, in [0, text_scale], then the box angle in radi
 """
 from __future__ import annotations
 
-import functools
 import math
 import os
 from typing import NamedTuple, Optional, Sequence, Union
@@ -25,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from textvision.checkpoint import load_torch_file, strip_module_prefix
+from textvision.checkpoint import load_once, load_torch_file, strip_module_prefix
 from textvision.models.vgg import IMAGENET_MEAN as _MEAN  # the one normalisation
 from textvision.models.vgg import IMAGENET_STD as _STD
 
@@ -119,16 +118,20 @@ class _VGGBNLiteBody(nn.Module):
 
         # conv1_1..conv3_3 with BN and pool3 (indices 0..23 of torchvision's vgg16_bn ``features``):
         # the blocks whose pretrained filters (strokes, edges, text texture) transfer; the deep
-        # 512-channel blocks cost 24 MB and most of the FLOPs at stride 8-16, so two small stages replace them.
+        # 512-channel blocks cost 52 MB and most of the FLOPs at stride 8-16, so two small stages replace them.
         self.features = nn.Sequential(*_vgg16_bn_layers()[:24])
         self.stage4 = nn.Sequential(nn.MaxPool2d(2, 2), _conv_bn_relu(256, 256), _conv_bn_relu(256, 256))
         self.stage5 = nn.Sequential(nn.MaxPool2d(2, 2), _conv_bn_relu(256, 256), _conv_bn_relu(256, 256))
+        # The four stages to strides 4 (pool2), 8 (pool3), 16 and 32, sliced once; a plain list, so they
+        # are not registered a second time as submodules (the state_dict keys stay ``features.N``).
+        self.stages = [self.features[:14], self.features[14:], self.stage4, self.stage5]
 
     def forward(self, x):
-        f4 = self.features[:14](x)   # pool2: stride 4, 128 channels
-        f8 = self.features[14:](f4)  # pool3: stride 8, 256 channels
-        f16 = self.stage4(f8)
-        return [f4, f8, f16, self.stage5(f16)]
+        feats = []
+        for stage in self.stages:
+            x = stage(x)
+            feats.append(x)
+        return feats
 
 
 class _VGGBNLiteBackbone(nn.Module):
@@ -136,12 +139,19 @@ class _VGGBNLiteBackbone(nn.Module):
         super().__init__()
         self.body = _VGGBNLiteBody()
         self.channels = [128, 256, 256, 256]
-        # The four stages in order (to strides 4, 8, 16, 32), for EAST.freeze_backbone; a plain list, so
-        # they are not registered twice as submodules.
-        self.stages = [self.body.features[:14], self.body.features[14:], self.body.stage4, self.body.stage5]
+        self.stages = self.body.stages  # what EAST.freeze_backbone can freeze
 
     def forward(self, x):
         return self.body(x)
+
+    def pretrained_part(self, state: dict):
+        """The module a pretrained file fills (VGG16-BN blocks 1-3), the file's keys for it, and its name."""
+        n = len(self.body.features)
+        if any(k.startswith("basenet.") for k in state):  # CRAFT: global vgg16_bn indices inside slices
+            state = _craft_to_vgg16bn(state, n)
+        state = {k[len("features."):]: v for k, v in state.items()
+                 if k.startswith("features.") and int(k.split(".")[1]) < n}
+        return self.body.features, state, "VGG16-BN blocks 1-3 of the vgg16bn_lite backbone"
 
 
 def _craft_to_vgg16bn(state: dict, stop: int) -> dict:
@@ -213,10 +223,12 @@ class EAST(nn.Module):
         """Load torchvision ImageNet weights of the backbone (strict on its keys).
 
         Args:
-            weights: a local torchvision checkpoint (``resnet50-*.pth`` / ``vgg16-397923af.pth``: a plain
-                state dict, or a dict holding one under ``"state_dict"``; DDP ``module.`` prefixes and
-                classifier keys are dropped), or a name registered for the backbone's family in
-                :mod:`textvision.weights`. Nothing is downloaded.
+            weights: a local torchvision checkpoint (``resnet50-*.pth`` / ``vgg16-397923af.pth`` /
+                ``vgg16_bn-*.pth`` for vgg16bn_lite: a plain state dict, or a dict holding one under
+                ``"state_dict"``; DDP ``module.`` prefixes and classifier keys are dropped), a CRAFT
+                ``state_dict`` (vgg16bn_lite), or a name registered for the backbone's family in
+                :mod:`textvision.weights` (vgg16bn_lite: the ``craft`` family, e.g. ``"craft"``). Nothing is
+                downloaded.
 
         Raises:
             FileNotFoundError: no such file. ValueError: the ``tiny`` backbone, a file that needs code to
@@ -228,11 +240,10 @@ class EAST(nn.Module):
 
         if self.backbone_name == "tiny":
             raise ValueError("the 'tiny' backbone has no ImageNet checkpoint")
-        if self.backbone_name == "vgg16bn_lite":
-            self._load_vgg16bn_lite(weights)
-            return
+        # vgg16bn_lite's names are CRAFT's: its VGG16-BN is the pretrained part.
+        family = "craft" if self.backbone_name == "vgg16bn_lite" else self.backbone_name
         try:
-            path = resolve(weights, self.backbone_name)
+            path = resolve(weights, family)
         except FileNotFoundError as exc:
             raise FileNotFoundError(f"{exc} (backbone weights are read from local files; nothing is downloaded)") from None
         if path is None:
@@ -245,37 +256,13 @@ class EAST(nn.Module):
         if not isinstance(state, dict):
             raise ValueError(f"{path}: expected a state dict, got {type(state).__name__}")
         state = {k: v for k, v in strip_module_prefix(state).items() if not k.startswith(("fc.", "classifier."))}
+        part = getattr(self.backbone, "pretrained_part", None)
+        target, state, what = part(state) if part else (self.backbone.body, state, f"the {self.backbone_name} backbone")
         try:
-            self.backbone.body.load_state_dict(state, strict=True)
-        except RuntimeError as exc:
-            raise ValueError(f"{path}: does not match the {self.backbone_name} backbone: {exc}") from None
-
-    def _load_vgg16bn_lite(self, weights) -> None:
-        from textvision.weights import resolve
-
-        try:
-            # A name is looked up among the CRAFT weights (their VGG16-BN is the pretrained part).
-            path = resolve(weights, "craft")
-        except FileNotFoundError as exc:
-            raise FileNotFoundError(f"{exc} (backbone weights are read from local files; nothing is downloaded)") from None
-        if path is None:
-            return
-        path = os.fspath(path)
-        state = strip_module_prefix(load_torch_file(path, "torch state_dict of VGG16-BN or CRAFT"))
-        if not isinstance(state, dict):
-            raise ValueError(f"{path}: expected a state dict, got {type(state).__name__}")
-        features = self.backbone.body.features
-        n = len(features)
-        if any(k.startswith("basenet.") for k in state):  # CRAFT: global vgg16_bn indices inside slices
-            state = _craft_to_vgg16bn(state, n)
-        state = {k[len("features."):]: v for k, v in state.items()
-                 if k.startswith("features.") and int(k.split(".")[1]) < n}
-        try:
-            features.load_state_dict(state, strict=True)
+            target.load_state_dict(state, strict=True)
         except RuntimeError as exc:
             detail = " ".join(str(exc).split())
-            raise ValueError(f"{path}: does not match VGG16-BN blocks 1-3 of the vgg16bn_lite backbone: "
-                             f"{detail[:300]}") from None
+            raise ValueError(f"{path}: does not match {what}: {detail[:300]}") from None
 
     def freeze_backbone(self, stages: int) -> None:
         """Keep the first ``stages`` backbone stages (of 4, up to strides 4, 8, 16, 32) fixed in training:
@@ -393,12 +380,6 @@ def load_east(weights: Union[str, os.PathLike, None], device: Union[str, torch.d
     return model.to(device).eval()
 
 
-@functools.lru_cache(maxsize=4)
-def _cached_east(path: str, mtime_ns: int) -> EAST:
-    # Keyed by the file's version too, so a retrained checkpoint at the same path is not served stale.
-    return load_east(path)
-
-
 def as_east(model: Union[EAST, str, os.PathLike] = "default") -> EAST:
     """``model`` itself when it is an :class:`EAST`; otherwise a registry name (``"default"``) or checkpoint
     path, loaded once per process (CPU, eval mode) and reused.
@@ -412,5 +393,4 @@ def as_east(model: Union[EAST, str, os.PathLike] = "default") -> EAST:
         raise TypeError(f"model must be an EAST, a registry name or a checkpoint path, got {type(model).__name__}")
     from textvision.weights import resolve
 
-    path = os.fspath(resolve(model, CHECKPOINT_KIND))
-    return _cached_east(path, os.stat(path).st_mtime_ns)
+    return load_once(load_east, resolve(model, CHECKPOINT_KIND))

@@ -8,7 +8,6 @@ arguments), ``state_dict``, ``style_names`` (list[str]) and ``style_images`` (li
 """
 from __future__ import annotations
 
-import functools
 import os
 from typing import Optional, Sequence
 
@@ -136,12 +135,6 @@ def _heatmap_for(image, fcn, heatmap, who):
     return _validate.heatmap(segment(image, model=fcn), image.shape[:2], "segment() output", who)
 
 
-@functools.lru_cache(maxsize=4)
-def _cached_model(path: str, mtime_ns: int) -> StyleNet:
-    # Keyed by the file's version too, so a retrained checkpoint at the same path is not served stale.
-    return load_style_model(path)
-
-
 def as_style_model(model) -> StyleNet:
     """``model`` itself when it is a :class:`StyleNet`; otherwise a registry name or checkpoint path, loaded
     once per process (on the CPU) and reused.
@@ -153,8 +146,9 @@ def as_style_model(model) -> StyleNet:
         return model
     if not isinstance(model, (str, os.PathLike)):
         raise TypeError(f"model must be a StyleNet, a registry name or a checkpoint path, got {type(model).__name__}")
-    path = style_weights_path(model)
-    return _cached_model(path, os.stat(path).st_mtime_ns)
+    from textvision.checkpoint import load_once
+
+    return load_once(load_style_model, style_weights_path(model))
 
 
 def stylize(image: np.ndarray, model="default", style=0, *, mode: Optional[str] = None, fcn=None,
