@@ -238,11 +238,26 @@ void group_nodes(const RegionTable& regions, int cue, int width, int height, flo
 
 void stumps_predict(const float* x, int64_t n, int64_t stride, const int32_t* feature, const float* threshold,
                     const float* left, const float* right, int64_t num_stumps, float* out) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float* row = x + i * stride;
-    double s = 0;
-    for (int64_t t = 0; t < num_stumps; ++t) s += row[feature[t]] <= threshold[t] ? left[t] : right[t];
-    out[i] = static_cast<float>(s);
+  // Stump-major over blocks of rows held as double columns (transposed, in L1): the inner loop is
+  // one stump over contiguous values, a compare-and-select on doubles the compiler vectorises without
+  // extra flags. Row-major, the data-dependent comparison was a mispredicted branch: 45k proposals
+  // x 100 stumps took 7 ms on a photo, 19 ms on random features; this takes ~2.3 ms either way
+  // (float -> double is exact, so each row adds the same values in the same order: same bits).
+  constexpr int64_t kBlock = 128;
+  double s[kBlock];
+  std::vector<double> cols(static_cast<size_t>(stride * kBlock));
+  for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
+    const int64_t m = std::min(kBlock, n - i0);
+    const float* rows = x + i0 * stride;
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t f = 0; f < stride; ++f) cols[f * kBlock + i] = rows[i * stride + f];
+    std::fill(s, s + m, 0.0);
+    for (int64_t t = 0; t < num_stumps; ++t) {
+      const double* col = cols.data() + feature[t] * kBlock;
+      const double th = threshold[t], l = left[t], r = right[t];
+      for (int64_t i = 0; i < m; ++i) s[i] += col[i] <= th ? l : r;
+    }
+    for (int64_t i = 0; i < m; ++i) out[i0 + i] = static_cast<float>(s[i]);
   }
 }
 

@@ -120,6 +120,10 @@ void bind_proposals(py::module_& m) {
       "proposals_stumps_predict",
       [](F32 x, I32 feature, F32 threshold, F32 left, F32 right) {
         const int64_t n = x.shape(0), stride = x.shape(1), t = feature.shape(0);
+        for (int64_t k = 0; k < t; ++k)
+          if (feature.data()[k] < 0 || feature.data()[k] >= stride)
+            throw textvision::ValueError("stumps_predict: stump feature " + std::to_string(feature.data()[k]) +
+                                         " outside the " + std::to_string(stride) + " columns of x");
         py::array_t<float> out(static_cast<py::ssize_t>(n));
         float* po = out.mutable_data();
         {

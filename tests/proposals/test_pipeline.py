@@ -79,12 +79,21 @@ def test_pruning_reduces_and_can_empty(scenes, prune):
     assert empty.scores.shape == (0,) and empty.stats["proposals"] == 0 and empty.stats["regions_kept"] == 0
 
 
-def test_threads_give_identical_results(scenes):
+@pytest.mark.parametrize("prune", ["pixels", "bbox", None])
+def test_threads_give_identical_results(scenes, prune):
+    # The core cuts the work into 12 region tasks (image x polarity) and 30 clustering tasks (image
+    # x cue), handed out largest first; 16 threads is more than the first stage has tasks.
     sc, hm = scenes[2]
-    a = TextProposals(num_threads=1)(sc.image, hm)
-    b = TextProposals(num_threads=3)(sc.image, hm)
-    np.testing.assert_array_equal(a.boxes, b.boxes)
-    np.testing.assert_array_equal(a.scores, b.scores)
+    m = None if prune is None else hm
+    kw = {} if prune is None else {"prune": prune}
+    a = TextProposals(num_threads=1, keep_features=True, **kw)(sc.image, m)
+    for n in (2, 3, 16):
+        b = TextProposals(num_threads=n, keep_features=True, **kw)(sc.image, m)
+        np.testing.assert_array_equal(a.boxes, b.boxes)
+        np.testing.assert_array_equal(a.scores, b.scores)
+        np.testing.assert_array_equal(a.features, b.features)
+        for k in ("regions_found", "regions_kept", "nodes"):
+            assert a.stats[k] == b.stats[k], k
 
 
 def test_half_scale_boxes_are_mapped_back(scenes):

@@ -24,6 +24,28 @@ def test_predictions_equal_a_numpy_sum_of_stumps(rng):
     np.testing.assert_allclose(r.predict_proba(x), 1 / (1 + np.exp(-2 * ref)), rtol=1e-5)
 
 
+def test_stump_sums_are_exact_over_many_rows(rng):
+    # The core evaluates stumps over blocks of rows; every row must still be the float64 sum of its
+    # stumps in order (bit for bit), including the last, partial block and NaN features.
+    t = 37
+    r = Ranker(feature=rng.integers(0, 18, t).tolist(), threshold=rng.normal(size=t).tolist(),
+               left=rng.normal(size=t).tolist(), right=rng.normal(size=t).tolist())
+    x = rng.normal(size=(1001, 18)).astype(np.float32)
+    x[rng.random(x.shape) < 0.01] = np.nan
+    ref = np.zeros(len(x))
+    for f, th, a, b in zip(r.feature, r.threshold, r.left, r.right):
+        ref += np.where(x[:, f] <= th, np.float64(a), np.float64(b))
+    np.testing.assert_array_equal(r.decision_function(x), ref.astype(np.float32))
+
+
+def test_core_refuses_stump_features_outside_the_matrix(rng):
+    from textvision._ext import core
+
+    with pytest.raises(ValueError, match="outside the 4 columns"):
+        core().proposals_stumps_predict(np.zeros((3, 4), np.float32), np.array([4], np.int32),
+                                        np.zeros(1, np.float32), np.zeros(1, np.float32), np.zeros(1, np.float32))
+
+
 def test_fit_learns_a_separable_rule_and_round_trips(rng, tmp_path):
     x, y = _data(rng)
     r = Ranker.fit(x, y, num_stumps=40)
