@@ -16,7 +16,10 @@ Sections:
 2. pruning end to end: ``mser(grey, prob=, min_prob=0.1)`` vs cv2 MSER + converting its point lists
    to CSR + NumPy averaging (``np.add.reduceat``) + filtering;
 3. ``region_mean`` / ``box_mean`` against the memory-bandwidth bound of reading the map once;
-4. whether our regions equal cv2's (boxes and areas) on every photograph at its own size.
+4. whether our regions equal cv2's (boxes and areas) on every photograph at its own size;
+5. thread scaling (``--threads``, default 1, 2 and all cores; ``--scaling-only`` runs just this):
+   wall medians of ours with pixel lists, both polarities and the dark one alone, at each
+   ``num_threads``, against cv2 with ``cv2.setNumThreads(1)`` and with the same thread count.
 
 Times are per image, the median over repeats of the calling thread's CPU time (``time.thread_time``;
 both libraries are single-threaded here), which is steadier than wall time on a shared machine; wall
@@ -226,6 +229,52 @@ def agreement_full_size():
     return {"photographs": len(files), "same": same, "cases": total}
 
 
+def scaling(sizes, repeats, threads):
+    """Section 5: wall medians (ms per image, mean over images) for each thread count."""
+    rows = []
+    for (w, h) in sizes:
+        imgs, source = load_images(w, h)
+        params = ops.textproposals_params(h, w)
+        m = cv2.MSER_create(**params)
+        for t in threads:
+            acc = {k: [] for k in ("both", "dark", "cv2_1", "cv2_t")}
+            for g in imgs:
+                acc["both"].append(timeit(lambda: ops.mser(g, return_pixels=True, num_threads=t, **params),
+                                          repeats)[1])
+                acc["dark"].append(timeit(lambda: ops.mser(g, polarity="dark", return_pixels=True, num_threads=t,
+                                                           **params), repeats)[1])
+                before = cv2.getNumThreads()
+                try:
+                    cv2.setNumThreads(1)
+                    acc["cv2_1"].append(timeit(lambda: m.detectRegions(g), repeats)[1])
+                    cv2.setNumThreads(t)
+                    acc["cv2_t"].append(timeit(lambda: m.detectRegions(g), repeats)[1])
+                finally:
+                    cv2.setNumThreads(before)
+            rows.append({"size": f"{w}x{h}", "source": source, "threads": t,
+                         "wall_ms": {k: 1e3 * float(np.mean(v)) for k, v in acc.items()}})
+    for r in rows:  # ratios against the same size's one-thread row of this run
+        one = next(o for o in rows if o["size"] == r["size"] and o["threads"] == min(threads))["wall_ms"]
+        ms = r["wall_ms"]
+        r["x_both_vs_1"] = one["both"] / ms["both"]
+        r["x_dark_vs_1"] = one["dark"] / ms["dark"]
+        r["x_both_vs_cv2_1"] = ms["cv2_1"] / ms["both"]
+        r["x_both_vs_cv2_t"] = ms["cv2_t"] / ms["both"]
+    return rows
+
+
+def print_scaling(rows):
+    print("\n5. Thread scaling, TextProposals preset, with pixel lists (wall ms per image; the machine should be"
+          " otherwise idle)")
+    print(f"{'size':>9} {'t':>3} {'both':>7} {'x vs 1':>7} {'dark':>7} {'x vs 1':>7} {'cv2 1thr':>9} {'cv2 t thr':>10}"
+          f" {'both x cv2 1':>13} {'both x cv2 t':>13}")
+    for r in rows:
+        ms = r["wall_ms"]
+        print(f"{r['size']:>9} {r['threads']:3d} {ms['both']:7.1f} {r['x_both_vs_1']:7.2f} {ms['dark']:7.1f}"
+              f" {r['x_dark_vs_1']:7.2f} {ms['cv2_1']:9.1f} {ms['cv2_t']:10.1f} {r['x_both_vs_cv2_1']:13.2f}"
+              f" {r['x_both_vs_cv2_t']:13.2f}")
+
+
 def print_tables(res):
     print("\n1. MSER per image (ms; one thread: thread CPU time, cv2 always returns pixel lists;"
           " 2 thr: ours with pixels and num_threads=2 (one flood per polarity) vs cv2, wall time)")
@@ -259,11 +308,23 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--sizes", default="640x480,1280x720")
     ap.add_argument("--min-prob", type=float, default=0.10, help="pruning threshold (FAST's public code: 0.10)")
+    ap.add_argument("--threads", default=None,
+                    help="comma-separated thread counts for section 5 (default: 1, 2 and all cores)")
+    ap.add_argument("--scaling-only", action="store_true", help="run only section 5 (thread scaling)")
     ap.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results", "mser.json"))
     args = ap.parse_args(argv)
     sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
-    res = run(sizes, args.repeats, args.min_prob)
-    print_tables(res)
+    threads = sorted({int(t) for t in args.threads.split(",")}) if args.threads else sorted({1, 2, os.cpu_count() or 1})
+    if args.scaling_only:  # keeps the other sections of an earlier full run in the same file
+        res = {}
+        if os.path.isfile(args.out):
+            with open(args.out) as f:
+                res = json.load(f)
+    else:
+        res = run(sizes, args.repeats, args.min_prob)
+        print_tables(res)
+    res["scaling"] = scaling(sizes, args.repeats, threads)
+    print_scaling(res["scaling"])
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(res, f, indent=1)

@@ -295,6 +295,15 @@ def test_polarity_thread_gives_identical_output(name):
     for pol in ("dark", "bright"):  # one pass: nothing to split, same result
         np.testing.assert_array_equal(ops.mser(img, polarity=pol, num_threads=2).boxes,
                                       ops.mser(img, polarity=pol).boxes)
+    # The two threads copy the pixel lists into one array: also when a pass or both keep nothing.
+    dots = np.full((40, 50), 200, np.uint8)
+    dots[10:14, 10:20] = 20
+    for im in (np.full((30, 30), 7, np.uint8), dots):
+        one = ops.mser(im, return_pixels=True, **PARAMS[name])
+        two = ops.mser(im, return_pixels=True, num_threads=2, **PARAMS[name])
+        np.testing.assert_array_equal(two.pixel_offsets, one.pixel_offsets)
+        np.testing.assert_array_equal(two.pixel_indices, one.pixel_indices)
+        np.testing.assert_array_equal(two.polarity, one.polarity)
 
 
 # --- bad input -----------------------------------------------------------------------------------------

@@ -115,6 +115,25 @@ def test_bench_rankers_errors_before_work(tmp_path, capsys, monkeypatch):
     assert "leave out --heatmap-source" in capsys.readouterr().err
 
 
+def test_bench_threads_row(tmp_path, capsys, monkeypatch):
+    assert main(["bench", "proposals", "-n", "1", "--size", "96x128", "--threads", "2",
+                 "--json", str(tmp_path / "h.json")]) == 0
+    table = capsys.readouterr().out
+    assert "| textvision.propose, 2 threads |" in table and "same proposals: yes" in table
+    rows = {r["method"]: r for r in json.loads((tmp_path / "h.json").read_text())}
+    row = rows["textvision.propose, 2 threads"]
+    assert row["same_proposals"] is True and row["cpu"] is None and row["wall"] > 0
+    assert row["dr"] == rows["textvision.propose"]["dr"]
+    import textvision.proposals.compare as compare
+
+    monkeypatch.setattr(compare, "run_headline", lambda *a, **k: pytest.fail("work started"))
+    monkeypatch.setattr(compare, "run_methods", lambda *a, **k: pytest.fail("work started"))
+    assert main(["bench", "proposals", "-n", "1", "--threads", "0"]) == 1
+    assert "--threads must be >= 1" in capsys.readouterr().err
+    assert main(["bench", "proposals", "-n", "1", "--threads", "2", "--heatmap-source", "oracle"]) == 1
+    assert "leave out --heatmap-source" in capsys.readouterr().err
+
+
 def test_demo_on_an_image_with_gt(scene, tmp_path, capsys):
     d, sc = scene
     assert main(["demo", "--image", str(d / "img.png"), "--gt", str(d / "gt.txt"), "--heatmap-source", "oracle",

@@ -50,6 +50,9 @@ def register(sub) -> None:
                     help="instead of the headline table (baseline vs textvision.propose), the per-stage table of "
                          "pruning configurations with this text map: TextFCN, ground truth (oracle) or none")
     bp.add_argument("--fcn-weights", default=None, help="TextFCN weights for --heatmap-source fcn")
+    bp.add_argument("--threads", type=int, default=1,
+                    help="with N > 1, a scaling row: textvision.propose with num_threads=N, its wall time against "
+                         "the one-thread row's, and whether its proposals are the same (headline table only)")
     bp.add_argument("--json", help="also write the rows as JSON here")
     bp.set_defaults(func=_bench)
     b.set_defaults(func=lambda args: (b.print_help(), 2)[1])
@@ -241,8 +244,12 @@ def _bench(args) -> int:
 
     if args.json:
         io.check_output_file(args.json, "--json file")
+    if args.threads < 1:
+        raise ValueError(f"--threads must be >= 1, got {args.threads}")
     if args.heatmap_source is None:
         return _bench_headline(args)
+    if args.threads != 1:
+        raise ValueError("--threads adds a row to the headline comparison; leave out --heatmap-source")
     if args.rankers:
         raise ValueError("--rankers adds a table to the headline comparison; leave out --heatmap-source")
     model = _load_fcn(args.fcn_weights) if args.heatmap_source == "fcn" else None
@@ -304,16 +311,18 @@ def _bench_headline(args) -> int:
     rankers = _rankers(args.rankers) if args.rankers else None
     model = _load_fcn(args.fcn_weights)
     samples = _samples(args)
-    runs = len(samples) * ((3 if args.ranker_xml else 2) + (2 if rankers else 0))
+    runs = len(samples) * ((3 if args.ranker_xml else 2) + (2 if rankers else 0) + (1 if args.threads > 1 else 0))
     keep = {}
     # Single-thread CPU seconds: TextFCN on one torch thread too (restored afterwards).
     with tqdm(total=runs, unit="run", desc="bench proposals", file=sys.stderr) as bar, \
             torch_threads(1, "bench proposals"):
-        rows = run_headline(samples, args.ranker_xml, model, progress=lambda *_: bar.update(1), keep=keep)
+        rows = run_headline(samples, args.ranker_xml, model, progress=lambda *_: bar.update(1), keep=keep,
+                            threads=args.threads)
         if rankers:
             ranked = run_rankers(samples, rankers, keep["heatmaps"], progress=lambda *_: bar.update(1))
     print(f"{len(samples)} images from {args.data}; detection rate at IoU 0.5 (top 10/100/1000/all); median CPU "
-          "seconds per image, one thread, TextFCN map (on the CPU) included for textvision.propose")
+          "seconds per image, one thread, TextFCN map (on the CPU) included for textvision.propose; median wall "
+          "seconds per image")
     print(format_headline(rows))
     if rankers:
         print("\nRankers on the same proposals: TextProposals() (map none) and textvision.propose's pipeline "

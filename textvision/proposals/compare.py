@@ -146,8 +146,9 @@ def format_table(rows: List[dict]) -> str:
 
 
 def run_headline(samples: Sequence[Sample], ranker_xml=None, fcn_model=None, progress=None,
-                 keep: Optional[dict] = None) -> List[dict]:
-    """Baseline ``TextProposals()`` vs :func:`textvision.propose` (vs the original's XML ranker), one thread.
+                 keep: Optional[dict] = None, threads: int = 1) -> List[dict]:
+    """Baseline ``TextProposals()`` vs :func:`textvision.propose` (vs the original's XML ranker), one thread;
+    with ``threads`` > 1 also ``propose`` on that many threads (the scaling row).
 
     Args:
         samples: annotated images.
@@ -157,12 +158,16 @@ def run_headline(samples: Sequence[Sample], ranker_xml=None, fcn_model=None, pro
         progress: optional ``progress(method_name, sample, proposals)`` after each image.
         keep: optional dict that receives ``"heatmaps"``, the TextFCN maps ``propose`` used (float32
             HxW per sample), e.g. for :func:`run_rankers`.
+        threads: with more than 1, a last row ``textvision.propose, N threads``: the same call with
+            ``num_threads=N``, for its wall time (its ``cpu`` is None: CPU time of several threads is
+            not the caller's) and ``same_proposals`` (True when every image's ranked boxes equal the
+            one-thread call's, as they must).
 
     Returns:
         one row per method: ``method``, ``dr`` (top 10/100/1000/all at IoU 0.5, pooled), ``words``
         (hit at all proposals, of ``gt_words``), ``proposals`` (mean), ``cpu`` (median CPU seconds per
         image, the map included for ``propose``; TextFCN runs on the CPU at one torch thread),
-        ``cpu_map`` (its map part).
+        ``cpu_map`` (its map part), ``wall`` (median wall seconds per image).
     """
     from textvision.proposals.headline import propose
 
@@ -172,33 +177,51 @@ def run_headline(samples: Sequence[Sample], ranker_xml=None, fcn_model=None, pro
         tp_xml = TextProposals(ranker=ranker_xml)
         methods[f"TextProposals(ranker={Path(ranker_xml).name})"] = tp_xml
     methods["textvision.propose"] = lambda im: propose(im, model=fcn_model, device="cpu", num_threads=1)
-    rows = []
+    if int(threads) < 1:
+        raise ValueError(f"threads must be >= 1, got {threads!r}")
+    scaled = f"textvision.propose, {int(threads)} threads"
+    if threads > 1:
+        methods[scaled] = lambda im: propose(im, model=fcn_model, device="cpu", num_threads=int(threads))
+    rows, boxes_of_method = [], {}
     for name, fn in methods.items():
-        props, cpu, cpu_map, n = [], [], [], []
+        props, cpu, cpu_map, wall, n = [], [], [], [], []
         for s in samples:
+            t0 = time.perf_counter()
             p = fn(s.image)
+            wall.append(time.perf_counter() - t0)
             props.append(p.boxes)
             n.append(len(p))
             t = p.stats["time"]
             cpu.append(t.get("all", t["total"]))
             cpu_map.append(t.get("heatmap", 0.0))
-            if keep is not None and "heatmap" in p.stats:
+            if keep is not None and "heatmap" in p.stats and name == "textvision.propose":
                 keep.setdefault("heatmaps", []).append(p.stats["heatmap"])
             if progress:
                 progress(name, s, p)
-        rows.append({"method": name, **_dr_fields(props, gts),
-                     "proposals": float(np.mean(n)), "cpu": float(np.median(cpu)),
-                     "cpu_map": float(np.median(cpu_map)), "images": len(samples)})
+        boxes_of_method[name] = props
+        row = {"method": name, **_dr_fields(props, gts), "proposals": float(np.mean(n)),
+               "cpu": None if None in cpu else float(np.median(cpu)), "cpu_map": float(np.median(cpu_map)),
+               "wall": float(np.median(wall)), "images": len(samples)}
+        if name == scaled:
+            row["same_proposals"] = all(np.array_equal(a, b) for a, b in
+                                        zip(props, boxes_of_method["textvision.propose"]))
+        rows.append(row)
     return rows
 
 
 def format_headline(rows: List[dict]) -> str:
     """Markdown table of :func:`run_headline` rows."""
-    lines = ["| method | DR@10 | DR@100 | DR@1000 | DR@all | words | proposals | CPU s (map) |", "|" + "---|" * 8]
+    lines = ["| method | DR@10 | DR@100 | DR@1000 | DR@all | words | proposals | CPU s (map) | wall s |",
+             "|" + "---|" * 9]
+    one = next((r["wall"] for r in rows if r["method"] == "textvision.propose"), None)
     for r in rows:
         d = r["dr"]
+        cpu = "-" if r["cpu"] is None else f"{r['cpu']:.3f} ({r['cpu_map']:.3f})"
+        wall = f"{r['wall']:.3f}"
+        if "same_proposals" in r and one:
+            wall += f" ({one / r['wall']:.2f}x; same proposals: {'yes' if r['same_proposals'] else 'NO'})"
         lines.append(f"| {r['method']} | {d['10']:.2f} | {d['100']:.2f} | {d['1000']:.2f} | {d['all']:.2f} | "
-                     f"{r['words']}/{r['gt_words']} | {r['proposals']:.0f} | {r['cpu']:.3f} ({r['cpu_map']:.3f}) |")
+                     f"{r['words']}/{r['gt_words']} | {r['proposals']:.0f} | {cpu} | {wall} |")
     return "\n".join(lines)
 
 
