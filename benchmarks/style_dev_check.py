@@ -1,7 +1,8 @@
 """Development check of style models on CRAFT-labelled real photographs (never the evaluation photographs).
 
 For choosing between candidate style models without touching the evaluation set: mean change of the background
-farther than 30 px from every CRAFT word and inside the words, over the first ``--n`` label files of
+farther than 30 px from every CRAFT word and inside the words, and CRAFT's region score kept inside the words
+(median over words and styles, as ``eval_style.py`` measures legibility), over the first ``--n`` label files of
 ``textvision teacher-label`` whose photos have 1-30 words, at ``--max-side`` px, for two styles.
 
     python benchmarks/style_dev_check.py --labels LABELS_DIR --models default-distilled CANDIDATE.pt \\
@@ -17,8 +18,9 @@ import torch
 
 from textvision.data import TextInstance
 from textvision.data.teacher import iter_labelled_photos, list_labels
+from textvision.models.craft import craft, craft_maps
 from textvision.style import load_style_model, stylize
-from textvision.style.evaluate import word_masks
+from textvision.style.evaluate import craft_score_kept, word_masks
 
 
 def main(argv=None):
@@ -44,17 +46,24 @@ def main(argv=None):
         if len(photos) == args.n:
             break
     styles = args.styles.split(",")
-    print(f"{len(photos)} labelled photos at <= {args.max_side} px, styles {styles}; mean |change|, grey levels")
+    craft_net = craft("default")
+    region_in = [craft_maps(craft_net, img, max_side=args.max_side).region for img, _ in photos]
+    print(f"{len(photos)} labelled photos at <= {args.max_side} px, styles {styles}; mean |change|, grey levels; "
+          "CRAFT kept: median over words")
     for name in args.models:
         model = load_style_model(name)
-        far, text = [], []
-        for img, m in photos:
+        far, text, kept = [], [], []
+        for (img, m), r_in in zip(photos, region_in):
             for st in styles:
-                d = np.abs(stylize(img, model, st).astype(np.int16) - img.astype(np.int16)).mean(axis=2)
+                out = stylize(img, model, st)
+                d = np.abs(out.astype(np.int16) - img.astype(np.int16)).mean(axis=2)
                 if m.far.any():
                     far.append(d[m.far].mean())
                 text.append(d[m.text].mean())
-        print(f"  {name}: far from words {np.mean(far):.2f}, inside words {np.mean(text):.1f}")
+                kept.extend(craft_score_kept(r_in, craft_maps(craft_net, out, max_side=args.max_side).region,
+                                             m.words).tolist())
+        print(f"  {name}: far from words {np.mean(far):.2f}, inside words {np.mean(text):.1f}, "
+              f"CRAFT kept {np.nanmedian(kept):.2f}")
 
 
 if __name__ == "__main__":

@@ -101,6 +101,14 @@ class StyleNet(nn.Module):
             the identity through its stride-4 bottleneck and stays tens of grey levels off outside
             the text after short training (``benchmarks/distill_lambdas.py --plain``); the gate makes
             "leave the background alone" the starting point.
+        gate_fcn: instead of the 4th channel, take the gate from a TextFCN branch inside the network
+            (``gate_net``, built from this :class:`~textvision.models.fcn.TextFCN` config; needs
+            ``gated``): ``g = P`` where the branch's text probability ``P >= gate_threshold``, else 0 —
+            the two-stage blend, computed by the network itself. Why: a gate learned from the style
+            decoder's features opens on bright non-text objects of real photographs (a white shirt, a
+            car), while a segmenter trained on real photographs does not; and a separate, small
+            segmenter branch lets the style branch be narrow, which is what makes the student fast.
+        gate_threshold: see ``gate_fcn``.
 
     Attributes:
         style_names: list[str] of length S.
@@ -113,7 +121,7 @@ class StyleNet(nn.Module):
 
     def __init__(self, num_styles: int, style_names: Optional[Sequence[str]] = None, *,
                  base_channels: int = 32, num_res_blocks: int = 5, kind: str = "two-stage",
-                 gated: bool = False):
+                 gated: bool = False, gate_fcn: Optional[Mapping] = None, gate_threshold: float = 0.6):
         super().__init__()
         if int(num_styles) < 1:
             raise ValueError(f"num_styles must be >= 1, got {num_styles}")
@@ -132,8 +140,20 @@ class StyleNet(nn.Module):
         self.style_images: Optional[list] = None
         self.kind = kind
         self.gated = bool(gated)
+        if gate_fcn is not None and not self.gated:
+            raise ValueError("gate_fcn needs gated=True (the TextFCN branch is the output gate)")
+        if not 0.0 <= float(gate_threshold) <= 1.0:
+            raise ValueError(f"gate_threshold must lie in [0, 1], got {gate_threshold}")
         self.config = {"num_styles": num_styles, "base_channels": int(base_channels),
                        "num_res_blocks": int(num_res_blocks), "gated": self.gated}
+        self.gate_net = None
+        self.gate_threshold = float(gate_threshold)
+        if gate_fcn is not None:
+            from textvision.models.fcn import build_text_fcn
+
+            self.gate_net = build_text_fcn(dict(gate_fcn))
+            # Stored only when used, so older checkpoints' configs still describe their networks.
+            self.config.update(gate_fcn=dict(self.gate_net.config), gate_threshold=self.gate_threshold)
         c1, c2, c3 = base_channels, 2 * base_channels, 4 * base_channels
         s = num_styles
         self.down = nn.ModuleList([
@@ -142,13 +162,22 @@ class StyleNet(nn.Module):
         self.up = nn.ModuleList([
             _ConvCIN(c3, c2, 3, 1, s, upsample=True), _ConvCIN(c2, c1, 3, 1, s, upsample=True)])
         self.out_pad = nn.ReflectionPad2d(4)
-        self.out_conv = nn.Conv2d(c1, 4 if gated else 3, 9, 1)
-        if gated:
+        self.out_conv = nn.Conv2d(c1, 4 if gated and self.gate_net is None else 3, 9, 1)
+        if gated and self.gate_net is None:
             # Start nearly closed (sigmoid(-6) ~ 0.0025): a fresh student begins as the identity and only
             # has to learn where to open the gate, instead of learning to copy the input through the
             # stride-4 bottleneck, which it cannot do to within a few grey levels.
             with torch.no_grad():
                 self.out_conv.bias[3] = -6.0
+
+    def train(self, mode: bool = True) -> "StyleNet":
+        """As ``nn.Module.train``, but a TextFCN gate branch (``gate_fcn``) stays in eval mode: it is a
+        fixed segmenter inside the network, and training the style branch must not move its
+        BatchNorm statistics."""
+        super().train(mode)
+        if self.gate_net is not None:
+            self.gate_net.eval()
+        return self
 
     def set_style_images(self, images) -> None:
         """Attach one thumbnail per style (or None to drop them).
@@ -267,27 +296,61 @@ class StyleNet(nn.Module):
             h = layer(h, w)
         return self.out_conv(self.out_pad(h))[:, :, :H, :W]
 
-    def forward(self, x: torch.Tensor, style, return_gate_logits: bool = False):
+    def forward(self, x: torch.Tensor, style, return_gate_logits: bool = False, ungated: bool = False):
         """Stylize ``x`` float (B, 3, H, W) in [0, 1] with ``style`` (see :meth:`style_weights`).
 
         Returns float (B, 3, H, W) in [0, 1]: ``sigmoid(rgb)``, or for a gated network
-        ``g * sigmoid(rgb) + (1 - g) * x`` with the learned gate ``g = sigmoid(4th channel)``.
-        ``return_gate_logits=True`` (gated only) returns ``(output, gate logits (B, 1, H, W))``.
+        ``g * sigmoid(rgb) + (1 - g) * x`` with the gate ``g`` (``sigmoid`` of the 4th channel, or the
+        TextFCN branch's, see ``gate_fcn``). ``return_gate_logits=True`` (a 4th-channel gate only)
+        returns ``(output, gate logits (B, 1, H, W))``; ``ungated=True`` returns ``sigmoid(rgb)``, the
+        style branch alone, for any network (what distillation trains next to a TextFCN gate).
         """
         h = self._logits(x, style)
+        if ungated:
+            if return_gate_logits:
+                raise ValueError("ungated and return_gate_logits exclude each other")
+            return torch.sigmoid(h[:, :3])
         if not self.gated:
             if return_gate_logits:
                 raise ValueError("return_gate_logits needs a gated StyleNet")
             return torch.sigmoid(h)
-        gate = torch.sigmoid(h[:, 3:4])
+        if self.gate_net is not None:
+            if return_gate_logits:
+                raise ValueError("return_gate_logits needs a gate of the style decoder's own; this network's "
+                                 "gate is its TextFCN branch (gate_fcn)")
+            gate = self._fcn_gate(x)
+        else:
+            gate = torch.sigmoid(h[:, 3:4])
         out = gate * torch.sigmoid(h[:, :3]) + (1 - gate) * x
         return (out, h[:, 3:4]) if return_gate_logits else out
 
+    def _fcn_gate(self, x: torch.Tensor) -> torch.Tensor:
+        """The TextFCN branch's gate (B, 1, H, W): P where P >= gate_threshold, else exactly 0.
+
+        The branch sees the image at ``textvision.segment``'s working size (longer side 1280, at most
+        2x upscaled), as the two-stage teacher's map does: at a 640 px photo's own size the segmenter
+        misses small words."""
+        from textvision.models.vgg import normalize_imagenet
+        from textvision.segmentation import DEFAULT_MAX_SIDE
+        from textvision.segmentation.inference import DEFAULT_MAX_UPSCALE, work_size
+
+        H, W = x.shape[-2:]
+        h, w = work_size(H, W, DEFAULT_MAX_SIDE, DEFAULT_MAX_UPSCALE)
+        xi = x if (h, w) == (H, W) else F.interpolate(
+            x, size=(h, w), mode="area" if h < H else "bilinear", **({} if h < H else {"align_corners": False}))
+        p = torch.softmax(self.gate_net(normalize_imagenet(xi)).float(), dim=1)[:, 1:2]
+        if (h, w) != (H, W):
+            p = F.interpolate(p, size=(H, W), mode="bilinear", align_corners=False).clamp(0, 1)
+        p = p.to(x.dtype)
+        return torch.where(p >= self.gate_threshold, p, torch.zeros_like(p))
+
     @torch.no_grad()
     def gate(self, x: torch.Tensor, style) -> torch.Tensor:
-        """Gated networks only: the learned text gate, float (B, 1, H, W) in (0, 1) (1 = restyled)."""
+        """Gated networks only: the text gate, float (B, 1, H, W) in [0, 1] (1 = restyled)."""
         if not self.gated:
             raise ValueError("gate() needs a gated StyleNet (gated=True, the distilled default)")
+        if self.gate_net is not None:
+            return self._fcn_gate(x)
         return torch.sigmoid(self._logits(x, style)[:, 3:4])
 
 

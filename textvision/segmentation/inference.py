@@ -102,7 +102,12 @@ def _prepare(model, weights, device):
     return model, dev
 
 
-def _work_size(h: int, w: int, max_side: Optional[int], max_upscale: float) -> Tuple[int, int]:
+#: Largest factor :func:`segment` upscales a small image by to reach ``max_side``.
+DEFAULT_MAX_UPSCALE = 2.0
+
+
+def work_size(h: int, w: int, max_side: Optional[int], max_upscale: float) -> Tuple[int, int]:
+    """The (height, width) :func:`segment` runs the network at for an h x w image."""
     if max_side is None:
         return h, w
     if max_side < 32:
@@ -184,7 +189,7 @@ def _finish(prob: np.ndarray, hw: Tuple[int, int]) -> np.ndarray:
 
 
 def segment(image, model=None, *, weights=None, max_side: Optional[int] = DEFAULT_MAX_SIDE, device=None,
-            max_upscale: float = 2.0, tile: int = DEFAULT_TILE, num_threads: int = 1) -> np.ndarray:
+            max_upscale: float = DEFAULT_MAX_UPSCALE, tile: int = DEFAULT_TILE, num_threads: int = 1) -> np.ndarray:
     """Per-pixel text probability of an image.
 
     Args:
@@ -212,7 +217,7 @@ def segment(image, model=None, *, weights=None, max_side: Optional[int] = DEFAUL
     rgb = as_rgb_uint8(image)
     model, dev = _prepare(model, weights, device)
     h, w = rgb.shape[:2]
-    wh = _work_size(h, w, max_side, max_upscale)
+    wh = work_size(h, w, max_side, max_upscale)
     work = _resize(rgb, wh)
     was_training = model.training
     model.eval()
@@ -240,7 +245,7 @@ def _threads_for(dev: torch.device, num_threads: int, who: str):
 
 
 def segment_batch(images: Sequence, model=None, *, weights=None, max_side: Optional[int] = DEFAULT_MAX_SIDE,
-                  device=None, max_upscale: float = 2.0, tile: int = DEFAULT_TILE,
+                  device=None, max_upscale: float = DEFAULT_MAX_UPSCALE, tile: int = DEFAULT_TILE,
                   batch_size: int = 8, num_threads: int = 1) -> List[np.ndarray]:
     """``segment`` for a list of images, batching those whose working sizes fit together.
 
@@ -263,7 +268,7 @@ def segment_batch(images: Sequence, model=None, *, weights=None, max_side: Optio
     rgbs = [as_rgb_uint8(im, "segment_batch", f"images[{i}]") for i, im in enumerate(images)]
     model, dev = _prepare(model, weights, device)
     out: List[Optional[np.ndarray]] = [None] * len(rgbs)
-    works = [_work_size(*im.shape[:2], max_side, max_upscale) for im in rgbs]
+    works = [work_size(*im.shape[:2], max_side, max_upscale) for im in rgbs]
     small = [i for i in range(len(rgbs)) if max(works[i]) <= tile]
     for i in range(len(rgbs)):
         if i not in small:

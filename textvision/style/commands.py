@@ -63,10 +63,17 @@ def register(sub) -> None:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--base-channels", type=int, default=None, help="student width (default: teacher's)")
     p.add_argument("--res-blocks", type=int, default=None)
-    p.add_argument("--init", choices=("teacher", "fresh"), default="teacher",
-                   help="student start: the teacher's weights with a closed gate (default) or random")
+    p.add_argument("--init", default="teacher", metavar="{teacher,fresh,CKPT}",
+                   help="student start: the teacher's weights with a closed gate (default), random, or an "
+                        "earlier distilled checkpoint of the student's size")
     p.add_argument("--plain-student", action="store_true",
                    help="no output gate: the paper's plain architecture (learns the background far slower)")
+    p.add_argument("--gate-fcn", default=None, metavar="WEIGHTS",
+                   help="the student's gate is a frozen copy of this TextFCN ('default' = the shipped one, or a "
+                        "checkpoint) and only its style branch is trained, to the teacher's output on every pixel")
+    p.add_argument("--gate-threshold", type=float, default=None,
+                   help="with --gate-fcn: the gate is the map where it is >= this (default: the two-stage "
+                        "blend threshold)")
     p.add_argument("--save-every", type=int, default=500)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default=None)
@@ -147,7 +154,13 @@ def _train_style(args) -> int:
 
 
 def _distill(args) -> int:
+    from textvision.style.defaults import DEFAULT_BLEND_THRESHOLD
     from textvision.style.distillation import DistillConfig, distill
+
+    if args.plain_student and args.gate_fcn:
+        raise ValueError("--gate-fcn gives the student a gate; leave out --plain-student")
+    if args.gate_threshold is not None and not args.gate_fcn:
+        raise ValueError("--gate-threshold applies to --gate-fcn students only")
     mask = args.mask or ("pixels" if args.data == "synth" or args.data.startswith("photos:") else "boxes")
     cfg = DistillConfig(
         teacher=args.teacher, out=args.out, data=args.data, gt_dir=args.gt_dir, mask=mask,
@@ -155,6 +168,8 @@ def _distill(args) -> int:
         lambda_gate=args.lambda_gate,
         steps=args.steps, batch_size=args.batch_size, image_size=args.image_size, lr=args.lr,
         base_channels=args.base_channels, num_res_blocks=args.res_blocks, gated=not args.plain_student, init=args.init,
+        gate_fcn=args.gate_fcn,
+        gate_threshold=DEFAULT_BLEND_THRESHOLD if args.gate_threshold is None else args.gate_threshold,
         save_every=args.save_every, seed=args.seed, device=args.device, progress=not args.no_progress)
     res = distill(cfg)
     if __import__("os").environ.get("RANK", "0") != "0":

@@ -34,7 +34,12 @@ from textvision.style.train import IMAGE_EXTENSIONS, TrainResult, _resumable, re
 __all__ = ["DistillConfig", "DistillTerms", "distillation_loss", "distill", "MaskedSampler",
            "DEFAULT_LAMBDA_TEXT", "DEFAULT_LAMBDA_BACKGROUND"]
 
-from textvision.style.defaults import DEFAULT_LAMBDA_BACKGROUND, DEFAULT_LAMBDA_GATE, DEFAULT_LAMBDA_TEXT  # noqa: E402
+from textvision.style.defaults import (  # noqa: E402
+    DEFAULT_BLEND_THRESHOLD,
+    DEFAULT_LAMBDA_BACKGROUND,
+    DEFAULT_LAMBDA_GATE,
+    DEFAULT_LAMBDA_TEXT,
+)
 
 
 class DistillTerms(NamedTuple):
@@ -109,8 +114,16 @@ class DistillConfig:
         base_channels, num_res_blocks: student size (None: the teacher's).
         gated: give the student an output gate (see :class:`StyleNet`); False = the plain architecture.
         init: ``"teacher"`` (start from the teacher's weights; the gate starts closed, so the student
-            begins as "input everywhere" and learns where to let the teacher's stylization through)
-            or ``"fresh"`` (random init, as in the thesis; far slower to converge, see the README).
+            begins as "input everywhere" and learns where to let the teacher's stylization through),
+            ``"fresh"`` (random init, as in the thesis; far slower to converge, see the README), or
+            the path of an earlier distilled checkpoint of the student's size to start from (its
+            style layers; a gate row of its own is dropped when the student's gate is ``gate_fcn``).
+        gate_fcn: TextFCN weights (a ``text_fcn`` registry name such as ``"default"``, or a path): the
+            student's gate is then a fixed copy of that segmenter (:class:`StyleNet` ``gate_fcn``,
+            threshold ``gate_threshold``), and distillation trains only the style branch, to give the
+            teacher's stylization on every pixel (text weighted by ``lambda_text``, the rest by
+            ``lambda_background``): where the gate opens is the segmenter's call, not a lesson.
+        gate_threshold: the FCN gate's threshold (default: the two-stage blend threshold).
     """
 
     teacher: str
@@ -130,6 +143,8 @@ class DistillConfig:
     num_res_blocks: Optional[int] = None
     gated: bool = True
     init: str = "teacher"
+    gate_fcn: Optional[str] = None
+    gate_threshold: float = DEFAULT_BLEND_THRESHOLD
     save_every: int = 500
     seed: int = 0
     device: Optional[str] = None
@@ -217,15 +232,54 @@ class MaskedSampler:
 
 
 def make_student(teacher: StyleNet, base_channels: Optional[int] = None,
-                 num_res_blocks: Optional[int] = None, gated: bool = True) -> StyleNet:
+                 num_res_blocks: Optional[int] = None, gated: bool = True, gate_fcn=None,
+                 gate_threshold: float = DEFAULT_BLEND_THRESHOLD) -> StyleNet:
     """A freshly initialised ``kind="distilled"`` StyleNet over the teacher's styles and thumbnails
-    (gated by default, see :class:`StyleNet`)."""
+    (gated by default, see :class:`StyleNet`).
+
+    ``gate_fcn``: a :class:`~textvision.models.fcn.TextFCN` (or its weights: registry name or path) whose
+    copy becomes the student's gate branch, frozen (see :class:`StyleNet` ``gate_fcn``)."""
+    fcn = None
+    if gate_fcn is not None:
+        from textvision.models.fcn import TextFCN, load_text_fcn
+
+        fcn = gate_fcn if isinstance(gate_fcn, TextFCN) else load_text_fcn(gate_fcn)
     student = StyleNet(teacher.num_styles, teacher.style_names,
                        base_channels=base_channels or teacher.config["base_channels"],
                        num_res_blocks=teacher.config["num_res_blocks"] if num_res_blocks is None else num_res_blocks,
-                       kind="distilled", gated=gated)
+                       kind="distilled", gated=gated or fcn is not None,
+                       gate_fcn=None if fcn is None else fcn.config, gate_threshold=gate_threshold)
+    if fcn is not None:
+        student.gate_net.load_state_dict(fcn.state_dict())
+        student.gate_net.requires_grad_(False)
     student.set_style_images(teacher.style_images)  # the same styles, so the same thumbnails
     return student
+
+
+@torch.no_grad()
+def init_from_student(student: StyleNet, path) -> None:
+    """Start ``student`` from an earlier distilled checkpoint of the same width and depth: every style
+    layer is copied; the output conv's RGB rows too (a gate row of the earlier student's own is not
+    used by a student with a TextFCN gate, whose branch keeps its segmenter weights)."""
+    from textvision.style.inference import read_checkpoint
+
+    ckpt = read_checkpoint(path)
+    cfg = ckpt["config"]
+    if (cfg.get("base_channels"), cfg.get("num_res_blocks")) != (
+            student.config["base_channels"], student.config["num_res_blocks"]):
+        raise ValueError(f"{path}: a student of size base_channels={cfg.get('base_channels')}, "
+                         f"num_res_blocks={cfg.get('num_res_blocks')}; this one has {student.config}")
+    if list(ckpt["style_names"]) != list(student.style_names):
+        raise ValueError(f"{path}: styles {ckpt['style_names']} differ from the teacher's {student.style_names}")
+    state = {k: v for k, v in ckpt["state_dict"].items()
+             if not k.startswith(("out_conv.", "gate_net."))}
+    student.load_state_dict(state, strict=False)
+    c = student.out_conv.out_channels
+    w, b = ckpt["state_dict"]["out_conv.weight"], ckpt["state_dict"]["out_conv.bias"]
+    if w.shape[0] < c:
+        raise ValueError(f"{path}: its output conv has {w.shape[0]} channels, this student needs {c}")
+    student.out_conv.weight.copy_(w[:c])
+    student.out_conv.bias.copy_(b[:c])
 
 
 @torch.no_grad()
@@ -266,6 +320,9 @@ def distill(config: DistillConfig, student: Optional[StyleNet] = None) -> TrainR
                          f"{cfg.batch_size}, {cfg.image_size}")
     if cfg.lambda_text < 0 or cfg.lambda_background < 0:
         raise ValueError(f"lambdas must be >= 0, got {cfg.lambda_text}, {cfg.lambda_background}")
+    if cfg.gate_fcn is not None and cfg.lambda_gate:
+        raise ValueError("lambda_gate trains a gate of the student's own; with gate_fcn the gate is the fixed "
+                         "segmenter (set lambda_gate=0)")
     io.check_output_file(cfg.out, "checkpoint")  # before the work, not at the first save
     ctx = setup_distributed(cfg.device)
     device = ctx.device
@@ -275,11 +332,15 @@ def distill(config: DistillConfig, student: Optional[StyleNet] = None) -> TrainR
         p.requires_grad_(False)
     torch.manual_seed(cfg.seed)
     if student is None:
-        student = make_student(teacher, cfg.base_channels, cfg.num_res_blocks, cfg.gated)
+        student = make_student(teacher, cfg.base_channels, cfg.num_res_blocks, cfg.gated, cfg.gate_fcn,
+                               cfg.gate_threshold)
         if cfg.init == "teacher":
             init_from_teacher(student, teacher)
         elif cfg.init != "fresh":
-            raise ValueError(f"init must be 'teacher' or 'fresh', got {cfg.init!r}")
+            if not os.path.isfile(cfg.init):
+                raise ValueError(f"init must be 'teacher', 'fresh' or an earlier distilled checkpoint, got "
+                                 f"{cfg.init!r} (no such file)")
+            init_from_student(student, cfg.init)
     else:
         check_compatible(teacher, student)
         student.kind = "distilled"
@@ -287,7 +348,8 @@ def distill(config: DistillConfig, student: Optional[StyleNet] = None) -> TrainR
             student.set_style_images(teacher.style_images)
     student = student.to(device)
     sampler = MaskedSampler(cfg.data, cfg.image_size, cfg.mask, cfg.mask_dilate, cfg.gt_dir)
-    opt = torch.optim.Adam(student.parameters(), lr=cfg.lr)
+    # A TextFCN gate branch stays the segmenter it was copied from (see make_student).
+    opt = torch.optim.Adam([p for p in student.parameters() if p.requires_grad], lr=cfg.lr)
     step, history = 0, {"total": [], "text": [], "background": [], "gate": []}
     if resume is not None:
         ckpt = resume
@@ -310,6 +372,11 @@ def distill(config: DistillConfig, student: Optional[StyleNet] = None) -> TrainR
                                          S).float()
         with torch.no_grad():
             target = teacher(x, w)
+        if student.gate_net is not None:
+            # The gate is the fixed segmenter: the style branch learns the teacher's output on every
+            # pixel (the background term compares with the teacher, not with the input).
+            return distillation_loss(net(x, w, ungated=True), target, target, m, cfg.lambda_text,
+                                     cfg.lambda_background)
         if student.gated and cfg.lambda_gate:
             out, gate_logits = net(x, w, return_gate_logits=True)
         else:
