@@ -32,11 +32,14 @@ def main(argv=None):
     ap.add_argument("--max-side", type=int, default=640)
     ap.add_argument("--exclude", default="text", help="skip photos whose path contains this (the evaluation "
                     "photographs' folder name)")
+    ap.add_argument("--include", default="", help="only photos whose path contains this (e.g. easyocr: street "
+                    "signs, where legibility is at stake, rather than wallpapers)")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     photos = []
     for _, label, img in iter_labelled_photos(args.labels, list_labels(args.labels)):
-        if not 1 <= len(label.quads) <= 30 or args.exclude in str(label.source):
+        if not 1 <= len(label.quads) <= 30 or args.exclude in str(label.source) or \
+                args.include not in str(label.source):
             continue
         s = min(1.0, args.max_side / max(img.shape[:2]))
         if s < 1:
