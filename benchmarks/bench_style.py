@@ -1,12 +1,13 @@
-"""Selective style transfer speed: two-stage (TextFCN + StyleNet + blend) vs distilled (StyleNet alone).
+"""Selective style transfer speed: two-stage (TextFCN + StyleNet + blend) vs distilled (one network).
 
 Images per second at 512x512 RGB, public NumPy API end to end (``stylize_batch``: uint8 in, uint8 out),
-median of repeats, in one run. Speed does not depend on the weights, so untrained networks of the real
-sizes are timed (or your checkpoints with --teacher / --distilled):
+median of repeats, in one run, of the shipped models (or your checkpoints with --teacher / --distilled):
 
-- StyleNet: the paper's size (base 32 channels, 5 residual blocks), or the checkpoints';
-- TextFCN: ``text_fcn_lite`` (the shipped default) and, with --vgg-fcn, FCN-8s on VGG16 (the thesis'
-  TextFCN) for the two-stage path.
+- teacher: ``style_default`` (the paper's StyleNet, base 32 channels, 5 residual blocks);
+- distilled: ``style_default_distilled`` (a 16-channel, 3-block style branch and a TextFCN lite gate
+  branch, both run at every call);
+- two-stage TextFCN: ``text_fcn_lite`` architecture (the shipped default's) and, with --vgg-fcn,
+  FCN-8s on VGG16 (the thesis' TextFCN); untrained, since speed does not depend on the weights.
 
     python benchmarks/bench_style.py [--size 512] [--batch 2] [--repeats 3] [--threads 1] [--vgg-fcn]
 
@@ -23,7 +24,6 @@ import time
 import numpy as np
 import torch
 
-from textvision.models.style import StyleNet
 from textvision.style import load_style_model, stylize_batch
 
 
@@ -43,8 +43,8 @@ def main(argv=None):
     ap.add_argument("--batch", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--teacher", default=None)
-    ap.add_argument("--distilled", default=None)
+    ap.add_argument("--teacher", default="default", help="two-stage style model (registry name or checkpoint)")
+    ap.add_argument("--distilled", default="default-distilled", help="distilled model (registry name or checkpoint)")
     ap.add_argument("--vgg-fcn", action="store_true", help="also time two-stage with FCN-8s/VGG16")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "style.json"))
     args = ap.parse_args(argv)
@@ -52,9 +52,8 @@ def main(argv=None):
     from textvision.models.fcn import text_fcn_lite, text_fcn_vgg16
 
     torch.manual_seed(0)
-    teacher = load_style_model(args.teacher) if args.teacher else StyleNet(4).eval()
-    distilled = (load_style_model(args.distilled) if args.distilled
-                 else StyleNet(4, kind="distilled", gated=True).eval())
+    teacher = load_style_model(args.teacher)
+    distilled = load_style_model(args.distilled)
     fcns = {"TextFCN lite": text_fcn_lite().eval()}
     if args.vgg_fcn:
         fcns["TextFCN FCN-8s/VGG16"] = text_fcn_vgg16().eval()
@@ -68,7 +67,7 @@ def main(argv=None):
         distilled.to(dev)
         t_dist = _time(lambda: stylize_batch(images, distilled, 0, mode="distilled", batch_size=args.batch),
                        args.repeats)
-        rows.append({"device": dev, "method": "distilled (StyleNet)", "seconds": t_dist,
+        rows.append({"device": dev, "method": "distilled (one network)", "seconds": t_dist,
                      "images_per_s": args.batch / t_dist, "ratio_vs_distilled": 1.0})
         for name, fcn in fcns.items():
             fcn.to(dev)
@@ -76,15 +75,15 @@ def main(argv=None):
                                             batch_size=args.batch, device=dev), args.repeats)
             rows.append({"device": dev, "method": f"two-stage ({name} + StyleNet + blend)", "seconds": t,
                          "images_per_s": args.batch / t, "ratio_vs_distilled": t / t_dist})
-    print(f"{args.batch} images {args.size}x{args.size}, median of {args.repeats}, torch threads {args.threads}, "
-          f"StyleNet {teacher.config}")
+    print(f"{args.batch} images {args.size}x{args.size}, median of {args.repeats}, torch threads {args.threads}; "
+          f"teacher {teacher.config}; distilled {distilled.config}")
     print(f"{'device':6s} {'method':52s} {'images/s':>9s} {'time vs distilled':>18s}")
     for r in rows:
         print(f"{r['device']:6s} {r['method']:52s} {r['images_per_s']:9.3f} {r['ratio_vs_distilled']:17.2f}x")
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump({"size": args.size, "batch": args.batch, "repeats": args.repeats, "threads": args.threads,
-                   "stylenet": teacher.config, "machine": platform.processor() or platform.machine(),
+                   "stylenet": teacher.config, "distilled": distilled.config, "machine": platform.processor() or platform.machine(),
                    "torch": torch.__version__, "rows": rows}, f, indent=2)
     print(f"wrote {args.out}")
 
