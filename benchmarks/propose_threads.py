@@ -1,6 +1,6 @@
 """Wall time of ``textvision.propose`` with 1 and 2 (or more) threads on the same photographs, in one run.
 
-    python benchmarks/propose_threads.py --photos DIR [--glob 'scenetext0*'] [--threads 1,2] [--repeat 3]
+    python benchmarks/propose_threads.py --photos DIR [--glob 'scenetext0*'] [--threads 1,2] [--repeat 3] [--size WxH]
 
 Prints the median wall seconds per photo for each thread count and the speed-up over one thread; run it on an
 otherwise idle machine (the figure is about spare cores). Writes benchmarks/results/propose_threads.json.
@@ -24,6 +24,7 @@ def main(argv=None):
     ap.add_argument("--glob", default="*", help="file name pattern")
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     ap.add_argument("--repeat", type=int, default=3, help="runs per photo and thread count (median)")
+    ap.add_argument("--size", default=None, help="WxH every photo is resized to first (default: as they are)")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "propose_threads.json"))
     args = ap.parse_args(argv)
     paths = [p for p in io.list_images(args.photos) if fnmatch.fnmatch(p.name, args.glob)]
@@ -31,6 +32,11 @@ def main(argv=None):
         raise SystemExit(f"no photo matching {args.glob!r} in {args.photos}")
     counts = [int(t) for t in args.threads.split(",")]
     images = [io.read_rgb(p) for p in paths]
+    if args.size:
+        import cv2
+        w, h = (int(v) for v in args.size.lower().split("x"))
+        images = [cv2.resize(im, (w, h), interpolation=cv2.INTER_AREA if im.shape[1] > w else cv2.INTER_LINEAR)
+                  for im in images]
     textvision.propose(images[0][:256, :256])  # warm-up: model load, first-call allocations
     per = {n: [] for n in counts}
     for img in images:
@@ -43,12 +49,13 @@ def main(argv=None):
             per[n].append(statistics.median(runs))
     med = {n: statistics.median(v) for n, v in per.items()}
     base = med[counts[0]]
-    print(f"{len(images)} photos from {args.photos} ({args.glob}); median wall s per photo, median of {args.repeat}")
+    size = args.size or "own sizes"
+    print(f"{len(images)} photos from {args.photos} ({args.glob}, {size}); median wall s per photo, median of {args.repeat}")
     for n in counts:
         print(f"  {n} thread(s): {med[n]:.3f} s  ({base / med[n]:.2f}x)")
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
-        json.dump({"photos": [p.name for p in paths], "cpu_count": os.cpu_count(), "repeat": args.repeat,
+        json.dump({"photos": [p.name for p in paths], "size": size, "cpu_count": os.cpu_count(), "repeat": args.repeat,
                    "median_wall_s": {str(n): med[n] for n in counts},
                    "per_photo_s": {str(n): per[n] for n in counts}}, f, indent=1)
 
