@@ -2,8 +2,10 @@
 
     python benchmarks/propose_threads.py --photos DIR [--glob 'scenetext0*'] [--threads 1,2] [--repeat 3] [--size WxH]
 
-Prints the median wall seconds per photo for each thread count and the speed-up over one thread; run it on an
-otherwise idle machine (the figure is about spare cores). Writes benchmarks/results/propose_threads.json.
+Prints the median wall seconds per photo for each thread count and the speed-up over one thread, for the whole
+call and its two parts (the TextFCN map; TextProposals on it, ranking included), and the CPU time of the stages
+that stay on one core; run it on an otherwise idle machine (the figure is about spare cores). Writes
+benchmarks/results/propose_threads.json.
 """
 from __future__ import annotations
 
@@ -38,26 +40,36 @@ def main(argv=None):
         images = [cv2.resize(im, (w, h), interpolation=cv2.INTER_AREA if im.shape[1] > w else cv2.INTER_LINEAR)
                   for im in images]
     textvision.propose(images[0][:256, :256])  # warm-up: model load, first-call allocations
-    per = {n: [] for n in counts}
+    parts = ("total", "map", "proposals")  # the call; its TextFCN map; TextProposals on that map (with ranking)
+    per = {n: {k: [] for k in parts} for n in counts}
+    serial = {"prepare": [], "rank": []}  # CPU seconds of the stages that run on one core whatever num_threads
     for img in images:
         for n in counts:  # interleaved, so a change of machine load hits every count alike
             runs = []
             for _ in range(args.repeat):
                 t0 = time.perf_counter()
-                textvision.propose(img, num_threads=n)
-                runs.append(time.perf_counter() - t0)
-            per[n].append(statistics.median(runs))
-    med = {n: statistics.median(v) for n, v in per.items()}
+                p = textvision.propose(img, num_threads=n)
+                runs.append((time.perf_counter() - t0, p.stats["wall_heatmap"], p.stats["wall"]))
+                if n == 1:
+                    serial["prepare"].append(p.stats["time"]["prepare"])
+                    serial["rank"].append(p.stats["time"]["rank"])
+            for k, v in zip(parts, zip(*runs)):
+                per[n][k].append(statistics.median(v))
+    med = {n: {k: statistics.median(v) for k, v in per[n].items()} for n in counts}
     base = med[counts[0]]
     size = args.size or "own sizes"
     print(f"{len(images)} photos from {args.photos} ({args.glob}, {size}); median wall s per photo, median of {args.repeat}")
     for n in counts:
-        print(f"  {n} thread(s): {med[n]:.3f} s  ({base / med[n]:.2f}x)")
+        print(f"  {n} thread(s): " + ", ".join(f"{k} {med[n][k]:.3f} s ({base[k] / med[n][k]:.2f}x)" for k in parts))
+    ser = {k: statistics.median(v) for k, v in serial.items()}
+    print(f"  on one core whatever the thread count (one-thread CPU, median): preparing the channel images "
+          f"{1e3 * ser['prepare']:.1f} ms, ranking {1e3 * ser['rank']:.1f} ms")
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump({"photos": [p.name for p in paths], "size": size, "cpu_count": os.cpu_count(), "repeat": args.repeat,
-                   "median_wall_s": {str(n): med[n] for n in counts},
-                   "per_photo_s": {str(n): per[n] for n in counts}}, f, indent=1)
+                   "median_wall_s": {str(n): med[n]["total"] for n in counts},
+                   "median_parts_s": {str(n): med[n] for n in counts}, "serial_cpu_s": ser,
+                   "per_photo_s": {str(n): per[n]["total"] for n in counts}}, f, indent=1)
 
 
 if __name__ == "__main__":
