@@ -3,8 +3,8 @@
     python benchmarks/propose_threads.py --photos DIR [--glob 'scenetext0*'] [--threads 1,2] [--repeat 3] [--size WxH]
 
 Prints the median wall seconds per photo for each thread count and the speed-up over one thread, for the whole
-call and its two parts (the TextFCN map; TextProposals on it, ranking included), and the CPU time of the stages
-that stay on one core; run it on an otherwise idle machine (the figure is about spare cores). Writes
+call and its two parts (the TextFCN map; TextProposals on it, ranking included), and the CPU time of two short
+stages; run it on an otherwise idle machine (the figure is about spare cores). Writes
 benchmarks/results/propose_threads.json.
 """
 from __future__ import annotations
@@ -42,7 +42,7 @@ def main(argv=None):
     textvision.propose(images[0][:256, :256])  # warm-up: model load, first-call allocations
     parts = ("total", "map", "proposals")  # the call; its TextFCN map; TextProposals on that map (with ranking)
     per = {n: {k: [] for k in parts} for n in counts}
-    serial = {"prepare": [], "rank": []}  # CPU seconds of the stages that run on one core whatever num_threads
+    serial = {"prepare": [], "rank": []}  # one-thread CPU seconds of two short stages (see the last line printed)
     for img in images:
         for n in counts:  # interleaved, so a change of machine load hits every count alike
             runs = []
@@ -62,8 +62,8 @@ def main(argv=None):
     for n in counts:
         print(f"  {n} thread(s): " + ", ".join(f"{k} {med[n][k]:.3f} s ({base[k] / med[n][k]:.2f}x)" for k in parts))
     ser = {k: statistics.median(v) for k, v in serial.items()}
-    print(f"  on one core whatever the thread count (one-thread CPU, median): preparing the channel images "
-          f"{1e3 * ser['prepare']:.1f} ms, ranking {1e3 * ser['rank']:.1f} ms")
+    print(f"  one-thread CPU per photo (median): preparing the channel images {1e3 * ser['prepare']:.1f} ms (split "
+          f"over the threads), ranking {1e3 * ser['rank']:.1f} ms (the heatmap evidence split, the rest on one core)")
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump({"photos": [p.name for p in paths], "size": size, "cpu_count": os.cpu_count(), "repeat": args.repeat,

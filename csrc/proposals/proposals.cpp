@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "cluster/single_linkage.h"
+#include "parallel.h"
 
 namespace textvision {
 namespace {
@@ -234,6 +235,57 @@ void group_nodes(const RegionTable& regions, int cue, int width, int height, flo
     };
     for (double v : f) features.push_back(static_cast<float>(v));
   }
+}
+
+void heatmap_evidence(const float* prob, int64_t h, int64_t w, const double* boxes, int64_t n, int threads,
+                      float* out) {
+  // Summed-area table (h + 1) x (w + 1), first row and column zero: ii[y+1][x+1] = ii[y][x+1] + (row y's
+  // running sum to x), cv2.integral's order. Built in two passes that each split over threads: running
+  // row sums (rows independent), then adding the row above (columns independent). Same additions, same
+  // order, as the one-pass loop.
+  const int64_t w1 = w + 1;
+  std::vector<double> ii(static_cast<size_t>((h + 1) * w1), 0.0);
+  const int64_t row_tasks = std::min<int64_t>(h, 4 * static_cast<int64_t>(threads));
+  parallel_for(row_tasks, threads, [&](int64_t t) {
+    for (int64_t y = h * t / row_tasks; y < h * (t + 1) / row_tasks; ++y) {
+      const float* p = prob + y * w;
+      double* dst = ii.data() + (y + 1) * w1 + 1;
+      double run = 0;
+      for (int64_t x = 0; x < w; ++x) dst[x] = run += p[x];
+    }
+  });
+  const int64_t col_tasks = std::min<int64_t>(w, 4 * static_cast<int64_t>(threads));
+  parallel_for(col_tasks, threads, [&](int64_t t) {
+    const int64_t x0 = 1 + w * t / col_tasks, x1 = 1 + w * (t + 1) / col_tasks;
+    for (int64_t y = 1; y <= h; ++y) {
+      double* row = ii.data() + y * w1;
+      const double* above = row - w1;
+      for (int64_t x = x0; x < x1; ++x) row[x] = above[x] + row[x];
+    }
+  });
+  const double W = static_cast<double>(w), H = static_cast<double>(h);
+  auto clip = [](double v, double hi) { return std::min(std::max(v, 0.0), hi); };
+  auto box_sum = [&](double x1, double y1, double x2, double y2) {
+    const int64_t a = static_cast<int64_t>(x1), b = static_cast<int64_t>(y1), c = static_cast<int64_t>(x2),
+                  d = static_cast<int64_t>(y2);  // truncation, as NumPy's astype(int64)
+    return ii[d * w1 + c] - ii[b * w1 + c] - ii[d * w1 + a] + ii[b * w1 + a];
+  };
+  constexpr int64_t kChunk = 4096;
+  parallel_for((n + kChunk - 1) / kChunk, threads, [&](int64_t t) {
+    for (int64_t i = t * kChunk; i < std::min(n, (t + 1) * kChunk); ++i) {
+      const double* b = boxes + 4 * i;
+      const double bh = b[3] - b[1];
+      // Ring box, rounded half to even (np.round), then clipped; the box itself clipped, not rounded.
+      const double e0 = clip(std::nearbyint(b[0] - 0.5 * bh), W), e1 = clip(std::nearbyint(b[1] - 0.25 * bh), H);
+      const double e2 = clip(std::nearbyint(b[2] + 0.5 * bh), W), e3 = clip(std::nearbyint(b[3] + 0.25 * bh), H);
+      const double c0 = clip(b[0], W), c1 = clip(b[1], H), c2 = clip(b[2], W), c3 = clip(b[3], H);
+      const double a_in = (c2 - c0) * (c3 - c1), a_out = (e2 - e0) * (e3 - e1);
+      const double s_in = box_sum(c0, c1, c2, c3), s_out = box_sum(e0, e1, e2, e3);
+      const double inside = s_in / std::max(a_in, 1.0);
+      const double ring = (s_out - s_in) / std::max(a_out - a_in, 1.0);
+      out[i] = static_cast<float>(std::min(std::max(inside * (1.0 - ring), 0.0), 1.0));
+    }
+  });
 }
 
 void stumps_predict(const float* x, int64_t n, int64_t stride, const int32_t* feature, const float* threshold,

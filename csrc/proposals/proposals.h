@@ -80,6 +80,15 @@ ProposalSet text_proposals(const View2D<uint8_t> rgb[3], const View2D<float>* pr
 void stumps_predict(const float* x, int64_t n, int64_t stride, const int32_t* feature, const float* threshold,
                     const float* left, const float* right, int64_t num_stumps, float* out);
 
+// FAST's re-ranking evidence of boxes on a text probability map (prob: float HxW, C order): the mean
+// inside each box times one minus the mean on the ring around it (half the box height left and right,
+// a quarter above and below), clipped to [0, 1]. boxes: n x 4 doubles (x1, y1, x2, y2), finite. The
+// arithmetic is NumPy's reference (tests/proposals) step for step on a float64 summed-area table built
+// as cv2.integral builds it, so the values are the same bits; work split over `threads` (rows of the
+// table, then boxes) does not change them.
+void heatmap_evidence(const float* prob, int64_t h, int64_t w, const double* boxes, int64_t n, int threads,
+                      float* out);
+
 // Indices of the unique boxes (exact equality), each the best-scoring of its duplicates (lowest index
 // on ties), ordered by descending score then ascending index.
 std::vector<int64_t> dedup_boxes(const float* boxes, const float* scores, int64_t n);

@@ -136,6 +136,20 @@ void bind_proposals(py::module_& m) {
       py::arg("x"), py::arg("feature"), py::arg("threshold"), py::arg("left"), py::arg("right"),
       "Sum of decision stumps over rows of x [n,F] float32.");
   m.def(
+      "proposals_heatmap_evidence",
+      [](F32 prob, tb::F64 boxes, int num_threads) {
+        const int64_t h = prob.shape(0), w = prob.shape(1), n = boxes.shape(0);
+        py::array_t<float> out(static_cast<py::ssize_t>(n));
+        float* po = out.mutable_data();
+        {
+          py::gil_scoped_release release;
+          textvision::heatmap_evidence(prob.data(), h, w, boxes.data(), n, num_threads, po);
+        }
+        return out;
+      },
+      py::arg("prob"), py::arg("boxes"), py::arg("num_threads"),
+      "FAST re-ranking evidence [n] float32 of finite boxes [n,4] float64 on a float32 HxW map.");
+  m.def(
       "proposals_dedup",
       [](F32 boxes, F32 scores) {
         std::vector<int64_t> keep;

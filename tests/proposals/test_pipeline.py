@@ -158,6 +158,72 @@ def test_box_means_and_heatmap_evidence_match_direct_sums(rng):
         assert e == pytest.approx(np.clip(m * (1 - r), 0, 1), rel=1e-5, abs=1e-6)
 
 
+def _evidence_numpy(heatmap, boxes):
+    """NumPy reference of the compiled heatmap_evidence (what the library computed before it moved into
+    the core): cv2's float64 summed-area table, rounded half-to-even ring, truncated box corners."""
+    import cv2
+
+    b = np.asarray(boxes, dtype=np.float64)
+    h, w = heatmap.shape
+    bh = b[:, 3] - b[:, 1]
+    e = np.stack([b[:, 0] - 0.5 * bh, b[:, 1] - 0.25 * bh, b[:, 2] + 0.5 * bh, b[:, 3] + 0.25 * bh], 1).round()
+    e[:, 0::2] = np.clip(e[:, 0::2], 0, w)
+    e[:, 1::2] = np.clip(e[:, 1::2], 0, h)
+    bc = b.copy()
+    bc[:, 0::2] = np.clip(bc[:, 0::2], 0, w)
+    bc[:, 1::2] = np.clip(bc[:, 1::2], 0, h)
+    a_in = (bc[:, 2] - bc[:, 0]) * (bc[:, 3] - bc[:, 1])
+    a_out = (e[:, 2] - e[:, 0]) * (e[:, 3] - e[:, 1])
+    ii = cv2.integral(np.ascontiguousarray(heatmap, dtype=np.float32), sdepth=cv2.CV_64F)
+
+    def box_sum(x):
+        x = x.astype(np.int64)
+        return ii[x[:, 3], x[:, 2]] - ii[x[:, 1], x[:, 2]] - ii[x[:, 3], x[:, 0]] + ii[x[:, 1], x[:, 0]]
+
+    s_in, s_out = box_sum(bc), box_sum(e)
+    inside = s_in / np.maximum(a_in, 1)
+    ring = (s_out - s_in) / np.maximum(a_out - a_in, 1)
+    return np.clip(inside * (1.0 - ring), 0, 1).astype(np.float32)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 37), (29, 1), (40, 60), (301, 517)])
+def test_heatmap_evidence_is_the_numpy_reference_bit_for_bit_on_any_thread_count(rng, shape):
+    from textvision._ext import core
+    from textvision.proposals import heatmap_evidence
+
+    h, w = shape
+    hm = rng.random(shape).astype(np.float32)
+    hm[rng.random(shape) < 0.3] = 0.0  # flat stretches, as real maps have
+    n = 5000
+    x1 = rng.uniform(-20, w + 5, n)
+    y1 = rng.uniform(-20, h + 5, n)
+    boxes = np.stack([x1, y1, x1 + rng.uniform(0, w, n), y1 + rng.uniform(0, h, n)], 1)
+    boxes[: n // 2] = np.floor(boxes[: n // 2])  # integer boxes (the pipeline's), then fractional ones
+    boxes[:3] = [[0, 0, 0, 0], [0, 0, w, h], [w, h, w + 4, h + 4]]  # empty, whole map, outside
+    boxes[3:43, 3] = boxes[3:43, 1] + np.tile([1, 2, 3, 6], 10)  # ring corners at exact halves: half to even
+    ref = _evidence_numpy(hm, boxes)
+    np.testing.assert_array_equal(heatmap_evidence(hm, boxes), ref)
+    np.testing.assert_array_equal(heatmap_evidence(hm, boxes.astype(np.float32)), _evidence_numpy(
+        hm, boxes.astype(np.float32)))
+    for t in (2, 3, 8):  # the core directly: the public call caps threads at the machine's cores
+        np.testing.assert_array_equal(core().proposals_heatmap_evidence(hm, boxes, t), ref)
+
+
+def test_heatmap_evidence_refuses_bad_input():
+    from textvision.proposals import heatmap_evidence
+
+    hm = np.zeros((10, 10), np.float32)
+    assert heatmap_evidence(hm, np.zeros((0, 4))).shape == (0,)
+    with pytest.raises(ValueError, match="finite"):
+        heatmap_evidence(hm, np.array([[0, 0, np.nan, 4]]))
+    with pytest.raises(ValueError, match=r"\[n, 4\]"):
+        heatmap_evidence(hm, np.zeros((3, 5)))
+    with pytest.raises(ValueError, match="HxW"):
+        heatmap_evidence(np.zeros((4, 4, 3), np.float32), np.zeros((1, 4)))
+    with pytest.raises(ValueError, match="num_threads"):
+        heatmap_evidence(hm, np.zeros((1, 4)), num_threads=0)
+
+
 def test_tiny_uniform_and_strided_images_are_well_formed(rng):
     tp = TextProposals(keep_features=True)
     for shape in [(3, 3, 3), (4, 5, 3), (33, 17, 3)]:

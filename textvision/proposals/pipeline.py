@@ -123,36 +123,31 @@ def box_means(heatmap: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return (s / area).astype(np.float32)
 
 
-def heatmap_evidence(heatmap: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+def heatmap_evidence(heatmap: np.ndarray, boxes: np.ndarray, *, num_threads: int = 1) -> np.ndarray:
     """FAST-style re-ranking evidence of boxes [n, 4] on a heatmap (float32 HxW): float32 [n] in [0, 1].
 
     The mean text probability inside the box times one minus the mean on a surrounding ring (half the
     box height left and right, a quarter above and below): a word's box scores high, a piece of
-    a word (text continues next to it) or a box swallowing much background scores low.
+    a word (text continues next to it) or a box swallowing much background scores low. Boxes are
+    ``(x1, y1, x2, y2)`` pixel edges (x2, y2 exclusive; fractional ones are truncated after clipping to
+    the map); computed in the compiled core on ``num_threads`` cores (same values for any count; a
+    NumPy reference is in the tests).
+
+    Raises:
+        ValueError: boxes not [n, 4] or not finite, a heatmap that is not 2-D. TypeError: num_threads.
     """
-    b = np.asarray(boxes, dtype=np.float64)
+    n = check_num_threads(num_threads, "heatmap_evidence")
+    hm = np.ascontiguousarray(heatmap, dtype=np.float32)
+    if hm.ndim != 2:
+        raise ValueError(f"heatmap_evidence: heatmap must be HxW, got shape {hm.shape}")
+    b = np.ascontiguousarray(boxes, dtype=np.float64)
+    if b.ndim != 2 or b.shape[1] != 4:
+        raise ValueError(f"heatmap_evidence: boxes must be [n, 4], got shape {b.shape}")
     if len(b) == 0:
         return np.zeros(0, np.float32)
-    h, w = heatmap.shape
-    bh = b[:, 3] - b[:, 1]
-    e = np.stack([b[:, 0] - 0.5 * bh, b[:, 1] - 0.25 * bh, b[:, 2] + 0.5 * bh, b[:, 3] + 0.25 * bh], 1).round()
-    e[:, 0::2] = np.clip(e[:, 0::2], 0, w)
-    e[:, 1::2] = np.clip(e[:, 1::2], 0, h)
-    bc = b.copy()
-    bc[:, 0::2] = np.clip(bc[:, 0::2], 0, w)
-    bc[:, 1::2] = np.clip(bc[:, 1::2], 0, h)
-    a_in = (bc[:, 2] - bc[:, 0]) * (bc[:, 3] - bc[:, 1])
-    a_out = (e[:, 2] - e[:, 0]) * (e[:, 3] - e[:, 1])
-    ii = _integral(heatmap)
-
-    def box_sum(x):
-        x = x.astype(np.int64)
-        return ii[x[:, 3], x[:, 2]] - ii[x[:, 1], x[:, 2]] - ii[x[:, 3], x[:, 0]] + ii[x[:, 1], x[:, 0]]
-
-    s_in, s_out = box_sum(bc), box_sum(e)
-    inside = s_in / np.maximum(a_in, 1)
-    ring = (s_out - s_in) / np.maximum(a_out - a_in, 1)
-    return np.clip(inside * (1.0 - ring), 0, 1).astype(np.float32)
+    if not np.isfinite(b).all():
+        raise ValueError("heatmap_evidence: boxes must be finite")
+    return core().proposals_heatmap_evidence(hm, b, n)
 
 
 class TextProposals:
@@ -321,7 +316,7 @@ class TextProposals:
             base = m / (1.0 + m)  # monotone map to [0, 1) so it combines with probabilities
         if heatmap is not None and self.rerank and len(boxes):
             w = self.rerank_weight
-            base = base * ((1.0 - w) + w * heatmap_evidence(heatmap, boxes))
+            base = base * ((1.0 - w) + w * heatmap_evidence(heatmap, boxes, num_threads=self.num_threads))
         return np.ascontiguousarray(base, dtype=np.float32)
 
     def __repr__(self) -> str:
