@@ -8,6 +8,7 @@
 #include "mser/mser.h"
 #include "parallel.h"
 #include "proposals/proposals.h"
+#include "regions/regions.h"
 
 namespace textvision {
 
@@ -182,15 +183,8 @@ ProposalSet text_proposals(const View2D<uint8_t> rgb[3], const View2D<float>* pr
           sd.prob_view = View2D<float>{sd.prob.data(), sd.h, sd.w, sd.w, 1};
         }
         if (params.prune == kPruneBbox) {
-          const int64_t w1 = sd.w + 1;
-          sd.integral.assign(static_cast<size_t>((sd.h + 1) * w1), 0.0);
-          for (int64_t y = 0; y < sd.h; ++y) {
-            double row = 0;
-            for (int64_t x = 0; x < sd.w; ++x) {
-              row += sd.prob_view(y, x);
-              sd.integral[(y + 1) * w1 + x + 1] = sd.integral[y * w1 + x + 1] + row;
-            }
-          }
+          sd.integral.resize(static_cast<size_t>((sd.h + 1) * (sd.w + 1)));
+          integral_image(sd.prob_view, sd.integral.data(), 1);  // one task per scale already
         }
       }
     }

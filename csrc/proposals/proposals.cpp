@@ -8,6 +8,7 @@
 
 #include "cluster/single_linkage.h"
 #include "parallel.h"
+#include "regions/regions.h"
 
 namespace textvision {
 namespace {
@@ -239,30 +240,9 @@ void group_nodes(const RegionTable& regions, int cue, int width, int height, flo
 
 void heatmap_evidence(const float* prob, int64_t h, int64_t w, const double* boxes, int64_t n, int threads,
                       float* out) {
-  // Summed-area table (h + 1) x (w + 1), first row and column zero: ii[y+1][x+1] = ii[y][x+1] + (row y's
-  // running sum to x), cv2.integral's order. Built in two passes that each split over threads: running
-  // row sums (rows independent), then adding the row above (columns independent). Same additions, same
-  // order, as the one-pass loop.
   const int64_t w1 = w + 1;
-  std::vector<double> ii(static_cast<size_t>((h + 1) * w1), 0.0);
-  const int64_t row_tasks = std::min<int64_t>(h, 4 * static_cast<int64_t>(threads));
-  parallel_for(row_tasks, threads, [&](int64_t t) {
-    for (int64_t y = h * t / row_tasks; y < h * (t + 1) / row_tasks; ++y) {
-      const float* p = prob + y * w;
-      double* dst = ii.data() + (y + 1) * w1 + 1;
-      double run = 0;
-      for (int64_t x = 0; x < w; ++x) dst[x] = run += p[x];
-    }
-  });
-  const int64_t col_tasks = std::min<int64_t>(w, 4 * static_cast<int64_t>(threads));
-  parallel_for(col_tasks, threads, [&](int64_t t) {
-    const int64_t x0 = 1 + w * t / col_tasks, x1 = 1 + w * (t + 1) / col_tasks;
-    for (int64_t y = 1; y <= h; ++y) {
-      double* row = ii.data() + y * w1;
-      const double* above = row - w1;
-      for (int64_t x = x0; x < x1; ++x) row[x] = above[x] + row[x];
-    }
-  });
+  std::vector<double> ii(static_cast<size_t>((h + 1) * w1));
+  integral_image(View2D<float>{prob, h, w, w, 1}, ii.data(), threads);
   const double W = static_cast<double>(w), H = static_cast<double>(h);
   auto clip = [](double v, double hi) { return std::min(std::max(v, 0.0), hi); };
   auto box_sum = [&](double x1, double y1, double x2, double y2) {
