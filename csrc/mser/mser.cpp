@@ -478,14 +478,21 @@ class Flooder {
       emit_pool_starts(kept, out);
       return;
     }
-    if (out.pixel_offsets.empty()) out.pixel_offsets.push_back(0);
-    int64_t add = 0;
-    for (const Captured& r : kept) add += r.size;
-    out.pixel_indices.reserve(out.pixel_indices.size() + static_cast<size_t>(add));
-    for (const Captured& r : kept) {
+    append_offsets(kept, out);
+    // Appended region by region into reserved space rather than resize() + copy_pixels(): resize
+    // zero-fills first, 1-4% of a one-thread call (A/B on the six photographs at 1280x720).
+    out.pixel_indices.reserve(static_cast<size_t>(out.pixel_offsets.back()));
+    for (const Captured& r : kept)
       out.pixel_indices.insert(out.pixel_indices.end(), seq_ + r.start, seq_ + r.start + r.size);
-      out.pixel_offsets.push_back(static_cast<int64_t>(out.pixel_indices.size()));
-    }
+  }
+
+  // Appends the kept regions' CSR ends to out.pixel_offsets (which mser() starts with its 0) and
+  // returns where their pixels begin in pixel_indices.
+  static int64_t append_offsets(const std::vector<Captured>& kept, MserRegions& out) {
+    const int64_t first = out.pixel_offsets.back();
+    int64_t at = first;
+    for (const Captured& r : kept) out.pixel_offsets.push_back(at += r.size);
+    return first;
   }
 
   // Appends every field but the pixels of the kept regions to out; returns them when pixels are
@@ -646,13 +653,10 @@ MserRegions mser(const View2D<uint8_t>& image, const View2D<float>* prob, const 
       for (int k = 0; k < 2; ++k) pass[k]->emit_pool_starts(kept[k], out);
       return out;
     }
-    int64_t at = 0;
-    for (int k = 0; k < 2; ++k)
-      for (const Captured& r : kept[k]) out.pixel_offsets.push_back(at += r.size);
-    out.pixel_indices.resize(static_cast<size_t>(at));
+    const int64_t first[2] = {Flooder::append_offsets(kept[0], out), Flooder::append_offsets(kept[1], out)};
+    out.pixel_indices.resize(static_cast<size_t>(out.pixel_offsets.back()));
     int32_t* const dst = out.pixel_indices.data();
-    const int64_t dark_pixels = at == 0 ? 0 : out.pixel_offsets[kept[0].size()];
-    parallel_for(2, 2, [&](int64_t k) { pass[k]->copy_pixels(kept[k], dst + (k == 0 ? 0 : dark_pixels)); });
+    parallel_for(2, 2, [&](int64_t k) { pass[k]->copy_pixels(kept[k], dst + first[k]); });
     return out;
   }
   Flooder f(pi, pp, image.height, image.width, params);

@@ -342,7 +342,7 @@ def _distill_reference(teacher_path, icdar):
         DistillConfig,
         MaskedSampler,
         distillation_loss,
-        init_from_teacher,
+        init_from,
         make_student,
     )
     from textvision.style.inference import image_to_tensor, load_style_model
@@ -365,7 +365,7 @@ def _distill_reference(teacher_path, icdar):
     def build():
         torch.manual_seed(0)
         student = make_student(teacher, gated=True)
-        init_from_teacher(student, teacher)
+        init_from(student, teacher)
         return student.train()
 
     def loss(model, x, m, w, target):

@@ -7,7 +7,7 @@ from textvision import cli
 from textvision.models.fcn import text_fcn_lite
 from textvision.models.style import StyleNet
 from textvision.style import load_style_model, save_style_model, stylize
-from textvision.style.distillation import DistillConfig, distill, init_from_student, make_student
+from textvision.style.distillation import DistillConfig, distill, init_from, make_student
 
 
 def _fcn(seed=0):
@@ -109,12 +109,17 @@ def test_init_from_an_earlier_student(make_net, tmp_path):
             p.add_(0.1)
     path = save_style_model(own_gate, tmp_path / "old.pt")
     st = make_student(teacher, gate_fcn=_fcn())
-    init_from_student(st, path)
+    gate_weights = {k: v.clone() for k, v in st.gate_net.state_dict().items()}
+    init_from(st, load_style_model(path), "earlier student")
     x = torch.rand(1, 3, 16, 16)
     with torch.no_grad():
         torch.testing.assert_close(st(x, 1, ungated=True), own_gate(x, 1, ungated=True))
-    with pytest.raises(ValueError, match="size"):
-        init_from_student(make_student(teacher, base_channels=8, gate_fcn=_fcn()), path)
+    # The segmenter branch is not overwritten, not even by a source with a TextFCN gate of its own.
+    init_from(st, make_student(teacher, gate_fcn=_fcn(seed=1)), "earlier student")
+    for k, v in st.gate_net.state_dict().items():
+        torch.testing.assert_close(v, gate_weights[k])
+    with pytest.raises(ValueError, match="earlier student's size"):
+        init_from(make_student(teacher, base_channels=8, gate_fcn=_fcn()), load_style_model(path), "earlier student")
 
 
 def test_cli_gate_fcn_errors(make_net, tmp_path, capsys):

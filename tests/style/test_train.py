@@ -196,20 +196,20 @@ def test_cli(make_net, tmp_path, capsys):
     assert "sum to 1" in capsys.readouterr().err
 
 
-def test_init_from_teacher(make_net):
-    from textvision.style.distillation import init_from_teacher, make_student
+def test_init_from(make_net):
+    from textvision.style.distillation import init_from, make_student
 
     teacher = make_net()
     student = make_student(teacher)
-    init_from_teacher(student, teacher)
+    init_from(student, teacher)
     x = torch.rand(2, 3, 18, 22)
     with torch.no_grad():
         assert float((student(x, 1) - x).abs().max()) < 0.01  # gate closed: the input everywhere
         torch.testing.assert_close(torch.sigmoid(student._logits(x, 1)[:, :3]), teacher(x, 1))
     with pytest.raises(ValueError, match="teacher's size"):
-        init_from_teacher(make_student(teacher, base_channels=8), teacher)
+        init_from(make_student(teacher, base_channels=8), teacher)
     with pytest.raises(ValueError, match="teacher has 2 styles"):
-        init_from_teacher(make_net(3, kind="distilled"), teacher)
+        init_from(make_net(3, kind="distilled"), teacher)
 
 
 def test_cli_train_style_and_distill(style_dir, content_dir, icdar_dir, tmp_path, capsys):

@@ -154,7 +154,6 @@ def _train_style(args) -> int:
 
 
 def _distill(args) -> int:
-    from textvision.style.defaults import DEFAULT_BLEND_THRESHOLD
     from textvision.style.distillation import DistillConfig, distill
 
     if args.plain_student and args.gate_fcn:
@@ -169,7 +168,7 @@ def _distill(args) -> int:
         steps=args.steps, batch_size=args.batch_size, image_size=args.image_size, lr=args.lr,
         base_channels=args.base_channels, num_res_blocks=args.res_blocks, gated=not args.plain_student, init=args.init,
         gate_fcn=args.gate_fcn,
-        gate_threshold=DEFAULT_BLEND_THRESHOLD if args.gate_threshold is None else args.gate_threshold,
+        **({} if args.gate_threshold is None else {"gate_threshold": args.gate_threshold}),
         save_every=args.save_every, seed=args.seed, device=args.device, progress=not args.no_progress)
     res = distill(cfg)
     if __import__("os").environ.get("RANK", "0") != "0":

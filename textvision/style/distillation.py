@@ -257,54 +257,29 @@ def make_student(teacher: StyleNet, base_channels: Optional[int] = None,
 
 
 @torch.no_grad()
-def init_from_student(student: StyleNet, path) -> None:
-    """Start ``student`` from an earlier distilled checkpoint of the same width and depth: every style
-    layer is copied; the output conv's RGB rows too (a gate row of the earlier student's own is not
-    used by a student with a TextFCN gate, whose branch keeps its segmenter weights)."""
-    from textvision.style.inference import read_checkpoint
-
-    ckpt = read_checkpoint(path)
-    cfg = ckpt["config"]
-    if (cfg.get("base_channels"), cfg.get("num_res_blocks")) != (
-            student.config["base_channels"], student.config["num_res_blocks"]):
-        raise ValueError(f"{path}: a student of size base_channels={cfg.get('base_channels')}, "
-                         f"num_res_blocks={cfg.get('num_res_blocks')}; this one has {student.config}")
-    if list(ckpt["style_names"]) != list(student.style_names):
-        raise ValueError(f"{path}: styles {ckpt['style_names']} differ from the teacher's {student.style_names}")
-    state = {k: v for k, v in ckpt["state_dict"].items()
-             if not k.startswith(("out_conv.", "gate_net."))}
-    student.load_state_dict(state, strict=False)
-    c = student.out_conv.out_channels
-    w, b = ckpt["state_dict"]["out_conv.weight"], ckpt["state_dict"]["out_conv.bias"]
-    if w.shape[0] < c:
-        raise ValueError(f"{path}: its output conv has {w.shape[0]} channels, this student needs {c}")
-    student.out_conv.weight.copy_(w[:c])
-    student.out_conv.bias.copy_(b[:c])
-
-
-@torch.no_grad()
-def init_from_teacher(student: StyleNet, teacher: StyleNet) -> None:
-    """Copy the teacher's weights into a same-size student; a gated student's gate row stays new
-    (random weights, bias -6: closed)."""
-    check_compatible(teacher, student)
+def init_from(student: StyleNet, source: StyleNet, source_name: str = "teacher") -> None:
+    """Copy a same-size network's weights into ``student``: the teacher (``init='teacher'``) or an earlier
+    student (``init=CKPT``). Every style layer and the output conv's RGB rows are copied; a gate row of
+    the student's own stays new (random weights, bias -6: closed), and a TextFCN gate branch keeps its
+    segmenter weights."""
+    check_compatible(source, student, source_name)
     if (student.config["base_channels"], student.config["num_res_blocks"]) != (
-            teacher.config["base_channels"], teacher.config["num_res_blocks"]):
-        raise ValueError(f"init='teacher' needs the teacher's size {teacher.config}, the student has "
-                         f"{student.config}; use init='fresh' for a different size")
-    state = {k: v for k, v in teacher.state_dict().items() if not k.startswith("out_conv.")}
+            source.config["base_channels"], source.config["num_res_blocks"]):
+        raise ValueError(f"init from the {source_name} needs the {source_name}'s size {source.config}, the student "
+                         f"has {student.config}; use init='fresh' for a different size")
+    state = {k: v for k, v in source.state_dict().items() if not k.startswith(("out_conv.", "gate_net."))}
     student.load_state_dict(state, strict=False)
-    c = teacher.out_conv.out_channels if not teacher.gated else 3
-    student.out_conv.weight[:c].copy_(teacher.out_conv.weight[:c])
-    student.out_conv.bias[:c].copy_(teacher.out_conv.bias[:c])
+    student.out_conv.weight[:3].copy_(source.out_conv.weight[:3])
+    student.out_conv.bias[:3].copy_(source.out_conv.bias[:3])
 
 
-def check_compatible(teacher: StyleNet, student: StyleNet) -> None:
+def check_compatible(teacher: StyleNet, student: StyleNet, teacher_name: str = "teacher") -> None:
     """``ValueError`` unless the student is conditional on exactly the teacher's styles."""
     if student.num_styles != teacher.num_styles:
-        raise ValueError(f"teacher has {teacher.num_styles} styles {teacher.style_names} but the student "
+        raise ValueError(f"{teacher_name} has {teacher.num_styles} styles {teacher.style_names} but the student "
                          f"has {student.num_styles} {student.style_names}")
     if list(student.style_names) != list(teacher.style_names):
-        raise ValueError(f"teacher styles {teacher.style_names} and student styles {student.style_names} "
+        raise ValueError(f"{teacher_name} styles {teacher.style_names} and student styles {student.style_names} "
                          f"differ (same count, other names or order)")
 
 
@@ -335,12 +310,12 @@ def distill(config: DistillConfig, student: Optional[StyleNet] = None) -> TrainR
         student = make_student(teacher, cfg.base_channels, cfg.num_res_blocks, cfg.gated, cfg.gate_fcn,
                                cfg.gate_threshold)
         if cfg.init == "teacher":
-            init_from_teacher(student, teacher)
+            init_from(student, teacher)
         elif cfg.init != "fresh":
             if not os.path.isfile(cfg.init):
                 raise ValueError(f"init must be 'teacher', 'fresh' or an earlier distilled checkpoint, got "
                                  f"{cfg.init!r} (no such file)")
-            init_from_student(student, cfg.init)
+            init_from(student, load_style_model(cfg.init), f"earlier student {cfg.init}")
     else:
         check_compatible(teacher, student)
         student.kind = "distilled"
