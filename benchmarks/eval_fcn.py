@@ -263,6 +263,11 @@ def _photos(args) -> dict:
         print(msg)
         return {"skipped": msg}
     photos = _photos_with_gt(folder)
+    if args.names:
+        from textvision.data.datasets import parse_holdout
+
+        chosen = parse_holdout(args.names)
+        photos = [p for p in photos if chosen(p[0])]
     if not photos:
         msg = f"real photographs: skipped (no image in {folder} has {folder / 'gt'}/gt_<stem>.txt)"
         print(msg)
@@ -401,6 +406,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(RESULTS / "fcn_eval.json"))
     ap.add_argument("--photos", default=str(SHARED) if SHARED.is_dir() else None,
                     help="photos with ICDAR 2015 ground truth in DIR/gt/gt_<stem>.txt (default: %(default)s)")
+    ap.add_argument("--names", default=None, metavar="NAMES",
+                    help="only these photos of --photos, e.g. img_901-img_1000 (the ICDAR 2015 validation split)")
     ap.add_argument("--compare", nargs="+", default=[], metavar="W",
                     help="more TextFCN weights (registry names or checkpoints) to score beside --weights")
     ap.add_argument("--no-craft", action="store_true", help="leave CRAFT out of the photo rows")

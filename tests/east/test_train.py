@@ -141,6 +141,66 @@ def test_geometric_augmentation_keeps_quads_on_their_pixels():
         _Items([_rect_item()]), input_size=128, augment=True, scale_range=(0.7, 1.3), rotate=20, seed=0)[0]["image"])
 
 
+def _photo_item(seed=0):
+    """A 720x1280 'photograph' (noise) with one small legible word and one don't-care region."""
+    rng = np.random.default_rng(seed)
+    img = rng.integers(0, 120, (720, 1280, 3), dtype=np.uint8)
+    word = np.array([[900, 500], [960, 500], [960, 520], [900, 520]], np.float32)
+    cv2.fillPoly(img, [word.astype(np.int32)], (255, 255, 255))
+    dont_care = np.array([[100, 100], [140, 100], [140, 112], [100, 112]], np.float32)
+    return {"image": img, "instances": [TextInstance(word, "word"), TextInstance(dont_care, "###", True)]}
+
+
+def test_text_crops_hold_a_legible_word():
+    """With text_crop=1 every crop holds the one legible word (it fits a 128 px crop at these scales); uniform
+    crops of a 1280x720 photo rarely do. The don't-care region never becomes a positive."""
+    def positives(text_crop):
+        ds = EASTTrainDataset(_Items([_photo_item()] * 12), input_size=128, augment=True, scale_range=(0.8, 1.5),
+                              rotate=10, seed=0, text_crop=text_crop, colour=True)
+        return [float(ds[i]["score"].sum()) > 0 for i in range(12)]
+
+    assert all(positives(1.0))
+    assert sum(positives(0.0)) <= 4
+
+
+def test_crops_change_every_epoch_and_repeat_after_resume():
+    ds = EASTTrainDataset(_Items([_rect_item()] * 2), input_size=128, augment=True, seed=3, colour=True)
+    first = ds[1]["image"]
+    ds.set_epoch(1)
+    second = ds[1]["image"]
+    assert not torch.equal(first, second)  # a new crop (and jitter) every epoch
+    again = EASTTrainDataset(_Items([_rect_item()] * 2), input_size=128, augment=True, seed=3, colour=True)
+    again.set_epoch(1)
+    torch.testing.assert_close(again[1]["image"], second)  # a function of (seed, epoch, index) only
+    assert not torch.equal(ds[0]["image"], ds[1]["image"])  # items of one epoch differ
+
+
+def test_train_east_one_step_on_an_icdar2015_folder(tmp_path, capsys):
+    """`train-east --data icdar2015:DIR --val icdar2015:DIR` on the two bundled photographs laid out as an
+    ICDAR 2015 training folder: img_1 trains (one step), img_901 (held out by name) validates."""
+    import shutil
+    from pathlib import Path
+
+    import textvision
+    from textvision.cli import main
+
+    assets = Path(textvision.__file__).parent / "assets"
+    root = tmp_path / "ic15"
+    (root / "gt").mkdir(parents=True)
+    for src, stem in (("demo_scene", "img_1"), ("scenetext01", "img_901")):
+        shutil.copy(assets / f"{src}.jpg", root / f"{stem}.jpg")
+        shutil.copy(assets / f"{src}_gt.txt", root / "gt" / f"gt_{stem}.txt")
+    out = tmp_path / "east.pt"
+    rc = main(["train-east", "--data", f"icdar2015:{root}", "--val", f"icdar2015:{root}", "--backbone", "tiny",
+               "--input-size", "64", "--batch-size", "1", "--epochs", "1", "--val-max-side", "128", "--text-crop",
+               "0.8", "--colour", "--no-progress", "--out", str(out)])
+    assert rc == 0
+    ckpt = load_checkpoint(out)
+    (rec,) = ckpt["history"]
+    assert rec["epoch"] == 1 and np.isfinite(rec["loss"]) and 0.0 <= rec["hmean"] <= 1.0
+    assert "saved" in capsys.readouterr().out
+
+
 def test_checkpoint_resume_equals_uninterrupted_and_load(tmp_path, monkeypatch):
     """Interrupted right after the epoch-1 checkpoint, then resumed: the same weights and losses as one
     uninterrupted run; the checkpoint loads into the same model."""

@@ -5,6 +5,7 @@ Items are dicts ``{"image": uint8 [H, W, 3] RGB, "instances": list[TextInstance]
 """
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -24,7 +25,12 @@ try:
 except Exception:  # pragma: no cover
     _TorchDataset = object
 
-__all__ = ["IcdarDataset", "CocoTextDataset", "SynthDataset", "collate", "read_image"]
+__all__ = ["IcdarDataset", "CocoTextDataset", "SynthDataset", "collate", "read_image", "ICDAR2015_HOLDOUT",
+           "parse_holdout", "holdout_split"]
+
+#: The ICDAR 2015 training images every trainer holds out for validation (``train-east``, ``train-fcn``,
+#: ``train-ranker`` with ``icdar2015:DIR``): models are chosen on them, never trained on them.
+ICDAR2015_HOLDOUT = "img_901-img_1000"
 
 #: Kept for callers of the old name: the one image reader (uint8 HxWx3 RGB, EXIF orientation ignored).
 read_image = read_rgb
@@ -106,9 +112,69 @@ class IcdarDataset(_TorchDataset):
         return self.transform(item) if self.transform is not None else item
 
 
-def _natural(p: Path):
-    import re
+_RANGE_PART = re.compile(r"^([^,]*?)(\d+)(?:-\1?(\d+))?$")
 
+
+def parse_holdout(text: str):
+    """Parse a held-out name set such as ``"img_901-img_1000"`` or ``"img_1-img_50,img_77"``.
+
+    Each comma-separated part is a stem (``img_77``) or a range of stems sharing a prefix and ending
+    in a number (``img_901-img_1000``, or ``img_901-1000``).
+
+    Returns:
+        a predicate ``stem -> bool``: True for held-out stems.
+
+    Raises:
+        ValueError: an empty text, a part that is not a stem or a range, or a range whose end is below
+            its start.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"held-out images must be a name or range such as {ICDAR2015_HOLDOUT!r}, got {text!r}")
+    ranges = []
+    for part in text.split(","):
+        part = part.strip()
+        m = _RANGE_PART.match(part)
+        if not m:
+            raise ValueError(f"bad held-out images {part!r} in {text!r}; expected a stem such as img_77 or a "
+                             f"range such as {ICDAR2015_HOLDOUT}")
+        prefix, lo = m.group(1), int(m.group(2))
+        hi = int(m.group(3)) if m.group(3) is not None else lo
+        if hi < lo:
+            raise ValueError(f"bad held-out range {part!r}: {hi} < {lo}")
+        ranges.append((prefix, lo, hi))
+
+    def held_out(stem: str) -> bool:
+        for prefix, lo, hi in ranges:
+            if stem.startswith(prefix) and stem[len(prefix):].isdigit() and lo <= int(stem[len(prefix):]) <= hi:
+                return True
+        return False
+
+    return held_out
+
+
+def holdout_split(dataset: "IcdarDataset", holdout: str = ICDAR2015_HOLDOUT):
+    """Split an :class:`IcdarDataset` by image name into ``(training Subset, held-out Subset)``.
+
+    The split depends only on the names (``img_901`` ... ``img_1000`` by default), so every trainer and
+    every run holds out the same photographs whatever else is in the folder.
+
+    Raises:
+        ValueError: a malformed ``holdout``, or no image left on one side (the message says which).
+    """
+    from torch.utils.data import Subset
+
+    held_out = parse_holdout(holdout)
+    val = [i for i, (img, _) in enumerate(dataset.samples) if held_out(img.stem)]
+    train = [i for i, (img, _) in enumerate(dataset.samples) if not held_out(img.stem)]
+    if not val:
+        raise ValueError(f"{dataset.root}: no image named in the held-out set {holdout!r} (validation would be "
+                         f"empty); name others with --holdout")
+    if not train:
+        raise ValueError(f"{dataset.root}: every image is in the held-out set {holdout!r}; nothing to train on")
+    return Subset(dataset, train), Subset(dataset, val)
+
+
+def _natural(p: Path):
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.name)]
 
 

@@ -11,7 +11,10 @@ see :func:`textvision.data.spec.parse_data_spec`):
 - ``photos:DIR[;DIR...]``: ``--synth-n`` generated scenes whose backgrounds are crops of the photographs
   under the folders (real clutter around synthetic words), words drawn in ``--fonts`` as well;
 - ``teacher:LABEL_DIR``: photographs labelled by ``textvision teacher-label`` (CRAFT's word quads), split
-  into training and validation photos by a hash of each label's name (:func:`teacher_split`).
+  into training and validation photos by a hash of each label's name (:func:`teacher_split`);
+- ``icdar2015:DIR``: an ICDAR 2015 folder split by image name: the training side is every image outside
+  ``holdout`` (default :data:`textvision.data.datasets.ICDAR2015_HOLDOUT`, ``img_901``-``img_1000``), the
+  validation side exactly those images, so ``--data icdar2015:DIR --val icdar2015:DIR`` never mixes them.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ __all__ = ["east_data", "KINDS"]
 logger = logging.getLogger("textvision.east")
 
 #: The ``--data`` kinds of ``train-east`` besides a dataset folder.
-KINDS = ("synth", "photos", "teacher")
+KINDS = ("synth", "photos", "teacher", "icdar2015")
 
 # Validation scenes use seeds far from the training ones, so the two never share a scene.
 _VAL_SEED = 1_000_003
@@ -49,7 +52,7 @@ class _Memo:
 
 def east_data(spec: str, *, train: bool = True, year: int = 2015, split: Optional[str] = None, synth_n: int = 2000,
               synth_size: int = 512, fonts: Sequence[str] = (), val_fraction: float = 0.1, seed: int = 0,
-              progress: bool = False):
+              progress: bool = False, holdout: Optional[str] = None):
     """A dataset of ``{"image", "instances"}`` items from a ``--data`` spec (see the module docstring).
 
     Args:
@@ -62,6 +65,8 @@ def east_data(spec: str, *, train: bool = True, year: int = 2015, split: Optiona
         fonts: TrueType / OpenType files drawn from besides the built-in faces (``photos:`` parts).
         val_fraction: share of teacher photos held out for validation.
         seed: base seed of generated parts (each part of a mix adds its position).
+        holdout: the images an ``icdar2015:`` part holds out (its validation side); default
+            ``img_901-img_1000``.
 
     Raises:
         ValueError: a malformed spec. FileNotFoundError: a missing folder or label folder.
@@ -74,7 +79,7 @@ def east_data(spec: str, *, train: bool = True, year: int = 2015, split: Optiona
     sets = []
     for k, part in enumerate(parts):
         ds = _part(part, train=train, year=year, split=split or ("train" if train else "test"), synth_n=synth_n,
-                   synth_size=synth_size, fonts=fonts, val_fraction=val_fraction, seed=seed + k)
+                   synth_size=synth_size, fonts=fonts, val_fraction=val_fraction, seed=seed + k, holdout=holdout)
         if train and part.repeat > 1:
             ds = ConcatDataset([ds] * part.repeat)
         logger.info("%s data %s: %d images", "training" if train else "validation", part.text, len(ds))
@@ -83,7 +88,7 @@ def east_data(spec: str, *, train: bool = True, year: int = 2015, split: Optiona
 
 
 def _part(part, *, train: bool, year: int, split: str, synth_n: int, synth_size: int, fonts: Sequence[str],
-          val_fraction: float, seed: int):
+          val_fraction: float, seed: int, holdout: Optional[str] = None):
     from textvision.data.synth import SynthDataset
 
     if part.kind == "folder":
@@ -114,6 +119,15 @@ def _part(part, *, train: bool, year: int, split: str, synth_n: int, synth_size:
         n = synth_n if train else max(8, synth_n // 10)
         return _Memo(SynthDataset(n, size=(synth_size, synth_size), seed=seed if train else seed + _VAL_SEED,
                                   **kwargs))
+    if part.kind == "icdar2015":
+        import os
+
+        from textvision.data.datasets import ICDAR2015_HOLDOUT, IcdarDataset, holdout_split
+
+        if not part.arg or not os.path.isdir(part.arg):
+            raise FileNotFoundError(f"--data {part.text}: {part.arg!r} is not a directory")
+        tr, va = holdout_split(IcdarDataset(part.arg, year=2015, split="train"), holdout or ICDAR2015_HOLDOUT)
+        return tr if train else va
     if part.kind == "teacher":
         from textvision.data.teacher import TeacherWords
 

@@ -9,7 +9,7 @@ import numpy as np
 from textvision._validate import image_rgb
 from textvision.east.geometry import image_to_map, map_to_image, restore_quads
 
-__all__ = ["Detections", "decode", "detect", "detect_batch", "prepare_image"]
+__all__ = ["Detections", "EASTMaps", "decode", "decode_maps", "detect", "detect_batch", "east_maps", "prepare_image"]
 
 
 class Detections(NamedTuple):
@@ -96,20 +96,24 @@ def decode(score_map, geometry, *, scale: float = 0.25, score_threshold: float =
     return Detections(np.asarray(out_q, np.float32)[order], np.asarray(out_s, np.float32)[order])
 
 
-def prepare_image(image: np.ndarray, max_side: int = 1280):
+def prepare_image(image: np.ndarray, max_side: int = 1280, upscale: bool = False):
     """Resize an RGB uint8 image so that its longer side is at most ``max_side`` and both sides are
     multiples of 32 (EAST's stride).
 
     Args:
         image: uint8 HxWx3 RGB, HxW grey or HxWx4 RGBA (NumPy array or torch tensor; never modified).
         max_side: the longer side's upper bound in pixels.
+        upscale: also enlarge a smaller image so that its longer side is ``max_side`` (the larger sizes
+            of a multi-scale pass).
 
     Returns:
         ``(resized uint8 [H', W', 3], (sx, sy))`` with ``x_orig = (x' + 0.5) * sx - 0.5``.
     """
     img = image_rgb(image, "image", "east.detect")
     H, W = img.shape[:2]
-    r = min(1.0, float(max_side) / max(H, W))
+    r = float(max_side) / max(H, W)
+    if not upscale:
+        r = min(1.0, r)
     nh, nw = max(32, int(round(H * r / 32)) * 32), max(32, int(round(W * r / 32)) * 32)
     if (nh, nw) != (H, W):
         img = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA if nw < W else cv2.INTER_LINEAR)
@@ -131,33 +135,87 @@ def detect_batch(images: Sequence[np.ndarray], model="default", *, max_side: int
                    nms_threshold=nms_threshold, box_threshold=box_threshold) for im in images]
 
 
-def detect(image: np.ndarray, model="default", *, max_side: int = 1280, device=None, score_threshold: float = 0.8,
-           nms_threshold: float = 0.2, box_threshold: float = 0.1) -> Detections:
-    """Detect words in one image with an EAST model.
+class EASTMaps(NamedTuple):
+    """The network's output for one image, before decoding (see :func:`east_maps`).
 
-    Args:
-        image: uint8 HxWx3 RGB (or HxW grey, HxWx4 RGBA); a torch tensor in that layout is accepted too.
-        model: an :class:`textvision.models.east.EAST` (put in eval mode here), or a registry name /
-            checkpoint path loaded once and cached: ``"default"`` is the shipped detector.
-        max_side: the longer side is resized down to at most this (then rounded to multiples of 32).
-        device: torch device; default: the model's.
-        score_threshold, nms_threshold, box_threshold: see :func:`decode`.
+    Attributes:
+        score: float32 [h, w] in [0, 1] at 1/4 of the network input.
+        geometry: float32 [5, h, w]: distances to the 4 sides (network-input pixels) and angle (radians).
+        factors: ``(sx, sy)`` from network-input to original pixels (:func:`prepare_image`).
+    """
 
-    Returns:
-        :class:`Detections` in the original image's pixel coordinates.
+    score: np.ndarray
+    geometry: np.ndarray
+    factors: tuple
+
+
+def east_maps(image: np.ndarray, model="default", *, max_side: int = 1280, device=None, bf16: bool = False,
+              upscale: bool = False) -> EASTMaps:
+    """Run an EAST model on one image (the network part of :func:`detect`); decode with :func:`decode_maps`.
+
+    Useful to decode one forward pass with several thresholds (threshold sweeps). ``upscale``: see
+    :func:`prepare_image`.
     """
     import torch
 
     from textvision.models.east import as_east
 
     model = as_east(model)
-    img, factors = prepare_image(image, max_side)
+    img, factors = prepare_image(image, max_side, upscale)
     if device is None:
         device = next(model.parameters()).device
     model.eval()
-    x = torch.from_numpy(img).to(device).permute(2, 0, 1)[None].float().div_(255.0)
-    with torch.inference_mode():
+    # NHWC input: oneDNN then runs every convolution in that layout, ~1.35x faster on a CPU than NCHW.
+    x = torch.from_numpy(img).to(device).permute(2, 0, 1)[None].float().div_(255.0) \
+        .contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode(), torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bool(bf16)):
         out = model(x)
-    det = decode(out.score[0, 0].float().cpu().numpy(), out.geometry[0].float().cpu().numpy(),
-                 score_threshold=score_threshold, nms_threshold=nms_threshold, box_threshold=box_threshold)
-    return Detections(_to_original(det.quads, factors), det.scores)
+    return EASTMaps(out.score[0, 0].float().cpu().numpy(), out.geometry[0].float().cpu().numpy(), factors)
+
+
+def decode_maps(maps: EASTMaps, *, score_threshold: float = 0.8, nms_threshold: float = 0.2,
+                box_threshold: float = 0.1) -> Detections:
+    """:func:`decode` of :func:`east_maps`'s output, in the original image's pixel coordinates."""
+    det = decode(maps.score, maps.geometry, score_threshold=score_threshold, nms_threshold=nms_threshold,
+                 box_threshold=box_threshold)
+    return Detections(_to_original(det.quads, maps.factors), det.scores)
+
+
+def detect(image: np.ndarray, model="default", *, max_side: int = 1280, device=None, score_threshold: float = 0.8,
+           nms_threshold: float = 0.2, box_threshold: float = 0.1, bf16: bool = False) -> Detections:
+    """Detect words in one image with an EAST model.
+
+    Args:
+        image: uint8 HxWx3 RGB (or HxW grey, HxWx4 RGBA); a torch tensor in that layout is accepted too.
+        model: an :class:`textvision.models.east.EAST` (put in eval mode here), or a registry name /
+            checkpoint path loaded once and cached: ``"default"`` is the shipped detector.
+        max_side: the longer side is resized down to at most this (then rounded to multiples of 32); a
+            sequence of sizes runs the network with the longer side at each, enlarging where needed (the
+            multi-scale pass: its cost is the sum), and keeps the union of their words after NMS at
+            ``nms_threshold``.
+        device: torch device; default: the model's.
+        score_threshold, nms_threshold, box_threshold: see :func:`decode`.
+        bf16: run the network under bfloat16 autocast (about 2x faster on CPUs with AVX512-BF16 or AMX,
+            slower on others; detections can differ slightly from float32).
+
+    Returns:
+        :class:`Detections` in the original image's pixel coordinates.
+    """
+    kw = dict(score_threshold=score_threshold, nms_threshold=nms_threshold, box_threshold=box_threshold)
+    if np.ndim(max_side) == 0:
+        return decode_maps(east_maps(image, model, max_side=int(max_side), device=device, bf16=bf16), **kw)
+    sizes = [int(s) for s in max_side]
+    if not sizes:
+        raise ValueError("max_side: give one size or a non-empty sequence of sizes")
+    # Multi-scale: each size decoded on its own, the union reduced by standard NMS (a word found at
+    # two sizes keeps its best-scoring quad).
+    from textvision.ops import polygon_nms
+
+    found = [decode_maps(east_maps(image, model, max_side=s, device=device, bf16=bf16, upscale=True), **kw)
+             for s in sizes]
+    quads = np.concatenate([d.quads for d in found])
+    scores = np.concatenate([d.scores for d in found])
+    if len(scores) == 0:
+        return _empty()
+    keep = polygon_nms(quads, scores, nms_threshold)
+    return Detections(quads[keep], scores[keep])

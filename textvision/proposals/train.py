@@ -61,7 +61,8 @@ def paired_samples(image_dir, gt_dir, n: Optional[int] = None) -> List[Sample]:
 
 def iter_samples(data: str, *, n: Optional[int] = None, size: Tuple[int, int] = (720, 1280), seed: int = 0,
                  split: str = "train", gt: Optional[str] = None, fonts: Sequence[str] = (),
-                 val_fraction: float = 0.1, synth_n: Optional[int] = None) -> Iterator[Sample]:
+                 val_fraction: float = 0.1, synth_n: Optional[int] = None,
+                 holdout: Optional[str] = None) -> Iterator[Sample]:
     """Annotated images from a ``--data`` spec (the one of ``train-fcn``), read one at a time.
 
     Parts, joined by ``+`` and read in order (part ``k`` renders from ``seed + k``); ``SPEC*K`` gives
@@ -75,7 +76,9 @@ def iter_samples(data: str, *, n: Optional[int] = None, size: Tuple[int, int] = 
       label's pixel grid, the label's word quads as the words (a photo without any is negatives
       only). ``split="train"`` reads the labels :func:`textvision.data.teacher.teacher_split` trains
       on, any other split the held-out ``val_fraction`` (the split ``train-fcn`` uses);
-    - ``icdar2015:DIR`` / ``icdar2013:DIR`` (:class:`textvision.data.IcdarDataset`, ``split``),
+    - ``icdar2015:DIR``: ``split="train"`` the images outside ``holdout`` (default ``img_901-img_1000``),
+      ``split="val"`` exactly those (the project's fixed validation split), another split the official
+      layout's; ``icdar2013:DIR`` (:class:`textvision.data.IcdarDataset`, ``split``),
       ``cocotext:JSON,IMAGES`` (:class:`textvision.data.CocoTextDataset`, ``split``);
     - a folder: with ``gt``, its images paired with ``gt/gt_<stem>.txt``; otherwise an ICDAR 2015
       folder, or, failing that, images with a ``gt/`` subfolder beside them (the OpenCV samples' layout).
@@ -95,7 +98,7 @@ def iter_samples(data: str, *, n: Optional[int] = None, size: Tuple[int, int] = 
     if synth_n is None:
         synth_n = 10 if n is None else n
     readers = [_part_reader(p, n=n, synth_n=synth_n, size=size, seed=seed + k, split=split, gt=gt, fonts=fonts,
-                            val_fraction=val_fraction) for k, p in enumerate(parts)]
+                            val_fraction=val_fraction, holdout=holdout) for k, p in enumerate(parts)]
 
     def stream():
         for part, read in zip(parts, readers):
@@ -105,7 +108,7 @@ def iter_samples(data: str, *, n: Optional[int] = None, size: Tuple[int, int] = 
     return stream()
 
 
-def _part_reader(part, *, n, synth_n, size, seed, split, gt, fonts, val_fraction):
+def _part_reader(part, *, n, synth_n, size, seed, split, gt, fonts, val_fraction, holdout=None):
     """Checks one part of a spec now and returns a function yielding its samples."""
     kind, arg = part.kind, part.arg
     if kind in ("synth", "photos"):
@@ -151,8 +154,17 @@ def _part_reader(part, *, n, synth_n, size, seed, split, gt, fonts, val_fraction
             raise FileNotFoundError(f"--data {part.text!r}: {arg!r} is not a directory")
         from textvision.data import IcdarDataset
 
-        ds = IcdarDataset(arg, year=int(kind[5:]), split=split)
+        if kind == "icdar2015" and split in ("train", "val"):
+            # The project's fixed split by name: "train" is every image outside the held-out set
+            # (img_901-img_1000 by default), "val" exactly those, as train-east and train-fcn hold out.
+            from textvision.data.datasets import ICDAR2015_HOLDOUT, holdout_split
+
+            tr, va = holdout_split(IcdarDataset(arg, year=2015, split="train"), holdout or ICDAR2015_HOLDOUT)
+            ds = tr if split == "train" else va
+        else:
+            ds = IcdarDataset(arg, year=int(kind[5:]), split=split)
     return lambda: _dataset_samples(ds, n)
+
 
 
 def _dataset_samples(ds, n) -> Iterator[Sample]:

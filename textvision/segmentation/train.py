@@ -282,13 +282,14 @@ _KINDS = ("synth", "photos", "teacher", "icdar2015", "icdar2013", "cocotext")
 def make_sources(spec: str, *, mask_source: str = "auto", synth_n: int = 2000, synth_val_n: int = 100,
                  synth_size: Tuple[int, int] = (320, 320), seed: int = 0, val_fraction: float = 0.1,
                  cache_dir: Optional[str] = None, progress: bool = False,
-                 fonts: Sequence[str] = ()) -> Tuple[Dataset, Dataset]:
+                 fonts: Sequence[str] = (), holdout: Optional[str] = None) -> Tuple[Dataset, Dataset]:
     """Training and validation ``SegSample`` datasets from a ``--data`` spec.
 
     Specs: ``synth`` (rendered scenes; validation = ``synth_val_n`` scenes from disjoint seeds),
     ``photos:DIR[;DIR...]`` (rendered text on random crops of the photographs under the folders: real
     clutter around synthetic words; validation as for ``synth``), ``teacher:LABEL_DIR`` (photographs
-    labelled by CRAFT with ``textvision teacher-label``), ``icdar2015:DIR`` / ``icdar2013:DIR``
+    labelled by CRAFT with ``textvision teacher-label``), ``icdar2015:DIR`` (``IcdarDataset`` train split;
+    validation = the ``holdout`` images by name, default ``img_901-img_1000``), ``icdar2013:DIR``
     (``IcdarDataset`` train split), ``cocotext:JSON,IMAGES`` (``CocoTextDataset`` train split). Several
     specs joined by ``+`` are mixed (their training sets concatenated, their validation sets too);
     ``SPEC*K`` repeats a part's training set K times per epoch (e.g. ``teacher:DIR*4`` to weigh a few
@@ -306,7 +307,8 @@ def make_sources(spec: str, *, mask_source: str = "auto", synth_n: int = 2000, s
         # Each part of a mix gets its own seed, so two rendered parts never share a scene.
         train, val = _make_part(part.kind, part.arg, part.text, mask_source=mask_source, synth_n=synth_n,
                                 synth_val_n=synth_val_n, synth_size=synth_size, seed=seed + k,
-                                val_fraction=val_fraction, cache_dir=cache_dir, progress=progress, fonts=fonts)
+                                val_fraction=val_fraction, cache_dir=cache_dir, progress=progress, fonts=fonts,
+                                holdout=holdout)
         trains.append(ConcatDataset([train] * part.repeat) if part.repeat > 1 else train)
         vals.append(val)
     if len(parts) == 1:
@@ -316,7 +318,7 @@ def make_sources(spec: str, *, mask_source: str = "auto", synth_n: int = 2000, s
 
 def _make_part(kind: str, arg: str, spec: str, *, mask_source: str, synth_n: int, synth_val_n: int,
                synth_size: Tuple[int, int], seed: int, val_fraction: float, cache_dir: Optional[str],
-               progress: bool, fonts: Sequence[str]) -> Tuple[Dataset, Dataset]:
+               progress: bool, fonts: Sequence[str], holdout: Optional[str] = None) -> Tuple[Dataset, Dataset]:
     """Training and validation sets of one part of a ``--data`` spec (``spec`` names it in messages)."""
     if kind in ("synth", "photos"):
         ms = "pixel" if mask_source == "auto" else mask_source
@@ -361,6 +363,13 @@ def _make_part(kind: str, arg: str, spec: str, *, mask_source: str, synth_n: int
         from textvision.data import IcdarDataset
 
         base = IcdarDataset(arg, year=int(kind[5:]), split="train")
+        if kind == "icdar2015":
+            # The project's fixed validation split by name (img_901-img_1000), the one train-east and
+            # train-ranker hold out too: never a random fraction of it.
+            from textvision.data.datasets import ICDAR2015_HOLDOUT, holdout_split
+
+            tr, va = holdout_split(base, holdout or ICDAR2015_HOLDOUT)
+            return SampleSource(base, mask_source, tr.indices), SampleSource(base, mask_source, va.indices)
     elif kind == "cocotext":
         json_path, _, images_dir = arg.partition(",")
         if not json_path or not images_dir:
