@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import os
 import pickle
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Sequence, Union
 
@@ -83,7 +84,14 @@ def load_torch_file(path: PathLike, what: str = "torch file", *, map_location="c
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{what} not found: {path}")
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        # torch warns about files it then refuses (a plain pickle's protocol...): those warnings would print
+        # before the one-line error that says the same. They are held back, and repeated when the load works.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            obj = torch.load(path, map_location=map_location, weights_only=True)
+        for w in caught:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return obj
     except pickle.UnpicklingError as exc:
         # torch words every weights_only failure alike; only a global it refused to import means code.
         if "Unsupported global" in str(exc) or "GLOBAL" in str(exc):
