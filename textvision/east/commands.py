@@ -72,19 +72,32 @@ def register(sub) -> None:
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_train)
 
+    from textvision._cli import positive_int, probability
+
     d = sub.add_parser("detect", help="detect words with EAST; write res_img_N.txt (ICDAR 2015) per image",
-                       description="Run an EAST checkpoint on an image or a folder of images and write one "
-                                   "ICDAR 2015 result file per image (res_<stem>.txt, 8 integer coordinates "
-                                   "per line), optionally with overlays. Score them with textvision evaluate.")
+                       description="Run an EAST checkpoint on images and/or folders of images and write one "
+                                   "ICDAR 2015 result file per image (OUT/res_<stem>.txt, 8 integer coordinates "
+                                   "per line, clipped to the image), optionally with overlays. Score them with "
+                                   "textvision evaluate. OUT holds exactly one run: a folder that already holds "
+                                   "result files (res_*.txt, *_east.jpg) is refused unless --force, which "
+                                   "removes them first. An image that cannot be read is reported and skipped; "
+                                   "the exit status is then 1.")
     d.add_argument("input", metavar="IMAGE|DIR", nargs="+", help="image files and/or folders of images")
     d.add_argument("--weights", default="default", metavar="CKPT|NAME",
-                   help="EAST checkpoint from train-east or a registry name (default: the shipped detector)")
-    d.add_argument("--out", required=True, metavar="DIR")
+                   help="EAST checkpoint from train-east or a registry name (default: 'default', the shipped "
+                        "detector)")
+    d.add_argument("--out", required=True, metavar="DIR", help="output folder (required; created)")
+    d.add_argument("--force", action="store_true",
+                   help="OUT may hold an earlier run's result files: they are removed before this run writes")
     d.add_argument("--overlay", action="store_true", help="also write <stem>_east.jpg with the quads drawn")
-    d.add_argument("--max-side", type=int, default=1280, help="longer side the image is resized to (default 1280)")
-    d.add_argument("--score-threshold", type=float, default=0.8)
-    d.add_argument("--nms-threshold", type=float, default=0.2)
-    d.add_argument("--box-threshold", type=float, default=0.1)
+    d.add_argument("--max-side", type=positive_int, default=1280,
+                   help="longer side the image is resized to (default 1280)")
+    d.add_argument("--score-threshold", type=probability, default=0.8,
+                   help="score-map cells above it vote for a box (default 0.8)")
+    d.add_argument("--nms-threshold", type=probability, default=0.2,
+                   help="IoU threshold of the locality-aware NMS (default 0.2)")
+    d.add_argument("--box-threshold", type=probability, default=0.1,
+                   help="boxes whose mean score inside is not above it are dropped (default 0.1)")
     d.add_argument("--device", default=None, help="cpu, cuda (default: cuda when available)")
     d.add_argument("--no-progress", action="store_true", help="no progress bar")
     d.set_defaults(func=_detect)
@@ -178,15 +191,14 @@ def _train(args) -> int:
 
 
 def _detect(args) -> int:
-    import sys
-
     import cv2
     import numpy as np
     import torch
 
+    from textvision._cli import Skipped, output_folder
     from textvision.data import TextInstance, write_icdar2015
     from textvision.east.decode import detect
-    from textvision.io import check_output_dir, list_images, read_rgb, write_image
+    from textvision.io import list_images, read_rgb, write_image
     from textvision.models.east import load_east
 
     images = list_images(args.input)
@@ -197,10 +209,12 @@ def _detect(args) -> int:
             raise ValueError(f"{seen[path.stem]} and {path} would both write res_{path.stem}.txt; "
                              f"run them into different --out folders")
         seen[path.stem] = path
-    out = check_output_dir(args.out, what="--out folder")
+    out = output_folder(args.out, ("res_*.txt", "*_east.jpg"), args.force)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     model = load_east(args.weights, device=device)
-    total, failed = 0, []
+    out.clear_stale()  # every check passed: from here on the folder holds this run only
+    total = 0
+    skipped = Skipped("detect", len(images))
     bar = images
     if len(images) > 1 and not args.no_progress:
         from tqdm import tqdm
@@ -211,22 +225,22 @@ def _detect(args) -> int:
             image = read_rgb(path)
         except (ValueError, FileNotFoundError) as exc:
             # One bad file must not abort a long run midway: report it, go on, fail at the end.
-            print(f"textvision detect: skipped: {exc}", file=sys.stderr)
-            failed.append(path)
+            skipped.add(path, exc)
             continue
         det = detect(image, model, max_side=args.max_side, score_threshold=args.score_threshold,
                      nms_threshold=args.nms_threshold, box_threshold=args.box_threshold)
-        write_icdar2015(out / f"res_{path.stem}.txt", [TextInstance(q) for q in det.quads], integer=True,
+        # The decoded boxes of words at the border reach past it; a result file names pixels of the image.
+        h, w = image.shape[:2]
+        quads = np.stack([np.clip(det.quads[..., 0], 0, w - 1), np.clip(det.quads[..., 1], 0, h - 1)], axis=-1)
+        write_icdar2015(out.path / f"res_{path.stem}.txt", [TextInstance(q) for q in quads], integer=True,
                         with_text=False)
-        total += len(det.quads)
+        total += len(quads)
         if args.overlay:
             vis = image.copy()
-            cv2.polylines(vis, [np.round(q).astype(np.int32) for q in det.quads], True, (0, 255, 0), 2)
-            write_image(out / f"{path.stem}_east.jpg", vis)
-    done = len(images) - len(failed)
-    print(f"{done} image(s), {total} word(s); results in {out}")
-    if failed:
-        print(f"textvision detect: error: {len(failed)} of {len(images)} image(s) could not be read: "
-              + ", ".join(str(p) for p in failed[:5]) + (" ..." if len(failed) > 5 else ""), file=sys.stderr)
-        return 1
+            cv2.polylines(vis, [np.round(q).astype(np.int32) for q in quads], True, (0, 255, 0), 2)
+            write_image(out.path / f"{path.stem}_east.jpg", vis)
+    done = len(images) - len(skipped.failed)
+    if done:
+        print(f"{done} image(s), {total} word(s); results in {out.path}")
+    skipped.check()
     return 0

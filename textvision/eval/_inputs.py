@@ -56,6 +56,27 @@ def _select(names: List[str], role: str) -> List[str]:
     return prefixed("res_") or list(names)
 
 
+def layout_keys(path, role: str) -> List[str]:
+    """The image keys (``img_12``) of one role's files in a folder or zip, without reading the files.
+
+    Args:
+        path: folder or ``.zip`` in the official layout.
+        role: ``"gt"`` or ``"det"`` (which files count: see :func:`_select`).
+
+    Raises:
+        FileNotFoundError: ``path`` is neither a folder nor a zip archive.
+    """
+    path = Path(path)
+    if path.is_dir():
+        names = sorted(p.name for p in path.iterdir() if p.suffix.lower() == ".txt" and p.is_file())
+    elif path.is_file() and zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as zf:
+            names = sorted(Path(n).name for n in zf.namelist() if n.lower().endswith(".txt") and not n.endswith("/"))
+    else:
+        raise FileNotFoundError(f"{path}: expected a folder or a .zip of text files")
+    return sorted((image_key(n) for n in _select(names, role)), key=_sort_key)
+
+
 def _read_layout(path, fmt: str, strict: bool, role: str) -> Tuple[Dict[str, List[TextInstance]], Dict[str, str]]:
     """Read the ``*.txt`` files of one role (``"gt"`` or ``"det"``) of a folder or zip archive.
 
