@@ -128,8 +128,9 @@ def test_bench_threads_row(tmp_path, capsys, monkeypatch):
 
     monkeypatch.setattr(compare, "run_headline", lambda *a, **k: pytest.fail("work started"))
     monkeypatch.setattr(compare, "run_methods", lambda *a, **k: pytest.fail("work started"))
-    assert main(["bench", "proposals", "-n", "1", "--threads", "0"]) == 1
-    assert "--threads must be >= 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:  # a malformed command line: argparse's status 2
+        main(["bench", "proposals", "-n", "1", "--threads", "0"])
+    assert exc.value.code == 2 and "--threads: must be >= 1" in capsys.readouterr().err
     assert main(["bench", "proposals", "-n", "1", "--threads", "2", "--heatmap-source", "oracle"]) == 1
     assert "leave out --heatmap-source" in capsys.readouterr().err
 
@@ -279,7 +280,7 @@ def test_propose_fcn_uses_segment_and_leaves_torch_threads_alone(scene, tmp_path
 def test_propose_fcn_refuses_an_evil_checkpoint_in_one_line(scene, tmp_path, capsys, evil_checkpoint):
     d, _ = scene
     path, marker = evil_checkpoint
-    assert main(["propose", str(d / "img.png"), "--fcn", str(path), "--out", str(tmp_path / "p.csv")]) == 1
+    assert main(["propose", str(d / "img.png"), "--fcn-weights", str(path), "--out", str(tmp_path / "p.csv")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("textvision propose: error: ") and err.count("\n") == 1
     assert not marker.exists()
@@ -288,7 +289,7 @@ def test_propose_fcn_refuses_an_evil_checkpoint_in_one_line(scene, tmp_path, cap
 def test_evil_checkpoint_never_runs_through_propose_or_bench(scene, tmp_path, evil_checkpoint):
     d, _ = scene
     path, marker = evil_checkpoint
-    for argv in (["propose", str(d / "img.png"), "--fcn", str(path), "--out", str(tmp_path / "p.csv")],
+    for argv in (["propose", str(d / "img.png"), "--fcn-weights", str(path), "--out", str(tmp_path / "p.csv")],
                  ["bench", "proposals", "-n", "1", "--size", "96x128", "--heatmap-source", "fcn",
                   "--fcn-weights", str(path)]):
         assert main(argv) == 1
@@ -366,7 +367,7 @@ def test_bench_headline_on_a_gt_subfolder_layout(tmp_path, capsys):
     xml = default_ranker_path()
     for extra in ([], ["--gt", str(tmp_path / "photos" / "gt")]):
         assert main(["bench", "proposals", "--data", str(tmp_path / "photos"), "--ranker-xml", str(xml),
-                     "--json", str(tmp_path / "h.json")] + extra) == 0
+                     "--json", str(tmp_path / "h.json"), "--force"] + extra) == 0
         out = capsys.readouterr().out
         assert "| baseline TextProposals() |" in out and "| textvision.propose |" in out
         assert f"TextProposals(ranker={xml.name})" in out and out.startswith("2 images from")

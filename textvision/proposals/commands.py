@@ -3,27 +3,38 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
-    p = sub.add_parser("propose", help="word proposals (TextProposals, optionally FCN-pruned) for images")
-    p.add_argument("images", nargs="+", help="image files")
+    from textvision._cli import positive_int, probability
+
+    p = sub.add_parser("propose", help="word proposals (TextProposals, optionally FCN-pruned) for images",
+                       description="Ranked word proposals for images and/or folders of images, written to one "
+                                   "CSV or JSON file. With a text map (--fcn, or --heatmap for one image) this is "
+                                   "textvision.propose: pruning by the map, the learned ranker, re-ranking. An "
+                                   "existing --out (or --viz) file is refused unless --force. An image that cannot "
+                                   "be read is reported and skipped; the exit status is then 1.")
+    p.add_argument("images", nargs="+", metavar="IMAGE|DIR", help="image files and/or folders of images")
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--heatmap", help="text probability map (grey PNG, 255 = text; same size as the image)")
-    src.add_argument("--fcn", nargs="?", const="", default=None, metavar="WEIGHTS",
-                     help="compute the heatmap with TextFCN (the shipped default, or these weights: a registry name "
-                          "or a checkpoint file)")
-    p.add_argument("--top", type=int, default=None, help="keep the K best proposals per image (default: all)")
-    p.add_argument("--out", required=True, help="output .csv (image,rank,x1,y1,x2,y2,score) or .json")
+    src.add_argument("--heatmap", help="text probability map of the one IMAGE (grey PNG, 255 = text; same size)")
+    src.add_argument("--fcn", action="store_true",
+                     help="compute the text map with TextFCN (the shipped one, or --fcn-weights)")
+    p.add_argument("--fcn-weights", default=None, metavar="W",
+                   help="TextFCN weights for --fcn: a registry name or a checkpoint file (default: 'default', the "
+                        "shipped text_fcn_lite_real); implies --fcn")
+    p.add_argument("--top", type=positive_int, default=None,
+                   help="keep the K best proposals per image (default: all)")
+    p.add_argument("--out", required=True, help="required: output .csv (image,rank,x1,y1,x2,y2,score) or .json")
+    p.add_argument("--force", action="store_true", help="replace --out (and --viz) files that exist")
     p.add_argument("--viz", help="PNG with the top proposals drawn (one image; several get the image name appended)")
-    p.add_argument("--viz-top", type=int, default=20, help="proposals drawn in --viz (default 20)")
+    p.add_argument("--viz-top", type=positive_int, default=20, help="proposals drawn in --viz (default 20)")
     p.add_argument("--prune", choices=("pixels", "bbox", "none"), default="pixels",
                    help="pruning by mean text probability when a heatmap is given (default pixels)")
-    p.add_argument("--min-prob", type=float, default=0.10, help="pruning threshold (default 0.10)")
+    p.add_argument("--min-prob", type=probability, default=0.10, help="pruning threshold (default 0.10)")
     p.add_argument("--ranker", default=None,
                    help="'nfa' (NFA meaningfulness), 'default' or another registry name, or a .json/.xml ranker "
                         "file; default: 'default' with a map (textvision.propose), 'nfa' without")
     p.add_argument("--preset", choices=("original", "textvision"), default="original",
                    help="TextProposals conventions (default original, see docs/proposals.md)")
     p.add_argument("--no-rerank", action="store_true", help="do not re-rank by the heatmap")
-    p.add_argument("--threads", type=int, default=1,
+    p.add_argument("--threads", type=positive_int, default=1,
                    help="CPU cores to use, TextFCN and the compiled core alike (default 1)")
     p.set_defaults(func=_propose)
 
@@ -35,7 +46,7 @@ def register(sub) -> None:
                          "(photos:DIR[;DIR], teacher:LABEL_DIR, icdar2015:DIR ..., joined by +)")
     bp.add_argument("--split", default="test",
                     help="dataset split for a folder (default test; for teacher: the held-out labels unless 'train')")
-    bp.add_argument("-n", "--num-images", type=int, default=10, help="images to use (default 10)")
+    bp.add_argument("-n", "--num-images", type=positive_int, default=10, help="images to use (default 10)")
     bp.add_argument("--size", default="720x1280", help="synthetic scene size HxW (default 720x1280)")
     bp.add_argument("--seed", type=int, default=1000, help="synthetic scene seed (default 1000)")
     bp.add_argument("--gt", help="folder of the gt_<image stem>.txt files when they are not beside the images "
@@ -49,11 +60,14 @@ def register(sub) -> None:
     bp.add_argument("--heatmap-source", choices=("fcn", "oracle", "none"), default=None,
                     help="instead of the headline table (baseline vs textvision.propose), the per-stage table of "
                          "pruning configurations with this text map: TextFCN, ground truth (oracle) or none")
-    bp.add_argument("--fcn-weights", default=None, help="TextFCN weights for --heatmap-source fcn")
-    bp.add_argument("--threads", type=int, default=1,
+    bp.add_argument("--fcn-weights", default=None, metavar="W",
+                    help="TextFCN weights (registry name or checkpoint) for textvision.propose and --heatmap-source "
+                         "fcn (default: 'default', the shipped one)")
+    bp.add_argument("--threads", type=positive_int, default=1,
                     help="with N > 1, a scaling row: textvision.propose with num_threads=N, its wall time against "
                          "the one-thread row's, and whether its proposals are the same (headline table only)")
     bp.add_argument("--json", help="also write the rows as JSON here")
+    bp.add_argument("--force", action="store_true", help="replace the --json file when it exists")
     bp.set_defaults(func=_bench)
     b.set_defaults(func=lambda args: (b.print_help(), 2)[1])
 
@@ -63,33 +77,37 @@ def register(sub) -> None:
                         "teacher:LABEL_DIR (photos labelled by `textvision teacher-label`; their training part) | "
                         "icdar2015:DIR | icdar2013:DIR | cocotext:JSON,IMAGES_DIR | an ICDAR-style folder; join "
                         "several with + to mix them, SPEC*K counts a part K times")
-    t.add_argument("--split", default="train")
-    t.add_argument("-n", "--num-images", type=int, default=None,
+    t.add_argument("--split", default="train", help="dataset split for folders (default train)")
+    t.add_argument("-n", "--num-images", type=positive_int, default=None,
                    help="the first N images of each dataset part (default all); also the scene count of synth/photos "
                         "parts when --synth-n is not given (default 30)")
-    t.add_argument("--synth-n", type=int, default=None, help="scenes per synth/photos part (default -n, else 30)")
+    t.add_argument("--synth-n", type=positive_int, default=None, help="scenes per synth/photos part (default -n, else 30)")
     t.add_argument("--size", default="720x1280", help="synthetic scene size HxW (default 720x1280)")
     t.add_argument("--seed", type=int, default=0, help="synthetic scene seed (default 0; part k of a mix: seed + k)")
     t.add_argument("--fonts", action="append", default=[], metavar="DIR",
                    help="also draw synthetic text in the TrueType/OpenType faces under DIR that have Latin "
                         "glyphs (repeatable; e.g. /usr/share/fonts)")
-    t.add_argument("--stumps", type=int, default=100, help="boosting rounds (default 100)")
+    t.add_argument("--stumps", type=positive_int, default=100, help="boosting rounds (default 100)")
     t.add_argument("--balance", choices=("proposal", "image"), default="proposal",
                    help="how an image's positives count: each matching proposal one sample (default), or each "
                         "image's together one image (a page of text then does not outweigh a photo)")
-    t.add_argument("--val-fraction", type=float, default=0.1,
+    t.add_argument("--val-fraction", type=probability, default=0.1,
                    help="teacher labels held out from training, chosen by name hash as train-fcn does (default 0.1)")
-    t.add_argument("--out", required=True, help="output .json")
+    t.add_argument("--out", required=True, help="required: output .json")
+    t.add_argument("--force", action="store_true", help="replace --out when it exists")
     t.set_defaults(func=_train_ranker)
 
     d = sub.add_parser("demo", help="the headline on a bundled real photograph and a synthetic scene: baseline "
                                     "TextProposals() vs textvision.propose, text map, picture + table")
-    d.add_argument("--out", default="textvision_demo", help="output folder (default ./textvision_demo)")
+    d.add_argument("--out", default="textvision_demo",
+                   help="output folder (default ./textvision_demo); refused when it holds an earlier demo's "
+                        "proposals.png / table.json, unless --force")
+    d.add_argument("--force", action="store_true", help="replace an earlier demo's files in --out")
     d.add_argument("--image", help="use this image instead of the bundled one (no detection rate without --gt)")
     d.add_argument("--gt", help="ICDAR 2015 gt file for --image")
     d.add_argument("--heatmap-source", choices=("auto", "fcn", "oracle"), default="auto",
                    help="auto: the shipped TextFCN when its weights exist, else the ground truth (oracle)")
-    d.add_argument("--top", type=int, default=10, help="proposals drawn per panel (default 10)")
+    d.add_argument("--top", type=positive_int, default=10, help="proposals drawn per panel (default 10)")
     d.set_defaults(func=_demo)
 
 
@@ -146,8 +164,8 @@ def _check_inputs(paths, what="image"):
 
 
 def _load_fcn(weights):
-    """The TextFCN named by ``--fcn`` / ``--fcn-weights``: None or "" = the shipped default (loaded once per
-    process by ``textvision.segment``), else a registry name or a checkpoint path (read safely)."""
+    """The TextFCN named by ``--fcn-weights``: None = the shipped default (loaded once per process by
+    ``textvision.segment``), else a registry name or a checkpoint path (read safely)."""
     if not weights:
         return None
     from textvision.models.fcn import load_text_fcn
@@ -164,22 +182,29 @@ def _propose(args) -> int:
     from tqdm.auto import tqdm
 
     from textvision import io
+    from textvision._cli import Skipped, new_file
     from textvision.proposals import TextProposals, fcn_heatmap, propose
 
     # Everything a user can get wrong is checked before the first image is processed.
     out = Path(args.out)
     if out.suffix.lower() not in (".csv", ".json"):
         raise ValueError(f"--out must end in .csv or .json, got {out}")
-    io.check_output_file(out, "--out file")
-    _check_inputs(args.images)
+    if args.heatmap and args.fcn_weights:
+        raise ValueError("--fcn-weights computes the map with TextFCN; leave out --heatmap (or --fcn-weights)")
+    new_file(out, args.force, "--out file")
+    images = io.list_images(args.images)
     if args.heatmap:
+        if len(images) > 1:
+            raise ValueError(f"--heatmap is the map of one image, got {len(images)} images; use --fcn for several")
         _check_inputs([args.heatmap], "heatmap")
     viz_paths = []
     if args.viz:
         io.check_image_suffix(args.viz)
-        viz_paths = _viz_paths(args.viz, args.images)
-        io.check_output_file(viz_paths[0], "--viz file")
-    with_map = args.fcn is not None or bool(args.heatmap)
+        viz_paths = _viz_paths(args.viz, images)
+        for v in viz_paths:
+            new_file(v, args.force, "--viz file")
+    use_fcn = args.fcn or args.fcn_weights is not None
+    with_map = use_fcn or bool(args.heatmap)
     ranker = args.ranker if args.ranker is not None else ("default" if with_map else "nfa")
     ranker = None if ranker == "nfa" else ranker
     # With a map and the headline's settings, textvision.propose does the work; other settings (and no
@@ -187,11 +212,16 @@ def _propose(args) -> int:
     headline = with_map and args.prune == "pixels" and not args.no_rerank
     tp = TextProposals(preset=args.preset, prune=args.prune, min_prob=args.min_prob, ranker=ranker,
                        rerank=not args.no_rerank, num_threads=args.threads)
-    model = _load_fcn(args.fcn)
+    model = _load_fcn(args.fcn_weights)
     results = []
-    bar = tqdm(args.images, unit="img", desc="propose", disable=len(args.images) < 2, file=sys.stderr)
+    skipped = Skipped("propose", len(images))
+    bar = tqdm(images, unit="img", desc="propose", disable=len(images) < 2, file=sys.stderr)
     for i, path in enumerate(bar):
-        image = io.read_rgb(path)
+        try:
+            image = io.read_rgb(path)
+        except (ValueError, FileNotFoundError) as exc:
+            skipped.add(path, exc)
+            continue
         hm = None
         if args.heatmap:
             hm = io.read_heatmap(args.heatmap, image.shape[:2])
@@ -200,7 +230,7 @@ def _propose(args) -> int:
                         top=args.top, num_threads=args.threads)
             hm = p.stats.pop("heatmap")  # a picture's worth of floats: not for the JSON stats
         else:
-            if args.fcn is not None:
+            if use_fcn:
                 hm = fcn_heatmap(image, model, num_threads=args.threads)
             p = tp(image, hm).top(args.top)
         results.append((path, p))
@@ -208,17 +238,19 @@ def _propose(args) -> int:
                   f"{p.stats['wall']:.2f} s){'' if args.top is None else f', wrote top {len(p)}'}", file=sys.stdout)
         if args.viz:
             io.write_image(viz_paths[i], draw(image, p.boxes[: args.viz_top], hm))
-    if out.suffix.lower() == ".csv":
-        lines = ["image,rank,x1,y1,x2,y2,score\n"]
-        for path, p in results:
-            for r, (b, s) in enumerate(zip(p.boxes, p.scores)):
-                lines.append(f"{path},{r},{b[0]:g},{b[1]:g},{b[2]:g},{b[3]:g},{s:.6g}\n")
-        io.atomic_write_text(out, "".join(lines))
-    else:
-        io.atomic_write_text(out, json.dumps([{"image": str(path), "boxes": p.boxes.tolist(),
-                                               "scores": p.scores.tolist(), "stats": p.stats}
-                                              for path, p in results], indent=1))
-    print(f"wrote {out}")
+    if results:
+        if out.suffix.lower() == ".csv":
+            lines = ["image,rank,x1,y1,x2,y2,score\n"]
+            for path, p in results:
+                for r, (b, s) in enumerate(zip(p.boxes, p.scores)):
+                    lines.append(f"{path},{r},{b[0]:g},{b[1]:g},{b[2]:g},{b[3]:g},{s:.6g}\n")
+            io.atomic_write_text(out, "".join(lines))
+        else:
+            io.atomic_write_text(out, json.dumps([{"image": str(path), "boxes": p.boxes.tolist(),
+                                                   "scores": p.scores.tolist(), "stats": p.stats}
+                                                  for path, p in results], indent=1))
+        print(f"wrote {out}")
+    skipped.check()
     return 0
 
 
@@ -237,15 +269,14 @@ def _bench(args) -> int:
     from tqdm.auto import tqdm
 
     from textvision import io
+    from textvision._cli import new_file
     from textvision._threads import torch_threads
     from textvision.proposals import fcn_heatmap
     from textvision.proposals.compare import default_methods, format_table, run_methods
     from textvision.proposals.ranker import default_ranker_path
 
     if args.json:
-        io.check_output_file(args.json, "--json file")
-    if args.threads < 1:
-        raise ValueError(f"--threads must be >= 1, got {args.threads}")
+        new_file(args.json, args.force, "--json file")
     if args.heatmap_source is None:
         return _bench_headline(args)
     if args.threads != 1:
@@ -343,12 +374,13 @@ def _train_ranker(args) -> int:
     from tqdm.auto import tqdm
 
     from textvision import io
+    from textvision._cli import new_file
     from textvision.proposals.train import iter_samples, train_ranker
 
     out = Path(args.out)
     if out.suffix.lower() != ".json":
         raise ValueError(f"--out must be a .json file, got {out}")
-    io.check_output_file(out, "--out file")
+    new_file(out, args.force, "--out file")
     fonts = ()
     if args.fonts:
         from textvision.data.synth import find_fonts
@@ -430,10 +462,14 @@ def _demo(args) -> int:
     import numpy as np
 
     from textvision import io
+    from textvision._cli import output_folder
     from textvision.data import read_icdar2015
     from textvision.proposals.compare import default_fcn_available
 
-    out = io.check_output_dir(args.out, "--out folder")  # before any work
+    if args.gt and not args.image:
+        raise ValueError("--gt is the ground truth of --image; give --image too")
+    # Before any work; an earlier demo's picture and table are refused (or, with --force, replaced).
+    out = output_folder(args.out, ("proposals.png", "table.json"), args.force, kind="demo file")
     assets = Path(__file__).resolve().parent.parent / "assets"
     if args.image:
         image = io.read_rgb(args.image)
@@ -453,6 +489,8 @@ def _demo(args) -> int:
         raise ValueError("an oracle heatmap needs ground truth: pass --gt or --heatmap-source fcn")
     from textvision._threads import torch_threads
 
+    out.clear_stale()
+    out = out.path
     tables, panels = [], []
     t0 = time.perf_counter()
     with torch_threads(1, "demo"):  # one core: the CPU seconds below are the whole work
