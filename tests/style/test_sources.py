@@ -218,8 +218,11 @@ def test_font_styles_folder(tmp_path, capsys):
     stats = font_styles(fonts, tmp_path / "s", 3, seed=1)
     assert len(stats.written) == min(3, len(fonts))
     assert read_style_images(tmp_path / "s").names == sorted(p.stem for p in stats.written)
-    assert cli.main(["style-crops", "--out", str(tmp_path / "s"), "--fonts", "/usr/share/fonts", "--font-styles",
-                     "3"]) == 0
+    # The folder holds styles: adding to it is asked for with --resume, never assumed.
+    argv = ["style-crops", "--out", str(tmp_path / "s"), "--fonts", "/usr/share/fonts", "--font-styles", "3"]
+    assert cli.main(argv) == 1
+    assert "--resume" in _one_line_error(capsys, "style-crops")
+    assert cli.main(argv + ["--resume"]) == 0
     assert f"kept {len(stats.written)} already there" in capsys.readouterr().out
     assert cli.main(["style-crops", "--out", str(tmp_path / "s")]) == 1
     assert "nothing to do" in _one_line_error(capsys, "style-crops")

