@@ -219,11 +219,12 @@ class _Job:
             raise ValueError(f"mode must be 'two-stage' or 'distilled', got {self.mode!r}")
         if self.mode == "distilled" and (opts.fcn is not None or opts.threshold is not None):
             raise ValueError("fcn/threshold apply to the two-stage mode only")
+        self.fcn_path = None
         if self.mode == "two-stage":
             from textvision.weights import resolve
 
             # Say so now, not after the scan at the first image (registry names and paths alike).
-            resolve(opts.fcn or "default", "text_fcn")
+            self.fcn_path = resolve(opts.fcn or "default", "text_fcn")
         pool = list(opts.styles) if opts.styles else list(self.style_names)
         unknown = [s for s in pool if s not in self.style_names]
         if unknown or not pool:
@@ -231,6 +232,10 @@ class _Job:
         self.pool = pool
         self.scan: Scan = self.fmt.scan(self.src, annotations=opts.annotations, split=opts.split,
                                         lenient=bool(opts.lenient))
+        if not self.scan.samples:
+            raise ValueError(f"{self.src} holds no {opts.format} images"
+                             + (f" ({len(self.scan.errors)} bad input(s), e.g. {self.scan.errors[0].file}: "
+                                f"{self.scan.errors[0].message})" if self.scan.errors else ""))
         self.k = int(opts.styles_per_image)
         self.plan: Dict[int, List[_Planned]] = {}
         self.skipped_empty = set()
@@ -257,10 +262,18 @@ class _Job:
                                              f"({seen[path]} and {s.key}); rename one of the sources")
                         seen[path] = s.key
             self.plan[s.index] = items
+        if not self.plan:
+            # Nothing can be written: say why now, before DST holds a manifest of nothing.
+            bad = [e for e in self.scan.errors if e.index is not None]
+            why = [f"{len(bad)} bad input(s), e.g. {bad[0].file}: {bad[0].message}"] if bad else []
+            if self.skipped_empty:
+                why.append(f"{len(self.skipped_empty)} without an annotated word (skip_empty)")
+            raise ValueError(f"nothing to augment: none of the {len(self.scan.samples)} image(s) of {self.src} "
+                             f"can be used ({'; '.join(why)})")
         listing = hashlib.sha256("\n".join(s.key for s in self.scan.samples).encode()).hexdigest()
         self.fingerprint = {
             "format": opts.format, "model_sha256": _sha256(self.model_path),
-            "fcn_sha256": _sha256(opts.fcn) if opts.fcn else None, "mode": self.mode,
+            "fcn_sha256": _sha256(self.fcn_path) if opts.fcn else None, "mode": self.mode,
             "threshold": opts.threshold, "styles_per_image": self.k,
             "include_originals": bool(opts.include_originals), "seed": int(opts.seed), "styles": pool,
             "jpeg_quality": int(opts.jpeg_quality), "annotations": opts.annotations, "split": opts.split,
@@ -580,7 +593,7 @@ def augment_dataset(src, dst, options: AugmentOptions, *, shard: Optional[Tuple[
         failed = [sub for sub, p in zip(subshards, procs) if p.exitcode != 0]
         if failed:
             raise RuntimeError(f"augment worker(s) for shard(s) {failed} failed; re-run the same command "
-                               f"to resume")
+                               f"to resume (textvision augment: with --resume)")
         records = []
         for sub in subshards:
             path = job.work / "shards" / f"shard-{sub[0]}-of-{sub[1]}.json"

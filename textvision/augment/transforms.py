@@ -44,8 +44,8 @@ class SelectiveTextStyle(ImageOnlyTransform):
         styles: style names to draw from, uniformly (default: all of the model's).
         mode: ``"two-stage"`` (StyleNet on the whole image, blended in by a TextFCN text map) or
             ``"distilled"`` (the network alone). Default: the checkpoint's ``kind``.
-        fcn: two-stage only: a TextFCN checkpoint path or a loaded ``TextFCN`` (default: the
-            shipped lite weights via ``textvision.segment``).
+        fcn: two-stage only: a ``text_fcn`` registry name, a TextFCN checkpoint path or a loaded ``TextFCN``
+            (default: the shipped weights via ``textvision.segment``).
         threshold: two-stage only: zero the text map below this first, so the background is kept
             exactly (see ``textvision.style.blend``).
         device: torch device for both networks (``"cpu"``, ``"cuda"``).
@@ -55,8 +55,9 @@ class SelectiveTextStyle(ImageOnlyTransform):
         image (``uint8`` HxWx3 RGB; HxW / HxWx1 grey and ``float32`` [0, 1] images are converted and
         returned in their own kind), images.
 
-    The networks load lazily, once per process, and are not pickled along with the transform when
-    they were given by path (DataLoader workers reload them).
+    The checkpoint's style names are read at construction (a wrong model fails there); the networks load
+    lazily, once per process, and are not pickled along with the transform when they were given by path
+    (DataLoader workers reload them).
     """
 
     def __init__(self, model="default", styles: Optional[Sequence[str]] = None, mode: Optional[str] = None, fcn=None,
@@ -70,12 +71,10 @@ class SelectiveTextStyle(ImageOnlyTransform):
             raise ValueError(f"threshold must lie in [0, 1], got {threshold}")
         if fcn is not None and not _is_pathlike(fcn) and not hasattr(fcn, "forward"):
             raise TypeError(f"fcn must be a TextFCN checkpoint path, a TextFCN or None, got {type(fcn).__name__}")
-        if _is_pathlike(model):
-            from textvision.style.inference import style_weights_path
+        if _is_pathlike(fcn):
+            from textvision.weights import resolve
 
-            style_weights_path(model)  # a missing file or an unknown name fails here, not in a worker
-        if _is_pathlike(fcn) and not os.path.isfile(fcn):
-            raise FileNotFoundError(f"TextFCN checkpoint not found: {os.fspath(fcn)}")
+            resolve(fcn, "text_fcn")  # a registry name or a file; a wrong one fails here, not in a worker
         self.model = os.fspath(model) if _is_pathlike(model) else model
         self.styles = list(styles) if styles is not None else None
         self.mode = mode
@@ -85,10 +84,11 @@ class SelectiveTextStyle(ImageOnlyTransform):
         self._net = None if _is_pathlike(model) else model
         self._fcn_net = None if _is_pathlike(fcn) else fcn
         self._pool: Optional[Tuple[str, ...]] = None
-        if self._net is not None:
-            self._check_styles(self._net.style_names)
         if mode == "distilled" and (fcn is not None or threshold is not None):
             raise ValueError("fcn/threshold apply to mode='two-stage' only")
+        # The checkpoint's header is read now (safely), so a missing, unknown, refused or wrong file fails at
+        # construction, not at the first call in a DataLoader worker.
+        _ = self.style_pool
 
     # ------------------------------------------------------------------ models
     def _check_styles(self, names: Sequence[str]) -> None:
