@@ -147,8 +147,9 @@ def test_synth_and_evaluate_commands(tmp_path, capsys):
         assert [i.text for i in inst] == ["###" if i.ignore else i.text for i in ref.instances]
         np.testing.assert_allclose([i.quad for i in inst], [i.quad for i in ref.instances], atol=0.006)
     assert sorted(q.relative_to(out).as_posix() for q in out.rglob("*") if q.is_file()) == sorted(
-        f"{sub}/{pat.format(k)}" for k in (1, 2, 3)
-        for sub, pat in (("images", "img_{}.jpg"), ("gt", "gt_img_{}.txt"), ("masks", "img_{}.png")))
+        [f"{sub}/{pat.format(k)}" for k in (1, 2, 3)
+         for sub, pat in (("images", "img_{}.jpg"), ("gt", "gt_img_{}.txt"), ("masks", "img_{}.png"))]
+        + ["synth_settings.json"])
     ds = IcdarDataset(out)
     assert len(ds) == 3
     # the gt folder itself as detections is refused (it would score 1.0 silently)

@@ -281,7 +281,10 @@ def test_cli_teacher_label(photo_files, tmp_path, fake_craft, monkeypatch, capsy
     # a corrupt photo: reported, the rest resumes (the new photo only is labelled), exit 1 with a count
     (folder / "broken.png").write_bytes(b"\x89PNG broken")
     io.write_image(folder / "new.png", np.full((50, 70, 3), 90, np.uint8))
-    assert main(["teacher-label", str(folder), "--out", str(out), "--exclude", "*/b/*", "--min-side", "32"]) == 1
+    argv = ["teacher-label", str(folder), "--out", str(out), "--exclude", "*/b/*", "--min-side", "32"]
+    assert main(argv) == 1  # labels are there: continuing is asked for with --resume
+    assert "--resume" in capsys.readouterr().err
+    assert main(argv + ["--resume"]) == 1
     captured = capsys.readouterr()
     assert "broken.png" in captured.err and "1 photo(s) could not be read" in captured.err
     assert "labelled 1 photo(s), 2 already labelled" in captured.out
