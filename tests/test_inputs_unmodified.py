@@ -531,6 +531,146 @@ def test_inputs_unmodified(name, tmp_path):
     _call_frozen(fn, args, kwargs)
 
 
+# ------------------------------------------------------------------------------------------------
+# Quads and boxes in every layout a caller may hand over. The cases above pass single, clockwise,
+# float32, C-contiguous quads; a function may take another branch for batches that mix clockwise and
+# counter-clockwise quads (order_clockwise re-orders those in place on a copy), for float64 (no
+# conversion copy is made, so the caller's own array travels down) or for strided views.
+
+
+def _strided(a):
+    """The same values as a non-contiguous view (every other element of a wider buffer)."""
+    big = np.zeros(a.shape[:-1] + (2 * a.shape[-1],), a.dtype)
+    big[..., ::2] = a
+    view = big[..., ::2]
+    assert not view.flags.c_contiguous and np.array_equal(view, a)
+    return view
+
+
+def _mixed_quads(dtype=np.float32):
+    """[3, 4, 2]: clockwise, counter-clockwise (same first point), clockwise."""
+    q = _quads().astype(dtype)
+    q[1] = q[1][[0, 3, 2, 1]]
+    return q
+
+
+QUAD_KINDS = {
+    "ccw": lambda: _mixed_quads(),
+    "ccw-float64": lambda: _mixed_quads(np.float64),
+    "ccw-noncontiguous": lambda: _strided(_mixed_quads()),
+    "ccw-float64-noncontiguous": lambda: _strided(_mixed_quads(np.float64)),
+}
+
+
+def _quad_cases(tmp_path):
+    from textvision import ops
+    from textvision.data import TextInstance, boxes_of, instances_to_masks, order_clockwise, quads_of
+    from textvision.data import write_icdar2015 as w15
+    from textvision.data.masks import rasterize_quads
+    from textvision.east import targets
+    from textvision.eval import deteval_icdar2013, icdar2015, polygon_iou_matrix, text_map_scores
+
+    scores = np.array([0.9, 0.8, 0.7], np.float32)
+    ign = np.array([False, False, True])
+
+    def inst(q):
+        # TextInstance keeps a float32 quad as given (no copy): the instances carry the caller's arrays.
+        return [TextInstance(q[0], "ab"), TextInstance(q[1], "cd"), TextInstance(q[2], "###", ignore=True)]
+
+    return {
+        "ops.polygon_iou": lambda q: (ops.polygon_iou, (q, q), {}),
+        "ops.polygon_nms": lambda q: (ops.polygon_nms, (q, scores), {}),
+        "ops.lanms": lambda q: (ops.lanms, (q, scores), {}),
+        "east.targets": lambda q: (targets, ((32, 40), q), dict(ignore=ign)),
+        "east.targets[instances]": lambda q: (targets, ((32, 40), inst(q)), {}),
+        "eval.icdar2015": lambda q: (icdar2015, ([(q, ign), q], [q, q[:2]]), {}),
+        "eval.icdar2015[instances]": lambda q: (icdar2015, ([inst(q)], [q]), {}),
+        "eval.deteval_icdar2013": lambda q: (deteval_icdar2013, ([(q, ign), q], [q, q[:2]]), {}),
+        "eval.polygon_iou_matrix": lambda q: (polygon_iou_matrix, (q, q[:2]), {}),
+        "eval.text_map_scores": lambda q: (text_map_scores, (_heat(), inst(q)), {}),
+        "data.masks.rasterize_quads": lambda q: (rasterize_quads, (q, (32, 40)), {}),
+        "data.instances_to_masks": lambda q: (instances_to_masks, (inst(q), (32, 40)), dict(scale=0.5)),
+        "data.order_clockwise": lambda q: (order_clockwise, (q,), {}),
+        "data.order_clockwise[single]": lambda q: (order_clockwise, (q[1],), {}),
+        "data.quads_of": lambda q: (quads_of, (inst(q),), {}),
+        "data.boxes_of": lambda q: (boxes_of, (inst(q),), {}),
+        "data.write_icdar2015": lambda q: (w15, (tmp_path / "gt.txt", inst(q)), {}),
+    }
+
+
+QUAD_CASE_NAMES = ["ops.polygon_iou", "ops.polygon_nms", "ops.lanms", "east.targets", "east.targets[instances]",
+                   "eval.icdar2015", "eval.icdar2015[instances]", "eval.deteval_icdar2013",
+                   "eval.polygon_iou_matrix", "eval.text_map_scores", "data.masks.rasterize_quads",
+                   "data.instances_to_masks", "data.order_clockwise", "data.order_clockwise[single]",
+                   "data.quads_of", "data.boxes_of", "data.write_icdar2015"]
+
+
+@pytest.mark.filterwarnings("error:The given NumPy array is not writable")
+@pytest.mark.parametrize("kind", sorted(QUAD_KINDS))
+@pytest.mark.parametrize("name", QUAD_CASE_NAMES)
+def test_quad_inputs_unmodified(name, kind, tmp_path):
+    """Batched, counter-clockwise, float64 and non-contiguous quads are left as the caller gave them."""
+    fn, args, kwargs = _quad_cases(tmp_path)[name](QUAD_KINDS[kind]())
+    _call_frozen(fn, args, kwargs)
+
+
+def _boxes(dtype=np.int32):
+    return np.array([[0, 0, 5, 5], [3, 4, 30, 20], [2, 2, 10, 8]], dtype)
+
+
+BOX_KINDS = {
+    "int64": lambda: _boxes(np.int64),
+    "float64": lambda: _boxes(np.float64) + 0.25,
+    "noncontiguous": lambda: _strided(_boxes()),
+    "float32-noncontiguous": lambda: _strided(_boxes(np.float32) + 0.5),
+    "fortran-order": lambda: np.asfortranarray(_boxes()),
+}
+
+
+def _box_cases():
+    from textvision import ops
+    from textvision.data import box_to_quad
+    from textvision.eval import detection_rate, first_hit_rank
+    from textvision.proposals import box_means, heatmap_evidence
+
+    return {
+        "ops.box_mean": lambda b: (ops.box_mean, (_heat(), b), {}),
+        "proposals.box_means": lambda b: (box_means, (_heat(), b), {}),
+        "proposals.heatmap_evidence": lambda b: (heatmap_evidence, (_heat(), b), {}),
+        "eval.first_hit_rank": lambda b: (first_hit_rank, (b, b[1:]), {}),
+        "eval.detection_rate": lambda b: (detection_rate, (b, b[1:]), dict(ks=(1, None))),
+        "data.box_to_quad": lambda b: (box_to_quad, (b[1],), {}),
+    }
+
+
+BOX_CASE_NAMES = ["ops.box_mean", "proposals.box_means", "proposals.heatmap_evidence", "eval.first_hit_rank",
+                  "eval.detection_rate", "data.box_to_quad"]
+
+
+@pytest.mark.filterwarnings("error:The given NumPy array is not writable")
+@pytest.mark.parametrize("kind", sorted(BOX_KINDS))
+@pytest.mark.parametrize("name", BOX_CASE_NAMES)
+def test_box_inputs_unmodified(name, kind):
+    """Integer, float64, strided and Fortran-order boxes are left as the caller gave them."""
+    fn, args, kwargs = _box_cases()[name](BOX_KINDS[kind]())
+    _call_frozen(fn, args, kwargs)
+
+
+def test_layout_cases_cover_every_quad_and_box_taker(tmp_path):
+    """Each function with a quad or box case above also meets the other layouts (same name here)."""
+    assert sorted(_quad_cases(tmp_path)) == sorted(QUAD_CASE_NAMES)
+    assert sorted(_box_cases()) == sorted(BOX_CASE_NAMES)
+    takers = {"ops.polygon_iou", "ops.polygon_nms", "ops.lanms", "east.targets", "eval.icdar2015",
+              "eval.deteval_icdar2013", "eval.polygon_iou_matrix", "eval.text_map_scores",
+              "data.masks.rasterize_quads", "data.instances_to_masks", "data.order_clockwise", "data.quads_of",
+              "data.boxes_of", "data.write_icdar2015", "data.write_icdar2013", "ops.box_mean",
+              "proposals.box_means", "proposals.heatmap_evidence", "eval.first_hit_rank", "eval.detection_rate",
+              "data.box_to_quad"}
+    covered = {n.split("[")[0] for n in QUAD_CASE_NAMES + BOX_CASE_NAMES}
+    assert takers - covered == {"data.write_icdar2013"}  # same code path as write_icdar2015 (instances out)
+    assert takers <= {n.split("[")[0] for n in CASES}
+
+
 def test_guard_catches_a_writer():
     """The guard itself: a function writing into its input fails it, through the flag or behind it."""
     def writes(a):

@@ -1,0 +1,168 @@
+"""Inject known defects into a scratch copy of the tree, one at a time, and name the tests that catch each.
+
+Each defect of issue 30's mutation audit (and a few more next to the same tests) is a literal text
+replacement in one file. The tree is copied once; for every defect the script edits that copy, runs the
+tests meant to guard the code there, records which of them fail, and restores the file. A defect that
+no test catches is reported as NOT CAUGHT and the exit status is 1.
+
+    python tools/mutation_check.py            # every defect
+    python tools/mutation_check.py --list     # their names
+    python tools/mutation_check.py -k resume  # defects whose name contains "resume"
+
+The scratch copy holds the git-tracked and untracked (not ignored) files of the working tree plus the
+compiled core (``textvision/_C*.so``); ``PYTHONPATH`` points at it, so the copy wins over an editable
+install. The tests run first on the unmodified copy: a test that already fails there cannot vouch for
+anything and stops the script. Defects whose tests need a CUDA device are reported as not run without one.
+Run it under ``nice`` on a shared machine; it takes a few minutes.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional, Sequence, Tuple
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Defect:
+    name: str
+    file: str
+    old: str
+    new: str
+    tests: Sequence[str]
+    why: str
+    needs_cuda: bool = False
+
+
+DEFECTS: List[Defect] = [
+    Defect(
+        "order_clockwise: no copy in the batched counter-clockwise branch",
+        "textvision/data/instances.py",
+        "    if ccw.any():\n        q = q.copy()\n",
+        "    if ccw.any():\n",
+        ["tests/test_inputs_unmodified.py"],
+        "re-orders the caller's quads (and icdar2015's, through _quads)",
+    ),
+]
+
+
+def _copy_tree(dst: Path) -> None:
+    out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                         capture_output=True, check=True).stdout
+    for rel in filter(None, out.decode().split("\0")):
+        src = ROOT / rel
+        if not src.is_file():  # deleted in the working tree, or a submodule
+            continue
+        target = dst / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, target)
+    for ext in (ROOT / "textvision").glob("_C*.so"):  # the compiled core is ignored by git
+        shutil.copy2(ext, dst / "textvision" / ext.name)
+
+
+def _run_tests(copy: Path, tests: Sequence[str], timeout: int) -> Tuple[int, List[str], str]:
+    """Run pytest on ``tests`` inside the copy; returns (exit status, failed node ids, output tail)."""
+    env = dict(os.environ, PYTHONPATH=str(copy), PYTHONDONTWRITEBYTECODE="1")
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfE", "--no-header",
+           "-W", "ignore::pytest.PytestUnraisableExceptionWarning", *tests]
+    try:
+        proc = subprocess.run(cmd, cwd=copy, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        return 124, [], f"timed out after {timeout} s: {(exc.stdout or '')[-2000:]}"
+    text = proc.stdout + proc.stderr
+    failed = sorted(set(re.findall(r"^(?:FAILED|ERROR) (\S+?)(?: - .*)?$", text, flags=re.M)))
+    return proc.returncode, failed, text[-3000:]
+
+
+def _cuda() -> bool:
+    try:
+        import torch
+
+        return bool(torch.cuda.is_available())
+    except ImportError:
+        return False
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-k", dest="match", default=None, help="only defects whose name contains this")
+    ap.add_argument("--list", action="store_true", help="list the defects and exit")
+    ap.add_argument("--keep", action="store_true", help="keep the scratch copy (its path is printed)")
+    ap.add_argument("--timeout", type=int, default=600, help="seconds per pytest run (default 600)")
+    args = ap.parse_args(argv)
+
+    defects = [d for d in DEFECTS if args.match is None or args.match.lower() in d.name.lower()]
+    if args.list:
+        for d in defects:
+            print(f"{d.name}\n    {d.file}: {d.why}\n    guarded by: {' '.join(d.tests)}")
+        return 0
+    if not defects:
+        print(f"no defect matches {args.match!r}", file=sys.stderr)
+        return 2
+    cuda = _cuda()
+    scratch = Path(tempfile.mkdtemp(prefix="tv-mutation-"))
+    try:
+        _copy_tree(scratch)
+        probe = subprocess.run([sys.executable, "-c", "import textvision; print(textvision.__file__)"],
+                               cwd=scratch, env=dict(os.environ, PYTHONPATH=str(scratch)), capture_output=True,
+                               text=True, check=True).stdout.strip()
+        if not probe.startswith(str(scratch)):
+            print(f"the copy does not win over the installed package ({probe}); stopping", file=sys.stderr)
+            return 2
+        runnable = [d for d in defects if cuda or not d.needs_cuda]
+        tests = sorted({t for d in runnable for t in d.tests})
+        t0 = time.time()
+        rc, failed, tail = _run_tests(scratch, tests, args.timeout)
+        print(f"baseline (no defect): {len(tests)} test selection(s), exit {rc}, {time.time() - t0:.0f} s")
+        if rc != 0:
+            print(f"the unmodified copy already fails: {failed or tail}", file=sys.stderr)
+            return 2
+        missed = 0
+        for d in defects:
+            path = scratch / d.file
+            text = path.read_text("utf-8")
+            if text.count(d.old) != 1:
+                print(f"\n[{d.name}]\n    SKIPPED: the code to change occurs {text.count(d.old)} times in "
+                      f"{d.file} (the tree moved on; update the defect)")
+                missed += 1
+                continue
+            if d.needs_cuda and not cuda:
+                print(f"\n[{d.name}]\n    NOT RUN: its tests need a CUDA device ({', '.join(d.tests)})")
+                continue
+            path.write_text(text.replace(d.old, d.new), "utf-8")
+            t0 = time.time()
+            try:
+                rc, failed, tail = _run_tests(scratch, d.tests, args.timeout)
+            finally:
+                path.write_text(text, "utf-8")
+            print(f"\n[{d.name}]  ({d.file}: {d.why}; {time.time() - t0:.0f} s)")
+            if failed:
+                for f in failed[:6]:
+                    print(f"    fails {f}")
+                if len(failed) > 6:
+                    print(f"    ... and {len(failed) - 6} more")
+            elif rc != 0:
+                print(f"    the test run failed without naming a test (exit {rc}):\n{tail}")
+            else:
+                print("    NOT CAUGHT: every test passed")
+                missed += 1
+        print(f"\n{len(defects) - missed} of {len(defects)} defect(s) caught by a named test")
+        return 1 if missed else 0
+    finally:
+        if args.keep:
+            print(f"scratch copy kept: {scratch}")
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
