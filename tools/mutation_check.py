@@ -34,24 +34,43 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @dataclass
 class Defect:
+    """``edits``: (old, new) text replacements in ``file``; each ``old`` must occur exactly once."""
+
     name: str
     file: str
-    old: str
-    new: str
+    edits: Sequence[Tuple[str, str]]
     tests: Sequence[str]
     why: str
     needs_cuda: bool = False
 
 
+EDGE = "tests/eval/test_edge_rules.py"
 DEFECTS: List[Defect] = [
-    Defect(
-        "order_clockwise: no copy in the batched counter-clockwise branch",
-        "textvision/data/instances.py",
-        "    if ccw.any():\n        q = q.copy()\n",
-        "    if ccw.any():\n",
-        ["tests/test_inputs_unmodified.py"],
-        "re-orders the caller's quads (and icdar2015's, through _quads)",
-    ),
+    Defect("order_clockwise: no copy in the batched counter-clockwise branch", "textvision/data/instances.py",
+           [("    if ccw.any():\n        q = q.copy()\n", "    if ccw.any():\n")],
+           ["tests/test_inputs_unmodified.py"], "re-orders the caller's quads (and icdar2015's, through _quads)"),
+    Defect("icdar2015: don't-care overlap >= instead of >", "textvision/eval/iou_protocol.py",
+           [("det_dc = (frac > dc_thr).any(0)", "det_dc = (frac >= dc_thr).any(0)")],
+           [EDGE, "tests/eval/test_iou_protocol.py"], "drops detections exactly half on a don't care"),
+    Defect("icdar2015: best-IoU detection instead of the first free one", "textvision/eval/iou_protocol.py",
+           [("d = int(cand[0])", "d = int(cand[np.argmax(iou[g, cand])])")],
+           [EDGE, "tests/eval/test_iou_protocol.py"], "not the official script's greedy order"),
+    Defect("icdar2015: IoU >= 0.5 matches", "textvision/eval/iou_protocol.py",
+           [("(iou > iou_thr).any(1)", "(iou >= iou_thr).any(1)"),
+            ("(iou[g] > iou_thr) & ~det_used", "(iou[g] >= iou_thr) & ~det_used")],
+           [EDGE, "tests/eval/test_iou_protocol.py"], "an IoU of exactly 0.5 counts as a match"),
+    Defect("deteval: don't-care overlap >= instead of >", "textvision/eval/deteval.py",
+           [("det_dc = (frac > tp).any(1)", "det_dc = (frac >= tp).any(1)")],
+           [EDGE, "tests/eval/test_deteval.py"], "drops detections exactly 0.4 on a don't care"),
+    Defect("deteval: area recall > 0.8 instead of >=", "textvision/eval/deteval.py",
+           [("ok = (R >= tr) & (P >= tp)", "ok = (R > tr) & (P >= tp)")],
+           [EDGE, "tests/eval/test_deteval.py"], "a one-to-one match at exactly 0.8 area recall is lost"),
+    Defect("deteval: split sum > 0.8 instead of >=", "textvision/eval/deteval.py",
+           [("if round(float(R[i, js].sum()), 4) >= tr", "if round(float(R[i, js].sum()), 4) > tr")],
+           [EDGE, "tests/eval/test_deteval.py"], "a split covering exactly 0.8 of the word is lost"),
+    Defect("deteval: split sum not rounded to 4 decimals", "textvision/eval/deteval.py",
+           [("if round(float(R[i, js].sum()), 4) >= tr", "if float(R[i, js].sum()) >= tr")],
+           [EDGE, "tests/eval/test_deteval.py"], "a split of 0.79996 is lost (the script rounds it to 0.8)"),
 ]
 
 
@@ -130,15 +149,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for d in defects:
             path = scratch / d.file
             text = path.read_text("utf-8")
-            if text.count(d.old) != 1:
-                print(f"\n[{d.name}]\n    SKIPPED: the code to change occurs {text.count(d.old)} times in "
-                      f"{d.file} (the tree moved on; update the defect)")
+            counts = [text.count(old) for old, _ in d.edits]
+            if counts != [1] * len(d.edits):
+                print(f"\n[{d.name}]\n    SKIPPED: the code to change occurs {counts} times in {d.file} "
+                      f"(the tree moved on; update the defect)")
                 missed += 1
                 continue
             if d.needs_cuda and not cuda:
                 print(f"\n[{d.name}]\n    NOT RUN: its tests need a CUDA device ({', '.join(d.tests)})")
                 continue
-            path.write_text(text.replace(d.old, d.new), "utf-8")
+            mutated = text
+            for old, new in d.edits:
+                mutated = mutated.replace(old, new)
+            path.write_text(mutated, "utf-8")
             t0 = time.time()
             try:
                 rc, failed, tail = _run_tests(scratch, d.tests, args.timeout)
