@@ -7,10 +7,6 @@
 - a closed stdout ends the command quietly with status 141;
 - an unknown registry name is one line, before any work, wherever weights are taken, and registry names
   are accepted wherever a weights path is.
-
-Cases that need a change in files edited elsewhere (segmentation/commands.py, train-east's handler,
-weights/__init__.py) are marked xfail(strict=True): they start passing, and then fail loudly, when that
-change lands.
 """
 import json
 import subprocess
@@ -31,8 +27,6 @@ from textvision.models.east import EAST, save_east
 
 ROOT = Path(__file__).resolve().parent.parent
 
-_SEGMENTATION = "segmentation/commands.py is edited elsewhere: segment needs --force and the folder rule (issue 31)"
-_TRAIN_EAST = "train-east's handler is edited elsewhere: --augment must resolve registry names (issue 31)"
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +82,7 @@ WRITERS = [
     Writer(name="style-crops", folder=True, own="photo_w0.png", again="--resume", cheap=False,
            argv=lambda d, out: ["style-crops", d.imgs, "--out", out]),
     Writer(name="segment", folder=True, own="img_9_heatmap.png", again="--force", cheap=True,
-           argv=lambda d, out: ["segment", d.imgs, "--no-progress", "--out", out],
-           marks=pytest.mark.xfail(strict=True, reason=_SEGMENTATION)),
+           argv=lambda d, out: ["segment", d.imgs, "--no-progress", "--out", out]),
     Writer(name="propose", folder=False, suffix=".csv", again="--force", cheap=True,
            argv=lambda d, out: ["propose", d.imgs, "--out", out]),
     Writer(name="evaluate", folder=False, suffix=".json", again="--force", cheap=True,
@@ -302,10 +295,8 @@ BAD_NAME = {
     "train-fcn --init": lambda d, out: ["train-fcn", "--data", "synth", "--init", "nosuch", "--out", out + ".pt"],
     "train-east --init": lambda d, out: ["train-east", "--data", "synth:2:64", "--backbone", "tiny",
                                          "--input-size", "64", "--init", "nosuch", "--out", out + ".pt"],
-    "train-east --augment": pytest.param(
-        lambda d, out: ["train-east", "--data", "synth:2:64", "--backbone", "tiny", "--input-size", "64",
-                        "--augment", "nosuch", "--out", out + ".pt"],
-        marks=pytest.mark.xfail(strict=True, reason=_TRAIN_EAST)),
+    "train-east --augment": lambda d, out: ["train-east", "--data", "synth:2:64", "--backbone", "tiny",
+                                            "--input-size", "64", "--augment", "nosuch", "--out", out + ".pt"],
 }
 
 
@@ -331,7 +322,6 @@ def test_registry_names_wherever_a_weights_path_is(d, tmp_path, capsys):
         SelectiveTextStyle("default", fcn="nosuch")
 
 
-@pytest.mark.xfail(strict=True, reason=_TRAIN_EAST)
 def test_train_east_augment_takes_a_registry_name(tmp_path, capsys, monkeypatch):
     import textvision.east.train as train
 
@@ -365,7 +355,7 @@ def test_a_raw_pickle_is_one_line_without_warnings(d, tmp_path, capsys):
 # ------------------------------------------------------------------------------------------------ the rest
 @pytest.mark.parametrize("command", [
     "detect", "propose", "stylize",
-    pytest.param("segment", marks=pytest.mark.xfail(strict=True, reason=_SEGMENTATION)),
+    "segment",
 ])
 def test_one_bad_image_is_one_line(command, d, tmp_path, capsys):
     bad = tmp_path / "bad.jpg"
@@ -433,8 +423,6 @@ def test_weights_table_is_aligned(capsys):
     assert len({line.index(" MB  ") for line in rows}) == 1, rows
 
 
-@pytest.mark.xfail(strict=True, reason="weights/__init__.py is edited elsewhere: style_default_distilled's "
-                                       "purpose says 2.8x, README.md's measured figure is 2.4x (issue 31)")
 def test_weights_speed_figure_agrees_with_the_readme():
     import re
 

@@ -158,8 +158,11 @@ def test_make_sources_icdar2015_boxes_and_dont_care(tmp_path):
         cv2.imwrite(str(tmp_path / f"img_{i}.jpg"), np.full((40, 60, 3), 30 * i, np.uint8))
         (tmp_path / f"gt_img_{i}.txt").write_text(
             "\ufeff5,5,25,5,25,15,5,15,HELLO\n30,20,50,20,50,30,30,30,###\n", encoding="utf-8")
-    train, val = make_sources(f"icdar2015:{tmp_path}", mask_source="auto", val_fraction=0.2, seed=0)
-    assert len(train) == 4 and len(val) == 1
+    # ICDAR 2015 holds out by name (the project's fixed split), here img_5
+    train, val = make_sources(f"icdar2015:{tmp_path}", mask_source="auto", holdout="img_5")
+    assert len(train) == 4 and len(val) == 1 and int(val[0].image[0, 0, 0]) == 150
+    with pytest.raises(ValueError, match="no image named"):
+        make_sources(f"icdar2015:{tmp_path}")  # img_901-img_1000: none here
     s = train[0]
     assert s.image.shape == (40, 60, 3) and s.text.shape == (40, 60)
     assert s.text[10, 15] == 1 and s.ignore[25, 40] == 1 and s.text[25, 40] == 0

@@ -45,7 +45,10 @@ def register(sub) -> None:
                     help="'synth' (default), an ICDAR-style folder with gt_*.txt, or a train-ranker spec "
                          "(photos:DIR[;DIR], teacher:LABEL_DIR, icdar2015:DIR ..., joined by +)")
     bp.add_argument("--split", default="test",
-                    help="dataset split for a folder (default test; for teacher: the held-out labels unless 'train')")
+                    help="dataset split for a folder (default test; for teacher: the held-out labels unless 'train'; "
+                         "for icdar2015:DIR 'val' is the held-out images of a training folder, see --holdout)")
+    bp.add_argument("--holdout", default=None, metavar="NAMES",
+                    help="images an icdar2015: part holds out (its 'val' split; default img_901-img_1000)")
     bp.add_argument("-n", "--num-images", type=positive_int, default=10, help="images to use (default 10)")
     bp.add_argument("--size", default="720x1280", help="synthetic scene size HxW (default 720x1280)")
     bp.add_argument("--seed", type=int, default=1000, help="synthetic scene seed (default 1000)")
@@ -93,6 +96,8 @@ def register(sub) -> None:
                         "image's together one image (a page of text then does not outweigh a photo)")
     t.add_argument("--val-fraction", type=probability, default=0.1,
                    help="teacher labels held out from training, chosen by name hash as train-fcn does (default 0.1)")
+    t.add_argument("--holdout", default=None, metavar="NAMES",
+                   help="images an icdar2015: part holds out (never trained on; default img_901-img_1000)")
     t.add_argument("--out", required=True, help="required: output .json")
     t.add_argument("--force", action="store_true", help="replace --out when it exists")
     t.set_defaults(func=_train_ranker)
@@ -258,7 +263,7 @@ def _samples(args):
     from textvision.proposals.train import iter_samples
 
     return list(iter_samples(args.data, n=args.num_images, size=_size(args.size), seed=args.seed, split=args.split,
-                             gt=getattr(args, "gt", None)))
+                             gt=getattr(args, "gt", None), holdout=getattr(args, "holdout", None)))
 
 
 def _bench(args) -> int:
@@ -389,7 +394,7 @@ def _train_ranker(args) -> int:
     synth_n = args.synth_n if args.synth_n is not None else (args.num_images if args.num_images is not None else 30)
     # Every part is checked here, before the first image is processed.
     samples = iter_samples(args.data, n=args.num_images, synth_n=synth_n, size=_size(args.size), seed=args.seed,
-                           split=args.split, fonts=fonts, val_fraction=args.val_fraction)
+                           split=args.split, fonts=fonts, val_fraction=args.val_fraction, holdout=args.holdout)
     bar = tqdm(unit="img", desc="train-ranker: proposals", file=sys.stderr)
 
     def progress(s, pos, n):
@@ -409,6 +414,8 @@ def _train_ranker(args) -> int:
     argv += [("--fonts", d) for d in args.fonts]
     if args.val_fraction != 0.1:
         argv.append(("--val-fraction", args.val_fraction))
+    if args.holdout is not None:
+        argv.append(("--holdout", args.holdout))
     argv.append(("--stumps", args.stumps))
     if args.balance != "proposal":
         argv.append(("--balance", args.balance))

@@ -20,12 +20,15 @@ def register(sub) -> None:
     p.add_argument("--weights", default="default", metavar="W",
                    help="TextFCN weights: a registry name (see `textvision weights`) or a checkpoint path "
                         "(default: the shipped text_fcn_lite)")
+    p.add_argument("--force", action="store_true",
+                   help="OUT may hold an earlier run's heatmaps/overlays: they are removed before this run writes")
     p.add_argument("--overlay", action="store_true", help="also write a red overlay of the map on the image")
     p.add_argument("--max-side", type=int, default=DEFAULT_MAX_SIDE,
                    help=f"longer side the network sees (0 = native size; default {DEFAULT_MAX_SIDE}, "
                         f"so 1280x720 photos run at native size)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda when available)")
-    p.add_argument("--threshold", type=float, default=0.5, help="threshold for the printed text coverage")
+    p.add_argument("--threshold", type=float, default=0.5,
+                   help="threshold for the printed text coverage (default 0.5)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_segment)
 
@@ -66,7 +69,10 @@ def register(sub) -> None:
     t.add_argument("--synth-val-n", type=int, default=100, help="synthetic validation scenes (disjoint seeds)")
     t.add_argument("--synth-size", default="320x320", help="synthetic scene size HxW")
     t.add_argument("--cache-dir", default=None, help="cache rendered synthetic scenes here (.npz)")
-    t.add_argument("--val-fraction", type=float, default=0.1, help="held-out fraction of real datasets")
+    t.add_argument("--val-fraction", type=float, default=0.1,
+                   help="held-out fraction of teacher / icdar2013 / cocotext data (default 0.1)")
+    t.add_argument("--holdout", default=None, metavar="NAMES",
+                   help="images an icdar2015: part holds out for validation (default img_901-img_1000)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default=None)
     t.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
@@ -109,6 +115,7 @@ def _segment(args) -> int:
     from tqdm import tqdm
 
     from textvision import io
+    from textvision._cli import Skipped, output_folder
     from textvision.models.fcn import load_text_fcn
     from textvision.segmentation import segment, text_coverage
 
@@ -122,16 +129,16 @@ def _segment(args) -> int:
         paths.extend(io.list_images(p) if p.is_dir() else [p])
     paths = _output_names(paths, out)
     # Every check that can fail for all images runs before the first image.
-    io.check_output_dir(out)
+    folder = output_folder(out, ("*_heatmap.png", "*_overlay.jpg"), args.force, kind="heatmap file")
     model = load_text_fcn(args.weights)
-    failed = []
+    folder.clear_stale()  # every check passed: from here on the folder holds this run only
+    skipped = Skipped("segment", len(paths))
     bar = tqdm(paths, unit="img", desc="segment", disable=args.no_progress or len(paths) < 2, file=sys.stderr)
     for path in bar:
         try:
             rgb = io.read_rgb(path)
         except (FileNotFoundError, ValueError) as exc:
-            failed.append(path)
-            tqdm.write(f"textvision segment: skipped {path}: {exc}", file=sys.stderr)
+            skipped.add(path, exc)
             continue
         heat = segment(rgb, model, max_side=args.max_side or None, device=args.device)
         h8 = np.clip(heat * 255.0 + 0.5, 0, 255).astype(np.uint8)
@@ -142,10 +149,7 @@ def _segment(args) -> int:
             red[:, :, 0] = 255
             io.write_image(out / f"{path.stem}_overlay.jpg", (rgb * (1 - a) + red * a).astype(np.uint8))
         tqdm.write(f"{path}: text coverage {text_coverage(heat, args.threshold):.4f} -> {target}", file=sys.stdout)
-    if failed:
-        print(f"textvision segment: {len(failed)} of {len(paths)} images could not be read: "
-              f"{', '.join(str(p) for p in failed)}", file=sys.stderr)
-        return 1
+    skipped.check()
     return 0
 
 
@@ -173,6 +177,11 @@ def _check_train_outputs(args) -> None:
         from textvision.models.fcn import load_text_fcn
 
         load_text_fcn(args.resume or args.init)  # refused / missing / wrong-kind files fail here, in one line
+    if args.backbone_weights is not None:
+        # Read before any scene is rendered (~25 s): a missing or refused file fails here, in one line.
+        from textvision.models.fcn import text_fcn_vgg16
+
+        text_fcn_vgg16(backbone_weights=args.backbone_weights)
 
 
 def _fonts(dirs):
@@ -200,7 +209,7 @@ def _train(args) -> int:
     train, val = make_sources(args.data, mask_source=args.masks, synth_n=args.synth_n,
                               synth_val_n=args.synth_val_n, synth_size=_parse_hw(args.synth_size),
                               seed=args.seed, val_fraction=args.val_fraction, cache_dir=args.cache_dir,
-                              progress=not args.no_progress, fonts=_fonts(args.fonts))
+                              progress=not args.no_progress, fonts=_fonts(args.fonts), holdout=args.holdout)
     cfg = TrainConfig(out=args.out, arch=args.arch, widths=widths, backbone_weights=args.backbone_weights,
                       epochs=args.epochs, batch_size=args.batch_size, crop=args.crop, lr=args.lr,
                       weight_decay=args.weight_decay, warmup_steps=args.warmup_steps, balance=args.balance,
