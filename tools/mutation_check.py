@@ -45,10 +45,20 @@ class Defect:
 
 
 EDGE = "tests/eval/test_edge_rules.py"
+STYLED = ["tests/augment/test_style_assignment.py", "tests/augment/test_dataset.py"]
 DEFECTS: List[Defect] = [
     Defect("order_clockwise: no copy in the batched counter-clockwise branch", "textvision/data/instances.py",
            [("    if ccw.any():\n        q = q.copy()\n", "    if ccw.any():\n")],
            ["tests/test_inputs_unmodified.py"], "re-orders the caller's quads (and icdar2015's, through _quads)"),
+    Defect("augment: every copy rendered with the first planned style", "textvision/augment/dataset.py",
+           [("styled = styler(image, [p.style for p in copies])",
+             "styled = styler(image, [copies[0].style for p in copies])")],
+           STYLED, "the manifest names the planned styles, the pixels show one"),
+    Defect("augment: resume gives a half-done image's remaining copies the first copy's style",
+           "textvision/augment/dataset.py",
+           [("styled = styler(image, [p.style for p in copies])",
+             "styled = styler(image, [copies[0].style if len(todo) < len(planned) else p.style for p in copies])")],
+           STYLED, "only resumed runs are wrong"),
     Defect("icdar2015: don't-care overlap >= instead of >", "textvision/eval/iou_protocol.py",
            [("det_dc = (frac > dc_thr).any(0)", "det_dc = (frac >= dc_thr).any(0)")],
            [EDGE, "tests/eval/test_iou_protocol.py"], "drops detections exactly half on a don't care"),

@@ -64,11 +64,22 @@ def style_ckpt(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def distilled_ckpt(tmp_path_factory):
+    """A tiny distilled style checkpoint (random init) whose styles render different pixels.
+
+    A fresh StyleNet has every style's CIN gamma = 1 and beta = 0, so all styles would give the same
+    image and no test could tell which style a file got; random per-style affines make them differ by
+    about 20 grey levels on average (``test_style_assignment`` checks that they stay apart).
+    """
     from textvision.models.style import StyleNet
     from textvision.style.inference import save_style_model
 
     torch.manual_seed(1)
     model = StyleNet(len(STYLES), STYLES, base_channels=4, num_res_blocks=1, kind="distilled")
+    with torch.no_grad():
+        for m in model.modules():
+            if hasattr(m, "gamma") and hasattr(m, "beta"):
+                m.gamma.uniform_(0.5, 1.5)
+                m.beta.uniform_(-0.5, 0.5)
     path = tmp_path_factory.mktemp("models") / "distilled.pt"
     save_style_model(model, path)
     return path
