@@ -107,6 +107,13 @@ def _tiny_east():
     return east_tiny().eval()
 
 
+def _tiny_recognizer():
+    from textvision.models.recognizer import Recognizer
+
+    torch.manual_seed(0)
+    return Recognizer(hidden=8, channels=16).eval()
+
+
 # ------------------------------------------------------------------------------------------------
 # the cases: name -> () -> (callable, args, kwargs). Built lazily so one broken import fails one case.
 
@@ -489,6 +496,80 @@ def _collate():
     return collate, ([{"image": _image(), "q": _quads()}, {"image": _image(), "q": _quads()[:1]}],), {}
 
 
+def _e2e():
+    from textvision.eval import icdar2015_end_to_end
+
+    return icdar2015_end_to_end, ([_instances()], [(_quads(), ["ab", "x", "y"])]), {}
+
+
+def _first_read():
+    from textvision.eval import first_read_rank
+
+    return first_read_rank, (np.array([[2, 2, 20, 12], [0, 0, 5, 5]], np.float32), ["ab", ""], _instances()), {}
+
+
+def _e2e_rate():
+    from textvision.eval import end_to_end_rate
+
+    return end_to_end_rate, ([np.array([0, -1])], [_instances()]), {}
+
+
+def _word_crops():
+    from textvision.spotting import word_crops
+
+    return word_crops, (_image(), _quads()), {}
+
+
+def _word_crops_boxes():
+    from textvision.spotting import word_crops
+
+    return word_crops, (_image(),), dict(boxes=np.array([[2, 2, 20, 12], [1.5, 0, 39, 31]], np.float32))
+
+
+def _fit_crop():
+    from textvision.spotting import fit_crop
+
+    return fit_crop, (_image(),), {}
+
+
+def _recognize_crops():
+    from textvision.spotting import recognize_crops
+
+    return recognize_crops, ([_image(), np.zeros((64, 16), np.uint8), np.zeros((64, 0), np.uint8)],
+                             _tiny_recognizer()), {}
+
+
+def _recognize():
+    from textvision.spotting import recognize
+
+    return recognize, (_image(), _quads()), dict(model=_tiny_recognizer())
+
+
+def _read_proposals():
+    from textvision.spotting import read
+
+    return read, (_image(), _tiny_recognizer()), dict(proposals=np.array([[2, 2, 20, 12], [25, 20, 38, 30]],
+                                                                        np.float32), min_confidence=0.0)
+
+
+def _ctc():
+    from textvision.spotting import ctc_greedy_decode
+
+    return ctc_greedy_decode, (RNG.random((2, 5, 3)).astype(np.float32), "ab"), dict(lengths=np.array([2, 5]))
+
+
+def _merge_words():
+    from textvision.spotting import merge_words
+
+    return merge_words, (_quads(), ["a", "a", "b"], np.array([0.5, 0.6, 0.7], np.float32)), {}
+
+
+def _boxes_to_quads():
+    from textvision.spotting import boxes_to_quads
+
+    return boxes_to_quads, (np.array([[1, 2, 5, 6]], np.float32),), {}
+
+
 CASES = {
     "ops.mser": _mser, "ops.points_to_csr": _csr, "ops.region_mean": _region_mean, "ops.box_mean": _box_mean,
     "ops.box_mean[float boxes]": _box_mean_float, "ops.polygon_iou": _polygon_iou,
@@ -514,6 +595,11 @@ CASES = {
     "eval.icdar2015": _icdar2015, "eval.deteval_icdar2013": _deteval, "eval.polygon_iou_matrix": _iou_matrix,
     "eval.first_hit_rank": _first_hit, "eval.detection_rate": _detection_rate,
     "eval.text_map_scores": _text_map_scores, "eval.average_precision": _average_precision,
+    "eval.icdar2015_end_to_end": _e2e, "eval.first_read_rank": _first_read, "eval.end_to_end_rate": _e2e_rate,
+    "spotting.word_crops": _word_crops, "spotting.word_crops[boxes]": _word_crops_boxes,
+    "spotting.fit_crop": _fit_crop, "spotting.recognize_crops": _recognize_crops, "spotting.recognize": _recognize,
+    "spotting.read": _read_proposals, "spotting.ctc_greedy_decode": _ctc, "spotting.merge_words": _merge_words,
+    "spotting.boxes_to_quads": _boxes_to_quads,
     "data.instances_to_masks": _masks, "data.masks.rasterize_quads": _rasterize,
     "data.order_clockwise": _order, "data.box_to_quad": _box_to_quad, "data.quads_of": _quads_of,
     "data.boxes_of": _boxes_of, "data.write_icdar2015": _write_icdar2015,
@@ -568,7 +654,8 @@ def _quad_cases(tmp_path):
     from textvision.data import write_icdar2015 as w15
     from textvision.data.masks import rasterize_quads
     from textvision.east import targets
-    from textvision.eval import deteval_icdar2013, icdar2015, polygon_iou_matrix, text_map_scores
+    from textvision.eval import deteval_icdar2013, icdar2015, icdar2015_end_to_end, polygon_iou_matrix, text_map_scores
+    from textvision.spotting import merge_words, word_crops
 
     scores = np.array([0.9, 0.8, 0.7], np.float32)
     ign = np.array([False, False, True])
@@ -595,6 +682,9 @@ def _quad_cases(tmp_path):
         "data.quads_of": lambda q: (quads_of, (inst(q),), {}),
         "data.boxes_of": lambda q: (boxes_of, (inst(q),), {}),
         "data.write_icdar2015": lambda q: (w15, (tmp_path / "gt.txt", inst(q)), {}),
+        "eval.icdar2015_end_to_end": lambda q: (icdar2015_end_to_end, ([inst(q)], [(q, ["ab", "x", "y"])]), {}),
+        "spotting.word_crops": lambda q: (word_crops, (_image(), q), {}),
+        "spotting.merge_words": lambda q: (merge_words, (q, ["a", "a", "b"], scores), {}),
     }
 
 
@@ -602,7 +692,8 @@ QUAD_CASE_NAMES = ["ops.polygon_iou", "ops.polygon_nms", "ops.lanms", "east.targ
                    "eval.icdar2015", "eval.icdar2015[instances]", "eval.deteval_icdar2013",
                    "eval.polygon_iou_matrix", "eval.text_map_scores", "data.masks.rasterize_quads",
                    "data.instances_to_masks", "data.order_clockwise", "data.order_clockwise[single]",
-                   "data.quads_of", "data.boxes_of", "data.write_icdar2015"]
+                   "data.quads_of", "data.boxes_of", "data.write_icdar2015", "eval.icdar2015_end_to_end",
+                   "spotting.word_crops", "spotting.merge_words"]
 
 
 @pytest.mark.filterwarnings("error:The given NumPy array is not writable")
@@ -630,8 +721,9 @@ BOX_KINDS = {
 def _box_cases():
     from textvision import ops
     from textvision.data import box_to_quad
-    from textvision.eval import detection_rate, first_hit_rank
+    from textvision.eval import detection_rate, first_hit_rank, first_read_rank
     from textvision.proposals import box_means, heatmap_evidence
+    from textvision.spotting import boxes_to_quads, word_crops
 
     return {
         "ops.box_mean": lambda b: (ops.box_mean, (_heat(), b), {}),
@@ -640,11 +732,15 @@ def _box_cases():
         "eval.first_hit_rank": lambda b: (first_hit_rank, (b, b[1:]), {}),
         "eval.detection_rate": lambda b: (detection_rate, (b, b[1:]), dict(ks=(1, None))),
         "data.box_to_quad": lambda b: (box_to_quad, (b[1],), {}),
+        "eval.first_read_rank": lambda b: (first_read_rank, (b, ["ab", "", "x"], _instances()), {}),
+        "spotting.word_crops[boxes]": lambda b: (word_crops, (_image(),), dict(boxes=b)),
+        "spotting.boxes_to_quads": lambda b: (boxes_to_quads, (b,), {}),
     }
 
 
 BOX_CASE_NAMES = ["ops.box_mean", "proposals.box_means", "proposals.heatmap_evidence", "eval.first_hit_rank",
-                  "eval.detection_rate", "data.box_to_quad"]
+                  "eval.detection_rate", "data.box_to_quad", "eval.first_read_rank", "spotting.word_crops[boxes]",
+                  "spotting.boxes_to_quads"]
 
 
 @pytest.mark.filterwarnings("error:The given NumPy array is not writable")
@@ -665,7 +761,8 @@ def test_layout_cases_cover_every_quad_and_box_taker(tmp_path):
               "data.masks.rasterize_quads", "data.instances_to_masks", "data.order_clockwise", "data.quads_of",
               "data.boxes_of", "data.write_icdar2015", "data.write_icdar2013", "ops.box_mean",
               "proposals.box_means", "proposals.heatmap_evidence", "eval.first_hit_rank", "eval.detection_rate",
-              "data.box_to_quad"}
+              "data.box_to_quad", "eval.icdar2015_end_to_end", "eval.first_read_rank", "spotting.word_crops",
+              "spotting.merge_words", "spotting.boxes_to_quads"}
     covered = {n.split("[")[0] for n in QUAD_CASE_NAMES + BOX_CASE_NAMES}
     assert takers - covered == {"data.write_icdar2013"}  # same code path as write_icdar2015 (instances out)
     assert takers <= {n.split("[")[0] for n in CASES}
@@ -708,7 +805,11 @@ NO_ARRAYS = {
     "augment": {"augment_dataset", "AugmentOptions", "AugmentResult", "plan_styles"},
     "east": {"EASTLossParts", "Detections", "TrainConfig", "EASTTrainDataset", "train_east", "evaluate_east",
              "load_east", "save_east", "StyledCopies", "EASTTargets"},
-    "eval": {"TextMapScores", "pool_text_map_scores"},  # a result type; pools results, takes no arrays
+    # a result type; pools results; compares two strings
+    "eval": {"TextMapScores", "pool_text_map_scores", "transcription_match"},
+    # result types; a word list; strings; a model loader; numbers
+    "spotting": {"CTCDecoded", "Recognitions", "Word", "Lexicon", "LexiconMatch", "edit_distance", "as_recognizer",
+                 "crop_width"},
     # readers take paths; the dataset classes take folders; render_scene takes a seed
     "data": {"TextInstance", "read_icdar2015", "read_icdar2013", "MalformedGroundTruth", "read_image",
              "read_coco_text", "write_coco_text", "CocoText", "IcdarDataset", "CocoTextDataset",

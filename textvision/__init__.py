@@ -6,6 +6,7 @@
 - ``textvision.proposals``: TextProposals with FCN-guided pruning
 - ``textvision.models``: VGG16, TextFCN, StyleNet, EAST
 - ``textvision.style``, ``textvision.augment``: selective text style transfer and dataset augmentation
+- ``textvision.spotting``: reading words end to end (``textvision.read``: EAST or proposals + the recogniser)
 
 Heavy submodules (torch) load on first use, so ``import textvision`` stays fast.
 """
@@ -15,13 +16,14 @@ import importlib
 
 __version__ = "0.1.0"  # the one place the version is set: pyproject.toml reads it ([tool.setuptools.dynamic])
 
-_SUBMODULES = ("ops", "data", "eval", "proposals", "models", "segmentation", "style", "augment", "east")
+_SUBMODULES = ("ops", "data", "eval", "proposals", "models", "segmentation", "style", "augment", "east", "spotting")
 # Top-level conveniences: name -> (module, attribute)
 _LAZY = {
     "segment": ("textvision.segmentation", "segment"),
     "segment_batch": ("textvision.segmentation", "segment_batch"),
     "text_coverage": ("textvision.segmentation", "text_coverage"),
     "propose": ("textvision.proposals", "propose"),
+    "read": ("textvision.spotting", "read"),
 }
 
 

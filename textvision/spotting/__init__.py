@@ -20,6 +20,7 @@ _LAZY.update({n: "textvision.spotting.lexicon" for n in ("Lexicon", "LexiconMatc
 _LAZY.update({n: "textvision.spotting.crops" for n in ("word_crops", "fit_crop", "crop_width")})
 _LAZY.update({n: "textvision.spotting.recognition" for n in (
     "Recognitions", "as_recognizer", "recognize", "recognize_crops")})
+_LAZY.update({n: "textvision.spotting.reader" for n in ("Word", "read", "merge_words", "boxes_to_quads")})
 
 __all__ = sorted(_LAZY)
 

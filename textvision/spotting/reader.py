@@ -1,0 +1,162 @@
+"""``textvision.read``: find words (EAST, or ranked proposals) and read them with the recogniser."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import List, Optional
+
+import numpy as np
+
+from textvision import _validate
+
+__all__ = ["Word", "read", "merge_words", "boxes_to_quads"]
+
+log = logging.getLogger("textvision.spotting")
+
+
+@dataclass(frozen=True, eq=False)
+class Word:
+    """One word found and read in an image.
+
+    Attributes:
+        quad: float32 [4, 2], image pixels, clockwise from the word's top-left corner (the reading
+            direction runs from vertex 0 to vertex 1). Proposals give upright boxes.
+        text: what the recogniser read (after the lexicon, when one was given); never empty.
+        detection_confidence: in [0, 1]. EAST: its score (mean score-map value inside the quad).
+            Proposals: ``1 - rank / K`` for the proposal's 0-based rank among the K read (their scores
+            only order them).
+        recognition_confidence: in [0, 1], the recogniser's confidence in the string it read (before
+            the lexicon; see :func:`textvision.spotting.ctc_greedy_decode`).
+    """
+
+    quad: np.ndarray
+    text: str
+    detection_confidence: float
+    recognition_confidence: float
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready values: ``quad`` as [[x, y] x 4] (2 decimals), the text and both confidences."""
+        return {"quad": np.round(self.quad.astype(np.float64), 2).tolist(), "text": self.text,
+                "detection_confidence": round(float(self.detection_confidence), 4),
+                "recognition_confidence": round(float(self.recognition_confidence), 4)}
+
+
+def boxes_to_quads(boxes) -> np.ndarray:
+    """float [N, 4] ``(x1, y1, x2, y2)`` -> float32 [N, 4, 2] upright quads, clockwise from the top-left."""
+    b = _validate.boxes(boxes, "boxes", "boxes_to_quads")
+    x1, y1, x2, y2 = b.T
+    return np.stack([np.stack([x1, y1], 1), np.stack([x2, y1], 1), np.stack([x2, y2], 1),
+                     np.stack([x1, y2], 1)], axis=1).astype(np.float32)
+
+
+def merge_words(quads, texts, confidences, *, merge_iou: float = 0.5) -> np.ndarray:
+    """Duplicate-word merging for words read in overlapping places (proposals cover one word many times).
+
+    Two rules, by descending confidence (ties: earlier index): first, of the words reading the same
+    string (case-free) whose quads overlap with IoU > ``merge_iou / 2``, only the most confident is kept;
+    then a word whose quad overlaps a more confident kept word's with IoU > ``merge_iou`` is dropped
+    whatever it reads (a piece of a word, or a word with its neighbour).
+
+    Args:
+        quads: float [N, 4, 2]; texts: N strings; confidences: float [N].
+        merge_iou: the IoU threshold in [0, 1].
+
+    Returns:
+        int64 [K] indices of the words kept, by descending confidence.
+    """
+    from textvision.ops import polygon_nms
+
+    q = _validate.quads(quads, "quads", "merge_words")
+    conf = np.asarray(confidences, np.float32).reshape(-1)
+    if len(texts) != len(q) or len(conf) != len(q):
+        raise ValueError(f"merge_words: {len(q)} quads, {len(texts)} texts and {len(conf)} confidences differ")
+    if not 0.0 <= float(merge_iou) <= 1.0:
+        raise ValueError(f"merge_words: merge_iou must lie in [0, 1], got {merge_iou}")
+    groups = {}
+    for i, t in enumerate(texts):
+        groups.setdefault(t.casefold(), []).append(i)
+    survivors = []
+    for idx in groups.values():
+        idx = np.asarray(idx, np.int64)
+        survivors.append(idx if len(idx) == 1 else idx[polygon_nms(q[idx], conf[idx], merge_iou / 2)])
+    keep = np.sort(np.concatenate(survivors)) if survivors else np.zeros(0, np.int64)
+    kept = keep[polygon_nms(q[keep], conf[keep], float(merge_iou))] if len(keep) else keep
+    return kept[np.lexsort((kept, -conf[kept]))]
+
+
+def _reading_order(words: List[Word]) -> List[Word]:
+    """Lines top to bottom, words left to right: a word whose vertical centre lies within the vertical
+    extent of a line's first word belongs to that line (words taken by their centres, top first)."""
+    lines: List[list] = []
+    for w in sorted(words, key=lambda w: float(w.quad[:, 1].mean())):
+        cy = float(w.quad[:, 1].mean())
+        if lines and lines[-1][0] <= cy <= lines[-1][1]:
+            lines[-1][2].append(w)
+        else:
+            lines.append([float(w.quad[:, 1].min()), float(w.quad[:, 1].max()), [w]])
+    return [w for _, _, line in lines for w in sorted(line, key=lambda w: float(w.quad[:, 0].min()))]
+
+
+def read(image, model="default", *, detector="default", proposals=None, lexicon=None,
+         min_confidence: Optional[float] = None, top: Optional[int] = None, merge_iou: float = 0.5,
+         num_threads: int = 1, bf16: bool = False) -> List[Word]:
+    """Read the words of an image: find them, cut them out rectified, recognise them.
+
+    Without ``proposals`` the words are the shipped EAST detector's (``textvision.east.detect``); with
+    ``proposals`` (ranked boxes, e.g. ``textvision.propose(image)``) every proposal is read and the
+    duplicates merged (:func:`merge_words`).
+
+    Args:
+        image: uint8 [H, W, 3] RGB (or [H, W] grey, [H, W, 4] RGBA; NumPy or torch; never modified).
+        model: the recogniser: ``"default"`` (EasyOCR's ``english_g2``), another registry name, a path
+            or a ``Recognizer``.
+        detector: the EAST model when ``proposals`` is None: ``"default"`` (shipped), a registry name or
+            checkpoint path, or an ``EAST``.
+        proposals: None, a :class:`textvision.proposals.Proposals`, or float [K, 4] boxes
+            ``(x1, y1, x2, y2)`` best first.
+        lexicon: None, a :class:`~textvision.spotting.Lexicon` or a list of words: reads are replaced by
+            their closest word within its bound.
+        min_confidence: drop words read with a lower recognition confidence, in [0, 1]. Default: 0 for
+            the detector's words, 0.5 for proposals (most proposals are not words, and clutter is read
+            with low confidence).
+        top: read only the ``top`` best proposals (None = all given).
+        merge_iou: IoU threshold of duplicate merging (proposals only), in [0, 1].
+        num_threads: CPU threads for the networks (see ``textvision._threads``).
+        bf16: run the recogniser under bfloat16 autocast.
+
+    Returns:
+        list of :class:`Word` with non-empty text, in reading order (lines top to bottom, words left to
+        right within a line). An image without text gives ``[]``.
+
+    Raises:
+        TypeError / ValueError: a bad image, proposals, threshold or model argument (one line).
+    """
+    from textvision.spotting.recognition import recognize
+
+    img = _validate.image_rgb(image, "image", "read")
+    if min_confidence is not None and (isinstance(min_confidence, bool) or not 0.0 <= float(min_confidence) <= 1.0):
+        raise ValueError(f"read: min_confidence must lie in [0, 1], got {min_confidence!r}")
+    if top is not None and (isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1):
+        raise ValueError(f"read: top must be an integer >= 1 or None, got {top!r}")
+    if proposals is None:
+        from textvision._threads import torch_threads
+        from textvision.east import detect
+
+        with torch_threads(num_threads, "read"):
+            det = detect(img, detector)
+        quads, det_conf = det.quads, det.scores.astype(np.float32)
+        floor = 0.0 if min_confidence is None else float(min_confidence)
+    else:
+        boxes = getattr(proposals, "boxes", proposals)
+        boxes = _validate.boxes(boxes, "proposals", "read")[:top]
+        quads = boxes_to_quads(boxes)
+        det_conf = (1.0 - np.arange(len(boxes), dtype=np.float32) / max(len(boxes), 1)).astype(np.float32)
+        floor = 0.5 if min_confidence is None else float(min_confidence)
+    rec = recognize(img, quads, model=model, lexicon=lexicon, num_threads=num_threads, bf16=bf16)
+    ok = np.array([bool(t) for t in rec.texts], bool) & (rec.confidences >= floor)
+    idx = np.nonzero(ok)[0]
+    if proposals is not None and len(idx):
+        idx = idx[merge_words(quads[idx], [rec.texts[i] for i in idx], rec.confidences[idx], merge_iou=merge_iou)]
+    words = [Word(quads[i].copy(), rec.texts[i], float(det_conf[i]), float(rec.confidences[i])) for i in idx]
+    log.debug("read: %d places, %d words", len(quads), len(words))
+    return _reading_order(words)
