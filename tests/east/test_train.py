@@ -243,6 +243,53 @@ def test_checkpoint_resume_equals_uninterrupted_and_load(tmp_path, monkeypatch):
         load_east(tmp_path / "style.pt")
 
 
+def test_crops_change_every_epoch_in_train_east_and_resume_repeats_them(tmp_path, monkeypatch):
+    """train_east with augmentation (crops, colour jitter) and a DataLoader worker: every epoch feeds new
+    crops (train_east calls set_epoch, and the worker sees it), and a run interrupted after epoch 1 and
+    resumed is fed the same batches, ends with the same weights and logs the same losses as one
+    uninterrupted run."""
+    from textvision.east import train as et
+
+    seen = []
+    real_east = et.EAST
+
+    def recording_east(*args, **kwargs):
+        model = real_east(*args, **kwargs)
+        model.register_forward_pre_hook(lambda mod, inputs: seen.append(inputs[0].detach().clone()))
+        return model
+
+    monkeypatch.setattr(et, "EAST", recording_east)
+    ds = _small_set(4, 64)
+    # one batch of all 4 items per epoch, drawn by one worker process
+    cfg = TrainConfig(backbone="tiny", input_size=64, batch_size=4, epochs=3, augment=True, colour=True,
+                      text_crop=0.5, workers=1, progress=False, val_max_side=64)
+    full = train_east(cfg, ds, None, out=str(tmp_path / "full.pt"), log=lambda s: None)
+    batches = list(seen)
+    assert len(batches) == 3
+    crops = [tuple(sorted(x.numpy().tobytes() for x in b)) for b in batches]  # order-free: the shuffle changes too
+    assert len(set(crops)) == 3, "an epoch repeated an earlier epoch's crops"
+    real_save = et.save_east
+
+    def save_then_die(path, model, **kw):
+        real_save(path, model, **kw)
+        if kw["epoch"] == 1 and "optimizer" in kw:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(et, "save_east", save_then_die)
+    out = str(tmp_path / "east.pt")
+    with pytest.raises(KeyboardInterrupt):
+        train_east(cfg, ds, None, out=out, log=lambda s: None)
+    monkeypatch.setattr(et, "save_east", real_save)
+    seen.clear()
+    resumed = train_east(cfg, ds, None, out=out, resume=True, log=lambda s: None)
+    assert len(seen) == 2
+    for got, want in zip(seen, batches[1:]):
+        torch.testing.assert_close(got, want, rtol=0, atol=0)
+    assert [h["loss"] for h in resumed["history"]] == [h["loss"] for h in full["history"]]
+    for k, v in full["model"].state_dict().items():
+        torch.testing.assert_close(resumed["model"].state_dict()[k], v, rtol=0, atol=0, msg=k)
+
+
 def test_styled_copies(tmp_path):
     from textvision.augment import SelectiveTextStyle
     from textvision.models.style import StyleNet

@@ -117,6 +117,64 @@ def test_resumed_training_equals_an_uninterrupted_run(tmp_path, monkeypatch):
     assert a["scheduler"] == b["scheduler"]
 
 
+def _record_inputs(monkeypatch, tf):
+    """Patch the trainer's model constructors so every training batch the network sees is recorded."""
+    seen = []
+
+    def recording(make):
+        def wrapped(*args, **kwargs):
+            out = make(*args, **kwargs)
+            model = out[0] if isinstance(out, tuple) else out
+            model.register_forward_pre_hook(lambda mod, inputs: seen.append(inputs[0].detach().clone()))
+            return out
+        return wrapped
+
+    monkeypatch.setattr(tf, "build_text_fcn", recording(tf.build_text_fcn))
+    monkeypatch.setattr(tf, "load_text_fcn", recording(tf.load_text_fcn))
+    return seen
+
+
+def _crops(batch):
+    """The batch's crops as an order-free multiset (the shuffle changes every epoch anyway)."""
+    return sorted(x.numpy().tobytes() for x in batch)
+
+
+def test_crops_change_every_epoch_through_workers_and_resume_repeats_them(tmp_path, monkeypatch):
+    """With a DataLoader worker, every epoch draws new crops (set_epoch reaches the worker's copy of the
+    dataset), and a run resumed after epoch 1 is fed exactly the batches an uninterrupted run gets later."""
+    from textvision.segmentation import train as tf
+
+    train = synth_source(4, (64, 64), 3, "pixel", max_lines=2, min_height=12.0)
+
+    def cfg(out, **kw):
+        # one batch of all 4 samples per epoch; one worker process
+        return TrainConfig(out=str(out), epochs=3, batch_size=4, crop=48, warmup_steps=1, progress=False, lr=5e-3,
+                           seed=0, augment=True, widths=(4, 4, 4, 4, 4), workers=1, **kw)
+
+    seen = _record_inputs(monkeypatch, tf)
+    train_fcn(cfg(tmp_path / "full.pt"), train, None)
+    full = list(seen)
+    assert len(full) == 3
+    assert len({tuple(_crops(b)) for b in full}) == 3, "an epoch repeated an earlier epoch's crops"
+    seen.clear()
+    real_save = tf.save_text_fcn
+
+    def save_then_die(path, model, **kw):
+        real_save(path, model, **kw)
+        if kw["epoch"] == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(tf, "save_text_fcn", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        train_fcn(cfg(tmp_path / "cut.pt"), train, None)
+    monkeypatch.setattr(tf, "save_text_fcn", real_save)
+    seen.clear()
+    train_fcn(cfg(tmp_path / "cut.pt", resume=str(tmp_path / "cut.pt")), train, None)
+    assert len(seen) == 2
+    for got, want in zip(seen, full[1:]):  # same crops in the same order
+        torch.testing.assert_close(got, want, rtol=0, atol=0)
+
+
 @pytest.mark.slow
 def test_torchrun_ddp_two_cpu_processes(tmp_path):
     """Launched by torchrun with 2 CPU workers, train_fcn runs DDP over gloo: each rank sees half

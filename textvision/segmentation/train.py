@@ -623,9 +623,11 @@ def train_fcn(cfg: TrainConfig, train_samples: Dataset, val_samples: Optional[Da
 
         sampler = DistributedSampler(train_set, num_replicas=world, rank=rank, shuffle=True, seed=cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
+    # Workers start afresh every epoch (not persistent): a persistent worker keeps the copy of train_set it
+    # was started with, so set_epoch would never reach it and every epoch would repeat the first one's crops.
     loader = DataLoader(train_set, batch_size=cfg.batch_size, shuffle=sampler is None, sampler=sampler,
                         num_workers=cfg.workers, drop_last=len(train_set) >= cfg.batch_size * world,
-                        generator=gen, pin_memory=device.type == "cuda", persistent_workers=cfg.workers > 0)
+                        generator=gen, pin_memory=device.type == "cuda", persistent_workers=False)
     steps_per_epoch = max(1, len(loader))
     total_steps = steps_per_epoch * cfg.epochs
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.resolved_lr(), weight_decay=cfg.weight_decay)
