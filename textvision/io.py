@@ -7,7 +7,8 @@ Every command, dataset and example reads images through :func:`read_rgb` and wri
   boxes, masks) refers to the stored pixel grid, and a rotated read would move every box off its word.
 - Grey, grey+alpha, RGBA and 16-bit files are converted to 8-bit RGB (alpha dropped, 16-bit scaled).
 - A file that cannot be decoded is a ``ValueError`` naming it. A truncated JPEG decodes (the missing
-  rows come out grey) with a warning naming the file, in every command alike.
+  rows come out grey) with a warning naming the file, in every command alike; so does a JPEG whose data
+  libjpeg reports as corrupt (its own anonymous "Corrupt JPEG data" line is folded into that warning).
 - Writes are atomic: a temporary file in the target folder renamed into place, so a killed run never
   leaves a half-written file under its real name. Files get the usual permissions (0666 minus the umask),
   as ``open()`` would give them.
@@ -16,10 +17,12 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import tempfile
+import threading
 import warnings
 from pathlib import Path
-from typing import Callable, Optional, Sequence, Tuple, Union
+from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -134,6 +137,57 @@ def _jpeg_truncated(data: bytes) -> bool:
     return data[:2] == b"\xff\xd8" and b"\xff\xd9" not in data[-64:]
 
 
+# One decode at a time may point file descriptor 2 elsewhere (see _imdecode_jpeg).
+_FD2_LOCK = threading.Lock()
+
+
+def _new_fd2_lock() -> None:
+    global _FD2_LOCK
+    _FD2_LOCK = threading.Lock()  # a child forked while another thread held it would wait forever
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_fd2_lock)
+
+
+def _imdecode_jpeg(buf: np.ndarray, flags: int) -> Tuple[Optional[np.ndarray], List[str]]:
+    """``cv2.imdecode`` of JPEG bytes, returning libjpeg's warnings instead of letting them print.
+
+    libjpeg reports damaged data ("Corrupt JPEG data: premature end of data segment", "Premature end of
+    JPEG file", ...) on the C stderr, file descriptor 2, in lines that name no file. For the call, fd 2
+    points at a temporary file; libjpeg's lines are returned (the caller warns once, naming the file),
+    anything else that reached fd 2 meanwhile (another thread's output) is written back to it.
+    """
+    import cv2
+
+    try:
+        sys.stderr.flush()  # Python's buffered text goes where it was meant to, before fd 2 moves
+    except (AttributeError, OSError, ValueError):
+        pass
+    with _FD2_LOCK:
+        try:
+            saved = os.dup(2)
+        except OSError:  # no fd 2 (a daemon): nothing prints, nothing to catch
+            return cv2.imdecode(buf, flags), []
+        try:
+            with tempfile.TemporaryFile() as tmp:
+                os.dup2(tmp.fileno(), 2)
+                try:
+                    img = cv2.imdecode(buf, flags)
+                finally:
+                    os.dup2(saved, 2)
+                tmp.seek(0)
+                printed = tmp.read().decode("utf-8", "replace")
+        finally:
+            os.close(saved)
+    lines = [ln for ln in printed.splitlines() if ln.strip()]
+    jpeg = [ln.strip() for ln in lines if "JPEG" in ln]
+    other = [ln for ln in lines if "JPEG" not in ln]
+    if other:
+        os.write(2, ("\n".join(other) + "\n").encode("utf-8"))
+    return img, jpeg
+
+
 def read_rgb(path: PathLike) -> np.ndarray:
     """Read an image file as ``uint8`` HxWx3 **RGB**, pixels as stored (EXIF orientation ignored).
 
@@ -146,19 +200,34 @@ def read_rgb(path: PathLike) -> np.ndarray:
 
     Raises:
         FileNotFoundError: no such file. ValueError: not a decodable image (message names the file).
+
+    A truncated JPEG, or one whose data libjpeg reports as corrupt, is decoded anyway and logged once as a
+    warning on the ``textvision.io`` logger naming the file (libjpeg's own line, which names none, is not
+    printed).
     """
     import cv2
 
     data = _read_bytes(path, "image")
-    if _jpeg_truncated(data):
+    truncated = _jpeg_truncated(data)
+    if truncated:
         # cv2.imread decodes such files, cv2.imdecode refuses them; closing the stream with the end
         # marker gives imread's result from memory too, so the policy (decode, warn) is the same everywhere.
-        logger.warning("%s: JPEG data is truncated; the missing part decodes as grey", path)
         data += b"\xff\xd9"
     flags = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
-    img = cv2.imdecode(np.frombuffer(data, np.uint8), flags) if data else None
+    buf = np.frombuffer(data, np.uint8)
+    reported: List[str] = []
+    if data[:2] == b"\xff\xd8":
+        img, reported = _imdecode_jpeg(buf, flags)
+    else:
+        img = cv2.imdecode(buf, flags) if data else None
     if img is None or img.size == 0:
         raise ValueError(f"cannot decode image {path}: empty, corrupt or not an image file")
+    # One warning naming the file, in place of libjpeg's anonymous lines.
+    if truncated:
+        logger.warning("%s: JPEG data is truncated; the missing part decodes as grey", path)
+    elif reported:
+        logger.warning("%s: corrupt JPEG data (libjpeg: %s); the damaged part may decode as grey", path,
+                       "; ".join(dict.fromkeys(r.replace("Corrupt JPEG data: ", "") for r in reported)))
     return np.ascontiguousarray(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
 
 

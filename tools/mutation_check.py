@@ -45,6 +45,7 @@ class Defect:
 
 
 EDGE = "tests/eval/test_edge_rules.py"
+JPEG = "tests/test_damaged_jpegs.py"
 STYLED = ["tests/augment/test_style_assignment.py", "tests/augment/test_dataset.py"]
 DEFECTS: List[Defect] = [
     Defect("order_clockwise: no copy in the batched counter-clockwise branch", "textvision/data/instances.py",
@@ -80,6 +81,14 @@ DEFECTS: List[Defect] = [
              "torch.load(path, map_location=map_location)")],
            ["tests/test_safe_loading.py", "tests/test_io.py"],
            "safe only on torch >= 2.6, whose default it is; pyproject allows 2.1"),
+    Defect("read_rgb: no warning for a truncated JPEG", "textvision/io.py",
+           [("    if truncated:\n        logger.warning(", "    if False:\n        logger.warning("),
+            ("    elif reported:\n", "    elif reported and not truncated:\n")],
+           [JPEG, "tests/test_io.py",
+            "tests/segmentation/test_segment.py::test_cli_segment_truncated_jpeg_warns_and_is_processed"], "a cut-short file is used silently"),
+    Defect("read_rgb: libjpeg's corrupt-data report not caught", "textvision/io.py",
+           [('    if data[:2] == b"\\xff\\xd8":\n        img, reported', '    if False:\n        img, reported')],
+           [JPEG], "only libjpeg's anonymous 'Corrupt JPEG data' line, naming no file"),
     Defect("icdar2015: don't-care overlap >= instead of >", "textvision/eval/iou_protocol.py",
            [("det_dc = (frac > dc_thr).any(0)", "det_dc = (frac >= dc_thr).any(0)")],
            [EDGE, "tests/eval/test_iou_protocol.py"], "drops detections exactly half on a don't care"),
