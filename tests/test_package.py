@@ -53,6 +53,41 @@ def test_has_cuda_agrees_with_torch_on_this_machine():
         assert ops.has_cuda() is False
 
 
+def _conftest():
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("tv_tests_conftest", Path(__file__).parent / "conftest.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize("needs_core, torch_cuda, built, devices, expect", [
+    (False, False, False, 0, "no CUDA device"),
+    (True, False, True, 0, "no CUDA device"),
+    (False, True, False, 0, None),  # a torch-only GPU test runs with a CPU-only core
+    (True, True, False, 0, "built without CUDA"),  # ...a test of the core's kernels does not, and says why
+    (True, True, True, 0, "sees no CUDA device"),
+    (True, True, True, 1, None),
+])
+def test_cuda_tests_skip_with_the_true_reason(needs_core, torch_cuda, built, devices, expect):
+    reason = _conftest().cuda_skip_reason(needs_core, torch_cuda, built, devices)
+    assert (reason is None) if expect is None else (expect in reason), reason
+
+
+def test_cuda_tests_here_carry_the_reason_of_this_machine(request):
+    """Every collected ``cuda`` test is skipped here exactly when its reason says so."""
+    torch = pytest.importorskip("torch")
+    items = [i for i in request.session.items if i.get_closest_marker("cuda") is not None]
+    for item in items:
+        needs_core = bool(item.get_closest_marker("cuda").kwargs.get("core", False))
+        want = _conftest().cuda_skip_reason(needs_core, torch.cuda.is_available(), ops.built_with_cuda(),
+                                            1 if ops.has_cuda() else 0)
+        skips = [m.kwargs.get("reason") for m in item.iter_markers("skip")]
+        assert skips == ([want] if want else []), (item.nodeid, skips)
+
+
 def test_missing_extension_names_the_fix(monkeypatch):
     monkeypatch.setattr(_ext, "_C", None)
     monkeypatch.setattr(_ext, "_IMPORT_ERROR", ImportError("no module named textvision._C"))

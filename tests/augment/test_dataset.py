@@ -415,10 +415,11 @@ def test_train_and_test_side_by_side_pair_within_their_split(tmp_path, distilled
 
 
 @pytest.mark.cuda
-def test_cuda_device_matches_layout(tmp_path, distilled_ckpt):
+def test_cuda_device_matches_layout(tmp_path, distilled_ckpt, conv_runs):
     src = make_icdar2015(tmp_path / "src", n=2)
     res = augment_dataset(src, tmp_path / "dst", AugmentOptions("icdar2015", str(distilled_ckpt), device="cuda"),
                           progress=False)
+    assert conv_runs and {d for d, _ in conv_runs} == {"cuda"}  # restyled on the GPU
     assert res.summary["outputs"] == 2
     for row in _manifest(tmp_path / "dst"):
         assert (tmp_path / "dst" / row["output_gt"]).read_bytes() == (src / row["source_gt"]).read_bytes()

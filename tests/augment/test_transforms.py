@@ -141,8 +141,10 @@ def test_bad_arguments(distilled_ckpt):
 
 
 @pytest.mark.cuda
-def test_cuda_matches_cpu_closely(scene, distilled_ckpt):
+def test_cuda_matches_cpu_closely(scene, distilled_ckpt, conv_runs):
     img = scene[0]
     cpu = SelectiveTextStyle(str(distilled_ckpt), p=1.0).apply(img, style="ink")
+    conv_runs.clear()
     gpu = SelectiveTextStyle(str(distilled_ckpt), device="cuda", p=1.0).apply(img, style="ink")
+    assert conv_runs and {d for d, _ in conv_runs} == {"cuda"}  # not the CPU path again
     assert gpu.shape == cpu.shape and np.abs(gpu.astype(int) - cpu.astype(int)).max() <= 2

@@ -171,7 +171,7 @@ def test_fuzz_means(h, w, n, seed):
 
 # --- CUDA (skipped without a device) -------------------------------------------------------------------------
 
-@pytest.mark.cuda
+@pytest.mark.cuda(core=True)
 def test_cuda_means_match_cpu():
     torch = pytest.importorskip("torch")
     img = text_scene(22, 240, 320)

@@ -216,10 +216,12 @@ def test_no_import_cycle_in_style():
 
 
 @pytest.mark.cuda
-def test_stylize_cuda_matches_cpu(make_net, rng):
+def test_stylize_cuda_matches_cpu(make_net, rng, conv_runs):
     net = make_net()
     img = rng.integers(0, 256, (33, 47, 3), dtype=np.uint8)
     hm = rng.random((33, 47)).astype(np.float32)
     cpu = stylize(img, net, "greenpaper", heatmap=hm)
+    conv_runs.clear()
     gpu = stylize(img, net, "greenpaper", heatmap=hm, device="cuda")
+    assert conv_runs and {d for d, _ in conv_runs} == {"cuda"}  # not the CPU path again
     assert np.abs(cpu.astype(int) - gpu.astype(int)).max() <= 1
