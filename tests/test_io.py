@@ -288,6 +288,34 @@ def test_export_weights_drops_training_state_and_loads_alike(tmp_path, capsys):
     assert "sha256" in capsys.readouterr().out
 
 
+def test_export_weights_half_loads_into_float32_models(tmp_path, capsys):
+    """--half stores float16 (about half the file); the loaded model is float32 and equals the original's
+    weights rounded to float16; a tensor float16 cannot hold stays float32."""
+    from textvision.checkpoint import export_weights
+    from textvision.cli import main
+    from textvision.models.east import EAST, load_east, save_east
+
+    torch.manual_seed(0)
+    model = EAST("tiny")
+    with torch.no_grad():
+        model.score_head.bias.fill_(1e5)  # above float16's range: kept float32
+    src = tmp_path / "run.pt"
+    save_east(src, model, epoch=1)
+    out = export_weights(src, tmp_path / "half.pt", half=True)
+    full = export_weights(src, tmp_path / "full.pt")
+    assert out.stat().st_size < 0.6 * full.stat().st_size
+    state = load_checkpoint(out, "east")["state_dict"]
+    assert state["score_head.bias"].dtype == torch.float32 and state["score_head.weight"].dtype == torch.float16
+    loaded = load_east(out)
+    for k, v in model.state_dict().items():
+        w = loaded.state_dict()[k]
+        assert w.dtype == v.dtype, k
+        expect = v if state[k].dtype != torch.float16 else v.half().float()
+        assert torch.equal(w, expect), k
+    assert main(["export-weights", str(src), str(tmp_path / "cli.pt"), "--half"]) == 0
+    assert "sha256" in capsys.readouterr().out
+
+
 def test_export_weights_refuses_malicious_checkpoint(evil_checkpoint, tmp_path):
     from textvision.checkpoint import export_weights
 

@@ -131,13 +131,18 @@ def load_checkpoint(path: PathLike, kind: Union[str, Sequence[str], None] = None
     return ckpt
 
 
-def export_weights(src: PathLike, dst: PathLike) -> Path:
+def export_weights(src: PathLike, dst: PathLike, *, half: bool = False) -> Path:
     """Write a copy of a checkpoint without its training state, for shipping or sharing.
 
     The copy keeps the kind, config, weights and plain metadata (epoch, history, training config), and drops
     :data:`TRAINING_STATE_KEYS` (Adam's moments are twice the size of the weights). It loads exactly like
     the original. ``src`` is read safely (``weights_only=True``) and never modified; ``dst`` is written
     atomically and must differ from ``src``.
+
+    Args:
+        half: store float32 tensors as float16 (half the file; ``load_state_dict`` casts them back into a
+            float32 model, so loading is unchanged). A tensor that float16 cannot hold (a value above its
+            range, or a non-zero value that would round to zero) stays float32.
 
     Raises:
         FileNotFoundError / ValueError: as :func:`load_checkpoint`; ``dst`` is ``src``.
@@ -146,8 +151,22 @@ def export_weights(src: PathLike, dst: PathLike) -> Path:
         raise ValueError(f"export_weights: the output {dst} is the input checkpoint; choose another file")
     ckpt = load_checkpoint(src)
     kept = {k: v for k, v in ckpt.items() if k not in TRAINING_STATE_KEYS}
+    state = kept["state_dict"]
+    if half:
+        state = {k: _to_half(v) for k, v in state.items()}
     extra = {k: v for k, v in kept.items() if k not in ("format", "version", "kind", "config", "state_dict")}
-    return save_checkpoint(dst, kind=kept["kind"], state_dict=kept["state_dict"], config=kept["config"], **extra)
+    return save_checkpoint(dst, kind=kept["kind"], state_dict=state, config=kept["config"], **extra)
+
+
+def _to_half(t):
+    import torch
+
+    if not (isinstance(t, torch.Tensor) and t.dtype == torch.float32):
+        return t
+    h = t.to(torch.float16)
+    if not torch.isfinite(h).all() or bool(((h == 0) & (t != 0)).any()):
+        return t
+    return h.contiguous()
 
 
 @functools.lru_cache(maxsize=8)

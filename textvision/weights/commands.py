@@ -19,6 +19,8 @@ def register(sub) -> None:
     e.add_argument("checkpoint", metavar="CKPT", help="a textvision checkpoint (train-east, train-fcn, train-style, ...)")
     e.add_argument("out", metavar="OUT", help="the weights file to write")
     e.add_argument("--force", action="store_true", help="replace OUT when it exists")
+    e.add_argument("--half", action="store_true",
+                   help="store float32 weights as float16 (half the file; models still load and run in float32)")
     e.set_defaults(func=_export)
 
 
@@ -58,7 +60,7 @@ def _export(args) -> int:
     from textvision.checkpoint import export_weights
 
     new_file(args.out, args.force, what="OUT weights file")
-    path = export_weights(args.checkpoint, args.out)
+    path = export_weights(args.checkpoint, args.out, half=args.half)
     data = path.read_bytes()
     print(f"wrote {path}: {len(data) / 1e6:.1f} MB (from {os.path.getsize(args.checkpoint) / 1e6:.1f} MB), "
           f"sha256 {hashlib.sha256(data).hexdigest()}")
