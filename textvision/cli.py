@@ -18,6 +18,7 @@ from textvision.eval import commands as eval_commands
 from textvision.ops import commands as ops_commands
 from textvision.proposals import commands as proposals_commands
 from textvision.segmentation import commands as fcn_commands
+from textvision.spotting import commands as spotting_commands
 from textvision.style import commands as style_commands
 from textvision.weights import commands as weights_commands
 
@@ -30,6 +31,7 @@ AREAS = (
     style_commands,
     augment_commands,
     east_commands,
+    spotting_commands,  # after proposals_commands: it adds `bench spotting` to their `bench`
     weights_commands,
 )
 
@@ -71,7 +73,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="textvision",
-        description="Scene-text vision: segment, propose, stylize, augment, detect, evaluate. Exit status: 0 "
+        description="Scene-text vision: segment, propose, stylize, augment, detect, read, evaluate. Exit status: 0 "
                     "when the command did what was asked, 1 for an error (one 'textvision COMMAND: error: ...' "
                     "line), 2 for a malformed command line, 141 when stdout was closed early. See docs/cli.md.",
     )

@@ -18,15 +18,15 @@ def _box_quad(x1, y1, x2, y2):
 def test_crop_width_rounding_and_limits():
     assert crop_width(100, 20) == 320
     assert crop_width(30, 20) == 96
-    assert crop_width(1, 100) == 8             # at least one step
+    assert crop_width(200, 120) == 106         # rounded down, as EasyOCR does
+    assert crop_width(1, 100) == 1             # at least one column
     assert crop_width(10_000, 10) == 1536      # squeezed to the widest crop
-    assert crop_width(50, 64) % 8 == 0
 
 
 def test_box_crops_shape_and_grey():
     img = _image()
     crops = word_crops(img, boxes=np.array([[10, 20, 110, 40], [0, 0, 200, 120], [5, 5, 5, 30]]))
-    assert [c.shape for c in crops] == [(64, 320), (64, 104), (64, 0)]
+    assert [c.shape for c in crops] == [(64, 320), (64, 106), (64, 0)]
     assert all(c.dtype == np.uint8 for c in crops)
     # a box 64 px tall and a multiple of 8 wide is the grey image itself
     big = _image(100, 300, 1)
@@ -79,7 +79,8 @@ def test_fit_crop():
     strip = np.zeros((64, 96), np.uint8)
     assert fit_crop(strip) is strip
     assert fit_crop(np.zeros((20, 100, 3), np.uint8)).shape == (64, 320)
-    assert fit_crop(np.zeros((64, 90), np.uint8)).shape == (64, 88)
+    assert fit_crop(np.zeros((64, 90), np.uint8)).shape == (64, 90)
+    assert fit_crop(np.zeros((32, 45), np.uint8)).shape == (64, 90)
 
 
 def test_bad_input():

@@ -45,6 +45,9 @@ def test_proposals_are_read_and_duplicates_merged(model):
     # only the best proposal: one word, its detection confidence 1 (rank 0 of 1)
     (one,) = read(img, model, proposals=boxes[1:], top=1)
     assert one.text == "Hello" and one.detection_confidence == 1.0
+    # a box over both words reads them with a space between: left out (their own boxes read them)
+    line = read(img, model, proposals=np.array([[10, 20, 405, 100]], np.float32), min_confidence=0.0)
+    assert line == []
     # a proposals object works the same way; a lexicon corrects the reads
     props = textvision.proposals.Proposals(boxes, np.arange(5, 0, -1, dtype=np.float32))
     assert [w.text for w in read(img, model, proposals=props, lexicon=["HELL0"])] == ["HELL0", "Exit42"]
@@ -62,6 +65,19 @@ def test_merge_words_hand_worked():
     assert merge_words(quads, ["a", "b", "c", "d", "e"], [0.6, 0.9, 0.5, 0.7, 0.1], merge_iou=1.0).tolist() \
         == [1, 3, 0, 2, 4]
     assert merge_words(np.zeros((0, 4, 2)), [], []).tolist() == []
+
+
+def test_merge_words_drops_pieces_of_words():
+    quads = boxes_to_quads(np.array([[0, 0, 100, 20],     # 0 "Hello" 0.8
+                                     [0, 0, 20, 20],      # 1 "H" 0.99: inside a longer word -> dropped
+                                     [40, 0, 80, 20],     # 2 "ll" 0.7: inside -> dropped
+                                     [90, 0, 130, 20],    # 3 "ow" 0.9: a quarter inside -> kept
+                                     [0, 30, 20, 50]],    # 4 "A" 0.9: alone
+                                    np.float32))
+    texts = ["Hello", "H", "ll", "ow", "A"]
+    conf = [0.8, 0.99, 0.7, 0.9, 0.9]
+    assert merge_words(quads, texts, conf).tolist() == [3, 4, 0]
+    assert merge_words(quads, texts, conf, contain=1.0).tolist() == [1, 3, 4, 0, 2]
 
 
 def test_word_to_dict():
@@ -82,6 +98,8 @@ def test_bad_input():
         read(img, proposals=np.zeros((0, 4)), min_confidence=1.5)
     with pytest.raises(ValueError, match="top"):
         read(img, proposals=np.zeros((0, 4)), top=0)
+    with pytest.raises(ValueError, match="contain"):
+        merge_words(np.zeros((1, 4, 2)), ["a"], [1.0], contain=-0.1)
     with pytest.raises(ValueError, match="merge_iou"):
         merge_words(np.zeros((1, 4, 2)), ["a"], [1.0], merge_iou=2)
     with pytest.raises(ValueError, match="differ"):

@@ -85,3 +85,30 @@ def test_bad_input():
         recognize_crops([np.zeros((64, 64), np.uint8)], lexicon="word")
     with pytest.raises(ValueError, match="max_batch_columns"):
         recognize_crops([np.zeros((64, 64), np.uint8)], max_batch_columns=0)
+
+
+def test_same_strings_as_easyocrs_own_implementation(model):
+    """Rendered word crops (tests/spotting/data, no ICDAR pixels) read as EasyOCR 1.7.2 read them with the
+    same file (float network, greedy decoding, no contrast retry; words.json records how). The crops are
+    not multiples of 64 wide, so EasyOCR's right padding by the last column is exercised too."""
+    import json
+    from pathlib import Path
+
+    folder = Path(__file__).with_name("data")
+    meta = json.loads((folder / "words.json").read_text(encoding="utf-8"))
+    crops = [cv2.imread(str(folder / e["file"]), cv2.IMREAD_GRAYSCALE) for e in meta["crops"]]
+    assert all(c is not None and c.shape[0] == 64 and c.shape[1] % 64 for c in crops)
+    ours = recognize_crops(crops, model)
+    assert list(ours.texts) == [e["easyocr"] for e in meta["crops"]]
+
+
+def test_padding_is_easyocrs(model):
+    """A crop is read as if right-padded to the next multiple of 64 by repeating its last column."""
+    from textvision.spotting.recognition import padded_width
+
+    assert [padded_width(w) for w in (1, 64, 65, 128, 130)] == [64, 64, 128, 128, 192]
+    img, boxes = _scene()
+    (crop,) = word_crops(img, boxes=boxes[1:])
+    padded = np.concatenate([crop, np.repeat(crop[:, -1:], padded_width(crop.shape[1]) - crop.shape[1], 1)], 1)
+    a, b = recognize_crops([crop], model), recognize_crops([padded], model)
+    assert a.texts == b.texts and a.confidences[0] == pytest.approx(b.confidences[0], rel=1e-5)

@@ -11,19 +11,15 @@ from textvision.models.recognizer import INPUT_HEIGHT
 
 __all__ = ["word_crops", "fit_crop", "crop_width"]
 
-#: Crop widths are rounded to multiples of this: crops of one width share a batch without padding
-#: (a word's aspect ratio changes by at most 4 px in 64).
-WIDTH_STEP = 8
 #: Widest crop (an aspect ratio of 24): a longer box is squeezed to it.
 MAX_WIDTH = 1536
 
 
-def crop_width(src_w: float, src_h: float, *, height: int = INPUT_HEIGHT, step: int = WIDTH_STEP,
-               max_width: int = MAX_WIDTH) -> int:
-    """The crop width for a ``src_w`` x ``src_h`` word at ``height``: the aspect ratio kept, rounded to a
-    multiple of ``step``, within [step, max_width]."""
-    w = int(round(height * float(src_w) / max(float(src_h), 1e-6) / step)) * step
-    return int(min(max(w, step), max_width))
+def crop_width(src_w: float, src_h: float, *, height: int = INPUT_HEIGHT, max_width: int = MAX_WIDTH) -> int:
+    """The crop width for a ``src_w`` x ``src_h`` word at ``height``: the aspect ratio kept, rounded down as
+    EasyOCR does (``int(height * w / h)``), within [1, max_width]."""
+    w = int(height * float(src_w) / max(float(src_h), 1e-6))
+    return int(min(max(w, 1), max_width))
 
 
 def _grey(image, who: str) -> np.ndarray:
@@ -55,7 +51,7 @@ def fit_crop(crop, *, height: int = INPUT_HEIGHT) -> np.ndarray:
     """
     g = _grey(crop, "fit_crop")
     h, w = g.shape
-    if h == height and w % WIDTH_STEP == 0 and WIDTH_STEP <= w <= MAX_WIDTH:
+    if h == height and w <= MAX_WIDTH:
         return g
     return _resize(g, crop_width(w, h, height=height), height)
 
@@ -64,8 +60,8 @@ def word_crops(image, quads=None, *, boxes=None, height: int = INPUT_HEIGHT) -> 
     """Cut words out of an image, rectified to upright grey strips the recogniser reads.
 
     A quad is warped (perspective) onto a rectangle as wide as its longer top/bottom edge and as tall as
-    its longer left/right edge, then resized to ``height`` rows keeping that aspect ratio (width rounded to
-    a multiple of 8, at most 1536); a box is cut and resized the same way. Coordinates are continuous
+    its longer left/right edge, then resized to ``height`` rows keeping that aspect ratio (width rounded
+    down, at most 1536); a box is cut and resized the same way. Coordinates are continuous
     pixel positions (pixel i spans [i, i + 1)); parts outside the image repeat its border.
 
     Args:

@@ -49,17 +49,19 @@ def boxes_to_quads(boxes) -> np.ndarray:
                      np.stack([x1, y2], 1)], axis=1).astype(np.float32)
 
 
-def merge_words(quads, texts, confidences, *, merge_iou: float = 0.5) -> np.ndarray:
+def merge_words(quads, texts, confidences, *, merge_iou: float = 0.5, contain: float = 0.8) -> np.ndarray:
     """Duplicate-word merging for words read in overlapping places (proposals cover one word many times).
 
-    Two rules, by descending confidence (ties: earlier index): first, of the words reading the same
-    string (case-free) whose quads overlap with IoU > ``merge_iou / 2``, only the most confident is kept;
-    then a word whose quad overlaps a more confident kept word's with IoU > ``merge_iou`` is dropped
-    whatever it reads (a piece of a word, or a word with its neighbour).
+    Three rules, by descending confidence (ties: earlier index): of the words reading the same string
+    (case-free) whose quads overlap with IoU > ``merge_iou / 2``, only the most confident is kept; then a
+    word whose quad overlaps a more confident kept word's with IoU > ``merge_iou`` is dropped whatever it
+    reads; last, a kept word lying more than ``contain`` of its area inside another kept word that reads a
+    longer string is dropped (a piece of a word: "ell" inside "Hello").
 
     Args:
         quads: float [N, 4, 2]; texts: N strings; confidences: float [N].
         merge_iou: the IoU threshold in [0, 1].
+        contain: the covered share of a piece's area in [0, 1] (1 turns the last rule off).
 
     Returns:
         int64 [K] indices of the words kept, by descending confidence.
@@ -70,8 +72,9 @@ def merge_words(quads, texts, confidences, *, merge_iou: float = 0.5) -> np.ndar
     conf = np.asarray(confidences, np.float32).reshape(-1)
     if len(texts) != len(q) or len(conf) != len(q):
         raise ValueError(f"merge_words: {len(q)} quads, {len(texts)} texts and {len(conf)} confidences differ")
-    if not 0.0 <= float(merge_iou) <= 1.0:
-        raise ValueError(f"merge_words: merge_iou must lie in [0, 1], got {merge_iou}")
+    for name, v in (("merge_iou", merge_iou), ("contain", contain)):
+        if not 0.0 <= float(v) <= 1.0:
+            raise ValueError(f"merge_words: {name} must lie in [0, 1], got {v}")
     groups = {}
     for i, t in enumerate(texts):
         groups.setdefault(t.casefold(), []).append(i)
@@ -81,7 +84,29 @@ def merge_words(quads, texts, confidences, *, merge_iou: float = 0.5) -> np.ndar
         survivors.append(idx if len(idx) == 1 else idx[polygon_nms(q[idx], conf[idx], merge_iou / 2)])
     keep = np.sort(np.concatenate(survivors)) if survivors else np.zeros(0, np.int64)
     kept = keep[polygon_nms(q[keep], conf[keep], float(merge_iou))] if len(keep) else keep
+    if len(kept) > 1 and contain < 1.0:
+        kept = kept[~_pieces(q[kept], [len(texts[i]) for i in kept], float(contain))]
     return kept[np.lexsort((kept, -conf[kept]))]
+
+
+def _pieces(q: np.ndarray, lengths, contain: float) -> np.ndarray:
+    """bool [K]: quads lying more than ``contain`` of their area inside a quad with a longer text."""
+    import shapely
+
+    polys = shapely.make_valid(shapely.polygons(q.astype(np.float64)))
+    area = shapely.area(polys)
+    lo, hi = q.min(1), q.max(1)
+    lengths = np.asarray(lengths)
+    # candidate pairs (piece i, word j): bounding boxes overlap and j reads more characters
+    cand = ((lo[:, None, 0] < hi[None, :, 0]) & (lo[None, :, 0] < hi[:, None, 0])
+            & (lo[:, None, 1] < hi[None, :, 1]) & (lo[None, :, 1] < hi[:, None, 1])
+            & (lengths[:, None] < lengths[None, :]))
+    i, j = np.nonzero(cand)
+    out = np.zeros(len(q), bool)
+    if len(i):
+        inter = shapely.area(shapely.intersection(polys[i], polys[j]))
+        out[i[inter > contain * np.maximum(area[i], 1e-9)]] = True
+    return out
 
 
 def _reading_order(words: List[Word]) -> List[Word]:
@@ -103,8 +128,9 @@ def read(image, model="default", *, detector="default", proposals=None, lexicon=
     """Read the words of an image: find them, cut them out rectified, recognise them.
 
     Without ``proposals`` the words are the shipped EAST detector's (``textvision.east.detect``); with
-    ``proposals`` (ranked boxes, e.g. ``textvision.propose(image)``) every proposal is read and the
-    duplicates merged (:func:`merge_words`).
+    ``proposals`` (ranked boxes, e.g. ``textvision.propose(image)``) every proposal is read, reads with a
+    space inside (several words in one box) are left out and the duplicates and pieces of words are merged
+    away (:func:`merge_words`). Reads are stripped of leading and trailing spaces.
 
     Args:
         image: uint8 [H, W, 3] RGB (or [H, W] grey, [H, W, 4] RGBA; NumPy or torch; never modified).
@@ -153,10 +179,12 @@ def read(image, model="default", *, detector="default", proposals=None, lexicon=
         det_conf = (1.0 - np.arange(len(boxes), dtype=np.float32) / max(len(boxes), 1)).astype(np.float32)
         floor = 0.5 if min_confidence is None else float(min_confidence)
     rec = recognize(img, quads, model=model, lexicon=lexicon, num_threads=num_threads, bf16=bf16)
-    ok = np.array([bool(t) for t in rec.texts], bool) & (rec.confidences >= floor)
-    idx = np.nonzero(ok)[0]
+    texts = [t.strip() for t in rec.texts]
+    # A proposal read with a space inside spans several words: their own proposals read them.
+    ok = np.array([bool(t) and (proposals is None or " " not in t) for t in texts], bool)
+    idx = np.nonzero(ok & (rec.confidences >= floor))[0]
     if proposals is not None and len(idx):
-        idx = idx[merge_words(quads[idx], [rec.texts[i] for i in idx], rec.confidences[idx], merge_iou=merge_iou)]
-    words = [Word(quads[i].copy(), rec.texts[i], float(det_conf[i]), float(rec.confidences[i])) for i in idx]
+        idx = idx[merge_words(quads[idx], [texts[i] for i in idx], rec.confidences[idx], merge_iou=merge_iou)]
+    words = [Word(quads[i].copy(), texts[i], float(det_conf[i]), float(rec.confidences[i])) for i in idx]
     log.debug("read: %d places, %d words", len(quads), len(words))
     return _reading_order(words)

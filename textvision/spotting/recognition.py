@@ -12,13 +12,22 @@ from textvision.spotting.crops import fit_crop, word_crops
 from textvision.spotting.ctc import ctc_greedy_decode
 from textvision.spotting.lexicon import Lexicon
 
-__all__ = ["Recognitions", "as_recognizer", "recognize", "recognize_crops"]
+__all__ = ["Recognitions", "as_recognizer", "recognize", "recognize_crops", "padded_width"]
 
 log = logging.getLogger("textvision.spotting")
 
-#: Crops of one width go through the network together, up to this many columns in all (B x W): it bounds
-#: the first convolution's activations to about 130 MB.
+#: Crops of one padded width go through the network together, up to this many columns in all (B x W): it
+#: bounds the first convolution's activations to about 130 MB.
 MAX_BATCH_COLUMNS = 16384
+#: A crop is right-padded to a multiple of this width by repeating its last column: EasyOCR's input
+#: convention (``NormalizePAD``). The network's readings depend on that padding (its backward LSTM reads
+#: it first): without it a third of hard crops read differently from EasyOCR's own implementation.
+PAD_MULTIPLE = 64
+
+
+def padded_width(width: int) -> int:
+    """The network input width of a crop ``width`` columns wide: the next multiple of 64 (at least 64)."""
+    return PAD_MULTIPLE * max(1, -(-int(width) // PAD_MULTIPLE))
 
 
 @dataclass(frozen=True)
@@ -73,7 +82,11 @@ def _as_lexicon(lexicon) -> Optional[Lexicon]:
 
 def recognize_crops(crops: Sequence[np.ndarray], model="default", *, lexicon=None, num_threads: int = 1,
                     bf16: bool = False, max_batch_columns: int = MAX_BATCH_COLUMNS) -> Recognitions:
-    """Read word crops with the recogniser, in batches of crops of one width.
+    """Read word crops with the recogniser, in batches of crops of one padded width.
+
+    EasyOCR's input convention: each crop is right-padded to the next multiple of 64 columns by repeating
+    its last column, then scaled to [-1, 1]; crops of one padded width share a forward pass (a crop's
+    reading does not depend on the others in its batch).
 
     Args:
         crops: uint8 word images: [64, W] grey strips as :func:`textvision.spotting.word_crops` makes
@@ -120,7 +133,7 @@ def recognize_crops(crops: Sequence[np.ndarray], model="default", *, lexicon=Non
     by_width: Dict[int, List[int]] = {}
     for i, s in enumerate(strips):
         if s is not None:
-            by_width.setdefault(s.shape[1], []).append(i)
+            by_width.setdefault(padded_width(s.shape[1]), []).append(i)
     param = next(net.parameters(), None)
     device = param.device if param is not None else torch.device("cpu")
     was_training = net.training
@@ -132,7 +145,7 @@ def recognize_crops(crops: Sequence[np.ndarray], model="default", *, lexicon=Non
                 per = max(1, max_batch_columns // width)
                 for s in range(0, len(idx), per):
                     part = idx[s:s + per]
-                    x = word_tensor([strips[i] for i in part]).to(device)
+                    x = word_tensor([_pad(strips[i], width) for i in part]).to(device)
                     probs = F.softmax(net(x).float(), dim=2).cpu().numpy()
                     dec = ctc_greedy_decode(probs, net.charset)
                     for k, i in enumerate(part):
@@ -148,6 +161,11 @@ def recognize_crops(crops: Sequence[np.ndarray], model="default", *, lexicon=Non
                 if m.word is not None:
                     texts[i], dist[i] = m.word, m.distance
     return Recognitions(tuple(texts), conf, tuple(raw), dist)
+
+
+def _pad(strip: np.ndarray, width: int) -> np.ndarray:
+    extra = width - strip.shape[1]
+    return strip if extra == 0 else np.pad(strip, ((0, 0), (0, extra)), mode="edge")
 
 
 def recognize(image, quads=None, *, boxes=None, model="default", lexicon=None, num_threads: int = 1,
