@@ -112,3 +112,24 @@ def test_padding_is_easyocrs(model):
     padded = np.concatenate([crop, np.repeat(crop[:, -1:], padded_width(crop.shape[1]) - crop.shape[1], 1)], 1)
     a, b = recognize_crops([crop], model), recognize_crops([padded], model)
     assert a.texts == b.texts and a.confidences[0] == pytest.approx(b.confidences[0], rel=1e-5)
+
+
+def test_stretch_contrast_hand_worked():
+    from textvision.spotting.recognition import stretch_contrast
+
+    strip = np.array([[100] * 5 + [125] + [150] * 5], np.uint8)  # p10 100, p90 150: contrast 50 / 250 = 0.2
+    np.testing.assert_array_equal(stretch_contrast(strip), [[100] * 5 + [200] + [255] * 5])  # (x - 75) * 4
+    sharp = np.array([[0] * 5 + [255] * 5], np.uint8)
+    assert stretch_contrast(sharp) is sharp
+
+
+def test_contrast_retry_keeps_the_more_confident_reading(model):
+    img, boxes = _scene()
+    faint = (200 + (img.astype(np.int32) - 200) // 12).astype(np.uint8)  # ink a few grey levels off the paper
+    crops = word_crops(faint, boxes=boxes)
+    plain = recognize_crops(crops, model)
+    retry = recognize_crops(crops, model, contrast_retry=1.0)  # every crop read twice
+    assert (retry.confidences >= plain.confidences).all()
+    assert recognize_crops(crops, model, contrast_retry=0.0).texts == plain.texts
+    with pytest.raises(ValueError, match="contrast_retry"):
+        recognize_crops(crops, model, contrast_retry=2.0)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import List, Optional, Union
 
 import numpy as np
 
@@ -124,7 +124,7 @@ def _reading_order(words: List[Word]) -> List[Word]:
 
 def read(image, model="default", *, detector="default", proposals=None, lexicon=None,
          min_confidence: Optional[float] = None, top: Optional[int] = None, merge_iou: float = 0.5,
-         num_threads: int = 1, bf16: bool = False) -> List[Word]:
+         contrast_retry: Union[float, None, str] = "auto", num_threads: int = 1, bf16: bool = False) -> List[Word]:
     """Read the words of an image: find them, cut them out rectified, recognise them.
 
     Without ``proposals`` the words are the shipped EAST detector's (``textvision.east.detect``); with
@@ -147,6 +147,9 @@ def read(image, model="default", *, detector="default", proposals=None, lexicon=
             with low confidence).
         top: read only the ``top`` best proposals (None = all given).
         merge_iou: IoU threshold of duplicate merging (proposals only), in [0, 1].
+        contrast_retry: words read with a lower confidence are read again with their contrast stretched
+            (see :func:`textvision.spotting.recognize_crops`); ``"auto"``: 0.1 (EasyOCR's default) for the
+            detector's words, None (off) for proposals, where most low-confidence reads are clutter.
         num_threads: CPU threads for the networks (see ``textvision._threads``).
         bf16: run the recogniser under bfloat16 autocast.
 
@@ -178,7 +181,10 @@ def read(image, model="default", *, detector="default", proposals=None, lexicon=
         quads = boxes_to_quads(boxes)
         det_conf = (1.0 - np.arange(len(boxes), dtype=np.float32) / max(len(boxes), 1)).astype(np.float32)
         floor = 0.5 if min_confidence is None else float(min_confidence)
-    rec = recognize(img, quads, model=model, lexicon=lexicon, num_threads=num_threads, bf16=bf16)
+    if contrast_retry == "auto":
+        contrast_retry = 0.1 if proposals is None else None
+    rec = recognize(img, quads, model=model, lexicon=lexicon, num_threads=num_threads, bf16=bf16,
+                    contrast_retry=contrast_retry)
     texts = [t.strip() for t in rec.texts]
     # A proposal read with a space inside spans several words: their own proposals read them.
     ok = np.array([bool(t) and (proposals is None or " " not in t) for t in texts], bool)
