@@ -87,11 +87,11 @@ def test_read_output_policy_and_errors(photos, tmp_path, capsys):
 def test_bench_spotting(tmp_path, capsys):
     data = tmp_path / "ic"
     data.mkdir()
-    sc = render_scene(7, size=(160, 320), text_free_prob=0.0, max_lines=2, max_angle=0.0)
+    sc = render_scene(7, size=(128, 256), text_free_prob=0.0, max_lines=2, max_angle=0.0)
     cv2.imwrite(str(data / "img_1.png"), cv2.cvtColor(sc.image, cv2.COLOR_RGB2BGR))
     write_icdar2015(data / "gt_img_1.txt", sc.instances)
     out = tmp_path / "b.json"
-    assert main(["bench", "spotting", "--data", str(data), "--read-fraction", "0.5", "--json", str(out)]) == 0
+    assert main(["bench", "spotting", "--data", str(data), "--read-fraction", "0.2", "--json", str(out)]) == 0
     table = capsys.readouterr().out
     assert "| TextProposals() |" in table and "| textvision.propose |" in table and "(est.)" in table
     rows = json.loads(out.read_text())["rows"]

@@ -39,7 +39,8 @@ def test_quad_crop_equals_box_crop_for_upright_rectangles():
     img = _image()
     boxes = np.array([[10, 20, 110, 40], [30, 5, 90, 100], [0, 0, 200, 120]], np.float32)
     by_box = word_crops(img, boxes=boxes)
-    by_quad = word_crops(img, np.stack([_box_quad(*b) for b in boxes]))
+    # quad vertices are pixel centres: the box's last column and row are x2 - 1, y2 - 1
+    by_quad = word_crops(img, np.stack([_box_quad(x1, y1, x2 - 1, y2 - 1) for x1, y1, x2, y2 in boxes]))
     for a, b in zip(by_box, by_quad):
         np.testing.assert_array_equal(a, b)
 
@@ -47,10 +48,10 @@ def test_quad_crop_equals_box_crop_for_upright_rectangles():
 def test_rotated_word_is_rectified():
     img = _image(80, 160)
     (ref,) = word_crops(img, boxes=np.array([[20, 10, 140, 50]]))
-    rot = np.ascontiguousarray(np.rot90(img, k=-1))  # 90 degrees clockwise: (x, y) -> (H - y, x)
+    rot = np.ascontiguousarray(np.rot90(img, k=-1))  # 90 degrees clockwise: pixel (x, y) -> (H - 1 - y, x)
     h = img.shape[0]
-    # the word's corners, top-left first in its reading direction, in the rotated image
-    quad = np.array([[h - 10, 20], [h - 10, 140], [h - 50, 140], [h - 50, 20]], np.float32)
+    # the corner pixels (x 20..139, y 10..49), top-left first in the reading direction, in the rotated image
+    quad = np.array([[h - 11, 20], [h - 11, 139], [h - 50, 139], [h - 50, 20]], np.float32)
     (got,) = word_crops(rot, quad[None])
     np.testing.assert_array_equal(got, ref)
 
@@ -59,7 +60,7 @@ def test_outside_boxes_and_degenerate_quads():
     img = _image()
     crops = word_crops(img, boxes=np.array([[-50, -10, 30, 30], [300, 0, 400, 50]]))
     assert crops[0].shape == (64, 64) and crops[1].shape == (64, 0)
-    (flat,) = word_crops(img, np.array([[[5, 5], [50, 5], [50, 5.5], [5, 5.5]]], np.float32))
+    (flat,) = word_crops(img, np.array([[[5, 5], [50, 5], [50, 5.5], [5, 5.5]]], np.float32))  # 0.5 px tall
     assert flat.shape == (64, 0)
     assert word_crops(img, boxes=np.zeros((0, 4))) == []
 

@@ -38,10 +38,10 @@ def test_rendered_words_are_read(model):
 
 def test_rotated_rendered_word(model):
     img, boxes = _scene()
-    rot = np.ascontiguousarray(np.rot90(img, k=1))  # 90 degrees counter-clockwise: (x, y) -> (y, W - x)
+    rot = np.ascontiguousarray(np.rot90(img, k=1))  # 90 degrees counter-clockwise: (x, y) -> (y, W - 1 - x)
     w = img.shape[1]
-    x1, y1, x2, y2 = boxes[0]
-    quad = np.array([[y1, w - x1], [y1, w - x2], [y2, w - x2], [y2, w - x1]], np.float32)
+    x1, y1, x2, y2 = boxes[0] - [0, 0, 1, 1]  # the corner pixels
+    quad = np.array([[y1, w - 1 - x1], [y1, w - 1 - x2], [y2, w - 1 - x2], [y2, w - 1 - x1]], np.float32)
     assert recognize(rot, quad[None], model=model).texts == ("Hello",)
 
 

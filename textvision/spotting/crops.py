@@ -61,8 +61,9 @@ def word_crops(image, quads=None, *, boxes=None, height: int = INPUT_HEIGHT) -> 
 
     A quad is warped (perspective) onto a rectangle as wide as its longer top/bottom edge and as tall as
     its longer left/right edge, then resized to ``height`` rows keeping that aspect ratio (width rounded
-    down, at most 1536); a box is cut and resized the same way. Coordinates are continuous
-    pixel positions (pixel i spans [i, i + 1)); parts outside the image repeat its border.
+    down, at most 1536); a box is cut and resized the same way. Quad vertices are pixel centres (as in
+    ICDAR ground truth and ``east.detect``: a quad from x = 10 to x = 19 covers 10 columns); box edges are
+    pixel edges (x2, y2 exclusive). Parts outside the image repeat its border.
 
     Args:
         image: uint8 [H, W, 3] RGB or [H, W] grey (NumPy or torch; never modified).
@@ -110,10 +111,9 @@ def _warp(grey: np.ndarray, quad: np.ndarray, height: int) -> Optional[np.ndarra
     h = max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))
     if w < 1 or h < 1:
         return None
-    rw, rh = int(round(w)), int(round(h))
-    # cv2 puts pixel centres on integers: a continuous position p is p - 0.5 there.
-    src = (quad - 0.5).astype(np.float32)
-    dst = np.array([[-0.5, -0.5], [rw - 0.5, -0.5], [rw - 0.5, rh - 0.5], [-0.5, rh - 0.5]], np.float32)
-    m = cv2.getPerspectiveTransform(src, dst)
+    # Vertices are pixel centres: an edge of length L spans L + 1 pixels, corner pixel to corner pixel.
+    rw, rh = int(round(w)) + 1, int(round(h)) + 1
+    dst = np.array([[0, 0], [rw - 1, 0], [rw - 1, rh - 1], [0, rh - 1]], np.float32)
+    m = cv2.getPerspectiveTransform(quad.astype(np.float32), dst)
     flat = cv2.warpPerspective(grey, m, (rw, rh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return _resize(flat, crop_width(rw, rh, height=height), height)

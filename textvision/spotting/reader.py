@@ -183,8 +183,9 @@ def read(image, model="default", *, detector="default", proposals=None, lexicon=
         floor = 0.5 if min_confidence is None else float(min_confidence)
     if contrast_retry == "auto":
         contrast_retry = 0.1 if proposals is None else None
-    rec = recognize(img, quads, model=model, lexicon=lexicon, num_threads=num_threads, bf16=bf16,
-                    contrast_retry=contrast_retry)
+    places = {"quads": quads} if proposals is None else {"boxes": boxes}  # boxes: edges, not pixel centres
+    rec = recognize(img, model=model, lexicon=lexicon, num_threads=num_threads, bf16=bf16,
+                    contrast_retry=contrast_retry, **places)
     texts = [t.strip() for t in rec.texts]
     # A proposal read with a space inside spans several words: their own proposals read them.
     ok = np.array([bool(t) and (proposals is None or " " not in t) for t in texts], bool)
