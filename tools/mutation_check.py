@@ -46,7 +46,15 @@ class Defect:
 
 EDGE = "tests/eval/test_edge_rules.py"
 JPEG = "tests/test_damaged_jpegs.py"
-STYLED = ["tests/augment/test_style_assignment.py", "tests/augment/test_dataset.py"]
+STYLED = ["tests/augment/test_style_assignment.py",
+          "tests/augment/test_dataset.py::test_resume_and_shards_give_the_same_tree"]
+# the trainers' modules also hold trainings and torchrun runs (minutes on a loaded machine): their
+# per-epoch and resume tests only
+FCN_EPOCHS = ["tests/segmentation/test_train.py::test_crops_change_every_epoch_through_workers_and_resume_repeats_them",
+              "tests/segmentation/test_train.py::test_resumed_training_equals_an_uninterrupted_run"]
+EAST_EPOCHS = ["tests/east/test_train.py::test_crops_change_every_epoch_in_train_east_and_resume_repeats_them",
+               "tests/east/test_train.py::test_crops_change_every_epoch_and_repeat_after_resume",
+               "tests/east/test_train.py::test_checkpoint_resume_equals_uninterrupted_and_load"]
 DEFECTS: List[Defect] = [
     Defect("order_clockwise: no copy in the batched counter-clockwise branch", "textvision/data/instances.py",
            [("    if ccw.any():\n        q = q.copy()\n", "    if ccw.any():\n")],
@@ -62,20 +70,20 @@ DEFECTS: List[Defect] = [
            STYLED, "only resumed runs are wrong"),
     Defect("train_fcn: set_epoch no longer called", "textvision/segmentation/train.py",
            [("        train_set.set_epoch(epoch)\n", "")],
-           ["tests/segmentation/test_train.py"], "every epoch repeats the first epoch's crops"),
+           FCN_EPOCHS, "every epoch repeats the first epoch's crops"),
     Defect("train_fcn: persistent DataLoader workers", "textvision/segmentation/train.py",
            [("persistent_workers=False)", "persistent_workers=cfg.workers > 0)")],
-           ["tests/segmentation/test_train.py"], "set_epoch does not reach the workers' copies"),
+           FCN_EPOCHS, "set_epoch does not reach the workers' copies"),
     Defect("train_east: set_epoch no longer called", "textvision/east/train.py",
            [("        data.set_epoch(epoch)\n", "")],
-           ["tests/east/test_train.py"], "every epoch repeats the first epoch's crops"),
+           EAST_EPOCHS, "every epoch repeats the first epoch's crops"),
     Defect("train_east: persistent DataLoader workers", "textvision/east/train.py",
            [("generator=generator, worker_init_fn=_worker_init)",
              "generator=generator, worker_init_fn=_worker_init, persistent_workers=config.workers > 0)")],
-           ["tests/east/test_train.py"], "set_epoch does not reach the workers' copies"),
+           EAST_EPOCHS, "set_epoch does not reach the workers' copies"),
     Defect("train_east: a resumed run restarts the augmentation at epoch 0", "textvision/east/train.py",
            [("        data.set_epoch(epoch)\n", "        data.set_epoch(epoch - start_epoch)\n")],
-           ["tests/east/test_train.py"], "resumed crops differ from an uninterrupted run's"),
+           EAST_EPOCHS, "resumed crops differ from an uninterrupted run's"),
     Defect("checkpoint: torch.load without weights_only=True", "textvision/checkpoint.py",
            [("torch.load(path, map_location=map_location, weights_only=True)",
              "torch.load(path, map_location=map_location)")],
