@@ -141,8 +141,9 @@ def export_weights(src: PathLike, dst: PathLike, *, half: bool = False) -> Path:
 
     Args:
         half: store float32 tensors as float16 (half the file; ``load_state_dict`` casts them back into a
-            float32 model, so loading is unchanged). A tensor that float16 cannot hold (a value above its
-            range, or a non-zero value that would round to zero) stays float32.
+            float32 model, so loading is unchanged). Each value is rounded to float16 (absolute error at most
+            6e-8 below its normal range, 0.05% relative above); a tensor with a value beyond float16's range
+            stays float32.
 
     Raises:
         FileNotFoundError / ValueError: as :func:`load_checkpoint`; ``dst`` is ``src``.
@@ -164,7 +165,7 @@ def _to_half(t):
     if not (isinstance(t, torch.Tensor) and t.dtype == torch.float32):
         return t
     h = t.to(torch.float16)
-    if not torch.isfinite(h).all() or bool(((h == 0) & (t != 0)).any()):
+    if not torch.isfinite(h).all():
         return t
     return h.contiguous()
 

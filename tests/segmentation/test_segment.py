@@ -378,7 +378,7 @@ def test_cli_segment_goes_on_after_an_unreadable_image(tmp_path, ckpt, capsys, m
     assert main(["segment", p, str(bad), r, str(tmp_path / "missing.png"), "--out", str(out),
                  "--weights", ckpt]) == 1
     cap = capsys.readouterr()
-    assert "2 of 4 images could not be read" in cap.err and str(bad) in cap.err and "missing.png" in cap.err
+    assert "2 of 4 image(s) could not be read" in cap.err and str(bad) in cap.err and "missing.png" in cap.err
     assert sorted(q.name for q in out.iterdir()) == ["p_heatmap.png", "r_heatmap.png"]
     for n, img in imgs.items():
         ref = np.clip(segment(img, model) * 255 + 0.5, 0, 255).astype(np.uint8) / 255.0
