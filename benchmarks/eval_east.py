@@ -28,7 +28,7 @@ from textvision.eval import icdar2015
 from textvision.models.east import load_east
 
 SWEEP_SCORE = (0.5, 0.6, 0.7, 0.8, 0.9)
-SWEEP_NMS = (0.1, 0.2, 0.3)
+SWEEP_NMS = (0.1, 0.2, 0.3, 0.4, 0.5)
 
 
 def _row(name, gts, dets, seconds, **extra):
@@ -54,12 +54,15 @@ def _craft_quads(images, max_side):
 
 
 def _gallery(path, items, dets, scores, worst, height=360):
-    """The ``worst`` photographs by per-image H-mean: detections green, ground truth red (don't-care thin grey)."""
+    """The ``worst`` photographs by per-image H-mean among those with a legible word (a photo of ``###`` only
+    has no H-mean to lose): detections green, ground truth red (don't-care grey), drawn thick enough to
+    survive the downscale."""
     import cv2
 
     from textvision.io import write_image
 
-    order = np.argsort(np.asarray(scores), kind="stable")[:worst]
+    legible = [any(not (g.ignore or g.text == "###") for g in it["instances"]) for it in items]
+    order = [i for i in np.argsort(np.asarray(scores), kind="stable") if legible[i]][:worst]
     tiles = []
     for i in order:
         vis = items[i]["image"].copy()
@@ -67,7 +70,7 @@ def _gallery(path, items, dets, scores, worst, height=360):
         for g in items[i]["instances"]:
             care = not (g.ignore or g.text == "###")
             cv2.polylines(vis, [np.round(g.quad).astype(np.int32)], True, (255, 0, 0) if care else (160, 160, 160),
-                          max(1, t // 2))
+                          t if care else max(1, t // 2))
         cv2.polylines(vis, [np.round(q).astype(np.int32) for q in dets[i]], True, (0, 255, 0), t)
         cv2.putText(vis, f"{items[i]['id']}  H {scores[i]:.2f}", (10, 40), cv2.FONT_HERSHEY_SIMPLEX, 1.2,
                     (255, 255, 0), 3, cv2.LINE_AA)

@@ -18,7 +18,7 @@ import torch
 
 from textvision._distributed import setup_distributed
 from textvision.checkpoint import load_checkpoint
-from textvision.east.decode import detect
+from textvision.east.decode import DETECT_NMS, detect
 from textvision.east.loss import EASTLoss
 from textvision.east.targets import targets
 from textvision.models.east import CHECKPOINT_KIND, EAST, load_east, save_east
@@ -83,7 +83,7 @@ class TrainConfig:
     workers: int = 0
     val_max_side: int = 1280
     score_threshold: float = 0.8
-    nms_threshold: float = 0.2
+    nms_threshold: float = DETECT_NMS
     box_threshold: float = 0.1
     freeze_stages: int = 0
     seed: int = 0
@@ -333,7 +333,7 @@ def collate_east(items: Sequence[Dict[str, torch.Tensor]]) -> Dict[str, torch.Te
 
 
 def evaluate_east(model: EAST, dataset, *, max_side: int = 1280, score_threshold: float = 0.8,
-                  nms_threshold: float = 0.2, box_threshold: float = 0.1, progress: bool = False,
+                  nms_threshold: float = DETECT_NMS, box_threshold: float = 0.1, progress: bool = False,
                   bf16: bool = False) -> Dict[str, float]:
     """Detect on every image of ``dataset`` (items with ``image`` and ``instances``) and score with
     the ICDAR 2015 protocol (:func:`textvision.eval.icdar2015`).
