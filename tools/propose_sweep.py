@@ -3,7 +3,7 @@
 (min_prob, ranker, diversity) setting of the map-guided pipeline, each image's text map computed once.
 
     python tools/propose_sweep.py --data icdar2015:DIR --split val [--weights default] \
-        [--min-prob 0 0.02 0.05 0.1] [--rankers default nfa] [--diversity 0.5 0.3] [--out sweep.json]
+        [--min-prob 0 0.02 0.05 0.1] [--rankers default nfa] [--diversity 0.5 0.3] [--rerank-weight 0.5 0.75] [--out sweep.json]
 
 Run it on the validation split (``--split val`` = img_901-img_1000 of an ICDAR 2015 training folder), never
 on test photographs. One thread: the times are the whole work.
@@ -27,6 +27,8 @@ def main(argv=None) -> int:
     ap.add_argument("--min-prob", type=float, nargs="+", default=[0.0, 0.02, 0.05, 0.1])
     ap.add_argument("--rankers", nargs="+", default=["default"], help="registry names, paths, or nfa")
     ap.add_argument("--diversity", type=float, nargs="+", default=[0.5])
+    ap.add_argument("--rerank-weight", type=float, nargs="+", default=[0.5],
+                    help="weights of the map's evidence in the ranking score (TextProposals' rerank_weight)")
     ap.add_argument("--out", default=None, metavar="JSON")
     args = ap.parse_args(argv)
 
@@ -60,19 +62,20 @@ def main(argv=None) -> int:
         row = {"setting": name, "hits": {str(k): int(round(v * n)) for k, v in dr.items()}, "words": n,
                "proposals": int(np.median([len(b) for b in boxes])),
                "cpu": float(np.median(secs)) + (float(np.median(t_map)) if use_map else 0.0)}
-        print(f"{name:<44} {row['hits']['10']:>5} {row['hits']['100']:>5} {row['hits']['1000']:>5} "
+        print(f"{name:<60} {row['hits']['10']:>5} {row['hits']['100']:>5} {row['hits']['1000']:>5} "
               f"{row['hits']['None']:>5} {row['proposals']:>8} {row['cpu']:>6.2f}", flush=True)
         return row
 
     print(f"{len(samples)} images, {int(sum(len(g) for g in gts))} words; map median {np.median(t_map):.3f} s")
-    print(f"{'setting':<44} {'@10':>5} {'@100':>5} {'@1000':>5} {'all':>5} {'props':>8} {'CPU s':>6}")
+    print(f"{'setting':<60} {'@10':>5} {'@100':>5} {'@1000':>5} {'all':>5} {'props':>8} {'CPU s':>6}")
     rows = [run("TextProposals() (no map)", TextProposals(), False)]
     for m in args.min_prob:
         for r in args.rankers:
             for d in args.diversity:
-                tp = TextProposals(prune="pixels", min_prob=m, ranker=None if r == "nfa" else r, rerank=True,
-                                   diversity=d)
-                rows.append(run(f"map: min_prob {m:g}, ranker {r}, diversity {d:g}", tp, True))
+                for rw in args.rerank_weight:
+                    tp = TextProposals(prune="pixels", min_prob=m, ranker=None if r == "nfa" else r, rerank=True,
+                                       rerank_weight=rw, diversity=d)
+                    rows.append(run(f"map: min_prob {m:g}, ranker {r}, diversity {d:g}, rerank {rw:g}", tp, True))
     if args.out:
         with open(args.out, "w") as f:
             json.dump({"data": args.data, "split": args.split, "weights": args.weights, "rows": rows}, f, indent=1)

@@ -135,7 +135,7 @@ def test_weights_argument_names_paths_and_none():
     path = _shipped()
     ref = fcn.load_text_fcn()  # default argument = the registry default
     assert not ref.training and ref.config["arch"] == "lite"
-    for m in (fcn.load_text_fcn("default"), fcn.load_text_fcn("text_fcn_lite_real"), fcn.load_text_fcn(path),
+    for m in (fcn.load_text_fcn("default"), fcn.load_text_fcn("text_fcn_ic15"), fcn.load_text_fcn(path),
               fcn.load_text_fcn(str(path)), fcn.text_fcn_lite("default"), fcn.text_fcn_lite(weights=path)):
         for k, v in ref.state_dict().items():
             torch.testing.assert_close(m.state_dict()[k], v, rtol=0, atol=0)
@@ -144,7 +144,7 @@ def test_weights_argument_names_paths_and_none():
     assert not torch.equal(untrained.classifier.weight, ref.classifier.weight)
     with pytest.raises(ValueError, match="text_fcn_lite\\(\\)"):
         fcn.load_text_fcn(None)
-    with pytest.raises(ValueError, match="registered names are.*text_fcn_lite_real.*text_fcn_lite_synth"):
+    with pytest.raises(ValueError, match="registered names are.*text_fcn_ic15.*text_fcn_lite_real.*text_fcn_lite_synth"):
         fcn.text_fcn_lite("no_such_weights")
     synth = fcn.load_text_fcn("synth")  # the previous default stays loadable by name
     assert not torch.equal(synth.classifier.weight, ref.classifier.weight)
@@ -259,3 +259,36 @@ def test_one_imagenet_normalisation():
     x = torch.rand(2, 3, 4, 5)
     ref = (x - torch.tensor(vgg.IMAGENET_MEAN).view(1, 3, 1, 1)) / torch.tensor(vgg.IMAGENET_STD).view(1, 3, 1, 1)
     torch.testing.assert_close(vgg.normalize_imagenet(x), ref)
+
+
+def test_widen_tool_keeps_the_function_and_trains_the_new_channels():
+    """tools/widen_fcn.py (how a wider default is started from a trained lite one): the widened network
+    computes exactly what the small one does, and its new channels are live (a gradient step changes
+    the output), so training can use them."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("widen_fcn", Path(__file__).parents[2] / "tools" / "widen_fcn.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    from textvision.models.fcn import build_text_fcn
+
+    torch.manual_seed(0)
+    small = build_text_fcn({"arch": "lite", "widths": [8, 16, 16, 24, 32]}).eval()
+    for p in small.parameters():  # non-trivial weights everywhere, BatchNorm affine included
+        p.data.add_(0.1 * torch.randn_like(p))
+    wide = mod.widen(small, [8, 16, 24, 48, 64])
+    x = torch.rand(2, 3, 64, 96)
+    with torch.no_grad():
+        torch.testing.assert_close(wide(x), small(x), rtol=0, atol=1e-5)
+    assert wide.config["widths"] == [8, 16, 24, 48, 64]
+    new = wide.state_dict()["encoder.s16.0.3.weight"][24:]  # outputs the small model lacks
+    assert new.abs().sum() > 0
+    wide.train()
+    wide(x).logsumexp(1).mean().backward()
+    grads = dict(wide.named_parameters())
+    reader = "encoder.s16.1.3.weight"  # reads the widened stage: its weights from the new channels start at 0 ...
+    assert (grads[reader].detach()[:, 24:] == 0).all()
+    assert grads[reader].grad[:, 24:].abs().sum() > 0  # ... and get a gradient
+    with pytest.raises(ValueError, match="must be >="):
+        mod.widen(small, [8, 8, 16, 24, 32])

@@ -4,7 +4,7 @@ import pytest
 
 from textvision.data.synth import render_scene
 from textvision.eval.proposals import detection_rate
-from textvision.proposals import TextProposals
+from textvision.proposals import DEFAULT_MIN_PROB, TextProposals
 from textvision.proposals.compare import KS, format_rankers, run_rankers
 from textvision.proposals.ranker import Ranker
 from textvision.proposals.train import Sample, oracle_heatmap, word_boxes
@@ -24,7 +24,7 @@ def test_rows_equal_text_proposals_with_each_ranker(samples, rng):
     assert [(r["ranker"], r["map"]) for r in rows] == [(n, m) for m in ("none", "TextFCN") for n in rankers]
     gts = [word_boxes(s.instances) for s in samples]
     for r in rows:
-        cfg = {} if r["map"] == "none" else {"prune": "pixels", "min_prob": 0.10, "rerank": True}
+        cfg = {} if r["map"] == "none" else {"prune": "pixels", "min_prob": DEFAULT_MIN_PROB, "rerank": True}
         tp = TextProposals(ranker=rankers[r["ranker"]], **cfg)
         props = [tp(s.image, None if r["map"] == "none" else hm) for s, hm in zip(samples, maps)]
         want = detection_rate([p.boxes for p in props], gts, ks=KS)

@@ -39,7 +39,7 @@ def test_propose_is_the_documented_recipe(photo, result):
     assert hm.dtype == np.float32 and hm.shape == photo.shape[:2] and 0 <= hm.min() and hm.max() <= 1
     np.testing.assert_array_equal(hm, fcn_heatmap(photo, device="cpu"))
     np.testing.assert_array_equal(hm, textvision.segment(photo, max_side=PROPOSALS_FCN_MAX_SIDE, device="cpu"))
-    ref = TextProposals(prune="pixels", min_prob=0.1, ranker="default", rerank=True)(photo, hm)
+    ref = TextProposals(prune="pixels", min_prob=0.01, ranker="default", rerank=True)(photo, hm)  # the calibrated 0.01
     np.testing.assert_array_equal(result.boxes, ref.boxes)
     np.testing.assert_array_equal(result.scores, ref.scores)
     t = result.stats["time"]

@@ -372,7 +372,7 @@ def text_fcn_lite(weights: Union[str, os.PathLike, None] = None, *,
 
     Args:
         weights: None = random init; a ``text_fcn`` registry name (``"default"`` = the shipped
-            ``text_fcn_lite_synth``) or a checkpoint path, resolved by ``textvision.weights.resolve``
+            ``text_fcn_ic15``, a widened lite network) or a checkpoint path, resolved by ``textvision.weights.resolve``
             (the stored config, including widths, wins over ``widths``).
     """
     if weights is not None:

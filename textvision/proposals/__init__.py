@@ -9,6 +9,7 @@
 from textvision.proposals.cluster import Dendrogram, euclidean_mst, single_linkage
 from textvision.proposals.headline import propose
 from textvision.proposals.pipeline import (
+                                          DEFAULT_MIN_PROB,
                                           PRESETS,
                                           PROPOSALS_FCN_MAX_SIDE,
                                           Proposals,
@@ -21,7 +22,7 @@ from textvision.proposals.pipeline import (
 from textvision.proposals.ranker import FEATURE_NAMES, Ranker, load_default_ranker
 
 __all__ = [
-    "propose", "TextProposals", "Proposals", "PRESETS", "fcn_heatmap", "PROPOSALS_FCN_MAX_SIDE", "Ranker", "FEATURE_NAMES",
+    "propose", "TextProposals", "Proposals", "PRESETS", "DEFAULT_MIN_PROB", "fcn_heatmap", "PROPOSALS_FCN_MAX_SIDE", "Ranker", "FEATURE_NAMES",
     "load_default_ranker",
     "meaningfulness", "box_means", "heatmap_evidence", "single_linkage", "euclidean_mst", "Dendrogram",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 def register(sub) -> None:
     from textvision._cli import positive_int, probability
+    from textvision.proposals.pipeline import DEFAULT_MIN_PROB
 
     p = sub.add_parser("propose", help="word proposals (TextProposals, optionally FCN-pruned) for images",
                        description="Ranked word proposals for images and/or folders of images, written to one "
@@ -18,7 +19,7 @@ def register(sub) -> None:
                      help="compute the text map with TextFCN (the shipped one, or --fcn-weights)")
     p.add_argument("--fcn-weights", default=None, metavar="W",
                    help="TextFCN weights for --fcn: a registry name or a checkpoint file (default: 'default', the "
-                        "shipped text_fcn_lite_real); implies --fcn")
+                        "shipped text_fcn_ic15); implies --fcn")
     p.add_argument("--top", type=positive_int, default=None,
                    help="keep the K best proposals per image (default: all)")
     p.add_argument("--out", required=True, help="required: output .csv (image,rank,x1,y1,x2,y2,score) or .json")
@@ -27,7 +28,8 @@ def register(sub) -> None:
     p.add_argument("--viz-top", type=positive_int, default=20, help="proposals drawn in --viz (default 20)")
     p.add_argument("--prune", choices=("pixels", "bbox", "none"), default="pixels",
                    help="pruning by mean text probability when a heatmap is given (default pixels)")
-    p.add_argument("--min-prob", type=probability, default=0.10, help="pruning threshold (default 0.10)")
+    p.add_argument("--min-prob", type=probability, default=DEFAULT_MIN_PROB,
+                   help=f"pruning threshold (default {DEFAULT_MIN_PROB})")
     p.add_argument("--ranker", default=None,
                    help="'nfa' (NFA meaningfulness), 'default' or another registry name, or a .json/.xml ranker "
                         "file; default: 'default' with a map (textvision.propose), 'nfa' without")

@@ -15,7 +15,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from textvision.proposals.pipeline import TextProposals
+from textvision.proposals.pipeline import DEFAULT_MIN_PROB, TextProposals
 from textvision.proposals.train import Sample, oracle_heatmap, word_boxes
 
 __all__ = ["KS", "run_methods", "run_headline", "run_rankers", "default_methods", "format_table", "format_headline",
@@ -226,7 +226,7 @@ def format_headline(rows: List[dict]) -> str:
 
 
 #: Map settings of :func:`run_rankers`: the plain ``TextProposals()`` and ``textvision.propose``'s pipeline.
-RANKER_SETTINGS = {"none": {}, "TextFCN": {"prune": "pixels", "min_prob": 0.10, "rerank": True}}
+RANKER_SETTINGS = {"none": {}, "TextFCN": {"prune": "pixels", "min_prob": DEFAULT_MIN_PROB, "rerank": True}}
 
 
 def run_rankers(samples: Sequence[Sample], rankers: Dict[str, object], heatmaps: Optional[Sequence] = None,
@@ -240,7 +240,7 @@ def run_rankers(samples: Sequence[Sample], rankers: Dict[str, object], heatmaps:
             :class:`Ranker`, a registry name or a ``.json`` / ``.xml`` path).
         heatmaps: optional TextFCN map per sample (float32 HxW in [0, 1], e.g. ``run_headline``'s
             ``keep["heatmaps"]``); given, every ranker is also run in ``textvision.propose``'s pipeline
-            (regions pruned by the map at 0.10, re-ranked by it). Without, only ``TextProposals()``.
+            (regions pruned by the map at DEFAULT_MIN_PROB, re-ranked by it). Without, only ``TextProposals()``.
         progress: optional ``progress(setting, sample)`` after each image's raw proposals.
 
     Returns:

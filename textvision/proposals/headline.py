@@ -7,7 +7,7 @@ from typing import Optional, Union
 
 from textvision import _validate
 from textvision._threads import check_num_threads
-from textvision.proposals.pipeline import PROPOSALS_FCN_MAX_SIDE, Proposals, TextProposals
+from textvision.proposals.pipeline import DEFAULT_MIN_PROB, PROPOSALS_FCN_MAX_SIDE, Proposals, TextProposals
 from textvision.proposals.ranker import Ranker
 
 __all__ = ["propose"]
@@ -30,7 +30,7 @@ def _proposer(preset, min_prob, ranker, num_threads) -> TextProposals:
 
 
 def propose(image, heatmap=None, *, model=None, weights: Union[str, Path] = "default",
-            ranker: Union[None, str, Path, Ranker] = "default", preset: str = "original", min_prob: float = 0.10,
+            ranker: Union[None, str, Path, Ranker] = "default", preset: str = "original", min_prob: float = DEFAULT_MIN_PROB,
             max_side: Optional[int] = PROPOSALS_FCN_MAX_SIDE, top: Optional[int] = None, device=None,
             num_threads: int = 1) -> Proposals:
     """Ranked word proposals of one image, guided by TextFCN: the recipe that keeps small words.

@@ -298,7 +298,7 @@ def _text_sign(path, class_labels: Optional[str]) -> int:
 
 def default_ranker_path() -> Path:
     """Where the project's trained default ranker lives: the ``ranker`` family's ``"default"`` in the weights
-    registry (``ranker_real``, ``textvision/weights/ranker_real.json``)."""
+    registry (``ranker_ic15``, ``textvision/weights/ranker_ic15.json``)."""
     from textvision.weights import entry_path, get_entry
 
     return entry_path(get_entry("default", "ranker"))
