@@ -795,7 +795,7 @@ def test_guard_catches_a_writer():
 NO_ARRAYS = {
     "ops": {"LanmsResult", "ExtensionMissingError", "built_with_cuda", "has_cuda", "has_ops", "MserRegions",
             "textproposals_params", "OPENCV_DEFAULTS"},
-    "proposals": {"Proposals", "PROPOSALS_FCN_MAX_SIDE", "PRESETS", "FEATURE_NAMES", "load_default_ranker", "Dendrogram"},
+    "proposals": {"Proposals", "PROPOSALS_FCN_MAX_SIDE", "DEFAULT_MIN_PROB", "PRESETS", "FEATURE_NAMES", "load_default_ranker", "Dendrogram"},
     "segmentation": {"DEFAULT_MAX_SIDE", "DEFAULT_TILE", "default_model"},
     # losses/configs/IO on paths; PerceptualLoss/VGGFeatures need VGG weights; the trainers take folders
     "style": {"load_style_model", "save_style_model", "read_checkpoint", "PerceptualLoss", "VGGFeatures",

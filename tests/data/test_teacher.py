@@ -3,6 +3,7 @@
 No test needs the CRAFT weights: ``craft_maps`` is replaced by a stand-in that returns hand-made maps.
 """
 import dataclasses
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -139,6 +140,18 @@ MODEL = object()  # label_photos never looks inside the model; craft_maps is rep
 def fake_craft(monkeypatch):
     fake = _FakeCraft()
     monkeypatch.setattr(craft_mod, "craft_maps", fake)
+    # The CLI checks the CRAFT weights before any work; without the [pretrained] package the registry's
+    # file is absent, and these tests never load it (the teacher is faked): resolve it to a stand-in path.
+    from textvision import weights
+
+    real_resolve = weights.resolve
+
+    def resolve(w, model, *a, **k):
+        if model == "craft" and w in ("default", "craft", "craft_mlt_25k"):
+            return Path("craft_mlt_25k.pth")
+        return real_resolve(w, model, *a, **k)
+
+    monkeypatch.setattr(weights, "resolve", resolve)
     return fake
 
 

@@ -117,10 +117,10 @@ def _teacher_label(args) -> int:
 
     if args.max_side < 32:
         raise ValueError(f"--max-side must be >= 32, got {args.max_side}")
-    resolve(args.weights, "craft")  # a wrong name or a missing package: now, not after the scan
-    # Before the scan, which decodes every photo.
+    # Both before the scan, which decodes every photo.
     out = output_folder(args.out, ("*.npz",), args.force or args.resume, kind="label file",
                         hint="pass --resume to keep them and label the rest or --force to replace them")
+    resolve(args.weights, "craft")  # a wrong name or a missing package: now, not after the scan
     scan = scan_photos(args.photos, min_side=args.min_side, exclude=args.exclude)
     for s in scan.skipped:
         if s.reason == "unreadable":

@@ -143,7 +143,6 @@ def recognize_crops(crops: Sequence[np.ndarray], model="default", *, lexicon=Non
     if contrast_retry is not None and (isinstance(contrast_retry, bool) or not 0.0 <= float(contrast_retry) <= 1.0):
         raise ValueError(f"recognize_crops: contrast_retry must be None or in [0, 1], got {contrast_retry!r}")
     lex = _as_lexicon(lexicon)
-    net = as_recognizer(model)
     strips: List[Optional[np.ndarray]] = []
     for i, c in enumerate(crops):
         arr = np.asarray(c) if not hasattr(c, "detach") else c.detach().cpu().numpy()
@@ -153,6 +152,7 @@ def recognize_crops(crops: Sequence[np.ndarray], model="default", *, lexicon=Non
         if arr.dtype != np.uint8:
             raise TypeError(f"recognize_crops: crop {i} must be a uint8 image, got dtype {arr.dtype}")
         strips.append(fit_crop(arr))
+    net = as_recognizer(model)  # after the cheap checks: a bad crop is reported without loading weights
     n = len(strips)
     raw = [""] * n
     conf = np.zeros(n, np.float32)
