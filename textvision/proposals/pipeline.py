@@ -36,9 +36,9 @@ PRESETS = {"textvision": (False, False), "original": (True, True)}
 PROPOSALS_FCN_MAX_SIDE = 1280
 
 # Calibrated on the ICDAR 2015 validation split (img_901-img_1000, 508 legible words) with the shipped
-# text_fcn_ic15 map and ranker_ic15 (tools/propose_sweep.py): at 0.01 the pruned pipeline reaches 465 of the
-# 471 words the plain one does (-1.3%) in the same CPU time (0.30 s, map included); 0.005 loses none but costs
-# 1.07x; 0.02 loses 4.5% with the lite map, 0.10 (FAST's public code) 12%.
+# text_fcn_ic15 map and ranker_ic15 (tools/propose_sweep.py): at 0.01 the pruned pipeline reaches 463 of the
+# 471 words the plain one does (-1.7%) in about the same CPU time (0.29 s against 0.28, map included); 0.005
+# loses none but costs 1.07x; 0.02 loses 4.5% with a lite map, 0.10 (FAST's public code) 13%.
 #: Default pruning threshold on a region's mean text probability (``TextProposals``, ``propose``).
 DEFAULT_MIN_PROB = 0.01
 
