@@ -435,3 +435,38 @@ def test_weights_speed_figure_agrees_with_the_readme():
 
 def test_the_demo_folder_is_ignored_by_git():
     assert "/textvision_demo/" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+# ------------------------------------------------------------------------------------------ one file per input stem
+SAME_STEM = {  # commands writing one result per input, named after its stem
+    "detect": lambda d, a, out: ["detect", *a, "--weights", d.tiny, "--max-side", "64", "--no-progress", "--out", out],
+    "segment": lambda d, a, out: ["segment", *a, "--no-progress", "--out", out],
+    "read": lambda d, a, out: ["read", *a, "--detector", d.tiny, "--no-progress", "--out", out],
+}
+
+
+@pytest.mark.parametrize("command", sorted(SAME_STEM))
+def test_two_inputs_sharing_a_stem_are_refused_before_work(command, d, tmp_path, capsys):
+    """a/x.png and b/x.jpg would overwrite each other's result: an error naming both, nothing written."""
+    from textvision.io import read_rgb, write_image
+
+    image = read_rgb(d.img)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    write_image(tmp_path / "a" / "x.png", image)
+    write_image(tmp_path / "b" / "x.jpg", image)
+    out = tmp_path / "out"
+    argv = SAME_STEM[command](d, [str(tmp_path / "a" / "x.png"), str(tmp_path / "b" / "x.jpg")], str(out))
+    assert main(argv) == 1
+    err = _one_line_error(capsys, command)
+    assert "a/x.png" in err and "b/x.jpg" in err and "would both write" in err
+    assert not out.exists()
+
+
+def test_distinct_stems_keeps_a_file_given_twice_once(tmp_path):
+    from textvision._cli import distinct_stems
+
+    a, b = tmp_path / "x.png", tmp_path / "y.png"
+    assert distinct_stems([a, b, tmp_path / "." / "x.png", a], "res_{stem}.txt") == [a, b]
+    with pytest.raises(ValueError, match=r"would both write res_x\.txt"):
+        distinct_stems([a, tmp_path / "sub" / "x.jpg"], "res_{stem}.txt")

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Sequence, Tuple
 
-__all__ = ["positive_int", "non_negative_int", "probability", "positive_float", "new_file", "OutputFolder", "own_files",
-           "output_folder", "InputsSkipped", "Skipped"]
+__all__ = ["positive_int", "non_negative_int", "probability", "fraction", "positive_float", "new_file", "OutputFolder",
+           "own_files", "output_folder", "distinct_stems", "InputsSkipped", "Skipped"]
 
 
 # ---------------------------------------------------------------------------------------------- argument types
@@ -61,6 +61,17 @@ def probability(text: str) -> float:
     return v
 
 
+def fraction(text: str) -> float:
+    """argparse type: a number in (0, 1] (a share of something, e.g. of the proposals to read)."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text!r}") from None
+    if not 0.0 < v <= 1.0:
+        raise argparse.ArgumentTypeError(f"must lie in (0, 1], got {text}")
+    return v
+
+
 def positive_float(text: str) -> float:
     """argparse type: a finite number > 0 (learning rates, weights)."""
     try:
@@ -73,6 +84,35 @@ def positive_float(text: str) -> float:
 
 
 # ---------------------------------------------------------------------------------------------- outputs
+def clip_quads(quads, shape):
+    """Quads float [K, 4, 2] (or a list of [4, 2]) clipped to the pixels of an image of ``shape`` (H, W, ...):
+    decoded boxes of words at the border reach past it, and a result file names pixels of the image."""
+    import numpy as np
+
+    q = np.asarray(quads, np.float32).reshape(-1, 4, 2)
+    h, w = shape[:2]
+    return np.stack([np.clip(q[..., 0], 0, w - 1), np.clip(q[..., 1], 0, h - 1)], axis=-1)
+
+
+def distinct_stems(paths: Sequence[Path], writes: str) -> List[Path]:
+    """Inputs of a command that writes one file per input named after its stem (``writes``, e.g.
+    ``"res_{stem}.txt"``): the same file given twice is kept once; two different files sharing a stem
+    (``a/x.png``, ``b/x.jpg``) would overwrite each other's result, a ``ValueError`` before any work."""
+    import os
+
+    by_stem, unique = {}, []
+    for path in paths:
+        first = by_stem.get(path.stem)
+        if first is not None:
+            if os.path.realpath(first) == os.path.realpath(path):
+                continue
+            raise ValueError(f"inputs {first} and {path} would both write {writes.replace('{stem}', path.stem)}; "
+                             f"rename one or run them into different --out folders (nothing was written)")
+        by_stem[path.stem] = path
+        unique.append(path)
+    return unique
+
+
 def new_file(path, force: bool, what: str = "--out file") -> Path:
     """Check before any work that ``path`` may be written: its folder is writable, it is no folder, and it
     does not exist unless ``force``.

@@ -8,7 +8,9 @@ held-out images beside them.
 
 ``--data icdar2015:DIR`` reads the training side only (img_1-img_900); the validation split stays unseen.
 The proposals are the plain pipeline's (``TextProposals(keep_features=True, diversity=None)``, what
-``train-ranker`` trains on), each image's computed once.
+``train-ranker`` trains on), each image's computed once; rows, weights and fits are ``train-ranker``'s own
+(``image_rows``, ``fit_rows``), with fewer negatives kept per photo (``--negatives``, default 1000) to keep
+the folds quick.
 """
 from __future__ import annotations
 
@@ -19,27 +21,13 @@ import sys
 import numpy as np
 
 
-def _hits_matrix(boxes: np.ndarray, gt: np.ndarray, iou: float = 0.5) -> np.ndarray:
-    """bool [n_proposals, n_words]: proposal i matches word j (axis-aligned box IoU >= iou)."""
-    if len(gt) == 0 or len(boxes) == 0:
-        return np.zeros((len(boxes), len(gt)), bool)
-    b = boxes.astype(np.float64)[:, None, :]
-    g = gt.astype(np.float64)[None, :, :]
-    iw = np.clip(np.minimum(b[..., 2], g[..., 2]) - np.maximum(b[..., 0], g[..., 0]), 0, None)
-    ih = np.clip(np.minimum(b[..., 3], g[..., 3]) - np.maximum(b[..., 1], g[..., 1]), 0, None)
-    inter = iw * ih
-    area = lambda a: (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])  # noqa: E731
-    return inter >= iou * (area(b) + area(g) - inter)
+def _hits_at(ranker, features: np.ndarray, boxes: np.ndarray, gt: np.ndarray, ks) -> np.ndarray:
+    """Words of one image hit (IoU >= 0.5) within the top k of its proposals ranked by ``ranker``, per k."""
+    from textvision.eval import first_hit_rank
 
-
-def _hits_at(scores: np.ndarray, match: np.ndarray, ks) -> np.ndarray:
-    """Words of one image hit within the top k proposals by ``scores`` (descending), for each k."""
-    if match.shape[1] == 0:
-        return np.zeros(len(ks), int)
-    rank = np.empty(len(scores), np.int64)
-    rank[np.argsort(-scores, kind="stable")] = np.arange(len(scores))
-    first = np.where(match, rank[:, None], np.iinfo(np.int64).max).min(axis=0)
-    return np.array([int((first < k).sum()) for k in ks])
+    order = np.argsort(-ranker.decision_function(features) * ranker.text_sign, kind="stable")
+    first = first_hit_rank(boxes[order], gt)
+    return np.array([int(((first >= 0) & (first < k)).sum()) for k in ks])
 
 
 def main(argv=None) -> int:
@@ -57,40 +45,28 @@ def main(argv=None) -> int:
     from tqdm import tqdm
 
     from textvision.proposals import Ranker, TextProposals
-    from textvision.proposals.train import iter_samples, word_boxes
+    from textvision.proposals.train import fit_rows, image_rows, iter_samples, max_iou, word_boxes
     from textvision.weights import resolve
 
     tp = TextProposals(keep_features=True, diversity=None)
-    images = []  # (features [n, 18], match [n, words])
+    images = []  # (features [n, 18], boxes [n, 4], word boxes [G, 4], labels [n]): what train-ranker sees
     for s in tqdm(iter_samples(args.data, n=args.num_images, split="train"), desc="proposals", file=sys.stderr):
         p = tp(s.image)
-        images.append((p.features.astype(np.float32), _hits_matrix(p.boxes, word_boxes(s.instances))))
-    n_words = sum(m.shape[1] for _, m in images)
+        gt = word_boxes(s.instances)
+        images.append((p.features.astype(np.float32), p.boxes, gt, max_iou(p.boxes, gt) >= 0.5))
+    n_words = sum(len(gt) for _, _, gt, _ in images)
     ks = (10, 100, 1000)
     fold = np.arange(len(images)) % args.folds
     rng = np.random.default_rng(0)
 
     def train_rows(idx, balance):
-        xs, ys, ws = [], [], []
-        for i in idx:
-            f, m = images[i]
-            y = m.any(axis=1)
-            neg = np.flatnonzero(~y)
-            if len(neg) > args.negatives:
-                neg = rng.choice(neg, args.negatives, replace=False)
-            pos = np.flatnonzero(y)
-            w = np.ones(len(pos) + len(neg))
-            if balance == "image" and len(pos):
-                w[: len(pos)] = 1.0 / len(pos)
-            xs.append(f[np.concatenate([pos, neg])])
-            ys.append(np.concatenate([np.ones(len(pos), bool), np.zeros(len(neg), bool)]))
-            ws.append(w)
-        x, y, w = np.concatenate(xs), np.concatenate(ys), np.concatenate(ws)
-        return x, y, np.where(y, 0.5 * w / w[y].sum(), 0.5 * w / w[~y].sum())
+        picked = [image_rows(images[i][3], rng, max_negatives=args.negatives, balance=balance) for i in idx]
+        return (np.concatenate([images[i][0][j] for i, (j, _) in zip(idx, picked)]),
+                np.concatenate([images[i][3][j] for i, (j, _) in zip(idx, picked)]),
+                np.concatenate([w for _, w in picked]))
 
     def held_out_hits(ranker, idx):
-        return sum(_hits_at(ranker.decision_function(images[i][0]) * ranker.text_sign, images[i][1], ks)
-                   for i in idx)
+        return sum(_hits_at(ranker, f, b, gt, ks) for f, b, gt, _ in (images[i] for i in idx))
 
     rows = []
     for name in args.baseline:
@@ -102,7 +78,7 @@ def main(argv=None) -> int:
             total = np.zeros(len(ks), int)
             for k in tqdm(range(args.folds), desc=f"{stumps} stumps, {balance}", file=sys.stderr):
                 x, y, w = train_rows(np.flatnonzero(fold != k), balance)
-                total += held_out_hits(Ranker.fit(x, y, num_stumps=stumps, sample_weight=w), np.flatnonzero(fold == k))
+                total += held_out_hits(fit_rows(x, y, w, num_stumps=stumps), np.flatnonzero(fold == k))
             rows.append({"setting": f"{stumps} stumps, balance {balance}",
                          "hits": dict(zip(map(str, ks), map(int, total)))})
     print(f"{len(images)} images, {n_words} words, {args.folds}-fold by image; words hit per image's top k")

@@ -75,7 +75,7 @@ def register(sub) -> None:
                    help="probability that a crop is placed over a legible word (default 0: uniform crops)")
     p.add_argument("--colour", action="store_true", help="photometric jitter: colour, blur, noise")
     p.add_argument("--bf16", action="store_true",
-                   help="bfloat16 autocast forward pass (about 3x faster on CPUs with AVX512-BF16/AMX)")
+                   help="bfloat16 autocast forward pass (faster on CPUs with AVX512-BF16/AMX)")
     p.add_argument("--augment", default=None, metavar="STYLE.pt|NAME",
                    help="style checkpoint: add restyled copies of each training image (selective text style)")
     p.add_argument("--styles-per-image", type=int, default=1, metavar="K", help="restyled copies per image (default 1)")
@@ -205,20 +205,13 @@ def _detect(args) -> int:
     import numpy as np
     import torch
 
-    from textvision._cli import Skipped, output_folder
+    from textvision._cli import Skipped, clip_quads, distinct_stems, output_folder
     from textvision.data import TextInstance, write_icdar2015
     from textvision.east.decode import detect
     from textvision.io import list_images, read_rgb, write_image
     from textvision.models.east import load_east
 
-    images = list_images(args.input)
-    # res_<stem>.txt would silently overwrite one another for a/x.png and b/x.jpg.
-    seen = {}
-    for path in images:
-        if path.stem in seen:
-            raise ValueError(f"{seen[path.stem]} and {path} would both write res_{path.stem}.txt; "
-                             f"run them into different --out folders")
-        seen[path.stem] = path
+    images = distinct_stems(list_images(args.input), "res_{stem}.txt")
     out = output_folder(args.out, ("res_*.txt", "*_east.jpg"), args.force)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     model = load_east(args.weights, device=device)
@@ -239,9 +232,7 @@ def _detect(args) -> int:
             continue
         det = detect(image, model, max_side=args.max_side, score_threshold=args.score_threshold,
                      nms_threshold=args.nms_threshold, box_threshold=args.box_threshold)
-        # The decoded boxes of words at the border reach past it; a result file names pixels of the image.
-        h, w = image.shape[:2]
-        quads = np.stack([np.clip(det.quads[..., 0], 0, w - 1), np.clip(det.quads[..., 1], 0, h - 1)], axis=-1)
+        quads = clip_quads(det.quads, image.shape)
         write_icdar2015(out.path / f"res_{path.stem}.txt", [TextInstance(q) for q in quads], integer=True,
                         with_text=False)
         total += len(quads)

@@ -50,7 +50,7 @@ class TrainConfig:
         text_crop: probability that a training crop is placed so that a legible word lies inside it
             (incidental text covers a few percent of a photograph: uniform crops rarely hold a word).
         colour: photometric jitter (colour, blur, noise) of the training crops.
-        bf16: run the forward pass under bfloat16 autocast (the loss in float32): about 3x faster on a
+        bf16: run the forward pass under bfloat16 autocast (the loss in float32): faster on a
             CPU with AVX512-BF16 or AMX, and on recent GPUs; slower on CPUs without them. The per-epoch
             validation then runs under bf16 too (a proxy for choosing the epoch; score the chosen
             checkpoint in float32 with ``benchmarks/eval_east.py``).

@@ -10,6 +10,7 @@ import numpy as np
 from textvision.data.instances import TextInstance
 from textvision.eval._inputs import _quads, _read_layout, _sort_key
 from textvision.eval.iou_protocol import _all_intersections, _image
+from textvision.eval.proposals import box_hits
 
 __all__ = ["icdar2015_end_to_end", "transcription_match", "end_to_end_rate", "first_read_rank", "EDGE_PUNCTUATION"]
 
@@ -154,16 +155,11 @@ def first_read_rank(boxes, texts: Sequence[str], gt: Sequence[TextInstance], *, 
     out = np.full(len(gt), -1, np.int64)
     if len(b) == 0:
         return out
-    pa = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
     for g, inst in enumerate(gt):
         if inst.ignore:
             continue
-        gb = np.asarray(inst.box, np.float64)
-        iw = np.minimum(b[:, 2], gb[2]) - np.maximum(b[:, 0], gb[0])
-        ih = np.minimum(b[:, 3], gb[3]) - np.maximum(b[:, 1], gb[1])
-        inter = np.clip(iw, 0, None) * np.clip(ih, 0, None)
-        union = pa + (gb[2] - gb[0]) * (gb[3] - gb[1]) - inter
-        for r in np.nonzero((inter > 0) & (inter >= iou * union))[0]:
+        hits = box_hits(b, np.asarray(inst.box, np.float64)[None], iou)[:, 0]
+        for r in np.nonzero(hits)[0]:
             if transcription_match(inst.text, texts[r], case_sensitive=case_sensitive,
                                    edge_punctuation=edge_punctuation):
                 out[g] = r

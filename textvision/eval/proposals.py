@@ -7,7 +7,7 @@ import numpy as np
 
 from textvision.data.instances import TextInstance
 
-__all__ = ["detection_rate", "first_hit_rank"]
+__all__ = ["detection_rate", "first_hit_rank", "box_hits"]
 
 _CHUNK = 16384  # proposals per block: bounds the IoU block to CHUNK x G floats
 
@@ -25,6 +25,20 @@ def _boxes(x, what: str) -> np.ndarray:
     return a
 
 
+def box_hits(boxes: np.ndarray, gt_boxes: np.ndarray, iou: float = 0.5) -> np.ndarray:
+    """bool [P, G]: box p overlaps ground-truth box g with IoU >= ``iou`` (computed without dividing:
+    ``inter >= iou * union`` and ``inter > 0``). Both float [N, 4] ``(x1, y1, x2, y2)``, already checked;
+    memory P x G, so callers with many boxes pass them in chunks."""
+    b = np.asarray(boxes, np.float64)
+    g = np.asarray(gt_boxes, np.float64)
+    iw = np.minimum(b[:, None, 2], g[None, :, 2]) - np.maximum(b[:, None, 0], g[None, :, 0])
+    ih = np.minimum(b[:, None, 3], g[None, :, 3]) - np.maximum(b[:, None, 1], g[None, :, 1])
+    inter = np.clip(iw, 0, None) * np.clip(ih, 0, None)
+    union = ((b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]))[:, None] + ((g[:, 2] - g[:, 0]) * (g[:, 3] - g[:, 1]))[None, :] \
+        - inter
+    return (inter >= iou * union) & (inter > 0)
+
+
 def first_hit_rank(proposals: np.ndarray, gt_boxes: np.ndarray, iou: float = 0.5) -> np.ndarray:
     """For each GT box, the 0-based rank of the first proposal with IoU >= ``iou`` (-1 if none).
 
@@ -40,20 +54,11 @@ def first_hit_rank(proposals: np.ndarray, gt_boxes: np.ndarray, iou: float = 0.5
     first = np.full(len(g), -1, np.int64)
     if len(g) == 0 or len(p) == 0:
         return first
-    ga = (g[:, 2] - g[:, 0]) * (g[:, 3] - g[:, 1])
     todo = np.ones(len(g), bool)
     for s in range(0, len(p), _CHUNK):
         if not todo.any():
             break
-        b = p[s:s + _CHUNK]
-        gg = g[todo]
-        iw = np.minimum(b[:, None, 2], gg[None, :, 2]) - np.maximum(b[:, None, 0], gg[None, :, 0])
-        ih = np.minimum(b[:, None, 3], gg[None, :, 3]) - np.maximum(b[:, None, 1], gg[None, :, 1])
-        inter = np.clip(iw, 0, None) * np.clip(ih, 0, None)
-        pa = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-        union = pa[:, None] + ga[todo][None, :] - inter
-        hit = inter >= iou * union  # IoU >= iou without dividing (union > 0 whenever inter > 0)
-        hit &= inter > 0
+        hit = box_hits(p[s:s + _CHUNK], g[todo], iou)
         any_hit = hit.any(0)
         idx = np.nonzero(todo)[0]
         first[idx[any_hit]] = s + hit[:, any_hit].argmax(0)

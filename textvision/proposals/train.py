@@ -286,14 +286,7 @@ def collect_training_data(samples, proposer: Optional[TextProposals] = None, *, 
     for s in samples:
         p = tp(s.image)
         y = max_iou(p.boxes, word_boxes(s.instances)) >= iou
-        neg = np.flatnonzero(~y)
-        if len(neg) > max_negatives_per_image:
-            neg = rng.choice(neg, max_negatives_per_image, replace=False)
-        pos = np.flatnonzero(y)
-        idx = np.concatenate([pos, neg])
-        w = np.ones(len(idx))
-        if balance == "image" and len(pos):
-            w[: len(pos)] = 1.0 / len(pos)
+        idx, w = image_rows(y, rng, max_negatives=max_negatives_per_image, balance=balance)
         # A repeated part (SPEC*K) counts K times, the same as K copies of its rows.
         w *= max(1, int(getattr(s, "repeat", 1)))
         feats.append(p.features[idx])
@@ -311,16 +304,42 @@ def train_ranker(samples, *, num_stumps: int = 100, iou: float = 0.5, proposer: 
     """Collect features on ``samples`` (iterable of :class:`Sample`, see :func:`collect_training_data`) and
     fit boosted stumps, positives and negatives weighing half each."""
     x, y, w = collect_training_data(samples, proposer, iou=iou, balance=balance, progress=progress)
+    r = fit_rows(x, y, w, num_stumps=num_stumps)
+    r.meta.update({"iou": iou, "balance": balance})
+    return r
+
+
+def image_rows(labels: np.ndarray, rng: np.random.Generator, *, max_negatives: int = 4000,
+               balance: str = "proposal") -> Tuple[np.ndarray, np.ndarray]:
+    """Which proposals of one image train the ranker, and their weights.
+
+    Args:
+        labels: bool [P], proposal matches a word.
+        rng: draws the negatives kept when there are more than ``max_negatives`` (all positives stay).
+        balance: see :func:`collect_training_data`.
+
+    Returns:
+        ``(indices int [n], weights float64 [n])``, positives first.
+    """
+    neg = np.flatnonzero(~labels)
+    if len(neg) > max_negatives:
+        neg = rng.choice(neg, max_negatives, replace=False)
+    pos = np.flatnonzero(labels)
+    w = np.ones(len(pos) + len(neg))
+    if balance == "image" and len(pos):
+        w[: len(pos)] = 1.0 / len(pos)
+    return np.concatenate([pos, neg]), w
+
+
+def fit_rows(x: np.ndarray, y: np.ndarray, w: np.ndarray, *, num_stumps: int = 100) -> Ranker:
+    """Boosted stumps on collected rows (:func:`collect_training_data`), positives and negatives weighing
+    half each."""
     if not y.any() or y.all():
         raise ValueError(f"training data needs positives and negatives: {int(y.sum())} of {len(y)} proposals "
                          f"match a word (no word in the data, or no proposal on one?)")
     if np.all(w == 1.0):
-        r = Ranker.fit(x, y, num_stumps=num_stumps)  # Ranker.fit's own class balance: the same weights
-    else:
-        r = Ranker.fit(x, y, num_stumps=num_stumps,
-                       sample_weight=np.where(y, 0.5 * w / w[y].sum(), 0.5 * w / w[~y].sum()))
-    r.meta.update({"iou": iou, "balance": balance})
-    return r
+        return Ranker.fit(x, y, num_stumps=num_stumps)  # Ranker.fit's own class balance: the same weights
+    return Ranker.fit(x, y, num_stumps=num_stumps, sample_weight=np.where(y, 0.5 * w / w[y].sum(), 0.5 * w / w[~y].sum()))
 
 
 def evaluate(proposals_per_image: Sequence[np.ndarray], gts: Sequence[np.ndarray],

@@ -89,24 +89,6 @@ def _parse_hw(s: str):
     return h, w
 
 
-def _output_names(paths, out):
-    """Map each input to OUT/<stem>; refuse two different inputs that share a stem (they would overwrite
-    each other's outputs). The same file given twice is processed once."""
-    import os
-
-    by_stem, unique = {}, []
-    for path in paths:
-        stem = path.stem
-        if stem in by_stem:
-            if os.path.realpath(by_stem[stem]) == os.path.realpath(path):
-                continue
-            raise ValueError(f"inputs {by_stem[stem]} and {path} would both write {out / (stem + '_heatmap.png')}; "
-                             f"rename one or run them separately (nothing was written)")
-        by_stem[stem] = path
-        unique.append(path)
-    return unique
-
-
 def _segment(args) -> int:
     import sys
     from pathlib import Path
@@ -115,7 +97,7 @@ def _segment(args) -> int:
     from tqdm import tqdm
 
     from textvision import io
-    from textvision._cli import Skipped, output_folder
+    from textvision._cli import Skipped, distinct_stems, output_folder
     from textvision.models.fcn import load_text_fcn
     from textvision.segmentation import segment, text_coverage
 
@@ -127,7 +109,7 @@ def _segment(args) -> int:
         p = Path(item)
         # Folders expand to their images; a missing or unreadable file is reported per image below.
         paths.extend(io.list_images(p) if p.is_dir() else [p])
-    paths = _output_names(paths, out)
+    paths = distinct_stems(paths, str(out / "{stem}_heatmap.png"))
     # Every check that can fail for all images runs before the first image.
     folder = output_folder(out, ("*_heatmap.png", "*_overlay.jpg"), args.force, kind="heatmap file")
     model = load_text_fcn(args.weights)

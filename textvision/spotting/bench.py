@@ -14,6 +14,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 import numpy as np
 
 from textvision.eval.end_to_end import end_to_end_rate, first_read_rank
+from textvision.eval.proposals import box_hits
 
 __all__ = ["SpottingRow", "covering", "read_proposals", "run_spotting", "format_spotting"]
 
@@ -58,17 +59,10 @@ class SpottingRow:
 def covering(boxes: np.ndarray, gt, iou: float = 0.5) -> np.ndarray:
     """bool [P]: proposals whose box IoU with some care word's bounding box is >= ``iou``."""
     b = np.asarray(boxes, np.float64).reshape(-1, 4)
-    hit = np.zeros(len(b), bool)
-    pa = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    for inst in gt:
-        if inst.ignore:
-            continue
-        g = np.asarray(inst.box, np.float64)
-        iw = np.minimum(b[:, 2], g[2]) - np.maximum(b[:, 0], g[0])
-        ih = np.minimum(b[:, 3], g[3]) - np.maximum(b[:, 1], g[1])
-        inter = np.clip(iw, 0, None) * np.clip(ih, 0, None)
-        hit |= (inter > 0) & (inter >= iou * (pa + (g[2] - g[0]) * (g[3] - g[1]) - inter))
-    return hit
+    care = [np.asarray(inst.box, np.float64) for inst in gt if not inst.ignore]
+    if not care:
+        return np.zeros(len(b), bool)
+    return box_hits(b, np.stack(care), iou).any(axis=1)
 
 
 def read_proposals(image, boxes, gt, model, *, read_fraction: float = 1.0, rng=None, bf16: bool = False):
@@ -122,12 +116,14 @@ def run_spotting(samples, *, recognizer="default", fcn_weights="default", read_f
     import textvision
     from textvision._threads import torch_threads
     from textvision.eval import detection_rate
+    from textvision.models.fcn import load_text_fcn
     from textvision.proposals import TextProposals
     from textvision.spotting.recognition import as_recognizer
 
     if not 0.0 < float(read_fraction) <= 1.0:
         raise ValueError(f"read_fraction must lie in (0, 1], got {read_fraction}")
     model = as_recognizer(recognizer)
+    fcn = load_text_fcn(fcn_weights)  # once: propose(weights=PATH) would read the file for every image
     baseline = TextProposals()
     rng = np.random.default_rng(seed)
     per: Dict[str, List[dict]] = {"TextProposals()": [], "textvision.propose": []}
@@ -142,7 +138,7 @@ def run_spotting(samples, *, recognizer="default", fcn_weights="default", read_f
                     p = baseline(s.image)
                     map_s, prop_s = 0.0, float(p.stats["time"]["total"])
                 else:
-                    p = textvision.propose(s.image, weights=fcn_weights)
+                    p = textvision.propose(s.image, model=fcn, device="cpu")
                     map_s, prop_s = float(p.stats["time"]["heatmap"]), float(p.stats["time"]["total"])
                 texts, rec_s, timed, _ = read_proposals(s.image, p.boxes, s.instances, model,
                                                         read_fraction=read_fraction, rng=rng, bf16=bf16)

@@ -8,7 +8,7 @@ READ_OUTPUTS = ("*_words.json", "res_*.txt", "*_read.jpg")
 def register(sub) -> None:
     import argparse
 
-    from textvision._cli import non_negative_int, positive_int, probability
+    from textvision._cli import fraction, non_negative_int, positive_int, probability
 
     r = sub.add_parser("read", help="find and read the words of images (EAST or proposals + the recogniser)",
                        description="Words found by the shipped EAST detector (or, with --proposals, by "
@@ -61,7 +61,7 @@ def register(sub) -> None:
                    help="images an icdar2015: part holds out (its 'val' split; default img_901-img_1000)")
     b.add_argument("--gt", help="folder of the gt_<image stem>.txt files when they are not beside the images")
     b.add_argument("-n", "--num-images", type=positive_int, default=None, help="the first N images (default all)")
-    b.add_argument("--read-fraction", type=_fraction, default=1.0,
+    b.add_argument("--read-fraction", type=fraction, default=1.0,
                    help="read and time this random share of the proposals and scale the time to all of them "
                         "(the proposals covering a word are always read, so the recall is exact); default 1: all")
     b.add_argument("--seed", type=int, default=0, help="sampling seed for --read-fraction (default 0)")
@@ -72,18 +72,6 @@ def register(sub) -> None:
     b.add_argument("--json", help="also write the rows (and per-image figures) as JSON here")
     b.add_argument("--force", action="store_true", help="replace the --json file when it exists")
     b.set_defaults(func=_bench_spotting)
-
-
-def _fraction(text: str) -> float:
-    import argparse
-
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text!r}") from None
-    if not 0.0 < v <= 1.0:
-        raise argparse.ArgumentTypeError(f"must lie in (0, 1], got {text}")
-    return v
 
 
 def _bench_subparsers(sub):
@@ -128,21 +116,13 @@ def _draw(image, words):
 def _read(args) -> int:
     import json
 
-    import numpy as np
-
     from textvision import io
-    from textvision._cli import Skipped, output_folder
+    from textvision._cli import Skipped, clip_quads, distinct_stems, output_folder
     from textvision.data import TextInstance, write_icdar2015
     from textvision.spotting.reader import read
     from textvision.spotting.recognition import as_recognizer
 
-    images = io.list_images(args.input)
-    seen = {}
-    for path in images:
-        if path.stem in seen:
-            raise ValueError(f"{seen[path.stem]} and {path} would both write {path.stem}_words.json; "
-                             f"run them into different --out folders")
-        seen[path.stem] = path
+    images = distinct_stems(io.list_images(args.input), "{stem}_words.json")
     lexicon = _read_lexicon(args.lexicon, args.max_distance) if args.lexicon else None
     out = output_folder(args.out, READ_OUTPUTS, args.force)
     model = as_recognizer(args.weights)
@@ -181,9 +161,7 @@ def _read(args) -> int:
         body = ",\n".join("  " + json.dumps(w.to_dict(), ensure_ascii=False) for w in words)
         text = json.dumps(head, ensure_ascii=False)[:-1] + ', "words": [' + (f"\n{body}\n" if words else "") + "]}\n"
         io.atomic_write_text(out.path / f"{path.stem}_words.json", text)
-        h, w = image.shape[:2]
-        inst = [TextInstance(np.stack([np.clip(x.quad[:, 0], 0, w - 1), np.clip(x.quad[:, 1], 0, h - 1)], 1),
-                             x.text) for x in words]
+        inst = [TextInstance(q, x.text) for q, x in zip(clip_quads([x.quad for x in words], image.shape), words)]
         write_icdar2015(out.path / f"res_{path.stem}.txt", inst, integer=True, with_text=True)
         if args.overlay:
             io.write_image(out.path / f"{path.stem}_read.jpg", _draw(image, words))
