@@ -33,6 +33,11 @@ default soft blend, plus one row per ``--threshold``) and each distilled model, 
 - ``CRAFT kept``: CRAFT's mean region score inside a restyled word over that on the input, median
   over words and styles (>= 0.60); words CRAFT scores under 0.05 on the input are left out; CRAFT runs
   with the longer side at ``--craft-side`` (640) px;
+- ``read kept``: of the legible words EasyOCR's English recogniser (``english_g2``, the ``recognizer``
+  registry default) reads correctly on the input, the fraction still read correctly after restyling
+  (``textvision.style.evaluate.read_kept``), per style; the column gives the median over styles and the
+  worst style (>= 0.70 median, issue 28); ``--no-read`` leaves it out;
+  the JSON's ``style_pair_matrix`` has every pair's mean over photos (``tools/choose_styles.py`` reads it);
 - ``Gram closer``: styles whose restyled text is closer, in Gram distance (CRAFT's VGG16-BN features,
   not the HED loss network; mean over photos), to the style's source (the model's ``style_images``
   thumbnail) than the input text was (most styles);
@@ -42,6 +47,9 @@ default soft blend, plus one row per ``--threshold``) and each distilled model, 
     python benchmarks/eval_style.py --photos SAMPLES --teacher T.pt \
         --glob 'scenetext0*' --distilled D.pt --style-names scenetext_word03,french_w0,font_C059-BdIta \
         [--threshold 0.78] [--max-side 640] [--limit 2]
+
+The ICDAR 2015 validation split (what issue 28 is measured on): ``--photos ICDAR2015_TRAIN_DIR --names
+img_901-img_1000``; ``--no-craft`` skips the CRAFT and Gram columns (their network costs most of the time).
 
 Writes benchmarks/results/eval_style_photos.json (per-row figures, per-style Gram distances, per-photo
 changes, the targets and whether each row meets them).
@@ -69,7 +77,7 @@ from textvision.style.train import load_loss_vgg, load_style_images
 
 RESULTS = os.path.join(os.path.dirname(__file__), "results")
 #: Issue 16's targets on real photographs.
-TARGETS = {"bg_far": 2.0, "text": 12.0, "style_pair": 8.0, "craft_kept": 0.60}
+TARGETS = {"bg_far": 2.0, "text": 12.0, "style_pair": 8.0, "craft_kept": 0.60, "read_kept": 0.70}
 
 
 def main(argv=None):
@@ -92,7 +100,10 @@ def main(argv=None):
     ap.add_argument("--craft-side", type=int, default=640, help="photo mode: longer side CRAFT sees")
     ap.add_argument("--far", type=float, default=30.0, help="photo mode: 'far' background distance, px of the photo")
     ap.add_argument("--glob", default="*", help="photo mode: only images whose file names match (e.g. 'scenetext0*')")
+    ap.add_argument("--names", default=None, help="photo mode: only these stems, e.g. img_901-img_1000")
     ap.add_argument("--limit", type=int, default=None, help="photo mode: first N photos only")
+    ap.add_argument("--no-craft", action="store_true", help="photo mode: skip the CRAFT kept and Gram columns")
+    ap.add_argument("--no-read", action="store_true", help="photo mode: skip the recogniser's read kept column")
     ap.add_argument("--out", default=None, help="JSON results (default: benchmarks/results/eval_style.json, "
                                                 "or eval_style_photos.json in photo mode)")
     args = ap.parse_args(argv)
@@ -180,17 +191,19 @@ def run_synthetic(args):
 
 # ------------------------------------------------------------------------------------- real photographs
 
-def photos_with_gt(folder, pattern: str = "*"):
+def photos_with_gt(folder, pattern: str = "*", names=None):
     """``[(stem, image path, TextInstance list)]`` for the images of ``folder`` whose names match the glob
-    ``pattern`` and that have an ICDAR 2015 ``gt_<stem>.txt`` in ``folder/gt/`` (if that folder exists) or
+    ``pattern`` (and whose stems are in ``names``, a ``parse_holdout`` text, when given) and that have an ICDAR 2015 ``gt_<stem>.txt`` in ``folder/gt/`` (if that folder exists) or
     beside them; the others are skipped."""
     from textvision.data import read_icdar2015
+    from textvision.data.datasets import parse_holdout
     from textvision.data.icdar import gt_pairs
 
     folder = Path(folder)
     gt_dir = folder / "gt" if (folder / "gt").is_dir() else folder
+    chosen = (lambda stem: True) if names is None else parse_holdout(names)
     out = [(img.stem, img, read_icdar2015(gt)) for img, gt in gt_pairs(folder, gt_dir)
-           if fnmatch.fnmatch(img.name, pattern)]
+           if fnmatch.fnmatch(img.name, pattern) and chosen(img.stem)]
     if not out:
         raise SystemExit(f"no image {pattern!r} in {folder} has an ICDAR 2015 {gt_dir}/gt_<stem>.txt")
     return out
@@ -245,24 +258,42 @@ def run_photos(args):
     from textvision.io import atomic_write_text, read_rgb
     from textvision.models.craft import craft, craft_maps
     from textvision.segmentation import segment
+    from textvision.spotting import as_recognizer, recognize
     from textvision.style import blend, stylize
-    from textvision.style.evaluate import craft_score_kept, photo_change, style_pair_difference, word_masks
+    from textvision.style.evaluate import (
+        craft_score_kept,
+        legibility,
+        photo_change,
+        readable_words,
+        style_pair_difference,
+        word_masks,
+    )
     from textvision.style.losses import CraftFeatures
 
     out_path = args.out or os.path.join(RESULTS, "eval_style_photos.json")
-    photos = photos_with_gt(args.photos, args.glob)[:args.limit]
+    photos = photos_with_gt(args.photos, args.glob, args.names)[:args.limit]
     teacher, distilled, names = load_models(args.teacher, args.distilled, args.style_names)
     idx = [teacher.style_names.index(n) for n in names]
-    try:
-        craft_net = craft("default")
-    except FileNotFoundError as exc:
-        raise SystemExit(f"CRAFT weights: {exc}") from None
-    # The Gram metric reads CRAFT's own backbone (shared layers): a feature space the HED loss never saw.
-    metric = PerceptualLoss(CraftFeatures(craft_net))
-    metric.set_style_images([image_to_tensor([teacher.style_images[k]])[0] for k in idx])
+    use_craft, use_read = not args.no_craft, not args.no_read
+    craft_net = metric = None
+    if use_craft:
+        try:
+            craft_net = craft("default")
+        except FileNotFoundError as exc:
+            raise SystemExit(f"CRAFT weights: {exc}") from None
+        # The Gram metric reads CRAFT's own backbone (shared layers): a feature space the HED loss never saw.
+        metric = PerceptualLoss(CraftFeatures(craft_net))
+        metric.set_style_images([image_to_tensor([teacher.style_images[k]])[0] for k in idx])
+    if use_read:
+        try:
+            as_recognizer("default")
+        except FileNotFoundError as exc:
+            raise SystemExit(f"recogniser weights: {exc}") from None
     eye = torch.eye(len(idx))
 
     def gram(rgb, text_small, j):
+        if not use_craft:
+            return float("nan")
         x = image_to_tensor([shrink(rgb, args.craft_side)])
         m = torch.from_numpy(text_small)[None, None]
         return float(metric.masked_style_distance(x, m, eye[j:j + 1])[0])
@@ -273,7 +304,8 @@ def run_photos(args):
     for dname in distilled:
         rows[f"distilled {dname}"] = dname
     acc = {r: {"far": [], "text": [], "pair": [], "kept": [], "gram": np.zeros((len(photos), len(idx))),
-               "sec": []} for r in rows}
+               "sec": [], "read_in": np.zeros(len(idx), int), "read_out": np.zeros(len(idx), int),
+               "pair_sum": np.zeros((len(idx), len(idx))), "pair_n": 0} for r in rows}
     gram_in = np.zeros((len(photos), len(idx)))
     per_photo = []
 
@@ -292,7 +324,13 @@ def run_photos(args):
         masks = word_masks(instances, rgb.shape[:2], far=args.far, scale=scale)
         small_hw = shrink(rgb, args.craft_side).shape[:2]
         text_small = cv2.resize(masks.text.astype(np.float32), small_hw[::-1], interpolation=cv2.INTER_AREA)
-        region_in = craft_maps(craft_net, rgb, max_side=args.craft_side).region  # once per photo
+        region_in = craft_maps(craft_net, rgb, max_side=args.craft_side).region if use_craft else None
+        # Words read on the input once per photo; legible words only (read_kept's selection).
+        legible = readable_words(instances)
+        if use_read and legible:
+            quads_full = np.stack([np.asarray(w.quad, np.float32) for w in legible])
+            read_quads = (quads_full + 0.5) * scale - 0.5
+            read_in = recognize(rgb, read_quads).texts
         heat, t_map = _timed(segment, rgb)
         outs = {r: [] for r in rows}
         for j, name in enumerate(names):
@@ -307,11 +345,16 @@ def run_photos(args):
                     o, t_blend = _timed(blend, rgb, whole, heat, what)
                     sec = t_map + t_net + t_blend
                 ch = photo_change(rgb, o, masks)
-                region = craft_maps(craft_net, o, max_side=args.craft_side).region
                 a = acc[r]
                 a["far"].append(ch.far)
                 a["text"].append(ch.text)
-                a["kept"].extend(craft_score_kept(region_in, region, masks.words).tolist())
+                if use_craft:
+                    region = craft_maps(craft_net, o, max_side=args.craft_side).region
+                    a["kept"].extend(craft_score_kept(region_in, region, masks.words).tolist())
+                if use_read and legible:
+                    leg = legibility(read_in, recognize(o, read_quads).texts, [w.text for w in legible])
+                    a["read_in"][j] += leg.read_on_input
+                    a["read_out"][j] += leg.still_read
                 a["gram"][p, j] = gram(o, text_small, j)
                 a["sec"].append(sec)
                 outs[r].append(o)
@@ -320,6 +363,11 @@ def run_photos(args):
         for r in rows:
             pair = style_pair_difference(outs[r], masks.text)
             acc[r]["pair"].append(float(pair.mean()))
+            if np.isfinite(pair).all():
+                iu = np.triu_indices(len(names), 1)  # combinations order
+                acc[r]["pair_sum"][iu] += pair
+                acc[r]["pair_sum"][iu[::-1]] += pair
+                acc[r]["pair_n"] += 1
             pp[r] = {"far": acc[r]["far"][-len(names):], "text": acc[r]["text"][-len(names):],
                      "style_pair": float(pair.mean()), "style_pair_min": float(pair.min())}
         per_photo.append(pp)
@@ -331,7 +379,14 @@ def run_photos(args):
     for r, a in acc.items():
         kept = np.array(a["kept"], np.float64)
         closer = a["gram"].mean(axis=0) < gram_in.mean(axis=0)
-        row = {"method": r, "bg_far": float(np.nanmean(a["far"])), "bg_far_max": float(np.nanmax(a["far"])),
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per_style = a["read_out"] / a["read_in"]
+        row = {"read_kept": float(np.nanmedian(per_style)) if use_read else float("nan"),
+               "read_kept_worst": float(np.nanmin(per_style)) if use_read else float("nan"),
+               "read_kept_worst_style": names[int(np.nanargmin(per_style))] if use_read else None,
+               "read_kept_per_style": dict(zip(names, per_style.tolist())) if use_read else {},
+               "words_read_on_input": int(a["read_in"][0]) if use_read else 0,
+               "style_pair_matrix": (a["pair_sum"] / max(a["pair_n"], 1)).round(3).tolist(),"method": r, "bg_far": float(np.nanmean(a["far"])), "bg_far_max": float(np.nanmax(a["far"])),
                "text": float(np.nanmean(a["text"])), "style_pair": float(np.nanmean(a["pair"])),
                "craft_kept": float(np.nanmedian(kept)) if np.isfinite(kept).any() else float("nan"),
                "craft_words": int(np.isfinite(kept).sum()), "gram_closer": int(closer.sum()),
@@ -341,6 +396,7 @@ def run_photos(args):
         row["meets"] = {"bg_far": row["bg_far"] <= TARGETS["bg_far"], "text": row["text"] >= TARGETS["text"],
                         "style_pair": row["style_pair"] >= TARGETS["style_pair"],
                         "craft_kept": bool(row["craft_kept"] >= TARGETS["craft_kept"]),
+                        "read_kept": bool(row["read_kept"] >= TARGETS["read_kept"]),
                         "gram_closer": 2 * row["gram_closer"] > len(idx)}
         results.append(row)
     for row in results:  # speed relative to the first distilled model
@@ -353,8 +409,9 @@ def run_photos(args):
     print(f"{len(photos)} photos ({', '.join(sizes)}) x {len(names)} styles ({', '.join(names)}); CRAFT at "
           f"{args.craft_side} px; far = {args.far:g} px of the photo; one thread")
     print(f"{'method':34s} {'bg far':>7s} {'text':>6s} {'style pair':>10s} {'CRAFT kept':>10s} "
-          f"{'Gram closer':>11s} {'s/image':>8s}")
-    print(f"{'(target)':34s} {'<=2':>7s} {'>=12':>6s} {'>=8':>10s} {'>=0.60':>10s} {'most':>11s} {'':>8s}")
+          f"{'Gram closer':>11s} {'read kept (worst)':>18s} {'s/image':>8s}")
+    print(f"{'(target)':34s} {'<=2':>7s} {'>=12':>6s} {'>=8':>10s} {'>=0.60':>10s} {'most':>11s} {'>=0.70':>18s} "
+          f"{'':>8s}")
 
     def mark(ok):
         return " " if ok else "*"
@@ -365,10 +422,13 @@ def run_photos(args):
         print(f"{row['method']:34s} {row['bg_far']:6.2f}{mark(m['bg_far'])} {row['text']:5.1f}{mark(m['text'])} "
               f"{row['style_pair']:9.1f}{mark(m['style_pair'])} {row['craft_kept']:9.2f}{mark(m['craft_kept'])} "
               f"{row['gram_closer']:>7d}/{row['gram_styles']:<2d}{mark(m['gram_closer'])} "
+              f"{row['read_kept']:9.2f}{mark(m['read_kept'])}({row['read_kept_worst']:.2f}) "
               f"{row['sec_per_image']:8.2f}{ratio}")
     print("* = misses the target; CRAFT kept over", ", ".join(f"{r['craft_words']}" for r in results),
-          "word x style pairs; s/image ratio vs the first distilled model")
-    summary = {"photos": [pp["photo"] for pp in per_photo], "folder": os.fspath(args.photos), "glob": args.glob,
+          "word x style pairs; read kept: median over styles (worst style) of",
+          f"{results[0]['words_read_on_input']} words read on the input; s/image ratio vs the first distilled model")
+    summary = {"photos": [pp["photo"] for pp in per_photo], "folder": os.path.basename(os.path.normpath(args.photos)),
+               "glob": args.glob, "names": args.names,
                "styles": names,
                "teacher": os.path.basename(args.teacher), "distilled": list(distilled), "max_side": args.max_side,
                "craft_side": args.craft_side, "far_px_of_photo": args.far, "thresholds": args.threshold or [],

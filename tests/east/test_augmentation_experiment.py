@@ -41,3 +41,24 @@ def test_runs_end_to_end(tmp_path, capsys):
     assert mod.main(argv[:-1] + [str(tmp_path / "res2.json")]) == 0
     assert before == {p: os.path.getmtime(tmp_path / "cache" / "restyled" / p) for p in cached}
     assert np.isfinite(json.loads((tmp_path / "res2.json").read_text())["rows"][1]["hmean"])
+
+
+def test_icdar2015_folder_trains_outside_and_scores_on_the_validation_split(tmp_path, capsys):
+    """--data icdar2015:DIR trains on the images outside img_901-img_1000, --test icdar2015:DIR scores on them."""
+    folder = tmp_path / "ic15"
+    folder.mkdir()
+    for k, stem in enumerate(("img_1", "img_2", "img_901")):
+        scene = render_scene(200 + k, (96, 128))
+        write_image(folder / f"{stem}.jpg", scene.image)
+        write_icdar2015(folder / f"gt_{stem}.txt", scene.instances)
+    spec = importlib.util.spec_from_file_location("augmentation_experiment", _SCRIPT)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    out = tmp_path / "res.json"
+    argv = ["--data", f"icdar2015:{folder}", "--test", f"icdar2015:{folder}", "--ks", "0", "--seeds", "0",
+            "--steps", "1", "--batch-size", "2", "--input-size", "64", "--max-side", "64", "--test-max-side", "128",
+            "--text-crop", "0.5", "--colour", "--rotate", "5", "--bf16", "--no-progress", "--out", str(out)]
+    assert mod.main(argv) == 0
+    res = json.loads(out.read_text())
+    assert res["test_photos"] == 1 and res["rows"][0]["train_images"] == 2
+    assert "training images: 2" in capsys.readouterr().out

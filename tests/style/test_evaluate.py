@@ -104,3 +104,115 @@ def test_craft_score_kept():
         craft_score_kept((before * 255).astype(np.uint8), after, words)
     with pytest.raises(ValueError, match="region_after has size"):
         craft_score_kept(before, after[:, :3], words)
+
+
+def test_same_word_icdar_comparison():
+    from textvision.style.evaluate import same_word
+
+    assert same_word("EXIT", "Exit!")
+    assert same_word("co-op", "COOP")
+    assert not same_word("EXlT", "EXIT")
+    assert not same_word("", "")  # an empty transcription never matches
+    assert not same_word("", "EXIT")
+
+
+def test_legibility_counts_only_words_read_on_the_input():
+    from textvision.style.evaluate import legibility
+
+    truths = ["Exit", "Hotel", "Bus", "12"]
+    before = ["EXIT", "H0tel", "bus", "12"]  # "Hotel" misread on the input: not counted
+    after = ["exit", "Hotel", "", "1Z"]
+    got = legibility(before, after, truths)
+    assert (got.words, got.read_on_input, got.still_read) == (4, 3, 1)
+    assert got.fraction == pytest.approx(1 / 3)
+    assert np.isnan(legibility(["x"], ["x"], ["y"]).fraction)
+    with pytest.raises(ValueError, match="length"):
+        legibility(["a"], ["a", "b"], ["a"])
+
+
+def _word_photo():
+    """A hand-made photo: two large dark words on a light background and their ICDAR quads."""
+    import cv2
+
+    from textvision.data.instances import TextInstance
+
+    img = np.full((120, 420, 3), 235, np.uint8)
+    words = []
+    for text, (x, y) in (("HOTEL", (20, 70)), ("PARKING", (200, 70))):
+        (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 1.3, 3)
+        cv2.putText(img, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, 1.3, (20, 30, 40), 3, cv2.LINE_AA)
+        quad = np.array([[x - 4, y - h - 6], [x + w + 4, y - h - 6], [x + w + 4, y + base + 2],
+                         [x - 4, y + base + 2]], np.float64)
+        words.append(TextInstance(quad=quad, text=text, ignore=False))
+    words.append(TextInstance(quad=np.array([[5, 5], [15, 5], [15, 12], [5, 12]], np.float64), text="###",
+                              ignore=True))
+    return img, words
+
+
+def test_read_kept_identical_and_blanked(has_recognizer):
+    from textvision.style.evaluate import read_kept
+
+    img, words = _word_photo()
+    same = read_kept(img, img.copy(), words)
+    assert same.words == 2 and same.read_on_input == 2  # the recogniser reads both rendered words
+    assert same.fraction == 1.0
+    blank = img.copy()
+    for w in words[:2]:
+        x0, y0 = w.quad.min(axis=0).astype(int)
+        x1, y1 = w.quad.max(axis=0).astype(int)
+        blank[y0:y1 + 1, x0:x1 + 1] = 235
+    gone = read_kept(img, blank, words)
+    assert (gone.read_on_input, gone.still_read, gone.fraction) == (2, 0, 0.0)
+    again = read_kept(img, blank, words, before=["HOTEL", "PARKING"])
+    assert again == gone
+    with pytest.raises(ValueError, match="readings"):
+        read_kept(img, blank, words, before=["HOTEL"])
+    with pytest.raises(ValueError, match="differ in size"):
+        read_kept(img, blank[:50], words)
+
+
+def test_most_distinct_hand_worked():
+    from textvision.style.evaluate import most_distinct
+
+    # Styles 0 and 3 differ most (20); then 1 (mean difference to {0, 3}: (12 + 14) / 2 = 13) beats
+    # 2 ((2 + 18) / 2 = 10).
+    pair = np.array([[0, 12, 2, 20],
+                     [12, 0, 5, 14],
+                     [2, 5, 0, 18],
+                     [20, 14, 18, 0]], float)
+    assert most_distinct(pair, 2) == [0, 3]
+    assert most_distinct(pair, 3) == [0, 3, 1]
+    assert most_distinct(pair, 3, candidates=[1, 2, 3]) == [2, 3, 1]
+    with pytest.raises(ValueError, match="symmetric"):
+        most_distinct(np.triu(pair), 2)
+    with pytest.raises(ValueError, match="k must"):
+        most_distinct(pair, 5)
+    with pytest.raises(ValueError, match="candidates"):
+        most_distinct(pair, 2, candidates=[0, 7])
+
+
+def test_choose_styles_tool(tmp_path, make_net, capsys):
+    """tools/choose_styles.py: legible candidates only, most different first, the subset model written."""
+    import importlib.util
+    import json
+    import os
+
+    from textvision.style import load_style_model, save_style_model
+
+    net = make_net(3)
+    names = net.style_names
+    model = save_style_model(net, tmp_path / "t.pt")
+    pair = [[0, 5, 20], [5, 0, 9], [20, 9, 0]]
+    rows = [{"method": "two-stage (default, thr 0.6)", "style_pair_matrix": pair,
+             "read_kept_per_style": {names[0]: 0.9, names[1]: 0.8, names[2]: 0.3}}]
+    res = tmp_path / "e.json"
+    res.write_text(json.dumps({"styles": names, "rows": rows}))
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "tools", "choose_styles.py")
+    spec = importlib.util.spec_from_file_location("choose_styles", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.main([str(res), model, str(tmp_path / "all.pt"), "--k", "2"]) == 0
+    assert load_style_model(tmp_path / "all.pt").style_names == [names[0], names[2]]
+    assert mod.main([str(res), model, str(tmp_path / "legible.pt"), "--k", "2", "--min-read", "0.5"]) == 0
+    assert load_style_model(tmp_path / "legible.pt").style_names == [names[0], names[1]]
+    assert "chosen 5.0" in capsys.readouterr().out

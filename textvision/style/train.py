@@ -25,7 +25,7 @@ from textvision.style.losses import DEFAULT_LOSS_NET, PerceptualLoss, loss_netwo
 from textvision.style.sources import MIN_STYLE_SIDE, read_style_images, thumbnail
 
 __all__ = ["StyleTrainConfig", "TrainResult", "train_style", "load_style_images", "load_loss_vgg",
-           "ContentSampler", "IMAGE_EXTENSIONS", "MIN_STYLE_SIDE"]
+           "ContentSampler", "WordContentSampler", "StyleTerms", "IMAGE_EXTENSIONS", "MIN_STYLE_SIDE"]
 
 logger = logging.getLogger("textvision.style")
 
@@ -39,7 +39,10 @@ class StyleTrainConfig:
         styles: a directory of style images (one per style, sorted by file name; the style name is
             the file stem) or a list of image paths.
         out: checkpoint path (written every ``save_every`` steps and at the end; resumed when present).
-        content: ``"synth"`` (synthetic text scenes) or a directory of content images.
+        content: ``"synth"`` (synthetic text scenes), a directory of content images, or
+            ``"icdar2015:DIR"``: crops centred on the legible words of an ICDAR 2015 folder's training side
+            (the images outside ``holdout``), rotated upright, each with its word box and transcription
+            (:class:`WordContentSampler`; needed by ``read_weight``).
         loss_net: the perceptual loss network, ``"hed"`` (default), ``"craft"`` or ``"random"`` (tests
             only, loudly warned); see :func:`~textvision.style.losses.loss_network`.
         vgg: with ``loss_net="hed"``: another VGG16 file (torchvision ``vgg16-397923af.pth``) or
@@ -49,7 +52,13 @@ class StyleTrainConfig:
         style_size: style images are resized so their longer side is this (None keeps them).
         lr: Adam learning rate.
         content_weight, style_weight, tv_weight: loss weights (see :class:`PerceptualLoss`).
-        base_channels, num_res_blocks: StyleNet size.
+        read_weight: weight of the legibility term (:class:`~textvision.style.losses.ReadingLoss`: the frozen
+            ``recognizer`` reads the centre word of every crop before and after restyling); 0 = off.
+        recognizer: the recogniser for ``read_weight`` (registry name or path; default EasyOCR's english_g2).
+        holdout: with ``icdar2015:DIR`` content, the images never trained on (the validation split).
+        init: start from this teacher (registry name or checkpoint with the same styles) instead of a
+            random network: fine-tuning.
+        base_channels, num_res_blocks: StyleNet size (ignored with ``init``: the teacher's).
         save_every: checkpoint period in steps.
         seed: sampling / initialisation seed.
         device: torch device (default: cuda when available, else cpu).
@@ -69,6 +78,10 @@ class StyleTrainConfig:
     content_weight: float = 1.0
     style_weight: float = 0.015
     tv_weight: float = 0.0
+    read_weight: float = 0.0
+    recognizer: str = "default"
+    holdout: str = "img_901-img_1000"
+    init: Optional[str] = None
     base_channels: int = 32
     num_res_blocks: int = 5
     save_every: int = 500
@@ -165,6 +178,82 @@ class ContentSampler:
         return out
 
 
+class WordContentSampler:
+    """Square crops centred on real words: ``sample(batch, rng) -> (crops, words)``.
+
+    ``source`` is an ICDAR 2015 folder (``img_N.jpg`` + ``gt_img_N.txt`` in any layout
+    :class:`~textvision.data.IcdarDataset` reads); only its training side is used (images outside
+    ``holdout``). Each crop draws a photo, then one of its legible words whose transcription the
+    recogniser's charset spells, and warps the photo (one ``cv2.warpAffine``) so that word is upright,
+    scaled by 2^U(-0.5, 0.5) (less when it would not fit; words under 8 px high are skipped) and placed at
+    a random spot of the crop. ``words[i]`` is the crop's :class:`~textvision.style.losses.WordBox`.
+    """
+
+    def __init__(self, folder: str, size: int, *, holdout: str = "img_901-img_1000", charset: Optional[str] = None):
+        from textvision.data import read_icdar2015
+        from textvision.data.datasets import IcdarDataset, parse_holdout
+        from textvision.style.evaluate import readable_words
+
+        self.size = int(size)
+        held_out = parse_holdout(holdout)
+        allowed = None if charset is None else set(charset)
+        self.items = []
+        for img, gt in IcdarDataset(folder, year=2015, split="train").samples:
+            if held_out(img.stem):
+                continue
+            words = [w for w in readable_words(read_icdar2015(gt))
+                     if allowed is None or set(w.text) <= allowed]
+            if words:
+                self.items.append((img, words))
+        if not self.items:
+            raise ValueError(f"{folder}: no training image has a legible word to centre crops on")
+        logger.info("word content: %d photos, %d words (%s held out)", len(self.items),
+                    sum(len(w) for _, w in self.items), holdout)
+
+    def sample(self, batch: int, rng: np.random.Generator):
+        import cv2
+
+        from textvision.style.losses import WordBox
+
+        crops, words = [], []
+        size = self.size
+        while len(crops) < batch:
+            path, ws = self.items[int(rng.integers(len(self.items)))]
+            w = ws[int(rng.integers(len(ws)))]
+            q = np.asarray(w.quad, np.float64)
+            top, left = q[1] - q[0], q[3] - q[0]
+            width = 0.5 * (np.hypot(*top) + np.hypot(*(q[2] - q[3])))
+            height = 0.5 * (np.hypot(*left) + np.hypot(*(q[2] - q[1])))
+            scale = min(2.0 ** rng.uniform(-0.5, 0.5), (size - 8) / max(width, 1.0), (size - 8) / max(height, 1.0))
+            if height * scale < 8:
+                continue
+            angle = np.degrees(np.arctan2(top[1], top[0]))
+            centre = q.mean(axis=0)
+            bw, bh = width * scale, height * scale
+            dx = rng.uniform(-1, 1) * max(0.0, (size - bw) / 2 - 2)
+            dy = rng.uniform(-1, 1) * max(0.0, (size - bh) / 2 - 2)
+            m = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), float(angle), float(scale))
+            m[:, 2] += np.array([size / 2 + dx, size / 2 + dy]) - centre
+            img = io.read_rgb(path)
+            crops.append(cv2.warpAffine(img, m, (size, size), flags=cv2.INTER_LINEAR,
+                                        borderMode=cv2.BORDER_REFLECT_101))
+            cx, cy = size / 2 + dx, size / 2 + dy
+            box = (max(0, int(round(cx - bw / 2))), max(0, int(round(cy - bh / 2))),
+                   min(size, int(round(cx + bw / 2))), min(size, int(round(cy + bh / 2))))
+            words.append(WordBox(len(crops) - 1, box, w.text))
+        return crops, words
+
+
+class StyleTerms(NamedTuple):
+    """Weighted total and the unweighted terms of one training step (scalar tensors)."""
+
+    total: torch.Tensor
+    content: torch.Tensor
+    style: torch.Tensor
+    tv: torch.Tensor
+    read: torch.Tensor
+
+
 def render_synth(render, rng: np.random.Generator, size: int):
     """A synthetic scene of at least 256x256 (text sizes like real photos; crops come later).
 
@@ -200,18 +289,42 @@ def train_style(config: StyleTrainConfig) -> TrainResult:
     found = read_style_images(cfg.styles)
     names = found.names
     style_imgs = [_resize_style(im, cfg.style_size) for im in found.images]
-    sampler = ContentSampler(cfg.content, cfg.image_size)
+    if cfg.read_weight < 0:
+        raise ValueError(f"read_weight must be >= 0, got {cfg.read_weight}")
+    reading = None
+    if cfg.read_weight > 0:
+        if not str(cfg.content).startswith("icdar2015:"):
+            raise ValueError("read_weight needs word boxes and transcriptions: content='icdar2015:DIR'")
+        from textvision.models.recognizer import recognizer
+        from textvision.style.losses import ReadingLoss
+
+        reading = ReadingLoss(recognizer(cfg.recognizer)).to(device)
+    if str(cfg.content).startswith("icdar2015:"):
+        sampler = WordContentSampler(str(cfg.content)[len("icdar2015:"):], cfg.image_size, holdout=cfg.holdout,
+                                     charset=None if reading is None else reading.recognizer.charset)
+    else:
+        sampler = ContentSampler(cfg.content, cfg.image_size)
     vgg, vgg_desc = loss_network(cfg.loss_net, vgg=cfg.vgg, warn=ctx.main)
     loss_fn = PerceptualLoss(vgg, content_weight=cfg.content_weight, style_weight=cfg.style_weight,
                              tv_weight=cfg.tv_weight).to(device)
     loss_fn.set_style_images([image_to_tensor([im], device)[0] for im in style_imgs])
 
     torch.manual_seed(cfg.seed)  # same init on every rank (DDP also broadcasts it)
-    model = StyleNet(len(names), names, base_channels=cfg.base_channels,
-                     num_res_blocks=cfg.num_res_blocks).to(device)
+    if cfg.init is not None:
+        from textvision.style.inference import load_style_model
+
+        model = load_style_model(cfg.init, device)
+        if model.kind != "two-stage" or list(model.style_names) != names:
+            raise ValueError(f"init {cfg.init}: a {model.kind} model with styles {model.style_names}; fine-tuning "
+                             f"needs a two-stage teacher with the --styles {names}")
+    else:
+        model = StyleNet(len(names), names, base_channels=cfg.base_channels,
+                         num_res_blocks=cfg.num_res_blocks).to(device)
     model.set_style_images([thumbnail(im) for im in found.images])  # what each style looks like, for users
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     step, history = 0, {"total": [], "content": [], "style": [], "tv": []}
+    if reading is not None:
+        history["read"] = []
     if resume is not None:
         ckpt = resume
         if list(ckpt["style_names"]) != names:
@@ -224,10 +337,17 @@ def train_style(config: StyleTrainConfig) -> TrainResult:
     S = len(names)
 
     def compute_terms(net, rng):
-        x = image_to_tensor(sampler.sample(cfg.batch_size, rng), device)
+        if isinstance(sampler, WordContentSampler):
+            crops, words = sampler.sample(cfg.batch_size, rng)
+        else:
+            crops, words = sampler.sample(cfg.batch_size, rng), []
+        x = image_to_tensor(crops, device)
         idx = torch.as_tensor(rng.integers(S, size=cfg.batch_size), device=device)
         weights = torch.nn.functional.one_hot(idx, S).float()
-        return loss_fn(net(x, weights), x, weights)
+        y = net(x, weights)
+        t = loss_fn(y, x, weights)
+        read = reading(y, x, words) if reading is not None else y.new_zeros(())
+        return StyleTerms(t.total + cfg.read_weight * read, t.content, t.style, t.tv, read.detach())
 
     return run_steps(model, cfg, opt, step, history, ctx, "train-style", compute_terms, vgg=vgg_desc)
 
