@@ -41,6 +41,9 @@ def main(argv=None) -> int:
     model = load_style_model(args.model)
     if list(model.style_names) != list(names):
         raise SystemExit(f"{args.results} measured styles {names}, {args.model} has {model.style_names}")
+    if "style_pair_matrix" not in row:
+        raise SystemExit(f"{args.results} has no style_pair_matrix (written by eval_style.py since it measures "
+                         f"every pair); rerun it")
     pair = np.asarray(row["style_pair_matrix"], np.float64)
     read = row.get("read_kept_per_style") or {}
     cand = [i for i, n in enumerate(names) if read.get(n, 1.0) is not None and read.get(n, 1.0) >= args.min_read]
