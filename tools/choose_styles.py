@@ -46,7 +46,7 @@ def main(argv=None) -> int:
                          f"every pair); rerun it")
     pair = np.asarray(row["style_pair_matrix"], np.float64)
     read = row.get("read_kept_per_style") or {}
-    cand = [i for i, n in enumerate(names) if read.get(n, 1.0) is not None and read.get(n, 1.0) >= args.min_read]
+    cand = [i for i, n in enumerate(names) if read.get(n, 1.0) >= args.min_read]  # NaN (no word read): out
     chosen = most_distinct(pair, args.k, cand)
     iu = np.triu_indices(len(names), 1)
     sub = pair[np.ix_(chosen, chosen)][np.triu_indices(len(chosen), 1)]

@@ -150,25 +150,29 @@ def _word_photo():
 
 
 def test_read_kept_identical_and_blanked(has_recognizer):
+    import cv2
+
     from textvision.style.evaluate import read_kept
 
     img, words = _word_photo()
-    same = read_kept(img, img.copy(), words)
-    assert same.words == 2 and same.read_on_input == 2  # the recogniser reads both rendered words
-    assert same.fraction == 1.0
     blank = img.copy()
     for w in words[:2]:
         x0, y0 = w.quad.min(axis=0).astype(int)
         x1, y1 = w.quad.max(axis=0).astype(int)
         blank[y0:y1 + 1, x0:x1 + 1] = 235
-    gone = read_kept(img, blank, words)
+    same, gone = read_kept(img, [img.copy(), blank], words)
+    assert same.words == 2 and same.read_on_input == 2  # the recogniser reads both rendered words
+    assert same.fraction == 1.0
     assert (gone.read_on_input, gone.still_read, gone.fraction) == (2, 0, 0.0)
-    again = read_kept(img, blank, words, before=["HOTEL", "PARKING"])
-    assert again == gone
-    with pytest.raises(ValueError, match="readings"):
-        read_kept(img, blank, words, before=["HOTEL"])
+    assert read_kept(img, [blank], words) == [gone]  # one output at a time: the same
+    # Images at half the quads' resolution: quads map like word_masks' (scale=0.5).
+    half = [cv2.resize(im, (210, 60), interpolation=cv2.INTER_AREA) for im in (img, blank)]
+    kept_half, gone_half = read_kept(half[0], [half[0], half[1]], words, scale=0.5)
+    assert (kept_half.read_on_input, kept_half.still_read, gone_half.still_read) == (2, 2, 0)
     with pytest.raises(ValueError, match="differ in size"):
-        read_kept(img, blank[:50], words)
+        read_kept(img, [blank[:50]], words)
+    with pytest.raises(ValueError, match="scale"):
+        read_kept(img, [blank], words, scale=0)
 
 
 def test_most_distinct_hand_worked():

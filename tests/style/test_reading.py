@@ -29,18 +29,27 @@ def test_strips_against_opencv():
     np.testing.assert_allclose(strips[0, 0].numpy(), ref, atol=0.01)
 
 
-def test_reading_loss_zero_when_unchanged_positive_when_blanked():
+def test_reading_loss_is_the_hinge_of_the_ctc_difference():
     torch.manual_seed(0)
     loss = ReadingLoss(Recognizer())
     x = torch.from_numpy(np.stack([_image(0), _image(1)])).permute(0, 3, 1, 2).float() / 255
+    blank = torch.full_like(x, 0.9)
     words = [WordBox(0, (4, 8, 70, 40), "Ab1"), WordBox(1, (4, 8, 70, 40), "Ab1")]
     assert float(loss(x, x, words)) == 0.0
-    # The recogniser is random here: for one of the two sides "blank" reads better, for the other worse;
-    # the hinge keeps only what got worse, so the loss is >= 0 and its gradient reaches the output only.
-    out = x.clone().requires_grad_(True)
-    got = loss(out * 0 + 0.9, x, words)
+    # mean(relu(d)) - mean(relu(-d)) = mean(d) with d = CTC(blank) - CTC(input) per word: the loss is the
+    # hinge of that difference in both directions (the recogniser is random here, so d has either sign).
+    targets = [loss.encode("Ab1")] * 2
+    with torch.no_grad():
+        d = loss.ctc(blank, words, targets) - loss.ctc(x, words, targets)
+        there, back = loss(blank, x, words), loss(x, blank, words)
+    assert float(d.abs().min()) > 0
+    assert float(there) == pytest.approx(float(d.clamp_min(0).mean()), rel=1e-5)
+    assert float(there - back) == pytest.approx(float(d.mean()), rel=1e-4, abs=1e-6)
+    # Gradients reach the output only (the recogniser is frozen).
+    out = (blank if float(there) > 0 else x).clone().requires_grad_(True)
+    got = loss(out, x if float(there) > 0 else blank, words)
     got.backward()
-    assert float(got.detach()) >= 0.0 and out.grad is not None
+    assert float(got.detach()) > 0 and float(out.grad.abs().sum()) > 0
     assert all(p.grad is None for p in loss.recognizer.parameters())
     assert not loss.train().recognizer.training
     # Words the charset cannot spell, or boxes under 2 px, are left out: no word, no loss.
@@ -69,7 +78,6 @@ def _rotated_word_folder(tmp_path, n=3):
     for i in (*range(1, n + 1), 901):
         im = np.full((120, 160, 3), (40, 90, 40), np.uint8)
         c, (w, h), a = (80.0, 60.0), (60.0, 20.0), 20.0 * i
-        quad = cv2.boxPoints((c, (w, h), a))  # corners; reorder clockwise from the word's top-left
         ang = np.radians(a)
         ux, uy = np.array([np.cos(ang), np.sin(ang)]), np.array([-np.sin(ang), np.cos(ang)])
         quad = np.array([np.array(c) + sx * w / 2 * ux + sy * h / 2 * uy
@@ -99,6 +107,10 @@ def test_word_content_sampler_upright_words_inside_the_crop(tmp_path):
     assert all(np.array_equal(a, b) for a, b in zip(crops, again))  # the rng alone decides
     with pytest.raises(ValueError, match="no training image"):
         WordContentSampler(str(d), 96, holdout="img_1-img_1000")
+    # A crop of 12 px cannot hold the 60x20 word at 8 px high with 4 px to spare: no word to draw, an error
+    # instead of drawing forever.
+    with pytest.raises(ValueError, match="no training image"):
+        WordContentSampler(str(d), 12)
 
 
 def test_fine_tune_with_reading_loss(style_dir, tmp_path, make_net):

@@ -253,38 +253,39 @@ def legibility(before: Sequence[str], after: Sequence[str], truths: Sequence[str
                       fraction=kept / n_in if n_in else float("nan"))
 
 
-def read_kept(original: np.ndarray, output: np.ndarray, instances, *, model="default",
-              before: Sequence[str] = None) -> Legibility:
-    """Legibility of one restyled photo: its legible words read on the input and on the output.
+def read_kept(original: np.ndarray, outputs: Sequence[np.ndarray], instances, *, scale: float = 1.0,
+              model="default") -> List[Legibility]:
+    """Legibility of restyled versions of one photo: its legible words read on the input (once) and on
+    every output.
 
     Args:
-        original, output: ``uint8`` HxWx3 RGB of the same size (never modified).
-        instances: the photo's words (``TextInstance`` list, quads in pixels of these images); don't-care
-            words and words without a transcription are left out.
+        original: ``uint8`` HxWx3 RGB (never modified).
+        outputs: restyled versions of it (e.g. one per style), each ``uint8`` RGB of the same size.
+        instances: the photo's words (``TextInstance`` list); don't-care words and words without a letter or
+            digit in their transcription are left out (:func:`readable_words`).
+        scale: the images' size relative to the quads' photo, as in :func:`word_masks` (quads map as
+            ``(p + 0.5) * scale - 0.5``).
         model: the recogniser (``textvision.spotting.recognize``'s ``model``: default EasyOCR's english_g2).
-        before: the readings of the input's words (the ``texts`` of a previous call's recognition, in the
-            order of the kept words), to read the input once for several outputs.
 
     Returns:
-        :class:`Legibility` over the photo's legible words.
+        one :class:`Legibility` per output, over the photo's legible words.
     """
     from textvision.spotting import recognize
 
     original = _validate.image_rgb(original, "original", "read_kept")
-    output = _validate.image_rgb(output, "output", "read_kept")
-    if original.shape != output.shape:
-        raise ValueError(f"read_kept: original {original.shape} and output {output.shape} differ in size")
+    outputs = [_validate.image_rgb(o, f"outputs[{k}]", "read_kept") for k, o in enumerate(outputs)]
+    for k, o in enumerate(outputs):
+        if o.shape != original.shape:
+            raise ValueError(f"read_kept: original {original.shape} and outputs[{k}] {o.shape} differ in size")
+    if not scale > 0:
+        raise ValueError(f"read_kept: scale must be > 0, got {scale!r}")
     words = readable_words(instances)
     if not words:
-        return Legibility(0, 0, 0, float("nan"))
-    quads = np.stack([np.asarray(w.quad, np.float32) for w in words])
+        return [Legibility(0, 0, 0, float("nan")) for _ in outputs]
+    quads = (np.stack([np.asarray(w.quad, np.float32) for w in words]) + 0.5) * np.float32(scale) - 0.5
     truths = [w.text for w in words]
-    if before is None:
-        before = recognize(original, quads, model=model).texts
-    elif len(before) != len(words):
-        raise ValueError(f"read_kept: {len(before)} readings given for {len(words)} legible words")
-    after = recognize(output, quads, model=model).texts
-    return legibility(before, after, truths)
+    before = recognize(original, quads, model=model).texts
+    return [legibility(before, recognize(o, quads, model=model).texts, truths) for o in outputs]
 
 
 def most_distinct(pair: np.ndarray, k: int, candidates: Sequence[int] = None) -> List[int]:

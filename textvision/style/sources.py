@@ -146,8 +146,7 @@ def crop_quad(rgb, quad, pad: float = 0.15) -> np.ndarray:
 
     img = _validate.image_rgb(rgb, "rgb", "crop_quad")
     q = np.asarray(quad, np.float64).reshape(4, 2)
-    w = 0.5 * (np.linalg.norm(q[1] - q[0]) + np.linalg.norm(q[2] - q[3]))
-    h = 0.5 * (np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1]))
+    w, h = quad_size(q)
     m = pad * h
     out_w, out_h = max(1, int(round(w + 2 * m))), max(1, int(round(h + 2 * m)))
     dst = np.array([[m, m], [m + w, m], [m + w, m + h], [m, m + h]], np.float32)
@@ -155,8 +154,12 @@ def crop_quad(rgb, quad, pad: float = 0.15) -> np.ndarray:
     return cv2.warpPerspective(img, T, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def _quad_height(q: np.ndarray) -> float:
-    return float(0.5 * (np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])))
+def quad_size(quad) -> Tuple[float, float]:
+    """``(width, height)`` of a word quad (4, 2), clockwise from the word's top-left: the means of its
+    top/bottom and left/right side lengths."""
+    q = np.asarray(quad, np.float64).reshape(4, 2)
+    return (float(0.5 * (np.linalg.norm(q[1] - q[0]) + np.linalg.norm(q[2] - q[3]))),
+            float(0.5 * (np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1]))))
 
 
 def word_crops(rgb, quads, *, min_height: int = MIN_STYLE_SIDE, max_words: Optional[int] = None,
@@ -173,7 +176,7 @@ def word_crops(rgb, quads, *, min_height: int = MIN_STYLE_SIDE, max_words: Optio
         ``(crops, tiny)``: the ``uint8`` crops and how many words were too small.
     """
     q = _validate.quads(quads, "quads", "word_crops")
-    heights = [_quad_height(x) for x in q]
+    heights = [quad_size(x)[1] for x in q]
     keep = [i for i in np.argsort(heights, kind="stable")[::-1] if heights[i] >= min_height]
     tiny = len(q) - len(keep)
     if max_words is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import asdict, dataclass
-from typing import Callable, Dict, List, NamedTuple, Optional
+from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 import torch
@@ -185,30 +185,49 @@ class WordContentSampler:
     :class:`~textvision.data.IcdarDataset` reads); only its training side is used (images outside
     ``holdout``). Each crop draws a photo, then one of its legible words whose transcription the
     recogniser's charset spells, and warps the photo (one ``cv2.warpAffine``) so that word is upright,
-    scaled by 2^U(-0.5, 0.5) (less when it would not fit; words under 8 px high are skipped) and placed at
-    a random spot of the crop. ``words[i]`` is the crop's :class:`~textvision.style.losses.WordBox`.
+    scaled by 2^U(-0.5, 0.5) clipped so it fits the crop with 4 px to spare and is at least 8 px high
+    (words that cannot be both are never drawn), and placed at a random spot of the crop. ``words[i]`` is
+    the crop's :class:`~textvision.style.losses.WordBox`.
     """
+
+    MIN_HEIGHT = 8  # px of a word in the crop: the recogniser reads nothing smaller
 
     def __init__(self, folder: str, size: int, *, holdout: str = "img_901-img_1000", charset: Optional[str] = None):
         from textvision.data import read_icdar2015
         from textvision.data.datasets import IcdarDataset, parse_holdout
         from textvision.style.evaluate import readable_words
+        from textvision.style.sources import quad_size
 
         self.size = int(size)
         held_out = parse_holdout(holdout)
         allowed = None if charset is None else set(charset)
+        # Per photo: [(text, centre, angle in degrees, width, height)] of the words a crop may centre on.
         self.items = []
         for img, gt in IcdarDataset(folder, year=2015, split="train").samples:
             if held_out(img.stem):
                 continue
-            words = [w for w in readable_words(read_icdar2015(gt))
-                     if allowed is None or set(w.text) <= allowed]
+            words = []
+            for w in readable_words(read_icdar2015(gt)):
+                if allowed is not None and not set(w.text) <= allowed:
+                    continue
+                q = np.asarray(w.quad, np.float64)
+                width, height = quad_size(q)
+                lo, hi = self._scale_range(width, height)
+                if lo <= hi:
+                    top = q[1] - q[0]
+                    words.append((w.text, q.mean(axis=0), float(np.degrees(np.arctan2(top[1], top[0]))),
+                                  width, height))
             if words:
                 self.items.append((img, words))
         if not self.items:
             raise ValueError(f"{folder}: no training image has a legible word to centre crops on")
         logger.info("word content: %d photos, %d words (%s held out)", len(self.items),
                     sum(len(w) for _, w in self.items), holdout)
+
+    def _scale_range(self, width: float, height: float) -> Tuple[float, float]:
+        """The scales that keep a word at least MIN_HEIGHT high and inside the crop with 4 px to spare."""
+        room = self.size - 8
+        return self.MIN_HEIGHT / max(height, 1e-6), min(2.0 ** 0.5, room / max(width, 1.0), room / max(height, 1.0))
 
     def sample(self, batch: int, rng: np.random.Generator):
         import cv2
@@ -217,30 +236,21 @@ class WordContentSampler:
 
         crops, words = [], []
         size = self.size
-        while len(crops) < batch:
+        for k in range(batch):
             path, ws = self.items[int(rng.integers(len(self.items)))]
-            w = ws[int(rng.integers(len(ws)))]
-            q = np.asarray(w.quad, np.float64)
-            top, left = q[1] - q[0], q[3] - q[0]
-            width = 0.5 * (np.hypot(*top) + np.hypot(*(q[2] - q[3])))
-            height = 0.5 * (np.hypot(*left) + np.hypot(*(q[2] - q[1])))
-            scale = min(2.0 ** rng.uniform(-0.5, 0.5), (size - 8) / max(width, 1.0), (size - 8) / max(height, 1.0))
-            if height * scale < 8:
-                continue
-            angle = np.degrees(np.arctan2(top[1], top[0]))
-            centre = q.mean(axis=0)
+            text, centre, angle, width, height = ws[int(rng.integers(len(ws)))]
+            lo, hi = self._scale_range(width, height)
+            scale = float(np.clip(2.0 ** rng.uniform(-0.5, 0.5), lo, hi))
             bw, bh = width * scale, height * scale
-            dx = rng.uniform(-1, 1) * max(0.0, (size - bw) / 2 - 2)
-            dy = rng.uniform(-1, 1) * max(0.0, (size - bh) / 2 - 2)
-            m = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), float(angle), float(scale))
-            m[:, 2] += np.array([size / 2 + dx, size / 2 + dy]) - centre
-            img = io.read_rgb(path)
-            crops.append(cv2.warpAffine(img, m, (size, size), flags=cv2.INTER_LINEAR,
+            cx = size / 2 + rng.uniform(-1, 1) * max(0.0, (size - bw) / 2 - 2)
+            cy = size / 2 + rng.uniform(-1, 1) * max(0.0, (size - bh) / 2 - 2)
+            m = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, scale)
+            m[:, 2] += np.array([cx, cy]) - centre
+            crops.append(cv2.warpAffine(io.read_rgb(path), m, (size, size), flags=cv2.INTER_LINEAR,
                                         borderMode=cv2.BORDER_REFLECT_101))
-            cx, cy = size / 2 + dx, size / 2 + dy
             box = (max(0, int(round(cx - bw / 2))), max(0, int(round(cy - bh / 2))),
                    min(size, int(round(cx + bw / 2))), min(size, int(round(cy + bh / 2))))
-            words.append(WordBox(len(crops) - 1, box, w.text))
+            words.append(WordBox(k, box, text))
         return crops, words
 
 
