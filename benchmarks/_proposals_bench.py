@@ -22,9 +22,9 @@ def single_thread_fcn(weights: Optional[str] = None) -> Callable[[np.ndarray], n
 
     model = None
     if weights:
-        from textvision.models.fcn import load_text_fcn
+        from textvision.models.fcn import text_fcn
 
-        model = load_text_fcn(weights)
+        model = text_fcn(weights=weights)
     torch.set_num_threads(1)  # a benchmark owns its process; the library never does this
     return lambda image: fcn_heatmap(image, model, device="cpu")
 
@@ -69,7 +69,7 @@ def cv2_mser_seconds(image: np.ndarray) -> float:
 
 
 def floor_rows(samples) -> dict:
-    """Median CPU seconds of plain MSER, ours and OpenCV's, over ``samples`` (``Sample`` list)."""
+    """Median CPU seconds of plain MSER, ours and OpenCV's, over ``samples`` (``AnnotatedImage`` list)."""
     ours = [mser_alone_seconds(s.image) for s in samples]
     ref = [cv2_mser_seconds(s.image) for s in samples]
     return {"mser_alone": float(np.median(ours)), "cv2_mser": float(np.median(ref))}

@@ -115,7 +115,7 @@ def bench_detection_rate(repeats):
 
     props, gt = _proposals(np.random.default_rng(0))
     ref = detection_rate(props, gt)
-    assert _full_matrix_rate(props, gt) == ref == _loop_rate(props, gt)
+    assert _full_matrix_rate(props, gt) == dict(zip(ref.ks, ref.recall)) == _loop_rate(props, gt)
     out = {}
     for label, fn in (("detection_rate 1e5 x 50 (textvision)", lambda: detection_rate(props, gt)),
                       ("detection_rate 1e5 x 50 (full IoU matrix, NumPy)", lambda: _full_matrix_rate(props, gt)),
@@ -185,14 +185,14 @@ def bench_icdar2015(repeats):
 
     gts, dets = _eval_inputs(np.random.default_rng(1))
     r = icdar2015(gts, dets)
-    assert (r["matched"], r["num_gt"], r["num_det"]) == _pairwise_shapely(gts, dets)
+    assert (r.gt_matched, r.num_gt, r.num_det) == _pairwise_shapely(gts, dets)
     out = {}
     for label, fn in (("icdar2015 500 images (textvision)", lambda: icdar2015(gts, dets)),
                       ("icdar2015 500 images (per-pair shapely loop)", lambda: _pairwise_shapely(gts, dets))):
         med, times = _median_time(fn, repeats)
         out[label] = {"unit": "ms", "value": med * 1e3, "median_s": med, "times": times,
                       "cpu_value": times["cpu_median_s"] * 1e3}
-    return out, {k: r[k] for k in ("precision", "recall", "hmean")}
+    return out, {"precision": r.precision, "recall": r.recall, "hmean": r.hmean}
 
 
 def main():
@@ -218,7 +218,7 @@ def main():
             cpu = f"{v['cpu_value']:>9.1f}" if "cpu_value" in v else f"{'-':>9}"
             print(f"{k:<52} {v['value']:>9.1f} {unit:<8} x{v['value'] / base:>5.2f} {cpu}")
     meta = {"load_average": os.getloadavg(), "python": platform.python_version(), "numpy": np.__version__, "cpus": os.cpu_count(),
-            "machine": platform.machine(), "detection_rate_example": {str(k): v for k, v in rates.items()},
+            "machine": platform.machine(), "detection_rate_example": rates.as_dict(),
             "icdar2015_example": metrics}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps({"meta": meta, "results": results}, indent=1))

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from textvision.east.decode import decode
-from textvision.models.east import EAST
+from textvision.models.east import EAST, east
 
 
 def _median(fn, repeats, sync=lambda: None):
@@ -52,11 +52,10 @@ def _trained_row(weights, args, dev, sync, w, h):
     import textvision
     from textvision.east.decode import detect, prepare_image
     from textvision.io import read_rgb
-    from textvision.models.east import load_east
 
     path = args.image or os.path.join(os.path.dirname(textvision.__file__), "assets", "scenetext01.jpg")
     photo = cv2.resize(read_rgb(path), (args.width, args.height), interpolation=cv2.INTER_LINEAR)
-    model = load_east(weights, device=dev)
+    model = east(weights=weights).to(dev)
     img, _ = prepare_image(photo, max(args.width, args.height))
     x = torch.from_numpy(img).to(dev).permute(2, 0, 1)[None].float().div_(255.0)
     t_fwd, score, geo = _forward(model, x, args.repeats, sync)

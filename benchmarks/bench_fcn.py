@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from textvision.models.fcn import text_fcn_lite, text_fcn_vgg16
+from textvision.models.fcn import text_fcn
 from textvision.segmentation import segment
 
 
@@ -44,10 +44,9 @@ def bench(device: str, repeats: int, train_repeats: int, skip_vgg: bool):
     sync = torch.cuda.synchronize if dev.type == "cuda" else None
     img = np.random.default_rng(0).integers(0, 256, (512, 512, 3), dtype=np.uint8)
     rows = []
-    models = [("lite", text_fcn_lite)] + ([] if skip_vgg else [("vgg16", text_fcn_vgg16)])
-    for name, factory in models:
+    for name in ["lite"] + ([] if skip_vgg else ["vgg16"]):
         torch.manual_seed(0)
-        model = factory().to(dev).eval()
+        model = text_fcn(name).to(dev).eval()
         params = sum(p.numel() for p in model.parameters())
         t = _median_time(lambda: segment(img, model, max_side=512, device=dev), repeats, sync=sync)
         rows.append({"what": f"segment 512x512 ({name})", "model": name, "params": params,

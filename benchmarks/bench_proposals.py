@@ -27,7 +27,7 @@ from _proposals_bench import floor_rows, single_thread_fcn  # benchmarks/ is sys
 
 from textvision.io import atomic_write_text, read_rgb
 from textvision.proposals.compare import default_fcn_available, default_methods, format_table, run_methods
-from textvision.proposals.train import Sample, iter_samples
+from textvision.proposals.train import AnnotatedImage, iter_samples
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTOS = ROOT.parent / "shared" / "data" / "opencv-text-samples"
@@ -77,7 +77,7 @@ def main() -> int:
     if photos:
         ps = []
         for f in photos:
-            ps.append(Sample(read_rgb(f), [], Path(f).name))
+            ps.append(AnnotatedImage(read_rgb(f), [], Path(f).name))
         src = "fcn" if default_fcn_available() else "none"
         fcn = single_thread_fcn(None) if src == "fcn" else None
         rows = run_methods(ps, methods, src, fcn)

@@ -6,7 +6,7 @@ median of repeats, in one run, of the shipped models (or your checkpoints with -
 - teacher: ``style_default`` (the paper's StyleNet, base 32 channels, 5 residual blocks);
 - distilled: ``style_default_distilled`` (a 16-channel, 3-block style branch and a TextFCN lite gate
   branch, both run at every call);
-- two-stage TextFCN: ``text_fcn_lite`` architecture (the shipped default's) and, with --vgg-fcn,
+- two-stage TextFCN: ``text_fcn("lite")`` architecture (the shipped default's) and, with --vgg-fcn,
   FCN-8s on VGG16 (the thesis' TextFCN); untrained, since speed does not depend on the weights.
 
     python benchmarks/bench_style.py [--size 512] [--batch 2] [--repeats 3] [--threads 1] [--vgg-fcn]
@@ -24,7 +24,8 @@ import time
 import numpy as np
 import torch
 
-from textvision.style import load_style_model, stylize_batch
+from textvision.models.style import style_net
+from textvision.style import stylize_batch
 
 
 def _time(fn, repeats):
@@ -49,14 +50,14 @@ def main(argv=None):
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "style.json"))
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    from textvision.models.fcn import text_fcn_lite, text_fcn_vgg16
+    from textvision.models.fcn import text_fcn
 
     torch.manual_seed(0)
-    teacher = load_style_model(args.teacher)
-    distilled = load_style_model(args.distilled)
-    fcns = {"TextFCN lite": text_fcn_lite().eval()}
+    teacher = style_net(weights=args.teacher)
+    distilled = style_net(weights=args.distilled)
+    fcns = {"TextFCN lite": text_fcn("lite").eval()}
     if args.vgg_fcn:
-        fcns["TextFCN FCN-8s/VGG16"] = text_fcn_vgg16().eval()
+        fcns["TextFCN FCN-8s/VGG16"] = text_fcn("vgg16").eval()
     rng = np.random.default_rng(0)
     images = [rng.integers(0, 256, (args.size, args.size, 3), dtype=np.uint8) for _ in range(args.batch)]
 

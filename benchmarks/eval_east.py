@@ -25,7 +25,7 @@ import torch
 from textvision.data import IcdarDataset
 from textvision.east.decode import decode_maps, detect, east_maps
 from textvision.eval import icdar2015
-from textvision.models.east import load_east
+from textvision.models.east import east
 
 SWEEP_SCORE = (0.5, 0.6, 0.7, 0.8, 0.9)
 SWEEP_NMS = (0.1, 0.2, 0.3, 0.4, 0.5)
@@ -33,10 +33,10 @@ SWEEP_NMS = (0.1, 0.2, 0.3, 0.4, 0.5)
 
 def _row(name, gts, dets, seconds, **extra):
     res = icdar2015(gts, dets)
-    return {"detector": name, **extra, "precision": float(res["precision"]), "recall": float(res["recall"]),
-            "hmean": float(res["hmean"]), "detections": int(sum(len(d) for d in dets)),
+    return {"detector": name, **extra, "precision": res.precision, "recall": res.recall,
+            "hmean": res.hmean, "detections": int(sum(len(d) for d in dets)),
             "median_seconds": float(np.median(seconds)) if len(seconds) else float("nan"),
-            "per_image_hmean": [float(r["hmean"]) for r in res["per_image"]]}
+            "per_image_hmean": [r.hmean for r in res.per_image]}
 
 
 def _craft_quads(images, max_side):
@@ -119,7 +119,7 @@ def main(argv=None) -> int:
                  if v is not None}
     rows, sweep, gallery_dets = [], [], None
     for w in args.weights:
-        model = load_east(w)
+        model = east(weights=w)
         dets, secs, maps = [], [], []
         for it in items:
             t0 = time.perf_counter()

@@ -48,7 +48,7 @@ import torch
 
 from textvision.data import read_icdar2015
 from textvision.data.icdar import gt_pairs
-from textvision.eval import pool_text_map_scores, text_map_scores
+from textvision.eval import pixel_scores, pool_text_map_scores, text_map_scores
 from textvision.io import (
     atomic_write_bytes,
     atomic_write_text,
@@ -59,9 +59,9 @@ from textvision.io import (
     read_rgb,
     write_image,
 )
-from textvision.models.fcn import load_text_fcn
+from textvision.models.fcn import text_fcn
 from textvision.segmentation import segment
-from textvision.segmentation.train import pixel_scores, synth_source
+from textvision.segmentation.train import synth_source
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "opencv-text-samples"
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -283,7 +283,7 @@ def _photos(args) -> dict:
     from textvision.proposals import TextProposals
 
     baseline = TextProposals()
-    fcns = [(_fcn_label(w), w, load_text_fcn(w)) for w in [args.weights, *args.compare]]
+    fcns = [(_fcn_label(w), w, text_fcn(weights=w)) for w in [args.weights, *args.compare]]
     warm = np.zeros((64, 64, 3), np.uint8)
     for _, _, m in fcns:  # first calls pay one-off costs (allocator, lazy imports): keep them out of the timing
         segment(warm, model=m)
@@ -436,7 +436,7 @@ def main(argv=None) -> int:
 
     if old_parts:
         torch.set_num_threads(args.threads)
-        model = load_text_fcn(args.weights)
+        model = text_fcn(weights=args.weights)
         result = {"command": command, "weights": str(args.weights), "config": model.config}
         if "synthetic" in args.parts:
             result["synthetic"] = _synthetic(args, model)

@@ -3,7 +3,7 @@
 Both are scored with the ICDAR 2015 end-to-end protocol (``textvision.eval.icdar2015_end_to_end``: IoU > 0.5
 and the word read right, case-free) and timed in CPU seconds per photo on one thread. EasyOCR is never a
 dependency of textvision: its step runs in a throw-away virtualenv and writes JSON (see
-benchmarks/recognizer_reference.py for that environment)::
+tools/recognizer_reference.py for that environment)::
 
     # EasyOCR's readtext (CRAFT + english_g2, its defaults) on the first 20 validation photos
     PYTHONPATH=STUB /path/to/refenv/bin/python benchmarks/eval_read.py easyocr \\
@@ -81,9 +81,9 @@ def _ours(args) -> int:
         e2e = icdar2015_end_to_end(gts, det)
         loc = icdar2015(gts, {k: ([np.asarray(w.quad) for w in v]
                                   if v else np.zeros((0, 4, 2))) for k, v in det.items()})
-        rows.append({"reader": name, "e2e_precision": e2e["precision"], "e2e_recall": e2e["recall"],
-                     "e2e_hmean": e2e["hmean"], "det_precision": loc["precision"], "det_recall": loc["recall"],
-                     "det_hmean": loc["hmean"], "words": e2e["num_det"], "cpu_s_per_photo": float(np.mean(seconds))})
+        rows.append({"reader": name, "e2e_precision": e2e.precision, "e2e_recall": e2e.recall,
+                     "e2e_hmean": e2e.hmean, "det_precision": loc.precision, "det_recall": loc.recall,
+                     "det_hmean": loc.hmean, "words": e2e.num_det, "cpu_s_per_photo": float(np.mean(seconds))})
 
     label = f"textvision.read (propose top {args.top})" if args.proposals else "textvision.read (EAST + english_g2)"
     row(label, ours, secs)

@@ -68,7 +68,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from textvision.style import load_style_model, stylize_batch
+from textvision.models.style import style_net
+from textvision.style import stylize_batch
 from textvision.style.defaults import DEFAULT_BLEND_THRESHOLD
 from textvision.style.evaluate import change_outside_inside, eval_scenes
 from textvision.style.inference import image_to_tensor
@@ -91,6 +92,9 @@ def main(argv=None):
     ap.add_argument("--threshold", type=float, nargs="+", default=None,
                     help="two-stage map thresholds: synthetic mode, for the GT map (default 0.5); photo mode, "
                          "rows beside the default soft blend")
+    ap.add_argument("--upscale", type=float, default=None,
+                    help="photo mode: the two-stage rows' StyleNet working enlargement (stylize's upscale; "
+                         "default: its default)")
     ap.add_argument("--style-size", type=int, default=256)
     ap.add_argument("--photos", default=None, help="photo mode: folder of photos with ICDAR 2015 gt_<stem>.txt "
                                                    "(in DIR/gt/ or beside them)")
@@ -118,8 +122,8 @@ def main(argv=None):
 def run_synthetic(args):
     out_path = args.out or os.path.join(RESULTS, "eval_style.json")
     thresholds = args.threshold or [0.5]
-    teacher = load_style_model(args.teacher)
-    distilled = {os.path.basename(p): load_style_model(p) for p in args.distilled}
+    teacher = style_net(weights=args.teacher)
+    distilled = {os.path.basename(p): style_net(weights=p) for p in args.distilled}
     names, style_imgs = load_style_images(args.styles, args.style_size)
     if names != teacher.style_names:
         raise SystemExit(f"--styles give {names}, the teacher has {teacher.style_names}")
@@ -221,8 +225,8 @@ def load_models(teacher_path, distilled_paths, style_spec):
     (:func:`pick_styles`); exits with one line when a student does not fit or the teacher has no thumbnails."""
     from textvision.style.distillation import check_compatible
 
-    teacher = load_style_model(teacher_path)
-    distilled = {os.path.basename(os.fspath(p)): load_style_model(p) for p in distilled_paths}
+    teacher = style_net(weights=teacher_path)
+    distilled = {os.path.basename(os.fspath(p)): style_net(weights=p) for p in distilled_paths}
     for dname, d in distilled.items():
         try:
             check_compatible(teacher, d)
@@ -297,7 +301,9 @@ def run_photos(args):
         m = torch.from_numpy(text_small)[None, None]
         return float(metric.masked_style_distance(x, m, eye[j:j + 1])[0])
 
-    rows = {"two-stage (soft map)": 0.0, f"two-stage (default, thr {DEFAULT_BLEND_THRESHOLD:g})": DEFAULT_BLEND_THRESHOLD}
+    up = "" if args.upscale is None else f", upscale {args.upscale:g}"
+    rows = {f"two-stage (soft map{up})": 0.0,
+            f"two-stage (default, thr {DEFAULT_BLEND_THRESHOLD:g}{up})": DEFAULT_BLEND_THRESHOLD}
     for thr in args.threshold or []:
         rows[f"two-stage thr {thr:g}"] = float(thr)
     for dname in distilled:
@@ -325,12 +331,14 @@ def run_photos(args):
         text_small = cv2.resize(masks.text.astype(np.float32), small_hw[::-1], interpolation=cv2.INTER_AREA)
         region_in = craft_maps(craft_net, rgb, max_side=args.craft_side).region if use_craft else None
         heat, t_map = _timed(segment, rgb)
+        ones = np.ones(rgb.shape[:2], np.float32)
         outs = {r: [] for r in rows}
         for j, name in enumerate(names):
             gram_in[p, j] = gram(rgb, text_small, j)
             # Two-stage = StyleNet on the whole photo, then blend by the map (what stylize(rgb, teacher, name)
             # does): one StyleNet pass serves the soft row and every threshold row.
-            whole, t_net = _timed(stylize, rgb, teacher, name, mode="distilled")
+            # A map of ones gives the network's output itself, at stylize's working scale (--upscale).
+            whole, t_net = _timed(stylize, rgb, teacher, name, heatmap=ones, threshold=0, upscale=args.upscale)
             for r, what in rows.items():
                 if isinstance(what, str):
                     o, sec = _timed(stylize, rgb, distilled[what], name)

@@ -73,7 +73,7 @@ def run(args) -> dict:
     from textvision.augment import SelectiveTextStyle
     from textvision.data import IcdarDataset
     from textvision.east.data import east_data
-    from textvision.east.train import StyledCopies, TrainConfig, evaluate_east, train_east
+    from textvision.east.train import EASTTrainConfig, StyledCopies, evaluate_east, train_east
 
     torch.set_num_threads(args.threads)
     fonts = ()
@@ -104,14 +104,16 @@ def run(args) -> dict:
         epochs = max(1, round(args.steps / batches))
         per_seed = []
         for seed in args.seeds:
-            cfg = TrainConfig(backbone=args.backbone, backbone_weights=args.backbone_weights, init=args.init,
-                              freeze_stages=args.freeze_stages, input_size=args.input_size, batch_size=args.batch_size,
-                              epochs=epochs, lr=args.lr, seed=seed, progress=not args.no_progress, device="cpu",
-                              text_crop=args.text_crop, colour=args.colour, bf16=args.bf16, rotate=args.rotate)
+            cfg = EASTTrainConfig(backbone=args.backbone, backbone_weights=args.backbone_weights, init=args.init,
+                                  freeze_stages=args.freeze_stages, input_size=args.input_size,
+                                  batch_size=args.batch_size, epochs=epochs, lr=args.lr, seed=seed,
+                                  progress=not args.no_progress, device="cpu", text_crop=args.text_crop,
+                                  colour=args.colour, bf16=args.bf16, rotate=args.rotate)
             t1 = time.time()
-            model = train_east(cfg, data, None, log=lambda s: None)["model"]
-            score = evaluate_east(model, test, max_side=args.test_max_side)  # float32: the reported figure
-            score.update(seed=seed, steps=epochs * batches, train_seconds=time.time() - t1)
+            model = train_east(cfg, data, None, log=lambda s: None).model
+            scores = evaluate_east(model, test, max_side=args.test_max_side)  # float32: the reported figure
+            score = {"precision": scores.precision, "recall": scores.recall, "hmean": scores.hmean, "seed": seed,
+                     "steps": epochs * batches, "train_seconds": time.time() - t1}
             per_seed.append(score)
             print(f"k={k} seed={seed}: P {score['precision']:.3f} R {score['recall']:.3f} H {score['hmean']:.3f} "
                   f"({score['steps']} steps, {score['train_seconds']:.0f} s)", flush=True)

@@ -278,7 +278,7 @@ def test_closed_pipe_of_a_real_process():
 BAD_NAME = {
     "detect --weights": lambda d, out: ["detect", d.imgs, "--weights", "nosuch", "--out", out],
     "segment --weights": lambda d, out: ["segment", d.imgs, "--weights", "nosuch", "--out", out],
-    "propose --fcn-weights": lambda d, out: ["propose", d.imgs, "--fcn-weights", "nosuch", "--out", out + ".csv"],
+    "propose --fcn": lambda d, out: ["propose", d.imgs, "--fcn", "nosuch", "--out", out + ".csv"],
     "propose --ranker": lambda d, out: ["propose", d.imgs, "--ranker", "nosuch", "--out", out + ".csv"],
     "bench --fcn-weights": lambda d, out: ["bench", "proposals", "-n", "1", "--fcn-weights", "nosuch",
                                            "--json", out + ".json"],
@@ -314,7 +314,7 @@ def test_registry_names_wherever_a_weights_path_is(d, tmp_path, capsys):
 
     assert main(["stylize", d.img, "--fcn", "text_fcn_lite_synth", "--style", "0",
                  "--out", str(tmp_path / "s.png")]) == 0
-    assert main(["propose", d.img, "--fcn-weights", "synth", "--out", str(tmp_path / "p.csv")]) == 0
+    assert main(["propose", d.img, "--fcn", "synth", "--out", str(tmp_path / "p.csv")]) == 0
     assert main(["augment", d.ic15, str(tmp_path / "aug"), "--format", "icdar2015", "--fcn", "synth",
                  "--no-progress"]) == 0
     SelectiveTextStyle("default", fcn="default")
@@ -385,9 +385,9 @@ def test_detect_clips_quads_to_the_image(d, tmp_path, monkeypatch):
     assert got[..., 1].min() == 0 and got[..., 1].max() == 63
 
 
-def test_propose_fcn_flag_does_not_swallow_the_image(d, tmp_path):
-    assert main(["propose", "--fcn", d.img, "--out", str(tmp_path / "p.csv")]) == 0
-    assert main(["propose", d.imgs, "--fcn", "--out", str(tmp_path / "q.json")]) == 0  # a folder too
+def test_propose_no_map_flag_does_not_swallow_the_image(d, tmp_path):
+    assert main(["propose", "--no-map", d.img, "--out", str(tmp_path / "p.csv")]) == 0
+    assert main(["propose", d.imgs, "--no-map", "--out", str(tmp_path / "q.json")]) == 0  # a folder too
     assert len(json.loads((tmp_path / "q.json").read_text())) == 2
 
 

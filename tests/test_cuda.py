@@ -141,7 +141,7 @@ def test_one_nccl_step_of_the_fcn_trainer_equals_a_plain_step(tmp_path, monkeypa
     import torch.distributed as dist
 
     from textvision.models.fcn import build_text_fcn
-    from textvision.segmentation.train import TrainConfig, synth_source, train_fcn
+    from textvision.segmentation.train import FCNTrainConfig, synth_source, train_fcn
 
     if not dist.is_nccl_available():
         pytest.skip("this torch build has no NCCL")
@@ -150,8 +150,8 @@ def test_one_nccl_step_of_the_fcn_trainer_equals_a_plain_step(tmp_path, monkeypa
     two = torch.utils.data.ConcatDataset([one, one])
 
     def cfg(out):
-        return TrainConfig(out=str(tmp_path / out), epochs=1, batch_size=1, crop=64, warmup_steps=1, lr=1e-2,
-                           progress=False, augment=False, widths=(8, 16, 16, 24, 32), device="cuda:0")
+        return FCNTrainConfig(out=str(tmp_path / out), epochs=1, batch_size=1, crop=64, warmup_steps=1, lr=1e-2,
+                              progress=False, augment=False, widths=(8, 16, 16, 24, 32), device="cuda:0")
 
     deterministic, benchmark = torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark
     torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False

@@ -87,10 +87,10 @@ def _call_frozen(fn, args, kwargs):
 
 
 def _tiny_fcn():
-    from textvision.models.fcn import text_fcn_lite
+    from textvision.models.fcn import text_fcn
 
     torch.manual_seed(0)
-    return text_fcn_lite(widths=(4, 4, 4, 4, 4)).eval()
+    return text_fcn("lite", widths=(4, 4, 4, 4, 4)).eval()
 
 
 def _tiny_style():
@@ -101,10 +101,10 @@ def _tiny_style():
 
 
 def _tiny_east():
-    from textvision.models.east import east_tiny
+    from textvision.models.east import east
 
     torch.manual_seed(0)
-    return east_tiny().eval()
+    return east("tiny").eval()
 
 
 def _tiny_recognizer():
@@ -184,12 +184,6 @@ def _propose_heatmap():
     return propose, (_image(), _heat()), {"ranker": None}
 
 
-def _box_means():
-    from textvision.proposals import box_means
-
-    return box_means, (_heat(), np.array([[0, 0, 5, 5], [3, 4, 30, 20]], np.int64)), {}
-
-
 def _evidence():
     from textvision.proposals import heatmap_evidence
 
@@ -203,11 +197,9 @@ def _meaningfulness():
 
 
 def _ranker():
-    from textvision.proposals import load_default_ranker
+    from textvision.proposals import Ranker
 
-    ranker = load_default_ranker()
-    if ranker is None:
-        pytest.skip("no default ranker shipped")
+    ranker = Ranker.load("default")
     return ranker.predict_proba, (RNG.random((5, 18)).astype(np.float32),), {}
 
 
@@ -260,9 +252,9 @@ def _segment_float():
 
 
 def _as_rgb():
-    from textvision.segmentation import as_rgb_uint8
+    from textvision._validate import image_rgb
 
-    return as_rgb_uint8, (_image()[..., 0],), {}
+    return image_rgb, (_image()[..., 0],), {}
 
 
 def _coverage():
@@ -435,6 +427,13 @@ def _average_precision():
     return average_precision, (np.array([0.9, 0.2, 0.6], np.float32), np.array([1, 0, 1], bool)), {}
 
 
+def _pixel_scores():
+    from textvision.eval import pixel_scores
+
+    prob = np.array([[0.9, 0.6, 0.1], [0.2, 0.7, 0.4]], np.float32)
+    return pixel_scores, (prob, np.array([[1, 0, 1], [0, 1, 1]], np.uint8), np.array([[0, 1, 0], [0, 0, 1]], np.uint8)), {}
+
+
 def _detection_rate():
     from textvision.eval import detection_rate
 
@@ -574,14 +573,14 @@ CASES = {
     "ops.mser": _mser, "ops.points_to_csr": _csr, "ops.region_mean": _region_mean, "ops.box_mean": _box_mean,
     "ops.box_mean[float boxes]": _box_mean_float, "ops.polygon_iou": _polygon_iou,
     "ops.polygon_nms": _polygon_nms, "ops.lanms": _lanms,
-    "proposals.TextProposals": _proposals, "proposals.box_means": _box_means,
+    "proposals.TextProposals": _proposals,
     "proposals.heatmap_evidence": _evidence, "proposals.meaningfulness": _meaningfulness,
     "proposals.Ranker": _ranker, "proposals.euclidean_mst": _mst, "proposals.single_linkage": _linkage,
     "proposals.fcn_heatmap": _fcn_heatmap, "proposals.propose": _propose,
     "proposals.propose[heatmap]": _propose_heatmap,
     "segmentation.segment": _segment, "segmentation.segment[tiled]": _segment_tiled,
     "segmentation.segment[tensor]": _segment_tensor, "segmentation.segment[float]": _segment_float,
-    "segmentation.segment_batch": _segment_batch, "segmentation.as_rgb_uint8": _as_rgb,
+    "segmentation.segment_batch": _segment_batch, "_validate.image_rgb": _as_rgb,
     "segmentation.text_coverage": _coverage,
     "style.blend": _blend, "style.stylize": _stylize, "style.stylize[weights]": _stylize_weights,
     "style.stylize[distilled]": _stylize_distilled, "style.stylize_batch": _stylize_batch,
@@ -595,6 +594,7 @@ CASES = {
     "eval.icdar2015": _icdar2015, "eval.deteval_icdar2013": _deteval, "eval.polygon_iou_matrix": _iou_matrix,
     "eval.first_hit_rank": _first_hit, "eval.detection_rate": _detection_rate,
     "eval.text_map_scores": _text_map_scores, "eval.average_precision": _average_precision,
+    "eval.pixel_scores": _pixel_scores,
     "eval.icdar2015_end_to_end": _e2e, "eval.first_read_rank": _first_read, "eval.end_to_end_rate": _e2e_rate,
     "spotting.word_crops": _word_crops, "spotting.word_crops[boxes]": _word_crops_boxes,
     "spotting.fit_crop": _fit_crop, "spotting.recognize_crops": _recognize_crops, "spotting.recognize": _recognize,
@@ -722,12 +722,11 @@ def _box_cases():
     from textvision import ops
     from textvision.data import box_to_quad
     from textvision.eval import detection_rate, first_hit_rank, first_read_rank
-    from textvision.proposals import box_means, heatmap_evidence
+    from textvision.proposals import heatmap_evidence
     from textvision.spotting import boxes_to_quads, word_crops
 
     return {
         "ops.box_mean": lambda b: (ops.box_mean, (_heat(), b), {}),
-        "proposals.box_means": lambda b: (box_means, (_heat(), b), {}),
         "proposals.heatmap_evidence": lambda b: (heatmap_evidence, (_heat(), b), {}),
         "eval.first_hit_rank": lambda b: (first_hit_rank, (b, b[1:]), {}),
         "eval.detection_rate": lambda b: (detection_rate, (b, b[1:]), dict(ks=(1, None))),
@@ -738,7 +737,7 @@ def _box_cases():
     }
 
 
-BOX_CASE_NAMES = ["ops.box_mean", "proposals.box_means", "proposals.heatmap_evidence", "eval.first_hit_rank",
+BOX_CASE_NAMES = ["ops.box_mean", "proposals.heatmap_evidence", "eval.first_hit_rank",
                   "eval.detection_rate", "data.box_to_quad", "eval.first_read_rank", "spotting.word_crops[boxes]",
                   "spotting.boxes_to_quads"]
 
@@ -760,7 +759,7 @@ def test_layout_cases_cover_every_quad_and_box_taker(tmp_path):
               "eval.deteval_icdar2013", "eval.polygon_iou_matrix", "eval.text_map_scores",
               "data.masks.rasterize_quads", "data.instances_to_masks", "data.order_clockwise", "data.quads_of",
               "data.boxes_of", "data.write_icdar2015", "data.write_icdar2013", "ops.box_mean",
-              "proposals.box_means", "proposals.heatmap_evidence", "eval.first_hit_rank", "eval.detection_rate",
+              "proposals.heatmap_evidence", "eval.first_hit_rank", "eval.detection_rate",
               "data.box_to_quad", "eval.icdar2015_end_to_end", "eval.first_read_rank", "spotting.word_crops",
               "spotting.merge_words", "spotting.boxes_to_quads"}
     covered = {n.split("[")[0] for n in QUAD_CASE_NAMES + BOX_CASE_NAMES}
@@ -795,18 +794,19 @@ def test_guard_catches_a_writer():
 NO_ARRAYS = {
     "ops": {"LanmsResult", "ExtensionMissingError", "built_with_cuda", "has_cuda", "has_ops", "MserRegions",
             "textproposals_params", "OPENCV_DEFAULTS"},
-    "proposals": {"Proposals", "PROPOSALS_FCN_MAX_SIDE", "DEFAULT_MIN_PROB", "PRESETS", "FEATURE_NAMES", "load_default_ranker", "Dendrogram"},
-    "segmentation": {"DEFAULT_MAX_SIDE", "DEFAULT_TILE", "default_model"},
+    "proposals": {"Proposals", "PROPOSALS_FCN_MAX_SIDE", "DEFAULT_MIN_PROB", "PRESETS", "FEATURE_NAMES", "Dendrogram"},
+    "segmentation": {"DEFAULT_MAX_SIDE", "DEFAULT_TILE"},
     # losses/configs/IO on paths; PerceptualLoss/VGGFeatures need VGG weights; the trainers take folders
-    "style": {"load_style_model", "save_style_model", "read_checkpoint", "PerceptualLoss", "VGGFeatures",
+    "style": {"save_style_model", "read_checkpoint", "PerceptualLoss", "VGGFeatures",
               "LossTerms", "StyleTrainConfig", "train_style", "load_style_images", "DistillConfig", "distill",
               "distillation_loss"},
     # folders in, folders out; plan_styles takes names and a seed
     "augment": {"augment_dataset", "AugmentOptions", "AugmentResult", "plan_styles"},
-    "east": {"EASTLossParts", "Detections", "TrainConfig", "EASTTrainDataset", "train_east", "evaluate_east",
-             "load_east", "save_east", "StyledCopies", "EASTTargets"},
+    "east": {"EASTLossParts", "Detections", "EASTTrainConfig", "EASTTrainDataset", "train_east", "evaluate_east",
+             "save_east", "StyledCopies", "EASTTargets"},
     # a result type; pools results; compares two strings
-    "eval": {"TextMapScores", "pool_text_map_scores", "transcription_match"},
+    "eval": {"TextMapScores", "pool_text_map_scores", "transcription_match", "PixelScores", "DetectionScores",
+             "EndToEndScores", "ImageScores", "Match", "RecallAtK"},
     # result types; a word list; strings; a model loader; numbers
     "spotting": {"CTCDecoded", "Recognitions", "Word", "Lexicon", "LexiconMatch", "edit_distance", "as_recognizer",
                  "crop_width"},

@@ -142,14 +142,17 @@ def test_image_validator_rules():
     rgb = np.zeros((3, 4, 3), np.uint8)
     assert _validate.image_rgb(rgb) is rgb  # fits already: no copy
     assert _validate.image_rgb(torch.zeros(3, 4, 3, dtype=torch.uint8)).shape == (3, 4, 3)
-    with pytest.raises(TypeError, match="uint8"):
-        _validate.image_rgb(np.zeros((3, 4, 3), np.float32), who="f")
-    with pytest.raises(TypeError, match="uint8"):  # same rule for tensors as for arrays
-        _validate.image_rgb(torch.zeros(3, 4, 3))
+    np.testing.assert_array_equal(_validate.image_rgb(np.full((3, 4, 3), 1.0, np.float32)), 255)
+    with pytest.raises(TypeError, match="f: image must be uint8, uint16 or float32/float64 in \\[0, 1\\], got dtype int32"):
+        _validate.image_rgb(np.zeros((3, 4, 3), np.int32), who="f")
+    with pytest.raises(TypeError, match="int32"):  # same rule for tensors as for arrays
+        _validate.image_rgb(torch.zeros(3, 4, 3, dtype=torch.int32))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        _validate.image_rgb(torch.full((3, 4, 3), 2.0))
     with pytest.raises(ValueError, match="HxWx3"):
         _validate.image_rgb(np.zeros((3, 4, 2), np.uint8))
-    with pytest.raises(ValueError, match="at least 3x3"):
-        _validate.image_rgb(np.zeros((2, 9, 3), np.uint8), min_size=3)
+    with pytest.raises(ValueError, match="at least 1x1"):
+        _validate.image_rgb(np.zeros((0, 9, 3), np.uint8))
     with pytest.raises(TypeError, match="NumPy array"):
         _validate.image_rgb([[1, 2]])
 
@@ -264,7 +267,7 @@ def test_cli_weights_lists_registry(capsys):
 def test_export_weights_drops_training_state_and_loads_alike(tmp_path, capsys):
     from textvision.checkpoint import export_weights
     from textvision.cli import main
-    from textvision.models.east import EAST, load_east, save_east
+    from textvision.models.east import EAST, east, save_east
 
     torch.manual_seed(0)
     model = EAST("tiny")
@@ -279,7 +282,7 @@ def test_export_weights_drops_training_state_and_loads_alike(tmp_path, capsys):
     assert "optimizer" not in ckpt and "scheduler" not in ckpt
     assert ckpt["epoch"] == 3 and ckpt["history"] == [{"loss": 1.0}]
     assert out.stat().st_size < 0.6 * src.stat().st_size and src.read_bytes() == before
-    a, b = load_east(src), load_east(out)
+    a, b = east(weights=src), east(weights=out)
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
     with pytest.raises(ValueError, match="is the input checkpoint"):
         export_weights(src, src)
@@ -295,7 +298,7 @@ def test_export_weights_half_loads_into_float32_models(tmp_path, capsys):
     weights rounded to float16; a tensor float16 cannot hold stays float32."""
     from textvision.checkpoint import export_weights
     from textvision.cli import main
-    from textvision.models.east import EAST, load_east, save_east
+    from textvision.models.east import EAST, east, save_east
 
     torch.manual_seed(0)
     model = EAST("tiny")
@@ -308,7 +311,7 @@ def test_export_weights_half_loads_into_float32_models(tmp_path, capsys):
     assert out.stat().st_size < 0.6 * full.stat().st_size
     state = load_checkpoint(out, "east")["state_dict"]
     assert state["score_head.bias"].dtype == torch.float32 and state["score_head.weight"].dtype == torch.float16
-    loaded = load_east(out)
+    loaded = east(weights=out)
     for k, v in model.state_dict().items():
         w = loaded.state_dict()[k]
         assert w.dtype == v.dtype, k

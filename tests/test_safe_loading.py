@@ -62,24 +62,24 @@ def test_every_torch_load_in_the_package_passes_weights_only_true():
 
 def _loaders():
     from textvision.checkpoint import load_checkpoint, load_torch_file
-    from textvision.models import craft as craft_mod
-    from textvision.models.east import EAST, load_east
-    from textvision.models.fcn import load_text_fcn
-    from textvision.models.resnet import load_resnet_imagenet
-    from textvision.models.vgg import load_vgg16_imagenet
-    from textvision.style.inference import load_style_model, read_checkpoint
+    from textvision.models import craft, east, recognizer, resnet18, resnet34, resnet50, style_net, text_fcn, vgg16
+    from textvision.models.east import EAST
+    from textvision.style.inference import read_checkpoint
 
     return {
         "checkpoint.load_torch_file": load_torch_file,
         "checkpoint.load_checkpoint": load_checkpoint,
-        "models.load_text_fcn": load_text_fcn,
-        "models.load_east": load_east,
+        "models.text_fcn": lambda p: text_fcn(weights=p),
+        "models.east": lambda p: east(weights=p),
         "models.EAST.load_backbone": lambda p: EAST("resnet50").load_backbone(p),
-        "models.load_vgg16_imagenet": load_vgg16_imagenet,
-        "models.load_resnet_imagenet": load_resnet_imagenet,
-        "models.craft": craft_mod.craft,
+        "models.vgg16": vgg16,
+        "models.resnet18": resnet18,
+        "models.resnet34": resnet34,
+        "models.resnet50": resnet50,
+        "models.craft": craft,
+        "models.recognizer": recognizer,
+        "models.style_net": lambda p: style_net(weights=p),
         "style.read_checkpoint": read_checkpoint,
-        "style.load_style_model": load_style_model,
     }
 
 

@@ -12,29 +12,18 @@ Heavy submodules (torch) load on first use, so ``import textvision`` stays fast.
 """
 from __future__ import annotations
 
-import importlib
+from textvision._lazy import lazy_exports
 
 __version__ = "0.1.0"  # the one place the version is set: pyproject.toml reads it ([tool.setuptools.dynamic])
 
 _SUBMODULES = ("ops", "data", "eval", "proposals", "models", "segmentation", "style", "augment", "east", "spotting")
-# Top-level conveniences: name -> (module, attribute)
+# Top-level conveniences: name -> the package exporting it
 _LAZY = {
-    "segment": ("textvision.segmentation", "segment"),
-    "segment_batch": ("textvision.segmentation", "segment_batch"),
-    "text_coverage": ("textvision.segmentation", "text_coverage"),
-    "propose": ("textvision.proposals", "propose"),
-    "read": ("textvision.spotting", "read"),
+    "segment": "textvision.segmentation",
+    "segment_batch": "textvision.segmentation",
+    "text_coverage": "textvision.segmentation",
+    "propose": "textvision.proposals",
+    "read": "textvision.spotting",
 }
 
-
-def __getattr__(name):
-    if name in _SUBMODULES:
-        return importlib.import_module(f"textvision.{name}")
-    if name in _LAZY:
-        module, attr = _LAZY[name]
-        return getattr(importlib.import_module(module), attr)
-    raise AttributeError(f"module 'textvision' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_SUBMODULES) + list(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, submodules=_SUBMODULES)

@@ -5,6 +5,9 @@ Rules, the same everywhere:
 - NumPy arrays are the public currency. A ``torch.Tensor`` is accepted wherever an array is and read
   as ``tensor.detach().cpu().numpy()``; the same dtype and shape rules then apply to it (so a float
   CHW tensor gets the same message as a float CHW array).
+- Images follow one contract, :func:`image_rgb` (uint8 / uint16 / float in [0, 1]; grey, RGB or RGBA),
+  read once at the top of every pipeline; the compiled core's own entry points (``textvision.ops``) take
+  exactly what the core reads (:func:`grey_image`: uint8 grey).
 - Inputs are never modified: a validator returns the caller's array when it already fits, or a new one.
 - Errors are ``TypeError`` (wrong kind or dtype) or ``ValueError`` (wrong shape, size or range), one
   line naming the argument, the calling function and the offending shape / dtype / range.
@@ -15,7 +18,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-__all__ = ["as_array", "image_rgb", "grey_image", "heatmap", "boxes", "quads"]
+__all__ = ["IMAGE_DTYPES", "as_array", "image_rgb", "grey_image", "heatmap", "boxes", "quads"]
 
 
 def _prefix(who: Optional[str]) -> str:
@@ -31,31 +34,57 @@ def as_array(x, name: str, who: Optional[str] = None) -> np.ndarray:
     raise TypeError(f"{_prefix(who)}{name} must be a NumPy array (or torch tensor), got {type(x).__name__}")
 
 
-def image_rgb(image, name: str = "image", who: Optional[str] = None, *, min_size: int = 1) -> np.ndarray:
-    """Validate an RGB image: ``uint8`` HxWx3; HxW / HxWx1 grey is repeated to 3 channels, HxWx4 RGBA
-    loses its alpha.
+#: The dtypes of the one image contract (:func:`image_rgb`), with how each reaches uint8.
+IMAGE_DTYPES = ("uint8", "uint16", "float32", "float64")
 
-    Args:
-        image: NumPy array or torch tensor, uint8 [H, W], [H, W, 1], [H, W, 3] (RGB) or [H, W, 4] (RGBA).
-        min_size: smallest allowed height and width in pixels.
+
+def image_rgb(image, name: str = "image", who: Optional[str] = None) -> np.ndarray:
+    """The one image contract: every pipeline (``segment``, ``propose``, ``TextProposals``, ``detect``,
+    ``read``, ``stylize``, ``SelectiveTextStyle``...) and every function that takes a picture reads its
+    image through this, once, and works on the uint8 RGB it returns.
+
+    Accepted (anything else is refused with one line naming ``who``, ``name`` and the offending
+    dtype / shape / range):
+
+    - kind: a NumPy array, or a torch tensor in the same HxWxC layout (read as ``.cpu().numpy()``);
+    - dtype: ``uint8`` (0..255, used as is), ``uint16`` (0..65535, scaled by 255/65535 and rounded),
+      ``float32`` / ``float64`` with finite values in [0, 1] (scaled by 255 and rounded); bool, signed
+      integers, uint32/64 and float16 are refused (``TypeError``), as are NaN/inf or floats outside
+      [0, 1] (``ValueError``: a 0..255 float image must be divided by 255 first);
+    - shape: HxW or HxWx1 grey (repeated to 3 channels), HxWx3 RGB, HxWx4 RGBA (alpha dropped); other
+      shapes (CHW tensors, 2 channels, batches) and empty images (H or W = 0) are refused (``ValueError``).
 
     Returns:
-        uint8 [H, W, 3], C-contiguous (the caller's array when it already is one; never modified).
+        uint8 [H, W, 3] RGB, C-contiguous: the caller's array when it already is one, else a new array
+        (the input is never modified).
     """
     img = as_array(image, name, who)
-    if img.dtype != np.uint8:
-        hint = " (scale a [0, 1] float image with (x * 255).round().astype(np.uint8))" if img.dtype.kind == "f" else ""
-        raise TypeError(f"{_prefix(who)}{name} must be uint8 RGB (0..255), got dtype {img.dtype}{hint}")
+    if img.dtype.name not in IMAGE_DTYPES:
+        raise TypeError(f"{_prefix(who)}{name} must be uint8, uint16 or float32/float64 in [0, 1], got dtype "
+                        f"{img.dtype}")
+    if not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] in (1, 3, 4))):
+        raise ValueError(f"{_prefix(who)}{name} must be HxWx3 RGB (or HxW / HxWx1 grey, HxWx4 RGBA), got shape "
+                         f"{img.shape}")
+    if img.shape[0] < 1 or img.shape[1] < 1:
+        raise ValueError(f"{_prefix(who)}{name} must be at least 1x1 pixels, got shape {img.shape}")
+    if img.dtype.kind == "f":
+        lo, hi = float(img.min()), float(img.max())  # NaN propagates into both
+        if not (np.isfinite(lo) and np.isfinite(hi)) or lo < 0.0 or hi > 1.0:
+            finite = img[np.isfinite(img)]
+            got = f"range [{float(finite.min())}, {float(finite.max())}]" if finite.size else "no finite value"
+            bad = " and NaN/inf values" if finite.size < img.size else ""
+            hint = "; divide a 0..255 float image by 255" if finite.size and float(finite.max()) > 1.0 else ""
+            raise ValueError(f"{_prefix(who)}float {name} must hold finite values in [0, 1], got {got}{bad} "
+                             f"({img.dtype}, shape {img.shape}){hint}")
+        img = (img.astype(np.float32) * 255.0 + 0.5).astype(np.uint8)
+    elif img.dtype == np.uint16:
+        img = (img.astype(np.float32) * (255.0 / 65535.0) + 0.5).astype(np.uint8)
     if img.ndim == 3 and img.shape[2] == 1:
         img = img[:, :, 0]
     if img.ndim == 2:
         img = np.repeat(img[:, :, None], 3, axis=2)
-    elif img.ndim == 3 and img.shape[2] == 4:
+    elif img.shape[2] == 4:
         img = img[:, :, :3]
-    if img.ndim != 3 or img.shape[2] != 3:
-        raise ValueError(f"{_prefix(who)}{name} must be HxWx3 RGB (or HxW grey, HxWx4 RGBA), got shape {img.shape}")
-    if img.shape[0] < min_size or img.shape[1] < min_size:
-        raise ValueError(f"{_prefix(who)}{name} must be at least {min_size}x{min_size} pixels, got shape {img.shape}")
     return np.ascontiguousarray(img)
 
 

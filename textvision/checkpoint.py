@@ -8,7 +8,7 @@ A checkpoint is a ``torch.save`` dict of tensors and plain Python values only::
 It is always read with ``torch.load(..., weights_only=True)``: a file that would need code to unpickle
 (a pickled object whose loading could run a command) is refused with a one-line ``ValueError`` and
 nothing in it is executed. Writes are atomic (temporary file + rename, see :mod:`textvision.io`).
-Files written before the format had ``format``/``version`` fields (the shipped ``text_fcn_lite.pt``)
+Files written before the format had ``format``/``version`` fields (the shipped ``text_fcn_lite_synth.pt``)
 load as version 0. ``export_weights`` writes a copy without the training state; ``load_once`` shares one
 loaded model per file version.
 """

@@ -30,7 +30,8 @@ def main(argv=None) -> int:
     ap.add_argument("--min-read", type=float, default=0.0, help="candidates keep at least this read kept")
     args = ap.parse_args(argv)
 
-    from textvision.style import load_style_model, save_style_model
+    from textvision.models.style import style_net
+    from textvision.style import save_style_model
     from textvision.style.evaluate import most_distinct
 
     res = json.load(open(args.results))
@@ -38,7 +39,7 @@ def main(argv=None) -> int:
     if len(rows) != 1:
         raise SystemExit(f"--row {args.row!r} matches {len(rows)} rows of {[r['method'] for r in res['rows']]}")
     row, names = rows[0], res["styles"]
-    model = load_style_model(args.model)
+    model = style_net(weights=args.model)
     if list(model.style_names) != list(names):
         raise SystemExit(f"{args.results} measured styles {names}, {args.model} has {model.style_names}")
     if "style_pair_matrix" not in row:

@@ -35,7 +35,7 @@ def main(argv=None) -> int:
     import torch
 
     from textvision.eval.proposals import detection_rate
-    from textvision.models.fcn import load_text_fcn
+    from textvision.models.fcn import text_fcn
     from textvision.proposals import TextProposals
     from textvision.proposals.train import iter_samples, word_boxes
     from textvision.segmentation import segment
@@ -43,7 +43,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(1)
     samples = list(iter_samples(args.data, n=args.num_images, split=args.split))
     gts = [word_boxes(s.instances) for s in samples]
-    fcn = load_text_fcn(args.weights)
+    fcn = text_fcn(weights=args.weights)
     maps, t_map = [], []
     for s in samples:
         t = time.process_time()
@@ -59,7 +59,7 @@ def main(argv=None) -> int:
             boxes.append(p.boxes)
         dr = detection_rate(boxes, gts, ks=(10, 100, 1000, None))
         n = int(sum(len(g) for g in gts))
-        row = {"setting": name, "hits": {str(k): int(round(v * n)) for k, v in dr.items()}, "words": n,
+        row = {"setting": name, "hits": {str(k): int(round(v * n)) for k, v in zip(dr.ks, dr.recall)}, "words": n,
                "proposals": int(np.median([len(b) for b in boxes])),
                "cpu": float(np.median(secs)) + (float(np.median(t_map)) if use_map else 0.0)}
         print(f"{name:<60} {row['hits']['10']:>5} {row['hits']['100']:>5} {row['hits']['1000']:>5} "

@@ -52,9 +52,9 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
 
-    from textvision.models.fcn import load_text_fcn, save_text_fcn
+    from textvision.models.fcn import save_text_fcn, text_fcn
 
-    small = load_text_fcn(args.small).eval()
+    small = text_fcn(weights=args.small).eval()
     wide = widen(small, [int(w) for w in args.widths.split(",")], args.seed)
     x = torch.rand(1, 3, 96, 160)
     with torch.no_grad():

@@ -139,12 +139,12 @@ def test_cocotext_split_filter_and_skip_empty(tmp_path, distilled_ckpt):
 
 
 def test_two_stage_threshold_keeps_background(tmp_path, style_ckpt, fcn_ckpt):
-    from textvision.models.fcn import load_text_fcn
+    from textvision.models.fcn import text_fcn
     from textvision.segmentation import segment
 
     src = make_icdar2015(tmp_path / "src", n=2)
     dst = tmp_path / "dst"
-    fcn = load_text_fcn(fcn_ckpt)
+    fcn = text_fcn(weights=fcn_ckpt)
     probe = np.concatenate([segment(_read_rgb(p), model=fcn).ravel()
                             for p in sorted((src / IMG).iterdir())])
     threshold = float(np.quantile(probe, 0.5))  # about half of the pixels count as text

@@ -19,7 +19,8 @@ import pytest
 import textvision.io as tvio
 from textvision.augment import dataset as ds
 from textvision.augment.dataset import AugmentOptions, augment_dataset, plan_styles
-from textvision.style.inference import load_style_model, stylize_batch
+from textvision.models.style import style_net
+from textvision.style.inference import stylize_batch
 
 from .conftest import STYLES, make_icdar2015
 
@@ -48,7 +49,7 @@ def style_in_pixels(model, out_path, src_path) -> str:
 
 
 def _check_styles(src, dst, distilled_ckpt, n_images):
-    model = load_style_model(distilled_ckpt)
+    model = style_net(weights=distilled_ckpt)
     rows = _manifest(dst)
     assert len(rows) == K * n_images
     seen = {}
@@ -69,7 +70,7 @@ def test_fixture_styles_render_differently(distilled_ckpt):
     """The check above only means something while the fixture's styles differ clearly on these images."""
     from .conftest import _draw_words
 
-    model = load_style_model(distilled_ckpt)
+    model = style_net(weights=distilled_ckpt)
     img, _ = _draw_words(np.random.default_rng(0), 48, 96, 3)
     r = _renders(model, img)
     gaps = [float(np.abs(r[a].astype(int) - r[b].astype(int)).mean()) for a, b in

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 from textvision.augment import SelectiveTextStyle
-from textvision.models.fcn import load_text_fcn
+from textvision.models.fcn import text_fcn
+from textvision.models.style import style_net
 from textvision.segmentation import segment
-from textvision.style.inference import load_style_model, stylize
+from textvision.style.inference import stylize
 
 from .conftest import STYLES, _draw_words
 
@@ -48,11 +49,11 @@ def test_agrees_with_stylize(scene, distilled_ckpt, style_ckpt, fcn_ckpt):
     img = scene[0]
     t = SelectiveTextStyle(str(distilled_ckpt), p=1.0)
     np.testing.assert_array_equal(t.apply(img, style="neon"),
-                                  stylize(img, load_style_model(distilled_ckpt), "neon"))
+                                  stylize(img, style_net(weights=distilled_ckpt), "neon"))
     # Two-stage with a TextFCN and a threshold: the map decides, and the background is exact.
     t2 = SelectiveTextStyle(str(style_ckpt), fcn=str(fcn_ckpt), threshold=0.5, p=1.0)
-    heat = segment(img, model=load_text_fcn(fcn_ckpt))
-    ref = stylize(img, load_style_model(style_ckpt), "stone", heatmap=heat, threshold=0.5)
+    heat = segment(img, model=text_fcn(weights=fcn_ckpt))
+    ref = stylize(img, style_net(weights=style_ckpt), "stone", heatmap=heat, threshold=0.5)
     out = t2.apply(img, style="stone")
     np.testing.assert_array_equal(out, ref)
     np.testing.assert_array_equal(out[heat < 0.5], img[heat < 0.5])
@@ -98,7 +99,7 @@ def test_serialisation_round_trip(scene, style_ckpt, fcn_ckpt, tmp_path):
         np.testing.assert_array_equal(aug(image=img)["image"], back(image=img)["image"])
     # A transform built from a model object cannot name its checkpoint.
     with pytest.raises(ValueError, match="checkpoint paths"):
-        A.to_dict(A.Compose([SelectiveTextStyle(load_style_model(style_ckpt))]))
+        A.to_dict(A.Compose([SelectiveTextStyle(style_net(weights=style_ckpt))]))
 
 
 def test_pickles_without_the_network(scene, distilled_ckpt):
@@ -120,8 +121,19 @@ def test_grey_and_float_images(scene, distilled_ckpt):
     out = t.apply(f, style="ink")
     assert out.dtype == np.float32 and out.shape == img.shape and 0 <= out.min() and out.max() <= 1
     np.testing.assert_allclose(out, t.apply(img, style="ink").astype(np.float32) / 255, atol=1e-6)
-    with pytest.raises(ValueError, match="shape"):
-        t.apply(np.zeros((8, 8, 4), np.uint8), style="ink")
+    # RGBA (the one image contract) comes back RGBA: restyled colour, its own alpha.
+    alpha = np.arange(img.shape[0] * img.shape[1]).reshape(img.shape[:2]).astype(np.uint8)
+    out = t.apply(np.dstack([img, alpha]), style="ink")
+    assert out.shape == img.shape[:2] + (4,) and out.dtype == np.uint8
+    np.testing.assert_array_equal(out[..., 3], alpha)
+    np.testing.assert_array_equal(out[..., :3], t.apply(img, style="ink"))
+    u16 = t.apply(img.astype(np.uint16) * 257, style="ink")
+    assert u16.dtype == np.uint16
+    np.testing.assert_array_equal(u16, t.apply(img, style="ink").astype(np.uint16) * 257)
+    with pytest.raises(ValueError, match=r"SelectiveTextStyle: image must be HxWx3 .*\(8, 8, 2\)"):
+        t.apply(np.zeros((8, 8, 2), np.uint8), style="ink")
+    with pytest.raises(ValueError, match=r"SelectiveTextStyle: float image must hold finite values in \[0, 1\]"):
+        t.apply(f * 255, style="ink")
     with pytest.raises(TypeError, match="dtype"):
         t.apply(np.zeros((8, 8, 3), np.int32), style="ink")
 

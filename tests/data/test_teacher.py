@@ -3,6 +3,7 @@
 No test needs the CRAFT weights: ``craft_maps`` is replaced by a stand-in that returns hand-made maps.
 """
 import dataclasses
+import importlib
 from pathlib import Path
 
 import cv2
@@ -21,8 +22,9 @@ from textvision.data.teacher import (
     load_labelled_photo,
     read_teacher_label,
 )
-from textvision.models import craft as craft_mod
 from textvision.models.craft import CraftMaps, craft_word_boxes
+
+craft_mod = importlib.import_module("textvision.models.craft")  # the module (the package attribute is the builder)
 
 
 def _word_maps(h=100, w=200, words=((30, 50, 150, 62),), faint=(), line_of_blobs=False):

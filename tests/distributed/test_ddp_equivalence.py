@@ -39,9 +39,9 @@ def _torchrun():
 FCN_SCRIPT = f"""
 import sys, torch
 torch.set_num_threads(1)
-from textvision.segmentation.train import TrainConfig, synth_source, train_fcn
+from textvision.segmentation.train import FCNTrainConfig, synth_source, train_fcn
 tr = synth_source(4, (64, 64), 5, 'pixel', max_lines=2, min_height=12.0)
-cfg = TrainConfig(out=sys.argv[1], epochs=1, batch_size=int(sys.argv[2]), crop=64, progress=False,
+cfg = FCNTrainConfig(out=sys.argv[1], epochs=1, batch_size=int(sys.argv[2]), crop=64, progress=False,
                   warmup_steps=1, lr={LR}, augment=False, widths={WIDTHS})
 train_fcn(cfg, tr, None)
 """
@@ -163,10 +163,10 @@ EAST_SCRIPT = f"""
 import sys, torch
 torch.set_num_threads(1)
 from textvision.data.synth import SynthDataset
-from textvision.east.train import TrainConfig, train_east
+from textvision.east.train import EASTTrainConfig, train_east
 ds = SynthDataset({EAST_N}, size=({EAST_SCENE}, {EAST_SCENE}), seed=0, max_lines=3, effects=False, min_height=14,
                   text_free_prob=0)
-cfg = TrainConfig(backbone="tiny", input_size={EAST_SIZE}, batch_size=int(sys.argv[2]), epochs=1, lr={LR},
+cfg = EASTTrainConfig(backbone="tiny", input_size={EAST_SIZE}, batch_size=int(sys.argv[2]), epochs=1, lr={LR},
                   augment=True, progress=False, device="cpu")
 train_east(cfg, ds, None, out=sys.argv[1], log=lambda s: None)
 """
@@ -180,10 +180,10 @@ def _east_reference():
 
     from textvision.data.synth import SynthDataset
     from textvision.east.loss import EASTLoss
-    from textvision.east.train import EASTTrainDataset, TrainConfig, collate_east
+    from textvision.east.train import EASTTrainConfig, EASTTrainDataset, collate_east
     from textvision.models.east import EAST
 
-    cfg = TrainConfig()  # the loss and augmentation defaults the script keeps
+    cfg = EASTTrainConfig()  # the loss and augmentation defaults the script keeps
     ds = SynthDataset(EAST_N, size=(EAST_SCENE, EAST_SCENE), seed=0, max_lines=3, effects=False, min_height=14,
                       text_free_prob=0)
     batches = []
@@ -338,6 +338,7 @@ def _distill_reference(teacher_path, icdar):
     """distill after one step: the student starts from the teacher (gate closed), each rank's crops,
     masks and styles from ``default_rng([seed, rank, 0])``, gradients averaged (gate term included),
     Adam. Also the control: rank 0's alone."""
+    from textvision.models.style import style_net
     from textvision.style.distillation import (
         DistillConfig,
         MaskedSampler,
@@ -345,10 +346,10 @@ def _distill_reference(teacher_path, icdar):
         init_from,
         make_student,
     )
-    from textvision.style.inference import image_to_tensor, load_style_model
+    from textvision.style.inference import image_to_tensor
 
     cfg = DistillConfig(teacher=str(teacher_path), out="", data=str(icdar), **DISTILL)
-    teacher = load_style_model(str(teacher_path))
+    teacher = style_net(weights=str(teacher_path))
     sampler = MaskedSampler(str(icdar), cfg.image_size, cfg.mask, cfg.mask_dilate)
     S = teacher.num_styles
     batches = []

@@ -1,5 +1,7 @@
 """``train-east``'s data specs (``textvision.east.data.east_data``): generated scenes, synthetic text on
 photographs, teacher-labelled photographs (``TeacherWords``), ICDAR folders, mixes and repeats."""
+import importlib
+
 import numpy as np
 import pytest
 
@@ -8,8 +10,9 @@ from textvision.data import write_icdar2015
 from textvision.data.instances import TextInstance
 from textvision.east.data import east_data
 from textvision.east.train import EASTTrainDataset
-from textvision.models import craft as craft_mod
 from textvision.models.craft import CraftMaps
+
+craft_mod = importlib.import_module("textvision.models.craft")  # the module (the package attribute is the builder)
 
 
 @pytest.fixture

@@ -45,8 +45,10 @@ def test_nothing_above_threshold_and_degenerate_votes():
 def test_validation():
     with pytest.raises(ValueError, match="geometry"):
         decode(np.zeros((8, 8)), np.zeros((4, 8, 8)))
-    with pytest.raises(TypeError, match="east.detect: image must be uint8 RGB .* float32"):
-        prepare_image(np.zeros((10, 10, 3), np.float32))
+    with pytest.raises(TypeError, match="east.detect: image must be uint8, uint16 or float32/float64 .* bool"):
+        prepare_image(np.zeros((10, 10, 3), bool))
+    with pytest.raises(ValueError, match=r"east.detect: float image must hold finite values in \[0, 1\]"):
+        prepare_image(np.full((10, 10, 3), 2.0, np.float32))
     with pytest.raises(ValueError, match=r"east.detect: image must be HxWx3 .*\(10, 10, 2\)"):
         prepare_image(np.zeros((10, 10, 2), np.uint8))
 
@@ -75,3 +77,25 @@ def test_prepare_image_takes_tensors_like_arrays():
     np.testing.assert_array_equal(a, b)
     assert fa == fb
     np.testing.assert_array_equal(img, keep)  # the caller's image is never modified
+
+
+def test_multi_scale_detect_is_the_nms_union_of_its_sizes():
+    import torch
+
+    from textvision.east.decode import decode_maps, detect, east_maps
+    from textvision.models.east import EAST
+    from textvision.ops import polygon_nms
+
+    torch.manual_seed(0)
+    model = EAST("tiny").eval()
+    img = np.random.default_rng(0).integers(0, 255, (40, 56, 3), dtype=np.uint8)
+    kw = dict(score_threshold=0.0, nms_threshold=0.3, box_threshold=0.0)  # an untrained net: keep every vote
+    parts = [decode_maps(east_maps(img, model, max_side=s, upscale=True), **kw) for s in (64, 96)]
+    quads = np.concatenate([p.quads for p in parts])
+    scores = np.concatenate([p.scores for p in parts])
+    assert len(scores) > 0
+    keep = polygon_nms(quads, scores, 0.3)
+    det = detect(img, model, max_side=(64, 96), **kw)
+    np.testing.assert_array_equal(det.quads, quads[keep])
+    np.testing.assert_array_equal(det.scores, scores[keep])
+    assert len(det.quads) <= len(scores)

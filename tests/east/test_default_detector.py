@@ -11,7 +11,7 @@ from textvision.data import read_icdar2015
 from textvision.east import detect
 from textvision.eval import icdar2015
 from textvision.io import read_rgb, write_image
-from textvision.models.east import EAST, as_east, load_east
+from textvision.models.east import EAST, as_east, east
 
 ASSETS = Path(textvision.__file__).parent / "assets"
 
@@ -22,7 +22,7 @@ def photo():
 
 
 def test_default_is_the_shipped_vgg16bn_lite():
-    m = load_east("default")
+    m = east(weights="default")
     assert isinstance(m, EAST) and m.backbone_name == "vgg16bn_lite" and not m.training
     assert as_east("default") is as_east("default")  # loaded once per process
 
@@ -32,8 +32,8 @@ def test_default_finds_the_words_of_the_bundled_photo(photo):
     gt = read_icdar2015(ASSETS / "scenetext01_gt.txt")
     res = icdar2015([gt], [det.quads])
     # 7 sign words; the detector was never trained on this photo (an evaluation photo)
-    assert res["recall"] >= 0.5, res
-    assert res["precision"] >= 0.3, res
+    assert res.recall >= 0.5, res
+    assert res.precision >= 0.3, res
     assert det.quads.dtype == np.float32 and det.quads.shape[1:] == (4, 2)
     assert det.scores.shape == (len(det.quads),) and np.all(np.diff(det.scores) <= 0)
 
@@ -50,8 +50,10 @@ def test_any_size_and_channel_count(shape):
 def test_bad_images_are_clear_errors():
     with pytest.raises((TypeError, ValueError)):
         detect(np.zeros((0, 10, 3), np.uint8))
-    with pytest.raises((TypeError, ValueError)):
-        detect(np.zeros((10, 10, 3), np.float64))
+    with pytest.raises(ValueError, match="0..255 float"):  # the one image contract: floats are [0, 1]
+        detect(np.full((10, 10, 3), 200.0))
+    with pytest.raises(TypeError):
+        detect(np.zeros((10, 10, 3), np.int64))
     with pytest.raises(TypeError):
         detect(np.zeros((10, 10, 3), np.uint8), model=3)
 

@@ -9,7 +9,7 @@ from textvision.checkpoint import load_checkpoint, save_checkpoint
 from textvision.cli import main
 from textvision.data import read_icdar2015
 from textvision.io import write_image
-from textvision.models.east import EAST, load_east, save_east
+from textvision.models.east import EAST, east, save_east
 
 
 def _one_line_error(err: str, command: str) -> str:
@@ -59,7 +59,7 @@ def test_save_load_round_trip(tiny_ckpt):
     assert ckpt["config"]["backbone"] == "tiny" and ckpt["epoch"] == 3
     torch.manual_seed(0)
     ref = EAST("tiny").eval()  # the same seed as the saved one: identical weights
-    m = load_east(tiny_ckpt)
+    m = east(weights=tiny_ckpt)
     assert not m.training and m.backbone_name == "tiny"
     x = torch.rand(1, 3, 64, 64)
     with torch.no_grad():
@@ -68,12 +68,12 @@ def test_save_load_round_trip(tiny_ckpt):
     torch.testing.assert_close(a.geometry, b.geometry)
 
 
-def test_package_re_exports_the_one_loader():
-    import textvision.east as east
+def test_package_re_exports_the_one_saver_and_no_second_loader():
+    import textvision.east as east_pkg
     import textvision.east.train as train
 
-    assert east.load_east is load_east and train.load_east is load_east
-    assert east.save_east is save_east and train.save_east is save_east
+    assert east_pkg.save_east is save_east and train.save_east is save_east
+    assert not hasattr(east_pkg, "load_east")  # the one loader is the builder, textvision.models.east
 
 
 def test_legacy_checkpoint_without_format_loads(tmp_path):
@@ -83,15 +83,15 @@ def test_legacy_checkpoint_without_format_loads(tmp_path):
     path = tmp_path / "old.pt"
     torch.save({"kind": "east", "config": model.config(), "state_dict": model.state_dict(), "epoch": 2,
                 "history": [{"epoch": 1, "loss": 0.5}], "train_config": {"scale_range": (0.5, 1.5)}}, path)
-    m = load_east(path)
+    m = east(weights=path)
     for k, v in model.state_dict().items():
         torch.testing.assert_close(m.state_dict()[k], v)
 
 
-def test_load_east_refuses_malicious_checkpoint(evil_checkpoint):
+def test_east_refuses_malicious_checkpoint(evil_checkpoint):
     path, marker = evil_checkpoint
     with pytest.raises(ValueError, match="refused") as info:
-        load_east(path)
+        east(weights=path)
     assert "\n" not in str(info.value) and str(path) in str(info.value)
     assert not marker.exists()
 
@@ -99,38 +99,51 @@ def test_load_east_refuses_malicious_checkpoint(evil_checkpoint):
 def test_backbone_weights_refuse_malicious_file(evil_checkpoint, tmp_path):
     path, marker = evil_checkpoint
     with pytest.raises(ValueError, match="refused"):
-        EAST("resnet50", backbone_weights=path)
+        east("resnet50", backbone_weights=path)
     assert not marker.exists()
     (tmp_path / "junk.pth").write_bytes(b"not a checkpoint at all")
     with pytest.raises(ValueError, match="junk.pth: not a torch checkpoint of the vgg16 backbone"):
-        EAST("vgg16", backbone_weights=tmp_path / "junk.pth")
+        east("vgg16", backbone_weights=tmp_path / "junk.pth")
     with pytest.raises(ValueError, match="registered names are none"):
-        EAST("resnet50", backbone_weights="default")  # no ResNet-50 weights are registered
+        east("resnet50", backbone_weights="default")  # no ResNet-50 weights are registered
+    with pytest.raises(ValueError, match="not both"):
+        east(weights="default", backbone_weights="craft")
 
 
-def test_load_east_other_kinds_and_non_checkpoints(tmp_path):
+def test_east_other_kinds_and_non_checkpoints(tmp_path):
     save_checkpoint(tmp_path / "fcn.pt", kind="text_fcn", state_dict={}, config={})
     with pytest.raises(ValueError, match="'text_fcn' checkpoint, expected 'east'"):
-        load_east(tmp_path / "fcn.pt")
+        east(weights=tmp_path / "fcn.pt")
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint at all")
     with pytest.raises(ValueError, match="junk.pt: "):
-        load_east(tmp_path / "junk.pt")
+        east(weights=tmp_path / "junk.pt")
     with pytest.raises(FileNotFoundError, match="missing.pt"):
-        load_east(tmp_path / "missing.pt")
+        east(weights=tmp_path / "missing.pt")
     # a config whose weights do not fit: one ValueError naming the file, not a RuntimeError wall
     save_checkpoint(tmp_path / "bad.pt", kind="east", state_dict=EAST("tiny").state_dict(),
                     config={"backbone": "tiny", "merge_channels": [8, 8, 8], "text_scale": 512.0})
     with pytest.raises(ValueError, match="bad.pt: the weights do not fit"):
-        load_east(tmp_path / "bad.pt")
+        east(weights=tmp_path / "bad.pt")
 
 
-def test_load_east_none_is_untrained():
-    m = load_east(None)
-    assert isinstance(m, EAST) and not m.training and m.backbone_name == "resnet50"
+def test_east_none_is_untrained_and_needs_an_arch():
+    m = east("resnet50", weights=None)
+    assert isinstance(m, EAST) and m.training and m.backbone_name == "resnet50"
+    with pytest.raises(ValueError, match="needs arch"):
+        east(weights=None)
+    with pytest.raises(ValueError, match="must be one of"):
+        east("resnet101")
+
+
+def test_east_arch_is_read_from_the_checkpoint(tiny_ckpt):
+    assert east(weights=tiny_ckpt).backbone_name == "tiny"
+    assert east("tiny", tiny_ckpt).backbone_name == "tiny"
+    with pytest.raises(ValueError, match="arch 'tiny', not 'vgg16'"):
+        east("vgg16", tiny_ckpt)
 
 
 def test_train_east_checks_out_before_training(tmp_path, monkeypatch):
-    from textvision.east.train import TrainConfig, train_east
+    from textvision.east.train import EASTTrainConfig, train_east
 
     class _Boom(torch.utils.data.Dataset):
         def __len__(self):
@@ -139,7 +152,7 @@ def test_train_east_checks_out_before_training(tmp_path, monkeypatch):
         def __getitem__(self, i):
             raise AssertionError("data read before the output was checked")
 
-    cfg = TrainConfig(backbone="tiny", input_size=64, batch_size=2, epochs=1, progress=False)
+    cfg = EASTTrainConfig(backbone="tiny", input_size=64, batch_size=2, epochs=1, progress=False)
     existing = tmp_path / "east.pt"
     existing.write_bytes(b"a finished run")
     with pytest.raises(FileExistsError, match="resume=True"):
@@ -236,12 +249,12 @@ def test_train_east_init_must_match_backbone(tiny_ckpt, tmp_path, capsys, no_tra
 
 def test_train_east_init_starts_from_the_weights(tiny_ckpt, tmp_path):
     from textvision.data.synth import SynthDataset
-    from textvision.east.train import TrainConfig, train_east
+    from textvision.east.train import EASTTrainConfig, train_east
 
-    cfg = TrainConfig(backbone="tiny", init=str(tiny_ckpt), input_size=64, batch_size=2, epochs=1, lr=0.0,
+    cfg = EASTTrainConfig(backbone="tiny", init=str(tiny_ckpt), input_size=64, batch_size=2, epochs=1, lr=0.0,
                       progress=False, augment=False)
-    model = train_east(cfg, SynthDataset(2, size=(64, 64), seed=0))["model"]
-    start = load_east(tiny_ckpt)
+    model = train_east(cfg, SynthDataset(2, size=(64, 64), seed=0)).model
+    start = east(weights=tiny_ckpt)
     for k, v in start.state_dict().items():
         if "running" in k or "num_batches" in k:  # BN statistics move even at lr 0
             continue
@@ -249,12 +262,14 @@ def test_train_east_init_starts_from_the_weights(tiny_ckpt, tmp_path):
 
 
 def test_detect_unwritable_out_fails_before_work(tiny_ckpt, tmp_path, capsys, monkeypatch):
-    import textvision.models.east as east_model
+    import importlib
+
+    east_model = importlib.import_module("textvision.models.east")
 
     def _fail(*a, **k):
         raise AssertionError("the model was loaded before the output folder was checked")
 
-    monkeypatch.setattr(east_model, "load_east", _fail)
+    monkeypatch.setattr(east_model, "east", _fail)
     imgs = _images(tmp_path / "imgs", 1)
     afile = tmp_path / "afile"
     afile.write_text("x")

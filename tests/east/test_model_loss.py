@@ -5,7 +5,7 @@ import torch
 
 from textvision.east.loss import EASTLoss
 from textvision.east.targets import targets
-from textvision.models.east import EAST
+from textvision.models.east import EAST, east
 from textvision.models.resnet import resnet50
 
 
@@ -53,11 +53,11 @@ def test_backbone_checkpoint_loads(tmp_path, backbone, factory):
     state = dict(net.state_dict())
     state.setdefault("classifier.6.bias", torch.zeros(1000))  # classifier keys must be ignored
     torch.save(state, path)  # a torchvision-format file
-    m = EAST(backbone, backbone_weights=path)
+    m = east(backbone, backbone_weights=path)
     key = "conv1.weight" if factory == "resnet" else "features.0.weight"
     assert torch.equal(m.backbone.body.state_dict()[key], net.state_dict()[key])
     with pytest.raises(FileNotFoundError, match="nothing is downloaded"):
-        EAST(backbone, backbone_weights=tmp_path / "missing.pth")
+        east(backbone, backbone_weights=tmp_path / "missing.pth")
 
 
 def _perfect(shape=(128, 160)):

@@ -13,8 +13,9 @@ from textvision.checkpoint import load_checkpoint
 from textvision.data import TextInstance, read_icdar2015
 from textvision.data.synth import SynthDataset
 from textvision.east.geometry import map_to_image
-from textvision.east.train import EASTTrainDataset, StyledCopies, TrainConfig, evaluate_east, load_east, train_east
+from textvision.east.train import EASTTrainConfig, EASTTrainDataset, StyledCopies, evaluate_east, train_east
 from textvision.io import write_image
+from textvision.models.east import east
 
 OVERFIT_EPOCHS = 80  # 80 steps of 4 scenes at 128 px: about 3 s on one idle thread
 OVERFIT_HMEAN = 0.8  # observed 1.0 on the reference machine (0.76 after 60 epochs)
@@ -55,18 +56,19 @@ def overfit():
     """A tiny EAST overfitted on 4 scenes (shared by the training and the detect/evaluate tests)."""
     torch.set_num_threads(1)
     ds = _word_scenes()
-    cfg = TrainConfig(backbone="tiny", input_size=128, batch_size=4, epochs=OVERFIT_EPOCHS, lr=1e-2, augment=False,
-                      progress=False, val_max_side=128)
+    cfg = EASTTrainConfig(backbone="tiny", input_size=128, batch_size=4, epochs=OVERFIT_EPOCHS, lr=1e-2,
+                          augment=False, progress=False, val_max_side=128)
     return ds, train_east(cfg, ds, None, log=lambda s: None)
 
 
 @pytest.mark.slow
 def test_tiny_east_overfits_a_few_images(overfit):
     ds, result = overfit
-    hist = result["history"]
+    hist = result.history
     assert hist[-1]["loss"] < 0.5 * hist[0]["loss"]
-    scores = evaluate_east(result["model"], ds, max_side=128)
-    assert scores["hmean"] >= OVERFIT_HMEAN, scores
+    assert result.best_epoch is None and result.best_score is None and result.checkpoint is None  # no val, no out
+    scores = evaluate_east(result.model, ds, max_side=128)
+    assert scores.hmean >= OVERFIT_HMEAN and scores.num_gt == 2 * len(ds), scores
 
 
 @pytest.mark.slow
@@ -80,7 +82,7 @@ def test_detect_and_evaluate_commands_on_the_overfit_scenes(overfit, tmp_path, c
 
     ds, result = overfit
     ck = tmp_path / "east.pt"
-    save_east(ck, result["model"], epoch=OVERFIT_EPOCHS)
+    save_east(ck, result.model, epoch=OVERFIT_EPOCHS)
     imgs, gts, res = tmp_path / "images", tmp_path / "gt", tmp_path / "res"
     imgs.mkdir()
     for i in range(len(ds)):
@@ -207,8 +209,8 @@ def test_checkpoint_resume_equals_uninterrupted_and_load(tmp_path, monkeypatch):
     from textvision.east import train as et
 
     ds = _small_set(4, 64)
-    cfg = TrainConfig(backbone="tiny", input_size=64, batch_size=2, epochs=2, augment=False, progress=False,
-                      val_max_side=64)
+    cfg = EASTTrainConfig(backbone="tiny", input_size=64, batch_size=2, epochs=2, augment=False, progress=False,
+                          val_max_side=64)
     full = train_east(cfg, ds, None, out=str(tmp_path / "full.pt"), log=lambda s: None)
     real_save = et.save_east
 
@@ -225,22 +227,23 @@ def test_checkpoint_resume_equals_uninterrupted_and_load(tmp_path, monkeypatch):
     assert os.path.isfile(out) and os.path.isfile(str(tmp_path / "east.best.pt"))
     logs = []
     resumed = train_east(cfg, ds, None, out=out, resume=True, log=logs.append)
-    assert "resumed" in logs[0] and [h["epoch"] for h in resumed["history"]] == [1, 2]
-    assert "hmean" in resumed["history"][0]  # epoch 1 validated before the interruption
-    assert [h["loss"] for h in resumed["history"]] == [h["loss"] for h in full["history"]]
-    for k, v in full["model"].state_dict().items():
-        torch.testing.assert_close(resumed["model"].state_dict()[k], v, rtol=0, atol=0, msg=k)
-    m = load_east(out)
+    assert "resumed" in logs[0] and [h["epoch"] for h in resumed.history] == [1, 2]
+    assert "hmean" in resumed.history[0]  # epoch 1 validated before the interruption
+    assert resumed.best_epoch == 1 and resumed.best_score == resumed.history[0]["hmean"] and resumed.checkpoint == out
+    assert [h["loss"] for h in resumed.history] == [h["loss"] for h in full.history]
+    for k, v in full.model.state_dict().items():
+        torch.testing.assert_close(resumed.model.state_dict()[k], v, rtol=0, atol=0, msg=k)
+    m = east(weights=out)
     x = torch.rand(1, 3, 64, 64)
-    resumed["model"].eval()
+    resumed.model.eval()
     with torch.no_grad():
-        torch.testing.assert_close(m(x).geometry, resumed["model"](x).geometry)
+        torch.testing.assert_close(m(x).geometry, resumed.model(x).geometry)
     torch.save({"kind": "style"}, tmp_path / "other.pt")
     with pytest.raises(ValueError, match="not a textvision checkpoint"):
-        load_east(tmp_path / "other.pt")
+        east(weights=tmp_path / "other.pt")
     torch.save({"kind": "style", "state_dict": {}}, tmp_path / "style.pt")
     with pytest.raises(ValueError, match="'style' checkpoint, expected 'east'"):
-        load_east(tmp_path / "style.pt")
+        east(weights=tmp_path / "style.pt")
 
 
 def test_crops_change_every_epoch_in_train_east_and_resume_repeats_them(tmp_path, monkeypatch):
@@ -251,18 +254,18 @@ def test_crops_change_every_epoch_in_train_east_and_resume_repeats_them(tmp_path
     from textvision.east import train as et
 
     seen = []
-    real_east = et.EAST
+    real_east = et.east
 
     def recording_east(*args, **kwargs):
         model = real_east(*args, **kwargs)
         model.register_forward_pre_hook(lambda mod, inputs: seen.append(inputs[0].detach().clone()))
         return model
 
-    monkeypatch.setattr(et, "EAST", recording_east)
+    monkeypatch.setattr(et, "east", recording_east)
     ds = _small_set(4, 64)
     # one batch of all 4 items per epoch, drawn by one worker process
-    cfg = TrainConfig(backbone="tiny", input_size=64, batch_size=4, epochs=3, augment=True, colour=True,
-                      text_crop=0.5, workers=1, progress=False, val_max_side=64)
+    cfg = EASTTrainConfig(backbone="tiny", input_size=64, batch_size=4, epochs=3, augment=True, colour=True,
+                          text_crop=0.5, workers=1, progress=False, val_max_side=64)
     full = train_east(cfg, ds, None, out=str(tmp_path / "full.pt"), log=lambda s: None)
     batches = list(seen)
     assert len(batches) == 3
@@ -285,9 +288,9 @@ def test_crops_change_every_epoch_in_train_east_and_resume_repeats_them(tmp_path
     assert len(seen) == 2
     for got, want in zip(seen, batches[1:]):
         torch.testing.assert_close(got, want, rtol=0, atol=0)
-    assert [h["loss"] for h in resumed["history"]] == [h["loss"] for h in full["history"]]
-    for k, v in full["model"].state_dict().items():
-        torch.testing.assert_close(resumed["model"].state_dict()[k], v, rtol=0, atol=0, msg=k)
+    assert [h["loss"] for h in resumed.history] == [h["loss"] for h in full.history]
+    for k, v in full.model.state_dict().items():
+        torch.testing.assert_close(resumed.model.state_dict()[k], v, rtol=0, atol=0, msg=k)
 
 
 def test_styled_copies(tmp_path):

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from textvision.models.craft import CRAFT
-from textvision.models.east import EAST
+from textvision.models.east import EAST, east
 
 
 def _craft_file(tmp_path, prefix="module."):
@@ -35,7 +35,7 @@ def test_shapes_and_size():
 
 def test_craft_weights_map_onto_features(tmp_path):
     path, craft_state = _craft_file(tmp_path)
-    m = EAST("vgg16bn_lite", backbone_weights=path)
+    m = east("vgg16bn_lite", backbone_weights=path)
     feats = m.backbone.body.features.state_dict()
     # global vgg16_bn indices: conv1_1 = 0 (slice1), conv2_2's BN = 11 (slice1), conv3_1 = 14 (slice2),
     # conv3_3's BN = 21 (slice3)
@@ -53,20 +53,20 @@ def test_torchvision_vgg16_bn_keys_load(tmp_path):
     state["features.24.weight"] = torch.zeros(512, 256, 3, 3)  # deeper layers and the classifier are ignored
     state["classifier.0.weight"] = torch.zeros(4096, 25088)
     torch.save(state, tmp_path / "vgg16_bn.pth")
-    m = EAST("vgg16bn_lite", backbone_weights=tmp_path / "vgg16_bn.pth")
+    m = east("vgg16bn_lite", backbone_weights=tmp_path / "vgg16_bn.pth")
     assert torch.equal(m.backbone.body.features[7].weight, src["7.weight"])
 
 
 def test_wrong_file_is_one_clear_error(tmp_path, evil_checkpoint):
     torch.save({"features.0.weight": torch.zeros(3, 3)}, tmp_path / "bad.pth")
     with pytest.raises(ValueError, match="does not match VGG16-BN blocks 1-3"):
-        EAST("vgg16bn_lite", backbone_weights=tmp_path / "bad.pth")
+        east("vgg16bn_lite", backbone_weights=tmp_path / "bad.pth")
     path, marker = evil_checkpoint
     with pytest.raises(ValueError, match="refused"):
-        EAST("vgg16bn_lite", backbone_weights=path)
+        east("vgg16bn_lite", backbone_weights=path)
     assert not marker.exists()
     with pytest.raises(FileNotFoundError):
-        EAST("vgg16bn_lite", backbone_weights=tmp_path / "missing.pth")
+        east("vgg16bn_lite", backbone_weights=tmp_path / "missing.pth")
 
 
 def test_freeze_keeps_stage_weights_and_statistics():
@@ -98,7 +98,7 @@ def test_freeze_keeps_stage_weights_and_statistics():
 def test_craft_registry_name_loads_the_real_craft_blocks():
     from textvision.models.craft import craft
 
-    m = EAST("vgg16bn_lite", backbone_weights="craft")
+    m = east("vgg16bn_lite", backbone_weights="craft")
     ref = craft("default").basenet.slice3.state_dict()
     assert torch.equal(m.backbone.body.features[20].weight, ref["20.weight"])
     assert torch.equal(m.backbone.body.features[21].running_mean, ref["21.running_mean"])

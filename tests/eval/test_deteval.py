@@ -4,6 +4,7 @@ import pytest
 
 from textvision.data import TextInstance, box_to_quad
 from textvision.eval import deteval_icdar2013
+from textvision.eval.scores import Match
 
 
 def B(*boxes):
@@ -16,31 +17,31 @@ def gtb(*boxes, ignore=()):
 
 def test_perfect_match():
     r = deteval_icdar2013([gtb((0, 0, 99, 9))], [B((0, 0, 99, 9))])
-    assert (r["precision"], r["recall"], r["hmean"]) == (1.0, 1.0, 1.0)
+    assert (r.precision, r.recall, r.hmean) == (1.0, 1.0, 1.0)
 
 
 def test_split_is_one_to_many_with_weight():
     # GT 100x10 (inclusive coords) split into two 50x10 halves: area recall 0.5 each, precision 1.
     r = deteval_icdar2013([gtb((0, 0, 99, 9))], [B((0, 0, 49, 9), (50, 0, 99, 9))])
     # recall 0.8 / 1 GT; precision 0.8 * 2 / 2 detections
-    assert r["recall"] == pytest.approx(0.8) and r["precision"] == pytest.approx(0.8)
-    assert r["per_image"][0]["pairs"] == [("one-to-many", [0], [0, 1])]
+    assert r.recall == pytest.approx(0.8) and r.precision == pytest.approx(0.8)
+    assert r.per_image[0].matches == (Match("one-to-many", (0,), (0, 1)),)
 
 
 def test_merge_is_many_to_one():
     # Two 40x10 words inside one 100x10 detection: area recall 1 each, area precision 0.4 each.
     gt, det = [gtb((0, 0, 39, 9), (60, 0, 99, 9))], [B((0, 0, 99, 9))]
     r = deteval_icdar2013(gt, det)
-    assert (r["recall"], r["precision"]) == (1.0, 1.0)  # ICDAR 2013 script: merges not penalised
-    assert r["per_image"][0]["pairs"] == [("many-to-one", [0, 1], [0])]
+    assert (r.recall, r.precision) == (1.0, 1.0)  # ICDAR 2013 script: merges not penalised
+    assert r.per_image[0].matches == (Match("many-to-one", (0, 1), (0,)),)
     r = deteval_icdar2013(gt, det, merge_weight=0.8)  # Wolf & Jolion: 0.8 * 2 / 2 GT, 0.8 / 1 det
-    assert r["recall"] == pytest.approx(0.8) and r["precision"] == pytest.approx(0.8)
+    assert r.recall == pytest.approx(0.8) and r.precision == pytest.approx(0.8)
 
 
 def test_too_loose_detection_fails_area_precision():
     # 10x10 word in a 30x10 detection: area precision 1/3 < 0.4
     r = deteval_icdar2013([gtb((0, 0, 9, 9))], [B((0, 0, 29, 9))])
-    assert (r["recall"], r["precision"]) == (0.0, 0.0)
+    assert (r.recall, r.precision) == (0.0, 0.0)
 
 
 def test_dont_care():
@@ -48,21 +49,21 @@ def test_dont_care():
     det = [B((0, 0, 9, 9), (100, 100, 129, 119), (60, 100, 109, 119))]
     # second detection lies on the don't care (dropped); third has 200 of 1000 px there: a false positive
     r = deteval_icdar2013(gt, det)
-    assert r["per_image"][0]["det_dont_care"] == [1]
-    assert (r["recall"], r["precision"], r["num_gt"], r["num_det"]) == (1.0, 0.5, 1, 2)
+    assert r.per_image[0].det_dont_care == (1,)
+    assert (r.recall, r.precision, r.num_gt, r.num_det) == (1.0, 0.5, 1, 2)
 
 
 def test_empty_images_and_no_detections():
     r = deteval_icdar2013([gtb((0, 0, 9, 9)), (B(), np.zeros(0, bool))], [B(), B()])
-    assert (r["recall"], r["precision"], r["hmean"]) == (0.0, 0.0, 0.0)
+    assert (r.recall, r.precision, r.hmean) == (0.0, 0.0, 0.0)
     r = deteval_icdar2013([gtb((0, 0, 9, 9)), (B(), np.zeros(0, bool))], [B((0, 0, 9, 9)), B((5, 5, 9, 9))])
-    assert r["recall"] == 1.0 and r["precision"] == 0.5
+    assert r.recall == 1.0 and r.precision == 0.5
 
 
 def test_instances_and_quads_are_reduced_to_boxes():
     gt = [[TextInstance(box_to_quad((0, 0, 99, 9)), "word")]]
     r = deteval_icdar2013(gt, [box_to_quad((1, 0, 99, 9))[None]])
-    assert r["recall"] == 1.0
+    assert r.recall == 1.0
 
 
 def test_official_file_layout(tmp_path):
@@ -77,8 +78,8 @@ def test_official_file_layout(tmp_path):
     r = deteval_icdar2013(g, s)
     # image 1: split (0.8 recall, 1.6 precision over 2 care dets; the third is on the don't care)
     # image 2: merge (2 recall, 1 precision)
-    assert r["num_gt"] == 3 and r["num_det"] == 3
-    assert r["recall"] == pytest.approx(2.8 / 3) and r["precision"] == pytest.approx(2.6 / 3)
+    assert r.num_gt == 3 and r.num_det == 3
+    assert r.recall == pytest.approx(2.8 / 3) and r.precision == pytest.approx(2.6 / 3)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -179,7 +180,7 @@ def test_agrees_with_literal_implementation():
         dets.append(D)
         tot += _ref_image(G.tolist(), gi.tolist(), D.tolist())
     r = deteval_icdar2013(gts, dets)
-    assert r["num_gt"] == tot[2] and r["num_det"] == tot[3]
-    assert r["recall"] == pytest.approx(tot[0] / tot[2]) and r["precision"] == pytest.approx(tot[1] / tot[3])
-    kinds = {p[0] for im in r["per_image"] for p in im["pairs"]}
+    assert r.num_gt == tot[2] and r.num_det == tot[3]
+    assert r.recall == pytest.approx(tot[0] / tot[2]) and r.precision == pytest.approx(tot[1] / tot[3])
+    kinds = {m.kind for im in r.per_image for m in im.matches}
     assert kinds == {"one-to-one", "one-to-many", "many-to-one"}

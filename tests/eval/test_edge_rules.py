@@ -14,6 +14,7 @@ import pytest
 
 from textvision.data import TextInstance, box_to_quad
 from textvision.eval import deteval_icdar2013, icdar2015
+from textvision.eval.scores import Match
 
 
 def Q(x1, y1, x2, y2):
@@ -41,15 +42,15 @@ def test_icdar2015_dont_care_at_exactly_half_is_kept():
     gt = [[TextInstance(Q(0, 0, 10, 10), "a"), TextInstance(Q(100, 100, 140, 120), "###", ignore=True)]]
     # 20x20 = 400 px, of which [130, 140] x [100, 120] = 200 px (exactly 0.5) lie on the don't care
     half = icdar2015(gt, [quads((0, 0, 10, 10), (130, 100, 150, 120))])
-    assert half["per_image"][0]["det_dont_care"] == []
-    assert (half["matched"], half["num_det"], half["precision"]) == (1, 2, 0.5)
+    assert half.per_image[0].det_dont_care == ()
+    assert (half.gt_matched, half.num_det, half.precision) == (1, 2, 0.5)
     # one pixel column further onto it: 220 / 400 > 0.5, dropped (neither TP nor FP)
     more = icdar2015(gt, [quads((0, 0, 10, 10), (129, 100, 149, 120))])
-    assert more["per_image"][0]["det_dont_care"] == [1]
-    assert (more["matched"], more["num_det"], more["precision"]) == (1, 1, 1.0)
+    assert more.per_image[0].det_dont_care == (1,)
+    assert (more.gt_matched, more.num_det, more.precision) == (1, 1, 1.0)
     # the threshold is the parameter's: at 0.4 the half-on detection is dropped too
     assert icdar2015(gt, [quads((0, 0, 10, 10), (130, 100, 150, 120))],
-                     dont_care_threshold=0.4)["per_image"][0]["det_dont_care"] == [1]
+                     dont_care_threshold=0.4).per_image[0].det_dont_care == (1,)
 
 
 def test_icdar2015_iou_of_exactly_half_is_no_match():
@@ -59,11 +60,11 @@ def test_icdar2015_iou_of_exactly_half_is_no_match():
     """
     gt = [[TextInstance(Q(0, 0, 10, 10))]]
     r = icdar2015(gt, [quads((0, 0, 5, 10))])  # inside the word, half its area: 50 / 100
-    assert (r["matched"], r["recall"], r["precision"]) == (0, 0.0, 0.0)
+    assert (r.gt_matched, r.recall, r.precision) == (0, 0.0, 0.0)
     r = icdar2015(gt, [quads((0, 0, 5.5, 10))])  # 55 / 100
-    assert (r["matched"], r["recall"], r["precision"]) == (1, 1.0, 1.0)
+    assert (r.gt_matched, r.recall, r.precision) == (1, 1.0, 1.0)
     # a larger detection around the word: 100 / 200 = 0.5 exactly, no match either
-    assert icdar2015(gt, [quads((0, 0, 20, 10))])["matched"] == 0
+    assert icdar2015(gt, [quads((0, 0, 20, 10))]).gt_matched == 0
 
 
 def test_icdar2015_takes_the_first_free_detection_not_the_best():
@@ -81,11 +82,11 @@ def test_icdar2015_takes_the_first_free_detection_not_the_best():
     gt = [[TextInstance(Q(0, 0, 10, 10)), TextInstance(Q(4, 0, 14, 10))]]
     det = [quads((2, 0, 12, 10), (0, 0, 10, 10))]
     r = icdar2015(gt, det)
-    assert r["per_image"][0]["pairs"] == [(0, 0)]
-    assert (r["matched"], r["recall"], r["precision"]) == (1, 0.5, 0.5)
+    assert r.per_image[0].matches == (Match("one-to-one", (0,), (0,)),)
+    assert (r.gt_matched, r.recall, r.precision) == (1, 0.5, 0.5)
     # the same boxes with the detections swapped: word 0 now takes its exact match first, word 1 the other
     r = icdar2015(gt, [det[0][::-1]])
-    assert r["per_image"][0]["pairs"] == [(0, 0), (1, 1)] and r["matched"] == 2
+    assert r.per_image[0].matches == (Match("one-to-one", (0,), (0,)), Match("one-to-one", (1,), (1,))) and r.gt_matched == 2
 
 
 def test_icdar2015_dont_care_detection_cannot_match_and_care_order_skips_ignored_words():
@@ -94,8 +95,8 @@ def test_icdar2015_dont_care_detection_cannot_match_and_care_order_skips_ignored
     gt = [[TextInstance(Q(0, 0, 10, 10), "###", ignore=True), TextInstance(Q(0, 0, 10, 10), "a")]]
     # the one detection covers both (identical boxes): it lies wholly on the don't care, so it is dropped
     r = icdar2015(gt, [quads((0, 0, 10, 10))])
-    assert r["per_image"][0]["det_dont_care"] == [0]
-    assert (r["matched"], r["num_gt"], r["num_det"]) == (0, 1, 0)
+    assert r.per_image[0].det_dont_care == (0,)
+    assert (r.gt_matched, r.num_gt, r.num_det) == (0, 1, 0)
 
 
 # ---------------------------------------------------------------------------------------------------- 2013
@@ -110,12 +111,12 @@ def test_deteval_dont_care_at_exactly_the_area_precision_is_kept():
     gt = [(B((0, 0, 9, 9), (100, 100, 139, 119)), np.array([False, True]))]
     # 25x20 = 500 px (inclusive), of which columns 130..139 (200 px, exactly 0.4) lie on the don't care
     r = deteval_icdar2013(gt, [B((0, 0, 9, 9), (130, 100, 154, 119))])
-    assert r["per_image"][0]["det_dont_care"] == []
-    assert (r["num_det"], r["precision"]) == (2, 0.5)
+    assert r.per_image[0].det_dont_care == ()
+    assert (r.num_det, r.precision) == (2, 0.5)
     # one column further onto it: 220 / 500 > 0.4, dropped
     r = deteval_icdar2013(gt, [B((0, 0, 9, 9), (129, 100, 153, 119))])
-    assert r["per_image"][0]["det_dont_care"] == [1]
-    assert (r["num_det"], r["precision"]) == (1, 1.0)
+    assert r.per_image[0].det_dont_care == (1,)
+    assert (r.num_det, r.precision) == (1, 1.0)
 
 
 def test_deteval_area_recall_and_precision_are_inclusive():
@@ -127,16 +128,16 @@ def test_deteval_area_recall_and_precision_are_inclusive():
     """
     # a 100x10 word and a detection of its first 80 columns: area recall 800 / 1000 = 0.8 exactly
     r = deteval_icdar2013([(B((0, 0, 99, 9)), np.zeros(1, bool))], [B((0, 0, 79, 9))])
-    assert r["per_image"][0]["pairs"] == [("one-to-one", [0], [0])] and r["recall"] == 1.0
+    assert r.per_image[0].matches == (Match("one-to-one", (0,), (0,)),) and r.recall == 1.0
     # one column less: 790 / 1000 < 0.8, no match (a single overlap each way: no split or merge either)
     r = deteval_icdar2013([(B((0, 0, 99, 9)), np.zeros(1, bool))], [B((0, 0, 78, 9))])
-    assert r["per_image"][0]["pairs"] == [] and r["recall"] == 0.0
+    assert r.per_image[0].matches == () and r.recall == 0.0
     # a 40x10 word in a 100x10 detection: area precision 400 / 1000 = 0.4 exactly
     r = deteval_icdar2013([(B((0, 0, 39, 9)), np.zeros(1, bool))], [B((0, 0, 99, 9))])
-    assert r["per_image"][0]["pairs"] == [("one-to-one", [0], [0])] and r["precision"] == 1.0
+    assert r.per_image[0].matches == (Match("one-to-one", (0,), (0,)),) and r.precision == 1.0
     # one column wider: 400 / 1010 < 0.4, no match
     r = deteval_icdar2013([(B((0, 0, 39, 9)), np.zeros(1, bool))], [B((0, 0, 100, 9))])
-    assert r["per_image"][0]["pairs"] == [] and r["precision"] == 0.0
+    assert r.per_image[0].matches == () and r.precision == 0.0
 
 
 def test_deteval_split_sum_is_rounded_to_four_decimals_and_inclusive():
@@ -149,18 +150,18 @@ def test_deteval_split_sum_is_rounded_to_four_decimals_and_inclusive():
     gt = [(B((0, 0, 99, 9)), np.zeros(1, bool))]
     # two halves covering 40 + 40 columns: area recall 0.4 + 0.4 = 0.8 exactly -> a split (weight 0.8)
     r = deteval_icdar2013(gt, [B((0, 0, 39, 9), (60, 0, 99, 9))])
-    assert r["per_image"][0]["pairs"] == [("one-to-many", [0], [0, 1])]
-    assert r["recall"] == pytest.approx(0.8) and r["precision"] == pytest.approx(0.8)
+    assert r.per_image[0].matches == (Match("one-to-many", (0,), (0, 1)),)
+    assert r.recall == pytest.approx(0.8) and r.precision == pytest.approx(0.8)
     # 40 + 39 columns: 0.79, no match
     r = deteval_icdar2013(gt, [B((0, 0, 39, 9), (61, 0, 99, 9))])
-    assert r["per_image"][0]["pairs"] == [] and r["recall"] == 0.0
+    assert r.per_image[0].matches == () and r.recall == 0.0
     # a one-pixel-high word of 100000 px split into 2 x 39998 px: 0.79996, which rounds to 0.8 -> a split
     line = [(B((0, 0, 99999, 0)), np.zeros(1, bool))]
     r = deteval_icdar2013(line, [B((0, 0, 39997, 0), (60000, 0, 99997, 0))])
-    assert r["per_image"][0]["pairs"] == [("one-to-many", [0], [0, 1])]
+    assert r.per_image[0].matches == (Match("one-to-many", (0,), (0, 1)),)
     # 2 x 39997 px: 0.79994 rounds to 0.7999, no match
     r = deteval_icdar2013(line, [B((0, 0, 39996, 0), (60000, 0, 99996, 0))])
-    assert r["per_image"][0]["pairs"] == []
+    assert r.per_image[0].matches == ()
 
 
 def test_deteval_one_to_one_comes_first_in_index_order():
@@ -169,5 +170,5 @@ def test_deteval_one_to_one_comes_first_in_index_order():
     # word 0 is matched one-to-one by detection 0; word 1 (far away) is split over detections 1 and 2
     gt = [(B((0, 0, 49, 9), (200, 0, 299, 9)), np.zeros(2, bool))]
     r = deteval_icdar2013(gt, [B((0, 0, 49, 9), (200, 0, 249, 9), (250, 0, 299, 9))])
-    assert r["per_image"][0]["pairs"] == [("one-to-one", [0], [0]), ("one-to-many", [1], [1, 2])]
-    assert r["recall"] == pytest.approx((1 + 0.8) / 2) and r["precision"] == pytest.approx((1 + 1.6) / 3)
+    assert r.per_image[0].matches == (Match("one-to-one", (0,), (0,)), Match("one-to-many", (1,), (1, 2)))
+    assert r.recall == pytest.approx((1 + 0.8) / 2) and r.precision == pytest.approx((1 + 1.6) / 3)

@@ -5,6 +5,7 @@ import pytest
 from textvision.data import TextInstance
 from textvision.eval import icdar2015, icdar2015_end_to_end, transcription_match
 from textvision.eval.end_to_end import end_to_end_rate, first_read_rank
+from textvision.eval.scores import Match
 
 
 def _q(x1, y1, x2, y2):
@@ -23,19 +24,19 @@ def test_hand_worked_image():
     # det 0 reads GT 0 (case-free); det 1 lies on the don't-care word (dropped); det 2 matches GT 2 by IoU
     # but reads it wrong; det 3 matches nothing. Care: 2 GT, 3 detections; 1 correct.
     r = icdar2015_end_to_end([_gt()], [det])
-    assert (r["correct"], r["matched"], r["num_gt"], r["num_det"]) == (1, 2, 2, 3)
-    assert r["precision"] == pytest.approx(1 / 3) and r["recall"] == pytest.approx(1 / 2)
-    assert r["hmean"] == pytest.approx(2 * (1 / 3) * (1 / 2) / (1 / 3 + 1 / 2))
-    assert r["per_image"][0]["pairs"] == [(0, 0, True), (2, 2, False)]
+    assert (r.gt_matched, r.located, r.num_gt, r.num_det) == (1, 2, 2, 3)
+    assert r.precision == pytest.approx(1 / 3) and r.recall == pytest.approx(1 / 2)
+    assert r.hmean == pytest.approx(2 * (1 / 3) * (1 / 2) / (1 / 3 + 1 / 2))
+    assert r.per_image[0].matches == (Match("one-to-one", (0,), (0,), True), Match("one-to-one", (2,), (2,), False))
     # the detection protocol on the same quads: 2 of 2 found, 2 of 3 care detections right
     loc = icdar2015([_gt()], [np.stack(det[0])])
-    assert (loc["recall"], loc["precision"]) == (1.0, pytest.approx(2 / 3))
+    assert (loc.recall, loc.precision) == (1.0, pytest.approx(2 / 3))
 
 
 def test_iou_must_exceed_half():
     gt = [TextInstance(_q(0, 0, 10, 10), "AB")]
-    assert icdar2015_end_to_end([gt], [([_q(0, 0, 10, 5)], ["AB"])])["correct"] == 0   # IoU 0.5 exactly
-    assert icdar2015_end_to_end([gt], [([_q(0, 0, 10, 6)], ["AB"])])["correct"] == 1   # IoU 0.6
+    assert icdar2015_end_to_end([gt], [([_q(0, 0, 10, 5)], ["AB"])]).gt_matched == 0   # IoU 0.5 exactly
+    assert icdar2015_end_to_end([gt], [([_q(0, 0, 10, 6)], ["AB"])]).gt_matched == 1   # IoU 0.6
 
 
 def test_first_match_uses_up_the_word():
@@ -43,7 +44,7 @@ def test_first_match_uses_up_the_word():
     # and the second, read right, is an unmatched detection (the official script's greedy matching).
     gt = [TextInstance(_q(0, 0, 100, 20), "EXIT")]
     r = icdar2015_end_to_end([gt], [([_q(0, 0, 100, 20), _q(1, 0, 100, 20)], ["EX1T", "EXIT"])])
-    assert (r["correct"], r["num_det"], r["recall"], r["precision"]) == (0, 2, 0.0, 0.0)
+    assert (r.gt_matched, r.num_det, r.recall, r.precision) == (0, 2, 0.0, 0.0)
 
 
 def test_transcription_rules():
@@ -62,9 +63,9 @@ def test_words_objects_and_empty_images():
 
     words = [Word(_q(0, 0, 100, 20), "HELLO", 0.9, 0.8)]
     r = icdar2015_end_to_end([_gt(), []], [words, []])
-    assert r["correct"] == 1 and r["num_gt"] == 2 and r["num_det"] == 1
-    assert r["per_image"][1]["recall"] == 1.0 and r["per_image"][1]["precision"] == 1.0
-    assert icdar2015_end_to_end([[]], [[]])["recall"] == 0.0  # nothing to find at all
+    assert r.gt_matched == 1 and r.num_gt == 2 and r.num_det == 1
+    assert r.per_image[1].recall == 1.0 and r.per_image[1].precision == 1.0
+    assert icdar2015_end_to_end([[]], [[]]).recall == 0.0  # nothing to find at all
 
 
 def test_files_and_mappings_agree(tmp_path):
@@ -77,8 +78,8 @@ def test_files_and_mappings_agree(tmp_path):
     r = icdar2015_end_to_end(gt_dir, res_dir)
     mem = icdar2015_end_to_end({"img_1": _gt()}, {"img_1": ([_q(2, 0, 100, 20), _q(0, 50, 78, 70)],
                                                             ["hello", "Word"])})
-    assert r["per_image"][0]["image"] == "img_1"
-    assert (r["precision"], r["recall"], r["correct"]) == (mem["precision"], mem["recall"], mem["correct"]) \
+    assert r.per_image[0].image == "img_1"
+    assert (r.precision, r.recall, r.gt_matched) == (mem.precision, mem.recall, mem.gt_matched) \
         == (0.5, 0.5, 1)
 
 
@@ -107,11 +108,11 @@ def test_first_read_rank_and_rates():
     ranks = first_read_rank(boxes, texts, gt)
     assert ranks.tolist() == [2, -1, 3]
     rates = end_to_end_rate([ranks], [gt], ks=(1, 3, 4, None))
-    assert rates == {1: 0.0, 3: 0.5, 4: 1.0, None: 1.0}
+    assert (rates.ks, rates.recall, rates.num_gt) == ((1, 3, 4, None), (0.0, 0.5, 1.0, 1.0), 2)
     # covering is IoU >= 0.5 of boxes (as detection_rate): a half-covering box counts
     half = first_read_rank(np.array([[0, 0, 50, 20]]), ["HELLO"], gt)
     assert half.tolist() == [0, -1, -1]
     assert first_read_rank(np.zeros((0, 4)), [], gt).tolist() == [-1, -1, -1]
-    assert np.isnan(end_to_end_rate([np.zeros(0)], [[]])[None])
+    assert np.isnan(end_to_end_rate([np.zeros(0)], [[]]).at(None))
     with pytest.raises(ValueError, match="2 boxes but 1 texts"):
         first_read_rank(boxes[:2], ["a"], gt)

@@ -57,17 +57,17 @@ def test_result_files_in_the_gt_folder_are_never_ground_truth(tmp_path):
     mixed = _gt_folder(tmp_path / "mixed", with_results=True)
     det = _det_folder(tmp_path / "det")
     r = icdar2015(mixed, det)
-    assert (r["precision"], r["recall"], r["num_gt"]) == (1.0, 1.0, 2)
+    assert (r.precision, r.recall, r.num_gt) == (1.0, 1.0, 2)
     # the folder's own res_* files are the detections when det is that folder: both words missed
     r = icdar2015(mixed, mixed)
-    assert (r["recall"], r["num_det"]) == (0.0, 2)
+    assert (r.recall, r.num_det) == (0.0, 2)
     # un-prefixed gt names: res_* files are still left out
     plain = tmp_path / "plain"
     plain.mkdir()
     write_icdar2015(plain / "img_1.txt", [TextInstance(WORD_A, "a")])
     write_icdar2015(plain / "res_img_1.txt", [TextInstance(WORD_B)], with_text=False)
     r = icdar2015(plain, {"img_1": [WORD_A]})
-    assert (r["num_gt"], r["hmean"]) == (1, 1.0) and [im["image"] for im in r["per_image"]] == ["img_1"]
+    assert (r.num_gt, r.hmean) == (1, 1.0) and [im.image for im in r.per_image] == ["img_1"]
 
 
 def test_cli_det_pointed_at_gt_folder(tmp_path, capsys):
@@ -98,7 +98,9 @@ def test_cli_json_written(tmp_path, capsys):
     gt, det = _gt_folder(tmp_path / "gt"), _det_folder(tmp_path / "det")
     out = tmp_path / "m" / "metrics.json"
     assert main(["evaluate", "--gt", str(gt), "--det", str(det), "--json", str(out)]) == 0
-    assert json.loads(out.read_text())["hmean"] == 1.0
+    written = json.loads(out.read_text())
+    assert written["hmean"] == 1.0 and written["num_gt"] == 2 and written["images_without_results"] == []
+    assert written["per_image"][0]["image"] == "img_1" and written["per_image"][0]["matches"][0]["kind"] == "one-to-one"
 
 
 @pytest.mark.parametrize("protocol", ["icdar2015", "icdar2013"])

@@ -19,30 +19,30 @@ def quads(*boxes):
 def test_perfect_match():
     gt = [[TextInstance(Q(0, 0, 10, 10), "a"), TextInstance(Q(20, 0, 40, 10), "b")]]
     r = icdar2015(gt, [quads((0, 0, 10, 10), (20, 0, 40, 10))])
-    assert (r["precision"], r["recall"], r["hmean"]) == (1.0, 1.0, 1.0)
+    assert (r.precision, r.recall, r.hmean) == (1.0, 1.0, 1.0)
 
 
 def test_shift_below_and_above_threshold():
     gt = [[TextInstance(Q(0, 0, 10, 10))]]
     # [5,0,15,10]: intersection 50, union 150 -> IoU 1/3: no match
     r = icdar2015(gt, [quads((5, 0, 15, 10))])
-    assert (r["precision"], r["recall"], r["hmean"]) == (0.0, 0.0, 0.0)
+    assert (r.precision, r.recall, r.hmean) == (0.0, 0.0, 0.0)
     # [2,0,12,10]: intersection 80, union 120 -> IoU 2/3: match
     r = icdar2015(gt, [quads((2, 0, 12, 10))])
-    assert (r["precision"], r["recall"]) == (1.0, 1.0)
+    assert (r.precision, r.recall) == (1.0, 1.0)
 
 
 def test_split_word_is_not_matched():
     # GT 100x10; two halves each have IoU exactly 0.5, and a match needs IoU > 0.5.
     r = icdar2015([[TextInstance(Q(0, 0, 100, 10))]], [quads((0, 0, 50, 10), (50, 0, 100, 10))])
-    assert (r["precision"], r["recall"], r["num_det"]) == (0.0, 0.0, 2)
+    assert (r.precision, r.recall, r.num_det) == (0.0, 0.0, 2)
 
 
 def test_merged_words_are_not_matched():
     # Two 40x10 words in one 100x10 detection: IoU 400/1000 = 0.4 each.
     gt = [[TextInstance(Q(0, 0, 40, 10)), TextInstance(Q(60, 0, 100, 10))]]
     r = icdar2015(gt, [quads((0, 0, 100, 10))])
-    assert (r["precision"], r["recall"]) == (0.0, 0.0)
+    assert (r.precision, r.recall) == (0.0, 0.0)
 
 
 def test_dont_care_handling():
@@ -52,13 +52,13 @@ def test_dont_care_handling():
                  (90, 100, 130, 120),    # 600 of 800 px (0.75) on it: dropped
                  (60, 100, 110, 120))]   # 200 of 1000 px (0.2) on it: a false positive
     r = icdar2015(gt, det)
-    assert r["per_image"][0]["det_dont_care"] == [1, 2]
-    assert (r["matched"], r["num_gt"], r["num_det"]) == (1, 1, 2)
-    assert r["recall"] == 1.0 and r["precision"] == 0.5
-    assert r["hmean"] == pytest.approx(2 * 0.5 * 1.0 / 1.5)
+    assert r.per_image[0].det_dont_care == (1, 2)
+    assert (r.gt_matched, r.num_gt, r.num_det) == (1, 1, 2)
+    assert r.recall == 1.0 and r.precision == 0.5
+    assert r.hmean == pytest.approx(2 * 0.5 * 1.0 / 1.5)
     # the same ground truth given as (quads, ignore) pairs
     pair = (np.stack([Q(0, 0, 10, 10), Q(100, 100, 140, 120)]), np.array([False, True]))
-    assert icdar2015([pair], det)["precision"] == 0.5
+    assert icdar2015([pair], det).precision == 0.5
 
 
 def test_pooling_over_images_with_empty_ones():
@@ -66,11 +66,11 @@ def test_pooling_over_images_with_empty_ones():
     det = [quads((0, 0, 10, 10), (50, 50, 60, 60)), quads(), quads()]
     r = icdar2015(gt, det)
     # matched 1, care GT 3, care detections 2
-    assert r["recall"] == pytest.approx(1 / 3) and r["precision"] == 0.5
-    assert r["hmean"] == pytest.approx(2 * (1 / 6) / (5 / 6))
-    assert r["per_image"][1]["precision"] == 1.0 and r["per_image"][1]["recall"] == 1.0
+    assert r.recall == pytest.approx(1 / 3) and r.precision == 0.5
+    assert r.hmean == pytest.approx(2 * (1 / 6) / (5 / 6))
+    assert r.per_image[1].precision == 1.0 and r.per_image[1].recall == 1.0
     r = icdar2015(gt, [quads(), quads(), quads()])
-    assert (r["precision"], r["recall"], r["hmean"]) == (0.0, 0.0, 0.0)
+    assert (r.precision, r.recall, r.hmean) == (0.0, 0.0, 0.0)
 
 
 def test_rotated_polygons_exact_area():
@@ -78,10 +78,10 @@ def test_rotated_polygons_exact_area():
     # the diamond inside its 10x10 box: IoU exactly 0.5 -> not a match
     assert polygon_iou_matrix(diamond[None], Q(0, 0, 10, 10)[None])[0, 0] == pytest.approx(0.5)
     r = icdar2015([[TextInstance(diamond)]], [Q(0, 0, 10, 10)[None]])
-    assert r["recall"] == 0.0
+    assert r.recall == 0.0
     # counter-clockwise detection of the same diamond is re-ordered and matches
     r = icdar2015([[TextInstance(diamond)]], [diamond[[0, 3, 2, 1]][None]])
-    assert r["recall"] == 1.0
+    assert r.recall == 1.0
 
 
 def test_official_file_layout_folders_and_zip(tmp_path):
@@ -96,14 +96,14 @@ def test_official_file_layout_folders_and_zip(tmp_path):
     write_icdar2015(res_dir / "res_img_10.txt", quads((0, 0, 5, 5)), integer=True, with_text=False)
     # no res_img_2.txt: that image has no detections
     r = icdar2015(gt_dir, res_dir)
-    assert [p["image"] for p in r["per_image"]] == ["img_1", "img_2", "img_10"]
-    assert (r["matched"], r["num_gt"], r["num_det"]) == (1, 2, 2)
+    assert [p.image for p in r.per_image] == ["img_1", "img_2", "img_10"]
+    assert (r.gt_matched, r.num_gt, r.num_det) == (1, 2, 2)
     for name, folder in (("gt.zip", gt_dir), ("submit.zip", res_dir)):
         with zipfile.ZipFile(tmp_path / name, "w") as zf:
             for p in folder.iterdir():
                 zf.write(p, p.name)
     rz = icdar2015(tmp_path / "gt.zip", tmp_path / "submit.zip")
-    assert (rz["precision"], rz["recall"]) == (r["precision"], r["recall"])
+    assert (rz.precision, rz.recall) == (r.precision, r.recall)
     with pytest.raises(ValueError, match="without ground truth"):
         write_icdar2015(res_dir / "res_img_99.txt", quads((0, 0, 1, 1)))
         icdar2015(gt_dir, res_dir)
@@ -210,5 +210,5 @@ def test_agrees_with_independent_implementation():
         dets.append(np.array(dq, np.float32).reshape(-1, 4, 2))
     matched, n_gt, n_det = _reference(gts, dets)
     r = icdar2015(gts, dets)
-    assert (r["matched"], r["num_gt"], r["num_det"]) == (matched, n_gt, n_det)
+    assert (r.gt_matched, r.num_gt, r.num_det) == (matched, n_gt, n_det)
     assert 0 < matched < n_gt  # the random case is not trivial

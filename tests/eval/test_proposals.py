@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from textvision.data import TextInstance, box_to_quad
-from textvision.eval import detection_rate, first_hit_rank
+from textvision.eval import RecallAtK, detection_rate, first_hit_rank
 
 
 def test_hand_worked_ranks():
@@ -15,19 +15,25 @@ def test_hand_worked_ranks():
         [0, 0, 10, 10],        # rank 3: word 0 again (already found)
     ], float)
     np.testing.assert_array_equal(first_hit_rank(props, gt), [1, 2])
-    assert detection_rate(props, gt, ks=(1, 2, 3, None)) == {1: 0.0, 2: 0.5, 3: 1.0, None: 1.0}
-    assert detection_rate(props, gt, ks=(3,), iou=0.51) == {3: 0.5}  # word 0 only at rank 3 now
+    assert detection_rate(props, gt, ks=(1, 2, 3, None)) == RecallAtK((1, 2, 3, None), (0.0, 0.5, 1.0, 1.0), 2)
+    assert detection_rate(props, gt, ks=(3,), iou=0.51).recall == (0.5,)  # word 0 only at rank 3 now
+    rates = detection_rate(props, gt, ks=(2, None))
+    assert rates.at(2) == 0.5 and rates.as_dict() == {"2": 0.5, "None": 1.0}
+    with pytest.raises(KeyError, match="no cut-off 5"):
+        rates.at(5)
 
 
 def test_ignore_and_instances_and_pooling():
     gt = [TextInstance(box_to_quad((0, 0, 10, 10))), TextInstance(box_to_quad((30, 0, 40, 10)), "###", True)]
     props = np.array([[30, 0, 40, 10]], float)
-    assert detection_rate(props, gt, ks=(None,)) == {None: 0.0}  # the only hit is on a don't care
+    assert detection_rate(props, gt, ks=(None,)) == RecallAtK((None,), (0.0,), 1)  # the only hit is on a don't care
     props2 = [np.array([[0, 0, 10, 10]], float), np.zeros((0, 4))]
     gts2 = [np.array([[0, 0, 10, 10]], float), np.array([[5, 5, 9, 9], [1, 1, 2, 2]], float)]
-    assert detection_rate(props2, gts2, ks=(None,)) == {None: pytest.approx(1 / 3)}
-    assert detection_rate(props2, gts2, ks=(None,), ignore=[[False], [True, True]]) == {None: 1.0}
-    assert np.isnan(detection_rate(props, np.zeros((0, 4)), ks=(None,))[None])
+    pooled = detection_rate(props2, gts2, ks=(None,))
+    assert pooled.at(None) == pytest.approx(1 / 3) and pooled.num_gt == 3
+    assert detection_rate(props2, gts2, ks=(None,), ignore=[[False], [True, True]]).at(None) == 1.0
+    none = detection_rate(props, np.zeros((0, 4)), ks=(None,))
+    assert np.isnan(none.at(None)) and none.num_gt == 0 and none.as_dict() == {"None": None}
 
 
 def test_matches_brute_force_on_many_proposals():
@@ -49,8 +55,8 @@ def test_matches_brute_force_on_many_proposals():
     np.testing.assert_array_equal(ranks, ref)
     rates = detection_rate(props, gt)
     for k in (10, 100, 1000):
-        assert rates[k] == pytest.approx(np.mean((ref >= 0) & (ref < k)))
-    assert rates[None] == pytest.approx(np.mean(ref >= 0))
+        assert rates.at(k) == pytest.approx(np.mean((ref >= 0) & (ref < k)))
+    assert rates.at(None) == pytest.approx(np.mean(ref >= 0))
 
 
 def test_bad_shapes():

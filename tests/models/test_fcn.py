@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from textvision.checkpoint import save_checkpoint
+from textvision.checkpoint import load_checkpoint, save_checkpoint
 from textvision.models import fcn, vgg
 from textvision.weights import resolve
 
@@ -13,7 +13,7 @@ from textvision.weights import resolve
 @pytest.mark.parametrize("hw", [(37, 53), (300, 500), (1, 1), (32, 64), (65, 31)])
 def test_lite_output_is_input_size(hw):
     torch.manual_seed(0)
-    m = fcn.text_fcn_lite().eval()
+    m = fcn.text_fcn("lite").eval()
     with torch.no_grad():
         out = m(torch.randn(2, 3, *hw))
         p = m.predict_proba(torch.randn(1, 3, *hw))
@@ -48,7 +48,7 @@ def test_vgg16_fcn_structure_backbone_transfer_and_size(tmp_path):
     path = tmp_path / "vgg16.pth"
     torch.save(state, path)
     assert path.stat().st_size < 2_000_000
-    m = fcn.text_fcn_vgg16(backbone_weights=path).eval()
+    m = fcn.text_fcn("vgg16", backbone_weights=path).eval()
     enc = m.encoder
     for k, v in enc.features.state_dict().items():
         assert torch.equal(v, state["features." + k]), k
@@ -76,7 +76,7 @@ def test_vgg16_fcn_structure_backbone_transfer_and_size(tmp_path):
 
 
 def test_bad_inputs():
-    m = fcn.text_fcn_lite()
+    m = fcn.text_fcn("lite")
     with pytest.raises(ValueError, match=r"\(1, 1, 8, 8\)"):
         m(torch.zeros(1, 1, 8, 8))
     with pytest.raises(ValueError, match="non-empty"):
@@ -96,31 +96,31 @@ def test_preprocess_matches_imagenet_normalisation():
 
 def test_checkpoint_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.pt"):
-        fcn.load_text_fcn(tmp_path / "nope.pt")
+        fcn.text_fcn(weights=tmp_path / "nope.pt")
     torch.save({"state_dict": {}}, tmp_path / "x.pt")
     with pytest.raises(ValueError, match="not a textvision checkpoint"):
-        fcn.load_text_fcn(tmp_path / "x.pt")
+        fcn.text_fcn(weights=tmp_path / "x.pt")
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint at all")
     with pytest.raises(ValueError, match="junk.pt: "):  # one line naming the file
-        fcn.load_text_fcn(tmp_path / "junk.pt")
-    m = fcn.text_fcn_lite(widths=(8, 16, 16, 24, 32))
+        fcn.text_fcn(weights=tmp_path / "junk.pt")
+    m = fcn.text_fcn("lite", widths=(8, 16, 16, 24, 32))
     fcn.save_text_fcn(tmp_path / "lite.pt", m)
     with pytest.raises(ValueError, match="arch 'lite'"):
-        fcn.text_fcn_vgg16(weights=tmp_path / "lite.pt")
-    m2 = fcn.text_fcn_lite(tmp_path / "lite.pt")
+        fcn.text_fcn("vgg16", weights=tmp_path / "lite.pt")
+    m2 = fcn.text_fcn("lite", tmp_path / "lite.pt")
     assert m2.config["widths"] == [8, 16, 16, 24, 32]
     for k, v in m.state_dict().items():
         torch.testing.assert_close(m2.state_dict()[k], v)
     # a checkpoint of another kind is refused by kind, not by a shape error later
     save_checkpoint(tmp_path / "east.pt", kind="east", state_dict=m.state_dict(), config=m.config)
     with pytest.raises(ValueError, match="'east' checkpoint, expected 'text_fcn'"):
-        fcn.load_text_fcn(tmp_path / "east.pt")
+        fcn.text_fcn(weights=tmp_path / "east.pt")
     # weights that do not fit their config: one line naming the file
     sd = dict(m.state_dict())
     sd.pop("classifier.bias")
     save_checkpoint(tmp_path / "bad.pt", kind="text_fcn", state_dict=sd, config=m.config)
     with pytest.raises(ValueError, match=r"bad.pt: weights do not match") as e:
-        fcn.load_text_fcn(tmp_path / "bad.pt")
+        fcn.text_fcn(weights=tmp_path / "bad.pt")
     assert "\n" not in str(e.value)
 
 
@@ -133,37 +133,42 @@ def _shipped():
 
 def test_weights_argument_names_paths_and_none():
     path = _shipped()
-    ref = fcn.load_text_fcn()  # default argument = the registry default
+    ref = fcn.text_fcn(weights="default")  # default argument = the registry default
     assert not ref.training and ref.config["arch"] == "lite"
-    for m in (fcn.load_text_fcn("default"), fcn.load_text_fcn("text_fcn_ic15"), fcn.load_text_fcn(path),
-              fcn.load_text_fcn(str(path)), fcn.text_fcn_lite("default"), fcn.text_fcn_lite(weights=path)):
+    for m in (fcn.text_fcn(weights="text_fcn_ic15"), fcn.text_fcn(weights=path), fcn.text_fcn(weights=str(path)),
+              fcn.text_fcn("lite", "default"), fcn.text_fcn("lite", weights=path)):
         for k, v in ref.state_dict().items():
             torch.testing.assert_close(m.state_dict()[k], v, rtol=0, atol=0)
-    # None: untrained for the factories, an error for the loader (it would otherwise have to guess)
-    untrained = fcn.text_fcn_lite(None)
-    assert not torch.equal(untrained.classifier.weight, ref.classifier.weight)
-    with pytest.raises(ValueError, match="text_fcn_lite\\(\\)"):
-        fcn.load_text_fcn(None)
+    # None: untrained, always; without an arch there is nothing to build (no guessing)
+    untrained = fcn.text_fcn("lite", None)
+    assert untrained.training and not torch.equal(untrained.classifier.weight, ref.classifier.weight)
+    with pytest.raises(ValueError, match="needs arch"):
+        fcn.text_fcn(weights=None)
+    with pytest.raises(ValueError, match="unknown TextFCN arch"):
+        fcn.text_fcn("resnet")
     with pytest.raises(ValueError, match="registered names are.*text_fcn_ic15.*text_fcn_lite_real.*text_fcn_lite_synth"):
-        fcn.text_fcn_lite("no_such_weights")
-    synth = fcn.load_text_fcn("synth")  # the previous default stays loadable by name
+        fcn.text_fcn("lite", "no_such_weights")
+    synth = fcn.text_fcn(weights="synth")  # the previous default stays loadable by name
     assert not torch.equal(synth.classifier.weight, ref.classifier.weight)
     with pytest.raises(ValueError, match="not 'vgg16'"):
-        fcn.text_fcn_vgg16("default")  # the shipped weights are a lite network
+        fcn.text_fcn("vgg16", "default")  # the shipped weights are a lite network
     with pytest.raises(ValueError, match="not both"):
-        fcn.text_fcn_vgg16("default", backbone_weights="hub")
+        fcn.text_fcn("vgg16", "default", backbone_weights="hed")
+    with pytest.raises(ValueError, match="'vgg16' arch"):
+        fcn.text_fcn("lite", backbone_weights="hed")
 
 
 def test_shipped_legacy_checkpoint_loads_as_version_0():
     _shipped()
     path = resolve("text_fcn_lite_synth", "text_fcn")  # written before checkpoints had format/version
-    model, ckpt = fcn.load_text_fcn(path, return_checkpoint=True)
+    ckpt = load_checkpoint(path, "text_fcn")
+    model = fcn.text_fcn_from_checkpoint(ckpt, path)
     assert ckpt["kind"] == "text_fcn" and ckpt["version"] == 0 and "format" not in ckpt
     assert model.config == ckpt["config"]
 
 
 def test_save_text_fcn_writes_the_checkpoint_format(tmp_path):
-    m = fcn.text_fcn_lite(widths=(8, 16, 16, 24, 32))
+    m = fcn.text_fcn("lite", widths=(8, 16, 16, 24, 32))
     opt = torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
     m(torch.randn(2, 3, 64, 64)).sum().backward()
     opt.step()
@@ -186,15 +191,15 @@ def test_every_loader_refuses_code_in_a_checkpoint(evil_checkpoint, monkeypatch)
 
     path, marker = evil_checkpoint
     loaders = [
-        lambda: fcn.load_text_fcn(path),
-        lambda: fcn.text_fcn_lite(path),
-        lambda: fcn.text_fcn_vgg16(weights=path),
-        lambda: fcn.text_fcn_vgg16(backbone_weights=path),
-        lambda: segment(np.zeros((8, 8, 3), np.uint8), weights=path),
-        lambda: vgg.load_vgg16_imagenet(path),
+        lambda: fcn.text_fcn(weights=path),
+        lambda: fcn.text_fcn("lite", path),
+        lambda: fcn.text_fcn("vgg16", weights=path),
+        lambda: fcn.text_fcn("vgg16", backbone_weights=path),
+        lambda: segment(np.zeros((8, 8, 3), np.uint8), model=path),
+        lambda: vgg.vgg16(path),
         lambda: vgg.vgg16(weights=path),
-        lambda: vgg.vgg16_features(path=path),
-        lambda: resnet.load_resnet_imagenet(path),
+        lambda: vgg.vgg16_features(weights=path),
+        lambda: resnet.resnet50(path),
         lambda: resnet.resnet50(weights=path),
         lambda: resnet.resnet18(weights=str(path)),
     ]
@@ -218,10 +223,10 @@ def test_vgg16_weights_paths_and_h5_files_go_to_the_hed_reader(tmp_path, monkeyp
     with pytest.raises(ValueError, match="no classifier.*with_classifier=False"):
         vgg.vgg16(weights=pth, with_classifier=True)  # a features-only file cannot fill the classifier
     assert not vgg.vgg16(weights=pth).with_classifier  # unset: the file decides
-    auto = vgg.load_vgg16_imagenet(pth, with_classifier=None)
+    auto = vgg.vgg16(pth, with_classifier=None)
     assert not auto.with_classifier
     # TextFCN on a features-only backbone: conv1-5 copied, fc6/fc7 freshly initialised
-    t = fcn.text_fcn_vgg16(backbone_weights=pth)
+    t = fcn.text_fcn("vgg16", backbone_weights=pth)
     torch.testing.assert_close(t.encoder.features[0].weight.detach(), state["features.0.weight"])
     assert float(t.encoder.fc6.weight.detach().abs().max()) < 0.01
     # .h5 files go to the HED reader
@@ -249,13 +254,13 @@ def test_resnet_weights_paths(tmp_path):
     with pytest.raises(ValueError, match="does not match ResNet-34"):
         resnet.resnet34(weights=path)
     with pytest.raises(FileNotFoundError, match="nope.pth"):
-        resnet.load_resnet_imagenet(tmp_path / "nope.pth")
+        resnet.resnet50(tmp_path / "nope.pth")
 
 
 def test_one_imagenet_normalisation():
-    from textvision.models import east
+    from textvision.models.east import _MEAN, _STD
 
-    assert east._MEAN is vgg.IMAGENET_MEAN and east._STD is vgg.IMAGENET_STD
+    assert _MEAN is vgg.IMAGENET_MEAN and _STD is vgg.IMAGENET_STD
     x = torch.rand(2, 3, 4, 5)
     ref = (x - torch.tensor(vgg.IMAGENET_MEAN).view(1, 3, 1, 1)) / torch.tensor(vgg.IMAGENET_STD).view(1, 3, 1, 1)
     torch.testing.assert_close(vgg.normalize_imagenet(x), ref)

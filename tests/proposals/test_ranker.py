@@ -5,8 +5,8 @@ import cv2
 import numpy as np
 import pytest
 
-from textvision.proposals import FEATURE_NAMES, Ranker, TextProposals, load_default_ranker
-from textvision.proposals.ranker import default_ranker_path
+from textvision.proposals import FEATURE_NAMES, Ranker, TextProposals
+from textvision.weights import resolve
 
 
 def _data(rng, n=600):
@@ -240,9 +240,9 @@ def test_text_sign_from_class_labels_and_json_round_trip(tmp_path):
 
 def test_project_json_ranker_keeps_its_convention(tmp_path, rng):
     """JSON files without `text_sign` (the shipped default, older saves) score 1/(1 + exp(-2F))."""
-    data = json.loads(default_ranker_path().read_text())
+    data = json.loads(resolve("default", "ranker").read_text())
     assert "text_sign" not in data or data["text_sign"] == 1
-    r = load_default_ranker()
+    r = Ranker.load("default")
     assert r is not None and r.text_sign == 1
     x = rng.random((40, 18)).astype(np.float32) * 4
     f = r.decision_function(x).astype(np.float64)

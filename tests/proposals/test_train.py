@@ -1,13 +1,16 @@
 """Ranker training data: the --data spec of train-ranker (synth, photos:, teacher:, folders, mixes with *K),
 the training rows and their weights."""
+import importlib
+
 import numpy as np
 import pytest
 
 from textvision import io
 from textvision.data.teacher import label_photos, read_teacher_label
-from textvision.models import craft as craft_mod
 from textvision.proposals.ranker import NUM_FEATURES
-from textvision.proposals.train import Sample, collect_training_data, iter_samples, train_ranker, word_boxes
+from textvision.proposals.train import AnnotatedImage, collect_training_data, iter_samples, train_ranker, word_boxes
+
+craft_mod = importlib.import_module("textvision.models.craft")  # the module (the package attribute is the builder)
 
 COLOURS = [(30, 120, 200), (200, 60, 40)]
 
@@ -112,18 +115,20 @@ def test_image_balance_gives_each_image_one_unit_of_positives():
     from textvision.data.synth import render_scene
 
     scenes = [render_scene((3, i), (160, 240), text_free_prob=0.0) for i in range(2)]
-    samples = [Sample(sc.image, list(sc.instances), f"s{i}") for i, sc in enumerate(scenes)]
+    samples = [AnnotatedImage(sc.image, list(sc.instances), f"s{i}") for i, sc in enumerate(scenes)]
     x, y, w = collect_training_data(samples, balance="image")
     assert y.sum() > 2 and np.isclose(w[y].sum(), 2.0) and np.all(w[~y] == 1.0)
     _, yp, wp = collect_training_data(samples)
     np.testing.assert_array_equal(y, yp)
     assert np.all(wp == 1.0)
-    r = train_ranker(samples, num_stumps=3, balance="image")
+    res = train_ranker(samples, num_stumps=3, balance="image")
+    r = res.model
     assert len(r) == 3 and r.meta["balance"] == "image"
+    assert res.history == ({"rows": float(len(y)), "positives": float(y.sum())},) and res.checkpoint is None
     with pytest.raises(ValueError, match="balance must be one of"):
         collect_training_data(samples, balance="word")
     with pytest.raises(ValueError, match="positives and negatives"):
-        train_ranker([Sample(scenes[0].image, [], "no words")], num_stumps=3)
+        train_ranker([AnnotatedImage(scenes[0].image, [], "no words")], num_stumps=3)
 
 
 def test_bad_specs_fail_when_called_before_any_image(tmp_path, photo_dirs):

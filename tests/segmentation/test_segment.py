@@ -4,14 +4,15 @@ import numpy as np
 import pytest
 import torch
 
+from textvision._validate import image_rgb
 from textvision.models import fcn
-from textvision.segmentation import DEFAULT_MAX_SIDE, as_rgb_uint8, segment, segment_batch, text_coverage
+from textvision.segmentation import DEFAULT_MAX_SIDE, segment, segment_batch, text_coverage
 
 
 @pytest.fixture(scope="module")
 def model():
     torch.manual_seed(0)
-    m = fcn.text_fcn_lite(widths=(8, 16, 16, 24, 32)).eval()
+    m = fcn.text_fcn("lite", widths=(8, 16, 16, 24, 32)).eval()
     # amplify the classifier so the untrained maps vary across the image (std ~0.02, not ~0.001)
     with torch.no_grad():
         m.classifier.bias.copy_(torch.tensor([0.0, 0.2]))
@@ -53,20 +54,20 @@ def test_matches_direct_model_call(model):
 def test_grey_rgba_uint16_float_convert(model):
     rgb = _img(40, 50)
     grey = rgb[:, :, 0]
-    np.testing.assert_array_equal(as_rgb_uint8(grey), np.repeat(grey[:, :, None], 3, 2))
-    np.testing.assert_array_equal(as_rgb_uint8(grey[:, :, None]), as_rgb_uint8(grey))
+    np.testing.assert_array_equal(image_rgb(grey), np.repeat(grey[:, :, None], 3, 2))
+    np.testing.assert_array_equal(image_rgb(grey[:, :, None]), image_rgb(grey))
     rgba = np.dstack([rgb, np.full((40, 50), 7, np.uint8)])
     np.testing.assert_array_equal(segment(rgba, model), segment(rgb, model))
     u16 = rgb.astype(np.uint16) * 257  # exact 8 -> 16 bit expansion
-    np.testing.assert_array_equal(as_rgb_uint8(u16), rgb)
+    np.testing.assert_array_equal(image_rgb(u16), rgb)
     np.testing.assert_array_equal(segment(u16, model), segment(rgb, model))
-    np.testing.assert_array_equal(as_rgb_uint8(rgb / 255.0), rgb)
+    np.testing.assert_array_equal(image_rgb(rgb / 255.0), rgb)
     assert segment(grey, model).shape == (40, 50)
 
 
 @pytest.mark.parametrize("bad, exc, match", [
     (np.zeros((0, 10, 3), np.uint8), ValueError, r"at least 1x1 pixels, got shape \(0, 10, 3\)"),
-    (np.zeros((10, 0), np.uint8), ValueError, r"at least 1x1 pixels, got shape \(10, 0, 3\)"),
+    (np.zeros((10, 0), np.uint8), ValueError, r"at least 1x1 pixels, got shape \(10, 0\)"),
     (np.zeros((4, 4, 2), np.uint8), ValueError, r"\(4, 4, 2\)"),
     (np.zeros((2, 4, 4, 3), np.uint8), ValueError, "shape"),
     (np.zeros((4, 4, 3), np.int32), TypeError, "int32"),
@@ -85,7 +86,7 @@ def test_torch_tensors_follow_the_array_rules(model):
     # The one rule of textvision._validate: a tensor is read as its array, then the same checks apply.
     img = _img(24, 32)
     np.testing.assert_array_equal(segment(torch.from_numpy(img), model), segment(img, model))
-    np.testing.assert_array_equal(as_rgb_uint8(torch.from_numpy(img / 255.0)), img)
+    np.testing.assert_array_equal(image_rgb(torch.from_numpy(img / 255.0)), img)
 
 
 def test_resize_policy_small_and_large(model, monkeypatch):
@@ -306,15 +307,17 @@ def test_small_words_of_a_1280x720_photo_survive_the_default():
     assert at_default > 0.45 and at_default > at_512 + 0.2, (at_default, at_512)
 
 
-def test_weights_argument(model, tmp_path):
+def test_model_argument_takes_a_module_a_path_or_a_name(model, tmp_path):
     img = _img(40, 60)
     ckpt = fcn.save_text_fcn(tmp_path / "m.pt", model)
-    np.testing.assert_array_equal(segment(img, weights=ckpt), segment(img, model))
-    np.testing.assert_array_equal(segment_batch([img], weights=str(ckpt))[0], segment_batch([img], model)[0])
-    with pytest.raises(ValueError, match="not both"):
-        segment(img, model, weights=ckpt)
-    with pytest.raises(TypeError, match="weights="):
-        segment(img, str(ckpt))  # a path where the module goes: the message points to weights=
+    np.testing.assert_array_equal(segment(img, model=ckpt, device="cpu"), segment(img, model))
+    np.testing.assert_array_equal(segment_batch([img], str(ckpt), device="cpu")[0], segment_batch([img], model)[0])
+    shipped = fcn.text_fcn(weights="default")
+    np.testing.assert_array_equal(segment(img, device="cpu"), segment(img, shipped))  # default: "default"
+    with pytest.raises(TypeError, match="registry name or a checkpoint path"):
+        segment(img, 3)
+    with pytest.raises(TypeError):
+        segment(img, model, weights=ckpt)  # no second way to name the network
 
 
 # ------------------------------------------------------------------------------------ the segment command
@@ -421,11 +424,11 @@ def test_segment_follows_the_thread_rule(monkeypatch):
     import torch
 
     from textvision import _threads
-    from textvision.models.fcn import text_fcn_lite
+    from textvision.models.fcn import text_fcn
     from textvision.segmentation import inference
 
     monkeypatch.setattr(_threads, "available_cores", lambda: 4)
-    model = text_fcn_lite(widths=(4, 4, 4, 4, 4)).eval()
+    model = text_fcn("lite", widths=(4, 4, 4, 4, 4)).eval()
     seen = []
     real_run = inference._run
     monkeypatch.setattr(inference, "_run", lambda m, x, d: (seen.append(torch.get_num_threads()), real_run(m, x, d))[1])

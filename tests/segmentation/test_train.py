@@ -4,15 +4,16 @@ import numpy as np
 import pytest
 import torch
 
+from textvision.checkpoint import load_checkpoint
+from textvision.eval import pixel_scores
 from textvision.models import fcn
 from textvision.segmentation.train import (
     IGNORE_LABEL,
+    FCNTrainConfig,
     FCNTrainSet,
     SampleSource,
-    TrainConfig,
     class_weights,
     evaluate_fcn,
-    pixel_scores,
     synth_source,
     train_fcn,
 )
@@ -62,13 +63,16 @@ def test_learning_on_synthetic_scenes_and_resume(tmp_path):
     passes 0.30 (0.40 here; 0 before training). Then the checkpoint round trip and resume."""
     train = _scene_set(32, seed=3)
     out = tmp_path / "fcn.pt"
-    cfg = TrainConfig(out=str(out), epochs=12, batch_size=4, crop=96, warmup_steps=5, progress=False,
-                      lr=5e-3, seed=0, augment=False)
+    cfg = FCNTrainConfig(out=str(out), epochs=12, batch_size=4, crop=96, warmup_steps=5, progress=False,
+                         lr=5e-3, seed=0, augment=False)
     res = train_fcn(cfg, train, train)
     h = res.history
     assert len(h) == 12 and h[-1]["loss"] < 0.5 * h[0]["loss"], h
     assert h[-1]["iou"] > 0.30, h
-    model, ckpt = fcn.load_text_fcn(out, return_checkpoint=True)
+    assert res.checkpoint == str(out) and res.seconds > 0
+    assert res.best_score == max(r["f1"] for r in h) == h[res.best_epoch - 1]["f1"]
+    ckpt = load_checkpoint(out, "text_fcn")
+    model = fcn.text_fcn_from_checkpoint(ckpt, out)
     assert ckpt["epoch"] == 12 and ckpt["step"] == 96 and ckpt["optimizer"]["state"]
     assert ckpt["config"] == res.model.config and ckpt["train_config"]["crop"] == 96
     for k, v in res.model.state_dict().items():
@@ -76,8 +80,8 @@ def test_learning_on_synthetic_scenes_and_resume(tmp_path):
     s = evaluate_fcn(model, train, "cpu")
     assert s.iou == pytest.approx(h[-1]["iou"], abs=1e-6)
     # resume with a larger budget continues at epoch 13 / step 96 with the saved optimizer state
-    cfg2 = TrainConfig(out=str(tmp_path / "fcn2.pt"), epochs=13, batch_size=4, crop=96, warmup_steps=5,
-                       progress=False, lr=5e-3, resume=str(out), augment=False)
+    cfg2 = FCNTrainConfig(out=str(tmp_path / "fcn2.pt"), epochs=13, batch_size=4, crop=96, warmup_steps=5,
+                          progress=False, lr=5e-3, resume=str(out), augment=False)
     res2 = train_fcn(cfg2, train, None)
     assert [r["epoch"] for r in res2.history] == list(range(1, 14))
     ck2 = torch.load(tmp_path / "fcn2.pt", weights_only=True)
@@ -92,8 +96,8 @@ def test_resumed_training_equals_an_uninterrupted_run(tmp_path, monkeypatch):
     train = synth_source(8, (64, 64), 3, "pixel", max_lines=2, min_height=12.0)
 
     def cfg(out, **kw):
-        return TrainConfig(out=str(out), epochs=3, batch_size=4, crop=64, warmup_steps=2, progress=False, lr=5e-3,
-                           seed=0, augment=True, widths=(8, 16, 16, 24, 32), save_every_epoch=True, **kw)
+        return FCNTrainConfig(out=str(out), epochs=3, batch_size=4, crop=64, warmup_steps=2, progress=False, lr=5e-3,
+                              seed=0, augment=True, widths=(8, 16, 16, 24, 32), save_every_epoch=True, **kw)
 
     full = train_fcn(cfg(tmp_path / "full.pt"), train, None)
     real_save = tf.save_text_fcn
@@ -130,7 +134,8 @@ def _record_inputs(monkeypatch, tf):
         return wrapped
 
     monkeypatch.setattr(tf, "build_text_fcn", recording(tf.build_text_fcn))
-    monkeypatch.setattr(tf, "load_text_fcn", recording(tf.load_text_fcn))
+    monkeypatch.setattr(tf, "text_fcn", recording(tf.text_fcn))
+    monkeypatch.setattr(tf, "text_fcn_from_checkpoint", recording(tf.text_fcn_from_checkpoint))
     return seen
 
 
@@ -148,8 +153,8 @@ def test_crops_change_every_epoch_through_workers_and_resume_repeats_them(tmp_pa
 
     def cfg(out, **kw):
         # one batch of all 4 samples per epoch; one worker process
-        return TrainConfig(out=str(out), epochs=3, batch_size=4, crop=48, warmup_steps=1, progress=False, lr=5e-3,
-                           seed=0, augment=True, widths=(4, 4, 4, 4, 4), workers=1, **kw)
+        return FCNTrainConfig(out=str(out), epochs=3, batch_size=4, crop=48, warmup_steps=1, progress=False, lr=5e-3,
+                              seed=0, augment=True, widths=(4, 4, 4, 4, 4), workers=1, **kw)
 
     seen = _record_inputs(monkeypatch, tf)
     train_fcn(cfg(tmp_path / "full.pt"), train, None)
@@ -191,10 +196,10 @@ def test_torchrun_ddp_two_cpu_processes(tmp_path):
     script.write_text(
         "import sys, torch\n"
         "torch.set_num_threads(1)\n"
-        "from textvision.segmentation.train import TrainConfig, synth_source, train_fcn\n"
+        "from textvision.segmentation.train import FCNTrainConfig, synth_source, train_fcn\n"
         "tr = synth_source(16, (64, 64), 5, 'pixel', max_lines=2, min_height=12.0)\n"
-        "cfg = TrainConfig(out=sys.argv[1], epochs=2, batch_size=4, crop=64, progress=False, warmup_steps=2,\n"
-        "                  widths=(8, 16, 16, 24, 32))\n"
+        "cfg = FCNTrainConfig(out=sys.argv[1], epochs=2, batch_size=4, crop=64, progress=False, warmup_steps=2,\n"
+        "                     widths=(8, 16, 16, 24, 32))\n"
         "train_fcn(cfg, tr, tr)\n")
     out = tmp_path / "ddp.pt"
     env = dict(os.environ, OMP_NUM_THREADS="1")
@@ -244,7 +249,7 @@ def test_cli_train_fcn_synth_with_export(tmp_path, capsys):
     ck, w = torch.load(out, weights_only=True), torch.load(exp, weights_only=True)
     assert ck["optimizer"] is not None and w["optimizer"] is None and w["epoch"] == 1
     assert ck["train_config"]["train_images"] == 8 and len(list((tmp_path / "cache").glob("*.npz"))) == 2
-    assert fcn.load_text_fcn(exp).config["widths"] == [8, 16, 16, 24, 32]
+    assert fcn.text_fcn(weights=exp).config["widths"] == [8, 16, 16, 24, 32]
     assert main(["train-fcn", "--data", "mnist", "--out", str(out)]) == 1
 
 
@@ -252,8 +257,8 @@ def test_cli_train_fcn_synth_with_export(tmp_path, capsys):
 def test_train_fcn_logs_instead_of_printing(tmp_path, capsys, caplog):
     train = _scene_set(4, seed=9, size=(64, 64))
     seen = []
-    cfg = TrainConfig(out=str(tmp_path / "f.pt"), epochs=1, batch_size=4, crop=64, warmup_steps=1, progress=True,
-                      widths=(8, 16, 16, 24, 32), augment=False)
+    cfg = FCNTrainConfig(out=str(tmp_path / "f.pt"), epochs=1, batch_size=4, crop=64, warmup_steps=1, progress=True,
+                         widths=(8, 16, 16, 24, 32), augment=False)
     with caplog.at_level("INFO", logger="textvision.segmentation"):
         train_fcn(cfg, train, train, on_epoch=seen.append)
     assert capsys.readouterr().out == ""  # library code prints nothing; the command prints via on_epoch
@@ -269,9 +274,9 @@ def test_train_fcn_checks_outputs_before_training(tmp_path):
         __getitem__ = __len__
 
     (tmp_path / "afile").write_text("x")
-    for bad in (TrainConfig(out=str(tmp_path / "afile" / "f.pt")),
-                TrainConfig(out=str(tmp_path / "ok.pt"), export=str(tmp_path / "afile" / "w.pt")),
-                TrainConfig(out=str(tmp_path))):
+    for bad in (FCNTrainConfig(out=str(tmp_path / "afile" / "f.pt")),
+                FCNTrainConfig(out=str(tmp_path / "ok.pt"), export=str(tmp_path / "afile" / "w.pt")),
+                FCNTrainConfig(out=str(tmp_path))):
         with pytest.raises(ValueError, match="afile|folder"):
             train_fcn(bad, Untouchable())
 
@@ -305,7 +310,7 @@ def test_cli_train_fcn_refuses_to_overwrite_a_checkpoint(tmp_path, capsys, no_da
     assert main(["train-fcn", *_TINY, "--out", str(tmp_path / "new.pt"), "--export", str(exp)]) == 1
     assert exp.read_bytes() == b"precious too" and not (tmp_path / "new.pt").exists()
     # --resume of another run does not license overwriting this one
-    other = fcn.save_text_fcn(tmp_path / "other.pt", fcn.text_fcn_lite(widths=(8, 16, 16, 24, 32)))
+    other = fcn.save_text_fcn(tmp_path / "other.pt", fcn.text_fcn("lite", widths=(8, 16, 16, 24, 32)))
     assert main(["train-fcn", *_TINY, "--out", str(out), "--resume", str(other)]) == 1
     assert out.read_bytes() == b"precious"
 

@@ -94,7 +94,14 @@ def test_bad_input():
         word_crops(img, np.zeros((1, 3, 2)))
     with pytest.raises(ValueError, match="x2 >= x1"):
         word_crops(img, boxes=np.array([[10, 10, 5, 20]]))
-    with pytest.raises(TypeError, match="uint8"):
-        word_crops(img.astype(np.float32), boxes=np.zeros((0, 4)))
+    with pytest.raises(TypeError, match="word_crops: image must be uint8, uint16 or float32/float64"):
+        word_crops(img.astype(np.int32), boxes=np.zeros((0, 4)))
+    with pytest.raises(ValueError, match=r"word_crops: float image must hold finite values in \[0, 1\]"):
+        word_crops(img.astype(np.float32) * 255, boxes=np.zeros((0, 4)))
+    # The one image contract: grey, float and uint16 images give the crops of their uint8 pixels.
+    b = np.array([[2, 2, 20, 12]], np.float32)
+    want = word_crops(img, boxes=b)[0]
+    for same in (img / 255.0, img.astype(np.uint16) * 257):
+        np.testing.assert_array_equal(word_crops(same, boxes=b)[0], want)
     with pytest.raises(ValueError, match="finite"):
         word_crops(img, np.full((1, 4, 2), np.nan))

@@ -88,8 +88,10 @@ def test_word_to_dict():
 
 def test_bad_input():
     img = _scene()
-    with pytest.raises(TypeError, match="read: image must be uint8"):
-        read(img.astype(np.float32))
+    with pytest.raises(TypeError, match="read: image must be uint8, uint16 or float32/float64 .* got dtype int32"):
+        read(img.astype(np.int32))
+    with pytest.raises(ValueError, match=r"read: float image must hold finite values in \[0, 1\]"):
+        read(img.astype(np.float32))  # 0..255 floats: the contract wants [0, 1]
     with pytest.raises(ValueError, match=r"read: image must be HxWx3"):
         read(np.zeros((10, 10, 2), np.uint8))
     with pytest.raises(ValueError, match=r"read: proposals must have shape \[N, 4\]"):

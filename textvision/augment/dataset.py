@@ -70,7 +70,7 @@ class AugmentOptions:
     Attributes:
         format: ``"icdar2015"``, ``"icdar2013"`` or ``"cocotext"``.
         model: a style checkpoint path (``textvision.style.save_style_model``) or registry name
-            (resolved like ``textvision.style.load_style_model``'s ``weights``).
+            (resolved like ``textvision.models.style_net``'s ``weights``).
         styles_per_image: K restyled copies per image (>= 1).
         include_originals: also copy each usable original (image bytes and gt) under its own name.
         seed: the run's seed.
@@ -312,19 +312,19 @@ class _Styler:
     def __init__(self, job: _Job):
         import torch
 
-        from textvision.style.inference import load_style_model
+        from textvision.models.style import style_net
 
         device = job.opts.device
         if device == "cuda" and "LOCAL_RANK" in os.environ:
             device = f"cuda:{int(os.environ['LOCAL_RANK'])}"
         self.device = torch.device(device)
-        self.model = load_style_model(job.model_path, device=self.device)
+        self.model = style_net(weights=job.model_path).to(self.device)
         self.mode, self.threshold, self.batch = job.mode, job.opts.threshold, int(job.opts.batch_size)
         self.fcn = None
         if self.mode == "two-stage" and job.opts.fcn:
-            from textvision.models.fcn import load_text_fcn
+            from textvision.models.fcn import text_fcn
 
-            self.fcn = load_text_fcn(job.opts.fcn, map_location=self.device)
+            self.fcn = text_fcn(weights=job.opts.fcn).to(self.device)
 
     def __call__(self, image: np.ndarray, styles: List[str]) -> List[np.ndarray]:
         from textvision.style.inference import stylize_batch

@@ -24,6 +24,8 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 import numpy as np
 from albumentations.core.transforms_interface import ImageOnlyTransform
 
+from textvision import _validate
+
 __all__ = ["SelectiveTextStyle"]
 
 _MODES = ("two-stage", "distilled")
@@ -48,12 +50,16 @@ class SelectiveTextStyle(ImageOnlyTransform):
             (default: the shipped weights via ``textvision.segment``).
         threshold: two-stage only: zero the text map below this first, so the background is kept
             exactly (see ``textvision.style.blend``).
+        upscale: two-stage only: the StyleNet's working enlargement (``textvision.style.stylize``'s
+            ``upscale``; default its default).
         device: torch device for both networks (``"cpu"``, ``"cuda"``).
         p: probability of applying the transform.
 
     Targets:
-        image (``uint8`` HxWx3 RGB; HxW / HxWx1 grey and ``float32`` [0, 1] images are converted and
-        returned in their own kind), images.
+        image, images: the one image contract of ``textvision._validate.image_rgb`` (what
+        ``textvision.segment`` takes: uint8 / uint16 / float [0, 1], HxW / HxWx1 grey, HxWx3 RGB or HxWx4
+        RGBA); each is restyled as uint8 RGB and returned in its own dtype and channels, as albumentations
+        expects (grey gets the luma of the restyled RGB, RGBA its own alpha back).
 
     The checkpoint's style names are read at construction (a wrong model fails there); the networks load
     lazily, once per process, and are not pickled along with the transform when they were given by path
@@ -61,7 +67,8 @@ class SelectiveTextStyle(ImageOnlyTransform):
     """
 
     def __init__(self, model="default", styles: Optional[Sequence[str]] = None, mode: Optional[str] = None, fcn=None,
-                 threshold: Optional[float] = None, device: str = "cpu", p: float = 0.5):
+                 threshold: Optional[float] = None, upscale: Optional[float] = None, device: str = "cpu",
+                 p: float = 0.5):
         super().__init__(p=p)
         if not (_is_pathlike(model) or hasattr(model, "style_names")):
             raise TypeError(f"model must be a style checkpoint path or a StyleNet, got {type(model).__name__}")
@@ -80,12 +87,16 @@ class SelectiveTextStyle(ImageOnlyTransform):
         self.mode = mode
         self.fcn = os.fspath(fcn) if _is_pathlike(fcn) else fcn
         self.threshold = None if threshold is None else float(threshold)
+        if upscale is not None and (isinstance(upscale, bool) or not isinstance(upscale, (int, float))
+                                    or not 1.0 <= float(upscale) <= 4.0):
+            raise ValueError(f"upscale must be a number in [1, 4], got {upscale!r}")
+        self.upscale = None if upscale is None else float(upscale)
         self.device = str(device)
         self._net = None if _is_pathlike(model) else model
         self._fcn_net = None if _is_pathlike(fcn) else fcn
         self._pool: Optional[Tuple[str, ...]] = None
-        if mode == "distilled" and (fcn is not None or threshold is not None):
-            raise ValueError("fcn/threshold apply to mode='two-stage' only")
+        if mode == "distilled" and (fcn is not None or threshold is not None or upscale is not None):
+            raise ValueError("fcn/threshold/upscale apply to mode='two-stage' only")
         # The checkpoint's header is read now (safely), so a missing, unknown, refused or wrong file fails at
         # construction, not at the first call in a DataLoader worker.
         _ = self.style_pool
@@ -114,15 +125,15 @@ class SelectiveTextStyle(ImageOnlyTransform):
         import torch
 
         if self._net is None:
-            from textvision.style.inference import load_style_model
+            from textvision.models.style import style_net
 
-            self._net = load_style_model(self.model, device=self.device)
+            self._net = style_net(weights=self.model).to(self.device)
             self._check_styles(self._net.style_names)
         mode = self.mode or self._net.kind
         if mode == "two-stage" and self._fcn_net is None and self.fcn is not None:
-            from textvision.models.fcn import load_text_fcn
+            from textvision.models.fcn import text_fcn
 
-            self._fcn_net = load_text_fcn(self.fcn, map_location=torch.device(self.device))
+            self._fcn_net = text_fcn(weights=self.fcn).to(torch.device(self.device))
         return self._net, self._fcn_net, mode
 
     def __getstate__(self) -> Dict[str, Any]:
@@ -146,56 +157,42 @@ class SelectiveTextStyle(ImageOnlyTransform):
 
         if style is None:
             raise ValueError("SelectiveTextStyle.apply needs a style (call the transform, or pass style=NAME)")
-        rgb, restore = _to_rgb_uint8(img)
+        rgb = _validate.image_rgb(img, "image", "SelectiveTextStyle")
         net, fcn, mode = self._networks()
         heatmap = None
         if mode == "two-stage":
             from textvision.segmentation import segment
 
-            heatmap = segment(rgb, model=fcn, device=self.device)
+            heatmap = segment(rgb, model="default" if fcn is None else fcn, device=self.device)
         out = stylize(rgb, net, style, mode=mode, heatmap=heatmap,
-                      threshold=self.threshold if mode == "two-stage" else None, device=self.device)
-        return restore(out)
+                      threshold=self.threshold if mode == "two-stage" else None,
+                      upscale=self.upscale if mode == "two-stage" else None, device=self.device)
+        return _like(out, img)
 
     def get_transform_init_args_names(self) -> Tuple[str, ...]:
-        return ("model", "styles", "mode", "fcn", "threshold", "device")
+        return ("model", "styles", "mode", "fcn", "threshold", "upscale", "device")
 
     def get_transform_init_args(self) -> Dict[str, Any]:
         if not _is_pathlike(self.model) or (self.fcn is not None and not _is_pathlike(self.fcn)):
             raise ValueError("SelectiveTextStyle was built from a model object; build it from checkpoint "
                              "paths (model='style.pt', fcn='fcn.pt') to serialise it")
         return {"model": self.model, "styles": self.styles, "mode": self.mode, "fcn": self.fcn,
-                "threshold": self.threshold, "device": self.device}
+                "threshold": self.threshold, "upscale": self.upscale, "device": self.device}
 
 
-def _to_rgb_uint8(img: np.ndarray):
-    """Bring an albumentations image to uint8 HxWx3 RGB; returns it and a function undoing the change."""
-    if not isinstance(img, np.ndarray):
-        raise TypeError(f"image must be a NumPy array, got {type(img).__name__}")
-    if img.ndim == 3 and img.shape[2] == 1:
-        rgb, back_gray = img[:, :, 0], lambda x: x[:, :, None]
-    elif img.ndim == 2:
-        rgb, back_gray = img, lambda x: x
-    elif img.ndim == 3 and img.shape[2] == 3:
-        rgb, back_gray = img, None
-    else:
-        raise ValueError(f"SelectiveTextStyle expects an HxWx3 RGB or HxW grey image, got shape {img.shape}")
-    if img.dtype == np.uint8:
-        to_dtype = lambda x: x  # noqa: E731
-    elif img.dtype == np.float32:
-        if img.size and (img.min() < 0 or img.max() > 1):
-            raise ValueError(f"float32 images must lie in [0, 1], got range [{img.min()}, {img.max()}]")
-        rgb = np.rint(rgb * 255).astype(np.uint8)
-        to_dtype = lambda x: x.astype(np.float32) / np.float32(255)  # noqa: E731
-    else:
-        raise TypeError(f"SelectiveTextStyle expects uint8 or float32 [0, 1] images, got dtype {img.dtype}")
-    if back_gray is not None:
-        rgb = np.repeat(rgb[:, :, None] if rgb.ndim == 2 else rgb, 3, axis=2)
+def _like(out: np.ndarray, img) -> np.ndarray:
+    """The restyled uint8 HxWx3 RGB ``out`` in the dtype and channels of the transform's input ``img``."""
+    src = _validate.as_array(img, "image", "SelectiveTextStyle")
+    res = out
+    if src.ndim == 2 or src.shape[2] == 1:
+        import cv2
 
-        def restore(out):
-            # Grey in, grey out: the luma of the restyled RGB.
-            import cv2
-
-            return to_dtype(back_gray(cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)))
-        return rgb, restore
-    return rgb, to_dtype
+        res = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)  # grey in, grey out: the luma of the restyled RGB
+        res = res[:, :, None] if src.ndim == 3 else res
+    if src.dtype == np.uint16:
+        res = res.astype(np.uint16) * np.uint16(257)  # 255 * 257 = 65535: the exact 8 -> 16 bit expansion
+    elif src.dtype.kind == "f":
+        res = res.astype(src.dtype) / src.dtype.type(255)
+    if src.ndim == 3 and src.shape[2] == 4:
+        res = np.concatenate([res, src[:, :, 3:]], axis=2)  # the input's own alpha
+    return res

@@ -13,8 +13,7 @@ The datasets and the generator load on first use (they import torch / OpenCV).
 """
 from __future__ import annotations
 
-import importlib
-
+from textvision._lazy import lazy_exports
 from textvision.data.icdar import MalformedGroundTruth, read_icdar2013, read_icdar2015, write_icdar2013, write_icdar2015
 from textvision.data.instances import TextInstance, box_to_quad, boxes_of, order_clockwise, quads_of
 from textvision.data.masks import instances_to_masks
@@ -38,14 +37,4 @@ __all__ = [
     "instances_to_masks", "read_image", *_LAZY,
 ]
 
-
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    if name == "synth":
-        return importlib.import_module("textvision.data.synth")
-    raise AttributeError(f"module 'textvision.data' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_LAZY) + ["synth"])
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, submodules=["synth"])

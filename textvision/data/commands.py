@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import argparse
 
+from textvision._cli import output_folder, own_files, positive_int
+from textvision.io import atomic_write_text
+
 
 def _size(text: str):
     try:
@@ -20,8 +23,6 @@ _SYNTH_RECORD = "synth_settings.json"
 
 
 def register(sub) -> None:
-    from textvision._cli import positive_int
-
     p = sub.add_parser(
         "synth", help="render a synthetic scene-text dataset in ICDAR 2015 layout",
         description="Render N synthetic scenes into OUT/images/img_K.<ext>, OUT/gt/gt_img_K.txt (ICDAR 2015 "
@@ -74,9 +75,7 @@ def _synth(args) -> int:
     import json
     from pathlib import Path
 
-    from textvision._cli import output_folder, own_files
     from textvision.data.synth_writer import write_synth_dataset
-    from textvision.io import atomic_write_text
 
     settings = {"n": args.n, "size": list(args.size), "seed": args.seed, "format": args.format,
                 "fonts": [str(f) for f in args.fonts], "backgrounds": args.backgrounds}
@@ -110,7 +109,6 @@ def _synth(args) -> int:
 def _teacher_label(args) -> int:
     import sys
 
-    from textvision._cli import output_folder
     from textvision.data.photos import scan_photos
     from textvision.data.teacher import label_photos
     from textvision.weights import resolve

@@ -1,6 +1,9 @@
 """CLI: ``textvision train-east`` and ``textvision detect``."""
 from __future__ import annotations
 
+from textvision._cli import Skipped, clip_quads, distinct_stems, output_folder, positive_int, probability
+from textvision.io import check_output_file
+
 _TRAIN_EPILOG = """\
 data: parts joined by + (SPEC*K repeats a part K times per epoch):
   DIR                  an ICDAR 2015 (or 2013 with --year 2013) folder in any layout IcdarDataset knows
@@ -87,8 +90,6 @@ def register(sub) -> None:
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_train)
 
-    from textvision._cli import positive_int, probability
-
     d = sub.add_parser("detect", help="detect words with EAST; write res_img_N.txt (ICDAR 2015) per image",
                        description="Run an EAST checkpoint on images and/or folders of images and write one "
                                    "ICDAR 2015 result file per image (OUT/res_<stem>.txt, 8 integer coordinates "
@@ -114,7 +115,10 @@ def register(sub) -> None:
                         f"validation photos)")
     d.add_argument("--box-threshold", type=probability, default=0.1,
                    help="boxes whose mean score inside is not above it are dropped (default 0.1)")
-    d.add_argument("--device", default=None, help="cpu, cuda (default: cuda when available)")
+    d.add_argument("--device", default=None,
+                   help="cpu, cuda (default: cuda when available, for throughput over many images; "
+                        "textvision.east.detect runs where its model is, the CPU for a registry name; the "
+                        "words are the same up to float rounding)")
     d.add_argument("--no-progress", action="store_true", help="no progress bar")
     d.set_defaults(func=_detect)
 
@@ -130,8 +134,6 @@ def _fonts(dirs):
 def _train(args) -> int:
     import os
 
-    from textvision.io import check_output_file
-
     if args.input_size % 32:
         raise ValueError(f"--input-size must be a multiple of 32, got {args.input_size}")
     # Everything that can fail cheaply fails before the data and the model are built: a run must
@@ -144,10 +146,10 @@ def _train(args) -> int:
     check_output_file(args.out, what="--out checkpoint")
     if args.freeze_stages:
         # The model's own rule (which backbones, how many stages), checked before any data is read.
-        from textvision.models.east import EAST
+        from textvision.models.east import east
 
         try:
-            EAST(args.backbone).freeze_backbone(args.freeze_stages)
+            east(args.backbone).freeze_backbone(args.freeze_stages)
         except ValueError as exc:
             raise ValueError(f"--freeze-stages {args.freeze_stages}: {exc}") from None
     if args.augment:
@@ -157,26 +159,27 @@ def _train(args) -> int:
         read_checkpoint(args.augment)
     if args.init is not None:
         # Loaded here (safely, weights_only=True) so that a bad file is refused before any data is read.
-        from textvision.models.east import load_east
+        from textvision.models.east import east
 
-        start = load_east(args.init)
+        start = east(weights=args.init)
         if start.backbone_name != args.backbone:
             raise ValueError(f"--init {args.init} is an EAST {start.backbone_name!r} checkpoint; pass "
                              f"--backbone {start.backbone_name} or other weights")
 
-    from textvision.east.train import StyledCopies, TrainConfig, train_east
+    from textvision.east.train import EASTTrainConfig, StyledCopies, train_east
 
-    cfg = TrainConfig(backbone=args.backbone, backbone_weights=args.backbone_weights, init=args.init,
-                      input_size=args.input_size, batch_size=args.batch_size, epochs=args.epochs, lr=args.lr,
-                      score_loss=args.score_loss, augment=not args.no_geometric, scale_range=tuple(args.scale_range),
-                      rotate=args.rotate, text_crop=args.text_crop, colour=args.colour, bf16=args.bf16,
-                      workers=args.workers, val_max_side=args.val_max_side, seed=args.seed,
-                      freeze_stages=args.freeze_stages, progress=not args.no_progress, device=args.device)
+    cfg = EASTTrainConfig(backbone=args.backbone, backbone_weights=args.backbone_weights, init=args.init,
+                          input_size=args.input_size, batch_size=args.batch_size, epochs=args.epochs, lr=args.lr,
+                          score_loss=args.score_loss, augment=not args.no_geometric,
+                          scale_range=tuple(args.scale_range), rotate=args.rotate, text_crop=args.text_crop,
+                          colour=args.colour, bf16=args.bf16, workers=args.workers, val_max_side=args.val_max_side,
+                          seed=args.seed, freeze_stages=args.freeze_stages, progress=not args.no_progress,
+                          device=args.device)
     if args.backbone_weights is not None:
         # Read once now so that a refused or mismatched file is reported before the data is read.
-        from textvision.models.east import EAST
+        from textvision.models.east import east
 
-        EAST(args.backbone, backbone_weights=args.backbone_weights)
+        east(args.backbone, backbone_weights=args.backbone_weights)
     from textvision.east.data import east_data
 
     fonts = _fonts(args.fonts)
@@ -191,11 +194,11 @@ def _train(args) -> int:
         train_set = StyledCopies(train_set, style, args.styles_per_image, seed=args.seed)
     result = train_east(cfg, train_set, val_set, out=args.out, resume=args.resume, log=print)
     if int(os.environ.get("RANK", "0")) == 0:
-        hist = result["history"]
+        hist = result.history
         last = hist[-1] if hist else {}
         msg = f"saved {args.out}"
         if "hmean" in last:
-            msg += f" (last val H-mean {last['hmean']:.3f}, best {result['best_hmean']:.3f})"
+            msg += f" (last val H-mean {last['hmean']:.3f}, best {result.best_score:.3f} at epoch {result.best_epoch})"
         print(msg)
     return 0
 
@@ -205,16 +208,15 @@ def _detect(args) -> int:
     import numpy as np
     import torch
 
-    from textvision._cli import Skipped, clip_quads, distinct_stems, output_folder
     from textvision.data import TextInstance, write_icdar2015
     from textvision.east.decode import detect
     from textvision.io import list_images, read_rgb, write_image
-    from textvision.models.east import load_east
+    from textvision.models.east import east
 
     images = distinct_stems(list_images(args.input), "res_{stem}.txt")
     out = output_folder(args.out, ("res_*.txt", "*_east.jpg"), args.force)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    model = load_east(args.weights, device=device)
+    model = east(weights=args.weights).to(device)
     out.clear_stale()  # every check passed: from here on the folder holds this run only
     total = 0
     skipped = Skipped("detect", len(images))

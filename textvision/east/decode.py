@@ -108,7 +108,8 @@ def prepare_image(image: np.ndarray, max_side: int = 1280, upscale: bool = False
     multiples of 32 (EAST's stride).
 
     Args:
-        image: uint8 HxWx3 RGB, HxW grey or HxWx4 RGBA (NumPy array or torch tensor; never modified).
+        image: the one image contract (``textvision._validate.image_rgb``: uint8 / uint16 / float [0, 1],
+            grey, RGB or RGBA, NumPy or torch; never modified).
         max_side: the longer side's upper bound in pixels.
         upscale: also enlarge a smaller image so that its longer side is ``max_side`` (the larger sizes
             of a multi-scale pass).
@@ -138,6 +139,7 @@ def _to_original(quads: np.ndarray, factors) -> np.ndarray:
 def detect_batch(images: Sequence[np.ndarray], model="default", *, max_side: int = 1280, device=None,
                  score_threshold: float = 0.8, nms_threshold: float = DETECT_NMS, box_threshold: float = 0.1) -> list:
     """:func:`detect` for several images (each run at its own size). Returns a list of Detections."""
+    images = [image_rgb(im, f"images[{i}]", "east.detect_batch") for i, im in enumerate(images)]
     return [detect(im, model, max_side=max_side, device=device, score_threshold=score_threshold,
                    nms_threshold=nms_threshold, box_threshold=box_threshold) for im in images]
 
@@ -193,7 +195,8 @@ def detect(image: np.ndarray, model="default", *, max_side: int = 1280, device=N
     """Detect words in one image with an EAST model.
 
     Args:
-        image: uint8 HxWx3 RGB (or HxW grey, HxWx4 RGBA); a torch tensor in that layout is accepted too.
+        image: the one image contract of ``textvision._validate.image_rgb`` (what ``textvision.segment``
+            takes): uint8 / uint16 / float [0, 1], HxW grey, HxWx3 RGB or HxWx4 RGBA, NumPy or torch.
         model: an :class:`textvision.models.east.EAST` (put in eval mode here), or a registry name /
             checkpoint path loaded once and cached: ``"default"`` is the shipped detector.
         max_side: the longer side is resized down to at most this (then rounded to multiples of 32); a
@@ -209,6 +212,7 @@ def detect(image: np.ndarray, model="default", *, max_side: int = 1280, device=N
     Returns:
         :class:`Detections` in the original image's pixel coordinates.
     """
+    image = image_rgb(image, "image", "east.detect")  # once, not once per size of a multi-scale pass
     kw = dict(score_threshold=score_threshold, nms_threshold=nms_threshold, box_threshold=box_threshold)
     if np.ndim(max_side) == 0:
         return decode_maps(east_maps(image, model, max_side=int(max_side), device=device, bf16=bf16), **kw)

@@ -21,23 +21,25 @@ from textvision.checkpoint import load_checkpoint
 from textvision.east.decode import DETECT_NMS, detect
 from textvision.east.loss import EASTLoss
 from textvision.east.targets import targets
-from textvision.models.east import CHECKPOINT_KIND, EAST, load_east, save_east
+from textvision.eval.scores import DetectionScores
+from textvision.models.east import CHECKPOINT_KIND, EAST, east, save_east
+from textvision.training import TrainResult, best_of
 
-__all__ = ["TrainConfig", "EASTTrainDataset", "StyledCopies", "geometric_augmentation", "train_east", "evaluate_east",
-           "save_east", "load_east", "collate_east"]
+__all__ = ["EASTTrainConfig", "EASTTrainDataset", "StyledCopies", "geometric_augmentation", "train_east", "evaluate_east",
+           "save_east", "collate_east"]
 
 logger = logging.getLogger("textvision.east")
 
 
 @dataclass
-class TrainConfig:
+class EASTTrainConfig:
     """Settings of :func:`train_east` (plain values, stored in checkpoints).
 
     Attributes:
         backbone: ``"resnet50"``, ``"vgg16"`` or ``"tiny"``.
         backbone_weights: optional local torchvision ImageNet checkpoint of the backbone.
         init: optional EAST weights to start from (a checkpoint path or registry name, see
-            :func:`~textvision.models.east.load_east`); its backbone must be ``backbone``. Ignored when
+            :func:`~textvision.models.east.east`); its backbone must be ``backbone``. Ignored when
             a run is resumed.
         input_size: side of the square training crops (multiple of 32).
         batch_size: per process.
@@ -325,7 +327,7 @@ def collate_east(items: Sequence[Dict[str, torch.Tensor]]) -> Dict[str, torch.Te
 # checkpoints
 
 
-# save_east / load_east live beside the network (textvision.models.east) and are re-exported here.
+# save_east lives beside the network (textvision.models.east) and is re-exported here.
 
 
 # ------------------------------------------------------------------------------------------------
@@ -334,17 +336,15 @@ def collate_east(items: Sequence[Dict[str, torch.Tensor]]) -> Dict[str, torch.Te
 
 def evaluate_east(model: EAST, dataset, *, max_side: int = 1280, score_threshold: float = 0.8,
                   nms_threshold: float = DETECT_NMS, box_threshold: float = 0.1, progress: bool = False,
-                  bf16: bool = False) -> Dict[str, float]:
+                  bf16: bool = False) -> DetectionScores:
     """Detect on every image of ``dataset`` (items with ``image`` and ``instances``) and score with
     the ICDAR 2015 protocol (:func:`textvision.eval.icdar2015`).
 
     Returns:
-        ``{"precision", "recall", "hmean"}`` in [0, 1].
+        :class:`~textvision.eval.DetectionScores` (``precision``, ``recall``, ``hmean`` in [0, 1], counts,
+        per image).
     """
-    try:
-        from textvision.eval import icdar2015
-    except ImportError:  # the package re-export is the contract; the module is where it lives
-        from textvision.eval.iou_protocol import icdar2015
+    from textvision.eval.iou_protocol import icdar2015
 
     gts, dets = [], []
     it = range(len(dataset))
@@ -360,20 +360,19 @@ def evaluate_east(model: EAST, dataset, *, max_side: int = 1280, score_threshold
         gts.append(list(item["instances"]))
         dets.append(det.quads)
     model.train(was_training)
-    res = icdar2015(gts, dets)
-    return {"precision": float(res["precision"]), "recall": float(res["recall"]), "hmean": float(res["hmean"])}
+    return icdar2015(gts, dets)
 
 
 # ------------------------------------------------------------------------------------------------
 # training
 
 
-def train_east(config: TrainConfig, train_set, val_set=None, out: Optional[str] = None, *, resume: bool = False,
-               pre_transform: Optional[Callable] = None, log: Optional[Callable[[str], None]] = None) -> dict:
+def train_east(config: EASTTrainConfig, train_set, val_set=None, out: Optional[str] = None, *, resume: bool = False,
+               pre_transform: Optional[Callable] = None, log: Optional[Callable[[str], None]] = None) -> TrainResult:
     """Train EAST.
 
     Args:
-        config: :class:`TrainConfig`.
+        config: :class:`EASTTrainConfig`.
         train_set: dataset of ``{"image", "instances"}`` items (wrapped in :class:`EASTTrainDataset`).
         val_set: optional dataset of the same kind, scored with ICDAR 2015 after every epoch.
         out: checkpoint path, written after every epoch (``<out>`` = last; ``<stem>.best.pt`` = best
@@ -389,7 +388,9 @@ def train_east(config: TrainConfig, train_set, val_set=None, out: Optional[str] 
     DistributedDataParallel (gloo on CPU, nccl on GPU); rank 0 validates and writes checkpoints.
 
     Returns:
-        ``{"model": EAST (unwrapped), "history": [per-epoch dicts], "best_hmean": float}``.
+        :class:`~textvision.training.TrainResult`: the EAST model (unwrapped), the per-epoch history
+        (``epoch``, the losses, ``lr``, ``seconds`` and, with ``val_set``, ``precision``, ``recall``,
+        ``hmean``), ``checkpoint`` = ``out``, and the epoch and H-mean of the best validation.
 
     Raises:
         FileExistsError: ``out`` exists and ``resume`` is False. ValueError: ``out`` cannot be written
@@ -400,6 +401,7 @@ def train_east(config: TrainConfig, train_set, val_set=None, out: Optional[str] 
 
     from textvision.io import check_output_file
 
+    t_start = time.time()
     if log is None:
         log = logger.info
     best_path = None
@@ -439,10 +441,10 @@ def train_east(config: TrainConfig, train_set, val_set=None, out: Optional[str] 
                         num_workers=config.workers, collate_fn=collate_east, drop_last=len(data) >= 2 * config.batch_size * world,
                         generator=generator, worker_init_fn=_worker_init)
 
-    model = EAST(config.backbone, backbone_weights=config.backbone_weights).to(device)
+    model = east(config.backbone, backbone_weights=config.backbone_weights).to(device)
     resuming = bool(resume and out and os.path.isfile(out))
     if config.init is not None and not resuming:
-        start = load_east(config.init)
+        start = east(weights=config.init)
         if start.backbone_name != config.backbone or start.config() != model.config():
             raise ValueError(f"init weights {config.init}: EAST config {start.config()} does not match the "
                              f"configured {model.config()}")
@@ -522,10 +524,10 @@ def train_east(config: TrainConfig, train_set, val_set=None, out: Optional[str] 
         rec = {"epoch": epoch + 1, "loss": sums[0].item() / n, "score_loss": sums[1].item() / n,
                "iou_loss": sums[2].item() / n, "angle_loss": sums[3].item() / n, "lr": optim.param_groups[0]["lr"]}
         if main and val_set is not None and len(val_set):
-            rec.update(evaluate_east(model, val_set, max_side=config.val_max_side,
-                                     score_threshold=config.score_threshold, nms_threshold=config.nms_threshold,
-                                     box_threshold=config.box_threshold, progress=config.progress,
-                                     bf16=config.bf16))
+            val = evaluate_east(model, val_set, max_side=config.val_max_side,
+                                score_threshold=config.score_threshold, nms_threshold=config.nms_threshold,
+                                box_threshold=config.box_threshold, progress=config.progress, bf16=config.bf16)
+            rec.update(precision=val.precision, recall=val.recall, hmean=val.hmean)
         rec["seconds"] = time.time() - t0
         history.append(rec)
         if main:
@@ -550,4 +552,7 @@ def train_east(config: TrainConfig, train_set, val_set=None, out: Optional[str] 
         shutdown_distributed()
     # Back to the default layout: the returned model then computes exactly what a loaded checkpoint does.
     model.to(memory_format=torch.contiguous_format)
-    return {"model": model, "history": history, "best_hmean": best}
+    model.eval()
+    best_epoch, best_score = best_of(history, "hmean")
+    return TrainResult(model=model, history=tuple(history), checkpoint=out or None, best_epoch=best_epoch,
+                       best_score=best_score, seconds=time.time() - t_start)

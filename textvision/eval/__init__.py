@@ -7,13 +7,21 @@
   :func:`first_read_rank` / :func:`end_to_end_rate`: recall of read proposals at top-k
 - :func:`text_map_scores`: a text probability map's pixel AP, word hit rate and far-field mean;
   :func:`pool_text_map_scores` pools them over a photo set
+- :func:`pixel_scores`: pixel precision / recall / F1 / IoU of a thresholded map against a text mask
+
+Results: :class:`DetectionScores` (both protocols; :class:`EndToEndScores` end to end, per image
+:class:`ImageScores` and :class:`Match`), :class:`RecallAtK` (ranked proposals), :class:`TextMapScores`,
+:class:`PixelScores`; all frozen dataclasses.
 """
 from textvision.eval.deteval import deteval_icdar2013
 from textvision.eval.end_to_end import end_to_end_rate, first_read_rank, icdar2015_end_to_end, transcription_match
 from textvision.eval.iou_protocol import icdar2015, polygon_iou_matrix
+from textvision.eval.pixels import PixelScores, pixel_scores
 from textvision.eval.proposals import detection_rate, first_hit_rank
+from textvision.eval.scores import DetectionScores, EndToEndScores, ImageScores, Match, RecallAtK
 from textvision.eval.textmap import TextMapScores, average_precision, pool_text_map_scores, text_map_scores
 
 __all__ = ["icdar2015", "icdar2015_end_to_end", "transcription_match", "first_read_rank", "end_to_end_rate",
            "deteval_icdar2013", "detection_rate", "first_hit_rank", "polygon_iou_matrix",
-           "text_map_scores", "pool_text_map_scores", "average_precision", "TextMapScores"]
+           "text_map_scores", "pool_text_map_scores", "average_precision", "TextMapScores", "pixel_scores",
+           "PixelScores", "DetectionScores", "EndToEndScores", "ImageScores", "Match", "RecallAtK"]

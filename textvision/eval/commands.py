@@ -1,6 +1,9 @@
 """CLI: ``textvision evaluate`` (ICDAR 2015 / ICDAR 2013 DetEval on folders or zips)."""
 from __future__ import annotations
 
+from textvision._cli import new_file
+from textvision.io import atomic_write_text
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -30,11 +33,9 @@ def _evaluate(args) -> int:
     import sys
     from pathlib import Path
 
-    from textvision._cli import new_file
     from textvision.data.icdar import MalformedGroundTruth
     from textvision.eval import deteval_icdar2013, icdar2015
     from textvision.eval._inputs import layout_keys
-    from textvision.io import atomic_write_text
 
     if args.json:
         new_file(args.json, args.force, what="--json file")  # before the evaluation, not after it
@@ -59,17 +60,16 @@ def _evaluate(args) -> int:
     except MalformedGroundTruth as exc:
         raise exc.with_hint("pass --lenient to skip malformed lines") from None
     if args.per_image:
-        for im in r["per_image"]:
-            print(f"{im['image']}: precision {im['precision']:.4f} recall {im['recall']:.4f} "
-                  f"hmean {im['hmean']:.4f}")
-    print(f"{args.protocol}: precision {r['precision']:.4f}  recall {r['recall']:.4f}  "
-          f"hmean {r['hmean']:.4f}  ({r['num_gt']} care GT words, {r['num_det']} care detections, "
-          f"{len(r['per_image'])} images)")
+        for im in r.per_image:
+            print(f"{im.image}: precision {im.precision:.4f} recall {im.recall:.4f} hmean {im.hmean:.4f}")
+    print(f"{args.protocol}: precision {r.precision:.4f}  recall {r.recall:.4f}  "
+          f"hmean {r.hmean:.4f}  ({r.num_gt} care GT words, {r.num_det} care detections, "
+          f"{len(r.per_image)} images)")
     if without:
         shown = ", ".join(without[:3]) + (" ..." if len(without) > 3 else "")
         print(f"textvision evaluate: warning: {len(without)} of {len(gt_keys)} ground-truth images have no result "
               f"file in {args.det} ({shown}); they count as images where nothing was found", file=sys.stderr)
-    r["images_without_results"] = without
     if args.json:
-        atomic_write_text(args.json, json.dumps(r, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
+        out = {**r.as_dict(), "images_without_results": without}
+        atomic_write_text(args.json, json.dumps(out, indent=1))
     return 0

@@ -9,11 +9,12 @@ in the ICDAR 2013 script (``merge_weight=1.0``; Wolf & Jolion's original penalis
 """
 from __future__ import annotations
 
-from typing import Dict, List
+from typing import List
 
 import numpy as np
 
 from textvision.eval._inputs import gather
+from textvision.eval.scores import DetectionScores, ImageScores, Match, hmean
 
 __all__ = ["deteval_icdar2013"]
 
@@ -34,7 +35,7 @@ def _area(r: np.ndarray) -> np.ndarray:
     return (r[:, 2] - r[:, 0] + 1) * (r[:, 3] - r[:, 1] + 1)
 
 
-def _image(gq, g_ignore, dq, tr, tp, center_thr, w_split, w_merge) -> Dict:
+def _image(gq, g_ignore, dq, tr, tp, center_thr, w_split, w_merge, key=0) -> ImageScores:
     g, d = _rects(gq), _rects(dq)
     n_gt, n_det = len(g), len(d)
     det_dc = np.zeros(n_det, bool)
@@ -44,7 +45,7 @@ def _image(gq, g_ignore, dq, tr, tp, center_thr, w_split, w_merge) -> Dict:
         frac = np.divide(inter, ad, out=np.zeros_like(inter), where=ad != 0)
         det_dc = (frac > tp).any(1)
     recall_acc = precision_acc = 0.0
-    pairs: List = []
+    pairs: List[Match] = []
     if n_det and n_gt:
         inter = _inter(g, d)
         ag, ad = _area(g)[:, None], _area(d)[None, :]
@@ -78,7 +79,7 @@ def _image(gq, g_ignore, dq, tr, tp, center_thr, w_split, w_merge) -> Dict:
                     gt_done[i] = det_done[j] = True
                     recall_acc += 1.0
                     precision_acc += 1.0
-                    pairs.append(("one-to-one", [i], [j]))
+                    pairs.append(Match("one-to-one", (i,), (j,)))
         # 2. one-to-many: one GT split over several detections
         for i in range(n_gt):
             if g_ignore[i] or gt_done[i]:
@@ -89,7 +90,7 @@ def _image(gq, g_ignore, dq, tr, tp, center_thr, w_split, w_merge) -> Dict:
                 det_done[js] = True
                 recall_acc += 1.0 if len(js) == 1 else w_split
                 precision_acc += 1.0 if len(js) == 1 else w_split * len(js)
-                pairs.append(("one-to-many", [i], js.tolist()))
+                pairs.append(Match("one-to-many", (i,), tuple(js.tolist())))
         # 3. many-to-one: several GT merged into one detection
         for j in range(n_det):
             if det_dc[j] or det_done[j]:
@@ -100,7 +101,7 @@ def _image(gq, g_ignore, dq, tr, tp, center_thr, w_split, w_merge) -> Dict:
                 gt_done[is_] = True
                 recall_acc += 1.0 if len(is_) == 1 else w_merge * len(is_)
                 precision_acc += 1.0 if len(is_) == 1 else w_merge
-                pairs.append(("many-to-one", is_.tolist(), [j]))
+                pairs.append(Match("many-to-one", tuple(is_.tolist()), (j,)))
     gt_care = int(n_gt - g_ignore.sum())
     det_care = int(n_det - det_dc.sum())
     if gt_care == 0:
@@ -108,15 +109,14 @@ def _image(gq, g_ignore, dq, tr, tp, center_thr, w_split, w_merge) -> Dict:
     else:
         recall = recall_acc / gt_care
         precision = 0.0 if det_care == 0 else precision_acc / det_care
-    hmean = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
-    return {"precision": precision, "recall": recall, "hmean": hmean, "recall_accum": recall_acc,
-            "precision_accum": precision_acc, "gt_care": gt_care, "det_care": det_care, "pairs": pairs,
-            "det_dont_care": np.nonzero(det_dc)[0].tolist()}
+    return ImageScores(image=key, precision=precision, recall=recall, hmean=hmean(precision, recall),
+                       gt_matched=recall_acc, det_matched=precision_acc, num_gt=gt_care, num_det=det_care,
+                       matches=tuple(pairs), det_dont_care=tuple(np.nonzero(det_dc)[0].tolist()))
 
 
 def deteval_icdar2013(gt, det, *, area_recall: float = 0.8, area_precision: float = 0.4,
                       center_threshold: float = 1.0, split_weight: float = 0.8, merge_weight: float = 1.0,
-                      strict: bool = True) -> Dict:
+                      strict: bool = True) -> DetectionScores:
     """Evaluate word detections with the ICDAR 2013 DetEval protocol.
 
     Args:
@@ -138,24 +138,23 @@ def deteval_icdar2013(gt, det, *, area_recall: float = 0.8, area_precision: floa
         strict: passed to the file readers.
 
     Returns:
-        dict with ``precision``, ``recall``, ``hmean`` (over all images: accumulated match credit over
-        care detections / care GT), ``num_gt``, ``num_det`` and ``per_image`` (dicts with the same
-        per image, ``pairs`` as ``(kind, gt indices, det indices)``).
+        :class:`~textvision.eval.DetectionScores`: ``precision``, ``recall``, ``hmean`` in [0, 1] over all
+        images (accumulated match credit ``det_matched`` over care detections ``num_det``, ``gt_matched``
+        over care GT ``num_gt``) and ``per_image`` (:class:`~textvision.eval.ImageScores`, the same per
+        image, ``matches`` with their kind, ``gt`` and ``det`` indices).
     """
     keys, gts, dets = gather(gt, det, "icdar2013", strict)
     per_image = []
     r_sum = p_sum = 0.0
     n_gt = n_det = 0
     for key, (gq, gi), dq in zip(keys, gts, dets):
-        r = _image(gq, gi, dq, area_recall, area_precision, center_threshold, split_weight, merge_weight)
-        r["image"] = key
+        r = _image(gq, gi, dq, area_recall, area_precision, center_threshold, split_weight, merge_weight, key)
         per_image.append(r)
-        r_sum += r["recall_accum"]
-        p_sum += r["precision_accum"]
-        n_gt += r["gt_care"]
-        n_det += r["det_care"]
+        r_sum += r.gt_matched
+        p_sum += r.det_matched
+        n_gt += r.num_gt
+        n_det += r.num_det
     recall = r_sum / n_gt if n_gt else 0.0
     precision = p_sum / n_det if n_det else 0.0
-    hmean = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
-    return {"precision": precision, "recall": recall, "hmean": hmean, "num_gt": n_gt, "num_det": n_det,
-            "per_image": per_image}
+    return DetectionScores(precision=precision, recall=recall, hmean=hmean(precision, recall), gt_matched=r_sum,
+                           det_matched=p_sum, num_gt=n_gt, num_det=n_det, per_image=tuple(per_image))

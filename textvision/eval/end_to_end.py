@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -11,6 +11,7 @@ from textvision.data.instances import TextInstance
 from textvision.eval._inputs import _quads, _read_layout, _sort_key
 from textvision.eval.iou_protocol import _all_intersections, _image
 from textvision.eval.proposals import box_hits
+from textvision.eval.scores import EndToEndScores, ImageScores, Match, RecallAtK, hmean
 
 __all__ = ["icdar2015_end_to_end", "transcription_match", "end_to_end_rate", "first_read_rank", "EDGE_PUNCTUATION"]
 
@@ -81,7 +82,8 @@ def _pairs(gt, det, strict: bool):
 
 
 def icdar2015_end_to_end(gt, det, *, iou_threshold: float = 0.5, dont_care_threshold: float = 0.5,
-                         case_sensitive: bool = False, edge_punctuation: bool = False, strict: bool = True) -> Dict:
+                         case_sensitive: bool = False, edge_punctuation: bool = False,
+                         strict: bool = True) -> EndToEndScores:
     """Score words found *and read* with the ICDAR 2015 end-to-end protocol (generic vocabulary).
 
     Detections are matched to care ground-truth words exactly as by :func:`textvision.eval.icdar2015`
@@ -101,35 +103,37 @@ def icdar2015_end_to_end(gt, det, *, iou_threshold: float = 0.5, dont_care_thres
         strict: passed to the file readers.
 
     Returns:
-        dict with ``precision`` (correct / care detections), ``recall`` (correct / care GT words),
-        ``hmean``, ``correct``, ``matched`` (pairs matched by IoU, read right or not), ``num_gt``,
-        ``num_det`` and ``per_image`` (dicts: ``image``, ``precision``, ``recall``, ``hmean``, ``correct``,
-        ``gt_care``, ``det_care``, ``pairs`` [(gt index, det index, read right)]).
+        :class:`~textvision.eval.EndToEndScores`: ``precision`` (correct / care detections), ``recall``
+        (correct / care GT words), ``hmean``, ``gt_matched`` = ``det_matched`` = the words found and read
+        right, ``located`` (pairs matched by IoU, read right or not), ``num_gt``, ``num_det`` and
+        ``per_image`` (:class:`~textvision.eval.ImageScores`; each match's ``read`` says whether it was
+        read right).
     """
     keys, gts, dets = _pairs(gt, det, strict)
     inters = _all_intersections([(q, ign) for q, ign, _ in gts], [q for q, _ in dets])
     per_image = []
     correct = matched = n_gt = n_det = 0
     for key, (_, ign, gtext), (_, dtext), (inter, ga, da) in zip(keys, gts, dets, inters):
-        r = _image(inter, ga, da, ign, iou_threshold, dont_care_threshold)
-        pairs = [(g, d, transcription_match(gtext[g], dtext[d], case_sensitive=case_sensitive,
-                                            edge_punctuation=edge_punctuation)) for g, d in r["pairs"]]
-        ok = sum(1 for *_, right in pairs if right)
-        gt_care, det_care = r["gt_care"], r["det_care"]
+        r = _image(inter, ga, da, ign, iou_threshold, dont_care_threshold, key)
+        pairs = tuple(Match(m.kind, m.gt, m.det, transcription_match(
+            gtext[m.gt[0]], dtext[m.det[0]], case_sensitive=case_sensitive, edge_punctuation=edge_punctuation))
+            for m in r.matches)
+        ok = sum(1 for m in pairs if m.read)
+        gt_care, det_care = r.num_gt, r.num_det
         rec = ok / gt_care if gt_care else 1.0
         prec = ok / det_care if det_care else (1.0 if gt_care == 0 else 0.0)
-        per_image.append({"image": key, "precision": prec, "recall": rec,
-                          "hmean": 0.0 if prec + rec == 0 else 2 * prec * rec / (prec + rec),
-                          "correct": ok, "gt_care": gt_care, "det_care": det_care, "pairs": pairs})
+        per_image.append(ImageScores(image=key, precision=prec, recall=rec, hmean=hmean(prec, rec), gt_matched=ok,
+                                     det_matched=ok, num_gt=gt_care, num_det=det_care, matches=pairs,
+                                     det_dont_care=r.det_dont_care))
         correct += ok
-        matched += r["matched"]
+        matched += int(r.gt_matched)
         n_gt += gt_care
         n_det += det_care
     recall = correct / n_gt if n_gt else 0.0
     precision = correct / n_det if n_det else 0.0
-    hmean = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
-    return {"precision": precision, "recall": recall, "hmean": hmean, "correct": correct, "matched": matched,
-            "num_gt": n_gt, "num_det": n_det, "per_image": per_image}
+    return EndToEndScores(precision=precision, recall=recall, hmean=hmean(precision, recall), gt_matched=correct,
+                          det_matched=correct, num_gt=n_gt, num_det=n_det, per_image=tuple(per_image),
+                          located=matched)
 
 
 def first_read_rank(boxes, texts: Sequence[str], gt: Sequence[TextInstance], *, iou: float = 0.5,
@@ -168,7 +172,7 @@ def first_read_rank(boxes, texts: Sequence[str], gt: Sequence[TextInstance], *, 
 
 
 def end_to_end_rate(ranks: Sequence[np.ndarray], gt: Sequence[Sequence[TextInstance]],
-                    ks: Sequence[Optional[int]] = (100, 1000, None)) -> Dict[Optional[int], float]:
+                    ks: Sequence[Optional[int]] = (100, 1000, None)) -> RecallAtK:
     """Recall of read proposals at top-k cut-offs, pooled over images: the fraction of care words whose
     :func:`first_read_rank` is below k (``None``: any rank).
 
@@ -178,7 +182,7 @@ def end_to_end_rate(ranks: Sequence[np.ndarray], gt: Sequence[Sequence[TextInsta
         ks: cut-offs.
 
     Returns:
-        ``{k: recall in [0, 1]}``; NaN when there is no care word.
+        :class:`~textvision.eval.RecallAtK` (``recall`` NaN when there is no care word).
     """
     if len(ranks) != len(gt):
         raise ValueError(f"end_to_end_rate: {len(ranks)} rank arrays but {len(gt)} images")
@@ -189,6 +193,7 @@ def end_to_end_rate(ranks: Sequence[np.ndarray], gt: Sequence[Sequence[TextInsta
             raise ValueError(f"end_to_end_rate: {len(r)} ranks for {len(words)} words")
         care.append(r[~np.array([w.ignore for w in words], bool)] if len(r) else r)
     r = np.concatenate(care + [np.zeros(0, np.int64)])
+    ks = tuple(ks)
     if len(r) == 0:
-        return {k: float("nan") for k in ks}
-    return {k: float(np.mean((r >= 0) & ((r < k) if k is not None else True))) for k in ks}
+        return RecallAtK(ks, tuple(float("nan") for _ in ks), 0)
+    return RecallAtK(ks, tuple(float(np.mean((r >= 0) & ((r < k) if k is not None else True))) for k in ks), len(r))

@@ -1,12 +1,13 @@
 """ICDAR 2015 (Robust Reading, Challenge 4) localisation protocol: one-to-one matching at IoU > 0.5."""
 from __future__ import annotations
 
-from typing import Dict, List
+from typing import List
 
 import numpy as np
 import shapely
 
 from textvision.eval._inputs import gather
+from textvision.eval.scores import DetectionScores, ImageScores, Match, hmean
 
 __all__ = ["icdar2015", "polygon_iou_matrix"]
 
@@ -43,7 +44,7 @@ def polygon_iou_matrix(quads_a: np.ndarray, quads_b: np.ndarray) -> np.ndarray:
     return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
 
-def _image(inter, gt_area, det_area, gt_ignore, iou_thr, dc_thr) -> Dict:
+def _image(inter, gt_area, det_area, gt_ignore, iou_thr, dc_thr, key=0) -> ImageScores:
     """Match one image given its GT x det intersection areas [N, M] and polygon areas."""
     n_gt, n_det = inter.shape
     det_dc = np.zeros(n_det, bool)
@@ -53,7 +54,7 @@ def _image(inter, gt_area, det_area, gt_ignore, iou_thr, dc_thr) -> Dict:
         frac = np.divide(on_dc, det_area[None, :], out=np.zeros_like(on_dc), where=det_area[None, :] > 0)
         det_dc = (frac > dc_thr).any(0)
     matched = 0
-    pairs: List = []
+    pairs: List[Match] = []
     if n_gt and n_det:
         union = gt_area[:, None] + det_area[None, :] - inter
         iou = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
@@ -66,7 +67,7 @@ def _image(inter, gt_area, det_area, gt_ignore, iou_thr, dc_thr) -> Dict:
                 d = int(cand[0])
                 det_used[d] = True
                 matched += 1
-                pairs.append((int(g), d))
+                pairs.append(Match("one-to-one", (int(g),), (d,)))
     gt_care = int(n_gt - gt_ignore.sum())
     det_care = int(n_det - det_dc.sum())
     if gt_care == 0:
@@ -75,10 +76,9 @@ def _image(inter, gt_area, det_area, gt_ignore, iou_thr, dc_thr) -> Dict:
     else:
         recall = matched / gt_care
         precision = 0.0 if det_care == 0 else matched / det_care
-    hmean = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
-    return {"precision": precision, "recall": recall, "hmean": hmean, "matched": matched,
-            "gt_care": gt_care, "det_care": det_care, "pairs": pairs,
-            "det_dont_care": np.nonzero(det_dc)[0].tolist()}
+    return ImageScores(image=key, precision=precision, recall=recall, hmean=hmean(precision, recall),
+                       gt_matched=matched, det_matched=matched, num_gt=gt_care, num_det=det_care,
+                       matches=tuple(pairs), det_dont_care=tuple(np.nonzero(det_dc)[0].tolist()))
 
 
 def _all_intersections(gts, dets):
@@ -119,7 +119,7 @@ def _all_intersections(gts, dets):
 
 
 def icdar2015(gt, det, *, iou_threshold: float = 0.5, dont_care_threshold: float = 0.5,
-              strict: bool = True) -> Dict:
+              strict: bool = True) -> DetectionScores:
     """Evaluate word detections with the ICDAR 2015 incidental-text protocol.
 
     Args:
@@ -136,10 +136,10 @@ def icdar2015(gt, det, *, iou_threshold: float = 0.5, dont_care_threshold: float
         strict: passed to the file readers (malformed lines raise, or are skipped).
 
     Returns:
-        dict with ``precision``, ``recall``, ``hmean`` (floats in [0, 1], over all images: matched /
-        care detections, matched / care ground truth), ``matched``, ``num_gt``, ``num_det`` (care
-        counts) and ``per_image``: list of dicts (``image``, ``precision``, ``recall``, ``hmean``,
-        ``matched``, ``gt_care``, ``det_care``, ``pairs`` [(gt index, det index)],
+        :class:`~textvision.eval.DetectionScores`: ``precision``, ``recall``, ``hmean`` in [0, 1] over
+        all images (matched / care detections, matched / care ground truth), ``gt_matched`` =
+        ``det_matched`` = the number of matches (an int), ``num_gt``, ``num_det`` (care counts) and
+        ``per_image`` (:class:`~textvision.eval.ImageScores`, with the one-to-one ``matches`` and
         ``det_dont_care``). Quads are taken clockwise (counter-clockwise ones are re-ordered);
         polygons are intersected exactly (shapely); matching is one-to-one and greedy in index order,
         as in the official script.
@@ -148,14 +148,12 @@ def icdar2015(gt, det, *, iou_threshold: float = 0.5, dont_care_threshold: float
     per_image = []
     matched = n_gt = n_det = 0
     for key, (_, gi), (inter, ga, da) in zip(keys, gts, _all_intersections(gts, dets)):
-        r = _image(inter, ga, da, gi, iou_threshold, dont_care_threshold)
-        r["image"] = key
+        r = _image(inter, ga, da, gi, iou_threshold, dont_care_threshold, key)
         per_image.append(r)
-        matched += r["matched"]
-        n_gt += r["gt_care"]
-        n_det += r["det_care"]
+        matched += r.gt_matched
+        n_gt += r.num_gt
+        n_det += r.num_det
     recall = matched / n_gt if n_gt else 0.0
     precision = matched / n_det if n_det else 0.0
-    hmean = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
-    return {"precision": precision, "recall": recall, "hmean": hmean, "matched": matched,
-            "num_gt": n_gt, "num_det": n_det, "per_image": per_image}
+    return DetectionScores(precision=precision, recall=recall, hmean=hmean(precision, recall), gt_matched=matched,
+                           det_matched=matched, num_gt=n_gt, num_det=n_det, per_image=tuple(per_image))

@@ -1,11 +1,12 @@
 """Detection rate of ranked object proposals (recall of word boxes among the top-k proposals)."""
 from __future__ import annotations
 
-from typing import Dict, Optional, Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
 from textvision.data.instances import TextInstance
+from textvision.eval.scores import RecallAtK
 
 __all__ = ["detection_rate", "first_hit_rank", "box_hits"]
 
@@ -67,7 +68,7 @@ def first_hit_rank(proposals: np.ndarray, gt_boxes: np.ndarray, iou: float = 0.5
 
 
 def detection_rate(proposals, gt_boxes, ks: Sequence[Optional[int]] = (10, 100, 1000, None),
-                   iou: float = 0.5, ignore=None) -> Dict[Optional[int], float]:
+                   iou: float = 0.5, ignore=None) -> RecallAtK:
     """Fraction of ground-truth words hit (IoU >= ``iou``) by at least one of the top-k proposals.
 
     Args:
@@ -81,8 +82,9 @@ def detection_rate(proposals, gt_boxes, ks: Sequence[Optional[int]] = (10, 100, 
             (instances carry their own ``ignore`` flag).
 
     Returns:
-        ``{k: rate}`` for each k in ``ks``: hits over care GT words pooled over all images, in [0, 1]
-        (NaN when there is no care GT word). Vectorised: 10^5 proposals x 50 boxes take tens of ms.
+        :class:`~textvision.eval.RecallAtK`: for each k in ``ks``, hits over care GT words pooled over
+        all images, in [0, 1] (NaN when there is no care GT word); ``.at(k)`` reads one.
+        Vectorised: 10^5 proposals x 50 boxes take tens of ms.
     """
     per_image = isinstance(proposals, (list, tuple)) and (
         len(proposals) == 0 or not np.isscalar(proposals[0]) and np.ndim(proposals[0]) == 2)
@@ -104,12 +106,12 @@ def detection_rate(proposals, gt_boxes, ks: Sequence[Optional[int]] = (10, 100, 
             raise ValueError(f"ignore has {len(keep)} flags for {len(gb)} gt boxes")
         ranks.append(first_hit_rank(p, gb[keep], iou))
     r = np.concatenate(ranks) if ranks else np.zeros(0, np.int64)
-    out: Dict[Optional[int], float] = {}
+    rates = []
     for k in ks:
         if len(r) == 0:
-            out[k] = float("nan")
+            rates.append(float("nan"))
         elif k is None:
-            out[k] = float(np.mean(r >= 0))
+            rates.append(float(np.mean(r >= 0)))
         else:
-            out[k] = float(np.mean((r >= 0) & (r < int(k))))
-    return out
+            rates.append(float(np.mean((r >= 0) & (r < int(k)))))
+    return RecallAtK(tuple(ks), tuple(rates), len(r))

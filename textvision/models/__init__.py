@@ -5,22 +5,26 @@ import torch. Each area adds its names to ``_LAZY`` in its own block: name -> de
 """
 from __future__ import annotations
 
-import importlib
+import sys
+import types
+
+from textvision._lazy import lazy_exports
 
 _LAZY = {}
 
 # --- fcn (VGG16 with torchvision keys, TextFCN)
 _LAZY.update({n: "textvision.models.vgg" for n in (
-    "VGG", "VGG16Features", "vgg16", "load_vgg16_imagenet", "vgg16_features", "normalize_imagenet")})
+    "VGG", "VGG16Features", "vgg16", "vgg16_features", "normalize_imagenet")})
 _LAZY.update({n: "textvision.models.fcn" for n in (
-    "TextFCN", "text_fcn_vgg16", "text_fcn_lite", "load_text_fcn", "save_text_fcn")})
+    "TextFCN", "text_fcn", "text_fcn_from_checkpoint", "save_text_fcn")})
 
 # --- style (StyleNet: conditional-instance-norm transformer)
-_LAZY.update({n: "textvision.models.style" for n in ("ConditionalInstanceNorm2d", "StyleNet", "style_net")})
+_LAZY.update({n: "textvision.models.style" for n in (
+    "ConditionalInstanceNorm2d", "StyleNet", "style_net", "style_net_from_checkpoint")})
 
 # --- east (EAST detector, ResNet with torchvision keys)
-_LAZY.update({n: "textvision.models.east" for n in ("EAST", "EASTOutput", "east_resnet50", "east_vgg16", "east_tiny")})
-_LAZY.update({n: "textvision.models.resnet" for n in ("ResNet", "resnet18", "resnet34", "resnet50", "load_resnet_imagenet")})
+_LAZY.update({n: "textvision.models.east" for n in ("EAST", "EASTOutput", "east", "save_east")})
+_LAZY.update({n: "textvision.models.resnet" for n in ("ResNet", "resnet18", "resnet34", "resnet50")})
 
 
 # --- pretrained (CRAFT, a real-data text detector read from EasyOCR's file)
@@ -31,11 +35,20 @@ _LAZY.update({n: "textvision.models.recognizer" for n in (
     "Recognizer", "recognizer", "word_tensor", "CHARSET_EN_G2", "INPUT_HEIGHT")})
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'textvision.models' has no attribute {name!r}")
+class _Package(types.ModuleType):
+    """``east``, ``craft`` and ``recognizer`` name both a builder and the module defining it. Importing a
+    submodule binds it on its package, so ``textvision.models.east`` would be the module or the builder
+    depending on what was imported first; here the builder always wins (``from textvision.models.east
+    import EAST`` still reaches the module, which stays in ``sys.modules``)."""
+
+    def __setattr__(self, name, value):
+        if name in _BUILDERS_NAMED_LIKE_MODULES and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
 
 
-def __dir__():
-    return sorted(list(globals()) + list(_LAZY))
+_BUILDERS_NAMED_LIKE_MODULES = ("east", "craft", "recognizer")
+sys.modules[__name__].__class__ = _Package
+
+
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

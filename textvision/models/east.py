@@ -2,7 +2,7 @@
 score map plus RBOX geometry (4 side distances and an angle).
 
 Backbones keep torchvision's ``state_dict`` keys under ``backbone.body.`` so that a local ImageNet
-checkpoint loads (``backbone_weights=PATH``): ``"resnet50"`` (the paper's PVANet stand-in used by
+checkpoint loads (``east(arch, backbone_weights=PATH)``): ``"resnet50"`` (the paper's PVANet stand-in used by
 most ports), ``"vgg16"``, and ``"tiny"`` (a small BN conv net that trains on a CPU, for tests and
 quick experiments), and ``"vgg16bn_lite"``: the first three blocks of VGG16-BN (torchvision ``vgg16_bn``
 ``features.0``-``features.23`` keys, readable from CRAFT's real-scene-text weights with
@@ -28,8 +28,7 @@ from textvision.checkpoint import load_once, load_torch_file, strip_module_prefi
 from textvision.models.vgg import IMAGENET_MEAN as _MEAN  # the one normalisation
 from textvision.models.vgg import IMAGENET_STD as _STD
 
-__all__ = ["EAST", "EASTOutput", "east_resnet50", "east_vgg16", "east_tiny", "BACKBONES", "CHECKPOINT_KIND",
-           "load_east", "save_east", "as_east"]
+__all__ = ["EAST", "EASTOutput", "east", "BACKBONES", "CHECKPOINT_KIND", "save_east", "as_east"]
 
 BACKBONES = ("resnet50", "vgg16", "tiny", "vgg16bn_lite")
 #: ``kind`` of EAST checkpoints (see :mod:`textvision.checkpoint`).
@@ -167,20 +166,16 @@ def _craft_to_vgg16bn(state: dict, stop: int) -> dict:
 
 
 class EAST(nn.Module):
-    """EAST with a choice of backbone.
+    """EAST with a choice of backbone (untrained; build or load one with :func:`east`).
 
     Args:
         backbone: ``"resnet50"``, ``"vgg16"``, ``"tiny"`` or ``"vgg16bn_lite"``.
-        backbone_weights: optional path to a torchvision ImageNet checkpoint of that backbone
-            (``resnet50-*.pth`` / ``vgg16-397923af.pth`` / ``vgg16_bn-*.pth``; classifier keys are ignored),
-            or for ``"vgg16bn_lite"`` a ``craft`` registry name (``"craft"`` / ``"default"``: CRAFT's
-            VGG16-BN, trained on real scene text) or a CRAFT ``state_dict`` file.
         merge_channels: channels of the three merging stages (paper: 128, 64, 32; tiny: 48, 32, 32).
         text_scale: largest predictable distance in input pixels (sigmoid * text_scale).
     """
 
-    def __init__(self, backbone: str = "resnet50", *, backbone_weights: Optional[Union[str, os.PathLike]] = None,
-                 merge_channels: Optional[Sequence[int]] = None, text_scale: float = 512.0):
+    def __init__(self, backbone: str = "resnet50", *, merge_channels: Optional[Sequence[int]] = None,
+                 text_scale: float = 512.0):
         super().__init__()
         if backbone not in BACKBONES:
             raise ValueError(f"backbone must be one of {BACKBONES}, got {backbone!r}")
@@ -216,8 +211,6 @@ class EAST(nn.Module):
                     nn.init.zeros_(m.bias)
         # Start with "little text" so the early score loss does not swamp the geometry loss.
         nn.init.constant_(self.score_head.bias, -2.0)
-        if backbone_weights is not None:
-            self.load_backbone(backbone_weights)
 
     def load_backbone(self, weights: Union[str, os.PathLike]) -> None:
         """Load torchvision ImageNet weights of the backbone (strict on its keys).
@@ -311,21 +304,6 @@ class EAST(nn.Module):
         return {"backbone": self.backbone_name, "merge_channels": list(self.merge_channels), "text_scale": self.text_scale}
 
 
-def east_resnet50(backbone_weights=None) -> EAST:
-    """EAST on ResNet-50 (optionally with torchvision ImageNet backbone weights from a local file)."""
-    return EAST("resnet50", backbone_weights=backbone_weights)
-
-
-def east_vgg16(backbone_weights=None) -> EAST:
-    """EAST on VGG16 (optionally with torchvision ImageNet backbone weights from a local file)."""
-    return EAST("vgg16", backbone_weights=backbone_weights)
-
-
-def east_tiny() -> EAST:
-    """A small EAST that trains on a CPU (tests, quick experiments)."""
-    return EAST("tiny")
-
-
 # ------------------------------------------------------------------------------------------------
 # checkpoints
 
@@ -344,40 +322,77 @@ def save_east(path: Union[str, os.PathLike], model: nn.Module, **extra) -> None:
     save_checkpoint(path, kind=CHECKPOINT_KIND, state_dict=model.state_dict(), config=model.config(), **extra)
 
 
-def load_east(weights: Union[str, os.PathLike, None], device: Union[str, torch.device] = "cpu") -> EAST:
-    """Load an EAST detector (eval mode) saved by :func:`save_east` / ``textvision train-east``.
+def east(arch: Optional[str] = None, weights: Union[str, os.PathLike, None] = None, *,
+         backbone_weights: Union[str, os.PathLike, None] = None, merge_channels: Optional[Sequence[int]] = None,
+         text_scale: float = 512.0) -> EAST:
+    """An EAST detector: untrained (``weights=None``) or read from a checkpoint.
+
+    ``east("tiny")`` is an untrained small detector; ``east("vgg16bn_lite", backbone_weights="craft")`` an
+    untrained one whose VGG16-BN blocks come from CRAFT; ``east(weights="default")`` the shipped detector
+    (``east_default``), its backbone read from the file.
 
     Args:
-        weights: a checkpoint path, a registry name of the ``east`` family (``"default"``: the shipped
-            detector, see ``textvision weights``), or None for an untrained ResNet-50 EAST. Read with
-            ``weights_only=True``: a file that needs code to unpickle is refused, never executed.
-        device: where the model goes.
+        arch: the backbone, one of :data:`BACKBONES` (``"resnet50"``, ``"vgg16"``, ``"tiny"``,
+            ``"vgg16bn_lite"``). Required when ``weights`` is None; with ``weights``, None means the
+            checkpoint's own backbone (given, it must match the file's).
+        weights: None = untrained (random initialisation), always. An ``east`` registry name (``"default"``;
+            see ``textvision weights``) or a checkpoint path (:func:`save_east` / ``textvision train-east``)
+            = that file, read with ``weights_only=True`` (a file that needs code to unpickle is refused, never
+            executed) and loaded strict; its stored config (backbone, merge channels, text scale) rebuilds the
+            network, so ``merge_channels``/``text_scale`` are ignored. Eval mode.
+        backbone_weights: ``weights=None`` only: pretrained weights for the backbone (strict on its keys;
+            :meth:`EAST.load_backbone`): a torchvision ImageNet file of that backbone (``resnet50-*.pth``,
+            ``vgg16-397923af.pth``, ``vgg16_bn-*.pth``), or for ``"vgg16bn_lite"`` a ``craft`` registry name (``"craft"`` / ``"default"``: CRAFT's VGG16-BN,
+            trained on real scene text) or a CRAFT ``state_dict`` file. The rest stays untrained.
+        merge_channels: channels of the three merging stages of an untrained network (paper: 128, 64, 32;
+            None: that, or 48, 32, 32 for ``"tiny"``).
+        text_scale: largest predictable distance in input pixels of an untrained network.
 
     Returns:
-        :class:`EAST` in eval mode on ``device``; input float32 (B, 3, H, W) RGB in [0, 1].
+        :class:`EAST` on the CPU; input float32 (B, 3, H, W) RGB in [0, 1], H and W multiples of 32.
 
     Raises:
-        FileNotFoundError: no such file. ValueError: no EAST weights registered under that name, not a
-            checkpoint, a checkpoint of another kind, or weights that do not fit the stored config.
+        ValueError: no arch and no weights, an unknown arch, ``backbone_weights`` with ``weights``, an unknown
+            registry name, not a checkpoint, a checkpoint of another kind or backbone, or weights that do not
+            fit the stored config. FileNotFoundError: no such file.
     """
+    if arch is not None and arch not in BACKBONES:
+        raise ValueError(f"EAST arch must be one of {BACKBONES}, got {arch!r}")
+    if weights is None:
+        if arch is None:
+            raise ValueError(f"east needs arch (one of {BACKBONES}) for an untrained network, or weights= (a "
+                             f"registry name such as 'default', or a checkpoint path)")
+        model = EAST(arch, merge_channels=merge_channels, text_scale=text_scale)
+        if backbone_weights is not None:
+            model.load_backbone(backbone_weights)
+        return model
+    if backbone_weights is not None:
+        raise ValueError("east: give weights= (a trained EAST) or backbone_weights= (a pretrained backbone of an "
+                         "untrained one), not both")
     from textvision.checkpoint import load_checkpoint
     from textvision.weights import resolve
 
-    if weights is None:
-        return EAST("resnet50").to(device).eval()
     path = resolve(weights, CHECKPOINT_KIND)
     ckpt = load_checkpoint(path, kind=CHECKPOINT_KIND)
     cfg = dict(ckpt["config"])
     backbone = cfg.pop("backbone", None)
     if backbone not in BACKBONES:
         raise ValueError(f"{path}: EAST checkpoint config names backbone {backbone!r}, expected one of {BACKBONES}")
+    if arch is not None and backbone != arch:
+        raise ValueError(f"{path}: checkpoint is for EAST arch {backbone!r}, not {arch!r}")
     try:
         model = EAST(backbone, **cfg)
-        model.load_state_dict(ckpt["state_dict"])
+        model.load_state_dict(ckpt["state_dict"], strict=True)
     except (TypeError, RuntimeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ValueError(f"{path}: the weights do not fit the EAST config {ckpt['config']}: {first}") from None
-    return model.to(device).eval()
+        # torch's message spreads the missing / unexpected keys over several lines: one line, bounded.
+        detail = " ".join(str(exc).split())[:300] or type(exc).__name__
+        raise ValueError(f"{path}: the weights do not fit the EAST config {ckpt['config']}: {detail}") from None
+    return model.eval()
+
+
+def _east_file(path: str) -> EAST:
+    # Module level, so that load_once's cache (keyed on the loader) finds it again.
+    return east(weights=path)
 
 
 def as_east(model: Union[EAST, str, os.PathLike] = "default") -> EAST:
@@ -385,7 +400,7 @@ def as_east(model: Union[EAST, str, os.PathLike] = "default") -> EAST:
     path, loaded once per process (CPU, eval mode) and reused.
 
     Raises:
-        TypeError: anything else. FileNotFoundError / ValueError: as :func:`load_east`.
+        TypeError: anything else. FileNotFoundError / ValueError: as :func:`east`.
     """
     if isinstance(model, nn.Module):
         return model
@@ -393,4 +408,4 @@ def as_east(model: Union[EAST, str, os.PathLike] = "default") -> EAST:
         raise TypeError(f"model must be an EAST, a registry name or a checkpoint path, got {type(model).__name__}")
     from textvision.weights import resolve
 
-    return load_once(load_east, resolve(model, CHECKPOINT_KIND))
+    return load_once(_east_file, resolve(model, CHECKPOINT_KIND))

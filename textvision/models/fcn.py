@@ -7,9 +7,9 @@ Both variants share one interface:
   the model pads to a multiple of 32 internally and crops back.
 - output: logits (B, 2, H, W) at the input's exact size; ``softmax(dim=1)[:, 1]`` is the text probability.
 
-``text_fcn_vgg16`` follows FCN-8s (Long et al.): VGG16 conv1-conv5, fc6 as a 7x7 conv with 4096
+``text_fcn("vgg16")`` follows FCN-8s (Long et al.): VGG16 conv1-conv5, fc6 as a 7x7 conv with 4096
 channels, fc7 as a 1x1 conv, dropout 0.5, class scores fused with pool4 and pool3 scores, bilinear-
-initialised learned upsampling. ``text_fcn_lite`` keeps the FCN skip structure (stride 32 -> 16 -> 8,
+initialised learned upsampling. ``text_fcn("lite")`` keeps the FCN skip structure (stride 32 -> 16 -> 8,
 plus a stride-4 skip for thin strokes, fused as 32-channel features) on a small depthwise-separable
 encoder, so it trains and runs on a CPU (about 100x faster than the VGG16 variant).
 """
@@ -24,14 +24,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from textvision.models.vgg import load_vgg16_imagenet, normalize_imagenet, vgg16
+from textvision.models.vgg import normalize_imagenet, vgg16
 
 __all__ = [
     "TextFCN",
-    "text_fcn_vgg16",
-    "text_fcn_lite",
+    "text_fcn",
+    "text_fcn_from_checkpoint",
     "build_text_fcn",
-    "load_text_fcn",
     "save_text_fcn",
     "preprocess",
     "CHECKPOINT_KIND",
@@ -260,7 +259,7 @@ def save_text_fcn(path: Union[str, os.PathLike], model: TextFCN, *, optimizer=No
     The file holds ``config`` (rebuilds the network), ``state_dict`` (float32 CPU tensors, DDP's
     ``module.`` prefix removed), ``optimizer`` (its state dict or None), ``epoch``, ``step`` and
     ``extra`` (e.g. ``train_config``, ``metrics``: plain Python values or tensors only, so that
-    ``load_text_fcn`` can read it with ``weights_only=True``).
+    ``text_fcn(weights=path)`` can read it with ``weights_only=True``).
 
     Returns:
         ``path`` as a :class:`~pathlib.Path`.
@@ -273,77 +272,86 @@ def save_text_fcn(path: Union[str, os.PathLike], model: TextFCN, *, optimizer=No
                            epoch=int(epoch), step=int(step), **extra)
 
 
-def _read_checkpoint(weights, map_location="cpu"):
-    """Resolve ``weights`` (registry name or path) and read it safely; returns ``(path, checkpoint)``."""
-    from textvision.checkpoint import load_checkpoint
-    from textvision.weights import resolve
+def text_fcn_from_checkpoint(ckpt: Dict[str, Any], path: Union[str, os.PathLike] = "checkpoint",
+                             arch: Optional[str] = None) -> TextFCN:
+    """The ``TextFCN`` a checkpoint dict (read by ``textvision.checkpoint.load_checkpoint``) describes.
 
-    path = resolve(weights, CHECKPOINT_KIND)
-    return path, load_checkpoint(path, CHECKPOINT_KIND, map_location=map_location)
+    Its ``config`` rebuilds the network and its ``state_dict`` loads strict; eval mode. Reads no file:
+    :func:`text_fcn` does that; this is for callers that keep the rest of the dict (a resumed training).
 
-
-def _from_checkpoint(path, ckpt: Dict[str, Any], arch: Optional[str] = None) -> TextFCN:
+    Raises:
+        ValueError: ``arch`` given and different from the stored one, or weights that do not fit the config
+            (the message names ``path``).
+    """
     if arch is not None and ckpt["config"].get("arch") != arch:
         raise ValueError(f"{path}: checkpoint is for TextFCN arch {ckpt['config'].get('arch')!r}, not {arch!r}")
     model = build_text_fcn(ckpt["config"])
     try:
         model.load_state_dict(ckpt["state_dict"], strict=True)
     except RuntimeError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise ValueError(f"{path}: weights do not match config {ckpt['config']}: {first}") from None
+        # torch's message spreads the missing / unexpected keys over several lines: one line, bounded.
+        detail = " ".join(str(exc).split())[:300]
+        raise ValueError(f"{path}: weights do not match config {ckpt['config']}: {detail}") from None
     return model.eval()
 
 
-def load_text_fcn(weights: Union[str, os.PathLike] = "default", *, map_location="cpu",
-                  return_checkpoint: bool = False):
-    """Load a trained ``TextFCN`` (any arch; the checkpoint's config rebuilds it).
+def text_fcn(arch: Optional[str] = None, weights: Union[str, os.PathLike, None] = None, *,
+             backbone_weights: Union[str, os.PathLike, None] = None,
+             widths: Sequence[int] = (16, 32, 64, 96, 128), dropout: float = 0.5) -> TextFCN:
+    """A TextFCN: untrained (``weights=None``) or read from a checkpoint.
+
+    ``text_fcn("lite")`` is an untrained compact network (149 K parameters at the default widths, for
+    CPU training and inference); ``text_fcn("vgg16")`` is FCN-8s on VGG16 (about 134 M parameters);
+    ``text_fcn(weights="default")`` is the shipped default (``text_fcn_ic15``, a widened lite network), its
+    arch and widths read from the file.
 
     Args:
-        weights: a ``text_fcn`` registry name (``"default"`` = the shipped ``text_fcn_lite``; see
-            ``textvision weights``) or a checkpoint path written by ``save_text_fcn`` /
-            ``textvision train-fcn``. Read with ``weights_only=True``: a file that needs code to
-            unpickle is refused. For an untrained network use ``text_fcn_lite()`` /
-            ``text_fcn_vgg16()``.
-        map_location: device for the tensors.
-        return_checkpoint: also return the whole checkpoint dict (optimizer state, epoch, metrics).
+        arch: ``"lite"`` or ``"vgg16"``. Required when ``weights`` is None; with ``weights``, None means
+            the checkpoint's own arch (given, it must match the file's).
+        weights: None = untrained (random initialisation), always. A ``text_fcn`` registry name
+            (``"default"``, ``"text_fcn_lite_real"``, ...; see ``textvision weights``) or a checkpoint path
+            (``save_text_fcn`` / ``textvision train-fcn``) = that file, read with ``weights_only=True``
+            (a file that needs code to unpickle is refused) and loaded strict; its stored config (widths,
+            skip4, ...) rebuilds the network, so ``widths``/``dropout`` are ignored. Eval mode.
+        backbone_weights: ``"vgg16"`` and ``weights=None`` only: VGG16 weights for conv1-conv5 (a ``vgg16``
+            registry name such as ``"hed"`` or a torchvision VGG16 file, read by
+            :func:`textvision.models.vgg.vgg16`); when the file has the classifier, fc6/fc7 are reshaped into
+            the 7x7 / 1x1 convolutions (as FCN does). The head stays untrained.
+        widths: encoder channels of an untrained ``"lite"`` network (5 ints).
+        dropout: fc6/fc7 dropout of an untrained ``"vgg16"`` network.
 
     Returns:
-        the model in eval mode (and the checkpoint dict if asked).
+        :class:`TextFCN`: input float32 (B, 3, H, W) ImageNet-normalised RGB (:func:`preprocess`), output
+        logits (B, 2, H, W).
 
     Raises:
-        FileNotFoundError: no such file. ValueError: an unknown registry name, a checksum mismatch, a
-            file that is no TextFCN checkpoint or needs code to unpickle, weights that do not fit.
+        ValueError: no arch and no weights, an unknown arch, ``backbone_weights`` with ``weights`` or with
+            ``"lite"``, an unknown registry name, a checksum mismatch, a file that is no TextFCN
+            checkpoint, weights that do not fit, a checkpoint of another arch.
+        FileNotFoundError: no such file.
     """
-    if weights is None:
-        raise ValueError("load_text_fcn needs weights: 'default' (the shipped model), another registry name "
-                         "or a checkpoint path; for an untrained network use text_fcn_lite() or text_fcn_vgg16()")
-    path, ckpt = _read_checkpoint(weights, map_location)
-    model = _from_checkpoint(path, ckpt)
-    return (model, ckpt) if return_checkpoint else model
-
-
-def text_fcn_vgg16(weights: Union[str, os.PathLike, None] = None,
-                   backbone_weights: Union[str, os.PathLike, None] = None, *, dropout: float = 0.5) -> TextFCN:
-    """FCN-8s on VGG16 for text (2 classes; about 134 M parameters).
-
-    Args:
-        weights: None = untrained (random head; backbone from ``backbone_weights``); a ``text_fcn``
-            registry name or a checkpoint path (from ``train-fcn --arch vgg16``) of a trained
-            network, resolved by ``textvision.weights.resolve``.
-        backbone_weights: VGG16 weights for conv1-conv5 (``load_vgg16_imagenet``: a torchvision
-            ImageNet file or a ``vgg16`` registry name; ``"hub"`` = torch's hub cache file); when
-            the file has the classifier, fc6/fc7 are reshaped into the 7x7 / 1x1 convolutions (as
-            FCN does). Must be None when ``weights`` is given.
-    """
+    if arch is not None and arch not in ("vgg16", "lite"):
+        raise ValueError(f"unknown TextFCN arch {arch!r}; expected 'vgg16' or 'lite'")
     if weights is not None:
         if backbone_weights is not None:
-            raise ValueError("text_fcn_vgg16: give weights= (a trained TextFCN) or backbone_weights= "
-                             "(VGG16 initialisation), not both")
-        return _from_checkpoint(*_read_checkpoint(weights), arch="vgg16")
+            raise ValueError("text_fcn: give weights= (a trained TextFCN) or backbone_weights= "
+                             "(VGG16 initialisation of an untrained one), not both")
+        from textvision.checkpoint import load_checkpoint
+        from textvision.weights import resolve
+
+        path = resolve(weights, CHECKPOINT_KIND)
+        return text_fcn_from_checkpoint(load_checkpoint(path, CHECKPOINT_KIND), path, arch)
+    if arch is None:
+        raise ValueError("text_fcn needs arch ('lite' or 'vgg16') for an untrained network, or weights= "
+                         "(a registry name such as 'default', or a checkpoint path)")
+    if arch == "lite":
+        if backbone_weights is not None:
+            raise ValueError("text_fcn: backbone_weights= is for the 'vgg16' arch (the lite encoder has no "
+                             "ImageNet weights)")
+        return TextFCN("lite", widths=widths)
     if backbone_weights is None:
         return TextFCN("vgg16", dropout=dropout)
-    vgg = load_vgg16_imagenet(None if backbone_weights == "hub" else backbone_weights,
-                              with_classifier=None)
+    vgg = vgg16(weights=backbone_weights)
     # Built without initialisation (meta device): conv1-fc7 are overwritten right away, and a random
     # init of the 120 M fc6/fc7 weights would cost seconds.
     with torch.device("meta"):
@@ -364,20 +372,6 @@ def text_fcn_vgg16(weights: Union[str, os.PathLike, None] = None,
             nn.init.normal_(m.weight, 0, 0.01 if m is enc.fc7 else 0.001)
             nn.init.zeros_(m.bias)
     return model
-
-
-def text_fcn_lite(weights: Union[str, os.PathLike, None] = None, *,
-                  widths: Sequence[int] = (16, 32, 64, 96, 128)) -> TextFCN:
-    """Compact TextFCN (149 K parameters at the default widths) for CPU training and inference.
-
-    Args:
-        weights: None = random init; a ``text_fcn`` registry name (``"default"`` = the shipped
-            ``text_fcn_ic15``, a widened lite network) or a checkpoint path, resolved by ``textvision.weights.resolve``
-            (the stored config, including widths, wins over ``widths``).
-    """
-    if weights is not None:
-        return _from_checkpoint(*_read_checkpoint(weights), arch="lite")
-    return TextFCN("lite", widths=widths)
 
 
 def preprocess(image: np.ndarray) -> torch.Tensor:

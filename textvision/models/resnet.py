@@ -16,9 +16,7 @@ from typing import List, Optional, Sequence, Type, Union
 import torch
 from torch import nn
 
-__all__ = ["ResNet", "BasicBlock", "Bottleneck", "resnet18", "resnet34", "resnet50", "load_resnet_imagenet"]
-
-RESNET50_HUB_FILENAMES = ("resnet50-0676ba61.pth", "resnet50-11ad3fa6.pth", "resnet50-19c8e357.pth")
+__all__ = ["ResNet", "BasicBlock", "Bottleneck", "resnet18", "resnet34", "resnet50"]
 
 
 def _conv3x3(cin: int, cout: int, stride: int = 1) -> nn.Conv2d:
@@ -130,44 +128,50 @@ class ResNet(nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
-def resnet18(num_classes: int = 1000, *, with_classifier: bool = True,
-             weights: Union[str, os.PathLike, None] = None) -> ResNet:
-    """ResNet-18 with torchvision keys; ``weights``: None = random, or a torchvision-format file path."""
+def resnet18(weights: Union[str, os.PathLike, None] = None, *, num_classes: int = 1000,
+             with_classifier: bool = True) -> ResNet:
+    """ResNet-18 with torchvision keys; ``weights`` (None = untrained, a path = that file) as :func:`resnet50`."""
     model = ResNet(BasicBlock, (2, 2, 2, 2), num_classes, with_classifier=with_classifier)
     return model if weights is None else _load_into(model, weights, "ResNet-18")
 
 
-def resnet34(num_classes: int = 1000, *, with_classifier: bool = True,
-             weights: Union[str, os.PathLike, None] = None) -> ResNet:
-    """ResNet-34 with torchvision keys; ``weights``: None = random, or a torchvision-format file path."""
+def resnet34(weights: Union[str, os.PathLike, None] = None, *, num_classes: int = 1000,
+             with_classifier: bool = True) -> ResNet:
+    """ResNet-34 with torchvision keys; ``weights`` (None = untrained, a path = that file) as :func:`resnet50`."""
     model = ResNet(BasicBlock, (3, 4, 6, 3), num_classes, with_classifier=with_classifier)
     return model if weights is None else _load_into(model, weights, "ResNet-34")
 
 
-def resnet50(num_classes: int = 1000, *, with_classifier: bool = True,
-             weights: Union[str, os.PathLike, None] = None) -> ResNet:
+def resnet50(weights: Union[str, os.PathLike, None] = None, *, num_classes: int = 1000,
+             with_classifier: bool = True) -> ResNet:
     """ResNet-50 with torchvision keys (``conv1.weight``, ``layer1.0.conv1.weight``,
-    ``layer1.0.downsample.0.weight``, ``fc.weight``, ...); ``weights``: None = random, or a
-    torchvision-format file path (see ``load_resnet_imagenet``)."""
+    ``layer1.0.downsample.0.weight``, ``fc.weight``, ...).
+
+    Args:
+        weights: None = untrained (random initialisation), always. A file path = that torchvision-format
+            file (``resnet50-0676ba61.pth`` ...: a state dict, or a dict holding one under ``"state_dict"``;
+            DDP ``module.`` prefixes dropped), read with ``weights_only=True`` and loaded strict, in eval
+            mode. There are no registered ResNet files (the ``resnet`` registry family is empty: torchvision's
+            ImageNet files are not ours to ship), so a name is an error listing none; nothing is downloaded
+            and no cache is searched.
+        num_classes: ``fc`` outputs (a file must match).
+        with_classifier: build ``fc``; False drops it (and the file's ``fc.*`` keys).
+
+    Raises:
+        FileNotFoundError: no such file. ValueError: not a ResNet state dict, a file that needs code to
+            unpickle, or shapes that do not match.
+    """
     model = ResNet(Bottleneck, (3, 4, 6, 3), num_classes, with_classifier=with_classifier)
     return model if weights is None else _load_into(model, weights, "ResNet-50")
 
 
-def _resolve_file(weights: Union[str, os.PathLike], hub_dir: str) -> str:
+def _load_into(model: ResNet, weights: Union[str, os.PathLike], name: str) -> ResNet:
+    """Fill ``model`` from a torchvision-format file (``weights_only=True``, strict); eval mode."""
+    from textvision.checkpoint import load_torch_file
     from textvision.weights import resolve
 
-    try:
-        return os.fspath(resolve(weights, "resnet"))
-    except FileNotFoundError as exc:
-        raise FileNotFoundError(f"{exc} (hub cache: {hub_dir}); nothing is downloaded.") from None
-
-
-def _load_into(model: ResNet, weights: Union[str, os.PathLike], name: str, map_location="cpu") -> ResNet:
-    """Fill ``model`` from a torchvision-format file (``weights_only=True``); eval mode."""
-    from textvision.checkpoint import load_torch_file
-
-    path = _resolve_file(weights, os.path.join(torch.hub.get_dir(), "checkpoints"))
-    state = load_torch_file(path, f"{name} weights file", map_location=map_location)
+    path = os.fspath(resolve(weights, "resnet"))
+    state = load_torch_file(path, f"{name} weights file")
     if isinstance(state, dict) and "state_dict" in state and "conv1.weight" not in state:
         state = state["state_dict"]
     if not isinstance(state, dict) or not any(str(k).endswith("conv1.weight") for k in state):
@@ -180,31 +184,3 @@ def _load_into(model: ResNet, weights: Union[str, os.PathLike], name: str, map_l
     except RuntimeError as exc:
         raise ValueError(f"{path}: does not match {name}: {exc}") from None
     return model.eval()
-
-
-def load_resnet_imagenet(weights: Optional[Union[str, os.PathLike]] = None, *, with_classifier: bool = True,
-                         map_location: Union[str, torch.device] = "cpu") -> ResNet:
-    """ResNet-50 with torchvision's ImageNet weights from a local file (nothing is downloaded).
-
-    Args:
-        weights: torchvision-format ResNet-50 file path (resolved by ``textvision.weights.resolve``,
-            family ``"resnet"``); None looks in torch's hub cache for one of
-            ``resnet50-0676ba61.pth`` / ``resnet50-11ad3fa6.pth`` / ``resnet50-19c8e357.pth``.
-        with_classifier: keep ``fc``; False drops it.
-
-    Raises:
-        FileNotFoundError: naming the path given and the hub cache directory.
-        ValueError: the file is not a ResNet-50 state_dict, or needs code to unpickle.
-    """
-    hub_dir = os.path.join(torch.hub.get_dir(), "checkpoints")
-    if weights is None:
-        found = [os.path.join(hub_dir, f) for f in RESNET50_HUB_FILENAMES if os.path.isfile(os.path.join(hub_dir, f))]
-        if not found:
-            raise FileNotFoundError(
-                f"ResNet-50 ImageNet weights not found: no weights given and none of {RESNET50_HUB_FILENAMES} "
-                f"in the torch hub cache {hub_dir}; pass weights=PATH (nothing is downloaded)."
-            )
-        weights = found[0]
-    else:
-        weights = _resolve_file(weights, hub_dir)
-    return _load_into(resnet50(with_classifier=with_classifier), weights, "ResNet-50", map_location)

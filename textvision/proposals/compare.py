@@ -16,7 +16,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 import numpy as np
 
 from textvision.proposals.pipeline import DEFAULT_MIN_PROB, TextProposals
-from textvision.proposals.train import Sample, oracle_heatmap, word_boxes
+from textvision.proposals.train import AnnotatedImage, oracle_heatmap, word_boxes
 
 __all__ = ["KS", "run_methods", "run_headline", "run_rankers", "default_methods", "format_table", "format_headline",
            "format_rankers", "default_fcn_available"]
@@ -33,9 +33,9 @@ def _dr_fields(props, gts) -> dict:
     from textvision.eval.proposals import detection_rate
 
     n_gt = int(sum(len(g) for g in gts))
-    dr = detection_rate(props, gts, ks=KS) if n_gt else {k: float("nan") for k in KS}
-    return {"dr": {("all" if k is None else str(k)): dr[k] for k in KS},
-            "words": int(round(dr[None] * n_gt)) if n_gt else 0, "gt_words": n_gt}
+    dr = detection_rate(props, gts, ks=KS)
+    return {"dr": {("all" if k is None else str(k)): dr.at(k) for k in KS},
+            "words": int(round(dr.at(None) * n_gt)) if n_gt else 0, "gt_words": n_gt}
 
 
 def default_fcn_available() -> bool:
@@ -46,7 +46,7 @@ def default_fcn_available() -> bool:
     return path is not None and path.is_file()
 
 
-def run_methods(samples: Sequence[Sample], methods: Dict[str, dict], heatmap_source: str = "oracle",
+def run_methods(samples: Sequence[AnnotatedImage], methods: Dict[str, dict], heatmap_source: str = "oracle",
                 fcn: Optional[Callable] = None, progress=None, keep: Optional[dict] = None) -> List[dict]:
     """Run each method over ``samples`` and summarise.
 
@@ -145,7 +145,7 @@ def format_table(rows: List[dict]) -> str:
     return "\n".join(lines)
 
 
-def run_headline(samples: Sequence[Sample], ranker_xml=None, fcn_model=None, progress=None,
+def run_headline(samples: Sequence[AnnotatedImage], ranker_xml=None, fcn_model="default", progress=None,
                  keep: Optional[dict] = None, threads: int = 1) -> List[dict]:
     """Baseline ``TextProposals()`` vs :func:`textvision.propose` (vs the original's XML ranker), one thread;
     with ``threads`` > 1 also ``propose`` on that many threads (the scaling row).
@@ -154,7 +154,8 @@ def run_headline(samples: Sequence[Sample], ranker_xml=None, fcn_model=None, pro
         samples: annotated images.
         ranker_xml: optional path of the original's ``trained_boost_groups.xml`` (or any ranker file):
             adds ``TextProposals(ranker=PATH)``, no map, the original's own ranking.
-        fcn_model: TextFCN for ``propose`` (None = the registry default).
+        fcn_model: ``propose``'s ``model``: a TextFCN, or a ``text_fcn`` registry name or path (default
+            ``"default"``).
         progress: optional ``progress(method_name, sample, proposals)`` after each image.
         keep: optional dict that receives ``"heatmaps"``, the TextFCN maps ``propose`` used (float32
             HxW per sample), e.g. for :func:`run_rankers`.
@@ -229,7 +230,7 @@ def format_headline(rows: List[dict]) -> str:
 RANKER_SETTINGS = {"none": {}, "TextFCN": {"prune": "pixels", "min_prob": DEFAULT_MIN_PROB, "rerank": True}}
 
 
-def run_rankers(samples: Sequence[Sample], rankers: Dict[str, object], heatmaps: Optional[Sequence] = None,
+def run_rankers(samples: Sequence[AnnotatedImage], rankers: Dict[str, object], heatmaps: Optional[Sequence] = None,
                 progress=None) -> List[dict]:
     """Rankers side by side on the same proposals: the raw proposals of each image are computed once per
     map setting, then ranked (scores, duplicates removed, diversity order) by every ranker.

@@ -29,7 +29,7 @@ def _proposer(preset, min_prob, ranker, num_threads) -> TextProposals:
     return _CACHE[key]
 
 
-def propose(image, heatmap=None, *, model=None, weights: Union[str, Path] = "default",
+def propose(image, heatmap=None, *, model="default",
             ranker: Union[None, str, Path, Ranker] = "default", preset: str = "original", min_prob: float = DEFAULT_MIN_PROB,
             max_side: Optional[int] = PROPOSALS_FCN_MAX_SIDE, top: Optional[int] = None, device=None,
             num_threads: int = 1) -> Proposals:
@@ -42,14 +42,13 @@ def propose(image, heatmap=None, *, model=None, weights: Union[str, Path] = "def
     order. ``TextProposals()`` (no map) stays available as the control.
 
     Args:
-        image: uint8 HxWx3 RGB (HxW / HxWx1 grey is repeated, HxWx4 RGBA loses its alpha), at least 3x3;
-            a NumPy array or a torch tensor. Float images are refused (convert to uint8 first).
+        image: the one image contract of ``textvision._validate.image_rgb`` (what ``textvision.segment``
+            takes): uint8 / uint16 / float [0, 1], HxW grey, HxWx3 RGB or HxWx4 RGBA, NumPy or torch.
         heatmap: optional float32 HxW (or HxWx1) text probability in [0, 1] of the image's size; given,
-            TextFCN is not run (``model``/``weights``/``max_side``/``device`` unused).
-        model: a ``TextFCN`` to use instead of ``weights``.
-        weights: the ``text_fcn`` weights: ``"default"`` (the registry default, loaded once per
-            process, so a newly shipped default is picked up), another registry name, or a checkpoint
-            path (read safely on every call; for many images load it once and pass ``model``).
+            TextFCN is not run (``model``/``max_side``/``device`` unused).
+        model: the segmenter, as :func:`textvision.segment` takes it: a ``TextFCN``, or a ``text_fcn``
+            registry name (``"default"``: the registry default) or checkpoint path, loaded once per process
+            and file version.
         ranker: ``"default"`` (the ``ranker`` registry default), another registry name or a
             ``.json``/``.xml`` path, a :class:`~textvision.proposals.Ranker`, or None (NFA
             meaningfulness).
@@ -70,10 +69,10 @@ def propose(image, heatmap=None, *, model=None, weights: Union[str, Path] = "def
         (seconds).
 
     Raises:
-        TypeError: a wrong kind or dtype (float image, uint8 heatmap). ValueError: a wrong shape or size,
-            heatmap values outside [0, 1], unknown preset/ranker name, num_threads < 1.
+        TypeError: a wrong kind or dtype (int32 image, uint8 heatmap). ValueError: a wrong shape or size,
+            float image or heatmap values outside [0, 1], unknown preset/ranker name, num_threads < 1.
     """
-    img = _validate.image_rgb(image, "image", "propose", min_size=3)
+    img = _validate.image_rgb(image, "image", "propose")
     n = check_num_threads(num_threads, "propose")
     if not 0.0 <= float(min_prob) <= 1.0:
         raise ValueError(f"propose: min_prob must be in [0, 1], got {min_prob!r}")
@@ -82,24 +81,17 @@ def propose(image, heatmap=None, *, model=None, weights: Union[str, Path] = "def
     tp = _proposer(preset, min_prob, ranker, n)
     c0, t0 = time.process_time(), time.perf_counter()
     if heatmap is None:
-        import textvision
+        from textvision.segmentation import segment
 
         # segment applies the thread rule itself (on the CPU: n torch threads, restored afterwards).
-        if model is None and weights == "default":
-            hm = textvision.segment(img, None, max_side=max_side, device=device, num_threads=n)
-        else:
-            hm = textvision.segment(img, model, weights=None if model is not None else weights,
-                                    max_side=max_side, device=device, num_threads=n)
+        hm = segment(img, model, max_side=max_side, device=device, num_threads=n)
         t_map, w_map = time.process_time() - c0, time.perf_counter() - t0
     else:
         hm = _validate.heatmap(heatmap, img.shape[:2], "heatmap", "propose")
         t_map, w_map = 0.0, 0.0
     p = tp(img, hm)
-    p = p if top is None else p.top(top)
     total = p.stats["time"]["total"]
-    p.stats["heatmap"] = hm
-    p.stats["time"]["heatmap"] = t_map
-    p.stats["time"]["all"] = None if total is None else t_map + total
-    p.stats["wall_heatmap"] = w_map
-    p.stats["wall_all"] = w_map + p.stats["wall"]
-    return p
+    stats = {**p.stats, "heatmap": hm,
+             "time": {**p.stats["time"], "heatmap": t_map, "all": None if total is None else t_map + total},
+             "wall_heatmap": w_map, "wall_all": w_map + p.stats["wall"]}
+    return Proposals(p.boxes, p.scores, stats, p.features).top(top)

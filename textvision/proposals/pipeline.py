@@ -31,7 +31,7 @@ PRESETS = {"textvision": (False, False), "original": (True, True)}
 # default (longer side 512) a 1280x720 frame shrinks 2.5x and 8 px words fall to ~3 px. Measured on 10
 # synthetic 1280x720 scenes with the shipped lite weights, the share of words whose glyph pixels average
 # >= 0.1 is 0.83 at 512, 0.93 at 800 and 0.97 at 1280 (native), for ~0.14 s per frame on 2 threads
-# (benchmarks/fcn_working_size.py).
+# (tools/fcn_working_size.py).
 #: Longer side at which :func:`fcn_heatmap` runs TextFCN for proposals (``segment``'s ``max_side``).
 PROPOSALS_FCN_MAX_SIDE = 1280
 
@@ -43,7 +43,7 @@ PROPOSALS_FCN_MAX_SIDE = 1280
 DEFAULT_MIN_PROB = 0.01
 
 
-@dataclass
+@dataclass(frozen=True)
 class Proposals:
     """Ranked word proposals of one image.
 
@@ -73,7 +73,7 @@ class Proposals:
                          None if self.features is None else self.features[sl])
 
 
-def fcn_heatmap(image, model=None, *, device=None, num_threads: int = 1) -> np.ndarray:
+def fcn_heatmap(image, model="default", *, device=None, num_threads: int = 1) -> np.ndarray:
     """The TextFCN heatmap to prune proposals with: :func:`textvision.segment` at ``PROPOSALS_FCN_MAX_SIDE``.
 
     torch runs with ``num_threads`` intra-op threads on the CPU (the rule of ``textvision._threads``);
@@ -81,17 +81,18 @@ def fcn_heatmap(image, model=None, *, device=None, num_threads: int = 1) -> np.n
 
     Args:
         image: uint8 HxWx3 RGB (what :func:`textvision.segment` accepts).
-        model: a ``TextFCN``; None = the shipped default weights.
-        device: as for :func:`textvision.segment` (None = the model's device, CUDA for the default
-            model when available).
+        model: as for :func:`textvision.segment`: a ``TextFCN``, or a ``text_fcn`` registry name
+            (``"default"``) or checkpoint path, loaded once per process.
+        device: as for :func:`textvision.segment` (None = the model's device; for a name or path CUDA
+            when available).
         num_threads: CPU cores torch may use (default 1).
 
     Returns:
         float32 [H, W] text probability in [0, 1], the image's size: ready for ``TextProposals()(image, hm)``.
     """
-    import textvision
+    from textvision.segmentation import segment
 
-    return textvision.segment(image, model, max_side=PROPOSALS_FCN_MAX_SIDE, device=device, num_threads=num_threads)
+    return segment(image, model, max_side=PROPOSALS_FCN_MAX_SIDE, device=device, num_threads=num_threads)
 
 
 def meaningfulness(features) -> np.ndarray:
@@ -109,27 +110,6 @@ def meaningfulness(features) -> np.ndarray:
     return (np.log1p(nfa) * balance * (0.25 + spread) * uniform).astype(np.float32)
 
 
-def _integral(heatmap: np.ndarray) -> np.ndarray:
-    """Summed-area table float64 [(H+1), (W+1)] (OpenCV's, several times faster than two cumsums)."""
-    import cv2
-
-    return cv2.integral(np.ascontiguousarray(heatmap, dtype=np.float32), sdepth=cv2.CV_64F)
-
-
-def box_means(heatmap: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """Mean of ``heatmap`` (float32 HxW) inside integer boxes [n, 4] (x2, y2 exclusive): float32 [n]."""
-    h, w = heatmap.shape
-    ii = _integral(heatmap)
-    b = np.asarray(boxes)
-    x1 = np.clip(b[:, 0], 0, w).astype(np.int64)
-    y1 = np.clip(b[:, 1], 0, h).astype(np.int64)
-    x2 = np.clip(b[:, 2], 0, w).astype(np.int64)
-    y2 = np.clip(b[:, 3], 0, h).astype(np.int64)
-    s = ii[y2, x2] - ii[y1, x2] - ii[y2, x1] + ii[y1, x1]
-    area = np.maximum((x2 - x1) * (y2 - y1), 1)
-    return (s / area).astype(np.float32)
-
-
 def heatmap_evidence(heatmap: np.ndarray, boxes: np.ndarray, *, num_threads: int = 1) -> np.ndarray:
     """FAST-style re-ranking evidence of boxes [n, 4] on a heatmap (float32 HxW): float32 [n] in [0, 1].
 
@@ -138,7 +118,8 @@ def heatmap_evidence(heatmap: np.ndarray, boxes: np.ndarray, *, num_threads: int
     a word (text continues next to it) or a box swallowing much background scores low. Boxes are
     ``(x1, y1, x2, y2)`` pixel edges (x2, y2 exclusive; fractional ones are truncated after clipping to
     the map); computed in the compiled core on ``num_threads`` cores (same values for any count; a
-    NumPy reference is in the tests).
+    NumPy reference is in the tests). The mean inside a box is :func:`textvision.ops.box_mean`'s: both
+    read the one summed-area table of ``csrc/regions`` (``integral_image``).
 
     Raises:
         ValueError: boxes not [n, 4] or not finite, a heatmap that is not 2-D. TypeError: num_threads.
@@ -243,16 +224,15 @@ class TextProposals:
             self.ranker = ranker
         else:
             # Registry names ("default", entry names) and paths alike, so a new default is picked up.
-            from textvision.weights import resolve
-
-            self.ranker = Ranker.load(resolve(ranker, "ranker"))
+            self.ranker = Ranker.load(ranker)
 
     def __call__(self, image, heatmap=None) -> Proposals:
         """Proposals for ``image``.
 
         Args:
-            image: uint8 HxWx3 RGB (HxW / HxWx1 grey is repeated, HxWx4 RGBA loses its alpha), at
-                least 3x3; a NumPy array or a torch tensor.
+            image: the one image contract of ``textvision._validate.image_rgb`` (what
+                ``textvision.segment`` takes): uint8 / uint16 / float [0, 1], HxW grey, HxWx3 RGB or
+                HxWx4 RGBA, NumPy or torch. An image too small to hold a region gives no proposal.
             heatmap: optional float HxW (or HxWx1) text probability in [0, 1], same size as the image
                 (e.g. :func:`fcn_heatmap`); enables pruning (``prune``) and re-ranking (``rerank``).
 
@@ -260,8 +240,8 @@ class TextProposals:
             :class:`Proposals`; empty (K = 0) when nothing survives pruning.
 
         Raises:
-            TypeError: a wrong kind or dtype (float image, uint8 heatmap). ValueError: a wrong shape, a
-                heatmap of another size, or heatmap values outside [0, 1] / not finite.
+            TypeError: a wrong kind or dtype (int32 image, uint8 heatmap). ValueError: a wrong shape, a
+                heatmap of another size, or float image / heatmap values outside [0, 1] / not finite.
         """
         t0, c0 = time.perf_counter(), time.thread_time()
         hm, boxes, feats, cstats = self._raw(image, heatmap)
@@ -289,8 +269,8 @@ class TextProposals:
         """Checked map and the compiled pipeline's raw proposals: ``(heatmap or None, boxes float32 [n, 4],
         features float32 [n, 18], core stats)``; duplicates not yet removed."""
         # Both validators return the caller's array when it is already C-contiguous uint8 / float32: no
-        # copy per call. Below 3x3 an image has no interior pixel, hence no MSER region.
-        img = _validate.image_rgb(image, "image", "TextProposals", min_size=3)
+        # copy per call.
+        img = _validate.image_rgb(image, "image", "TextProposals")
         hm = None if heatmap is None else _validate.heatmap(heatmap, img.shape[:2], "heatmap", "TextProposals")
         prune = _PRUNE[self.prune] if hm is not None else 0
         boxes, feats, _, _, cstats = core().proposals_text_proposals(

@@ -11,10 +11,11 @@ OpenCV's raw sum is positive for the *second* of its ``class_labels``, and the o
 from __future__ import annotations
 
 import json
+import os
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Union
 
 import numpy as np
 
@@ -202,11 +203,24 @@ class Ranker:
         Path(path).write_text(json.dumps(data, indent=1))
 
     @classmethod
-    def load(cls, path) -> "Ranker":
-        """Read a model written by :meth:`save`, or an OpenCV ``ml::Boost`` XML/YAML-free XML file."""
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"ranker file not found: {path}")
+    def load(cls, weights: Union[str, os.PathLike] = "default") -> "Ranker":
+        """The one way to get a trained ranker: a ``ranker`` registry entry or a file.
+
+        A ranker has no untrained form (``ranker=None`` in :class:`~textvision.proposals.TextProposals`
+        means NFA meaningfulness, no ranker), so there is no builder beside this.
+
+        Args:
+            weights: a ``ranker`` registry name (``"default"``: ``ranker_ic15``; ``"ranker_real"``,
+                ``"ranker_synth"``...; see ``textvision weights``; checksum-verified), or a path: a JSON
+                model written by :meth:`save`, or an OpenCV ``ml::Boost`` XML file (:meth:`from_opencv_xml`).
+
+        Raises:
+            FileNotFoundError: no such file. ValueError: an unknown registry name, a checksum mismatch, or
+                a file that is no ranker.
+        """
+        from textvision.weights import resolve
+
+        path = Path(resolve(weights, "ranker"))
         if path.suffix.lower() == ".xml":
             return cls.from_opencv_xml(path)
         try:
@@ -294,17 +308,3 @@ def _text_sign(path, class_labels: Optional[str]) -> int:
         raise ValueError(f"{path}: expected two class labels, text labelled 1 (the original's '1 2'), "
                          f"got {class_labels.strip()!r}")
     return -1 if labels[0] == 1.0 else 1
-
-
-def default_ranker_path() -> Path:
-    """Where the project's trained default ranker lives: the ``ranker`` family's ``"default"`` in the weights
-    registry (``ranker_ic15``, ``textvision/weights/ranker_ic15.json``)."""
-    from textvision.weights import entry_path, get_entry
-
-    return entry_path(get_entry("default", "ranker"))
-
-
-def load_default_ranker() -> Optional[Ranker]:
-    """The shipped default ranker, or None when the file is absent."""
-    p = default_ranker_path()
-    return Ranker.load(p) if p.is_file() else None

@@ -14,11 +14,13 @@ from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
+from textvision.eval.scores import RecallAtK
 from textvision.proposals.pipeline import TextProposals
 from textvision.proposals.ranker import Ranker
+from textvision.training import TrainResult
 
 
-class Sample(NamedTuple):
+class AnnotatedImage(NamedTuple):
     """One annotated image: ``image`` uint8 HxWx3 RGB, ``instances`` list of TextInstance, ``name``, and
     ``repeat``, how many times it counts when training (K of a ``SPEC*K`` data part)."""
 
@@ -34,7 +36,7 @@ DATA_KINDS = ("synth", "photos", "teacher", "icdar2015", "icdar2013", "cocotext"
 logger = logging.getLogger("textvision.proposals")
 
 
-def paired_samples(image_dir, gt_dir, n: Optional[int] = None) -> List[Sample]:
+def paired_samples(image_dir, gt_dir, n: Optional[int] = None) -> List[AnnotatedImage]:
     """Images of ``image_dir`` (sorted) with their ICDAR 2015 gt ``gt_dir/gt_<stem>.txt``; images without
     one are skipped with a logged warning.
 
@@ -56,13 +58,13 @@ def paired_samples(image_dir, gt_dir, n: Optional[int] = None) -> List[Sample]:
         logger.warning("%d image(s) of %s without a gt_<name>.txt in %s skipped", n_images - len(found), image_dir,
                        gt_dir)
     found = found[: None if n is None else int(n)]
-    return [Sample(io.read_rgb(p), list(read_icdar2015(g)), p.stem) for p, g in found]
+    return [AnnotatedImage(io.read_rgb(p), list(read_icdar2015(g)), p.stem) for p, g in found]
 
 
 def iter_samples(data: str, *, n: Optional[int] = None, size: Tuple[int, int] = (720, 1280), seed: int = 0,
                  split: str = "train", gt: Optional[str] = None, fonts: Sequence[str] = (),
                  val_fraction: float = 0.1, synth_n: Optional[int] = None,
-                 holdout: Optional[str] = None) -> Iterator[Sample]:
+                 holdout: Optional[str] = None) -> Iterator[AnnotatedImage]:
     """Annotated images from a ``--data`` spec (the one of ``train-fcn``), read one at a time.
 
     Parts, joined by ``+`` and read in order (part ``k`` renders from ``seed + k``); ``SPEC*K`` gives
@@ -135,7 +137,7 @@ def _part_reader(part, *, n, synth_n, size, seed, split, gt, fonts, val_fraction
                 except ValueError:
                     # A rare layout the renderer cannot place: a derived seed, as train-fcn's scenes do.
                     sc = render_scene((seed, i, 1), size=size, **kwargs)
-                yield Sample(sc.image, list(sc.instances), f"{kind}_{seed}_{i}")
+                yield AnnotatedImage(sc.image, list(sc.instances), f"{kind}_{seed}_{i}")
 
         return rendered
     if kind == "teacher":
@@ -167,10 +169,10 @@ def _part_reader(part, *, n, synth_n, size, seed, split, gt, fonts, val_fraction
 
 
 
-def _dataset_samples(ds, n) -> Iterator[Sample]:
+def _dataset_samples(ds, n) -> Iterator[AnnotatedImage]:
     for i in range(len(ds) if n is None else min(int(n), len(ds))):
         item = ds[i]
-        yield Sample(item["image"], list(item["instances"]), str(item.get("id", i)))
+        yield AnnotatedImage(item["image"], list(item["instances"]), str(item.get("id", i)))
 
 
 def _folder_reader(folder: str, *, n, split, gt):
@@ -212,7 +214,7 @@ def _teacher_reader(part, *, n, split, val_fraction):
 
     def labelled():
         for name, label, image in iter_labelled_photos(label_dir, chosen):
-            yield Sample(image, [TextInstance(q) for q in label.quads], Path(name).stem)
+            yield AnnotatedImage(image, [TextInstance(q) for q in label.quads], Path(name).stem)
 
     return labelled
 
@@ -263,7 +265,7 @@ def collect_training_data(samples, proposer: Optional[TextProposals] = None, *, 
     Negatives are subsampled to ``max_negatives_per_image`` per image (all positives kept).
 
     Args:
-        samples: iterable of :class:`Sample`; a sample's ``repeat`` multiplies its weights.
+        samples: iterable of :class:`AnnotatedImage`; a sample's ``repeat`` multiplies its weights.
         proposer: a ``TextProposals(keep_features=True)`` (default: no map, no diversity order).
         iou: a proposal is a positive when it overlaps a word box with at least this IoU.
         balance: ``"proposal"``: every positive row weighs 1, so a page of text with thousands of
@@ -300,13 +302,23 @@ def collect_training_data(samples, proposer: Optional[TextProposals] = None, *, 
 
 
 def train_ranker(samples, *, num_stumps: int = 100, iou: float = 0.5, proposer: Optional[TextProposals] = None,
-                 balance: str = "proposal", progress=None) -> Ranker:
-    """Collect features on ``samples`` (iterable of :class:`Sample`, see :func:`collect_training_data`) and
-    fit boosted stumps, positives and negatives weighing half each."""
+                 balance: str = "proposal", progress=None) -> TrainResult:
+    """Collect features on ``samples`` (iterable of :class:`AnnotatedImage`, see :func:`collect_training_data`)
+    and fit boosted stumps, positives and negatives weighing half each.
+
+    Returns:
+        :class:`~textvision.training.TrainResult`: ``model`` the :class:`Ranker` (not saved:
+        ``checkpoint`` None), ``history`` one record (``rows``, ``positives``: the training rows and how many
+        match a word).
+    """
+    import time
+
+    t0 = time.time()
     x, y, w = collect_training_data(samples, proposer, iou=iou, balance=balance, progress=progress)
     r = fit_rows(x, y, w, num_stumps=num_stumps)
     r.meta.update({"iou": iou, "balance": balance})
-    return r
+    return TrainResult(model=r, history=({"rows": float(len(y)), "positives": float(y.sum())},), checkpoint=None,
+                       best_epoch=None, best_score=None, seconds=time.time() - t0)
 
 
 def image_rows(labels: np.ndarray, rng: np.random.Generator, *, max_negatives: int = 4000,
@@ -343,7 +355,7 @@ def fit_rows(x: np.ndarray, y: np.ndarray, w: np.ndarray, *, num_stumps: int = 1
 
 
 def evaluate(proposals_per_image: Sequence[np.ndarray], gts: Sequence[np.ndarray],
-             ks=(10, 100, 1000, None)) -> dict:
+             ks=(10, 100, 1000, None)) -> RecallAtK:
     """Detection rate at IoU 0.5 pooled over images (see :func:`textvision.eval.detection_rate`)."""
     from textvision.eval.proposals import detection_rate
 

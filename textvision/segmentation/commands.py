@@ -4,6 +4,8 @@ Argparse only at import time (heavy imports happen inside the handlers), so ``te
 """
 from __future__ import annotations
 
+from textvision import io
+from textvision._cli import Skipped, distinct_stems, output_folder
 from textvision.segmentation import DEFAULT_MAX_SIDE
 
 
@@ -19,7 +21,7 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
     p.add_argument("--weights", default="default", metavar="W",
                    help="TextFCN weights: a registry name (see `textvision weights`) or a checkpoint path "
-                        "(default: the shipped text_fcn_lite)")
+                        "(default: the shipped default, text_fcn_ic15)")
     p.add_argument("--force", action="store_true",
                    help="OUT may hold an earlier run's heatmaps/overlays: they are removed before this run writes")
     p.add_argument("--overlay", action="store_true", help="also write a red overlay of the map on the image")
@@ -58,8 +60,8 @@ def register(sub) -> None:
                    help="targets from word boxes (as the original), pixel masks, or pixel masks when present")
     t.add_argument("--widths", default="16,32,64,96,128", help="lite encoder channels (5 comma-separated ints)")
     t.add_argument("--backbone-weights", default=None,
-                   help="VGG16 weights for --arch vgg16: a torchvision ImageNet file, a vgg16 registry name, "
-                        "or 'hub' (torch hub cache)")
+                   help="VGG16 weights for --arch vgg16: a torchvision ImageNet file (e.g. vgg16-397923af.pth) or "
+                        "a vgg16 registry name such as 'hed' (nothing is downloaded, no cache is searched)")
     t.add_argument("--export", default=None, metavar="WEIGHTS",
                    help="at the end also write a weights-only copy (config, weights, metrics; no optimizer)")
     t.add_argument("--resume", default=None, metavar="CKPT", help="continue a run from its checkpoint")
@@ -94,11 +96,10 @@ def _segment(args) -> int:
     from pathlib import Path
 
     import numpy as np
+    import torch
     from tqdm import tqdm
 
-    from textvision import io
-    from textvision._cli import Skipped, distinct_stems, output_folder
-    from textvision.models.fcn import load_text_fcn
+    from textvision.models.fcn import text_fcn
     from textvision.segmentation import segment, text_coverage
 
     if args.max_side < 0:
@@ -112,7 +113,9 @@ def _segment(args) -> int:
     paths = distinct_stems(paths, str(out / "{stem}_heatmap.png"))
     # Every check that can fail for all images runs before the first image.
     folder = output_folder(out, ("*_heatmap.png", "*_overlay.jpg"), args.force, kind="heatmap file")
-    model = load_text_fcn(args.weights)
+    model = text_fcn(weights=args.weights)
+    # textvision.segment's default for a registry name or path: CUDA when available, else the CPU.
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     folder.clear_stale()  # every check passed: from here on the folder holds this run only
     skipped = Skipped("segment", len(paths))
     bar = tqdm(paths, unit="img", desc="segment", disable=args.no_progress or len(paths) < 2, file=sys.stderr)
@@ -122,7 +125,7 @@ def _segment(args) -> int:
         except (FileNotFoundError, ValueError) as exc:
             skipped.add(path, exc)
             continue
-        heat = segment(rgb, model, max_side=args.max_side or None, device=args.device)
+        heat = segment(rgb, model, max_side=args.max_side or None, device=device)
         h8 = np.clip(heat * 255.0 + 0.5, 0, 255).astype(np.uint8)
         target = io.write_image(out / f"{path.stem}_heatmap.png", h8)
         if args.overlay:
@@ -139,8 +142,6 @@ def _check_train_outputs(args) -> None:
     """Before any data is rendered: outputs writable, no checkpoint overwritten by accident, weights readable."""
     import os
 
-    from textvision import io
-
     for flag, path in (("--out", args.out), ("--export", args.export)):
         if path is None:
             continue
@@ -156,14 +157,14 @@ def _check_train_outputs(args) -> None:
     if args.resume and args.init:
         raise ValueError("give --resume (continue a run) or --init (start from weights), not both")
     if args.resume or args.init:
-        from textvision.models.fcn import load_text_fcn
+        from textvision.models.fcn import text_fcn
 
-        load_text_fcn(args.resume or args.init)  # refused / missing / wrong-kind files fail here, in one line
+        text_fcn(weights=args.resume or args.init)  # refused / missing / wrong-kind files fail here, in one line
     if args.backbone_weights is not None:
         # Read before any scene is rendered (~25 s): a missing or refused file fails here, in one line.
-        from textvision.models.fcn import text_fcn_vgg16
+        from textvision.models.fcn import text_fcn
 
-        text_fcn_vgg16(backbone_weights=args.backbone_weights)
+        text_fcn("vgg16", backbone_weights=args.backbone_weights)
 
 
 def _fonts(dirs):
@@ -175,7 +176,7 @@ def _fonts(dirs):
 
 
 def _train(args) -> int:
-    from textvision.segmentation.train import TrainConfig, format_epoch, make_sources, train_fcn
+    from textvision.segmentation.train import FCNTrainConfig, format_epoch, make_sources, train_fcn
 
     try:
         widths = tuple(int(v) for v in args.widths.split(","))
@@ -192,12 +193,12 @@ def _train(args) -> int:
                               synth_val_n=args.synth_val_n, synth_size=_parse_hw(args.synth_size),
                               seed=args.seed, val_fraction=args.val_fraction, cache_dir=args.cache_dir,
                               progress=not args.no_progress, fonts=_fonts(args.fonts), holdout=args.holdout)
-    cfg = TrainConfig(out=args.out, arch=args.arch, widths=widths, backbone_weights=args.backbone_weights,
-                      epochs=args.epochs, batch_size=args.batch_size, crop=args.crop, lr=args.lr,
-                      weight_decay=args.weight_decay, warmup_steps=args.warmup_steps, balance=args.balance,
-                      dice_weight=args.dice, seed=args.seed, device=args.device, workers=args.workers,
-                      threads=args.threads, resume=args.resume, init=args.init, export=args.export,
-                      progress=not args.no_progress)
+    cfg = FCNTrainConfig(out=args.out, arch=args.arch, widths=widths, backbone_weights=args.backbone_weights,
+                         epochs=args.epochs, batch_size=args.batch_size, crop=args.crop, lr=args.lr,
+                         weight_decay=args.weight_decay, warmup_steps=args.warmup_steps, balance=args.balance,
+                         dice_weight=args.dice, seed=args.seed, device=args.device, workers=args.workers,
+                         threads=args.threads, resume=args.resume, init=args.init, export=args.export,
+                         progress=not args.no_progress)
     on_epoch = None if args.no_progress else (lambda record: print(format_epoch(record), flush=True))
     result = train_fcn(cfg, train, val, on_epoch=on_epoch)
     if result.history and not args.no_progress:

@@ -15,56 +15,18 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 
-from textvision.segmentation import DEFAULT_MAX_SIDE, DEFAULT_TILE
+from textvision import _validate
+from textvision.models.working_size import DEFAULT_MAX_SIDE, DEFAULT_MAX_UPSCALE, work_size
+from textvision.segmentation import DEFAULT_TILE
 
-__all__ = ["segment", "segment_batch", "text_coverage", "as_rgb_uint8", "default_model"]
+__all__ = ["segment", "segment_batch", "text_coverage"]
 
 _TILE_OVERLAP = 64
-
-
-def as_rgb_uint8(image, who: str = "segment", name: str = "image") -> np.ndarray:
-    """Convert an image to uint8 HxWx3 RGB (a copy only where needed; the input is never modified).
-
-    The shared rules of ``textvision._validate.image_rgb`` (uint8 HxWx3 RGB; HxW / HxWx1 grey
-    replicated; HxWx4 RGBA loses its alpha; torch tensors read as arrays), plus two conversions that
-    ``segment`` offers: uint16 (scaled by 255/65535) and float32/float64 in [0, 1] (scaled by 255).
-
-    Raises:
-        TypeError: not an array or tensor, or an unsupported dtype (e.g. int32, bool).
-        ValueError: an unsupported shape, a zero-size image, or float values outside [0, 1].
-    """
-    from textvision import _validate
-
-    arr = _validate.as_array(image, name, who)
-    if arr.dtype == np.uint16:
-        arr = (arr.astype(np.float32) * (255.0 / 65535.0) + 0.5).astype(np.uint8)
-    elif arr.dtype in (np.float32, np.float64):
-        finite = arr[np.isfinite(arr)]
-        if finite.size < arr.size or (finite.size and (finite.min() < 0.0 or finite.max() > 1.0)):
-            rng = f"range [{float(finite.min())}, {float(finite.max())}]" if finite.size else "no finite value"
-            nan = " and NaN/inf values" if finite.size < arr.size else ""
-            raise ValueError(f"{who}: float {name} must hold finite values in [0, 1], got {rng}{nan} "
-                             f"({arr.dtype}, shape {arr.shape})")
-        arr = (arr.astype(np.float32) * 255.0 + 0.5).astype(np.uint8)
-    return _validate.image_rgb(arr, name, who)
-
-
-@functools.lru_cache(maxsize=4)
-def _cached_default(device: str):
-    from textvision.models.fcn import load_text_fcn
-
-    return load_text_fcn("default").to(device).eval()
-
-
-def default_model(device: Union[str, torch.device, None] = None):
-    """The registry's default ``text_fcn`` weights (the shipped ``text_fcn_lite``), loaded once per device
-    (shared between callers: do not train it)."""
-    return _cached_default(str(_resolve_device(device)))
 
 
 def _resolve_device(device) -> torch.device:
@@ -73,24 +35,24 @@ def _resolve_device(device) -> torch.device:
     return torch.device(device)
 
 
-def _prepare(model, weights, device):
-    if weights is not None:
-        if model is not None:
-            raise ValueError("give either model= (a TextFCN) or weights= (a registry name or checkpoint path), "
-                             "not both")
-        if isinstance(weights, str) and weights == "default":
-            model = None  # the cached shared default
-        else:
-            from textvision.models.fcn import load_text_fcn
+@functools.lru_cache(maxsize=4)
+def _cached(path: str, mtime_ns: int, device: str):
+    from textvision.models.fcn import text_fcn
 
-            model = load_text_fcn(weights)
-    if model is None:
+    return text_fcn(weights=path).to(device).eval()
+
+
+def _prepare(model, device):
+    """``model`` (a TextFCN, or a registry name / path loaded once per file version and device) and its device."""
+    if isinstance(model, (str, os.PathLike)):
+        from textvision.weights import resolve
+
+        path = os.fspath(resolve(model, "text_fcn"))
         dev = _resolve_device(device)
-        return default_model(dev), dev
+        return _cached(path, os.stat(path).st_mtime_ns, str(dev)), dev
     if not isinstance(model, torch.nn.Module):
-        hint = " (pass a checkpoint path or registry name as weights=...)" if isinstance(
-            model, (str, os.PathLike)) else ""
-        raise TypeError(f"model must be a TextFCN (torch.nn.Module) or None, got {type(model).__name__}{hint}")
+        raise TypeError(f"model must be a TextFCN (torch.nn.Module), a text_fcn registry name or a checkpoint "
+                        f"path, got {type(model).__name__}")
     if device is None:
         try:
             dev = next(model.parameters()).device
@@ -100,20 +62,6 @@ def _prepare(model, weights, device):
         dev = torch.device(device)
         model = model.to(dev)
     return model, dev
-
-
-#: Largest factor :func:`segment` upscales a small image by to reach ``max_side``.
-DEFAULT_MAX_UPSCALE = 2.0
-
-
-def work_size(h: int, w: int, max_side: Optional[int], max_upscale: float) -> Tuple[int, int]:
-    """The (height, width) :func:`segment` runs the network at for an h x w image."""
-    if max_side is None:
-        return h, w
-    if max_side < 32:
-        raise ValueError(f"max_side must be >= 32 or None, got {max_side}")
-    s = min(max_side / max(h, w), max_upscale)
-    return max(1, int(round(h * s))), max(1, int(round(w * s)))
 
 
 def _resize(img: np.ndarray, hw: Tuple[int, int]) -> np.ndarray:
@@ -188,23 +136,20 @@ def _finish(prob: np.ndarray, hw: Tuple[int, int]) -> np.ndarray:
     return np.clip(prob, 0.0, 1.0).astype(np.float32, copy=False)
 
 
-def segment(image, model=None, *, weights=None, max_side: Optional[int] = DEFAULT_MAX_SIDE, device=None,
+def segment(image, model="default", *, max_side: Optional[int] = DEFAULT_MAX_SIDE, device=None,
             max_upscale: float = DEFAULT_MAX_UPSCALE, tile: int = DEFAULT_TILE, num_threads: int = 1) -> np.ndarray:
     """Per-pixel text probability of an image.
 
     Args:
-        image: uint8 HxWx3 RGB (grey HxW, RGBA, uint16 and float [0, 1] are converted, see
-            ``as_rgb_uint8``).
-        model: a ``TextFCN`` module (any arch), or None.
-        weights: instead of ``model``: a ``text_fcn`` registry name (``"default"``) or a checkpoint
-            path, resolved by ``textvision.weights.resolve``. With neither ``model`` nor ``weights``
-            the registry default (the shipped ``text_fcn_lite``, loaded once per process) is used: an
-            untrained network would give meaningless maps. A path is read on every call; for many
-            images load it once with ``textvision.models.fcn.load_text_fcn`` and pass ``model``.
+        image: the one image contract of ``textvision._validate.image_rgb``: uint8 / uint16 / float
+            [0, 1], HxW grey, HxWx3 RGB or HxWx4 RGBA, NumPy or torch (never modified).
+        model: a ``TextFCN`` module (any arch), or a ``text_fcn`` registry name (``"default"``: the shipped
+            ``text_fcn_ic15``; see ``textvision weights``) or checkpoint path, loaded once per process,
+            file version and device (``textvision.models.text_fcn(weights=...)``) and shared between calls.
         max_side: the longer side the network sees (default ``DEFAULT_MAX_SIDE`` = 1280: a 1280x720
             photo runs at native size and its 8 px words survive); None = native resolution.
-        device: run on this device (moves ``model`` there); None = the model's device (CUDA for the
-            default model when available). CUDA runs under bf16 autocast.
+        device: run on this device (moves ``model`` there); None = the model's device (for a name or
+            path: CUDA when available, else the CPU). CUDA runs under bf16 autocast.
         max_upscale: largest upscaling factor applied to small images.
         tile: working sizes above this many pixels on a side are processed in overlapping tiles
             (default ``DEFAULT_TILE`` = 2048, above ``DEFAULT_MAX_SIDE``: default sizes run in one pass).
@@ -214,8 +159,8 @@ def segment(image, model=None, *, weights=None, max_side: Optional[int] = DEFAUL
     Returns:
         heatmap: float32 HxW in [0, 1] (H, W of the input).
     """
-    rgb = as_rgb_uint8(image)
-    model, dev = _prepare(model, weights, device)
+    rgb = _validate.image_rgb(image, "image", "segment")
+    model, dev = _prepare(model, device)
     h, w = rgb.shape[:2]
     wh = work_size(h, w, max_side, max_upscale)
     work = _resize(rgb, wh)
@@ -244,13 +189,14 @@ def _threads_for(dev: torch.device, num_threads: int, who: str):
     return nullcontext()
 
 
-def segment_batch(images: Sequence, model=None, *, weights=None, max_side: Optional[int] = DEFAULT_MAX_SIDE,
+def segment_batch(images: Sequence, model="default", *, max_side: Optional[int] = DEFAULT_MAX_SIDE,
                   device=None, max_upscale: float = DEFAULT_MAX_UPSCALE, tile: int = DEFAULT_TILE,
                   batch_size: int = 8, num_threads: int = 1) -> List[np.ndarray]:
     """``segment`` for a list of images, batching those whose working sizes fit together.
 
-    ``model``, ``weights``, ``max_side``, ``device``, ``max_upscale``, ``tile`` and ``num_threads`` mean
-    what they mean for ``segment``.
+    ``model``, ``max_side``, ``device``, ``max_upscale``, ``tile`` and ``num_threads`` mean
+    what they mean for ``segment``; every image follows ``segment``'s image contract
+    (``textvision._validate.image_rgb``).
 
     Images of one batch are padded (bottom / right, with the ImageNet mean colour, like the model's
     own padding) to the batch's largest working size; results match ``segment`` up to small border
@@ -265,8 +211,8 @@ def segment_batch(images: Sequence, model=None, *, weights=None, max_side: Optio
         raise TypeError(f"segment_batch expects a list of images, got {type(images).__name__}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    rgbs = [as_rgb_uint8(im, "segment_batch", f"images[{i}]") for i, im in enumerate(images)]
-    model, dev = _prepare(model, weights, device)
+    rgbs = [_validate.image_rgb(im, f"images[{i}]", "segment_batch") for i, im in enumerate(images)]
+    model, dev = _prepare(model, device)
     out: List[Optional[np.ndarray]] = [None] * len(rgbs)
     works = [work_size(*im.shape[:2], max_side, max_upscale) for im in rgbs]
     small = [i for i in range(len(rgbs)) if max(works[i]) <= tile]
@@ -306,8 +252,6 @@ def text_coverage(heatmap: np.ndarray, threshold: float = 0.5) -> float:
         heatmap: float HxW (or HxWx1) in [0, 1] (e.g. from ``segment``); a torch tensor is read as its array.
         threshold: probability threshold in [0, 1].
     """
-    from textvision import _validate
-
     hm = _validate.heatmap(heatmap, name="heatmap", who="text_coverage")
     if hm.size == 0:
         raise ValueError(f"text_coverage: heatmap must be non-empty, got shape {hm.shape}")

@@ -1,8 +1,8 @@
 """Training TextFCN: data adapters, augmentation, class-balanced loss, pixel metrics, checkpoints,
 resume, and DistributedDataParallel when launched with ``torchrun``.
 
-The ``textvision train-fcn`` command is a thin layer over ``TrainConfig`` + ``train_fcn``. Checkpoints
-are ``textvision.checkpoint`` files of kind ``"text_fcn"`` (``save_text_fcn`` / ``load_text_fcn``), read
+The ``textvision train-fcn`` command is a thin layer over ``FCNTrainConfig`` + ``train_fcn``. Checkpoints
+are ``textvision.checkpoint`` files of kind ``"text_fcn"`` (``save_text_fcn`` / ``text_fcn(weights=...)``), read
 with ``weights_only=True``. Progress goes to the ``textvision.segmentation`` logger (and to an
 ``on_epoch`` callback, which the command uses to print).
 
@@ -28,13 +28,13 @@ from torch.utils.data import DataLoader, Dataset
 
 from textvision._distributed import setup_distributed
 from textvision.data.teacher import teacher_split
-from textvision.models.fcn import TextFCN, build_text_fcn, load_text_fcn, save_text_fcn
+from textvision.eval.pixels import PixelScores, pixel_scores, pixel_scores_from_counts
+from textvision.models.fcn import build_text_fcn, save_text_fcn, text_fcn, text_fcn_from_checkpoint
 from textvision.models.vgg import normalize_imagenet
+from textvision.training import TrainResult, best_of
 
 __all__ = [
-    "TrainConfig",
-    "PixelScores",
-    "pixel_scores",
+    "FCNTrainConfig",
     "SegSample",
     "SampleSource",
     "FCNTrainSet",
@@ -52,54 +52,6 @@ __all__ = [
 IGNORE_LABEL = 255
 
 logger = logging.getLogger("textvision.segmentation")
-
-
-# ----------------------------------------------------------------------------------------- metrics
-class PixelScores(NamedTuple):
-    """Pixel-level scores of a thresholded text map against a text mask (ignored pixels excluded)."""
-
-    precision: float
-    recall: float
-    f1: float
-    iou: float
-    tp: int
-    fp: int
-    fn: int
-
-    def as_dict(self) -> Dict[str, float]:
-        return {k: (float(v) if isinstance(v, float) else int(v)) for k, v in self._asdict().items()}
-
-
-def _scores(tp: int, fp: int, fn: int) -> PixelScores:
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * p * r / (p + r) if p + r else 0.0
-    iou = tp / (tp + fp + fn) if tp + fp + fn else 0.0
-    return PixelScores(p, r, f1, iou, int(tp), int(fp), int(fn))
-
-
-def pixel_scores(prob, mask, ignore=None, threshold: float = 0.5) -> PixelScores:
-    """Pixel precision / recall / F1 / IoU of ``prob >= threshold`` against ``mask``.
-
-    Args:
-        prob: float HxW (or any shape) text probabilities in [0, 1].
-        mask: same shape, nonzero = text.
-        ignore: optional same-shape mask; nonzero pixels are left out.
-        threshold: decision threshold.
-    """
-    prob, mask = np.asarray(prob), np.asarray(mask)
-    if prob.shape != mask.shape:
-        raise ValueError(f"prob shape {prob.shape} != mask shape {mask.shape}")
-    pred = prob >= threshold
-    gt = mask != 0
-    if ignore is not None:
-        ignore = np.asarray(ignore)
-        if ignore.shape != mask.shape:
-            raise ValueError(f"ignore shape {ignore.shape} != mask shape {mask.shape}")
-        keep = ignore == 0
-        pred, gt = pred & keep, gt & keep
-    tp = int(np.count_nonzero(pred & gt))
-    return _scores(tp, int(np.count_nonzero(pred)) - tp, int(np.count_nonzero(gt)) - tp)
 
 
 # -------------------------------------------------------------------------------------------- data
@@ -475,7 +427,7 @@ def class_weights(samples: Dataset, mode: str = "sqrt", max_samples: int = 200) 
 
 # ---------------------------------------------------------------------------------------- training
 @dataclass
-class TrainConfig:
+class FCNTrainConfig:
     """Everything ``train_fcn`` needs; stored in checkpoints as ``train_config``.
 
     ``lr=None`` picks 3e-3 for ``lite`` and 1e-4 for ``vgg16`` (AdamW, cosine decay after a warm-up
@@ -529,7 +481,7 @@ def evaluate_fcn(model: torch.nn.Module, val: Dataset, device, threshold: float 
             tp, fp, fn = tp + sc.tp, fp + sc.fp, fn + sc.fn
     finally:
         net.train(was)
-    return _scores(tp, fp, fn)
+    return pixel_scores_from_counts(tp, fp, fn)
 
 
 def _norm(image: np.ndarray) -> torch.Tensor:
@@ -558,18 +510,13 @@ def format_epoch(record: Dict[str, float]) -> str:
     return msg + f" ({record['seconds']:.0f} s)"
 
 
-class TrainResult(NamedTuple):
-    """What ``train_fcn`` returns: the trained model (unwrapped, eval mode), per-epoch history
-    (``[{"epoch", "loss", "precision", "recall", "f1", "iou", "seconds"}]``) and the checkpoint path."""
-
-    model: TextFCN
-    history: List[Dict[str, float]]
-    checkpoint: str
-
-
-def train_fcn(cfg: TrainConfig, train_samples: Dataset, val_samples: Optional[Dataset] = None, *,
+def train_fcn(cfg: FCNTrainConfig, train_samples: Dataset, val_samples: Optional[Dataset] = None, *,
               on_epoch: Optional[Callable[[Dict[str, float]], None]] = None) -> TrainResult:
     """Train a TextFCN on ``SegSample`` datasets; writes ``cfg.out`` after every epoch.
+
+    Returns :class:`~textvision.training.TrainResult`: the model (unwrapped, eval mode), the per-epoch
+    history (``epoch``, ``loss``, ``seconds`` and, with validation data, ``precision``, ``recall``, ``f1``,
+    ``iou``), ``checkpoint`` = ``cfg.out``, and the epoch of the best validation F1.
 
     The checkpoint (``save_text_fcn``: kind ``"text_fcn"``) holds the model config, weights, optimizer
     and scheduler state, epoch and step, ``train_config`` and the epoch's validation ``metrics``;
@@ -591,6 +538,7 @@ def train_fcn(cfg: TrainConfig, train_samples: Dataset, val_samples: Optional[Da
     from textvision.io import check_output_file
 
     # Fail now rather than after an epoch of training.
+    t_start = time.time()
     check_output_file(cfg.out, "checkpoint --out")
     if cfg.export:
         check_output_file(cfg.export, "--export file")
@@ -602,14 +550,17 @@ def train_fcn(cfg: TrainConfig, train_samples: Dataset, val_samples: Optional[Da
 
     start_epoch, step, ckpt = 0, 0, None
     if cfg.resume:
-        model, ckpt = load_text_fcn(cfg.resume, return_checkpoint=True)
+        from textvision.checkpoint import load_checkpoint
+        from textvision.weights import resolve
+
+        resume_path = resolve(cfg.resume, "text_fcn")
+        ckpt = load_checkpoint(resume_path, "text_fcn")
+        model = text_fcn_from_checkpoint(ckpt, resume_path)
         start_epoch, step = int(ckpt["epoch"]), int(ckpt["step"])
     elif cfg.init:
-        model = load_text_fcn(cfg.init)
+        model = text_fcn(weights=cfg.init)
     elif cfg.arch == "vgg16":
-        from textvision.models.fcn import text_fcn_vgg16
-
-        model = text_fcn_vgg16(backbone_weights=cfg.backbone_weights)
+        model = text_fcn("vgg16", backbone_weights=cfg.backbone_weights)
     else:
         model = build_text_fcn({"arch": cfg.arch, "widths": list(cfg.widths)})
     model.to(device).train()
@@ -712,4 +663,6 @@ def train_fcn(cfg: TrainConfig, train_samples: Dataset, val_samples: Optional[Da
         del net
         shutdown_distributed()
     model.eval()
-    return TrainResult(model, history, cfg.out)
+    best_epoch, best_score = best_of(history, "f1")
+    return TrainResult(model=model, history=tuple(history), checkpoint=cfg.out, best_epoch=best_epoch,
+                       best_score=best_score, seconds=time.time() - t_start)

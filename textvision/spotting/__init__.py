@@ -12,7 +12,7 @@ CLI) does not import torch.
 """
 from __future__ import annotations
 
-import importlib
+from textvision._lazy import lazy_exports
 
 _LAZY = {}
 _LAZY.update({n: "textvision.spotting.ctc" for n in ("CTCDecoded", "ctc_greedy_decode")})
@@ -25,11 +25,4 @@ _LAZY.update({n: "textvision.spotting.reader" for n in ("Word", "read", "merge_w
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'textvision.spotting' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

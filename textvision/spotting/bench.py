@@ -15,6 +15,7 @@ import numpy as np
 
 from textvision.eval.end_to_end import end_to_end_rate, first_read_rank
 from textvision.eval.proposals import box_hits
+from textvision.eval.scores import RecallAtK
 
 __all__ = ["SpottingRow", "covering", "read_proposals", "run_spotting", "format_spotting"]
 
@@ -32,8 +33,8 @@ class SpottingRow:
         map_s, proposals_s, recognizer_s, total_s: mean CPU seconds per image of each stage and their sum.
         recognizer_estimated: True when the recogniser's time was measured on a random fraction of the
             proposals and scaled to all of them (``read_fraction`` < 1).
-        recall: ``{k: end-to-end recall}`` at top 100 / 1000 / all (key None).
-        detection_rate: ``{k: proposal detection rate}`` (IoU >= 0.5, read or not), for comparison.
+        recall: end-to-end recall at top 100 / 1000 / all (k None), :class:`~textvision.eval.RecallAtK`.
+        detection_rate: proposal detection rate (IoU >= 0.5, read or not) at the same cut-offs, for comparison.
         per_image: per-image dicts (name, proposals, map_s, proposals_s, recognizer_s, crops_timed).
     """
 
@@ -45,14 +46,14 @@ class SpottingRow:
     recognizer_s: float
     total_s: float
     recognizer_estimated: bool
-    recall: Dict[Optional[int], float]
-    detection_rate: Dict[Optional[int], float]
+    recall: RecallAtK
+    detection_rate: RecallAtK
     per_image: List[dict]
 
     def to_dict(self) -> dict:
         d = dict(self.__dict__)
-        d["recall"] = {str(k): v for k, v in self.recall.items()}
-        d["detection_rate"] = {str(k): v for k, v in self.detection_rate.items()}
+        d["recall"] = self.recall.as_dict()
+        d["detection_rate"] = self.detection_rate.as_dict()
         return d
 
 
@@ -99,7 +100,7 @@ def read_proposals(image, boxes, gt, model, *, read_fraction: float = 1.0, rng=N
 def run_spotting(samples, *, recognizer="default", fcn_weights="default", read_fraction: float = 1.0,
                  seed: int = 0, bf16: bool = False, progress: Optional[Callable[[str, str], None]] = None
                  ) -> List[SpottingRow]:
-    """Run both methods on annotated samples (``textvision.proposals.train.Sample``: image, instances, name).
+    """Run both methods on annotated samples (``textvision.proposals.train.AnnotatedImage``: image, instances, name).
 
     Args:
         samples: annotated images (RGB uint8 and their ICDAR word instances).
@@ -113,17 +114,17 @@ def run_spotting(samples, *, recognizer="default", fcn_weights="default", read_f
     Returns:
         two :class:`SpottingRow`: ``TextProposals()`` then ``textvision.propose``.
     """
-    import textvision
     from textvision._threads import torch_threads
     from textvision.eval import detection_rate
-    from textvision.models.fcn import load_text_fcn
+    from textvision.models.fcn import text_fcn
     from textvision.proposals import TextProposals
+    from textvision.proposals.headline import propose
     from textvision.spotting.recognition import as_recognizer
 
     if not 0.0 < float(read_fraction) <= 1.0:
         raise ValueError(f"read_fraction must lie in (0, 1], got {read_fraction}")
     model = as_recognizer(recognizer)
-    fcn = load_text_fcn(fcn_weights)  # once: propose(weights=PATH) would read the file for every image
+    fcn = text_fcn(weights=fcn_weights)
     baseline = TextProposals()
     rng = np.random.default_rng(seed)
     per: Dict[str, List[dict]] = {"TextProposals()": [], "textvision.propose": []}
@@ -138,7 +139,7 @@ def run_spotting(samples, *, recognizer="default", fcn_weights="default", read_f
                     p = baseline(s.image)
                     map_s, prop_s = 0.0, float(p.stats["time"]["total"])
                 else:
-                    p = textvision.propose(s.image, model=fcn, device="cpu")
+                    p = propose(s.image, model=fcn, device="cpu")
                     map_s, prop_s = float(p.stats["time"]["heatmap"]), float(p.stats["time"]["total"])
                 texts, rec_s, timed, _ = read_proposals(s.image, p.boxes, s.instances, model,
                                                         read_fraction=read_fraction, rng=rng, bf16=bf16)
@@ -158,7 +159,7 @@ def run_spotting(samples, *, recognizer="default", fcn_weights="default", read_f
             proposals_s=mean("proposals_s"), recognizer_s=mean("recognizer_s"),
             total_s=mean("map_s") + mean("proposals_s") + mean("recognizer_s"),
             recognizer_estimated=read_fraction < 1.0, recall=end_to_end_rate(ranks[method], gts, KS),
-            detection_rate=detection_rate(boxes_kept[method], gts, ks=KS) if items else {k: float("nan") for k in KS},
+            detection_rate=detection_rate(boxes_kept[method], gts, ks=KS),
             per_image=items))
     return rows
 
@@ -176,8 +177,8 @@ def format_spotting(rows: Sequence[SpottingRow]) -> str:
     for r in rows:
         ms = 1000 * r.recognizer_s / r.proposals if r.proposals else float("nan")
         lines.append(f"| {r.method} | {r.proposals:.0f} | {r.map_s:.2f} | {r.proposals_s:.2f} | {r.recognizer_s:.2f} | "
-                     f"{r.total_s:.2f} | {ms:.2f} | {_pct(r.recall[100])} | {_pct(r.recall[1000])} | "
-                     f"{_pct(r.recall[None])} | {_pct(r.detection_rate[None])} |")
+                     f"{r.total_s:.2f} | {ms:.2f} | {_pct(r.recall.at(100))} | {_pct(r.recall.at(1000))} | "
+                     f"{_pct(r.recall.at(None))} | {_pct(r.detection_rate.at(None))} |")
     if len(rows) == 2 and rows[0].recognizer_s > 0 and rows[0].proposals > 0:
         b, p = rows
         lines.append("")

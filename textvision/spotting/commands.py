@@ -1,14 +1,26 @@
 """CLI: ``textvision read`` and ``textvision bench spotting``."""
 from __future__ import annotations
 
+from textvision import io
+from textvision._cli import (
+    Skipped,
+    clip_quads,
+    distinct_stems,
+    fraction,
+    new_file,
+    non_negative_int,
+    output_folder,
+    positive_int,
+    probability,
+)
+from textvision.io import read_text
+
 # What `read` writes into its --out folder (its own files, for the output-folder policy).
 READ_OUTPUTS = ("*_words.json", "res_*.txt", "*_read.jpg")
 
 
 def register(sub) -> None:
     import argparse
-
-    from textvision._cli import fraction, non_negative_int, positive_int, probability
 
     r = sub.add_parser("read", help="find and read the words of images (EAST or proposals + the recogniser)",
                        description="Words found by the shipped EAST detector (or, with --proposals, by "
@@ -30,7 +42,9 @@ def register(sub) -> None:
     r.add_argument("--proposals", action="store_true",
                    help="read textvision.propose's ranked proposals instead of EAST's words (slow: ~10 ms each)")
     r.add_argument("--top", type=positive_int, default=1000,
-                   help="with --proposals, read the K best proposals (default 1000)")
+                   help="with --proposals, read the K best proposals of textvision.propose (default 1000; "
+                        "textvision.read reads every proposal it is given, but the command makes them itself, "
+                        "and reading all of an image's thousands takes minutes)")
     r.add_argument("--lexicon", metavar="FILE", help="a word list (one per line): reads snap to the closest word")
     r.add_argument("--max-distance", type=non_negative_int, default=2,
                    help="largest edit distance a --lexicon correction may make (default 2)")
@@ -86,7 +100,6 @@ def _bench_subparsers(sub):
 
 
 def _read_lexicon(path, max_distance):
-    from textvision.io import read_text
     from textvision.spotting.lexicon import Lexicon
 
     words = [w for w in read_text(path).splitlines() if w.strip()]
@@ -116,8 +129,6 @@ def _draw(image, words):
 def _read(args) -> int:
     import json
 
-    from textvision import io
-    from textvision._cli import Skipped, clip_quads, distinct_stems, output_folder
     from textvision.data import TextInstance, write_icdar2015
     from textvision.spotting.reader import read
     from textvision.spotting.recognition import as_recognizer
@@ -178,8 +189,6 @@ def _bench_spotting(args) -> int:
 
     from tqdm.auto import tqdm
 
-    from textvision import io
-    from textvision._cli import new_file
     from textvision.proposals.train import iter_samples
     from textvision.spotting.bench import format_spotting, run_spotting
     from textvision.spotting.recognition import as_recognizer

@@ -24,10 +24,11 @@ def crop_width(src_w: float, src_h: float, *, height: int = INPUT_HEIGHT, max_wi
 
 def _grey(image, who: str) -> np.ndarray:
     arr = _validate.as_array(image, "image", who)
-    if arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] == 1):
-        return _validate.grey_image(arr, "image", who)
-    rgb = _validate.image_rgb(arr, "image", who)
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    grey = arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] == 1)
+    if grey and arr.dtype == np.uint8:
+        return _validate.grey_image(arr, "image", who)  # as it is: no 3-channel detour
+    rgb = _validate.image_rgb(arr, "image", who)  # the one image contract
+    return np.ascontiguousarray(rgb[:, :, 0]) if grey else cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
 
 
 def _resize(patch: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -66,7 +67,7 @@ def word_crops(image, quads=None, *, boxes=None, height: int = INPUT_HEIGHT) -> 
     pixel edges (x2, y2 exclusive). Parts outside the image repeat its border.
 
     Args:
-        image: uint8 [H, W, 3] RGB or [H, W] grey (NumPy or torch; never modified).
+        image: the one image contract (``textvision._validate.image_rgb``; never modified).
         quads: float [N, 4, 2] (or [N, 8]) clockwise from the word's top-left corner (the reading
             direction runs from vertex 0 to vertex 1), in image pixels.
         boxes: instead of ``quads``: float [N, 4] ``(x1, y1, x2, y2)`` (x2, y2 exclusive).

@@ -133,7 +133,9 @@ def read(image, model="default", *, detector="default", proposals=None, lexicon=
     away (:func:`merge_words`). Reads are stripped of leading and trailing spaces.
 
     Args:
-        image: uint8 [H, W, 3] RGB (or [H, W] grey, [H, W, 4] RGBA; NumPy or torch; never modified).
+        image: the one image contract of ``textvision._validate.image_rgb`` (what ``textvision.segment``
+            takes): uint8 / uint16 / float [0, 1], HxW grey, HxWx3 RGB or HxWx4 RGBA, NumPy or torch; never
+            modified.
         model: the recogniser: ``"default"`` (EasyOCR's ``english_g2``), another registry name, a path
             or a ``Recognizer``.
         detector: the EAST model when ``proposals`` is None: ``"default"`` (shipped), a registry name or

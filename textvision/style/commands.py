@@ -3,10 +3,18 @@ from __future__ import annotations
 
 import os
 
+from textvision import io
+from textvision._cli import new_file, output_folder, positive_float, positive_int, probability
+from textvision.io import IMAGE_SUFFIXES, check_output_file
+from textvision.style.defaults import (
+    DEFAULT_BLEND_THRESHOLD,
+    DEFAULT_LAMBDA_BACKGROUND,
+    DEFAULT_LAMBDA_GATE,
+    DEFAULT_LAMBDA_TEXT,
+)
+
 
 def register(sub) -> None:
-    from textvision._cli import positive_float, positive_int, probability
-
     p = sub.add_parser(
         "train-style", help="train a multi-style StyleNet teacher with VGG16 perceptual losses",
         description="Train one conditional-instance-norm StyleNet on several styles (one word-crop image "
@@ -78,12 +86,6 @@ def register(sub) -> None:
                    "unless --resume")
     p.add_argument("--resume", action="store_true",
                    help="continue the run whose distilled checkpoint is --out (when it exists)")
-    from textvision.style.defaults import (
-        DEFAULT_BLEND_THRESHOLD,
-        DEFAULT_LAMBDA_BACKGROUND,
-        DEFAULT_LAMBDA_GATE,
-        DEFAULT_LAMBDA_TEXT,
-    )
 
     p.add_argument("--lambda-text", type=float, default=DEFAULT_LAMBDA_TEXT, help=f"default {DEFAULT_LAMBDA_TEXT:g}")
     p.add_argument("--lambda-background", type=float, default=DEFAULT_LAMBDA_BACKGROUND,
@@ -186,8 +188,6 @@ def _refuse_existing_run(out: str, resume: bool) -> None:
     """A training's --out: refused when it exists unless --resume; its folder checked now, before any work."""
     import os
 
-    from textvision.io import check_output_file
-
     if os.path.exists(out) and not resume:
         raise FileExistsError(f"--out {out} exists (a previous run's checkpoint); pass --resume to continue that "
                               f"run, or choose another --out (nothing was overwritten)")
@@ -211,8 +211,8 @@ def _train_style(args) -> int:
     res = train_style(cfg)
     if os.environ.get("RANK", "0") != "0":  # torchrun: one report, from rank 0
         return 0
-    print(f"wrote {res.path} ({len(res.model.style_names)} styles: {', '.join(res.model.style_names)}; "
-          f"last style loss {res.history['style'][-1] if res.history['style'] else float('nan'):.4g})")
+    print(f"wrote {res.checkpoint} ({len(res.model.style_names)} styles: {', '.join(res.model.style_names)}; "
+          f"last style loss {res.history[-1]['style'] if res.history else float('nan'):.4g})")
     return 0
 
 
@@ -237,7 +237,7 @@ def _distill(args) -> int:
     res = distill(cfg)
     if __import__("os").environ.get("RANK", "0") != "0":
         return 0
-    print(f"wrote {res.path} (distilled, styles: {', '.join(res.model.style_names)})")
+    print(f"wrote {res.checkpoint} (distilled, styles: {', '.join(res.model.style_names)})")
     return 0
 
 
@@ -270,9 +270,8 @@ def parse_mix(text: str, names=None) -> dict:
 
 
 def _stylize(args) -> int:
-    from textvision import io
-    from textvision._cli import new_file
-    from textvision.style.inference import load_style_model, stylize
+    from textvision.models.style import style_net
+    from textvision.style.inference import stylize
 
     if args.fcn and args.heatmap:
         raise ValueError("--heatmap replaces TextFCN's map; leave out --fcn (or --heatmap)")
@@ -280,15 +279,15 @@ def _stylize(args) -> int:
     io.check_image_suffix(args.out)
     new_file(args.out, args.force, "--out")
     image = io.read_rgb(args.image)
-    model = load_style_model(args.model, args.device or "cpu")
+    model = style_net(weights=args.model).to(args.device or "cpu")
     names = list(model.style_names)
     style = parse_mix(args.mix, names) if args.mix else pick_style(args.style, names)
     heatmap = io.read_heatmap(args.heatmap, image.shape[:2]) if args.heatmap else None
-    fcn = None
+    fcn = "default"
     if args.fcn:
-        from textvision.models.fcn import load_text_fcn
+        from textvision.models.fcn import text_fcn
 
-        fcn = load_text_fcn(args.fcn)
+        fcn = text_fcn(weights=args.fcn)  # read now: a bad file fails before the style network runs
     out = stylize(image, model, style, mode=args.mode, fcn=fcn, heatmap=heatmap, threshold=args.threshold)
     io.write_image(args.out, out)
     print(f"wrote {args.out}")
@@ -296,15 +295,13 @@ def _stylize(args) -> int:
 
 
 def _styles(args) -> int:
-    from textvision import io
-    from textvision._cli import new_file
-    from textvision.style.inference import load_style_model
+    from textvision.models.style import style_net
     from textvision.style.sheet import contact_sheet
 
     if args.out is not None:
         io.check_image_suffix(args.out)
         new_file(args.out, args.force, "--out")
-    model = load_style_model(args.model)
+    model = style_net(weights=args.model)
     thumbs = model.style_images
     if args.export is not None:
         if thumbs is None:
@@ -327,8 +324,6 @@ def _styles(args) -> int:
 
 
 def _style_crops(args) -> int:
-    from textvision._cli import output_folder
-    from textvision.io import IMAGE_SUFFIXES
     from textvision.style.sources import CropStats, _inputs, font_styles, style_crops
 
     if not args.photos and not args.font_styles:

@@ -7,7 +7,7 @@ the teacher's stylization inside the text and the untouched input elsewhere:
 
 with ``N = B * 3 * H * W`` (the DESIGN.md sums, divided by a constant so the lambdas do not depend on
 the crop size). ``lambda_text > lambda_background`` because text is a small minority of pixels.
-The defaults come from ``benchmarks/distill_lambdas.py`` and ``benchmarks/eval_style.py`` (README).
+The defaults come from ``tools/distill_lambdas.py`` and ``benchmarks/eval_style.py`` (README).
 
 Two departures from the thesis, both measured in the README: the student is *gated*
 (``out = g * stylized + (1 - g) * input``, see :class:`StyleNet`) and starts from the teacher's weights
@@ -27,9 +27,10 @@ import torch.nn.functional as F
 
 from textvision import io
 from textvision._distributed import setup_distributed
-from textvision.models.style import StyleNet
-from textvision.style.inference import image_to_tensor, load_style_model
-from textvision.style.train import IMAGE_EXTENSIONS, TrainResult, _resumable, render_synth, run_steps
+from textvision.models.style import StyleNet, style_net
+from textvision.style.inference import image_to_tensor
+from textvision.style.train import IMAGE_EXTENSIONS, _resumable, render_synth, run_steps
+from textvision.training import TrainResult
 
 __all__ = ["DistillConfig", "DistillTerms", "distillation_loss", "distill", "MaskedSampler",
            "DEFAULT_LAMBDA_TEXT", "DEFAULT_LAMBDA_BACKGROUND"]
@@ -241,9 +242,9 @@ def make_student(teacher: StyleNet, base_channels: Optional[int] = None,
     copy becomes the student's gate branch, frozen (see :class:`StyleNet` ``gate_fcn``)."""
     fcn = None
     if gate_fcn is not None:
-        from textvision.models.fcn import TextFCN, load_text_fcn
+        from textvision.models.fcn import TextFCN, text_fcn
 
-        fcn = gate_fcn if isinstance(gate_fcn, TextFCN) else load_text_fcn(gate_fcn)
+        fcn = gate_fcn if isinstance(gate_fcn, TextFCN) else text_fcn(weights=gate_fcn)
     student = StyleNet(teacher.num_styles, teacher.style_names,
                        base_channels=base_channels or teacher.config["base_channels"],
                        num_res_blocks=teacher.config["num_res_blocks"] if num_res_blocks is None else num_res_blocks,
@@ -284,7 +285,8 @@ def check_compatible(teacher: StyleNet, student: StyleNet, teacher_name: str = "
 
 
 def distill(config: DistillConfig, student: Optional[StyleNet] = None) -> TrainResult:
-    """Train a distilled StyleNet from a teacher checkpoint; returns :class:`TrainResult`.
+    """Train a distilled StyleNet from a teacher checkpoint; returns :class:`~textvision.training.TrainResult`
+    (``history``: one record per step, ``step`` and the loss terms).
 
     ``student``: start from this network instead of a fresh one (must have the teacher's styles).
     The checkpoint at ``config.out`` has ``kind="distilled"`` and resumes like :func:`train_style`'s.
@@ -301,7 +303,7 @@ def distill(config: DistillConfig, student: Optional[StyleNet] = None) -> TrainR
     io.check_output_file(cfg.out, "checkpoint")  # before the work, not at the first save
     ctx = setup_distributed(cfg.device)
     device = ctx.device
-    teacher = load_style_model(cfg.teacher, device)
+    teacher = style_net(weights=cfg.teacher).to(device)
     resume = _resumable(cfg.out, "distilled", "distilled", device)
     for p in teacher.parameters():
         p.requires_grad_(False)
@@ -315,7 +317,7 @@ def distill(config: DistillConfig, student: Optional[StyleNet] = None) -> TrainR
             if not os.path.isfile(cfg.init):
                 raise ValueError(f"init must be 'teacher', 'fresh' or an earlier distilled checkpoint, got "
                                  f"{cfg.init!r} (no such file)")
-            init_from(student, load_style_model(cfg.init), f"earlier student {cfg.init}")
+            init_from(student, style_net(weights=cfg.init), f"earlier student {cfg.init}")
     else:
         check_compatible(teacher, student)
         student.kind = "distilled"

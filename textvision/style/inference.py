@@ -15,28 +15,18 @@ import numpy as np
 import torch
 
 from textvision import _validate
-from textvision.checkpoint import load_checkpoint, save_checkpoint
-from textvision.models.style import KINDS, StyleNet
+from textvision.checkpoint import save_checkpoint
+from textvision.models.style import KINDS, StyleNet, read_checkpoint, style_net, style_weights_path
 from textvision.style.blending import blend
-from textvision.style.defaults import DEFAULT_BLEND_THRESHOLD
+from textvision.style.defaults import DEFAULT_BLEND_THRESHOLD, DEFAULT_UPSCALE, MAX_UPSCALED_SIDE
 
-__all__ = ["as_style_model", "load_style_model", "save_style_model", "read_checkpoint", "style_weights_path", "stylize",
-           "stylize_batch", "two_stage", "image_to_tensor", "tensor_to_image"]
+__all__ = ["as_style_model", "save_style_model", "read_checkpoint", "stylize", "stylize_batch", "two_stage",
+           "image_to_tensor", "tensor_to_image"]
 
-def style_weights_path(weights) -> str:
-    """Turn a style ``weights=`` argument (a checkpoint path or a registry name) into a file path.
 
-    Raises:
-        ValueError: ``None``, or an unknown registry name (the message lists the registered ones).
-        FileNotFoundError: a path that does not exist.
-    """
-    from textvision.weights import resolve
-
-    if weights is None:
-        raise ValueError("a style model needs weights: 'default', 'default-distilled', or a checkpoint path from "
-                         "`textvision train-style` / `textvision distill`")
-    return os.fspath(resolve(weights, "style"))
-
+def _style_file(path: str) -> StyleNet:
+    # Module level, so that load_once's cache (keyed on the loader) finds it again.
+    return style_net(weights=path)
 
 def save_style_model(model: StyleNet, path, **extra) -> str:
     """Write ``model`` as a style checkpoint (atomically, via :func:`textvision.checkpoint.save_checkpoint`).
@@ -56,55 +46,6 @@ def save_style_model(model: StyleNet, path, **extra) -> str:
     save_checkpoint(path, kind=model.kind, state_dict=model.state_dict(), config=dict(model.config),
                     style_names=list(model.style_names), **extra)
     return os.fspath(path)
-
-
-def read_checkpoint(path, device="cpu") -> dict:
-    """Read and validate a style checkpoint dict (safe: ``weights_only=True``).
-
-    Args:
-        path: a checkpoint file, or a registry name (see :func:`style_weights_path`).
-        device: ``map_location`` for its tensors.
-
-    Raises:
-        FileNotFoundError / ValueError: one line naming the file (missing, not a checkpoint, a file that
-            needs code to unpickle, another kind of checkpoint, no ``style_names``).
-    """
-    path = style_weights_path(path)
-    ckpt = load_checkpoint(path, KINDS, map_location=device)
-    if not isinstance(ckpt.get("style_names"), (list, tuple)):
-        raise ValueError(f"{path}: not a textvision style checkpoint (a {ckpt['kind']!r} checkpoint without "
-                         f"'style_names')")
-    return ckpt
-
-
-def model_from_checkpoint(ckpt: dict, device="cpu") -> StyleNet:
-    """Build the :class:`StyleNet` a checkpoint dict describes, in eval mode on ``device``."""
-    cfg = dict(ckpt["config"])
-    num_styles = cfg.pop("num_styles", len(ckpt["style_names"]))
-    model = StyleNet(num_styles, list(ckpt["style_names"]), kind=ckpt["kind"], **cfg)
-    model.load_state_dict(ckpt["state_dict"])
-    images = ckpt.get("style_images")
-    if images is not None:
-        try:
-            model.set_style_images(images)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"bad style thumbnails in the checkpoint: {exc}") from None
-    return model.to(device).eval()
-
-
-def load_style_model(weights, device="cpu") -> StyleNet:
-    """Load a StyleNet checkpoint (teacher or distilled) in eval mode on ``device``.
-
-    Args:
-        weights: a checkpoint path (from ``textvision train-style`` / ``textvision distill``) or a
-            registry name: ``"default"`` (the shipped two-stage model) or ``"default-distilled"``.
-        device: torch device for the model.
-
-    Returns:
-        :class:`StyleNet` with ``style_names``, ``style_images`` (thumbnails, or None for checkpoints
-        written before they existed) and ``kind`` ("two-stage" or "distilled") set.
-    """
-    return model_from_checkpoint(read_checkpoint(weights, device), device)
 
 
 def image_to_tensor(images: Sequence[np.ndarray], device=None) -> torch.Tensor:
@@ -140,7 +81,7 @@ def as_style_model(model) -> StyleNet:
     once per process (on the CPU) and reused.
 
     Raises:
-        TypeError: anything else. FileNotFoundError / ValueError: as :func:`load_style_model`.
+        TypeError: anything else. FileNotFoundError / ValueError: as :func:`textvision.models.style.style_net`.
     """
     if isinstance(model, StyleNet):
         return model
@@ -148,28 +89,36 @@ def as_style_model(model) -> StyleNet:
         raise TypeError(f"model must be a StyleNet, a registry name or a checkpoint path, got {type(model).__name__}")
     from textvision.checkpoint import load_once
 
-    return load_once(load_style_model, style_weights_path(model))
+    return load_once(_style_file, style_weights_path(model))
 
 
-def stylize(image: np.ndarray, model="default", style=0, *, mode: Optional[str] = None, fcn=None,
+def stylize(image: np.ndarray, model="default", style=0, *, mode: Optional[str] = None, fcn="default",
             heatmap: Optional[np.ndarray] = None, threshold: Optional[float] = None,
-            device=None) -> np.ndarray:
+            upscale: Optional[float] = None, device=None) -> np.ndarray:
     """Restyle the text of one image.
 
     Args:
-        image: ``uint8`` HxWx3 RGB (HxW grey accepted); never modified.
-        model: a :class:`StyleNet` (see :func:`load_style_model`), or a registry name / checkpoint path
+        image: the one image contract of ``textvision._validate.image_rgb`` (what ``textvision.segment``
+            takes): uint8 / uint16 / float [0, 1], HxW grey, HxWx3 RGB or HxWx4 RGBA, NumPy or torch; never
+            modified.
+        model: a :class:`StyleNet` (see :func:`textvision.models.style_net`), or a registry name / checkpoint path
             (loaded once and cached): ``"default"`` (the shipped two-stage model) or
             ``"default-distilled"`` (the shipped end-to-end model).
         style: a style name, an index, a ``{name or index: weight}`` dict, or a weight vector (S,);
             weights must be >= 0 and sum to 1 (mixing styles).
         mode: ``"two-stage"`` (StyleNet on the whole image, blended by the TextFCN map) or
             ``"distilled"`` (the network alone; for distilled models). Default: ``model.kind``.
-        fcn: TextFCN model for two-stage (default: ``textvision.segment``'s shipped model).
+        fcn: the segmenter of two-stage, as ``textvision.segment``'s ``model``: a TextFCN, a ``text_fcn``
+            registry name or a checkpoint path (default ``"default"``, the shipped one).
         heatmap: ``float32`` HxW in [0, 1] text map for two-stage; skips the segmenter.
         threshold: two-stage only: zero the map below this value first (see :func:`blend`), so the
             background stays the input exactly there. Default (None):
             :data:`~textvision.style.defaults.DEFAULT_BLEND_THRESHOLD`; 0 gives the soft blend.
+        upscale: two-stage only: the StyleNet restyles the image enlarged by this factor (bicubic; the
+            enlarged longer side at most :data:`~textvision.style.defaults.MAX_UPSCALED_SIDE`) and its
+            output is area-shrunk back before blending, so thin strokes keep their shape (the network
+            turns 2-4 px strokes into blobs at 1x); costs about ``upscale**2`` times the network's time.
+            Default (None): :data:`~textvision.style.defaults.DEFAULT_UPSCALE`; 1 = the image's own size.
         device: torch device to run on (moves ``model`` there); default: the model's device.
 
     Returns:
@@ -178,21 +127,23 @@ def stylize(image: np.ndarray, model="default", style=0, *, mode: Optional[str] 
     image = _validate.image_rgb(image, "image", "stylize")
     model = as_style_model(model)
     mode = _resolve_mode(model, mode)
+    upscale = _upscale_for(mode, upscale)
     if mode == "two-stage":
         heatmap = _heatmap_for(image, fcn, heatmap, "stylize")  # validate before the expensive part
     elif heatmap is not None or threshold is not None:
         raise ValueError("heatmap/threshold apply to mode='two-stage' only; the distilled mode needs no map")
-    return _run(model, [image], style, mode, [heatmap], threshold, device)[0]
+    return _run(model, [image], style, mode, [heatmap], threshold, device, upscale)[0]
 
 
-def stylize_batch(images, model="default", styles=0, *, mode: Optional[str] = None, fcn=None,
-                  heatmaps=None, threshold: Optional[float] = None, batch_size: int = 8,
-                  device=None) -> list:
+def stylize_batch(images, model="default", styles=0, *, mode: Optional[str] = None, fcn="default",
+                  heatmaps=None, threshold: Optional[float] = None, upscale: Optional[float] = None,
+                  batch_size: int = 8, device=None) -> list:
     """Restyle the text of many images; same-sized images run through the network together.
 
     Args:
-        images: a list of ``uint8`` HxWx3 RGB images (sizes may differ) or a ``(B, H, W, 3)`` array.
-        model, mode, fcn, threshold, device: as in :func:`stylize`.
+        images: a list of images (sizes may differ; each follows :func:`stylize`'s image contract) or a
+            ``(B, H, W, 3)`` array.
+        model, mode, fcn, threshold, upscale, device: as in :func:`stylize`.
         styles: one style for all images (any form :func:`stylize` accepts), or a list/tuple with one
             style per image (names, indices, dicts or weight vectors).
         heatmaps: optional list of ``float32`` HxW maps, one per image (two-stage).
@@ -205,6 +156,7 @@ def stylize_batch(images, model="default", styles=0, *, mode: Optional[str] = No
     n = len(images)
     model = as_style_model(model)
     mode = _resolve_mode(model, mode)
+    upscale = _upscale_for(mode, upscale)
     if isinstance(styles, (list, tuple)) and len(styles) == n and n > 0 and not all(
             isinstance(s, (float, np.floating)) for s in styles):
         per_image = list(styles)
@@ -230,32 +182,63 @@ def stylize_batch(images, model="default", styles=0, *, mode: Optional[str] = No
             chunk = idx[k:k + int(batch_size)]
             w = torch.cat([model.style_weights(per_image[i], 1) for i in chunk], dim=0)
             res = _run(model, [images[i] for i in chunk], w, mode, [heatmaps[i] for i in chunk],
-                       threshold, device)
+                       threshold, device, upscale)
             for i, r in zip(chunk, res):
                 out[i] = r
     return out
 
 
-def two_stage(image: np.ndarray, style_net: StyleNet, style, *, fcn=None, heatmap: Optional[np.ndarray] = None,
-              threshold: Optional[float] = None, device=None) -> np.ndarray:
+def two_stage(image: np.ndarray, style_net: StyleNet, style, *, fcn="default", heatmap: Optional[np.ndarray] = None,
+              threshold: Optional[float] = None, upscale: Optional[float] = None, device=None) -> np.ndarray:
     """Selective style transfer in two stages: TextFCN map, then StyleNet, then :func:`blend`.
 
     Args:
-        image: ``uint8`` HxWx3 RGB.
+        image: as in :func:`stylize` (the one image contract).
         style_net: a :class:`~textvision.models.style.StyleNet`.
         style: a style name, index, ``{name: weight}`` dict or weight vector (weights sum to 1).
-        fcn: TextFCN model for the heatmap (default: the shipped default via ``textvision.segment``).
+        fcn: the segmenter, as in :func:`stylize` (default ``"default"``).
         heatmap: ``float32`` HxW in [0, 1]; when given no segmenter runs.
         threshold: as in :func:`stylize` (default: :data:`~textvision.style.defaults.DEFAULT_BLEND_THRESHOLD`).
+        upscale: as in :func:`stylize` (default: :data:`~textvision.style.defaults.DEFAULT_UPSCALE`).
 
     Returns:
         ``uint8`` HxWx3 RGB, restyled where there is text.
     """
     return stylize(image, style_net, style, mode="two-stage", fcn=fcn, heatmap=heatmap,
-                   threshold=threshold, device=device)
+                   threshold=threshold, upscale=upscale, device=device)
 
 
-def _run(model, images, style, mode, heatmaps, threshold, device):
+def _upscale_for(mode: str, upscale) -> float:
+    """The checked ``upscale`` of a call (the default filled in); distilled mode takes none: its gate blends
+    inside the network, so shrinking its output back would resample the background too."""
+    if mode != "two-stage":
+        if upscale is not None:
+            raise ValueError("upscale applies to mode='two-stage' only (the distilled network blends by its own gate)")
+        return 1.0
+    upscale = DEFAULT_UPSCALE if upscale is None else upscale
+    if isinstance(upscale, bool) or not isinstance(upscale, (int, float)) or not 1.0 <= float(upscale) <= 4.0:
+        raise ValueError(f"upscale must be a number in [1, 4], got {upscale!r}")
+    return float(upscale)
+
+
+def working_scale(height: int, width: int, upscale: float) -> float:
+    """The factor the StyleNet's input is enlarged by: ``upscale``, lowered so that the longer side stays at
+    most :data:`~textvision.style.defaults.MAX_UPSCALED_SIDE` (never below 1: big photos already draw
+    their words large enough)."""
+    return max(1.0, min(float(upscale), MAX_UPSCALED_SIDE / max(height, width)))
+
+
+def _network(model, x: torch.Tensor, weights: torch.Tensor, upscale: float) -> torch.Tensor:
+    H, W = x.shape[-2:]
+    f = working_scale(H, W, upscale)
+    if f == 1.0:
+        return model(x, weights)
+    big = torch.nn.functional.interpolate(x, size=(round(H * f), round(W * f)), mode="bicubic",
+                                          align_corners=False).clamp_(0, 1)
+    return torch.nn.functional.interpolate(model(big, weights), size=(H, W), mode="area")
+
+
+def _run(model, images, style, mode, heatmaps, threshold, device, upscale=1.0):
     if device is None:
         device = next(model.parameters()).device
     else:
@@ -266,7 +249,7 @@ def _run(model, images, style, mode, heatmaps, threshold, device):
         with torch.inference_mode():
             x = image_to_tensor(images, device)
             weights = model.style_weights(style, x.shape[0], device=x.device)
-            styled = tensor_to_image(model(x, weights))
+            styled = tensor_to_image(_network(model, x, weights, upscale))
     finally:
         model.train(was_training)
     if mode == "distilled":

@@ -18,7 +18,7 @@ activations are read at the layers above:
 - ``"random"``: a seeded random VGG16, for tests only (its Gram matrices are not perceptual), always
   with a loud warning.
 
-``benchmarks/style_features.py`` compares them on real word crops (docs/style.md has the figures).
+``tools/style_features.py`` compares them on real word crops (docs/style.md has the figures).
 """
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ logger = logging.getLogger("textvision.style")
 
 #: Loss networks :func:`loss_network` builds.
 LOSS_NETS = ("hed", "craft", "random")
-#: The default loss network, chosen with ``benchmarks/style_features.py`` (see docs/style.md).
+#: The default loss network, chosen with ``tools/style_features.py`` (see docs/style.md).
 DEFAULT_LOSS_NET = "hed"
 
 RANDOM_VGG_WARNING = (
@@ -111,7 +111,7 @@ class LossTerms(NamedTuple):
 def VGGFeatures(vgg=None, layers: Sequence[str] = STYLE_LAYERS):
     """A frozen VGG16 feature extractor (``textvision.models.vgg.VGG16Features``) in eval mode.
 
-    ``vgg``: a VGG16 module (random or ImageNet, see ``load_vgg16_imagenet``); None = random init.
+    ``vgg``: a VGG16 module (random or ImageNet, see ``textvision.models.vgg16``); None = random init.
     """
     from textvision.models.vgg import VGG16Features
 
@@ -179,7 +179,7 @@ class ScaledFeatures(nn.Module):
     """A feature network whose activations are multiplied by a constant (``layers`` passed through).
 
     HED's VGG16 was trained on 0-255 Caffe inputs: its activations are about 255 * std (~58) times those
-    of a network fed ImageNet-normalised input (``benchmarks/style_features.py`` measures the RMS per
+    of a network fed ImageNet-normalised input (``tools/style_features.py`` measures the RMS per
     layer), which would move the balance of the content (~a^2) and style (~a^4) terms by ~10^3.5.
     Scaling by ``1 / (255 * mean(IMAGENET_STD))`` brings it to the scale of CRAFT's and torchvision's,
     so ``content_weight`` / ``style_weight`` mean the same for every loss network.
@@ -204,7 +204,7 @@ def loss_network(name: str = DEFAULT_LOSS_NET, *, vgg=None, layers: Sequence[str
             registry ``craft_mlt_25k``) or ``"random"`` (a VGG16 with seed-0 random weights: tests only;
             logs :data:`RANDOM_VGG_WARNING` and warns ``RuntimeWarning`` when ``warn``).
         vgg: with ``name="hed"`` only: another VGG16 instead, a ``vgg16`` registry name or a torchvision
-            ``vgg16-397923af.pth`` path (``textvision.models.vgg.load_vgg16_imagenet``).
+            ``vgg16-397923af.pth`` path (``textvision.models.vgg16(weights=...)``).
         layers: ReLU layers to hand out (``relu1_2`` ...); the content layer must be among them.
         warn: emit the random-network warning (False on DDP ranks other than 0).
 
@@ -217,7 +217,7 @@ def loss_network(name: str = DEFAULT_LOSS_NET, *, vgg=None, layers: Sequence[str
         ValueError: an unknown ``name``, or ``vgg`` with another name. FileNotFoundError: the
             pretrained file's package is not installed (the message gives the pip install).
     """
-    from textvision.models.vgg import VGG16Features, load_vgg16_imagenet, vgg16
+    from textvision.models.vgg import VGG16Features, vgg16
 
     if name not in LOSS_NETS:
         raise ValueError(f"unknown loss network {name!r}; choose one of {', '.join(LOSS_NETS)}")
@@ -235,7 +235,7 @@ def loss_network(name: str = DEFAULT_LOSS_NET, *, vgg=None, layers: Sequence[str
     if name == "hed":
         weights = "hed" if vgg is None else vgg
         try:
-            net = load_vgg16_imagenet(weights, with_classifier=False)
+            net = vgg16(weights, with_classifier=False)
         except FileNotFoundError as exc:
             raise FileNotFoundError(f"loss network 'hed': {exc}; or choose --loss-net craft, or --loss-net "
                                     f"random for a test run") from None
@@ -260,7 +260,7 @@ class PerceptualLoss(nn.Module):
     """Content + style (+ TV) loss of a stylized batch, on fixed VGG16 features.
 
     Args:
-        vgg: a VGG16 module (``textvision.models.vgg.vgg16()`` / ``load_vgg16_imagenet()``), or an
+        vgg: a VGG16 module (``textvision.models.vgg16()``, untrained or with ``weights=``), or an
             already built feature network (``VGG16Features``, :class:`CraftFeatures`, the first item
             :func:`loss_network` returns); None builds a random VGG16 (tests only: the losses are then
             not perceptual).

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import asdict, dataclass
 from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
 
@@ -23,8 +24,9 @@ from textvision.models.style import StyleNet
 from textvision.style.inference import image_to_tensor, read_checkpoint, save_style_model
 from textvision.style.losses import DEFAULT_LOSS_NET, PerceptualLoss, loss_network
 from textvision.style.sources import MIN_STYLE_SIDE, read_style_images, thumbnail
+from textvision.training import TrainResult
 
-__all__ = ["StyleTrainConfig", "TrainResult", "train_style", "load_style_images", "load_loss_vgg",
+__all__ = ["StyleTrainConfig", "train_style", "load_style_images", "load_loss_vgg",
            "ContentSampler", "WordContentSampler", "StyleTerms", "IMAGE_EXTENSIONS", "MIN_STYLE_SIDE"]
 
 logger = logging.getLogger("textvision.style")
@@ -88,14 +90,6 @@ class StyleTrainConfig:
     seed: int = 0
     device: Optional[str] = None
     progress: bool = True
-
-
-class TrainResult(NamedTuple):
-    """What :func:`train_style` / :func:`~textvision.style.distill` return."""
-
-    path: str
-    model: StyleNet
-    history: dict  # name -> list of float per step (this run and resumed ones)
 
 
 def _list_images(directory: str) -> List[str]:
@@ -279,7 +273,8 @@ def render_synth(render, rng: np.random.Generator, size: int):
 
 
 def train_style(config: StyleTrainConfig) -> TrainResult:
-    """Train (or resume) a multi-style :class:`StyleNet` teacher; returns :class:`TrainResult`.
+    """Train (or resume) a multi-style :class:`StyleNet` teacher; returns
+    :class:`~textvision.training.TrainResult` (``history``: one record per step, ``step`` and the loss terms).
 
     The checkpoint at ``config.out`` holds ``kind="two-stage"``, ``style_names``, ``style_images``
     (thumbnails of the style sources), ``config``, ``state_dict``, ``step``, ``optimizer``,
@@ -321,9 +316,9 @@ def train_style(config: StyleTrainConfig) -> TrainResult:
 
     torch.manual_seed(cfg.seed)  # same init on every rank (DDP also broadcasts it)
     if cfg.init is not None:
-        from textvision.style.inference import load_style_model
+        from textvision.models.style import style_net
 
-        model = load_style_model(cfg.init, device)
+        model = style_net(weights=cfg.init).to(device)
         if model.kind != "two-stage" or list(model.style_names) != names:
             raise ValueError(f"init {cfg.init}: a {model.kind} model with styles {model.style_names}; fine-tuning "
                              f"needs a two-stage teacher with the --styles {names}")
@@ -391,6 +386,7 @@ def run_steps(model: StyleNet, cfg, opt: torch.optim.Optimizer, step: int, histo
     whose ``total`` is minimised and whose fields named in ``history`` are recorded and shown in tqdm.
     Rank 0 saves (``save_style_model`` with ``save_extra``) every ``cfg.save_every`` steps and at the end.
     """
+    t_start = time.time()
     net = model
     if ctx.world > 1:
         from torch.nn.parallel import DistributedDataParallel
@@ -439,7 +435,16 @@ def run_steps(model: StyleNet, cfg, opt: torch.optim.Optimizer, step: int, histo
 
         del net
         shutdown_distributed()
-    return TrainResult(cfg.out, model.eval(), history)
+    return TrainResult(model=model.eval(), history=_step_records(history), checkpoint=cfg.out, best_epoch=None,
+                       best_score=None, seconds=time.time() - t_start)
+
+
+def _step_records(history: Dict[str, List[float]]) -> Tuple[Dict[str, float], ...]:
+    """Per-term lists -> one record per step. A term recorded only by later runs (a checkpoint of an older
+    version resumed) is missing from the earlier steps' records: lists are aligned at their ends."""
+    n = max((len(v) for v in history.values()), default=0)
+    return tuple({"step": i + 1, **{k: v[i - n + len(v)] for k, v in history.items() if i - n + len(v) >= 0}}
+                 for i in range(n))
 
 
 def _plain(d: dict) -> dict:

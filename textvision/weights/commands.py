@@ -1,6 +1,8 @@
 """CLI: ``textvision weights`` lists the weights registry and what is installed."""
 from __future__ import annotations
 
+from textvision._cli import new_file
+
 
 def register(sub) -> None:
     p = sub.add_parser("weights", help="list the weights registry (shipped and installable pretrained files)",
@@ -56,7 +58,6 @@ def _export(args) -> int:
     import hashlib
     import os
 
-    from textvision._cli import new_file
     from textvision.checkpoint import export_weights
 
     new_file(args.out, args.force, what="OUT weights file")

@@ -1,4 +1,4 @@
-// Driver for benchmarks/profile_mser_flood.py: runs textvision::mser once per image of a raw file
+// Driver for tools/profile_mser_flood.py: runs textvision::mser once per image of a raw file
 // (int32 count, then per image int32 height, width and height*width grey bytes) with OpenCV's
 // default parameters, one thread, so that cachegrind sees the flood exactly as the extension runs it.
 #include <cstdio>

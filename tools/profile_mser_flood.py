@@ -2,16 +2,16 @@
 
 Run from the repository root (needs ``valgrind`` and a C++17 compiler; a few seconds):
 
-    python benchmarks/profile_mser_flood.py
+    python tools/profile_mser_flood.py
 
 It compiles ``csrc/mser`` with a small driver (``profile_mser_flood.cpp``) at ``-O3 -g`` (the
 extension's optimisation level, plus line information, which release builds of the extension drop),
-runs it under ``valgrind --tool=cachegrind --branch-sim=yes`` on the images ``bench_mser.py`` uses
+runs it under ``valgrind --tool=cachegrind --branch-sim=yes`` on the images ``benchmarks/bench_mser.py`` uses
 (1280x720 grey, OpenCV's default parameters, one thread), and divides the counts cachegrind gives
 the flood function (``Flooder::flood``) by the pixels flooded: two passes over each image's interior.
 The branch predictor is cachegrind's simple model, not the CPU's, so the misprediction figures say
-where the unpredictable branches are rather than what they cost. The README quotes this profile
-(Compiled core, against the issue's targets).
+where the unpredictable branches are rather than what they cost. ``docs/ops.md`` quotes the figures
+it gave.
 """
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def main(argv=None):
     for tool in ("valgrind", cxx):
         if shutil.which(tool) is None:
             sys.exit(f"profile_mser_flood: {tool} is not installed")
-    sys.path.insert(0, HERE)
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
     from bench_mser import load_images  # the benchmark's photographs (or generated scenes)
     imgs, what = load_images(1280, 720)
     pixels = sum(2 * (g.shape[0] - 2) * (g.shape[1] - 2) for g in imgs)

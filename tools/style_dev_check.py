@@ -2,10 +2,10 @@
 
 For choosing between candidate style models without touching the evaluation set: mean change of the background
 farther than 30 px from every CRAFT word and inside the words, and CRAFT's region score kept inside the words
-(median over words and styles, as ``eval_style.py`` measures legibility), over the first ``--n`` label files of
-``textvision teacher-label`` whose photos have 1-30 words, at ``--max-side`` px, for two styles.
+(median over words and styles, as ``benchmarks/eval_style.py`` measures legibility), over the first ``--n``
+label files of ``textvision teacher-label`` whose photos have 1-30 words, at ``--max-side`` px, for two styles.
 
-    python benchmarks/style_dev_check.py --labels LABELS_DIR --models default-distilled CANDIDATE.pt \\
+    python tools/style_dev_check.py --labels LABELS_DIR --models default-distilled CANDIDATE.pt \\
         [--styles japanese_w0,korean_w0] [--n 10] [--max-side 640]
 """
 from __future__ import annotations
@@ -19,7 +19,8 @@ import torch
 from textvision.data import TextInstance
 from textvision.data.teacher import iter_labelled_photos, list_labels
 from textvision.models.craft import craft, craft_maps
-from textvision.style import load_style_model, stylize
+from textvision.models.style import style_net
+from textvision.style import stylize
 from textvision.style.evaluate import craft_score_kept, word_masks
 
 
@@ -54,7 +55,7 @@ def main(argv=None):
     print(f"{len(photos)} labelled photos at <= {args.max_side} px, styles {styles}; mean |change|, grey levels; "
           "CRAFT kept: median over words")
     for name in args.models:
-        model = load_style_model(name)
+        model = style_net(weights=name)
         far, text, kept = [], [], []
         for (img, m), r_in in zip(photos, region_in):
             for st in styles:

@@ -6,10 +6,10 @@ over crops of real photographs (Debian wallpapers; exact text masks; seeds far f
 reports, per threshold, the mean change of the background farther than 30 px from any word, of the background
 near words, and inside the words (grey levels 0-255, all styles of the model).
 
-    python benchmarks/style_threshold.py --model STYLE.pt [--n 12] [--size 480x640] \\
+    python tools/style_threshold.py --model STYLE.pt [--n 12] [--size 480x640] \\
         [--photos "/usr/share/backgrounds;/usr/share/wallpapers;/usr/share/desktop-base"]
 
-Writes benchmarks/results/style_threshold.json.
+Writes tools/results/style_threshold.json.
 """
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ import torch
 
 from textvision.data.photos import PhotoBackgrounds
 from textvision.data.synth import render_scene
+from textvision.models.style import style_net
 from textvision.segmentation import segment
-from textvision.style import load_style_model
 from textvision.style.blending import blend
 from textvision.style.inference import image_to_tensor, tensor_to_image
 
@@ -43,7 +43,7 @@ def main(argv=None):
     torch.set_num_threads(1)
     h, w = (int(v) for v in args.size.split("x"))
     bgs = PhotoBackgrounds.from_dirs([d for d in args.photos.split(";") if d])
-    model = load_style_model(args.model)
+    model = style_net(weights=args.model)
     sums = {t: np.zeros(3) for t in THRESHOLDS}
     counts = np.zeros(3)
     i = 0

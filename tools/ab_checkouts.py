@@ -1,7 +1,7 @@
 """Time the moved Python paths of two checkouts side by side (A/B), e.g. before and after a refactor.
 
     for r in 1 2 3 4 5; do for d in OLD_CHECKOUT NEW_CHECKOUT; do
-      (cd $d && OMP_NUM_THREADS=1 PYTHONPATH=$d python /path/to/benchmarks/ab_checkouts.py); done; done
+      (cd $d && OMP_NUM_THREADS=1 PYTHONPATH=$d python /path/to/tools/ab_checkouts.py); done; done
 
 Each run prints one JSON line: which checkout was imported and the thread-CPU medians of ``ops.mser`` (with
 ``prob``, ``min_prob`` and pixel lists), ``TextProposals`` and ``TextProposals`` pruned by a map, on the bundled

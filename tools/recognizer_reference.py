@@ -6,21 +6,21 @@ Three steps, because EasyOCR is never a dependency of textvision: it runs in a t
    (img_901-img_1000 of a training folder) with ``textvision.spotting.word_crops`` and render the small
    test crops (words drawn with cv2's Hershey fonts and the DejaVu fonts, never ICDAR pixels)::
 
-       python benchmarks/recognizer_reference.py crops --data DATA/icdar2015-train --out /tmp/val_crops.npz
-       python benchmarks/recognizer_reference.py render --out tests/spotting/data
+       python tools/recognizer_reference.py crops --data DATA/icdar2015-train --out /tmp/val_crops.npz
+       python tools/recognizer_reference.py render --out tests/spotting/data
 
 2. In an environment with ``easyocr`` (``pip install easyocr --no-deps`` beside torch, opencv, scipy,
    pillow, scikit-image; torchvision stubbed), EasyOCR's readings of the same crops (float network and its
    CPU default, the int8 dynamically quantised one), of the validation words through EasyOCR's own cropping
    (``free_list`` quads on the grey photo), and of the rendered crops (written into their ``words.json``)::
 
-       PYTHONPATH=STUB /path/to/refenv/bin/python benchmarks/recognizer_reference.py easyocr \\
+       PYTHONPATH=STUB /path/to/refenv/bin/python tools/recognizer_reference.py easyocr \\
            --crops /tmp/val_crops.npz --models DIR_WITH_english_g2.pth --out /tmp/easyocr_reads.json \\
            --render tests/spotting/data
 
 3. Back in the project's environment, our readings and the comparison table::
 
-       python benchmarks/recognizer_reference.py compare --crops /tmp/val_crops.npz \\
+       python tools/recognizer_reference.py compare --crops /tmp/val_crops.npz \\
            --easyocr /tmp/easyocr_reads.json [--json OUT.json]
 
 Only NumPy, OpenCV and the standard library are imported at the top: step 2 runs without textvision.
@@ -126,7 +126,7 @@ def _render(args) -> int:
         cv2.imwrite(str(out / name), _draw(word, font, seed), [cv2.IMWRITE_PNG_COMPRESSION, 9])
         entries.append({"file": name, "word": word, "font": font})
     meta = {"about": "rendered words (cv2 Hershey fonts, DejaVu fonts); no ICDAR pixels; made by "
-                     "benchmarks/recognizer_reference.py render", "crops": entries}
+                     "tools/recognizer_reference.py render", "crops": entries}
     (out / "words.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"{len(entries)} crops -> {out}")
     return 0

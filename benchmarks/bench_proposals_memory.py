@@ -1,6 +1,6 @@
 """Peak memory of one ``TextProposals`` call on a photograph, for each thread count, each in a fresh process.
 
-    python benchmarks/proposals_peak_memory.py --photo PHOTO [--size 1280x720] [--threads 1,2] [--runs 3]
+    python benchmarks/bench_proposals_memory.py --photo PHOTO [--size 1280x720] [--threads 1,2] [--runs 3]
 
 The photo is resized to ``--size`` and its TextFCN map computed once (saved to a temporary folder), so that every
 process proposes on the same image and map. Each process makes one small warm-up call, resets the kernel's
@@ -61,7 +61,7 @@ def main(argv=None):
 
     w, h = (int(v) for v in args.size.lower().split("x"))
     img = cv2.resize(io.read_rgb(args.photo), (w, h), interpolation=cv2.INTER_AREA)
-    hm = textvision.segment(img, None).astype(np.float32)
+    hm = textvision.segment(img).astype(np.float32)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         paths = [os.path.join(tmp, "img.npy"), os.path.join(tmp, "hm.npy")]

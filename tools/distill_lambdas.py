@@ -11,9 +11,9 @@ Adam is invariant to a common scale of the loss, so only the ratio lambda_text /
 matters; lambda_background is fixed at 1. Rule: the default is the pair with the lowest text error
 among those keeping ``|d| outside`` < 2 grey levels.
 
-    python benchmarks/distill_lambdas.py --teacher T.pt [--ratios 1 3 10 30] [--steps 300]
+    python tools/distill_lambdas.py --teacher T.pt [--ratios 1 3 10 30] [--steps 300]
 
-Writes benchmarks/results/distill_lambdas.json.
+Writes tools/results/distill_lambdas.json.
 """
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ import time
 import numpy as np
 import torch
 
-from textvision.style import load_style_model, stylize_batch
+from textvision.models.style import style_net
+from textvision.style import stylize_batch
 from textvision.style.distillation import DistillConfig, distill
 from textvision.style.evaluate import change_outside_inside, eval_scenes
 
@@ -48,7 +49,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
 
-    teacher = load_style_model(args.teacher)
+    teacher = style_net(weights=args.teacher)
     S = teacher.num_styles
     scenes = eval_scenes(args.n, (256, 256))
     images = [s.image for s in scenes]

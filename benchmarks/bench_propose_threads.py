@@ -1,6 +1,6 @@
 """Wall time of ``textvision.propose`` with 1 and 2 (or more) threads on the same photographs, in one run.
 
-    python benchmarks/propose_threads.py --photos DIR [--glob 'scenetext0*'] [--threads 1,2] [--repeat 3] [--size WxH]
+    python benchmarks/bench_propose_threads.py --photos DIR [--glob 'scenetext0*'] [--threads 1,2] [--repeat 3] [--size WxH]
 
 Prints the median wall seconds per photo for each thread count and the speed-up over one thread, for the whole
 call and its two parts (the TextFCN map; TextProposals on it, ranking included), and the CPU time of two short
@@ -46,7 +46,7 @@ def main(argv=None):
     per = {n: {k: [] for k in parts} for n in counts}
     serial = {"prepare": [], "rank": []}  # one-thread CPU seconds of two short stages (see the last line printed)
     for img in images:
-        hm = textvision.segment(img, None)
+        hm = textvision.segment(img)
         for n in counts:  # interleaved, so a change of machine load hits every count alike
             runs = []
             for _ in range(args.repeat):

@@ -2,13 +2,13 @@
 
 Run from the repository root:
 
-    python benchmarks/fcn_working_size.py
+    python tools/fcn_working_size.py
 
-On the synthetic 1280x720 scenes of ``bench_proposals.py`` (``render_scene((1000, i))``), for each
+On the synthetic 1280x720 scenes of ``benchmarks/bench_proposals.py`` (``render_scene((1000, i))``), for each
 ``max_side`` given to ``textvision.segment`` (shipped lite weights): pixel recall / precision at 0.5
 against the rendered text masks, and the share of care words whose glyph pixels average >= 0.1 (the
 pruning threshold) and >= 0.3 — a word under the threshold loses its MSER regions before grouping.
-Writes benchmarks/results/fcn_working_size.json. The proposals pipeline's choice
+Writes tools/results/fcn_working_size.json. The proposals pipeline's choice
 (``PROPOSALS_FCN_MAX_SIDE`` in ``textvision/proposals/pipeline.py``) rests on this table.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from textvision.data.synth import render_scene
-from textvision.models.fcn import text_fcn_lite
+from textvision.models.fcn import text_fcn
 from textvision.segmentation import segment
 
 
@@ -35,10 +35,10 @@ def main() -> None:
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "fcn_working_size.json"))
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    model = text_fcn_lite(weights="default").eval()
+    model = text_fcn("lite", weights="default").eval()
     scenes = [render_scene((1000, i), (720, 1280)) for i in range(args.images)]
     rows = []
-    print(f"{args.images} synthetic 1280x720 scenes, shipped text_fcn_lite")
+    print(f"{args.images} synthetic 1280x720 scenes, shipped default TextFCN")
     print(f"{'max_side':>8} {'pixel R':>8} {'pixel P':>8} {'words>=0.1':>11} {'words>=0.3':>11} {'s/image':>8}")
     for side in args.sides:
         tp = fn = fp = 0

@@ -21,9 +21,9 @@ levels); ``grey_norm`` (grey, each view brought to the same mean and contrast, s
 strokes and texture is left: the two halves of a word share colour and lighting, a shortcut that even
 random features take).
 
-    python benchmarks/style_features.py [--labels /work/cache/craft_labels] [--samples DIR] [--fonts 16]
+    python tools/style_features.py [--labels /work/cache/craft_labels] [--samples DIR] [--fonts 16]
 
-Writes benchmarks/results/style_features.json. One CPU thread, about a minute.
+Writes tools/results/style_features.json. One CPU thread, about a minute.
 """
 from __future__ import annotations
 
