@@ -17,7 +17,7 @@ from, scored on the validation split:
 
     python examples/augmentation_experiment.py --data icdar2015:DIR --test icdar2015:DIR --ks 0 1 --seeds 0 1 \
         --backbone vgg16bn_lite --init PREVIOUS_EAST.pt --freeze-stages 1 --lr 5e-4 --text-crop 0.8 --colour \
-        --bf16 --rotate 15 --steps 600 --max-side 1280 --threads 2
+        --bf16 --rotate 15 --steps 450 --max-side 1280 --threads 2 --style default-distilled --cache CACHE
 
 ``--data`` takes ``textvision train-east``'s specs (an ICDAR folder, ``teacher:LABELS``,
 ``photos:DIR`` with ``--synth-n``, ``synth:N``, ``icdar2015:DIR`` = its images outside img_901-img_1000,
