@@ -16,29 +16,18 @@ A block that is not meant to run is marked on the line before its fence with ``<
 (the reason is required). A block whose first line is ``# needs the [pretrained] extra`` runs when that
 extra's package is installed.
 """
-import importlib.util
-import re
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/_markdown.py (importlib import mode)
+from _markdown import page_blocks, run_blocks  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 PAGES = sorted(p.name for p in DOCS.glob("*.md"))
-_BLOCK = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.M | re.S)
-_NO_RUN = re.compile(r"<!--\s*no-run:(.*?)-->\s*\n$")
-
-
-def page_blocks(text: str):
-    """(line of the block's first code line, source, no-run reason or None) for every ```python block."""
-    out = []
-    for m in _BLOCK.finditer(text):
-        mark = _NO_RUN.search(text[:m.start()])  # the marker ends the text above the fence
-        out.append((text.count("\n", 0, m.start(1)) + 1, m.group(1), None if mark is None else mark.group(1).strip()))
-    return out
-
-
 def test_block_extraction():
     text = ("intro\n```python\nx = 1\n```\n\n<!-- no-run: needs a GPU -->\n```python\ny = 2\n```\n"
             "```bash\nls\n```\n```python\nz = x\n```\n")
@@ -100,20 +89,7 @@ def fixtures(tmp_path_factory):
 def test_docs_python_blocks_run(page, fixtures, monkeypatch):
     folder, names = fixtures
     path = DOCS / page
-    blocks = page_blocks(path.read_text(encoding="utf-8"))
     monkeypatch.chdir(folder)
-    namespace = {"__name__": "__docs__", **names}
-    pretrained = importlib.util.find_spec("easyocr_en_models") is not None
-    ran = 0
-    for line, source, no_run in blocks:
-        if no_run is not None or (source.startswith("# needs the [pretrained] extra") and not pretrained):
-            continue
-        # padded so that tracebacks give the line numbers of the page itself
-        code = compile("\n" * (line - 1) + source, str(path), "exec")
-        try:
-            exec(code, namespace)
-        except Exception as exc:  # noqa: BLE001 - re-raised with the block's location
-            pytest.fail(f"docs/{page} python block at line {line} raised {type(exc).__name__}: {exc}")
-        ran += 1
+    ran = run_blocks(path, f"docs/{page}", {"__name__": "__docs__", **names})
     if not ran:
         pytest.skip(f"docs/{page}: every python block is marked no-run or needs the [pretrained] extra")

@@ -18,7 +18,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-__all__ = ["IMAGE_DTYPES", "as_array", "image_rgb", "grey_image", "heatmap", "boxes", "quads"]
+__all__ = ["IMAGE_DTYPES", "as_array", "image_rgb", "grey_image", "heatmap", "boxes", "quads", "upscale"]
 
 
 def _prefix(who: Optional[str]) -> str:
@@ -167,3 +167,15 @@ def quads(q, name: str = "quads", who: Optional[str] = None) -> np.ndarray:
     if not np.isfinite(arr).all():
         raise ValueError(f"{_prefix(who)}{name} must be finite")
     return arr
+
+
+def upscale(value, name: str = "upscale", who: Optional[str] = None) -> float:
+    """A working enlargement factor (``stylize``'s ``upscale``): a real number in [1, 4], as float.
+
+    Raises:
+        ValueError: a bool, a non-number or a value outside [1, 4] (above 4 the network's input grows 16x+).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not 1.0 <= float(value) <= 4.0:
+        raise ValueError(f"{_prefix(who)}{name} must be a number in [1, 4], got {value!r}")
+    return float(value)

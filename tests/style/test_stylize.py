@@ -269,3 +269,15 @@ def test_stylize_upscale(net, rng):
             stylize(img, net, 1, heatmap=hm, upscale=bad)
     with pytest.raises(ValueError, match="two-stage"):
         stylize(img, net, 1, mode="distilled", upscale=2)
+
+
+def test_selective_text_style_upscale_is_checked_like_stylize(net):
+    """One validator: the transform refuses the same upscale values as stylize, at construction."""
+    from textvision.augment import SelectiveTextStyle
+
+    assert SelectiveTextStyle(net, upscale=2).upscale == 2.0
+    for bad in (0.5, 5, True, "2"):
+        with pytest.raises(ValueError, match=r"SelectiveTextStyle: upscale must be a number in \[1, 4\]"):
+            SelectiveTextStyle(net, upscale=bad)
+    with pytest.raises(ValueError, match="two-stage"):
+        SelectiveTextStyle(net, mode="distilled", upscale=2)

@@ -87,10 +87,7 @@ class SelectiveTextStyle(ImageOnlyTransform):
         self.mode = mode
         self.fcn = os.fspath(fcn) if _is_pathlike(fcn) else fcn
         self.threshold = None if threshold is None else float(threshold)
-        if upscale is not None and (isinstance(upscale, bool) or not isinstance(upscale, (int, float))
-                                    or not 1.0 <= float(upscale) <= 4.0):
-            raise ValueError(f"upscale must be a number in [1, 4], got {upscale!r}")
-        self.upscale = None if upscale is None else float(upscale)
+        self.upscale = None if upscale is None else _validate.upscale(upscale, who="SelectiveTextStyle")
         self.device = str(device)
         self._net = None if _is_pathlike(model) else model
         self._fcn_net = None if _is_pathlike(fcn) else fcn

@@ -215,10 +215,7 @@ def _upscale_for(mode: str, upscale) -> float:
         if upscale is not None:
             raise ValueError("upscale applies to mode='two-stage' only (the distilled network blends by its own gate)")
         return 1.0
-    upscale = DEFAULT_UPSCALE if upscale is None else upscale
-    if isinstance(upscale, bool) or not isinstance(upscale, (int, float)) or not 1.0 <= float(upscale) <= 4.0:
-        raise ValueError(f"upscale must be a number in [1, 4], got {upscale!r}")
-    return float(upscale)
+    return _validate.upscale(DEFAULT_UPSCALE if upscale is None else upscale, who="stylize")
 
 
 def working_scale(height: int, width: int, upscale: float) -> float:
