@@ -22,7 +22,7 @@ def single_thread_fcn(weights: Optional[str] = None) -> Callable[[np.ndarray], n
 
     model = None
     if weights:
-        from textvision.models.fcn import text_fcn
+        from textvision.models.text_fcn import text_fcn
 
         model = text_fcn(weights=weights)
     torch.set_num_threads(1)  # a benchmark owns its process; the library never does this

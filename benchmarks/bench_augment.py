@@ -49,8 +49,8 @@ def build_inputs(root: Path, n: int, size=(720, 1280)) -> Path:
 def build_models(root: Path):
     import torch
 
-    from textvision.models.fcn import TextFCN, save_text_fcn
     from textvision.models.style import StyleNet
+    from textvision.models.text_fcn import TextFCN, save_text_fcn
     from textvision.style.inference import save_style_model
     from textvision.weights import entry_path, get_entry
 

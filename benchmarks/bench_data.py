@@ -72,7 +72,7 @@ def bench_writer(n, workers_list):
             stats = write_synth_dataset(Path(tmp) / "syn", n, size=(512, 512), seed=workers, workers=workers)
             cpu = cpu_now() - c0  # this process and its (finished) worker processes
         out[f"textvision synth 512x512, {workers} worker(s)"] = {
-            "unit": "scenes/s", "value": stats["scenes_per_s"], "median_s": stats["seconds"] / n, "n": n,
+            "unit": "scenes/s", "value": stats.scenes_per_s, "median_s": stats.seconds / n, "n": n,
             "cpu_value": n / cpu}
     return out
 

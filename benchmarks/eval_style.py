@@ -108,6 +108,9 @@ def main(argv=None):
     ap.add_argument("--limit", type=int, default=None, help="photo mode: first N photos only")
     ap.add_argument("--no-craft", action="store_true", help="photo mode: skip the CRAFT kept and Gram columns")
     ap.add_argument("--no-read", action="store_true", help="photo mode: skip the recogniser's read kept column")
+    ap.add_argument("--no-two-stage", action="store_true",
+                    help="photo mode: only the --distilled rows (comparing students; the teacher's pass is most "
+                         "of the time)")
     ap.add_argument("--out", default=None, help="JSON results (default: benchmarks/results/eval_style.json, "
                                                 "or eval_style_photos.json in photo mode)")
     args = ap.parse_args(argv)
@@ -136,7 +139,7 @@ def run_synthetic(args):
 
     fcn_maps, fcn_note = None, ""
     try:
-        from textvision.segmentation import segment
+        from textvision.text_fcn import segment
 
         fcn_maps = [segment(im) for im in images]
     except Exception as exc:  # no shipped TextFCN weights yet, or segment unavailable
@@ -261,7 +264,6 @@ def run_photos(args):
 
     from textvision.io import atomic_write_text, read_rgb
     from textvision.models.craft import craft, craft_maps
-    from textvision.segmentation import segment
     from textvision.spotting import as_recognizer
     from textvision.style import blend, stylize
     from textvision.style.evaluate import (
@@ -272,6 +274,7 @@ def run_photos(args):
         word_masks,
     )
     from textvision.style.losses import CraftFeatures
+    from textvision.text_fcn import segment
 
     out_path = args.out or os.path.join(RESULTS, "eval_style_photos.json")
     photos = photos_with_gt(args.photos, args.glob, args.names)[:args.limit]
@@ -306,6 +309,10 @@ def run_photos(args):
             f"two-stage (default, thr {DEFAULT_BLEND_THRESHOLD:g}{up})": DEFAULT_BLEND_THRESHOLD}
     for thr in args.threshold or []:
         rows[f"two-stage thr {thr:g}"] = float(thr)
+    if args.no_two_stage:
+        if not distilled:
+            raise SystemExit("--no-two-stage leaves no row: name --distilled models")
+        rows = {}
     for dname in distilled:
         rows[f"distilled {dname}"] = dname
     acc = {r: {"far": [], "text": [], "pair": [], "kept": [], "gram": np.zeros((len(photos), len(idx))),
@@ -338,7 +345,8 @@ def run_photos(args):
             # Two-stage = StyleNet on the whole photo, then blend by the map (what stylize(rgb, teacher, name)
             # does): one StyleNet pass serves the soft row and every threshold row.
             # A map of ones gives the network's output itself, at stylize's working scale (--upscale).
-            whole, t_net = _timed(stylize, rgb, teacher, name, heatmap=ones, threshold=0, upscale=args.upscale)
+            if not args.no_two_stage:
+                whole, t_net = _timed(stylize, rgb, teacher, name, heatmap=ones, threshold=0, upscale=args.upscale)
             for r, what in rows.items():
                 if isinstance(what, str):
                     o, sec = _timed(stylize, rgb, distilled[what], name)

@@ -23,10 +23,10 @@ import torch
 from eval_style import load_models, shrink  # benchmarks/ is sys.path[0] when run as a script
 
 from textvision.io import list_images, read_rgb, write_image
-from textvision.segmentation import segment
 from textvision.style import blend, stylize
 from textvision.style.defaults import DEFAULT_BLEND_THRESHOLD
 from textvision.style.sheet import contact_sheet
+from textvision.text_fcn import segment
 
 _WHITE = (255, 255, 255)
 _HEADER = 44  # px of the column-label strip: style names, then the method of each column

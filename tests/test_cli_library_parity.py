@@ -42,12 +42,12 @@ def _default(func, name):
 def test_command_defaults_are_the_functions_defaults():
     from textvision.east import detect
     from textvision.proposals import propose
-    from textvision.segmentation import segment
     from textvision.spotting import read
     from textvision.style import stylize
+    from textvision.text_fcn import segment
 
     a = _args("segment", "x.png", "--out", "o")
-    assert (a.weights, a.max_side) == (_default(segment, "model"), _default(segment, "max_side"))
+    assert (a.model, a.max_side) == (_default(segment, "model"), _default(segment, "max_side"))
     a = _args("propose", "x.png", "--out", "o.csv")
     assert not a.no_map and a.heatmap is None  # the map-guided pipeline, not the plain one
     assert a.fcn == _default(propose, "model") and a.max_side == _default(propose, "max_side")
@@ -56,11 +56,11 @@ def test_command_defaults_are_the_functions_defaults():
     assert a.ranker is None and _default(propose, "ranker") == "default"  # None: 'default' unless --no-map
     assert a.prune == "pixels" and not a.no_rerank and a.threads == _default(propose, "num_threads")
     a = _args("detect", "x.png", "--out", "o")
-    assert a.weights == _default(detect, "model") and a.max_side == _default(detect, "max_side")
+    assert a.model == _default(detect, "model") and a.max_side == _default(detect, "max_side")
     assert (a.score_threshold, a.nms_threshold, a.box_threshold) == (
         _default(detect, "score_threshold"), _default(detect, "nms_threshold"), _default(detect, "box_threshold"))
     a = _args("read", "x.png", "--out", "o")
-    assert (a.weights, a.detector, a.min_confidence, a.threads) == (
+    assert (a.model, a.detector, a.min_confidence, a.threads) == (
         _default(read, "model"), _default(read, "detector"), _default(read, "min_confidence"),
         _default(read, "num_threads"))
     a = _args("stylize", "x.png", "--style", "0", "--out", "o.png")
@@ -129,3 +129,25 @@ def test_stylize(photo, tmp_path):
     path, rgb = photo
     assert main(["stylize", str(path), "--style", "0", "--out", str(tmp_path / "s.png")]) == 0
     np.testing.assert_array_equal(io.read_rgb(tmp_path / "s.png"), stylize(rgb, style=0))
+
+
+# ------------------------------------------------------------------------------------------- same names
+def _subparsers(parser, prefix=()):
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield (*prefix, name), sub
+                yield from _subparsers(sub, (*prefix, name))
+
+
+def test_network_options_have_the_library_names():
+    """A command's own network is ``--model`` (the pipelines' ``model=``), a TextFCN beside it ``--fcn``
+    (``stylize(fcn=)``); no command takes ``--weights`` or ``--fcn-weights`` for them."""
+    seen = 0
+    for name, sub in _subparsers(build_parser()):
+        opts = {o for a in sub._actions for o in a.option_strings}
+        assert not opts & {"--weights", "--fcn-weights"}, f"textvision {' '.join(name)}: {sorted(opts)}"
+        seen += "--model" in opts
+    assert seen >= 7  # segment, detect, read, stylize, styles, augment, teacher-label

@@ -71,7 +71,7 @@ class Writer(SimpleNamespace):
 
 WRITERS = [
     Writer(name="detect", folder=True, own="res_img_9.txt", again="--force", cheap=True,
-           argv=lambda d, out: ["detect", d.imgs, "--weights", d.tiny, "--max-side", "64", "--no-progress",
+           argv=lambda d, out: ["detect", d.imgs, "--model", d.tiny, "--max-side", "64", "--no-progress",
                                 "--out", out]),
     Writer(name="demo", folder=True, own="table.json", again="--force", cheap=True,
            argv=lambda d, out: ["demo", "--image", d.img, "--heatmap-source", "fcn", "--top", "3", "--out", out]),
@@ -101,8 +101,8 @@ WRITERS = [
     Writer(name="train-east", folder=False, suffix=".pt", again="--resume", cheap=False,
            argv=lambda d, out: ["train-east", "--data", "synth:2:64", "--backbone", "tiny", "--input-size", "64",
                                 "--epochs", "1", "--no-progress", "--out", out]),
-    Writer(name="train-fcn", folder=False, suffix=".pt", again="--resume", cheap=False,
-           argv=lambda d, out: ["train-fcn", "--data", "synth", "--synth-n", "2", "--epochs", "1", "--no-progress",
+    Writer(name="train-text-fcn", folder=False, suffix=".pt", again="--resume", cheap=False,
+           argv=lambda d, out: ["train-text-fcn", "--data", "synth", "--synth-n", "2", "--epochs", "1", "--no-progress",
                                 "--out", out]),
     Writer(name="train-style", folder=False, suffix=".pt", again="--resume", cheap=False,
            argv=lambda d, out: ["train-style", "--styles", d.imgs, "--loss-net", "random", "--steps", "1",
@@ -158,7 +158,7 @@ def test_detect_into_a_stale_folder_never_mixes_runs(d, tmp_path, capsys):
     out.mkdir()
     for k in (1, 2):  # run A: perfect results for both images
         (out / f"res_img_{k}.txt").write_bytes((Path(d.det) / f"res_img_{k}.txt").read_bytes())
-    run_b = ["detect", d.img, "--weights", d.tiny, "--max-side", "64", "--score-threshold", "1", "--out", str(out)]
+    run_b = ["detect", d.img, "--model", d.tiny, "--max-side", "64", "--score-threshold", "1", "--out", str(out)]
     assert main(run_b) == 1
     assert "2 result file(s) of an earlier run" in _one_line_error(capsys, "detect")
     assert main(run_b + ["--force"]) == 0
@@ -204,7 +204,7 @@ def test_augment_resumes_only_when_asked(d, tmp_path, capsys):
 
 # ------------------------------------------------------------------------------------------------ nothing to do
 EMPTY_INPUT = {
-    "detect": lambda d, out: ["detect", d.empty, "--weights", d.tiny, "--out", out],
+    "detect": lambda d, out: ["detect", d.empty, "--model", d.tiny, "--out", out],
     "segment": lambda d, out: ["segment", d.empty, "--out", out],
     "propose": lambda d, out: ["propose", d.empty, "--out", out + ".csv"],
     "augment": lambda d, out: ["augment", d.empty, out, "--format", "icdar2015", "--model", "default-distilled"],
@@ -248,7 +248,7 @@ CLOSED_PIPE = {
     "styles": lambda d, t: ["styles", "--model", "default-distilled"],
     "evaluate": lambda d, t: ["evaluate", "--gt", d.ic15, "--det", d.det],
     "propose": lambda d, t: ["propose", d.imgs, "--out", str(t / "p.csv")],
-    "detect": lambda d, t: ["detect", d.imgs, "--weights", d.tiny, "--max-side", "64", "--out", str(t / "res")],
+    "detect": lambda d, t: ["detect", d.imgs, "--model", d.tiny, "--max-side", "64", "--out", str(t / "res")],
     "synth": lambda d, t: ["synth", "--n", "1", "--size", "32x48", "--workers", "1", "--out", str(t / "s")],
     "export-weights": lambda d, t: ["export-weights", d.tiny, str(t / "e.pt")],
     "bench": lambda d, t: ["bench", "proposals", "-n", "1", "--size", "64x96", "--heatmap-source", "none"],
@@ -276,23 +276,29 @@ def test_closed_pipe_of_a_real_process():
 
 # ------------------------------------------------------------------------------------------------ weights names
 BAD_NAME = {
-    "detect --weights": lambda d, out: ["detect", d.imgs, "--weights", "nosuch", "--out", out],
-    "segment --weights": lambda d, out: ["segment", d.imgs, "--weights", "nosuch", "--out", out],
+    "detect --model": lambda d, out: ["detect", d.imgs, "--model", "nosuch", "--out", out],
+    "segment --model": lambda d, out: ["segment", d.imgs, "--model", "nosuch", "--out", out],
     "propose --fcn": lambda d, out: ["propose", d.imgs, "--fcn", "nosuch", "--out", out + ".csv"],
     "propose --ranker": lambda d, out: ["propose", d.imgs, "--ranker", "nosuch", "--out", out + ".csv"],
-    "bench --fcn-weights": lambda d, out: ["bench", "proposals", "-n", "1", "--fcn-weights", "nosuch",
+    "bench --fcn": lambda d, out: ["bench", "proposals", "-n", "1", "--fcn", "nosuch",
                                            "--json", out + ".json"],
     "stylize --model": lambda d, out: ["stylize", d.img, "--model", "nosuch", "--style", "0", "--out", out + ".png"],
     "stylize --fcn": lambda d, out: ["stylize", d.img, "--fcn", "nosuch", "--style", "0", "--out", out + ".png"],
     "styles --model": lambda d, out: ["styles", "--model", "nosuch", "--out", out + ".png"],
     "augment --model": lambda d, out: ["augment", d.ic15, out, "--format", "icdar2015", "--model", "nosuch"],
     "augment --fcn": lambda d, out: ["augment", d.ic15, out, "--format", "icdar2015", "--fcn", "nosuch"],
-    "teacher-label --weights": lambda d, out: ["teacher-label", d.imgs, "--weights", "nosuch", "--out", out],
+    "teacher-label --model": lambda d, out: ["teacher-label", d.imgs, "--model", "nosuch", "--out", out],
+    "read --model": lambda d, out: ["read", d.imgs, "--model", "nosuch", "--out", out],
+    "read --detector": lambda d, out: ["read", d.imgs, "--detector", "nosuch", "--out", out],
+    "bench spotting --recognizer": lambda d, out: ["bench", "spotting", "--data", d.ic15, "--recognizer", "nosuch",
+                                                   "--json", out + ".json"],
+    "bench spotting --fcn": lambda d, out: ["bench", "spotting", "--data", d.ic15, "--fcn", "nosuch",
+                                            "--json", out + ".json"],
     "distill --teacher": lambda d, out: ["distill", "--teacher", "nosuch", "--out", out + ".pt"],
     "distill --gate-fcn": lambda d, out: ["distill", "--teacher", "default", "--gate-fcn", "nosuch",
                                           "--out", out + ".pt"],
     "train-style --vgg": lambda d, out: ["train-style", "--styles", d.imgs, "--vgg", "nosuch", "--out", out + ".pt"],
-    "train-fcn --init": lambda d, out: ["train-fcn", "--data", "synth", "--init", "nosuch", "--out", out + ".pt"],
+    "train-text-fcn --init": lambda d, out: ["train-text-fcn", "--data", "synth", "--init", "nosuch", "--out", out + ".pt"],
     "train-east --init": lambda d, out: ["train-east", "--data", "synth:2:64", "--backbone", "tiny",
                                          "--input-size", "64", "--init", "nosuch", "--out", out + ".pt"],
     "train-east --augment": lambda d, out: ["train-east", "--data", "synth:2:64", "--backbone", "tiny",
@@ -343,7 +349,7 @@ def test_a_raw_pickle_is_one_line_without_warnings(d, tmp_path, capsys):
     raw.write_bytes(pickle.dumps({"a": 1}, protocol=4))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        assert main(["detect", d.img, "--weights", str(raw), "--out", str(tmp_path / "res")]) == 1
+        assert main(["detect", d.img, "--model", str(raw), "--out", str(tmp_path / "res")]) == 1
     assert [str(w.message) for w in caught] == []
     assert str(raw) in _one_line_error(capsys, "detect")
     # The transform reads its checkpoint at construction: a missing or wrong file fails there.
@@ -360,7 +366,7 @@ def test_a_raw_pickle_is_one_line_without_warnings(d, tmp_path, capsys):
 def test_one_bad_image_is_one_line(command, d, tmp_path, capsys):
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"\xff\xd8 not a jpeg at all")
-    argv = {"detect": ["detect", str(bad), "--weights", d.tiny, "--out", str(tmp_path / "o")],
+    argv = {"detect": ["detect", str(bad), "--model", d.tiny, "--out", str(tmp_path / "o")],
             "propose": ["propose", str(bad), "--out", str(tmp_path / "o.csv")],
             "stylize": ["stylize", str(bad), "--style", "0", "--out", str(tmp_path / "o.png")],
             "segment": ["segment", str(bad), "--out", str(tmp_path / "o")]}[command]
@@ -378,7 +384,7 @@ def test_detect_clips_quads_to_the_image(d, tmp_path, monkeypatch):
     quads = np.array([[[-30, -4], [120, -4], [120, 20], [-30, 20]], [[10, 10], [40, 10], [40, 70], [10, 70]]],
                      np.float32)
     monkeypatch.setattr(decode, "detect", lambda *a, **k: decode.Detections(quads, np.ones(2, np.float32)))
-    assert main(["detect", d.img, "--weights", d.tiny, "--overlay", "--out", str(tmp_path / "res")]) == 0
+    assert main(["detect", d.img, "--model", d.tiny, "--overlay", "--out", str(tmp_path / "res")]) == 0
     got = np.array([t.quad for t in read_icdar2015(tmp_path / "res" / "res_img_1.txt")])
     assert got.shape == (2, 4, 2)
     assert got[..., 0].min() == 0 and got[..., 0].max() == 95  # the image is 96 wide, 64 high
@@ -439,7 +445,7 @@ def test_the_demo_folder_is_ignored_by_git():
 
 # ------------------------------------------------------------------------------------------ one file per input stem
 SAME_STEM = {  # commands writing one result per input, named after its stem
-    "detect": lambda d, a, out: ["detect", *a, "--weights", d.tiny, "--max-side", "64", "--no-progress", "--out", out],
+    "detect": lambda d, a, out: ["detect", *a, "--model", d.tiny, "--max-side", "64", "--no-progress", "--out", out],
     "segment": lambda d, a, out: ["segment", *a, "--no-progress", "--out", out],
     "read": lambda d, a, out: ["read", *a, "--detector", d.tiny, "--no-progress", "--out", out],
 }

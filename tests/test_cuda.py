@@ -130,7 +130,7 @@ def test_augment_dataset_runs_on_cuda(tmp_path, conv_runs):
 
 
 def test_one_nccl_step_of_the_fcn_trainer_equals_a_plain_step(tmp_path, monkeypatch, conv_runs):
-    """train_fcn's DDP path (SyncBatchNorm, DDP over NCCL, sharded sampler, barrier, shutdown) against a plain
+    """train_text_fcn's DDP path (SyncBatchNorm, DDP over NCCL, sharded sampler, barrier, shutdown) against a plain
     run of the same trainer on the same shard.
 
     One GPU holds one NCCL rank, so the trainer is told WORLD_SIZE=2 (it takes its DDP path and gives rank 0
@@ -140,8 +140,8 @@ def test_one_nccl_step_of_the_fcn_trainer_equals_a_plain_step(tmp_path, monkeypa
     """
     import torch.distributed as dist
 
-    from textvision.models.fcn import build_text_fcn
-    from textvision.segmentation.train import FCNTrainConfig, synth_source, train_fcn
+    from textvision.models.text_fcn import build_text_fcn
+    from textvision.text_fcn.train import TextFCNTrainConfig, synth_source, train_text_fcn
 
     if not dist.is_nccl_available():
         pytest.skip("this torch build has no NCCL")
@@ -150,13 +150,13 @@ def test_one_nccl_step_of_the_fcn_trainer_equals_a_plain_step(tmp_path, monkeypa
     two = torch.utils.data.ConcatDataset([one, one])
 
     def cfg(out):
-        return FCNTrainConfig(out=str(tmp_path / out), epochs=1, batch_size=1, crop=64, warmup_steps=1, lr=1e-2,
+        return TextFCNTrainConfig(out=str(tmp_path / out), epochs=1, batch_size=1, crop=64, warmup_steps=1, lr=1e-2,
                               progress=False, augment=False, widths=(8, 16, 16, 24, 32), device="cuda:0")
 
     deterministic, benchmark = torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark
     torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
     try:
-        plain = train_fcn(cfg("plain.pt"), one, None).model
+        plain = train_text_fcn(cfg("plain.pt"), one, None).model
         monkeypatch.setenv("MASTER_ADDR", "127.0.0.1")
         monkeypatch.setenv("MASTER_PORT", str(_free_port()))
         for k, v in (("WORLD_SIZE", "2"), ("RANK", "0"), ("LOCAL_RANK", "0")):
@@ -165,7 +165,7 @@ def test_one_nccl_step_of_the_fcn_trainer_equals_a_plain_step(tmp_path, monkeypa
         try:
             assert dist.get_backend() == "nccl"
             conv_runs.clear()
-            ddp = train_fcn(cfg("ddp.pt"), two, None).model
+            ddp = train_text_fcn(cfg("ddp.pt"), two, None).model
             assert not dist.is_initialized()  # the trainer left the group (shutdown_distributed)
         finally:
             if dist.is_initialized():
@@ -174,7 +174,7 @@ def test_one_nccl_step_of_the_fcn_trainer_equals_a_plain_step(tmp_path, monkeypa
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = deterministic, benchmark
     assert conv_runs and {d for d, _ in conv_runs} == {"cuda"} and torch.bfloat16 in {t for _, t in conv_runs}
     assert all(p.is_cuda for p in ddp.parameters())
-    torch.manual_seed(0)  # train_fcn's initialisation, for the control below
+    torch.manual_seed(0)  # train_text_fcn's initialisation, for the control below
     init = build_text_fcn({"arch": "lite", "widths": [8, 16, 16, 24, 32]}).state_dict()
     assert any(not torch.equal(init[k], v.cpu()) for k, v in plain.state_dict().items())  # a step was taken
     for (k, a), b in zip(plain.state_dict().items(), ddp.state_dict().values()):

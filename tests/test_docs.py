@@ -50,8 +50,8 @@ def _fixtures(folder: Path) -> dict:
     from textvision import io
     from textvision.data import TextInstance, write_icdar2015
     from textvision.models.east import EAST, save_east
-    from textvision.models.fcn import TextFCN, save_text_fcn
     from textvision.models.style import StyleNet
+    from textvision.models.text_fcn import TextFCN, save_text_fcn
     from textvision.style import save_style_model
 
     street = io.read_rgb(Path(textvision.__file__).parent / "assets" / "scenetext01.jpg")

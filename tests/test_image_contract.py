@@ -29,9 +29,9 @@ def _rgb():
 @pytest.fixture(scope="module")
 def nets():
     from textvision.models.east import EAST
-    from textvision.models.fcn import TextFCN
     from textvision.models.recognizer import Recognizer
     from textvision.models.style import StyleNet
+    from textvision.models.text_fcn import TextFCN
 
     torch.manual_seed(0)
     return {"fcn": TextFCN("lite", widths=(4, 4, 4, 4, 4)).eval(), "east": EAST("tiny").eval(),
@@ -41,13 +41,13 @@ def nets():
 
 # name -> (who / name in the error message, call(image, nets) -> comparable result)
 def _segment(img, n):
-    from textvision.segmentation import segment
+    from textvision.text_fcn import segment
 
     return segment(img, model=n["fcn"], max_side=None)
 
 
 def _segment_batch(img, n):
-    from textvision.segmentation import segment_batch
+    from textvision.text_fcn import segment_batch
 
     return segment_batch([img], model=n["fcn"], max_side=None)[0]
 

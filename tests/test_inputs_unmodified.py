@@ -87,7 +87,7 @@ def _call_frozen(fn, args, kwargs):
 
 
 def _tiny_fcn():
-    from textvision.models.fcn import text_fcn
+    from textvision.models.text_fcn import text_fcn
 
     torch.manual_seed(0)
     return text_fcn("lite", widths=(4, 4, 4, 4, 4)).eval()
@@ -222,31 +222,31 @@ def _fcn_heatmap():
 
 
 def _segment():
-    from textvision.segmentation import segment
+    from textvision.text_fcn import segment
 
     return segment, (_image(),), dict(model=_tiny_fcn(), max_side=None)
 
 
 def _segment_tiled():
-    from textvision.segmentation import segment
+    from textvision.text_fcn import segment
 
     return segment, (_image(48, 56),), dict(model=_tiny_fcn(), max_side=None, tile=32)
 
 
 def _segment_tensor():
-    from textvision.segmentation import segment
+    from textvision.text_fcn import segment
 
     return segment, (torch.from_numpy(_image()),), dict(model=_tiny_fcn(), max_side=None)
 
 
 def _segment_batch():
-    from textvision.segmentation import segment_batch
+    from textvision.text_fcn import segment_batch
 
     return segment_batch, ([_image(), _image(24, 40), _image()],), dict(model=_tiny_fcn(), max_side=None)
 
 
 def _segment_float():
-    from textvision.segmentation import segment
+    from textvision.text_fcn import segment
 
     return segment, (_image().astype(np.float32) / 255,), dict(model=_tiny_fcn(), max_side=None)
 
@@ -258,7 +258,7 @@ def _as_rgb():
 
 
 def _coverage():
-    from textvision.segmentation import text_coverage
+    from textvision.text_fcn import text_coverage
 
     return text_coverage, (_heat(),), {}
 
@@ -578,10 +578,10 @@ CASES = {
     "proposals.Ranker": _ranker, "proposals.euclidean_mst": _mst, "proposals.single_linkage": _linkage,
     "proposals.fcn_heatmap": _fcn_heatmap, "proposals.propose": _propose,
     "proposals.propose[heatmap]": _propose_heatmap,
-    "segmentation.segment": _segment, "segmentation.segment[tiled]": _segment_tiled,
-    "segmentation.segment[tensor]": _segment_tensor, "segmentation.segment[float]": _segment_float,
-    "segmentation.segment_batch": _segment_batch, "_validate.image_rgb": _as_rgb,
-    "segmentation.text_coverage": _coverage,
+    "text_fcn.segment": _segment, "text_fcn.segment[tiled]": _segment_tiled,
+    "text_fcn.segment[tensor]": _segment_tensor, "text_fcn.segment[float]": _segment_float,
+    "text_fcn.segment_batch": _segment_batch, "_validate.image_rgb": _as_rgb,
+    "text_fcn.text_coverage": _coverage,
     "style.blend": _blend, "style.stylize": _stylize, "style.stylize[weights]": _stylize_weights,
     "style.stylize[distilled]": _stylize_distilled, "style.stylize_batch": _stylize_batch,
     "style.two_stage": _two_stage, "style.image_to_tensor": _image_to_tensor,
@@ -793,12 +793,13 @@ def test_guard_catches_a_writer():
 # Names in ``__all__`` that take no arrays (or only paths / configs / modules), with the reason.
 NO_ARRAYS = {
     "ops": {"LanmsResult", "ExtensionMissingError", "built_with_cuda", "has_cuda", "has_ops", "MserRegions",
-            "textproposals_params", "OPENCV_DEFAULTS"},
-    "proposals": {"Proposals", "PROPOSALS_FCN_MAX_SIDE", "DEFAULT_MIN_PROB", "PRESETS", "FEATURE_NAMES", "Dendrogram"},
-    "segmentation": {"DEFAULT_MAX_SIDE", "DEFAULT_TILE"},
+            "textproposals_params", "OPENCV_DEFAULTS", "PixelLists"},
+    "proposals": {"Proposals", "PROPOSALS_FCN_MAX_SIDE", "DEFAULT_MIN_PROB", "PRESETS", "FEATURE_NAMES", "Dendrogram",
+                  "SpanningTree"},
+    "text_fcn": {"DEFAULT_MAX_SIDE", "DEFAULT_TILE"},
     # losses/configs/IO on paths; PerceptualLoss/VGGFeatures need VGG weights; the trainers take folders
     "style": {"save_style_model", "read_checkpoint", "PerceptualLoss", "VGGFeatures",
-              "LossTerms", "StyleTrainConfig", "train_style", "load_style_images", "DistillConfig", "distill",
+              "LossTerms", "StyleTrainConfig", "train_style", "load_style_images", "StyleImages", "DistillConfig", "distill",
               "distillation_loss"},
     # folders in, folders out; plan_styles takes names and a seed
     "augment": {"augment_dataset", "AugmentOptions", "AugmentResult", "plan_styles"},
@@ -813,7 +814,7 @@ NO_ARRAYS = {
     # readers take paths; the dataset classes take folders; render_scene takes a seed
     "data": {"TextInstance", "read_icdar2015", "read_icdar2013", "MalformedGroundTruth", "read_image",
              "read_coco_text", "write_coco_text", "CocoText", "IcdarDataset", "CocoTextDataset",
-             "render_scene", "SynthScene", "SynthDataset"},
+             "render_scene", "SynthScene", "SynthDataset", "TextMasks"},
 }
 # a case key names an exported function after the subpackage prefix; these name a non-exported one
 ALIASES = {"data.masks.rasterize_quads"}

@@ -31,7 +31,7 @@ _TOP = {
     "io": "ops", "checkpoint": "ops", "weights": "ops", "ops": "ops",
     "models": "models",
     "data": "data", "eval": "data",
-    "segmentation": "pipelines", "proposals": "pipelines", "east": "pipelines", "style": "pipelines",
+    "text_fcn": "pipelines", "proposals": "pipelines", "east": "pipelines", "style": "pipelines",
     "augment": "pipelines", "spotting": "pipelines",
     "training": "training",
 }
@@ -156,21 +156,21 @@ def test_textvision_imports_only_point_down():
 def test_every_module_of_textvision_has_a_layer_and_imports_are_seen():
     root = Path(textvision.__file__).parent
     mods = modules_of(root)
-    assert {"textvision", "textvision._C", "textvision.models.fcn", "textvision.proposals.commands"} <= set(mods)
+    assert {"textvision", "textvision._C", "textvision.models.text_fcn", "textvision.proposals.commands"} <= set(mods)
     assert all(layer_of(m) for m in mods)
     # the checker sees imports inside functions and resolves lazy exports to the defining module
     seen = {(a.source, a.target) for a in arrows(root, exports_of=_real_exports(root))}
-    assert ("textvision.segmentation.inference", "textvision.weights") in seen  # inside _prepare()
+    assert ("textvision.text_fcn.inference", "textvision.weights") in seen  # inside _prepare()
     assert ("textvision._ext", "textvision._C") in seen
 
 
 @pytest.mark.parametrize("module, layer", [
     ("textvision", "cli"), ("textvision.cli", "cli"), ("textvision._cli", "cli"), ("textvision.__main__", "cli"),
     ("textvision.proposals.commands", "cli"), ("textvision.weights.commands", "cli"),
-    ("textvision.segmentation.train", "training"), ("textvision.style.distillation", "training"),
+    ("textvision.text_fcn.train", "training"), ("textvision.style.distillation", "training"),
     ("textvision.proposals.compare", "training"), ("textvision.spotting.bench", "training"),
     ("textvision.training", "training"),
-    ("textvision.segmentation.inference", "pipelines"), ("textvision.proposals", "pipelines"),
+    ("textvision.text_fcn.inference", "pipelines"), ("textvision.proposals", "pipelines"),
     ("textvision.eval.deteval", "data"), ("textvision.data", "data"),
     ("textvision.models.style", "models"), ("textvision.models", "models"),
     ("textvision._validate", "ops"), ("textvision.ops.mser", "ops"), ("textvision.weights", "ops"),
@@ -199,28 +199,28 @@ def test_checker_finds_every_kind_of_upward_arrow(tmp_path):
             "from textvision import io\n"                        # down: ops
             "from . import other\n"                              # same layer
             "def f():\n"
-            "    from ..segmentation import inference\n"         # up, relative, inside a function
+            "    from ..text_fcn import inference\n"         # up, relative, inside a function
             "    import textvision\n"                            # up to the root face
             "    return textvision.segment\n"
             "class C:\n"
             "    def g(self):\n"
-            "        from textvision.segmentation import segment\n"  # up: the lazy export's defining module
+            "        from textvision.text_fcn import segment\n"  # up: the lazy export's defining module
         ),
         "models/other.py": "from textvision import segment\n",  # up: a name of the root package
-        "segmentation/__init__.py": "",
-        "segmentation/inference.py": "from textvision.models import net\nfrom textvision.models.nothing import x\n",
-        "segmentation/commands.py": "import textvision.segmentation.inference\n",
+        "text_fcn/__init__.py": "",
+        "text_fcn/inference.py": "from textvision.models import net\nfrom textvision.models.nothing import x\n",
+        "text_fcn/commands.py": "import textvision.text_fcn.inference\n",
         "brandnew.py": "",
     })
-    table = {"textvision": {"segment": "textvision.segmentation"},
-             "textvision.segmentation": {"segment": "textvision.segmentation.inference"}}
+    table = {"textvision": {"segment": "textvision.text_fcn"},
+             "textvision.text_fcn": {"segment": "textvision.text_fcn.inference"}}
     found = check(root, exports_of=lambda pkg: table.get(pkg, {}))
     assert sorted(found) == sorted([
-        Finding("upward", "textvision.models.net:5 (models) imports textvision.segmentation.inference (pipelines)"),
+        Finding("upward", "textvision.models.net:5 (models) imports textvision.text_fcn.inference (pipelines)"),
         Finding("upward", "textvision.models.net:6 (models) imports textvision (cli)"),
-        Finding("upward", "textvision.models.net:10 (models) imports textvision.segmentation.inference (pipelines)"),
-        Finding("upward", "textvision.models.other:1 (models) imports textvision.segmentation.inference (pipelines)"),
-        Finding("unknown", "textvision.segmentation.inference:2 imports textvision.models.nothing, which is no module"),
+        Finding("upward", "textvision.models.net:10 (models) imports textvision.text_fcn.inference (pipelines)"),
+        Finding("upward", "textvision.models.other:1 (models) imports textvision.text_fcn.inference (pipelines)"),
+        Finding("unknown", "textvision.text_fcn.inference:2 imports textvision.models.nothing, which is no module"),
         Finding("unmapped", "textvision.brandnew: no layer (extend the rule in CONTRIBUTING.md 'Layers' and in this "
                             "test)"),
     ])

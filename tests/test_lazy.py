@@ -10,7 +10,7 @@ import textvision
 from textvision._lazy import exports, lazy_exports
 
 # Every package face that re-exports lazily (each must register a table with lazy_exports).
-FACES = ["textvision", "textvision.models", "textvision.data", "textvision.segmentation", "textvision.augment",
+FACES = ["textvision", "textvision.models", "textvision.data", "textvision.text_fcn", "textvision.augment",
          "textvision.spotting", "textvision.east", "textvision.style"]
 
 
@@ -71,8 +71,8 @@ def test_every_face_exports_through_the_helper(face):
 
 def test_root_conveniences_are_the_pipelines_own_functions():
     from textvision.proposals.headline import propose
-    from textvision.segmentation.inference import segment
     from textvision.spotting.reader import read
+    from textvision.text_fcn.inference import segment
 
     assert textvision.segment is segment and textvision.propose is propose and textvision.read is read
     assert textvision.ops is importlib.import_module("textvision.ops")

@@ -278,14 +278,17 @@ def test_ranker_load_takes_registry_names_and_paths(tmp_path):
 
 def test_models_builders_are_never_shadowed_by_their_modules():
     # A fresh interpreter: importing the submodules first (as the pipelines do) must not turn
-    # textvision.models.east / craft / recognizer into modules.
+    # textvision.models.text_fcn / east / craft / recognizer into modules.
     code = ("import textvision.models.east, textvision.models.craft, textvision.models.recognizer\n"
+            "import textvision.models.text_fcn, textvision.text_fcn.inference\n"
             "import textvision.east.decode, textvision.spotting.recognition\n"
             "import types, textvision.models as m\n"
-            "from textvision.models import craft, east, recognizer\n"
+            "from textvision.models import craft, east, recognizer, text_fcn\n"
             "from textvision.models.east import EAST\n"
-            "assert all(isinstance(f, types.FunctionType) for f in (craft, east, recognizer, m.east)), (craft, east)\n"
-            "assert isinstance(east('tiny'), EAST)\n")
+            "from textvision.models.text_fcn import TextFCN\n"
+            "assert all(isinstance(f, types.FunctionType) for f in (craft, east, recognizer, text_fcn, m.east,\n"
+            "                                                       m.text_fcn)), (craft, east, text_fcn)\n"
+            "assert isinstance(east('tiny'), EAST) and isinstance(text_fcn('lite'), TextFCN)\n")
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -295,9 +298,9 @@ def _pipelines():
     from textvision.augment import SelectiveTextStyle
     from textvision.east import detect, detect_batch
     from textvision.proposals import fcn_heatmap, propose
-    from textvision.segmentation import segment, segment_batch
     from textvision.spotting import read
     from textvision.style import stylize, stylize_batch
+    from textvision.text_fcn import segment, segment_batch
 
     return {"segment": segment, "segment_batch": segment_batch, "propose": propose, "fcn_heatmap": fcn_heatmap,
             "detect": detect, "detect_batch": detect_batch, "stylize": stylize, "stylize_batch": stylize_batch,
@@ -320,12 +323,12 @@ def test_textvision_names_no_hub_cache():
 def test_old_loader_names_are_gone():
     import textvision.models as models
     import textvision.proposals as proposals
-    import textvision.segmentation as segmentation
     import textvision.style as style
+    import textvision.text_fcn as text_fcn_pkg
 
     for module, names in ((models, ("load_text_fcn", "text_fcn_lite", "text_fcn_vgg16", "east_tiny", "east_vgg16",
                                     "east_resnet50", "load_vgg16_imagenet", "load_resnet_imagenet")),
-                          (style, ("load_style_model",)), (segmentation, ("default_model",)),
+                          (style, ("load_style_model",)), (text_fcn_pkg, ("default_model",)),
                           (proposals, ("load_default_ranker",)), (textvision.east, ("load_east",))):
         for n in names:
             assert not hasattr(module, n), f"{module.__name__}.{n}"

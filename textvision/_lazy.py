@@ -5,7 +5,7 @@ Each package ``__init__`` that re-exports names of heavy submodules (torch, Open
     __getattr__, __dir__ = lazy_exports(__name__, {"segment": ".inference", "segment_batch": ".inference"})
 
 so ``import textvision`` and the CLI's ``import textvision.<area>.commands`` import no torch, and
-``textvision.segmentation.segment`` is the very function of ``textvision.segmentation.inference``.
+``textvision.text_fcn.segment`` is the very function of ``textvision.text_fcn.inference``.
 :func:`exports` reads a package's table back (``tests/test_layers.py`` resolves ``from PKG import NAME``
 through it to the defining module).
 """
@@ -28,7 +28,7 @@ def lazy_exports(package: str, names: Mapping[str, str], submodules: Iterable[st
     Args:
         package: the package's ``__name__``, e.g. ``"textvision.style"``.
         names: exported name -> the module defining it (the attribute of that name), absolute
-            (``"textvision.models.fcn"``) or relative to ``package`` (``".inference"``).
+            (``"textvision.models.text_fcn"``) or relative to ``package`` (``".inference"``).
         submodules: names of submodules exported as modules (``textvision.ops``, ``textvision.data.synth``).
             Kept apart from ``names`` because a builder may share its module's name (``models.east``).
 

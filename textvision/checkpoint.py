@@ -19,7 +19,7 @@ import os
 import pickle
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Optional, Sequence, TypeVar, Union
 
 from textvision.io import PathLike, atomic_write
 
@@ -63,7 +63,7 @@ def save_checkpoint(path: PathLike, *, kind: str, state_dict: Dict[str, Any], co
     return atomic_write(path, lambda tmp: torch.save(ckpt, tmp))
 
 
-def load_torch_file(path: PathLike, what: str = "torch file", *, map_location="cpu"):
+def load_torch_file(path: PathLike, what: str = "torch file", *, map_location="cpu") -> Any:
     """The one safe ``torch.load``: ``weights_only=True``, one-line errors naming the file.
 
     Used for our checkpoints (:func:`load_checkpoint`) and for the bare state dicts of other projects
@@ -73,6 +73,10 @@ def load_torch_file(path: PathLike, what: str = "torch file", *, map_location="c
         path: the file.
         what: what the file should be, for the error message (``"not a {what}"``).
         map_location: device for the tensors.
+
+    Returns:
+        the object stored in the file, as ``torch.load`` gives it: tensors and plain containers only (in
+        practice a checkpoint or state dict; the callers check it is the dict they expect).
 
     Raises:
         FileNotFoundError: no such file. ValueError: a file that needs code to unpickle (refused, nothing
@@ -175,7 +179,10 @@ def _load_once(loader: Callable, path: str, mtime_ns: int):
     return loader(path)
 
 
-def load_once(loader: Callable[[str], Any], path: PathLike):
+_Loaded = TypeVar("_Loaded")
+
+
+def load_once(loader: Callable[[str], _Loaded], path: PathLike) -> _Loaded:
     """``loader(path)``, run once per process for each version of the file and then shared (the models that
     ``detect("...")`` / ``stylize(img, "...")`` take by name or path). Keyed by the file's modification time
     too, so a retrained checkpoint at the same path is not served stale. Callers must not train the result."""

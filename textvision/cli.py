@@ -17,16 +17,16 @@ from textvision.eval import commands as eval_commands
 # One line per area, in the order of the help text (the pipeline's order).
 from textvision.ops import commands as ops_commands
 from textvision.proposals import commands as proposals_commands
-from textvision.segmentation import commands as fcn_commands
 from textvision.spotting import commands as spotting_commands
 from textvision.style import commands as style_commands
+from textvision.text_fcn import commands as text_fcn_commands
 from textvision.weights import commands as weights_commands
 
 AREAS = (
     ops_commands,
     data_commands,
     eval_commands,
-    fcn_commands,
+    text_fcn_commands,
     proposals_commands,
     style_commands,
     augment_commands,

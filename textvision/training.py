@@ -1,4 +1,4 @@
-"""What every trainer returns: :class:`TrainResult` (``train_fcn``, ``train_east``, ``train_style``,
+"""What every trainer returns: :class:`TrainResult` (``train_text_fcn``, ``train_east``, ``train_style``,
 ``distill``, ``train_ranker``)."""
 from __future__ import annotations
 
@@ -16,14 +16,14 @@ class TrainResult:
         model: the trained model, unwrapped from DistributedDataParallel and in eval mode (a
             ``torch.nn.Module``; :func:`~textvision.proposals.train_ranker`: a
             :class:`~textvision.proposals.Ranker`).
-        history: one record per epoch (``train_fcn``, ``train_east``: ``"epoch"``, ``"loss"``, ``"seconds"``
+        history: one record per epoch (``train_text_fcn``, ``train_east``: ``"epoch"``, ``"loss"``, ``"seconds"``
             and, with validation data, the validation scores), per step (``train_style``, ``distill``:
             ``"step"`` and the loss terms) or one for the whole fit (``train_ranker``: ``"rows"``,
             ``"positives"``); a resumed run's records include the earlier runs'.
         checkpoint: path of the checkpoint written last (the final weights), or None when nothing was
             written.
         best_epoch: the 1-based epoch of the best validation score, or None without validation.
-        best_score: that score (``train_fcn``: pixel F1, ``train_east``: ICDAR 2015 H-mean; in [0, 1]),
+        best_score: that score (``train_text_fcn``: pixel F1, ``train_east``: ICDAR 2015 H-mean; in [0, 1]),
             or None without validation.
         seconds: wall time of this call, in seconds (a resumed run: this part only).
     """

@@ -68,7 +68,7 @@ def main(argv=None):
                 a, b = change_outside_inside(sc.image, o, sc.mask)
                 outside.append(a)
                 inside.append(b)
-                text_err.append(change_outside_inside(t, o, sc.mask)[1])
+                text_err.append(change_outside_inside(t, o, sc.mask).inside)
         row = {"lambda_text": ratio, "lambda_background": 1.0, "gated": gated,
                "mae_outside": float(np.mean(outside)), "mae_inside": float(np.mean(inside)),
                "text_err_vs_teacher": float(np.mean(text_err)), "train_seconds": time.perf_counter() - t0}
@@ -81,7 +81,7 @@ def main(argv=None):
     best = min(ok, key=lambda r: r["text_err_vs_teacher"]) if ok else None
     if args.plain:
         rows.append(run(best["lambda_text"] if best else args.ratios[0], False))
-    identity = float(np.mean([change_outside_inside(t, sc.image, sc.mask)[1]
+    identity = float(np.mean([change_outside_inside(t, sc.image, sc.mask).inside
                               for k in range(S) for sc, t in zip(scenes, teacher_out[k])]))
     print(f"\nteacher {os.path.basename(args.teacher)}, student init {args.init}, lambda_gate {args.lambda_gate:g}, {args.steps} steps x batch {args.batch_size} at "
           f"{args.image_size} px, {args.n} held-out scenes x {S} styles")

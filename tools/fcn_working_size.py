@@ -23,8 +23,8 @@ import numpy as np
 import torch
 
 from textvision.data.synth import render_scene
-from textvision.models.fcn import text_fcn
-from textvision.segmentation import segment
+from textvision.models.text_fcn import text_fcn
+from textvision.text_fcn import segment
 
 
 def main() -> None:

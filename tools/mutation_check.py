@@ -50,8 +50,8 @@ STYLED = ["tests/augment/test_style_assignment.py",
           "tests/augment/test_dataset.py::test_resume_and_shards_give_the_same_tree"]
 # the trainers' modules also hold trainings and torchrun runs (minutes on a loaded machine): their
 # per-epoch and resume tests only
-FCN_EPOCHS = ["tests/segmentation/test_train.py::test_crops_change_every_epoch_through_workers_and_resume_repeats_them",
-              "tests/segmentation/test_train.py::test_resumed_training_equals_an_uninterrupted_run"]
+FCN_EPOCHS = ["tests/text_fcn/test_train.py::test_crops_change_every_epoch_through_workers_and_resume_repeats_them",
+              "tests/text_fcn/test_train.py::test_resumed_training_equals_an_uninterrupted_run"]
 EAST_EPOCHS = ["tests/east/test_train.py::test_crops_change_every_epoch_in_train_east_and_resume_repeats_them",
                "tests/east/test_train.py::test_crops_change_every_epoch_and_repeat_after_resume",
                "tests/east/test_train.py::test_checkpoint_resume_equals_uninterrupted_and_load"]
@@ -68,10 +68,10 @@ DEFECTS: List[Defect] = [
            [("styled = styler(image, [p.style for p in copies])",
              "styled = styler(image, [copies[0].style if len(todo) < len(planned) else p.style for p in copies])")],
            STYLED, "only resumed runs are wrong"),
-    Defect("train_fcn: set_epoch no longer called", "textvision/segmentation/train.py",
+    Defect("train_text_fcn: set_epoch no longer called", "textvision/text_fcn/train.py",
            [("        train_set.set_epoch(epoch)\n", "")],
            FCN_EPOCHS, "every epoch repeats the first epoch's crops"),
-    Defect("train_fcn: persistent DataLoader workers", "textvision/segmentation/train.py",
+    Defect("train_text_fcn: persistent DataLoader workers", "textvision/text_fcn/train.py",
            [("persistent_workers=False)", "persistent_workers=cfg.workers > 0)")],
            FCN_EPOCHS, "set_epoch does not reach the workers' copies"),
     Defect("train_east: set_epoch no longer called", "textvision/east/train.py",
@@ -93,11 +93,11 @@ DEFECTS: List[Defect] = [
            [("    if truncated:\n        logger.warning(", "    if False:\n        logger.warning("),
             ("    elif reported:\n", "    elif reported and not truncated:\n")],
            [JPEG, "tests/test_io.py",
-            "tests/segmentation/test_segment.py::test_cli_segment_truncated_jpeg_warns_and_is_processed"], "a cut-short file is used silently"),
+            "tests/text_fcn/test_segment.py::test_cli_segment_truncated_jpeg_warns_and_is_processed"], "a cut-short file is used silently"),
     Defect("read_rgb: libjpeg's corrupt-data report not caught", "textvision/io.py",
            [('    if data[:2] == b"\\xff\\xd8":\n        img, reported', '    if False:\n        img, reported')],
            [JPEG], "only libjpeg's anonymous 'Corrupt JPEG data' line, naming no file"),
-    Defect("segment: no bf16 autocast on CUDA", "textvision/segmentation/inference.py",
+    Defect("segment: no bf16 autocast on CUDA", "textvision/text_fcn/inference.py",
            [('            with torch.autocast("cuda", dtype=torch.bfloat16):\n',
              '            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=False):\n')],
            ["tests/test_cuda.py"], "float32 on the GPU, the documented bf16 not used", needs_cuda=True),

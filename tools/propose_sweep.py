@@ -35,10 +35,10 @@ def main(argv=None) -> int:
     import torch
 
     from textvision.eval.proposals import detection_rate
-    from textvision.models.fcn import text_fcn
+    from textvision.models.text_fcn import text_fcn
     from textvision.proposals import TextProposals
     from textvision.proposals.train import iter_samples, word_boxes
-    from textvision.segmentation import segment
+    from textvision.text_fcn import segment
 
     torch.set_num_threads(1)
     samples = list(iter_samples(args.data, n=args.num_images, split=args.split))

@@ -24,9 +24,9 @@ import torch
 from textvision.data.photos import PhotoBackgrounds
 from textvision.data.synth import render_scene
 from textvision.models.style import style_net
-from textvision.segmentation import segment
 from textvision.style.blending import blend
 from textvision.style.inference import image_to_tensor, tensor_to_image
+from textvision.text_fcn import segment
 
 THRESHOLDS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 

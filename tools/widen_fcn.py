@@ -2,7 +2,7 @@
 network from a trained smaller one instead of from scratch.
 
     python tools/widen_fcn.py SMALL.pt WIDE.pt --widths 16,32,80,160,256
-    textvision train-fcn --init WIDE.pt --widths 16,32,80,160,256 ...
+    textvision train-text-fcn --init WIDE.pt --widths 16,32,80,160,256 ...
 
 Every tensor keeps the small model's values in its leading slice. The new output channels of a layer
 get the wide model's fresh random weights, and every non-depthwise convolution's weights *from* new
@@ -20,7 +20,7 @@ import torch
 
 def widen(small, widths, seed: int = 0):
     """A lite ``TextFCN`` with ``widths`` computing what ``small`` computes (see the module docstring)."""
-    from textvision.models.fcn import build_text_fcn
+    from textvision.models.text_fcn import build_text_fcn
 
     config = dict(small.config, widths=list(widths))
     if config["arch"] != "lite":
@@ -52,7 +52,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
 
-    from textvision.models.fcn import save_text_fcn, text_fcn
+    from textvision.models.text_fcn import save_text_fcn, text_fcn
 
     small = text_fcn(weights=args.small).eval()
     wide = widen(small, [int(w) for w in args.widths.split(",")], args.seed)

@@ -183,9 +183,9 @@ std::vector<int64_t> greedy_nms(const std::vector<Hull>& hulls, const float* sco
 
 }  // namespace
 
-double quad_iou(const float* a, const float* b) { return hull_iou(make_hull(a), make_hull(b)); }
+double polygon_iou(const float* a, const float* b) { return hull_iou(make_hull(a), make_hull(b)); }
 
-void quad_iou_matrix(const float* a, int64_t n, const float* b, int64_t m, double* iou) {
+void polygon_iou_matrix(const float* a, int64_t n, const float* b, int64_t m, double* iou) {
   std::vector<Hull> hb(m);
   for (int64_t j = 0; j < m; ++j) hb[j] = make_hull(b + 8 * j);
   for (int64_t i = 0; i < n; ++i) {

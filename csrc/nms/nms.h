@@ -12,10 +12,10 @@ namespace textvision {
 namespace nms {
 
 // IoU of the convex hulls of two quads (8 floats each), in [0, 1].
-double quad_iou(const float* a, const float* b);
+double polygon_iou(const float* a, const float* b);
 
-// iou[i * m + j] = quad_iou(a + 8 i, b + 8 j).
-void quad_iou_matrix(const float* a, int64_t n, const float* b, int64_t m, double* iou);
+// iou[i * m + j] = polygon_iou(a + 8 i, b + 8 j).
+void polygon_iou_matrix(const float* a, int64_t n, const float* b, int64_t m, double* iou);
 
 struct LanmsResult {
   std::vector<float> quads;    // 8 per kept box

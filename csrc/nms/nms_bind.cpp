@@ -15,7 +15,7 @@ using textvision::bind::F32;
 
 void bind_nms(py::module_& m) {
   m.def(
-      "nms_quad_iou",
+      "nms_polygon_iou",
       [](F32 a, F32 b) {
         const int64_t n = a.shape(0), mm = b.shape(0);
         py::array_t<double> out({n, mm});
@@ -24,7 +24,7 @@ void bind_nms(py::module_& m) {
         double* po = out.mutable_data();
         {
           py::gil_scoped_release release;
-          textvision::nms::quad_iou_matrix(pa, n, pb, mm, po);
+          textvision::nms::polygon_iou_matrix(pa, n, pb, mm, po);
         }
         return out;
       },

@@ -6,7 +6,7 @@
 #include <limits>
 #include <numeric>
 
-#include "cluster/single_linkage.h"
+#include "proposals/cluster.h"
 #include "parallel.h"
 #include "regions/regions.h"
 

@@ -1,4 +1,4 @@
-// Bindings of the region means (regions.h on the host, cuda/regions_cuda.h on the device). The
+// Bindings of the region means (regions.h on the host, regions_cuda.h on the device). The
 // Python wrappers in textvision/ops/regions.py validate and document; the host bindings re-check
 // dtypes/shapes so direct calls (and the fuzz tests) can never read out of bounds.
 #include <cstdint>
@@ -10,7 +10,7 @@
 
 #include "bind_helpers.h"
 #include "bindings.h"
-#include "cuda/regions_cuda.h"
+#include "regions/regions_cuda.h"
 #include "regions/regions.h"
 
 namespace py = pybind11;
@@ -54,7 +54,7 @@ void bind_regions(py::module_& m) {
       py::arg("prob"), py::arg("boxes"), "Mean of prob over int32 boxes [N,4] (x2/y2 exclusive) via an integral image.");
   // Device variants: textvision/ops/regions.py passes raw pointers and element strides taken from
   // __cuda_array_interface__, after checking dtypes, shapes and the CSR offsets. In a build without
-  // CUDA they exist and raise (cuda/regions_stub.cpp), so the Python side has one code path.
+  // CUDA they exist and raise (regions_cuda_stub.cpp), so the Python side has one code path.
   m.def(
       "box_mean_cuda",
       [](uintptr_t prob, int64_t h, int64_t w, int64_t sy, int64_t sx, uintptr_t boxes, int64_t n, uintptr_t out,

@@ -88,7 +88,7 @@ def distilled_ckpt(tmp_path_factory):
 @pytest.fixture(scope="session")
 def fcn_ckpt(tmp_path_factory):
     """A tiny TextFCN (random init, biased so its map varies across the image) saved as a checkpoint."""
-    from textvision.models.fcn import TextFCN, save_text_fcn
+    from textvision.models.text_fcn import TextFCN, save_text_fcn
 
     torch.manual_seed(2)
     model = TextFCN("lite", widths=(4, 4, 4, 4, 4))

@@ -10,7 +10,7 @@ import pytest
 from textvision import io as _io
 from textvision.augment import dataset as ds
 from textvision.augment.dataset import AugmentOptions, augment_dataset, plan_styles
-from textvision.augment.fileio import TEMP_PREFIX
+from textvision.augment.fileio import TEMP_PREFIX, SrcDst, check_src_dst
 from textvision.cli import main
 from textvision.data.icdar import read_icdar2013, read_icdar2015
 
@@ -139,8 +139,8 @@ def test_cocotext_split_filter_and_skip_empty(tmp_path, distilled_ckpt):
 
 
 def test_two_stage_threshold_keeps_background(tmp_path, style_ckpt, fcn_ckpt):
-    from textvision.models.fcn import text_fcn
-    from textvision.segmentation import segment
+    from textvision.models.text_fcn import text_fcn
+    from textvision.text_fcn import segment
 
     src = make_icdar2015(tmp_path / "src", n=2)
     dst = tmp_path / "dst"
@@ -382,6 +382,16 @@ def test_plan_styles_deterministic():
         ds.parse_shard("3")
     with pytest.raises(ValueError, match="0 <= i < n"):
         ds.parse_shard("4/4")
+
+
+def test_parse_shard_and_check_src_dst_give_named_results(tmp_path):
+    shard = ds.parse_shard("2/8")
+    assert type(shard) is ds.Shard and (shard.index, shard.count) == (2, 8) and ds.parse_shard(None) is None
+    (tmp_path / "src").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "src")
+    paths = check_src_dst(tmp_path / "link", tmp_path / "out" / ".." / "dst")
+    assert type(paths) is SrcDst
+    assert (paths.src, paths.dst) == ((tmp_path / "src").resolve(), (tmp_path / "dst").resolve())
 
 
 @pytest.mark.slow

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from textvision.augment import SelectiveTextStyle
-from textvision.models.fcn import text_fcn
 from textvision.models.style import style_net
-from textvision.segmentation import segment
+from textvision.models.text_fcn import text_fcn
 from textvision.style.inference import stylize
+from textvision.text_fcn import segment
 
 from .conftest import STYLES, _draw_words
 

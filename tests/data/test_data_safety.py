@@ -121,7 +121,7 @@ def test_synth_writes_readable_files(tmp_path):
     from textvision.data.synth_writer import write_synth_dataset
 
     stats = write_synth_dataset(tmp_path / "ds", 2, size=(48, 48), seed=0, fmt="png", workers=1)
-    assert stats["written"] == 2
+    assert stats.written == 2
     scene = synth.render_scene((0, 1), (48, 48))
     np.testing.assert_array_equal(read_rgb(tmp_path / "ds" / "images" / "img_2.png"), scene.image)  # lossless
     mask = read_rgb(tmp_path / "ds" / "masks" / "img_2.png")[..., 0]

@@ -12,6 +12,7 @@ from textvision.data import (
     CocoTextDataset,
     IcdarDataset,
     TextInstance,
+    TextMasks,
     box_to_quad,
     collate,
     instances_to_masks,
@@ -118,7 +119,10 @@ def test_collate_and_synth_dataloader():
 
 def test_instances_to_masks_hand_worked():
     inst = [TextInstance(box_to_quad((2, 1, 5, 3)), "a"), TextInstance(box_to_quad((7, 6, 8, 7)), "###", True)]
-    text, ignore = instances_to_masks(inst, (10, 12))
+    masks = instances_to_masks(inst, (10, 12))
+    assert type(masks) is TextMasks
+    text, ignore = masks
+    assert masks.text is text and masks.ignore is ignore
     assert text.dtype == np.uint8 and text.shape == (10, 12)
     expect = np.zeros((10, 12), np.uint8)
     expect[1:4, 2:6] = 1
@@ -178,13 +182,13 @@ def test_synth_writer_parallel_equals_serial_and_resumes(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     write_synth_dataset(a, 3, size=(64, 96), seed=2, workers=1, fmt="png")
     stats = write_synth_dataset(b, 3, size=(64, 96), seed=2, workers=2, fmt="png")
-    assert stats["written"] == 3
+    assert stats.written == 3
     for sub, pat in (("images", "img_{}.png"), ("gt", "gt_img_{}.txt"), ("masks", "img_{}.png")):
         for k in (1, 2, 3):
             assert (a / sub / pat.format(k)).read_bytes() == (b / sub / pat.format(k)).read_bytes()
     (b / "gt" / "gt_img_2.txt").unlink()  # as if interrupted before item 2 was complete
     stats = write_synth_dataset(b, 3, size=(64, 96), seed=2, workers=1, fmt="png")
-    assert (stats["written"], stats["skipped"]) == (1, 2)
+    assert (stats.written, stats.skipped) == (1, 2)
     assert (a / "gt" / "gt_img_2.txt").read_bytes() == (b / "gt" / "gt_img_2.txt").read_bytes()
 
 
@@ -212,7 +216,7 @@ def test_synth_writer_failure_mid_write_leaves_no_temp_and_resumes(tmp_path, mon
     assert not [f for f in files if Path(f).name.startswith(_io.TEMP_PREFIX)]
     assert "gt/gt_img_1.txt" in files and "gt/gt_img_2.txt" not in files
     stats = write_synth_dataset(out, 3, size=(64, 96), seed=2, workers=1, fmt="png")
-    assert (stats["written"], stats["skipped"]) == (2, 1)
+    assert (stats.written, stats.skipped) == (2, 1)
     for q in ref.rglob("*"):
         if q.is_file():
             assert (out / q.relative_to(ref)).read_bytes() == q.read_bytes(), q

@@ -1,11 +1,12 @@
 """The ICDAR 2015 validation split by name (``img_901``-``img_1000``): parsed, applied alike by every trainer
-(train-east, train-fcn, train-ranker), and never part of a training side."""
+(train-east, train-text-fcn, train-ranker), and never part of a training side."""
 import numpy as np
 import pytest
 
 from textvision.data import IcdarDataset, write_icdar2015
 from textvision.data.datasets import ICDAR2015_HOLDOUT, holdout_split, parse_holdout
 from textvision.data.instances import TextInstance
+from textvision.data.spec import Split
 from textvision.io import write_image
 
 # Stems on both sides of the default split's edges, and names that only look like them.
@@ -36,7 +37,9 @@ def test_parse_holdout_ranges_and_errors():
 
 
 def test_holdout_split_is_by_name(ic15):
-    train, val = holdout_split(IcdarDataset(ic15))
+    split = holdout_split(IcdarDataset(ic15))
+    assert type(split) is Split
+    train, val = split
     assert {val[i]["id"] for i in range(len(val))} == HELD_OUT
     assert {train[i]["id"] for i in range(len(train))} == set(STEMS) - HELD_OUT
     with pytest.raises(ValueError, match="no image named"):
@@ -63,10 +66,12 @@ def test_east_data_never_trains_on_the_validation_split(ic15):
     assert {other[i]["id"] for i in range(len(other))} == {"img_1", "img_899"}
 
 
-def test_train_fcn_never_trains_on_the_validation_split(ic15):
-    from textvision.segmentation.train import make_sources
+def test_train_text_fcn_never_trains_on_the_validation_split(ic15):
+    from textvision.text_fcn.train import make_sources
 
-    train, val = make_sources(f"icdar2015:{ic15}", mask_source="box")
+    sources = make_sources(f"icdar2015:{ic15}", mask_source="box")
+    assert type(sources) is Split
+    train, val = sources
     assert len(train) == 6 and len(val) == 3
     t_levels = {int(train[i].image[0, 0, 0]) for i in range(len(train))}
     v_levels = {int(val[i].image[0, 0, 0]) for i in range(len(val))}

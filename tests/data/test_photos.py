@@ -9,7 +9,7 @@ import pytest
 
 from textvision import io
 from textvision.data import photos as photos_mod
-from textvision.data.photos import PhotoBackgrounds, downscale_to, scan_photos
+from textvision.data.photos import PhotoBackgrounds, SkippedCounts, downscale_to, scan_photos
 from textvision.data.synth import render_scene
 
 
@@ -45,7 +45,8 @@ def test_scan_keeps_good_grey_rgba_and_skips_bad_with_reasons(photo_dir, caplog)
     reasons = {p.name: s for p, s in ((s.path, s.reason) for s in scan.skipped)}
     assert reasons == {"corrupt.jpg": "unreadable", "text.png": "unreadable", "empty.webp": "unreadable",
                        "tiny.png": "too small"}
-    assert scan.skipped_counts() == {"unreadable": 3, "too small": 1}
+    assert scan.skipped_counts() == SkippedCounts(unreadable=3, too_small=1)
+    assert scan.skipped_counts().total == 4 and str(scan.skipped_counts()) == "1 too small, 3 unreadable"
     assert scan.other_files == 1 and scan.excluded == 0
     assert "2x2" in next(s.detail for s in scan.skipped if s.reason == "too small")
     assert "corrupt.jpg" in next(s.detail for s in scan.skipped if s.path.name == "corrupt.jpg")
@@ -58,7 +59,7 @@ def test_scan_min_side(photo_dir):
     # grey is 100x72, rgba 99x66, nested 90x70, good 120x80: min_side 72 drops rgba and nested
     scan = scan_photos(photo_dir, min_side=72)
     assert [p.name for p in scan.paths] == ["good.jpg", "grey.png"]
-    assert scan.skipped_counts()["too small"] == 3
+    assert scan.skipped_counts().too_small == 3
     assert [p.name for p in scan_photos(photo_dir, min_side=1).paths] == [
         "good.jpg", "grey.png", "rgba.png", "nested.png", "tiny.png"]  # photos/sub/... < photos/tiny.png
 
@@ -87,11 +88,12 @@ def test_scan_exclude_follows_links_and_duplicates_kept_once(photo_dir, tmp_path
     assert "innocent.jpg" not in names and "scene.jpg" not in names and scan.excluded == 2
     assert names.count("good.jpg") == 1 and "zz_again.jpg" not in names
     assert [s.path.name for s in scan.skipped if s.reason == "duplicate"] == ["zz_again.jpg"]
+    assert scan.skipped_counts().duplicate == 1
 
 
 def test_scan_files_and_errors(photo_dir, tmp_path):
     scan = scan_photos([photo_dir / "good.jpg", photo_dir / "tiny.png"])
-    assert [p.name for p in scan.paths] == ["good.jpg"] and scan.skipped_counts() == {"too small": 1}
+    assert [p.name for p in scan.paths] == ["good.jpg"] and scan.skipped_counts() == SkippedCounts(too_small=1)
     with pytest.raises(FileNotFoundError, match="nowhere"):
         scan_photos(tmp_path / "nowhere")
     with pytest.raises(ValueError, match="min_side"):

@@ -1,4 +1,4 @@
-"""The --data spec parser shared by train-fcn and train-ranker."""
+"""The --data spec parser shared by train-text-fcn and train-ranker."""
 import pytest
 
 from textvision.data.spec import DataPart, parse_data_spec

@@ -285,7 +285,7 @@ def test_read_teacher_label_rejects_other_files(tmp_path):
 
 
 def test_cli_teacher_label(photo_files, tmp_path, fake_craft, monkeypatch, capsys):
-    monkeypatch.setattr(teacher_mod, "_load_teacher", lambda model, weights: MODEL)
+    monkeypatch.setattr(teacher_mod, "_load_teacher", lambda weights: MODEL)
     folder = photo_files[0].parent
     (folder / "b" / "a.jpg").rename(folder / "b" / "held_out.jpg")
     out = tmp_path / "labels"
@@ -315,7 +315,7 @@ def test_cli_teacher_label_errors_are_one_line(photo_files, tmp_path, monkeypatc
     assert err.startswith("textvision teacher-label: error:") and err.count("\n") == 1 and "afile" in err
     # code in a weights file is refused, nothing runs
     path, marker = evil_checkpoint
-    assert main(["teacher-label", folder, "--out", str(tmp_path / "l1"), "--weights", str(path)]) == 1
+    assert main(["teacher-label", folder, "--out", str(tmp_path / "l1"), "--model", str(path)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert "refused" in err[-1] and err[-1].startswith("textvision teacher-label: error:")
     assert not marker.exists() and fake_craft.calls == []

@@ -39,11 +39,11 @@ def _torchrun():
 FCN_SCRIPT = f"""
 import sys, torch
 torch.set_num_threads(1)
-from textvision.segmentation.train import FCNTrainConfig, synth_source, train_fcn
+from textvision.text_fcn.train import TextFCNTrainConfig, synth_source, train_text_fcn
 tr = synth_source(4, (64, 64), 5, 'pixel', max_lines=2, min_height=12.0)
-cfg = FCNTrainConfig(out=sys.argv[1], epochs=1, batch_size=int(sys.argv[2]), crop=64, progress=False,
+cfg = TextFCNTrainConfig(out=sys.argv[1], epochs=1, batch_size=int(sys.argv[2]), crop=64, progress=False,
                   warmup_steps=1, lr={LR}, augment=False, widths={WIDTHS})
-train_fcn(cfg, tr, None)
+train_text_fcn(cfg, tr, None)
 """
 
 
@@ -61,8 +61,8 @@ def _fcn_reference():
     from torch.utils.data import default_collate
     from torch.utils.data.distributed import DistributedSampler
 
-    from textvision.models.fcn import build_text_fcn
-    from textvision.segmentation.train import FCNTrainSet, _loss, class_weights, synth_source
+    from textvision.models.text_fcn import build_text_fcn
+    from textvision.text_fcn.train import FCNTrainSet, _loss, class_weights, synth_source
 
     tr = synth_source(4, (64, 64), 5, "pixel", max_lines=2, min_height=12.0)
     torch.manual_seed(0)  # the trainer's seed before building the model

@@ -6,7 +6,7 @@ from textvision import _ext
 
 pytestmark = pytest.mark.skipif(not _ext.has_ops(), reason="compiled core not built")
 
-from textvision.east.decode import _to_original, decode, prepare_image  # noqa: E402
+from textvision.east.decode import PreparedImage, _to_original, decode, prepare_image  # noqa: E402
 from textvision.east.targets import targets  # noqa: E402
 from textvision.ops import polygon_iou  # noqa: E402
 
@@ -55,7 +55,10 @@ def test_validation():
 
 def test_prepare_image_and_back():
     img = np.zeros((720, 1280, 3), np.uint8)
-    small, factors = prepare_image(img, max_side=640)
+    prepared = prepare_image(img, max_side=640)
+    assert type(prepared) is PreparedImage
+    small, factors = prepared
+    assert prepared.image is small and prepared.factors == factors == (2.0, 720 / 352)
     assert small.shape == (352, 640, 3)  # 360 -> multiple of 32
     # pixel-centre convention: resized pixel 639 covers original pixels 1278..1279 (centre 1278.5);
     # the image edges (-0.5 and size - 0.5) map onto each other exactly

@@ -180,7 +180,7 @@ def test_train_east_checks_out_before_training(tmp_path, monkeypatch):
 def test_detect_refuses_malicious_weights(evil_checkpoint, tmp_path, capsys):
     path, marker = evil_checkpoint
     imgs = _images(tmp_path / "imgs", 1)
-    assert main(["detect", str(imgs[0]), "--weights", str(path), "--out", str(tmp_path / "res")]) == 1
+    assert main(["detect", str(imgs[0]), "--model", str(path), "--out", str(tmp_path / "res")]) == 1
     assert "refused" in _one_line_error(capsys.readouterr().err, "detect")
     assert not marker.exists()
 
@@ -273,7 +273,7 @@ def test_detect_unwritable_out_fails_before_work(tiny_ckpt, tmp_path, capsys, mo
     imgs = _images(tmp_path / "imgs", 1)
     afile = tmp_path / "afile"
     afile.write_text("x")
-    assert main(["detect", str(imgs[0]), "--weights", str(tiny_ckpt), "--out", str(afile / "res")]) == 1
+    assert main(["detect", str(imgs[0]), "--model", str(tiny_ckpt), "--out", str(afile / "res")]) == 1
     assert "afile" in _one_line_error(capsys.readouterr().err, "detect")
 
 
@@ -283,7 +283,7 @@ def test_detect_unreadable_image_is_reported_and_counted(tiny_ckpt, tmp_path, ca
     imgs[1].unlink()
     bad.write_bytes(b"\xff\xd8 this is no jpeg")
     res = tmp_path / "res"
-    rc = main(["detect", str(tmp_path / "imgs"), "--weights", str(tiny_ckpt), "--out", str(res),
+    rc = main(["detect", str(tmp_path / "imgs"), "--model", str(tiny_ckpt), "--out", str(res),
                "--max-side", "64", "--score-threshold", "0.0", "--no-progress"])
     captured = capsys.readouterr()
     assert rc == 1
@@ -298,7 +298,7 @@ def test_detect_unreadable_image_is_reported_and_counted(tiny_ckpt, tmp_path, ca
 def test_detect_refuses_two_inputs_with_one_result_name(tiny_ckpt, tmp_path, capsys):
     a = _images(tmp_path / "a", 1)[0]
     b = _images(tmp_path / "b", 1)[0]
-    assert main(["detect", str(a), str(b), "--weights", str(tiny_ckpt), "--out", str(tmp_path / "res")]) == 1
+    assert main(["detect", str(a), str(b), "--model", str(tiny_ckpt), "--out", str(tmp_path / "res")]) == 1
     assert "res_img_1.txt" in _one_line_error(capsys.readouterr().err, "detect")
     assert not (tmp_path / "res").exists()
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from textvision.data import TextInstance
-from textvision.east.geometry import map_to_image, rbox_of, repair_quad, restore_quads, shrink_quad
+from textvision.east.geometry import RepairedQuad, map_to_image, rbox_of, repair_quad, restore_quads, shrink_quad
 from textvision.east.targets import targets
 
 
@@ -77,8 +77,8 @@ def test_self_intersecting_and_concave_are_rectified():
     bowtie = q[[0, 2, 1, 3]]
     t = targets((128, 160), bowtie[None])
     assert t.fixed == 1 and t.dropped == 0 and t.score.sum() > 0
-    fixed, status = repair_quad(bowtie)
-    assert status == "rectified"
+    repaired = repair_quad(bowtie)
+    assert type(repaired) is RepairedQuad and repaired.status == "rectified" and repaired.quad.shape == (4, 2)
     concave = q.copy()
     concave[1] = [80, 70]  # pushed inward past the diagonal 0-2 (y = 64 at x = 80)
     _, status = repair_quad(concave)

@@ -88,7 +88,7 @@ def test_detect_and_evaluate_commands_on_the_overfit_scenes(overfit, tmp_path, c
     for i in range(len(ds)):
         cv2.imwrite(str(imgs / f"img_{i + 1}.png"), cv2.cvtColor(ds[i]["image"], cv2.COLOR_RGB2BGR))
         write_icdar2015(gts / f"gt_img_{i + 1}.txt", ds[i]["instances"])
-    assert main(["detect", str(imgs), "--weights", str(ck), "--out", str(res), "--max-side", "128"]) == 0
+    assert main(["detect", str(imgs), "--model", str(ck), "--out", str(res), "--max-side", "128"]) == 0
     found = [read_icdar2015(res / f"res_img_{i + 1}.txt") for i in range(len(ds))]
     assert sum(len(f) for f in found) >= 0.8 * 2 * len(ds)  # 2 words per scene
     capsys.readouterr()
@@ -344,12 +344,12 @@ def test_torchrun_ddp_train_then_detect(tmp_path, capsys):
     for i in range(2):
         write_image(imgs / f"img_{i + 1}.jpg", scenes[i]["image"])
     res = tmp_path / "res"
-    assert main(["detect", str(imgs), "--weights", str(ck), "--out", str(res), "--overlay",
+    assert main(["detect", str(imgs), "--model", str(ck), "--out", str(res), "--overlay",
                  "--score-threshold", "0.05"]) == 0
     assert sorted(p.name for p in res.iterdir()) == ["img_1_east.jpg", "img_2_east.jpg", "res_img_1.txt",
                                                     "res_img_2.txt"]
     capsys.readouterr()
-    assert main(["detect", str(tmp_path / "missing"), "--weights", str(ck), "--out", str(res)]) == 1
+    assert main(["detect", str(tmp_path / "missing"), "--model", str(ck), "--out", str(res)]) == 1
     assert "no such file or folder" in capsys.readouterr().err
     assert main(["train-east", "--data", "synth:2:64", "--backbone", "tiny", "--input-size", "60",
                  "--out", str(tmp_path / "x.pt")]) == 1

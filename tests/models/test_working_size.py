@@ -1,7 +1,7 @@
 """The working size of a TextFCN (textvision.models.working_size), one fact for segment and the StyleNet gate."""
 import pytest
 
-import textvision.segmentation
+import textvision.text_fcn
 from textvision.models.working_size import DEFAULT_MAX_SIDE, DEFAULT_MAX_UPSCALE, work_size
 
 
@@ -24,4 +24,4 @@ def test_work_size_refuses_a_tiny_max_side():
 
 
 def test_one_fact_for_every_caller():
-    assert textvision.segmentation.DEFAULT_MAX_SIDE is DEFAULT_MAX_SIDE == 1280 and DEFAULT_MAX_UPSCALE == 2.0
+    assert textvision.text_fcn.DEFAULT_MAX_SIDE is DEFAULT_MAX_SIDE == 1280 and DEFAULT_MAX_UPSCALE == 2.0

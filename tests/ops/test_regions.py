@@ -51,9 +51,10 @@ def test_points_to_csr_and_region_mean_on_cv2_regions():
 
 
 def test_points_to_csr_edge_cases():
-    off, idx = ops.points_to_csr([], 10)
-    np.testing.assert_array_equal(off, [0])
-    assert idx.shape == (0,)
+    lists = ops.points_to_csr([], 10)
+    assert type(lists) is ops.PixelLists
+    np.testing.assert_array_equal(lists.pixel_offsets, [0])
+    assert lists.pixel_indices.shape == (0,)
     off, idx = ops.points_to_csr([np.zeros((0, 2), np.int32), np.array([[[1, 2]], [[3, 0]]], np.int32)], 10)
     np.testing.assert_array_equal(off, [0, 0, 2])
     np.testing.assert_array_equal(idx, [21, 3])

@@ -4,7 +4,7 @@ import logging
 import numpy as np
 import pytest
 
-from textvision.proposals.cluster import euclidean_mst, single_linkage
+from textvision.proposals.cluster import SpanningTree, euclidean_mst, single_linkage
 
 
 def _d2(pts):
@@ -103,7 +103,10 @@ def test_mst_matches_prim_and_kruskal(rng):
     for pts in _cases(rng):
         ref = kruskal_reference(pts)
         assert ref == prim_reference(pts)
-        u, v, length = euclidean_mst(pts)
+        tree = euclidean_mst(pts)
+        assert type(tree) is SpanningTree
+        u, v, length = tree
+        assert tree.u is u and tree.v is v and tree.length is length
         got = list(zip(length ** 2, u.tolist(), v.tolist()))
         assert [(a, b) for _, a, b in got] == [(a, b) for _, a, b in ref]
         np.testing.assert_allclose([g[0] for g in got], [r[0] for r in ref], rtol=0, atol=1e-12)

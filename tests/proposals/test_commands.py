@@ -16,7 +16,7 @@ def scene(tmp_path_factory):
     d = tmp_path_factory.mktemp("scene")
     sc = render_scene(21, size=(200, 320), text_free_prob=0.0, max_lines=3)
     cv2.imwrite(str(d / "img.png"), cv2.cvtColor(sc.image, cv2.COLOR_RGB2BGR))
-    hm = instances_to_masks(sc.instances, sc.image.shape[:2])[0] * 255
+    hm = instances_to_masks(sc.instances, sc.image.shape[:2]).text * 255
     cv2.imwrite(str(d / "heat.png"), hm)
     write_icdar2015(d / "gt.txt", sc.instances)
     return d, sc
@@ -243,18 +243,18 @@ def test_propose_fcn_uses_segment_and_leaves_torch_threads_alone(scene, tmp_path
     import torch
 
     import textvision
-    import textvision.segmentation as segmentation
+    import textvision.text_fcn as text_fcn_pkg
     from textvision.proposals import PROPOSALS_FCN_MAX_SIDE
 
     d, sc = scene
     calls = []
-    real = segmentation.segment
+    real = text_fcn_pkg.segment
 
     def spy(image, model=None, **kw):
         calls.append(kw)
         return real(image, model, **kw)
 
-    monkeypatch.setattr(segmentation, "segment", spy)
+    monkeypatch.setattr(text_fcn_pkg, "segment", spy)
     before = torch.get_num_threads()
     torch.set_num_threads(max(2, before))  # a caller's setting the command must keep
     try:
@@ -291,7 +291,7 @@ def test_evil_checkpoint_never_runs_through_propose_or_bench(scene, tmp_path, ev
     path, marker = evil_checkpoint
     for argv in (["propose", str(d / "img.png"), "--fcn", str(path), "--out", str(tmp_path / "p.csv")],
                  ["bench", "proposals", "-n", "1", "--size", "96x128", "--heatmap-source", "fcn",
-                  "--fcn-weights", str(path)]):
+                  "--fcn", str(path)]):
         assert main(argv) == 1
         assert not marker.exists()
     assert not (tmp_path / "p.csv").exists()

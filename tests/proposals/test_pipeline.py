@@ -12,7 +12,7 @@ def scenes():
     out = []
     for seed in (11, 12, 13):
         sc = render_scene(seed, size=(240, 360), text_free_prob=0.0, max_lines=4)
-        hm = instances_to_masks(sc.instances, sc.image.shape[:2])[0].astype(np.float32)
+        hm = instances_to_masks(sc.instances, sc.image.shape[:2]).text.astype(np.float32)
         out.append((sc, hm))
     return out
 

@@ -52,7 +52,7 @@ def test_given_heatmap_skips_textfcn(photo, result, monkeypatch):
     def no_fcn(*a, **k):
         raise AssertionError("TextFCN ran although a heatmap was given")
 
-    monkeypatch.setattr(textvision.segmentation, "segment", no_fcn)
+    monkeypatch.setattr(textvision.text_fcn, "segment", no_fcn)
     p = propose(photo, result.stats["heatmap"], top=25)
     np.testing.assert_array_equal(p.boxes, result.boxes[:25])
     assert p.stats["time"]["heatmap"] == 0 and p.stats["heatmap"] is not None
@@ -148,7 +148,7 @@ def test_torch_threads_validates():
 @pytest.mark.parametrize("n", [1, 2])
 def test_textfcn_runs_at_num_threads_and_restores(photo, monkeypatch, n):
     """propose and fcn_heatmap hand ``num_threads`` to segment (which applies the thread rule itself,
-    tests/segmentation/test_segment.py) and leave the caller's torch thread count alone."""
+    tests/text_fcn/test_segment.py) and leave the caller's torch thread count alone."""
     monkeypatch.setattr(_threads, "available_cores", lambda: 4)
     seen = []
 
@@ -156,7 +156,7 @@ def test_textfcn_runs_at_num_threads_and_restores(photo, monkeypatch, n):
         seen.append(k["num_threads"])
         return np.zeros(image.shape[:2], np.float32)
 
-    monkeypatch.setattr(textvision.segmentation, "segment", fake_segment)
+    monkeypatch.setattr(textvision.text_fcn, "segment", fake_segment)
     torch.set_num_threads(3)
     propose(photo, num_threads=n, ranker=None)
     fcn_heatmap(photo, num_threads=n)

@@ -69,7 +69,7 @@ def test_photos_spec_renders_words_over_the_photos(photo_dirs):
 
     near = 0
     for s in samples:
-        text = instances_to_masks(s.instances, s.image.shape[:2])[0] if s.instances else np.zeros((64, 96), np.uint8)
+        text = instances_to_masks(s.instances, s.image.shape[:2]).text if s.instances else np.zeros((64, 96), np.uint8)
         bg = s.image[text == 0].reshape(-1, 3).astype(int)
         near += min(np.median(np.abs(bg - c).sum(1)) for c in COLOURS) < 90
     assert near >= 2  # a scene may still draw a procedural texture now and then

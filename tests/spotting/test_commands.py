@@ -73,7 +73,7 @@ def test_read_output_policy_and_errors(photos, tmp_path, capsys):
     (tmp_path / "nothing.txt").write_text("\n")
     assert main(["read", str(photos), "--out", str(tmp_path / "o3"), "--lexicon", str(tmp_path / "nothing.txt")]) == 1
     assert "holds no word" in capsys.readouterr().err
-    assert main(["read", str(photos), "--out", str(tmp_path / "o4"), "--weights", "latin_g2"]) == 1
+    assert main(["read", str(photos), "--out", str(tmp_path / "o4"), "--model", "latin_g2"]) == 1
     assert "unknown recognizer weights 'latin_g2'" in capsys.readouterr().err
     broken = tmp_path / "in"
     broken.mkdir()

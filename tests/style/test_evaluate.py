@@ -4,6 +4,7 @@ import pytest
 
 from textvision.data.instances import TextInstance
 from textvision.style.evaluate import (
+    MaskChange,
     PhotoChange,
     change_outside_inside,
     craft_score_kept,
@@ -19,7 +20,9 @@ def test_change_outside_inside():
     b[0, 0] = (30, 0, 0)  # inside: |d| = 10 per pixel averaged over channels
     b[1, 1] = (3, 3, 3)  # outside
     mask = np.array([[1, 0], [0, 0]], np.uint8)
-    assert change_outside_inside(a, b, mask) == pytest.approx((1.0, 10.0))
+    change = change_outside_inside(a, b, mask)
+    assert type(change) is MaskChange and change == pytest.approx((1.0, 10.0))
+    assert (change.outside, change.inside) == pytest.approx((1.0, 10.0))
     with pytest.raises(ValueError, match="shapes differ"):
         change_outside_inside(a, b, np.zeros((3, 3), np.uint8))
 

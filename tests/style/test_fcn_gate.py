@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from textvision import cli
-from textvision.models.fcn import text_fcn
 from textvision.models.style import StyleNet, style_net
+from textvision.models.text_fcn import text_fcn
 from textvision.style import save_style_model, stylize
 from textvision.style.distillation import DistillConfig, distill, init_from, make_student
 
@@ -76,7 +76,7 @@ def test_distill_trains_the_style_branch_only(make_net, tmp_path):
     tpath = save_style_model(teacher, tmp_path / "t.pt")
     fcn = _fcn()
     fpath = tmp_path / "fcn.pt"
-    from textvision.models.fcn import save_text_fcn
+    from textvision.models.text_fcn import save_text_fcn
 
     save_text_fcn(fpath, fcn)
     cfg = DistillConfig(teacher=tpath, out=str(tmp_path / "d.pt"), data="synth", steps=30, batch_size=2,

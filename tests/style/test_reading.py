@@ -6,7 +6,7 @@ import torch
 
 from textvision.models.recognizer import Recognizer
 from textvision.style.losses import ReadingLoss, WordBox
-from textvision.style.train import StyleTrainConfig, WordContentSampler, train_style
+from textvision.style.train import StyleTrainConfig, WordContentSampler, WordCropBatch, train_style
 
 
 def _image(seed=0):
@@ -93,7 +93,9 @@ def test_word_content_sampler_upright_words_inside_the_crop(tmp_path):
     d = _rotated_word_folder(tmp_path)
     sampler = WordContentSampler(str(d), 96)
     assert len(sampler.items) == 3  # img_901 is held out; the ### word is never a crop's word
-    crops, words = sampler.sample(6, np.random.default_rng(0))
+    batch = sampler.sample(6, np.random.default_rng(0))
+    assert type(batch) is WordCropBatch
+    crops, words = batch
     assert len(crops) == len(words) == 6
     for k, (crop, w) in enumerate(zip(crops, words)):
         assert crop.shape == (96, 96, 3) and crop.dtype == np.uint8 and w.index == k and w.text == "WORD"

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from textvision import cli
 from textvision.models.style import style_net
 from textvision.style import save_style_model, stylize
-from textvision.style.losses import CraftFeatures, PerceptualLoss, loss_network
+from textvision.style.losses import CraftFeatures, LossNetwork, PerceptualLoss, loss_network
 from textvision.style.sheet import contact_sheet
 from textvision.style.sources import (
     crop_quad,
@@ -266,8 +266,8 @@ def test_craft_features_against_backbone_slices():
 
 def test_loss_network_choices(monkeypatch):
     with pytest.warns(RuntimeWarning, match="random VGG16"):
-        net, desc = loss_network("random")
-    assert desc == "random(seed=0)"
+        lossnet = loss_network("random")
+    assert type(lossnet) is LossNetwork and lossnet.description == "random(seed=0)"
     with pytest.raises(ValueError, match="unknown loss network 'vgg19'.*hed, craft, random"):
         loss_network("vgg19")
     with pytest.raises(ValueError, match="replaces the 'hed' loss network only"):

@@ -1,4 +1,6 @@
 """Style training, resume, distillation loss and trainer, and the CLI (tiny networks, random VGG)."""
+import os
+
 import cv2
 import numpy as np
 import pytest
@@ -10,7 +12,7 @@ from textvision.style import stylize
 from textvision.style.distillation import DistillConfig, distill, distillation_loss
 from textvision.style.inference import image_to_tensor
 from textvision.style.losses import PerceptualLoss, loss_network
-from textvision.style.train import ContentSampler, StyleTrainConfig, load_style_images, train_style
+from textvision.style.train import ContentSampler, StyleImages, StyleTrainConfig, load_style_images, train_style
 
 TINY = dict(batch_size=2, image_size=32, style_size=64, base_channels=8, num_res_blocks=1, progress=False)
 
@@ -23,7 +25,9 @@ def _config(style_dir, content_dir, out, **kw):
 
 @pytest.mark.slow
 def test_training_reduces_style_loss(style_dir, content_dir, tmp_path):
-    names, images = load_style_images(str(style_dir), 64)
+    styles = load_style_images(str(style_dir), 64)
+    assert type(styles) is StyleImages
+    names, images = styles
     assert names == ["bluegold", "greenpaper"]
     vgg, desc = loss_network("random", warn=False)
     assert desc == "random(seed=0)"  # the test mode: the mechanics, not perceptual quality
@@ -129,7 +133,7 @@ def test_distill_tiny_run(make_net, icdar_dir, tmp_path):
 def test_masked_sampler_photos(tmp_path):
     """photos:DIR renders words over crops of the folder's photographs, with exact pixel masks."""
     from textvision import io
-    from textvision.style.distillation import MaskedSampler
+    from textvision.style.distillation import MaskedBatch, MaskedSampler
 
     rng = np.random.default_rng(0)
     photo = np.zeros((300, 400, 3), np.uint8)
@@ -138,7 +142,9 @@ def test_masked_sampler_photos(tmp_path):
     sampler = MaskedSampler(f"photos:{tmp_path}", 64, "pixels", dilate=0)
     seen_green = False
     for _ in range(6):
-        images, masks = sampler.sample(2, rng)
+        batch = sampler.sample(2, rng)
+        assert type(batch) is MaskedBatch
+        images, masks = batch
         for img, m in zip(images, masks):
             assert img.shape == (64, 64, 3) and m.shape == (64, 64) and set(np.unique(m)) <= {0, 1}
             seen_green |= bool(((img[:, :, 1] > 150) & (img[:, :, 0] < 60)).mean() > 0.2)
@@ -150,6 +156,27 @@ def test_masked_sampler_photos(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="no usable photo"):
         MaskedSampler(f"photos:{tmp_path / 'empty'}", 64)
+
+
+def test_masked_sampler_holds_out_validation_photos(tmp_path):
+    """A folder's held-out images (default img_901-img_1000) are never content; holding out all is an error."""
+    from textvision import io
+    from textvision.style.distillation import MaskedSampler
+
+    for i, value in ((1, 40), (901, 200), (1000, 200)):
+        io.write_image(tmp_path / f"img_{i}.png", np.full((80, 80, 3), value, np.uint8))
+        (tmp_path / f"gt_img_{i}.txt").write_text("2,6,36,6,36,34,2,34,Hi\n", encoding="utf-8")
+    sampler = MaskedSampler(str(tmp_path), 32, "boxes")
+    assert [os.path.basename(p) for p, _ in sampler.items] == ["img_1.png"]
+    images, _ = sampler.sample(4, np.random.default_rng(0))
+    assert all(int(im.max()) == 40 for im in images)  # only img_1's pixels
+    assert len(MaskedSampler(str(tmp_path), 32, "boxes", holdout=None).items) == 3
+    assert [os.path.basename(p) for p, _ in MaskedSampler(str(tmp_path), 32, "boxes", holdout="img_1").items] == [
+        "img_1000.png", "img_901.png"]
+    with pytest.raises(ValueError, match="outside the held-out set"):
+        MaskedSampler(str(tmp_path), 32, "boxes", holdout="img_1-img_1000")
+    with pytest.raises(ValueError, match="held-out"):
+        MaskedSampler(str(tmp_path), 32, "boxes", holdout="img_9-img_1")
 
 
 def test_distill_exceptions(make_net, icdar_dir, tmp_path):

@@ -43,7 +43,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -51,7 +51,7 @@ import textvision.io as tvio
 from textvision.augment.fileio import atomic_write_bytes, atomic_write_text, check_src_dst, remove_stale_temps
 from textvision.augment.formats import BadInput, Sample, Scan, get_format, write_cocotext_json
 
-__all__ = ["AugmentOptions", "AugmentResult", "augment_dataset", "plan_styles", "parse_shard",
+__all__ = ["AugmentOptions", "AugmentResult", "augment_dataset", "plan_styles", "Shard", "parse_shard",
            "WORK_DIR", "MANIFEST_NAME", "SUMMARY_NAME"]
 
 WORK_DIR = ".textvision-augment"
@@ -141,8 +141,15 @@ class _Planned:
     new_id: Optional[int]
 
 
-def parse_shard(text: Optional[str]) -> Optional[Tuple[int, int]]:
-    """``"2/8"`` -> ``(2, 8)``; validates ``0 <= i < n``. None stays None."""
+class Shard(NamedTuple):
+    """Shard ``index`` of ``count``: the images ``j`` with ``j % count == index`` (``0 <= index < count``)."""
+
+    index: int
+    count: int
+
+
+def parse_shard(text: Optional[str]) -> Optional[Shard]:
+    """``"2/8"`` -> ``Shard(index=2, count=8)``; validates ``0 <= i < n``. None stays None."""
     if text is None:
         return None
     try:
@@ -151,10 +158,10 @@ def parse_shard(text: Optional[str]) -> Optional[Tuple[int, int]]:
         raise ValueError(f"--shard must look like i/n (e.g. 0/4), got {text!r}") from None
     if n < 1 or not 0 <= i < n:
         raise ValueError(f"--shard i/n needs 0 <= i < n, got {text!r}")
-    return i, n
+    return Shard(i, n)
 
 
-def _env_shard() -> Optional[Tuple[int, int]]:
+def _env_shard() -> Optional[Shard]:
     if "RANK" in os.environ and "WORLD_SIZE" in os.environ:
         return parse_shard(f"{os.environ['RANK']}/{os.environ['WORLD_SIZE']}")
     return None
@@ -322,7 +329,7 @@ class _Styler:
         self.mode, self.threshold, self.batch = job.mode, job.opts.threshold, int(job.opts.batch_size)
         self.fcn = None
         if self.mode == "two-stage" and job.opts.fcn:
-            from textvision.models.fcn import text_fcn
+            from textvision.models.text_fcn import text_fcn
 
             self.fcn = text_fcn(weights=job.opts.fcn).to(self.device)
 
@@ -331,7 +338,7 @@ class _Styler:
 
         heatmaps = None
         if self.mode == "two-stage":
-            from textvision.segmentation import segment
+            from textvision.text_fcn import segment
 
             hm = segment(image, model=self.fcn, device=self.device)
             heatmaps = [hm] * len(styles)

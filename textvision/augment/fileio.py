@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, NamedTuple, Optional
 
 # One implementation of atomic writes for the whole package (the dataset tool re-exports it).
 from textvision.io import TEMP_PREFIX, PathLike, atomic_write, atomic_write_bytes, atomic_write_text
 
-__all__ = ["TEMP_PREFIX", "atomic_write", "atomic_write_bytes", "atomic_write_text", "check_src_dst",
+__all__ = ["TEMP_PREFIX", "atomic_write", "atomic_write_bytes", "atomic_write_text", "SrcDst", "check_src_dst",
            "remove_stale_temps"]
 
 
@@ -37,7 +37,14 @@ def remove_stale_temps(root: PathLike, spare: Optional[Callable[[Path], bool]] =
     return removed
 
 
-def check_src_dst(src: PathLike, dst: PathLike) -> tuple:
+class SrcDst(NamedTuple):
+    """The source and destination folders of a run, resolved (absolute, symbolic links followed)."""
+
+    src: Path
+    dst: Path
+
+
+def check_src_dst(src: PathLike, dst: PathLike) -> SrcDst:
     """Resolve SRC and DST and refuse any overlap (``ValueError`` naming both paths).
 
     DST inside SRC (or equal to it) would write into the user's dataset; SRC inside DST would let an
@@ -45,7 +52,7 @@ def check_src_dst(src: PathLike, dst: PathLike) -> tuple:
     smuggle DST into SRC.
 
     Returns:
-        ``(src, dst)`` as resolved absolute :class:`~pathlib.Path` objects.
+        :class:`SrcDst`: ``src`` and ``dst`` as resolved absolute :class:`~pathlib.Path` objects.
     """
     src_p, dst_p = Path(src), Path(dst)
     if not src_p.is_dir():
@@ -56,4 +63,4 @@ def check_src_dst(src: PathLike, dst: PathLike) -> tuple:
                          f"choose a DST outside it")
     if dst_r in src_r.parents:
         raise ValueError(f"SRC {src} lies inside DST {dst}; choose a DST that does not contain SRC")
-    return src_r, dst_r
+    return SrcDst(src_r, dst_r)

@@ -28,7 +28,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from textvision.io import IMAGE_SUFFIXES as IMAGE_EXTENSIONS  # the package-wide list of image suffixes
 
@@ -411,8 +411,8 @@ def _coco_ann_ok(ann: dict) -> bool:
 FORMATS = ("icdar2015", "icdar2013", "cocotext")
 
 
-def get_format(name: str):
-    """The format object for ``"icdar2015"``, ``"icdar2013"`` or ``"cocotext"``."""
+def get_format(name: str) -> Union[IcdarFormat, CocoTextFormat]:
+    """The format object for ``"icdar2015"``, ``"icdar2013"`` or ``"cocotext"`` (``ValueError`` for another)."""
     if name == "icdar2015":
         return IcdarFormat(2015)
     if name == "icdar2013":

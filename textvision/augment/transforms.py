@@ -128,7 +128,7 @@ class SelectiveTextStyle(ImageOnlyTransform):
             self._check_styles(self._net.style_names)
         mode = self.mode or self._net.kind
         if mode == "two-stage" and self._fcn_net is None and self.fcn is not None:
-            from textvision.models.fcn import text_fcn
+            from textvision.models.text_fcn import text_fcn
 
             self._fcn_net = text_fcn(weights=self.fcn).to(torch.device(self.device))
         return self._net, self._fcn_net, mode
@@ -158,7 +158,7 @@ class SelectiveTextStyle(ImageOnlyTransform):
         net, fcn, mode = self._networks()
         heatmap = None
         if mode == "two-stage":
-            from textvision.segmentation import segment
+            from textvision.text_fcn import segment
 
             heatmap = segment(rgb, model="default" if fcn is None else fcn, device=self.device)
         out = stylize(rgb, net, style, mode=mode, heatmap=heatmap,

@@ -4,7 +4,7 @@
 - ICDAR 2015 / 2013 files: :func:`read_icdar2015`, :func:`write_icdar2015`, :func:`read_icdar2013`,
   :func:`write_icdar2013` (strict reading raises :class:`MalformedGroundTruth`); COCO-Text JSON:
   :func:`read_coco_text`, :func:`write_coco_text`
-- masks: :func:`instances_to_masks`
+- masks: :func:`instances_to_masks` (:class:`TextMasks`)
 - :func:`read_image`: an alias of :func:`textvision.io.read_rgb`, the one image reader
 - torch datasets: :class:`IcdarDataset`, :class:`CocoTextDataset`, :func:`collate`
 - synthetic scenes: :mod:`textvision.data.synth` (``render_scene``, ``SynthDataset``)
@@ -16,7 +16,7 @@ from __future__ import annotations
 from textvision._lazy import lazy_exports
 from textvision.data.icdar import MalformedGroundTruth, read_icdar2013, read_icdar2015, write_icdar2013, write_icdar2015
 from textvision.data.instances import TextInstance, box_to_quad, boxes_of, order_clockwise, quads_of
-from textvision.data.masks import instances_to_masks
+from textvision.data.masks import TextMasks, instances_to_masks
 from textvision.io import read_rgb as read_image
 
 _LAZY = {
@@ -34,7 +34,7 @@ _LAZY = {
 __all__ = [
     "TextInstance", "box_to_quad", "boxes_of", "quads_of", "order_clockwise",
     "read_icdar2015", "write_icdar2015", "read_icdar2013", "write_icdar2013", "MalformedGroundTruth",
-    "instances_to_masks", "read_image", *_LAZY,
+    "TextMasks", "instances_to_masks", "read_image", *_LAZY,
 ]
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, submodules=["synth"])

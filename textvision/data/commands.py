@@ -65,7 +65,7 @@ def register(sub) -> None:
     p.add_argument("--max-side", type=positive_int, default=1280,
                    help="longest side CRAFT sees and labels (default 1280)")
     p.add_argument("--min-side", type=positive_int, default=64, help="skip images with a shorter side (default 64)")
-    p.add_argument("--weights", default="default",
+    p.add_argument("--model", default="default",
                    help="CRAFT weights: a registry name ('default': craft_mlt_25k) or a state_dict path "
                         "(default: default)")
     p.set_defaults(func=_teacher_label)
@@ -100,8 +100,8 @@ def _synth(args) -> int:
         if own_files(args.out, _SYNTH_FILES) == [record]:
             record.unlink()  # nothing was rendered: there is no run to record
         raise
-    print(f"wrote {stats['written']} scene(s) ({stats['skipped']} existing kept), {stats['words']} words, "
-          f"to {args.out} in {stats['seconds']:.1f} s ({stats['scenes_per_s']:.1f} scenes/s)")
+    print(f"wrote {stats.written} scene(s) ({stats.skipped} existing kept), {stats.words} words, "
+          f"to {args.out} in {stats.seconds:.1f} s ({stats.scenes_per_s:.1f} scenes/s)")
     return 0
 
 
@@ -118,23 +118,23 @@ def _teacher_label(args) -> int:
     # Both before the scan, which decodes every photo.
     out = output_folder(args.out, ("*.npz",), args.force or args.resume, kind="label file",
                         hint="pass --resume to keep them and label the rest or --force to replace them")
-    resolve(args.weights, "craft")  # a wrong name or a missing package: now, not after the scan
+    resolve(args.model, "craft")  # a wrong name or a missing package: now, not after the scan
     scan = scan_photos(args.photos, min_side=args.min_side, exclude=args.exclude)
     for s in scan.skipped:
         if s.reason == "unreadable":
             print(f"skipped {s.path}: {s.detail}", file=sys.stderr)
-    counts = ", ".join(f"{n} {r}" for r, n in sorted(scan.skipped_counts().items())) or "none"
+    counts = str(scan.skipped_counts()) or "none"
     print(f"{len(scan.paths)} photos found ({scan.excluded} excluded by --exclude; skipped: {counts})")
     if not scan.paths:
         raise ValueError(f"no usable photograph in {', '.join(args.photos)} (skipped: {counts})")
     if args.force:
         out.clear_stale()
-    stats = label_photos(scan.paths, args.out, max_side=args.max_side, weights=args.weights, progress=True)
+    stats = label_photos(scan.paths, args.out, max_side=args.max_side, model=args.model, progress=True)
     for path, reason in stats.failed:
         print(f"failed {path}: {reason}", file=sys.stderr)
     print(f"labelled {stats.labelled} photo(s), {stats.existing} already labelled, {len(stats.failed)} failed, "
           f"in {args.out} ({stats.seconds:.1f} s)")
-    bad = len(stats.failed) + scan.skipped_counts().get("unreadable", 0)
+    bad = len(stats.failed) + scan.skipped_counts().unreadable
     if bad:
         from textvision._cli import InputsSkipped
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from textvision.data.coco_text import read_coco_text
 from textvision.data.icdar import read_icdar2013, read_icdar2015
+from textvision.data.spec import Split
 
 # SynthDataset lives with its renderer (textvision.data.synth, which never imports this module:
 # no import cycle) and is re-exported here beside the other datasets.
@@ -28,7 +29,7 @@ except Exception:  # pragma: no cover
 __all__ = ["IcdarDataset", "CocoTextDataset", "SynthDataset", "collate", "read_image", "ICDAR2015_HOLDOUT",
            "parse_holdout", "holdout_split"]
 
-#: The ICDAR 2015 training images every trainer holds out for validation (``train-east``, ``train-fcn``,
+#: The ICDAR 2015 training images every trainer holds out for validation (``train-east``, ``train-text-fcn``,
 #: ``train-ranker`` with ``icdar2015:DIR``): models are chosen on them, never trained on them.
 ICDAR2015_HOLDOUT = "img_901-img_1000"
 
@@ -115,7 +116,7 @@ class IcdarDataset(_TorchDataset):
 _RANGE_PART = re.compile(r"^([^,]*?)(\d+)(?:-\1?(\d+))?$")
 
 
-def parse_holdout(text: str):
+def parse_holdout(text: str) -> Callable[[str], bool]:
     """Parse a held-out name set such as ``"img_901-img_1000"`` or ``"img_1-img_50,img_77"``.
 
     Each comma-separated part is a stem (``img_77``) or a range of stems sharing a prefix and ending
@@ -152,11 +153,15 @@ def parse_holdout(text: str):
     return held_out
 
 
-def holdout_split(dataset: "IcdarDataset", holdout: str = ICDAR2015_HOLDOUT):
-    """Split an :class:`IcdarDataset` by image name into ``(training Subset, held-out Subset)``.
+def holdout_split(dataset: "IcdarDataset", holdout: str = ICDAR2015_HOLDOUT) -> Split:
+    """Split an :class:`IcdarDataset` by image name into its training and held-out images.
 
     The split depends only on the names (``img_901`` ... ``img_1000`` by default), so every trainer and
     every run holds out the same photographs whatever else is in the folder.
+
+    Returns:
+        :class:`~textvision.data.spec.Split` of two ``torch.utils.data.Subset`` s of ``dataset``: ``train``
+        the images outside ``holdout``, ``val`` those in it (each in the dataset's order).
 
     Raises:
         ValueError: a malformed ``holdout``, or no image left on one side (the message says which).
@@ -171,7 +176,7 @@ def holdout_split(dataset: "IcdarDataset", holdout: str = ICDAR2015_HOLDOUT):
                          f"empty); name others with --holdout")
     if not train:
         raise ValueError(f"{dataset.root}: every image is in the held-out set {holdout!r}; nothing to train on")
-    return Subset(dataset, train), Subset(dataset, val)
+    return Split(Subset(dataset, train), Subset(dataset, val))
 
 
 def _natural(p: Path):

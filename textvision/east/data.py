@@ -19,7 +19,10 @@ see :func:`textvision.data.spec.parse_data_spec`):
 from __future__ import annotations
 
 import logging
-from typing import Dict, Optional, Sequence
+from typing import TYPE_CHECKING, Dict, Optional, Sequence
+
+if TYPE_CHECKING:  # torch loads when the data is built, not when the CLI imports this module
+    from torch.utils.data import Dataset
 
 __all__ = ["east_data", "KINDS"]
 
@@ -52,7 +55,7 @@ class _Memo:
 
 def east_data(spec: str, *, train: bool = True, year: int = 2015, split: Optional[str] = None, synth_n: int = 2000,
               synth_size: int = 512, fonts: Sequence[str] = (), val_fraction: float = 0.1, seed: int = 0,
-              progress: bool = False, holdout: Optional[str] = None):
+              progress: bool = False, holdout: Optional[str] = None) -> Dataset:
     """A dataset of ``{"image", "instances"}`` items from a ``--data`` spec (see the module docstring).
 
     Args:
@@ -67,6 +70,10 @@ def east_data(spec: str, *, train: bool = True, year: int = 2015, split: Optiona
         seed: base seed of generated parts (each part of a mix adds its position).
         holdout: the images an ``icdar2015:`` part holds out (its validation side); default
             ``img_901-img_1000``.
+
+    Returns:
+        an indexable, sized dataset (``len(ds)``, ``ds[i]``) of ``{"image": uint8 [H, W, 3] RGB, "instances":
+        list[TextInstance]}`` items: a ``torch.utils.data`` dataset, or a cache in front of one (generated parts).
 
     Raises:
         ValueError: a malformed spec. FileNotFoundError: a missing folder or label folder.

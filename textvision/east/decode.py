@@ -1,7 +1,7 @@
 """EAST inference: score-map thresholding, RBOX restoration, locality-aware NMS, box filtering."""
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from typing import NamedTuple, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -9,7 +9,8 @@ import numpy as np
 from textvision._validate import image_rgb
 from textvision.east.geometry import image_to_map, map_to_image, restore_quads
 
-__all__ = ["Detections", "EASTMaps", "decode", "decode_maps", "detect", "detect_batch", "east_maps", "prepare_image"]
+__all__ = ["Detections", "EASTMaps", "decode", "decode_maps", "detect", "detect_batch", "east_maps", "PreparedImage",
+           "prepare_image"]
 
 
 class Detections(NamedTuple):
@@ -103,7 +104,19 @@ def decode(score_map, geometry, *, scale: float = 0.25, score_threshold: float =
     return Detections(np.asarray(out_q, np.float32)[order], np.asarray(out_s, np.float32)[order])
 
 
-def prepare_image(image: np.ndarray, max_side: int = 1280, upscale: bool = False):
+class PreparedImage(NamedTuple):
+    """An image at EAST's input size (:func:`prepare_image`).
+
+    Attributes:
+        image: uint8 [H', W', 3] RGB, H' and W' multiples of 32.
+        factors: ``(sx, sy)`` from network-input to original pixels: ``x_orig = (x' + 0.5) * sx - 0.5``.
+    """
+
+    image: np.ndarray
+    factors: Tuple[float, float]
+
+
+def prepare_image(image: np.ndarray, max_side: int = 1280, upscale: bool = False) -> PreparedImage:
     """Resize an RGB uint8 image so that its longer side is at most ``max_side`` and both sides are
     multiples of 32 (EAST's stride).
 
@@ -115,7 +128,8 @@ def prepare_image(image: np.ndarray, max_side: int = 1280, upscale: bool = False
             of a multi-scale pass).
 
     Returns:
-        ``(resized uint8 [H', W', 3], (sx, sy))`` with ``x_orig = (x' + 0.5) * sx - 0.5``.
+        :class:`PreparedImage` ``(image, factors)``: the resized uint8 [H', W', 3] and ``(sx, sy)`` with
+        ``x_orig = (x' + 0.5) * sx - 0.5``.
     """
     img = image_rgb(image, "image", "east.detect")
     H, W = img.shape[:2]
@@ -125,7 +139,7 @@ def prepare_image(image: np.ndarray, max_side: int = 1280, upscale: bool = False
     nh, nw = max(32, int(round(H * r / 32)) * 32), max(32, int(round(W * r / 32)) * 32)
     if (nh, nw) != (H, W):
         img = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA if nw < W else cv2.INTER_LINEAR)
-    return img, (W / nw, H / nh)
+    return PreparedImage(img, (W / nw, H / nh))
 
 
 def _to_original(quads: np.ndarray, factors) -> np.ndarray:

@@ -7,21 +7,23 @@ EAST) covers input pixels ``j/scale .. (j+1)/scale - 1`` and stands for their ce
 """
 from __future__ import annotations
 
-from typing import NamedTuple, Optional, Tuple
+from typing import NamedTuple, Optional
 
 import cv2
 import numpy as np
 
-__all__ = ["Rbox", "repair_quad", "shrink_quad", "rbox_of", "restore_quads", "map_to_image", "image_to_map"]
+__all__ = ["Rbox", "RepairedQuad", "repair_quad", "shrink_quad", "rbox_of", "restore_quads", "map_to_image", "image_to_map"]
 
 
-def map_to_image(idx, scale: float):
-    """Map index (float ok) -> image coordinate of the cell centre."""
+def map_to_image(idx, scale: float) -> np.ndarray:
+    """Map index (float ok) -> image coordinate of the cell centre: float64 of ``idx``'s shape (a NumPy
+    scalar for a scalar ``idx``)."""
     return (np.asarray(idx, dtype=np.float64) + 0.5) / scale - 0.5
 
 
-def image_to_map(coord, scale: float):
-    """Image coordinate -> continuous map coordinate (inverse of :func:`map_to_image`)."""
+def image_to_map(coord, scale: float) -> np.ndarray:
+    """Image coordinate -> continuous map coordinate (inverse of :func:`map_to_image`): float64 of
+    ``coord``'s shape (a NumPy scalar for a scalar ``coord``)."""
     return (np.asarray(coord, dtype=np.float64) + 0.5) * scale - 0.5
 
 
@@ -42,7 +44,19 @@ def _start_top_left(q: np.ndarray) -> np.ndarray:
     return np.roll(q, -int(np.argmin(q[:, 0] + q[:, 1])), axis=0)
 
 
-def repair_quad(quad, min_area: float = 1.0) -> Tuple[Optional[np.ndarray], str]:
+class RepairedQuad(NamedTuple):
+    """A quad made usable for training, or rejected (:func:`repair_quad`).
+
+    Attributes:
+        quad: float64 [4, 2] clockwise quad, or None when rejected.
+        status: ``"ok"``, ``"reordered"``, ``"rectified"`` or ``"degenerate"`` (then ``quad`` is None).
+    """
+
+    quad: Optional[np.ndarray]
+    status: str
+
+
+def repair_quad(quad, min_area: float = 1.0) -> RepairedQuad:
     """Make a quad usable for training, or reject it.
 
     Args:
@@ -50,27 +64,27 @@ def repair_quad(quad, min_area: float = 1.0) -> Tuple[Optional[np.ndarray], str]
         min_area: quads with a smaller area (pixels^2) are rejected as degenerate.
 
     Returns:
-        ``(quad, status)``: float64 [4, 2] clockwise quad and ``"ok"`` / ``"reordered"`` (it was
-        counter-clockwise) / ``"rectified"`` (self-intersecting or concave: replaced by its
-        minimum-area rectangle, starting top-left); or ``(None, "degenerate")`` for non-finite,
-        zero-area or collinear quads.
+        :class:`RepairedQuad` ``(quad, status)``: float64 [4, 2] clockwise quad and ``"ok"`` /
+        ``"reordered"`` (it was counter-clockwise) / ``"rectified"`` (self-intersecting or concave:
+        replaced by its minimum-area rectangle, starting top-left); or ``(None, "degenerate")`` for
+        non-finite, zero-area or collinear quads.
     """
     q = np.asarray(quad, dtype=np.float64).reshape(4, 2)
     if not np.isfinite(q).all():
-        return None, "degenerate"
+        return RepairedQuad(None, "degenerate")
     area = _signed_area(q)
     if _is_convex_cw(q) and area >= min_area:
-        return q, "ok"
+        return RepairedQuad(q, "ok")
     if _is_convex_cw(q[::-1]) and -area >= min_area:
-        return q[[0, 3, 2, 1]], "reordered"
+        return RepairedQuad(q[[0, 3, 2, 1]], "reordered")
     rect = cv2.minAreaRect(q.astype(np.float32))
     (w, h) = rect[1]
     if w * h < min_area:
-        return None, "degenerate"
+        return RepairedQuad(None, "degenerate")
     pts = cv2.boxPoints(rect).astype(np.float64)
     if _signed_area(pts) < 0:
         pts = pts[::-1]
-    return _start_top_left(pts), "rectified"
+    return RepairedQuad(_start_top_left(pts), "rectified")
 
 
 def shrink_quad(q: np.ndarray, ratio: float = 0.3) -> np.ndarray:

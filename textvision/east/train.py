@@ -94,7 +94,7 @@ class EASTTrainConfig:
 
 
 def geometric_augmentation(size: int, scale_range=(0.5, 3.0), rotate: float = 10.0, train: bool = True,
-                           seed: Optional[int] = None, text_crop: float = 0.0):
+                           seed: Optional[int] = None, text_crop: float = 0.0) -> CropAugmentation:
     """A callable ``aug(image, quads, legible) -> (crop uint8 [size, size, 3], quads float32 [N, 4, 2])``
     drawing one training crop (see :class:`CropAugmentation`)."""
     return CropAugmentation(size, scale_range, rotate, train=train, text_crop=text_crop, seed=seed)

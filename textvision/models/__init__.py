@@ -12,10 +12,10 @@ from textvision._lazy import lazy_exports
 
 _LAZY = {}
 
-# --- fcn (VGG16 with torchvision keys, TextFCN)
+# --- text_fcn (VGG16 with torchvision keys, TextFCN)
 _LAZY.update({n: "textvision.models.vgg" for n in (
     "VGG", "VGG16Features", "vgg16", "vgg16_features", "normalize_imagenet")})
-_LAZY.update({n: "textvision.models.fcn" for n in (
+_LAZY.update({n: "textvision.models.text_fcn" for n in (
     "TextFCN", "text_fcn", "text_fcn_from_checkpoint", "save_text_fcn")})
 
 # --- style (StyleNet: conditional-instance-norm transformer)
@@ -36,7 +36,7 @@ _LAZY.update({n: "textvision.models.recognizer" for n in (
 
 
 class _Package(types.ModuleType):
-    """``east``, ``craft`` and ``recognizer`` name both a builder and the module defining it. Importing a
+    """``text_fcn``, ``east``, ``craft`` and ``recognizer`` name both a builder and the module defining it. Importing a
     submodule binds it on its package, so ``textvision.models.east`` would be the module or the builder
     depending on what was imported first; here the builder always wins (``from textvision.models.east
     import EAST`` still reaches the module, which stays in ``sys.modules``)."""
@@ -47,7 +47,7 @@ class _Package(types.ModuleType):
         super().__setattr__(name, value)
 
 
-_BUILDERS_NAMED_LIKE_MODULES = ("east", "craft", "recognizer")
+_BUILDERS_NAMED_LIKE_MODULES = ("text_fcn", "east", "craft", "recognizer")
 sys.modules[__name__].__class__ = _Package
 
 

@@ -107,7 +107,7 @@ class StyleNet(nn.Module):
             the text after short training (``tools/distill_lambdas.py --plain``); the gate makes
             "leave the background alone" the starting point.
         gate_fcn: instead of the 4th channel, take the gate from a TextFCN branch inside the network
-            (``gate_net``, built from this :class:`~textvision.models.fcn.TextFCN` config; needs
+            (``gate_net``, built from this :class:`~textvision.models.text_fcn.TextFCN` config; needs
             ``gated``): ``g = P`` where the branch's text probability ``P >= gate_threshold``, else 0 —
             the two-stage blend, computed by the network itself. Why: a gate learned from the style
             decoder's features opens on bright non-text objects of real photographs (a white shirt, a
@@ -154,7 +154,7 @@ class StyleNet(nn.Module):
         self.gate_net = None
         self.gate_threshold = float(gate_threshold)
         if gate_fcn is not None:
-            from textvision.models.fcn import build_text_fcn
+            from textvision.models.text_fcn import build_text_fcn
 
             self.gate_net = build_text_fcn(dict(gate_fcn))
             # Stored only when used, so older checkpoints' configs still describe their networks.

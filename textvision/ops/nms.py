@@ -69,7 +69,7 @@ def polygon_iou(a, b) -> np.ndarray:
         float64 [N, M] in [0, 1]: area(A ∩ B) / area(A ∪ B) of the convex hulls.
     """
     qa, qb = _validate.quads(a, "a", "polygon_iou"), _validate.quads(b, "b", "polygon_iou")
-    return core().nms_quad_iou(qa, qb)
+    return core().nms_polygon_iou(qa, qb)
 
 
 def polygon_nms(quads, scores, iou_threshold: float = 0.2) -> np.ndarray:

@@ -11,17 +11,35 @@ Both run on the CPU for NumPy arrays and on the GPU for CUDA arrays exposing
 """
 from __future__ import annotations
 
-from typing import Sequence, Tuple
+from typing import TYPE_CHECKING, NamedTuple, Sequence, Union
 
 import numpy as np
 
 from textvision import _validate
 from textvision._ext import core
 
-__all__ = ["region_mean", "box_mean", "points_to_csr"]
+if TYPE_CHECKING:  # the result kinds of a GPU call; neither is imported to run the ops
+    import cupy
+    import torch
+
+__all__ = ["region_mean", "box_mean", "PixelLists", "points_to_csr"]
 
 
-def points_to_csr(points: Sequence[np.ndarray], width: int) -> Tuple[np.ndarray, np.ndarray]:
+class PixelLists(NamedTuple):
+    """N regions' pixels in CSR form (:func:`points_to_csr`), what :func:`region_mean` takes:
+    ``region_mean(prob, *lists)``.
+
+    Attributes:
+        pixel_offsets: int64 [N+1]: 0 first, non-decreasing, last = ``len(pixel_indices)``; region ``i``
+            is ``pixel_indices[pixel_offsets[i]:pixel_offsets[i + 1]]``.
+        pixel_indices: int32 [sum K_i]: flat pixel indices ``y * W + x``.
+    """
+
+    pixel_offsets: np.ndarray
+    pixel_indices: np.ndarray
+
+
+def points_to_csr(points: Sequence[np.ndarray], width: int) -> PixelLists:
     """Convert point lists (``cv2.MSER.detectRegions`` output) to CSR pixel lists.
 
     Args:
@@ -30,14 +48,14 @@ def points_to_csr(points: Sequence[np.ndarray], width: int) -> Tuple[np.ndarray,
         width: image width W, for the flat index ``y * W + x``.
 
     Returns:
-        ``(pixel_offsets int64 [N+1], pixel_indices int32 [sum K_i])``.
+        :class:`PixelLists` ``(pixel_offsets int64 [N+1], pixel_indices int32 [sum K_i])``.
     """
     if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width <= 0:
         raise ValueError(f"points_to_csr: width must be a positive int, got {width!r}")
     n = len(points)
     offsets = np.zeros(n + 1, dtype=np.int64)
     if n == 0:
-        return offsets, np.zeros(0, dtype=np.int32)
+        return PixelLists(offsets, np.zeros(0, dtype=np.int32))
     sizes = np.fromiter((len(p) for p in points), dtype=np.int64, count=n)
     np.cumsum(sizes, out=offsets[1:])
     flat = np.concatenate([np.asarray(p).reshape(-1, 2) for p in points], axis=0) if offsets[-1] else np.zeros((0, 2))
@@ -46,7 +64,7 @@ def points_to_csr(points: Sequence[np.ndarray], width: int) -> Tuple[np.ndarray,
     idx = flat[:, 1].astype(np.int64) * int(width) + flat[:, 0]
     if idx.size and (flat.min() < 0 or flat[:, 0].max() >= width or idx.max() > np.iinfo(np.int32).max):
         raise ValueError(f"points_to_csr: points fall outside an image of width {width} (or beyond int32 indices)")
-    return offsets, idx.astype(np.int32)
+    return PixelLists(offsets, idx.astype(np.int32))
 
 
 def _is_cuda(a) -> bool:
@@ -143,7 +161,7 @@ def _boxes_int32(boxes, who) -> np.ndarray:
     return np.ascontiguousarray(b, dtype=np.int32)
 
 
-def box_mean(prob, boxes):
+def box_mean(prob, boxes) -> Union[np.ndarray, torch.Tensor, cupy.ndarray]:
     """Mean of a probability map over each box, via an integral image.
 
     Args:
@@ -174,7 +192,7 @@ def box_mean(prob, boxes):
     return core().box_mean(prob, _boxes_int32(boxes, "box_mean"))
 
 
-def region_mean(prob, pixel_offsets, pixel_indices):
+def region_mean(prob, pixel_offsets, pixel_indices) -> Union[np.ndarray, torch.Tensor, cupy.ndarray]:
     """Mean of a probability map over each region's pixels.
 
     Args:

@@ -6,7 +6,7 @@
 - :class:`Ranker`: boosted stumps over the 18 group features (train, save/load, OpenCV XML)
 - :func:`single_linkage`, :func:`euclidean_mst`: exact clustering used by the pipeline
 """
-from textvision.proposals.cluster import Dendrogram, euclidean_mst, single_linkage
+from textvision.proposals.cluster import Dendrogram, SpanningTree, euclidean_mst, single_linkage
 from textvision.proposals.headline import propose
 from textvision.proposals.pipeline import (
                                           DEFAULT_MIN_PROB,
@@ -22,5 +22,5 @@ from textvision.proposals.ranker import FEATURE_NAMES, Ranker
 
 __all__ = [
     "propose", "TextProposals", "Proposals", "PRESETS", "DEFAULT_MIN_PROB", "fcn_heatmap", "PROPOSALS_FCN_MAX_SIDE", "Ranker", "FEATURE_NAMES",
-    "meaningfulness", "heatmap_evidence", "single_linkage", "euclidean_mst", "Dendrogram",
+    "meaningfulness", "heatmap_evidence", "single_linkage", "euclidean_mst", "Dendrogram", "SpanningTree",
 ]

@@ -1,4 +1,4 @@
-"""Exact single-linkage clustering of low-dimensional points (Python face of ``csrc/cluster``).
+"""Exact single-linkage clustering of low-dimensional points (Python face of ``csrc/proposals/cluster.cpp``).
 
 The compiled core builds the Euclidean minimum spanning tree, then merges its edges in order. Up to
 a few thousand points (``prim_max_points``; by default 6000 on CPUs with AVX2, 4000 otherwise) it runs
@@ -36,6 +36,20 @@ class Dendrogram(NamedTuple):
         return np.stack([self.left, self.right, self.height, self.size], axis=1).astype(np.float64)
 
 
+class SpanningTree(NamedTuple):
+    """A Euclidean minimum spanning tree of n points (:func:`euclidean_mst`): its n - 1 edges, sorted by
+    ``(length, u, v)``.
+
+    Attributes:
+        u, v: int32 [n-1] endpoint indices into the points, ``u < v``.
+        length: float64 [n-1] Euclidean edge lengths, non-decreasing.
+    """
+
+    u: np.ndarray
+    v: np.ndarray
+    length: np.ndarray
+
+
 def _points(points) -> np.ndarray:
     pts = np.asarray(points)
     if pts.ndim != 2 or not 1 <= pts.shape[1] <= 8:
@@ -64,7 +78,7 @@ def _prim_max_points(prim_max_points: Optional[int]) -> int:
     return value
 
 
-def euclidean_mst(points, *, prim_max_points: Optional[int] = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def euclidean_mst(points, *, prim_max_points: Optional[int] = None) -> SpanningTree:
     """Euclidean minimum spanning tree.
 
     Args:
@@ -74,15 +88,15 @@ def euclidean_mst(points, *, prim_max_points: Optional[int] = None) -> tuple[np.
             with AVX2, 4000 without). The algorithm that ran is logged at DEBUG.
 
     Returns:
-        ``(u, v, length)``: int32 [n-1] endpoints with ``u < v`` and float64 [n-1] Euclidean lengths,
-        sorted by (length, u, v).
+        :class:`SpanningTree` ``(u, v, length)``: int32 [n-1] endpoints with ``u < v`` and float64 [n-1]
+        Euclidean lengths, sorted by (length, u, v).
     """
     pts = _points(points)
     u, v, d2, algorithm = core().proposals_euclidean_mst(
         pts, prim_max_points=_prim_max_points(prim_max_points), return_algorithm=True
     )
     logger.debug("euclidean_mst: %d points, %s", len(pts), algorithm)
-    return u, v, np.sqrt(d2)
+    return SpanningTree(u, v, np.sqrt(d2))
 
 
 def single_linkage(points, *, prim_max_points: Optional[int] = None) -> Dendrogram:

@@ -79,7 +79,7 @@ def register(sub) -> None:
     bp.add_argument("--heatmap-source", choices=("fcn", "oracle", "none"), default=None,
                     help="instead of the headline table (baseline vs textvision.propose), the per-stage table of "
                          "pruning configurations with this text map: TextFCN, ground truth (oracle) or none")
-    bp.add_argument("--fcn-weights", default=None, metavar="W",
+    bp.add_argument("--fcn", default=None, metavar="W",
                     help="TextFCN weights (registry name or checkpoint) for textvision.propose and --heatmap-source "
                          "fcn (default: 'default', the shipped one)")
     bp.add_argument("--threads", type=positive_int, default=1,
@@ -111,7 +111,7 @@ def register(sub) -> None:
                    help="how an image's positives count: each matching proposal one sample (default), or each "
                         "image's together one image (a page of text then does not outweigh a photo)")
     t.add_argument("--val-fraction", type=probability, default=0.1,
-                   help="teacher labels held out from training, chosen by name hash as train-fcn does (default 0.1)")
+                   help="teacher labels held out from training, chosen by name hash as train-text-fcn does (default 0.1)")
     t.add_argument("--holdout", default=None, metavar="NAMES",
                    help="images an icdar2015: part holds out (never trained on; default img_901-img_1000)")
     t.add_argument("--out", required=True, help="required: output .json")
@@ -185,11 +185,11 @@ def _check_inputs(paths, what="image"):
 
 
 def _load_fcn(weights):
-    """The TextFCN named by ``--fcn-weights`` (a registry name or a checkpoint path, read safely); empty = the
+    """The TextFCN named by ``--fcn`` (a registry name or a checkpoint path, read safely); empty = the
     shipped default, loaded once per process by ``textvision.segment``."""
     if not weights:
         return "default"
-    from textvision.models.fcn import text_fcn
+    from textvision.models.text_fcn import text_fcn
 
     return text_fcn(weights=weights)
 
@@ -301,7 +301,7 @@ def _bench(args) -> int:
         raise ValueError("--threads adds a row to the headline comparison; leave out --heatmap-source")
     if args.rankers:
         raise ValueError("--rankers adds a table to the headline comparison; leave out --heatmap-source")
-    model = _load_fcn(args.fcn_weights) if args.heatmap_source == "fcn" else None
+    model = _load_fcn(args.fcn) if args.heatmap_source == "fcn" else None
     samples = _samples(args)
     methods = default_methods()
     runs = sum(1 for m in methods.values() if not (m.get("use_heatmap") and args.heatmap_source == "none"))
@@ -355,7 +355,7 @@ def _bench_headline(args) -> int:
     if args.ranker_xml:
         _check_inputs([args.ranker_xml], "--ranker-xml file")
     rankers = _rankers(args.rankers) if args.rankers else None
-    model = _load_fcn(args.fcn_weights)
+    model = _load_fcn(args.fcn)
     samples = _samples(args)
     runs = len(samples) * ((3 if args.ranker_xml else 2) + (2 if rankers else 0) + (1 if args.threads > 1 else 0))
     keep = {}

@@ -81,7 +81,7 @@ def propose(image, heatmap=None, *, model="default",
     tp = _proposer(preset, min_prob, ranker, n)
     c0, t0 = time.process_time(), time.perf_counter()
     if heatmap is None:
-        from textvision.segmentation import segment
+        from textvision.text_fcn import segment
 
         # segment applies the thread rule itself (on the CPU: n torch threads, restored afterwards).
         hm = segment(img, model, max_side=max_side, device=device, num_threads=n)

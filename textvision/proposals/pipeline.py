@@ -90,7 +90,7 @@ def fcn_heatmap(image, model="default", *, device=None, num_threads: int = 1) ->
     Returns:
         float32 [H, W] text probability in [0, 1], the image's size: ready for ``TextProposals()(image, hm)``.
     """
-    from textvision.segmentation import segment
+    from textvision.text_fcn import segment
 
     return segment(image, model, max_side=PROPOSALS_FCN_MAX_SIDE, device=device, num_threads=num_threads)
 

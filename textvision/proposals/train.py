@@ -2,7 +2,7 @@
 
 A ranker learns which merge nodes are words: each raw proposal of a training image is a positive when
 its box overlaps a ground-truth word box with IoU >= 0.5. Any dataset with word boxes works, named by
-the ``--data`` spec ``train-fcn`` reads (:func:`iter_samples`): synthetic scenes
+the ``--data`` spec ``train-text-fcn`` reads (:func:`iter_samples`): synthetic scenes
 (:func:`textvision.data.synth.render_scene`), synthetic words over real photographs, photographs
 labelled by the CRAFT teacher, ICDAR / COCO-Text folders, or a mix.
 """
@@ -65,7 +65,7 @@ def iter_samples(data: str, *, n: Optional[int] = None, size: Tuple[int, int] = 
                  split: str = "train", gt: Optional[str] = None, fonts: Sequence[str] = (),
                  val_fraction: float = 0.1, synth_n: Optional[int] = None,
                  holdout: Optional[str] = None) -> Iterator[AnnotatedImage]:
-    """Annotated images from a ``--data`` spec (the one of ``train-fcn``), read one at a time.
+    """Annotated images from a ``--data`` spec (the one of ``train-text-fcn``), read one at a time.
 
     Parts, joined by ``+`` and read in order (part ``k`` renders from ``seed + k``); ``SPEC*K`` gives
     that part's samples ``repeat = K``:
@@ -77,7 +77,7 @@ def iter_samples(data: str, *, n: Optional[int] = None, size: Tuple[int, int] = 
     - ``teacher:LABEL_DIR``: photographs labelled by CRAFT (``textvision teacher-label``), on the
       label's pixel grid, the label's word quads as the words (a photo without any is negatives
       only). ``split="train"`` reads the labels :func:`textvision.data.teacher.teacher_split` trains
-      on, any other split the held-out ``val_fraction`` (the split ``train-fcn`` uses);
+      on, any other split the held-out ``val_fraction`` (the split ``train-text-fcn`` uses);
     - ``icdar2015:DIR``: ``split="train"`` the images outside ``holdout`` (default ``img_901-img_1000``),
       ``split="val"`` exactly those (the project's fixed validation split), another split the official
       layout's; ``icdar2013:DIR`` (:class:`textvision.data.IcdarDataset`, ``split``),
@@ -135,7 +135,7 @@ def _part_reader(part, *, n, synth_n, size, seed, split, gt, fonts, val_fraction
                 try:
                     sc = render_scene((seed, i), size=size, **kwargs)
                 except ValueError:
-                    # A rare layout the renderer cannot place: a derived seed, as train-fcn's scenes do.
+                    # A rare layout the renderer cannot place: a derived seed, as train-text-fcn's scenes do.
                     sc = render_scene((seed, i, 1), size=size, **kwargs)
                 yield AnnotatedImage(sc.image, list(sc.instances), f"{kind}_{seed}_{i}")
 
@@ -158,7 +158,7 @@ def _part_reader(part, *, n, synth_n, size, seed, split, gt, fonts, val_fraction
 
         if kind == "icdar2015" and split in ("train", "val"):
             # The project's fixed split by name: "train" is every image outside the held-out set
-            # (img_901-img_1000 by default), "val" exactly those, as train-east and train-fcn hold out.
+            # (img_901-img_1000 by default), "val" exactly those, as train-east and train-text-fcn hold out.
             from textvision.data.datasets import ICDAR2015_HOLDOUT, holdout_split
 
             tr, va = holdout_split(IcdarDataset(arg, year=2015, split="train"), holdout or ICDAR2015_HOLDOUT)
@@ -233,7 +233,7 @@ def oracle_heatmap(instances, shape_hw) -> np.ndarray:
     from textvision.data import instances_to_masks
 
     care = [t for t in instances if not t.ignore]
-    return instances_to_masks(care, tuple(shape_hw))[0].astype(np.float32)
+    return instances_to_masks(care, tuple(shape_hw)).text.astype(np.float32)
 
 
 def max_iou(boxes: np.ndarray, gt: np.ndarray, chunk: int = 8192) -> np.ndarray:

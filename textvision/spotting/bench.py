@@ -7,9 +7,10 @@ counts when a proposal with box IoU >= 0.5 reads its transcription, case-free:
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence
 
 import numpy as np
 
@@ -17,7 +18,7 @@ from textvision.eval.end_to_end import end_to_end_rate, first_read_rank
 from textvision.eval.proposals import box_hits
 from textvision.eval.scores import RecallAtK
 
-__all__ = ["SpottingRow", "covering", "read_proposals", "run_spotting", "format_spotting"]
+__all__ = ["SpottingRow", "covering", "ProposalReadings", "read_proposals", "run_spotting", "format_spotting"]
 
 KS = (100, 1000, None)
 
@@ -66,8 +67,26 @@ def covering(boxes: np.ndarray, gt, iou: float = 0.5) -> np.ndarray:
     return box_hits(b, np.stack(care), iou).any(axis=1)
 
 
-def read_proposals(image, boxes, gt, model, *, read_fraction: float = 1.0, rng=None, bf16: bool = False):
-    """Read proposals for the benchmark; returns ``(texts [P], recogniser CPU seconds, crops timed, estimated)``.
+class ProposalReadings(NamedTuple):
+    """What the recogniser read of one image's P proposals (:func:`read_proposals`).
+
+    Attributes:
+        texts: P strings, one per proposal (``""`` for one not read).
+        seconds: recogniser CPU seconds for reading all P (measured, or estimated when ``estimated``), >= 0.
+        timed: how many crops the timing measured (P unless ``estimated``).
+        estimated: True when ``seconds`` was scaled up from a random fraction of the proposals.
+    """
+
+    texts: List[str]
+    seconds: float
+    timed: int
+    estimated: bool
+
+
+def read_proposals(image, boxes, gt, model, *, read_fraction: float = 1.0, rng=None,
+                   bf16: bool = False) -> ProposalReadings:
+    """Read proposals for the benchmark: :class:`ProposalReadings` ``(texts [P], recogniser CPU seconds,
+    crops timed, estimated)``.
 
     With ``read_fraction`` 1 every proposal is read and timed. Below 1, a random ``read_fraction`` of them
     is read and timed and the time scaled to all P (an unbiased estimate of the full read); the proposals
@@ -78,11 +97,11 @@ def read_proposals(image, boxes, gt, model, *, read_fraction: float = 1.0, rng=N
     n = len(boxes)
     texts = [""] * n
     if n == 0:
-        return texts, 0.0, 0, False
+        return ProposalReadings(texts, 0.0, 0, False)
     if read_fraction >= 1.0:
         t0 = time.process_time()
         rec = recognize(image, boxes=boxes, model=model, bf16=bf16)
-        return list(rec.texts), time.process_time() - t0, n, False
+        return ProposalReadings(list(rec.texts), time.process_time() - t0, n, False)
     rng = np.random.default_rng(0) if rng is None else rng
     sample = np.nonzero(rng.random(n) < read_fraction)[0]
     t0 = time.process_time()
@@ -94,10 +113,10 @@ def read_proposals(image, boxes, gt, model, *, read_fraction: float = 1.0, rng=N
     if len(rest):
         for i, t in zip(rest, recognize(image, boxes=boxes[rest], model=model, bf16=bf16).texts):
             texts[i] = t
-    return texts, seconds, len(sample), True
+    return ProposalReadings(texts, seconds, len(sample), True)
 
 
-def run_spotting(samples, *, recognizer="default", fcn_weights="default", read_fraction: float = 1.0,
+def run_spotting(samples, *, recognizer="default", fcn="default", read_fraction: float = 1.0,
                  seed: int = 0, bf16: bool = False, progress: Optional[Callable[[str, str], None]] = None
                  ) -> List[SpottingRow]:
     """Run both methods on annotated samples (``textvision.proposals.train.AnnotatedImage``: image, instances, name).
@@ -105,7 +124,7 @@ def run_spotting(samples, *, recognizer="default", fcn_weights="default", read_f
     Args:
         samples: annotated images (RGB uint8 and their ICDAR word instances).
         recognizer: the recogniser (registry name, path or module).
-        fcn_weights: TextFCN weights of ``textvision.propose``.
+        fcn: the TextFCN of ``textvision.propose`` (a module, a ``text_fcn`` registry name or a checkpoint).
         read_fraction: in (0, 1]: the share of proposals read and timed (see :func:`read_proposals`).
         seed: the sampling seed (``read_fraction`` < 1).
         bf16: the recogniser under bfloat16 autocast.
@@ -116,7 +135,7 @@ def run_spotting(samples, *, recognizer="default", fcn_weights="default", read_f
     """
     from textvision._threads import torch_threads
     from textvision.eval import detection_rate
-    from textvision.models.fcn import text_fcn
+    from textvision.models.text_fcn import text_fcn
     from textvision.proposals import TextProposals
     from textvision.proposals.headline import propose
     from textvision.spotting.recognition import as_recognizer
@@ -124,7 +143,8 @@ def run_spotting(samples, *, recognizer="default", fcn_weights="default", read_f
     if not 0.0 < float(read_fraction) <= 1.0:
         raise ValueError(f"read_fraction must lie in (0, 1], got {read_fraction}")
     model = as_recognizer(recognizer)
-    fcn = text_fcn(weights=fcn_weights)
+    if isinstance(fcn, (str, os.PathLike)):
+        fcn = text_fcn(weights=fcn)
     baseline = TextProposals()
     rng = np.random.default_rng(seed)
     per: Dict[str, List[dict]] = {"TextProposals()": [], "textvision.propose": []}
@@ -141,12 +161,13 @@ def run_spotting(samples, *, recognizer="default", fcn_weights="default", read_f
                 else:
                     p = propose(s.image, model=fcn, device="cpu")
                     map_s, prop_s = float(p.stats["time"]["heatmap"]), float(p.stats["time"]["total"])
-                texts, rec_s, timed, _ = read_proposals(s.image, p.boxes, s.instances, model,
-                                                        read_fraction=read_fraction, rng=rng, bf16=bf16)
-                ranks[method].append(first_read_rank(p.boxes, texts, s.instances))
+                read = read_proposals(s.image, p.boxes, s.instances, model, read_fraction=read_fraction, rng=rng,
+                                      bf16=bf16)
+                ranks[method].append(first_read_rank(p.boxes, read.texts, s.instances))
                 boxes_kept[method].append(p.boxes)
                 per[method].append({"image": s.name, "proposals": int(len(p)), "map_s": map_s,
-                                    "proposals_s": prop_s, "recognizer_s": rec_s, "crops_timed": int(timed)})
+                                    "proposals_s": prop_s, "recognizer_s": read.seconds,
+                                    "crops_timed": int(read.timed)})
                 if progress is not None:
                     progress(method, s.name)
     rows = []

@@ -35,7 +35,7 @@ def register(sub) -> None:
     r.add_argument("--out", required=True, metavar="DIR", help="output folder (required; created)")
     r.add_argument("--force", action="store_true", help="replace an earlier run's files in --out")
     r.add_argument("--overlay", action="store_true", help="also write <stem>_read.jpg with the words drawn")
-    r.add_argument("--weights", default="default", metavar="W",
+    r.add_argument("--model", default="default", metavar="W",
                    help="recogniser weights: a registry name or a state_dict file (default: english_g2)")
     r.add_argument("--detector", default="default", metavar="CKPT|NAME",
                    help="EAST weights (default: the shipped detector); unused with --proposals")
@@ -79,8 +79,8 @@ def register(sub) -> None:
                    help="read and time this random share of the proposals and scale the time to all of them "
                         "(the proposals covering a word are always read, so the recall is exact); default 1: all")
     b.add_argument("--seed", type=int, default=0, help="sampling seed for --read-fraction (default 0)")
-    b.add_argument("--weights", default="default", metavar="W", help="recogniser weights (default: english_g2)")
-    b.add_argument("--fcn-weights", default="default", metavar="W",
+    b.add_argument("--recognizer", default="default", metavar="W", help="recogniser weights (default: english_g2)")
+    b.add_argument("--fcn", default="default", metavar="W",
                    help="TextFCN weights of textvision.propose (default: the shipped default)")
     b.add_argument("--bf16", action="store_true", help="the recogniser under bfloat16 autocast")
     b.add_argument("--json", help="also write the rows (and per-image figures) as JSON here")
@@ -136,7 +136,7 @@ def _read(args) -> int:
     images = distinct_stems(io.list_images(args.input), "{stem}_words.json")
     lexicon = _read_lexicon(args.lexicon, args.max_distance) if args.lexicon else None
     out = output_folder(args.out, READ_OUTPUTS, args.force)
-    model = as_recognizer(args.weights)
+    model = as_recognizer(args.model)
     detector = None
     if args.proposals:
         from textvision.proposals.headline import propose
@@ -196,13 +196,13 @@ def _bench_spotting(args) -> int:
 
     if args.json:
         new_file(args.json, args.force, "--json file")
-    model = as_recognizer(args.weights)
-    resolve(args.fcn_weights, "text_fcn")  # a bad name fails now, before any image
+    model = as_recognizer(args.recognizer)
+    resolve(args.fcn, "text_fcn")  # a bad name fails now, before any image
     samples = list(iter_samples(args.data, n=args.num_images, split=args.split, gt=args.gt, holdout=args.holdout))
     if not samples:
         raise ValueError(f"--data {args.data} (split {args.split}) holds no annotated image: nothing to do")
     with tqdm(total=2 * len(samples), unit="run", desc="bench spotting", file=sys.stderr) as bar:
-        rows = run_spotting(samples, recognizer=model, fcn_weights=args.fcn_weights,
+        rows = run_spotting(samples, recognizer=model, fcn=args.fcn,
                             read_fraction=args.read_fraction, seed=args.seed, bf16=args.bf16,
                             progress=lambda *_: bar.update(1))
     est = (f"; recogniser time measured on a random {args.read_fraction:g} of the proposals and scaled to all"

@@ -4,13 +4,16 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from textvision.spotting.crops import fit_crop, word_crops
 from textvision.spotting.ctc import ctc_greedy_decode
 from textvision.spotting.lexicon import Lexicon
+
+if TYPE_CHECKING:  # the network (and torch) load on first use
+    from textvision.models.recognizer import Recognizer
 
 __all__ = ["Recognitions", "as_recognizer", "recognize", "recognize_crops", "padded_width", "stretch_contrast"]
 
@@ -52,9 +55,10 @@ class Recognitions:
         return len(self.texts)
 
 
-def as_recognizer(model="default"):
-    """``model`` itself when it is an ``nn.Module``; otherwise a ``recognizer`` registry name or a
-    state_dict path, loaded once per process (CPU, eval mode) and shared.
+def as_recognizer(model="default") -> Recognizer:
+    """``model`` itself when it is an ``nn.Module`` (a :class:`~textvision.models.recognizer.Recognizer` or a
+    module with its interface); otherwise a ``recognizer`` registry name or a state_dict path, loaded once per
+    process (CPU, eval mode) and shared.
 
     Raises:
         TypeError: anything else. FileNotFoundError / ValueError: as :func:`textvision.models.recognizer`.

@@ -24,7 +24,7 @@ _LAZY = {
     "blend": ".blending",
     "PerceptualLoss": ".losses", "VGGFeatures": ".losses", "gram_matrix": ".losses", "masked_gram": ".losses",
     "total_variation": ".losses", "LossTerms": ".losses",
-    "StyleTrainConfig": ".train", "train_style": ".train", "load_style_images": ".train",
+    "StyleTrainConfig": ".train", "train_style": ".train", "load_style_images": ".train", "StyleImages": ".train",
     "DistillConfig": ".distillation", "distill": ".distillation", "distillation_loss": ".distillation",
 }
 

@@ -79,6 +79,9 @@ def register(sub) -> None:
                    "over crops of real photographs, exact masks) or a directory of images with ICDAR 2015 "
                    "gt_<stem>.txt files")
     p.add_argument("--gt-dir", default=None, help="directory of the gt_*.txt files (default: --data)")
+    p.add_argument("--holdout", default="img_901-img_1000",
+                   help="with a --data directory: images never trained on (default img_901-img_1000, the "
+                        "validation split)")
     p.add_argument("--mask", choices=("pixels", "boxes"), default=None,
                    help="text mask: exact pixels (synth/photos only, the default there) or word boxes")
     p.add_argument("--mask-dilate", type=int, default=1, help="default 1")
@@ -226,7 +229,7 @@ def _distill(args) -> int:
     _refuse_existing_run(args.out, args.resume)
     mask = args.mask or ("pixels" if args.data == "synth" or args.data.startswith("photos:") else "boxes")
     cfg = DistillConfig(
-        teacher=args.teacher, out=args.out, data=args.data, gt_dir=args.gt_dir, mask=mask,
+        teacher=args.teacher, out=args.out, data=args.data, gt_dir=args.gt_dir, holdout=args.holdout, mask=mask,
         mask_dilate=args.mask_dilate, lambda_text=args.lambda_text, lambda_background=args.lambda_background,
         lambda_gate=args.lambda_gate,
         steps=args.steps, batch_size=args.batch_size, image_size=args.image_size, lr=args.lr,
@@ -285,7 +288,7 @@ def _stylize(args) -> int:
     heatmap = io.read_heatmap(args.heatmap, image.shape[:2]) if args.heatmap else None
     fcn = "default"
     if args.fcn:
-        from textvision.models.fcn import text_fcn
+        from textvision.models.text_fcn import text_fcn
 
         fcn = text_fcn(weights=args.fcn)  # read now: a bad file fails before the style network runs
     out = stylize(image, model, style, mode=args.mode, fcn=fcn, heatmap=heatmap, threshold=args.threshold)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import glob
 import os
 from dataclasses import dataclass
-from typing import NamedTuple, Optional, Tuple
+from typing import List, NamedTuple, Optional, Tuple
 
 import numpy as np
 import torch
@@ -27,12 +27,13 @@ import torch.nn.functional as F
 
 from textvision import io
 from textvision._distributed import setup_distributed
+from textvision.data.datasets import ICDAR2015_HOLDOUT, parse_holdout
 from textvision.models.style import StyleNet, style_net
 from textvision.style.inference import image_to_tensor
 from textvision.style.train import IMAGE_EXTENSIONS, _resumable, render_synth, run_steps
 from textvision.training import TrainResult
 
-__all__ = ["DistillConfig", "DistillTerms", "distillation_loss", "distill", "MaskedSampler",
+__all__ = ["DistillConfig", "DistillTerms", "distillation_loss", "distill", "MaskedSampler", "MaskedBatch",
            "DEFAULT_LAMBDA_TEXT", "DEFAULT_LAMBDA_BACKGROUND"]
 
 from textvision.style.defaults import (  # noqa: E402
@@ -107,6 +108,8 @@ class DistillConfig:
             rendered over crops of the photographs under the folders, exact masks) or a directory of
             images with ICDAR 2015 ground truth ``gt_<image stem>.txt`` beside them or in ``gt_dir``.
         gt_dir: where the ``gt_*.txt`` files are (default: ``data``).
+        holdout: with a folder ``data``, the images never trained on (default ``img_901-img_1000``, the
+            ICDAR 2015 validation split; see :func:`~textvision.data.datasets.parse_holdout`).
         mask: ``"pixels"`` (rendered scenes only: the exact text pixels) or ``"boxes"`` (filled word quads).
         mask_dilate: grow the mask by this many pixels (covers anti-aliased stroke edges / shadows).
         lambda_text, lambda_background: the loss weights (``lambda_text > lambda_background``).
@@ -131,6 +134,7 @@ class DistillConfig:
     out: str
     data: str = "synth"
     gt_dir: Optional[str] = None
+    holdout: str = ICDAR2015_HOLDOUT
     mask: str = "pixels"
     mask_dilate: int = 1
     lambda_text: float = DEFAULT_LAMBDA_TEXT
@@ -152,12 +156,24 @@ class DistillConfig:
     progress: bool = True
 
 
+class MaskedBatch(NamedTuple):
+    """One batch of :class:`MaskedSampler`.
+
+    Attributes:
+        images: ``uint8`` SxSx3 RGB square crops.
+        masks: ``uint8`` SxS {0, 1} text masks of the crops (dilated by the sampler's ``dilate``).
+    """
+
+    images: List[np.ndarray]
+    masks: List[np.ndarray]
+
+
 class MaskedSampler:
-    """Random square crops with text masks: ``sample(batch, rng) -> (images, masks)``, lists of
-    ``uint8`` SxSx3 RGB and ``uint8`` SxS {0, 1}."""
+    """Random square crops with text masks: ``sample(batch, rng) ->`` :class:`MaskedBatch` ``(images, masks)``,
+    lists of ``uint8`` SxSx3 RGB and ``uint8`` SxS {0, 1}."""
 
     def __init__(self, data: str, size: int, mask: str = "pixels", dilate: int = 1,
-                 gt_dir: Optional[str] = None):
+                 gt_dir: Optional[str] = None, holdout: Optional[str] = ICDAR2015_HOLDOUT):
         if mask not in ("pixels", "boxes"):
             raise ValueError(f"mask must be 'pixels' or 'boxes', got {mask!r}")
         self.size, self.mask, self.dilate = int(size), mask, int(dilate)
@@ -184,15 +200,18 @@ class MaskedSampler:
         if not os.path.isdir(data):
             raise FileNotFoundError(f"data directory not found: {data}")
         gt_dir = gt_dir or data
+        # The validation photos are never content: a student chosen on them must not have seen them.
+        held_out = parse_holdout(holdout) if holdout else (lambda stem: False)
         self.items = []
         for p in sorted(glob.glob(os.path.join(data, "*"))):
-            if not p.lower().endswith(IMAGE_EXTENSIONS):
+            if not p.lower().endswith(IMAGE_EXTENSIONS) or held_out(os.path.splitext(os.path.basename(p))[0]):
                 continue
             gt = os.path.join(gt_dir, "gt_" + os.path.splitext(os.path.basename(p))[0] + ".txt")
             if os.path.isfile(gt):
                 self.items.append((p, gt))
         if not self.items:
-            raise ValueError(f"no image with ICDAR 2015 ground truth gt_<stem>.txt in {data} (gt dir {gt_dir})")
+            raise ValueError(f"no image with ICDAR 2015 ground truth gt_<stem>.txt in {data} (gt dir {gt_dir}) "
+                             f"outside the held-out set {holdout!r}")
 
     def _load(self, rng) -> Tuple[np.ndarray, np.ndarray]:
         from textvision.data import read_icdar2015
@@ -202,14 +221,14 @@ class MaskedSampler:
             scene = render_synth(self._render, rng, self.size)
             if self.mask == "pixels":
                 return scene.image, scene.mask.astype(np.uint8)
-            return scene.image, instances_to_masks(scene.instances, scene.image.shape[:2])[0]
+            return scene.image, instances_to_masks(scene.instances, scene.image.shape[:2]).text
         path, gt = self.items[int(rng.integers(len(self.items)))]
         img = io.read_rgb(path)
         text, ignore = instances_to_masks(read_icdar2015(gt, strict=False), img.shape[:2])
         # Don't-care words count as text: the student must not learn to keep them unchanged either.
         return img, np.maximum(text, ignore)
 
-    def sample(self, batch: int, rng: np.random.Generator):
+    def sample(self, batch: int, rng: np.random.Generator) -> MaskedBatch:
         import cv2
 
         images, masks = [], []
@@ -229,7 +248,7 @@ class MaskedSampler:
                 m = cv2.dilate(m, np.ones((k, k), np.uint8))
             images.append(np.ascontiguousarray(img))
             masks.append(np.ascontiguousarray(m))
-        return images, masks
+        return MaskedBatch(images, masks)
 
 
 def make_student(teacher: StyleNet, base_channels: Optional[int] = None,
@@ -238,11 +257,11 @@ def make_student(teacher: StyleNet, base_channels: Optional[int] = None,
     """A freshly initialised ``kind="distilled"`` StyleNet over the teacher's styles and thumbnails
     (gated by default, see :class:`StyleNet`).
 
-    ``gate_fcn``: a :class:`~textvision.models.fcn.TextFCN` (or its weights: registry name or path) whose
+    ``gate_fcn``: a :class:`~textvision.models.text_fcn.TextFCN` (or its weights: registry name or path) whose
     copy becomes the student's gate branch, frozen (see :class:`StyleNet` ``gate_fcn``)."""
     fcn = None
     if gate_fcn is not None:
-        from textvision.models.fcn import TextFCN, text_fcn
+        from textvision.models.text_fcn import TextFCN, text_fcn
 
         fcn = gate_fcn if isinstance(gate_fcn, TextFCN) else text_fcn(weights=gate_fcn)
     student = StyleNet(teacher.num_styles, teacher.style_names,
@@ -324,7 +343,7 @@ def distill(config: DistillConfig, student: Optional[StyleNet] = None) -> TrainR
         if student.style_images is None:
             student.set_style_images(teacher.style_images)
     student = student.to(device)
-    sampler = MaskedSampler(cfg.data, cfg.image_size, cfg.mask, cfg.mask_dilate, cfg.gt_dir)
+    sampler = MaskedSampler(cfg.data, cfg.image_size, cfg.mask, cfg.mask_dilate, cfg.gt_dir, cfg.holdout)
     # A TextFCN gate branch stays the segmenter it was copied from (see make_student).
     opt = torch.optim.Adam([p for p in student.parameters() if p.requires_grad], lr=cfg.lr)
     step, history = 0, {"total": [], "text": [], "background": [], "gate": []}

@@ -2,8 +2,8 @@
 
 Synthetic scenes with exact text masks, and real photographs with ICDAR 2015 word quads:
 
-- :func:`change_outside_inside`: mean absolute change (grey levels, 0..255) outside and inside a mask;
-  a perfectly selective method has 0 outside.
+- :func:`change_outside_inside`: mean absolute change (grey levels, 0..255) outside and inside a mask
+  (:class:`MaskChange`); a perfectly selective method has 0 outside.
 - :func:`word_masks`: one photo's word masks and its "far from any word" background, from word quads.
 - :func:`photo_change`: mean change far from the words and inside them (:class:`PhotoChange`).
 - :func:`style_pair_difference`: how different two styles make the words (mean |a - b| inside them).
@@ -26,13 +26,25 @@ import numpy as np
 
 from textvision import _validate
 
-__all__ = ["change_outside_inside", "WordMasks", "word_masks", "PhotoChange", "photo_change",
+__all__ = ["MaskChange", "change_outside_inside", "WordMasks", "word_masks", "PhotoChange", "photo_change",
            "style_pair_difference", "craft_score_kept", "same_word", "readable_words", "Legibility", "legibility",
            "read_kept", "most_distinct",
            "EvalScene", "eval_scenes"]
 
 
-def change_outside_inside(original: np.ndarray, output: np.ndarray, mask: np.ndarray) -> Tuple[float, float]:
+class MaskChange(NamedTuple):
+    """Mean absolute change of an image, in grey levels 0..255 averaged over channels (:func:`change_outside_inside`).
+
+    Attributes:
+        outside: over the pixels outside the mask (NaN: none).
+        inside: over the pixels inside the mask (NaN: none).
+    """
+
+    outside: float
+    inside: float
+
+
+def change_outside_inside(original: np.ndarray, output: np.ndarray, mask: np.ndarray) -> MaskChange:
     """Mean |output - original| over pixels (and channels) outside / inside ``mask``, in grey levels.
 
     Args:
@@ -40,7 +52,7 @@ def change_outside_inside(original: np.ndarray, output: np.ndarray, mask: np.nda
         mask: HxW, nonzero = text.
 
     Returns:
-        ``(outside, inside)``; NaN for an empty side.
+        :class:`MaskChange` ``(outside, inside)``; NaN for an empty side.
     """
     if original.shape != output.shape or original.shape[:2] != mask.shape:
         raise ValueError(f"shapes differ: original {original.shape}, output {output.shape}, mask {mask.shape}")
@@ -48,7 +60,7 @@ def change_outside_inside(original: np.ndarray, output: np.ndarray, mask: np.nda
     m = mask != 0
     out = float(diff[~m].mean()) if (~m).any() else float("nan")
     ins = float(diff[m].mean()) if m.any() else float("nan")
-    return out, ins
+    return MaskChange(outside=out, inside=ins)
 
 
 @dataclass(frozen=True)
@@ -145,9 +157,8 @@ def photo_change(original: np.ndarray, output: np.ndarray, masks: WordMasks) -> 
     Returns:
         :class:`PhotoChange` (``far``, ``text``).
     """
-    far, _ = change_outside_inside(original, output, ~masks.far)
-    _, text = change_outside_inside(original, output, masks.text)
-    return PhotoChange(far=far, text=text)
+    return PhotoChange(far=change_outside_inside(original, output, ~masks.far).outside,
+                       text=change_outside_inside(original, output, masks.text).inside)
 
 
 def style_pair_difference(outputs: Sequence[np.ndarray], mask: np.ndarray) -> np.ndarray:
@@ -163,7 +174,7 @@ def style_pair_difference(outputs: Sequence[np.ndarray], mask: np.ndarray) -> np
     """
     if len(outputs) < 2:
         raise ValueError(f"style_pair_difference: need at least two restylings, got {len(outputs)}")
-    return np.array([change_outside_inside(a, b, mask)[1] for a, b in itertools.combinations(outputs, 2)],
+    return np.array([change_outside_inside(a, b, mask).inside for a, b in itertools.combinations(outputs, 2)],
                     np.float64)
 
 

@@ -71,7 +71,7 @@ def _resolve_mode(model: StyleNet, mode: Optional[str]) -> str:
 def _heatmap_for(image, fcn, heatmap, who):
     if heatmap is not None:
         return _validate.heatmap(heatmap, image.shape[:2], "heatmap", who)
-    from textvision.segmentation import segment
+    from textvision.text_fcn import segment
 
     return _validate.heatmap(segment(image, model=fcn), image.shape[:2], "segment() output", who)
 

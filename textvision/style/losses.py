@@ -24,14 +24,17 @@ from __future__ import annotations
 
 import logging
 import warnings
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+if TYPE_CHECKING:  # imported where used: building a network is not needed to compute a loss
+    from textvision.models.vgg import VGG16Features
+
 __all__ = ["gram_matrix", "masked_gram", "total_variation", "LossTerms", "PerceptualLoss", "VGGFeatures",
-           "CraftFeatures", "ScaledFeatures", "loss_network", "LOSS_NETS", "DEFAULT_LOSS_NET", "RANDOM_VGG_WARNING"]
+           "CraftFeatures", "ScaledFeatures", "LossNetwork", "loss_network", "LOSS_NETS", "DEFAULT_LOSS_NET", "RANDOM_VGG_WARNING"]
 
 logger = logging.getLogger("textvision.style")
 
@@ -108,7 +111,7 @@ class LossTerms(NamedTuple):
     tv: torch.Tensor
 
 
-def VGGFeatures(vgg=None, layers: Sequence[str] = STYLE_LAYERS):
+def VGGFeatures(vgg=None, layers: Sequence[str] = STYLE_LAYERS) -> VGG16Features:
     """A frozen VGG16 feature extractor (``textvision.models.vgg.VGG16Features``) in eval mode.
 
     ``vgg``: a VGG16 module (random or ImageNet, see ``textvision.models.vgg16``); None = random init.
@@ -195,9 +198,23 @@ class ScaledFeatures(nn.Module):
         return {k: v * self.scale for k, v in self.inner(x).items()}
 
 
+class LossNetwork(NamedTuple):
+    """The frozen feature network of the perceptual loss (:func:`loss_network`).
+
+    Attributes:
+        features: a module whose ``forward(x)`` maps float (B, 3, H, W) RGB in [0, 1] to
+            ``{layer: activation}`` (frozen, eval mode); :class:`PerceptualLoss` takes it as ``vgg``.
+        description: what it is, as stored in checkpoints (``"hed:vgg16_hed"``, ``"craft:craft_mlt_25k"``,
+            ``"imagenet:PATH"``, ``"random(seed=0)"``).
+    """
+
+    features: nn.Module
+    description: str
+
+
 def loss_network(name: str = DEFAULT_LOSS_NET, *, vgg=None, layers: Sequence[str] = (*STYLE_LAYERS,),
-                 warn: bool = True) -> Tuple[nn.Module, str]:
-    """The frozen feature network of the perceptual loss: ``(features, description)``.
+                 warn: bool = True) -> LossNetwork:
+    """The frozen feature network of the perceptual loss: :class:`LossNetwork` ``(features, description)``.
 
     Args:
         name: ``"hed"`` (HED's VGG16, registry ``vgg16_hed``), ``"craft"`` (CRAFT's VGG16-BN backbone,
@@ -209,9 +226,9 @@ def loss_network(name: str = DEFAULT_LOSS_NET, *, vgg=None, layers: Sequence[str
         warn: emit the random-network warning (False on DDP ranks other than 0).
 
     Returns:
-        a module whose ``forward(x)`` maps float (B, 3, H, W) RGB in [0, 1] to ``{layer: activation}``
-        (frozen, eval mode), and a description stored in checkpoints (``"hed:vgg16_hed"``,
-        ``"craft:craft_mlt_25k"``, ``"imagenet:PATH"``, ``"random(seed=0)"``).
+        :class:`LossNetwork`: a module whose ``forward(x)`` maps float (B, 3, H, W) RGB in [0, 1] to
+        ``{layer: activation}`` (frozen, eval mode), and a description stored in checkpoints
+        (``"hed:vgg16_hed"``, ``"craft:craft_mlt_25k"``, ``"imagenet:PATH"``, ``"random(seed=0)"``).
 
     Raises:
         ValueError: an unknown ``name``, or ``vgg`` with another name. FileNotFoundError: the
@@ -231,7 +248,7 @@ def loss_network(name: str = DEFAULT_LOSS_NET, *, vgg=None, layers: Sequence[str
             net = craft("default")
         except FileNotFoundError as exc:
             raise FileNotFoundError(f"loss network 'craft': {exc}") from None
-        return CraftFeatures(net, layers), "craft:craft_mlt_25k"
+        return LossNetwork(CraftFeatures(net, layers), "craft:craft_mlt_25k")
     if name == "hed":
         weights = "hed" if vgg is None else vgg
         try:
@@ -241,10 +258,10 @@ def loss_network(name: str = DEFAULT_LOSS_NET, *, vgg=None, layers: Sequence[str
                                     f"random for a test run") from None
         feats = VGG16Features(net, layers, normalize=True, requires_grad=False).eval()
         if vgg is not None:  # a torchvision-convention file: already on the normalised-input scale
-            return feats, f"imagenet:{vgg}"
+            return LossNetwork(feats, f"imagenet:{vgg}")
         from textvision.models.vgg import IMAGENET_STD
 
-        return ScaledFeatures(feats, 1.0 / (255.0 * sum(IMAGENET_STD) / 3)).eval(), "hed:vgg16_hed"
+        return LossNetwork(ScaledFeatures(feats, 1.0 / (255.0 * sum(IMAGENET_STD) / 3)).eval(), "hed:vgg16_hed")
     if warn:
         warnings.warn("training with a random VGG16: results are for testing only", RuntimeWarning, stacklevel=2)
         logger.warning(RANDOM_VGG_WARNING)
@@ -253,7 +270,7 @@ def loss_network(name: str = DEFAULT_LOSS_NET, *, vgg=None, layers: Sequence[str
     torch.manual_seed(0)
     net = vgg16(with_classifier=False)
     torch.random.set_rng_state(state)
-    return VGG16Features(net, layers, normalize=True, requires_grad=False).eval(), "random(seed=0)"
+    return LossNetwork(VGG16Features(net, layers, normalize=True, requires_grad=False).eval(), "random(seed=0)")
 
 
 class PerceptualLoss(nn.Module):
@@ -261,8 +278,8 @@ class PerceptualLoss(nn.Module):
 
     Args:
         vgg: a VGG16 module (``textvision.models.vgg16()``, untrained or with ``weights=``), or an
-            already built feature network (``VGG16Features``, :class:`CraftFeatures`, the first item
-            :func:`loss_network` returns); None builds a random VGG16 (tests only: the losses are then
+            already built feature network (``VGG16Features``, :class:`CraftFeatures`, the ``features`` of
+            :func:`loss_network`); None builds a random VGG16 (tests only: the losses are then
             not perceptual).
         content_weight, style_weight, tv_weight: the lambdas of ``total``.
         content_layer: VGG layer of the content loss.

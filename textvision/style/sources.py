@@ -20,14 +20,14 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from textvision import _validate, io
 
 __all__ = ["MIN_STYLE_SIDE", "THUMBNAIL_SIDE", "StyleSet", "read_style_images", "thumbnail", "crop_quad",
-           "word_crops", "CropStats", "style_crops", "render_font_style", "font_styles"]
+           "PhotoWordCrops", "word_crops", "CropStats", "style_crops", "render_font_style", "font_styles"]
 
 logger = logging.getLogger("textvision.style")
 
@@ -162,8 +162,20 @@ def quad_size(quad) -> Tuple[float, float]:
             float(0.5 * (np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1]))))
 
 
+class PhotoWordCrops(NamedTuple):
+    """The word crops of one photo (:func:`word_crops`).
+
+    Attributes:
+        crops: ``uint8`` (h, w, 3) RGB crops of the kept words, tallest first.
+        tiny: how many words were skipped as lower than ``min_height``, >= 0.
+    """
+
+    crops: List[np.ndarray]
+    tiny: int
+
+
 def word_crops(rgb, quads, *, min_height: int = MIN_STYLE_SIDE, max_words: Optional[int] = None,
-               pad: float = 0.15) -> Tuple[List[np.ndarray], int]:
+               pad: float = 0.15) -> PhotoWordCrops:
     """Crops of the words of one photo, tallest first.
 
     Args:
@@ -173,7 +185,7 @@ def word_crops(rgb, quads, *, min_height: int = MIN_STYLE_SIDE, max_words: Optio
         pad: see :func:`crop_quad`.
 
     Returns:
-        ``(crops, tiny)``: the ``uint8`` crops and how many words were too small.
+        :class:`PhotoWordCrops` ``(crops, tiny)``: the ``uint8`` crops and how many words were too small.
     """
     q = _validate.quads(quads, "quads", "word_crops")
     heights = [quad_size(x)[1] for x in q]
@@ -181,7 +193,7 @@ def word_crops(rgb, quads, *, min_height: int = MIN_STYLE_SIDE, max_words: Optio
     tiny = len(q) - len(keep)
     if max_words is not None:
         keep = keep[:int(max_words)]
-    return [crop_quad(rgb, q[i], pad) for i in keep], tiny
+    return PhotoWordCrops([crop_quad(rgb, q[i], pad) for i in keep], tiny)
 
 
 @dataclass

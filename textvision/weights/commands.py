@@ -18,7 +18,7 @@ def register(sub) -> None:
                        description="Write CKPT's weights, config and plain metadata to OUT without the optimiser "
                                    "and scheduler state that only --resume needs (about a third of the size for "
                                    "Adam). CKPT is read safely and never modified; OUT is written atomically.")
-    e.add_argument("checkpoint", metavar="CKPT", help="a textvision checkpoint (train-east, train-fcn, train-style, ...)")
+    e.add_argument("checkpoint", metavar="CKPT", help="a textvision checkpoint (train-east, train-text-fcn, train-style, ...)")
     e.add_argument("out", metavar="OUT", help="the weights file to write")
     e.add_argument("--force", action="store_true", help="replace OUT when it exists")
     e.add_argument("--half", action="store_true",

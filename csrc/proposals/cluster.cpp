@@ -1,4 +1,4 @@
-#include "cluster/single_linkage.h"
+#include "proposals/cluster.h"
 
 #include <algorithm>
 #include <cmath>

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "common.h"
-#include "cuda/regions_cuda.h"
+#include "regions/regions_cuda.h"
 
 namespace textvision {
 namespace cuda {

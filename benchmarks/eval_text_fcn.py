@@ -2,9 +2,9 @@
 word ground truth scored by ``textvision.eval.text_map_scores`` (side by side with CRAFT).
 
     # everything (synthetic rows and mask rows -> fcn_eval.json; real-photo rows -> fcn_eval_real.json)
-    OMP_NUM_THREADS=1 python benchmarks/eval_fcn.py --cache /work/cache/craft_eval
+    OMP_NUM_THREADS=1 python benchmarks/eval_text_fcn.py --cache /work/cache/craft_eval
     # only the real-photo rows, with an extra TextFCN beside the shipped default
-    OMP_NUM_THREADS=1 python benchmarks/eval_fcn.py --parts photos --cache /work/cache/craft_eval --compare CKPT
+    OMP_NUM_THREADS=1 python benchmarks/eval_text_fcn.py --parts photos --cache /work/cache/craft_eval --compare CKPT
 
 Parts (``--parts``, default all three):
 
@@ -59,9 +59,9 @@ from textvision.io import (
     read_rgb,
     write_image,
 )
-from textvision.models.fcn import text_fcn
-from textvision.segmentation import segment
-from textvision.segmentation.train import synth_source
+from textvision.models.text_fcn import text_fcn
+from textvision.text_fcn import segment
+from textvision.text_fcn.train import synth_source
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "opencv-text-samples"
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -420,7 +420,7 @@ def main(argv=None) -> int:
     ap.add_argument("--figure", default=str(RESULTS / "fcn_real.png"), help="picture of the maps ('' = none)")
     ap.add_argument("--real-out", default=str(RESULTS / "fcn_eval_real.json"))
     args = ap.parse_args(argv)
-    command = "python benchmarks/eval_fcn.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = "python benchmarks/eval_text_fcn.py " + " ".join(sys.argv[1:] if argv is None else argv)
 
     # Every output is checked before minutes of work.
     old_parts = [p for p in ("synthetic", "masks") if p in args.parts]

@@ -7,7 +7,7 @@ import pytest
 
 from textvision import io
 from textvision.data.teacher import label_photos
-from textvision.segmentation.train import make_sources, teacher_source
+from textvision.text_fcn.train import make_sources, teacher_source
 
 craft_mod = importlib.import_module("textvision.models.craft")  # the module (the package attribute is the builder)
 
@@ -54,7 +54,7 @@ def test_teacher_source_turns_words_into_text_and_bands_into_ignore(labels):
 def test_teacher_source_skips_labels_whose_photo_is_gone(labels, caplog):
     out, photos = labels
     photos[0].unlink()
-    with caplog.at_level("WARNING", logger="textvision.segmentation"):
+    with caplog.at_level("WARNING", logger="textvision.text_fcn"):
         ds = teacher_source(str(out))
     assert len(ds) == 2 and "1 of 3 skipped" in caplog.text
     with pytest.raises(FileNotFoundError, match="no teacher labels"):
@@ -95,10 +95,12 @@ def test_find_fonts_keeps_latin_faces_only(tmp_path):
 
 
 def test_teacher_split_is_stable_as_labels_are_added():
-    from textvision.segmentation.train import teacher_split
+    from textvision.text_fcn.train import teacher_split
 
     names = [f"photo{k}-{k:010x}.npz" for k in range(200)]
-    tr, va = teacher_split(names, 0.1)
+    split = teacher_split(names, 0.1)
+    tr, va = split
+    assert (split.train, split.val) == (tr, va)
     assert sorted(tr + va) == list(range(200)) and 10 <= len(va) <= 30
     more = names[:100] + [f"extra{k}.npz" for k in range(50)] + names[100:]
     tr2, va2 = teacher_split(more, 0.1)

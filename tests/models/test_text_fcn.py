@@ -1,13 +1,18 @@
-"""TextFCN (textvision.models.fcn): output geometry, FCN-8s structure, VGG16 backbone transfer, the one
-``weights=`` argument, safe checkpoints. Training is tested in tests/segmentation/test_train.py."""
+"""TextFCN (textvision.models.text_fcn): output geometry, FCN-8s structure, VGG16 backbone transfer, the one
+``weights=`` argument, safe checkpoints. Training is tested in tests/text_fcn/test_train.py."""
+import importlib
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
 from textvision.checkpoint import load_checkpoint, save_checkpoint
-from textvision.models import fcn, vgg
+from textvision.models import vgg
 from textvision.weights import resolve
+
+# The module (textvision.models.text_fcn, the attribute, is the builder function of the same name).
+fcn = importlib.import_module("textvision.models.text_fcn")
 
 
 @pytest.mark.parametrize("hw", [(37, 53), (300, 500), (1, 1), (32, 64), (65, 31)])
@@ -187,7 +192,7 @@ def test_save_text_fcn_writes_the_checkpoint_format(tmp_path):
 
 def test_every_loader_refuses_code_in_a_checkpoint(evil_checkpoint, monkeypatch):
     from textvision.models import resnet
-    from textvision.segmentation import segment
+    from textvision.text_fcn import segment
 
     path, marker = evil_checkpoint
     loaders = [
@@ -276,7 +281,7 @@ def test_widen_tool_keeps_the_function_and_trains_the_new_channels():
     spec = importlib.util.spec_from_file_location("widen_fcn", Path(__file__).parents[2] / "tools" / "widen_fcn.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    from textvision.models.fcn import build_text_fcn
+    from textvision.models.text_fcn import build_text_fcn
 
     torch.manual_seed(0)
     small = build_text_fcn({"arch": "lite", "widths": [8, 16, 16, 24, 32]}).eval()

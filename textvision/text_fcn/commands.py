@@ -1,4 +1,4 @@
-"""CLI: ``textvision segment`` (heatmaps) and ``textvision train-fcn`` (TextFCN training).
+"""CLI: ``textvision segment`` (heatmaps) and ``textvision train-text-fcn`` (TextFCN training).
 
 Argparse only at import time (heavy imports happen inside the handlers), so ``textvision --help`` is instant.
 """
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from textvision import io
 from textvision._cli import Skipped, distinct_stems, output_folder
-from textvision.segmentation import DEFAULT_MAX_SIDE
+from textvision.text_fcn import DEFAULT_MAX_SIDE
 
 
 def register(sub) -> None:
@@ -19,7 +19,7 @@ def register(sub) -> None:
     p.add_argument("images", nargs="+", metavar="IMAGE",
                    help="input image files (any format OpenCV reads) or folders of images")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
-    p.add_argument("--weights", default="default", metavar="W",
+    p.add_argument("--model", default="default", metavar="W",
                    help="TextFCN weights: a registry name (see `textvision weights`) or a checkpoint path "
                         "(default: the shipped default, text_fcn_ic15)")
     p.add_argument("--force", action="store_true",
@@ -34,7 +34,7 @@ def register(sub) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_segment)
 
-    t = sub.add_parser("train-fcn", help="train a TextFCN (lite or vgg16) on synthetic scenes, ICDAR or COCO-Text",
+    t = sub.add_parser("train-text-fcn", help="train a TextFCN (lite or vgg16) on synthetic scenes, ICDAR or COCO-Text",
                        description="Train TextFCN. Under torchrun (WORLD_SIZE > 1) it runs DistributedDataParallel.")
     t.add_argument("--data", required=True,
                    help="synth | photos:DIR[;DIR] (synthetic text on real photographs) | teacher:LABEL_DIR "
@@ -99,8 +99,8 @@ def _segment(args) -> int:
     import torch
     from tqdm import tqdm
 
-    from textvision.models.fcn import text_fcn
-    from textvision.segmentation import segment, text_coverage
+    from textvision.models.text_fcn import text_fcn
+    from textvision.text_fcn import segment, text_coverage
 
     if args.max_side < 0:
         raise ValueError(f"--max-side must be >= 0 (0 = native size), got {args.max_side}")
@@ -113,7 +113,7 @@ def _segment(args) -> int:
     paths = distinct_stems(paths, str(out / "{stem}_heatmap.png"))
     # Every check that can fail for all images runs before the first image.
     folder = output_folder(out, ("*_heatmap.png", "*_overlay.jpg"), args.force, kind="heatmap file")
-    model = text_fcn(weights=args.weights)
+    model = text_fcn(weights=args.model)
     # textvision.segment's default for a registry name or path: CUDA when available, else the CPU.
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     folder.clear_stale()  # every check passed: from here on the folder holds this run only
@@ -157,12 +157,12 @@ def _check_train_outputs(args) -> None:
     if args.resume and args.init:
         raise ValueError("give --resume (continue a run) or --init (start from weights), not both")
     if args.resume or args.init:
-        from textvision.models.fcn import text_fcn
+        from textvision.models.text_fcn import text_fcn
 
         text_fcn(weights=args.resume or args.init)  # refused / missing / wrong-kind files fail here, in one line
     if args.backbone_weights is not None:
         # Read before any scene is rendered (~25 s): a missing or refused file fails here, in one line.
-        from textvision.models.fcn import text_fcn
+        from textvision.models.text_fcn import text_fcn
 
         text_fcn("vgg16", backbone_weights=args.backbone_weights)
 
@@ -176,7 +176,7 @@ def _fonts(dirs):
 
 
 def _train(args) -> int:
-    from textvision.segmentation.train import FCNTrainConfig, format_epoch, make_sources, train_fcn
+    from textvision.text_fcn.train import TextFCNTrainConfig, format_epoch, make_sources, train_text_fcn
 
     try:
         widths = tuple(int(v) for v in args.widths.split(","))
@@ -193,14 +193,14 @@ def _train(args) -> int:
                               synth_val_n=args.synth_val_n, synth_size=_parse_hw(args.synth_size),
                               seed=args.seed, val_fraction=args.val_fraction, cache_dir=args.cache_dir,
                               progress=not args.no_progress, fonts=_fonts(args.fonts), holdout=args.holdout)
-    cfg = FCNTrainConfig(out=args.out, arch=args.arch, widths=widths, backbone_weights=args.backbone_weights,
+    cfg = TextFCNTrainConfig(out=args.out, arch=args.arch, widths=widths, backbone_weights=args.backbone_weights,
                          epochs=args.epochs, batch_size=args.batch_size, crop=args.crop, lr=args.lr,
                          weight_decay=args.weight_decay, warmup_steps=args.warmup_steps, balance=args.balance,
                          dice_weight=args.dice, seed=args.seed, device=args.device, workers=args.workers,
                          threads=args.threads, resume=args.resume, init=args.init, export=args.export,
                          progress=not args.no_progress)
     on_epoch = None if args.no_progress else (lambda record: print(format_epoch(record), flush=True))
-    result = train_fcn(cfg, train, val, on_epoch=on_epoch)
+    result = train_text_fcn(cfg, train, val, on_epoch=on_epoch)
     if result.history and not args.no_progress:
         last = result.history[-1]
         print(f"saved {result.checkpoint} (epoch {int(last['epoch'])}, val F1 {last.get('f1', float('nan')):.3f})")

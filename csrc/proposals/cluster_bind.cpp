@@ -1,4 +1,4 @@
-// Bindings of the single-linkage clustering (single_linkage.h). Inputs arrive validated (float64
+// Bindings of the single-linkage clustering (cluster.h). Inputs arrive validated (float64
 // [n,d], C order, finite) from textvision/proposals/cluster.py.
 #include <vector>
 
@@ -7,7 +7,7 @@
 
 #include "bind_helpers.h"
 #include "bindings.h"
-#include "cluster/single_linkage.h"
+#include "proposals/cluster.h"
 
 namespace py = pybind11;
 namespace tb = textvision::bind;

@@ -1,6 +1,6 @@
 """TextFCN speed: ``segment`` images/s at 512x512 (VGG16 FCN-8s vs lite) and training steps/s.
 
-    python benchmarks/bench_fcn.py [--threads 2] [--repeats 5] [--device cpu|cuda]
+    python benchmarks/bench_text_fcn.py [--threads 2] [--repeats 5] [--device cpu|cuda]
 
 Untrained weights (speed does not depend on their values). Prints a table of medians and writes
 ``benchmarks/results/fcn.json``. On a CUDA device the inference rows use bf16 autocast, as
@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from textvision.models.fcn import text_fcn
-from textvision.segmentation import segment
+from textvision.models.text_fcn import text_fcn
+from textvision.text_fcn import segment
 
 
 def _median_time(fn, repeats: int, warmup: int = 1, sync=None) -> float:
@@ -51,7 +51,7 @@ def bench(device: str, repeats: int, train_repeats: int, skip_vgg: bool):
         t = _median_time(lambda: segment(img, model, max_side=512, device=dev), repeats, sync=sync)
         rows.append({"what": f"segment 512x512 ({name})", "model": name, "params": params,
                      "seconds": t, "per_s": 1.0 / t})
-        # training step: AdamW, cross-entropy, batch of 256x256 crops (as train-fcn's default crop)
+        # training step: AdamW, cross-entropy, batch of 256x256 crops (as train-text-fcn's default crop)
         bs = 8 if name == "lite" else 2
         x = torch.randn(bs, 3, 256, 256, device=dev)
         y = torch.randint(0, 2, (bs, 256, 256), device=dev)
@@ -105,7 +105,7 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({
-        "command": "python benchmarks/bench_fcn.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "command": "python benchmarks/bench_text_fcn.py " + " ".join(sys.argv[1:] if argv is None else argv),
         "device": args.device, "threads": args.threads, "torch": torch.__version__,
         "machine": platform.machine(), "cpu_count": os.cpu_count(), "loadavg_1min": [load_before, load_after],
         "rows": rows, "ratios": ratios,

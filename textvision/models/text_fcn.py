@@ -310,7 +310,7 @@ def text_fcn(arch: Optional[str] = None, weights: Union[str, os.PathLike, None] 
             the checkpoint's own arch (given, it must match the file's).
         weights: None = untrained (random initialisation), always. A ``text_fcn`` registry name
             (``"default"``, ``"text_fcn_lite_real"``, ...; see ``textvision weights``) or a checkpoint path
-            (``save_text_fcn`` / ``textvision train-fcn``) = that file, read with ``weights_only=True``
+            (``save_text_fcn`` / ``textvision train-text-fcn``) = that file, read with ``weights_only=True``
             (a file that needs code to unpickle is refused) and loaded strict; its stored config (widths,
             skip4, ...) rebuilds the network, so ``widths``/``dropout`` are ignored. Eval mode.
         backbone_weights: ``"vgg16"`` and ``weights=None`` only: VGG16 weights for conv1-conv5 (a ``vgg16``

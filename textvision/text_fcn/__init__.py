@@ -1,11 +1,11 @@
-"""textvision.segmentation: per-pixel text probability maps with TextFCN, and TextFCN training.
+"""textvision.text_fcn: per-pixel text probability maps with TextFCN, and TextFCN training.
 
 - :func:`segment`, :func:`segment_batch`, :func:`text_coverage` (``inference``): heatmaps for images.
-- ``train``: datasets, loss, pixel metrics and the training loop behind ``textvision train-fcn``.
-- ``commands``: the ``segment`` and ``train-fcn`` CLI commands.
+- ``train``: datasets, loss, pixel metrics and the training loop behind ``textvision train-text-fcn``.
+- ``commands``: the ``segment`` and ``train-text-fcn`` CLI commands.
 
 The network definitions (``TextFCN`` and its builder ``text_fcn``) live in
-:mod:`textvision.models.fcn`. Names load lazily, so the CLI's ``import textvision.segmentation.commands``
+:mod:`textvision.models.text_fcn`. Names load lazily, so the CLI's ``import textvision.text_fcn.commands``
 does not import torch.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ __all__ = ["DEFAULT_MAX_SIDE", "DEFAULT_TILE", "segment", "segment_batch", "text
 #: Kept above ``DEFAULT_MAX_SIDE`` so a default-size image runs in one pass, with no tile seams.
 DEFAULT_TILE = 2048
 
-_LAZY = {n: "textvision.segmentation.inference" for n in (
+_LAZY = {n: "textvision.text_fcn.inference" for n in (
     "segment", "segment_batch", "text_coverage")}
 
 

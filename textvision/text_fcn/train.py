@@ -1,9 +1,9 @@
 """Training TextFCN: data adapters, augmentation, class-balanced loss, pixel metrics, checkpoints,
 resume, and DistributedDataParallel when launched with ``torchrun``.
 
-The ``textvision train-fcn`` command is a thin layer over ``FCNTrainConfig`` + ``train_fcn``. Checkpoints
+The ``textvision train-text-fcn`` command is a thin layer over ``TextFCNTrainConfig`` + ``train_text_fcn``. Checkpoints
 are ``textvision.checkpoint`` files of kind ``"text_fcn"`` (``save_text_fcn`` / ``text_fcn(weights=...)``), read
-with ``weights_only=True``. Progress goes to the ``textvision.segmentation`` logger (and to an
+with ``weights_only=True``. Progress goes to the ``textvision.text_fcn`` logger (and to an
 ``on_epoch`` callback, which the command uses to print).
 
 Samples are triples ``(image uint8 HxWx3 RGB, text uint8 HxW {0,1}, ignore uint8 HxW {0,1})``; the
@@ -27,14 +27,15 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
 from textvision._distributed import setup_distributed
+from textvision.data.spec import Split
 from textvision.data.teacher import teacher_split
 from textvision.eval.pixels import PixelScores, pixel_scores, pixel_scores_from_counts
-from textvision.models.fcn import build_text_fcn, save_text_fcn, text_fcn, text_fcn_from_checkpoint
+from textvision.models.text_fcn import build_text_fcn, save_text_fcn, text_fcn, text_fcn_from_checkpoint
 from textvision.models.vgg import normalize_imagenet
 from textvision.training import TrainResult, best_of
 
 __all__ = [
-    "FCNTrainConfig",
+    "TextFCNTrainConfig",
     "SegSample",
     "SampleSource",
     "FCNTrainSet",
@@ -42,8 +43,9 @@ __all__ = [
     "synth_source",
     "teacher_source",
     "teacher_split",
+    "ClassWeights",
     "class_weights",
-    "train_fcn",
+    "train_text_fcn",
     "evaluate_fcn",
     "format_epoch",
     "IGNORE_LABEL",
@@ -51,7 +53,7 @@ __all__ = [
 
 IGNORE_LABEL = 255
 
-logger = logging.getLogger("textvision.segmentation")
+logger = logging.getLogger("textvision.text_fcn")
 
 
 # -------------------------------------------------------------------------------------------- data
@@ -216,7 +218,7 @@ def teacher_source(label_dir: str, *, max_side: int = 1280, progress: bool = Fal
     return _Samples(samples, names)
 
 
-def _split(ds: Dataset, val_fraction: float, seed: int, name: str) -> Tuple[Dataset, Dataset]:
+def _split(ds: Dataset, val_fraction: float, seed: int, name: str) -> Split:
     from torch.utils.data import Subset
 
     n = len(ds)
@@ -224,17 +226,17 @@ def _split(ds: Dataset, val_fraction: float, seed: int, name: str) -> Tuple[Data
         raise ValueError(f"--data {name}: need at least 2 images, found {n}")
     order = np.random.default_rng(seed).permutation(n)
     n_val = min(n - 1, max(1, int(round(n * val_fraction))))
-    return Subset(ds, sorted(order[n_val:].tolist())), Subset(ds, sorted(order[:n_val].tolist()))
+    return Split(Subset(ds, sorted(order[n_val:].tolist())), Subset(ds, sorted(order[:n_val].tolist())))
 
 
-#: The ``--data`` kinds of ``train-fcn`` (see :func:`textvision.data.spec.parse_data_spec`).
+#: The ``--data`` kinds of ``train-text-fcn`` (see :func:`textvision.data.spec.parse_data_spec`).
 _KINDS = ("synth", "photos", "teacher", "icdar2015", "icdar2013", "cocotext")
 
 
 def make_sources(spec: str, *, mask_source: str = "auto", synth_n: int = 2000, synth_val_n: int = 100,
                  synth_size: Tuple[int, int] = (320, 320), seed: int = 0, val_fraction: float = 0.1,
                  cache_dir: Optional[str] = None, progress: bool = False,
-                 fonts: Sequence[str] = (), holdout: Optional[str] = None) -> Tuple[Dataset, Dataset]:
+                 fonts: Sequence[str] = (), holdout: Optional[str] = None) -> Split:
     """Training and validation ``SegSample`` datasets from a ``--data`` spec.
 
     Specs: ``synth`` (rendered scenes; validation = ``synth_val_n`` scenes from disjoint seeds),
@@ -248,6 +250,10 @@ def make_sources(spec: str, *, mask_source: str = "auto", synth_n: int = 2000, s
     hundred real photos against thousands of rendered scenes). For
     real datasets a seeded ``val_fraction`` of the images is held out for validation. ``fonts``: TrueType
     / OpenType files the synthetic parts draw from besides the built-in faces.
+
+    Returns:
+        :class:`~textvision.data.spec.Split`: ``train`` and ``val``, each a ``torch.utils.data.Dataset`` of
+        :class:`SegSample` (the parts of a mix concatenated).
     """
     from torch.utils.data import ConcatDataset
 
@@ -264,13 +270,13 @@ def make_sources(spec: str, *, mask_source: str = "auto", synth_n: int = 2000, s
         trains.append(ConcatDataset([train] * part.repeat) if part.repeat > 1 else train)
         vals.append(val)
     if len(parts) == 1:
-        return trains[0], vals[0]
-    return ConcatDataset(trains), ConcatDataset(vals)
+        return Split(trains[0], vals[0])
+    return Split(ConcatDataset(trains), ConcatDataset(vals))
 
 
 def _make_part(kind: str, arg: str, spec: str, *, mask_source: str, synth_n: int, synth_val_n: int,
                synth_size: Tuple[int, int], seed: int, val_fraction: float, cache_dir: Optional[str],
-               progress: bool, fonts: Sequence[str], holdout: Optional[str] = None) -> Tuple[Dataset, Dataset]:
+               progress: bool, fonts: Sequence[str], holdout: Optional[str] = None) -> Split:
     """Training and validation sets of one part of a ``--data`` spec (``spec`` names it in messages)."""
     if kind in ("synth", "photos"):
         ms = "pixel" if mask_source == "auto" else mask_source
@@ -300,7 +306,7 @@ def _make_part(kind: str, arg: str, spec: str, *, mask_source: str, synth_n: int
         train = synth_source(synth_n, synth_size, seed, ms, cache_tr, progress, cache_tag=tag, **render_kwargs)
         val = synth_source(synth_val_n, synth_size, seed + 1_000_003, ms, cache_va, progress, cache_tag=tag,
                            **render_kwargs)
-        return train, val
+        return Split(train, val)
     if kind == "teacher":
         if not arg:
             raise ValueError(f"--data {spec}: expected teacher:LABEL_DIR")
@@ -308,7 +314,7 @@ def _make_part(kind: str, arg: str, spec: str, *, mask_source: str, synth_n: int
 
         ds = teacher_source(arg, progress=progress)
         tr, va = teacher_split(ds.names, val_fraction)
-        return Subset(ds, tr), Subset(ds, va)
+        return Split(Subset(ds, tr), Subset(ds, va))
     if kind in ("icdar2015", "icdar2013"):
         if not arg or not os.path.isdir(arg):
             raise FileNotFoundError(f"--data {spec}: {arg!r} is not a directory")
@@ -321,7 +327,7 @@ def _make_part(kind: str, arg: str, spec: str, *, mask_source: str, synth_n: int
             from textvision.data.datasets import ICDAR2015_HOLDOUT, holdout_split
 
             tr, va = holdout_split(base, holdout or ICDAR2015_HOLDOUT)
-            return SampleSource(base, mask_source, tr.indices), SampleSource(base, mask_source, va.indices)
+            return Split(SampleSource(base, mask_source, tr.indices), SampleSource(base, mask_source, va.indices))
     elif kind == "cocotext":
         json_path, _, images_dir = arg.partition(",")
         if not json_path or not images_dir:
@@ -403,12 +409,28 @@ class FCNTrainSet(Dataset):
         return _norm(img)[0], torch.from_numpy(np.ascontiguousarray(target)).long()
 
 
-def class_weights(samples: Dataset, mode: str = "sqrt", max_samples: int = 200) -> Tuple[float, float]:
-    """(background, text) loss weights from the text pixel fraction f of (up to ``max_samples``)
+class ClassWeights(NamedTuple):
+    """The loss weights of the two classes (:func:`class_weights`), floats > 0.
+
+    Attributes:
+        background: weight of a background pixel's loss.
+        text: weight of a text pixel's loss.
+    """
+
+    background: float
+    text: float
+
+
+def class_weights(samples: Dataset, mode: str = "sqrt", max_samples: int = 200) -> ClassWeights:
+    """Loss weights of background and text from the text pixel fraction f of (up to ``max_samples``)
     samples: ``"inverse"`` = (0.5 / (1 - f), 0.5 / f); ``"sqrt"`` = their square roots (a milder
-    push towards recall); ``"none"`` = (1, 1). Ignored pixels are not counted."""
+    push towards recall); ``"none"`` = (1, 1). Ignored pixels are not counted.
+
+    Returns:
+        :class:`ClassWeights` ``(background, text)``.
+    """
     if mode == "none":
-        return 1.0, 1.0
+        return ClassWeights(1.0, 1.0)
     if mode not in ("sqrt", "inverse"):
         raise ValueError(f"class balance mode must be none, sqrt or inverse, got {mode!r}")
     text = total = 0
@@ -422,13 +444,13 @@ def class_weights(samples: Dataset, mode: str = "sqrt", max_samples: int = 200) 
     wb, wt = 0.5 / (1 - f), 0.5 / f
     if mode == "sqrt":
         wb, wt = math.sqrt(wb), math.sqrt(wt)
-    return wb, wt
+    return ClassWeights(wb, wt)
 
 
 # ---------------------------------------------------------------------------------------- training
 @dataclass
-class FCNTrainConfig:
-    """Everything ``train_fcn`` needs; stored in checkpoints as ``train_config``.
+class TextFCNTrainConfig:
+    """Everything ``train_text_fcn`` needs; stored in checkpoints as ``train_config``.
 
     ``lr=None`` picks 3e-3 for ``lite`` and 1e-4 for ``vgg16`` (AdamW, cosine decay after a warm-up
     of ``warmup_steps``). ``export``: also write a weights-only copy (no optimizer state) at the end,
@@ -502,7 +524,7 @@ def _loss(logits, target, weight, dice_weight: float):
 
 
 def format_epoch(record: Dict[str, float]) -> str:
-    """One line for an epoch record of ``train_fcn``: loss, validation scores when present, seconds."""
+    """One line for an epoch record of ``train_text_fcn``: loss, validation scores when present, seconds."""
     msg = f"epoch {int(record['epoch'])}: loss {record['loss']:.4f}"
     if "f1" in record:
         msg += (f"  val P {record['precision']:.3f} R {record['recall']:.3f} F1 {record['f1']:.3f} "
@@ -510,7 +532,7 @@ def format_epoch(record: Dict[str, float]) -> str:
     return msg + f" ({record['seconds']:.0f} s)"
 
 
-def train_fcn(cfg: FCNTrainConfig, train_samples: Dataset, val_samples: Optional[Dataset] = None, *,
+def train_text_fcn(cfg: TextFCNTrainConfig, train_samples: Dataset, val_samples: Optional[Dataset] = None, *,
               on_epoch: Optional[Callable[[Dict[str, float]], None]] = None) -> TrainResult:
     """Train a TextFCN on ``SegSample`` datasets; writes ``cfg.out`` after every epoch.
 

@@ -1,8 +1,8 @@
-// CPU-only stand-in for regions.cu: the device entry points exist but say why they cannot run.
+// CPU-only stand-in for regions_cuda.cu: the device entry points exist but say why they cannot run.
 #ifndef WITH_CUDA
 #include <stdexcept>
 
-#include "cuda/regions_cuda.h"
+#include "regions/regions_cuda.h"
 
 namespace textvision {
 namespace cuda {

@@ -22,7 +22,7 @@ import torch
 
 from textvision import _validate
 from textvision.models.working_size import DEFAULT_MAX_SIDE, DEFAULT_MAX_UPSCALE, work_size
-from textvision.segmentation import DEFAULT_TILE
+from textvision.text_fcn import DEFAULT_TILE
 
 __all__ = ["segment", "segment_batch", "text_coverage"]
 
@@ -37,7 +37,7 @@ def _resolve_device(device) -> torch.device:
 
 @functools.lru_cache(maxsize=4)
 def _cached(path: str, mtime_ns: int, device: str):
-    from textvision.models.fcn import text_fcn
+    from textvision.models.text_fcn import text_fcn
 
     return text_fcn(weights=path).to(device).eval()
 

@@ -1,12 +1,16 @@
-"""textvision.segmentation (textvision.segment, ...): input conversion, sizes, tiling, batching, coverage, the
+"""textvision.text_fcn (textvision.segment, ...): input conversion, sizes, tiling, batching, coverage, the
 default working size, and the ``segment`` command (outputs, data safety)."""
+import importlib
+
 import numpy as np
 import pytest
 import torch
 
 from textvision._validate import image_rgb
-from textvision.models import fcn
-from textvision.segmentation import DEFAULT_MAX_SIDE, segment, segment_batch, text_coverage
+from textvision.text_fcn import DEFAULT_MAX_SIDE, segment, segment_batch, text_coverage
+
+# The module (textvision.models.text_fcn, the attribute, is the builder function of the same name).
+fcn = importlib.import_module("textvision.models.text_fcn")
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +94,7 @@ def test_torch_tensors_follow_the_array_rules(model):
 
 
 def test_resize_policy_small_and_large(model, monkeypatch):
-    import textvision.segmentation.inference as seg
+    import textvision.text_fcn.inference as seg
 
     seen = []
     real = seg._run
@@ -136,7 +140,7 @@ def test_tiling_matches_whole_image_in_the_interior(model):
 
 def _broken_tiled(defect):
     """``_segment_tiled`` with one defect: ``"unweighted"``, ``"last-wins"`` or ``"shift"`` (2 px)."""
-    from textvision.segmentation import inference as seg
+    from textvision.text_fcn import inference as seg
 
     def tiled(model, img, device, tile):
         h, w = img.shape[:2]
@@ -165,7 +169,7 @@ def _broken_tiled(defect):
 
 @pytest.mark.parametrize("defect", ["unweighted", "last-wins", "shift"])
 def test_tiling_check_catches_broken_blends(model, monkeypatch, defect):
-    from textvision.segmentation import inference as seg
+    from textvision.text_fcn import inference as seg
 
     monkeypatch.setattr(seg, "_segment_tiled", _broken_tiled(defect))
     tiled, whole = _tiling_pair(model)
@@ -209,7 +213,7 @@ def test_default_weights_segment_synthetic_text():
     """The shipped weights find most text pixels of a synthetic scene they never saw."""
     _shipped()
     from textvision.data.synth import render_scene
-    from textvision.segmentation.train import pixel_scores
+    from textvision.text_fcn.train import pixel_scores
 
     sc = render_scene((424242, 0), (256, 256), max_lines=4, min_height=16.0)
     p = segment(sc.image)
@@ -227,7 +231,7 @@ def test_cli_segment_writes_png(tmp_path, model):
     cv2.imwrite(str(path), img[:, :, ::-1])
     ckpt = tmp_path / "m.pt"
     fcn.save_text_fcn(ckpt, model)
-    rc = main(["segment", str(path), "--out", str(tmp_path / "out"), "--weights", str(ckpt), "--overlay"])
+    rc = main(["segment", str(path), "--out", str(tmp_path / "out"), "--model", str(ckpt), "--overlay"])
     assert rc == 0
     heat = cv2.imread(str(tmp_path / "out" / "a_heatmap.png"), cv2.IMREAD_UNCHANGED)
     assert heat.dtype == np.uint8 and heat.shape == (30, 41)
@@ -239,7 +243,7 @@ def test_cli_segment_writes_png(tmp_path, model):
 
 def test_textvision_segment_is_the_function_after_module_import(model):
     import textvision
-    import textvision.segmentation as segment_module  # the module has its own name: no shadowing
+    import textvision.text_fcn as segment_module  # the module has its own name: no shadowing
 
     img = _img(20, 30)
     for _ in range(2):  # the second call used to hit the module once it was imported
@@ -340,12 +344,12 @@ def test_cli_segment_refuses_two_inputs_with_one_output_name(tmp_path, ckpt, cap
     a = _write(tmp_path / "a" / "x.png", _img(20, 30, 1))
     b = _write(tmp_path / "b" / "x.jpg", _img(20, 30, 2))
     out = tmp_path / "out"
-    assert main(["segment", a, b, "--out", str(out), "--weights", ckpt]) == 1
+    assert main(["segment", a, b, "--out", str(out), "--model", ckpt]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and a in err and b in err and "x_heatmap.png" in err
     assert not out.exists()  # refused before any work
     # the same file twice is one input, not a conflict
-    assert main(["segment", a, a, "--out", str(out), "--weights", ckpt, "--no-progress"]) == 0
+    assert main(["segment", a, a, "--out", str(out), "--model", ckpt, "--no-progress"]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["x_heatmap.png"]
 
 
@@ -355,7 +359,7 @@ def test_cli_segment_unwritable_out_fails_before_work(tmp_path, ckpt, capsys, mo
 
     a = _write(tmp_path / "a.png", _img(20, 30))
     (tmp_path / "afile").write_text("x")
-    assert main(["segment", a, "--out", str(tmp_path / "afile" / "out"), "--weights", ckpt]) == 1
+    assert main(["segment", a, "--out", str(tmp_path / "afile" / "out"), "--model", ckpt]) == 1
     cap = capsys.readouterr()
     assert "->" not in cap.out and cap.err.count("\n") == 1 and "afile" in cap.err
 
@@ -363,7 +367,7 @@ def test_cli_segment_unwritable_out_fails_before_work(tmp_path, ckpt, capsys, mo
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(textvision.io.tempfile, "mkstemp", denied)
-    assert main(["segment", a, "--out", str(tmp_path / "ro"), "--weights", ckpt]) == 1
+    assert main(["segment", a, "--out", str(tmp_path / "ro"), "--model", ckpt]) == 1
     cap = capsys.readouterr()
     assert "->" not in cap.out and "Permission denied" in cap.err and cap.err.count("\n") == 1
 
@@ -379,7 +383,7 @@ def test_cli_segment_goes_on_after_an_unreadable_image(tmp_path, ckpt, capsys, m
     r = _write(tmp_path / "in" / "r.png", imgs["r"])
     out = tmp_path / "out"
     assert main(["segment", p, str(bad), r, str(tmp_path / "missing.png"), "--out", str(out),
-                 "--weights", ckpt]) == 1
+                 "--model", ckpt]) == 1
     cap = capsys.readouterr()
     assert "2 of 4 image(s) could not be read" in cap.err and str(bad) in cap.err and "missing.png" in cap.err
     assert sorted(q.name for q in out.iterdir()) == ["p_heatmap.png", "r_heatmap.png"]
@@ -389,7 +393,7 @@ def test_cli_segment_goes_on_after_an_unreadable_image(tmp_path, ckpt, capsys, m
     assert cap.out.count("text coverage") == 2
     assert "segment" in cap.err and "img" in cap.err  # the progress bar (stderr) over several images
     # a folder expands to its images, in name order
-    assert main(["segment", str(tmp_path / "in"), "--out", str(tmp_path / "out2"), "--weights", ckpt,
+    assert main(["segment", str(tmp_path / "in"), "--out", str(tmp_path / "out2"), "--model", ckpt,
                  "--no-progress"]) == 1
     assert sorted(q.name for q in (tmp_path / "out2").iterdir()) == ["p_heatmap.png", "r_heatmap.png"]
 
@@ -403,7 +407,7 @@ def test_cli_segment_truncated_jpeg_warns_and_is_processed(tmp_path, ckpt, caplo
     path = tmp_path / "cut.jpg"
     path.write_bytes(buf.tobytes()[: len(buf) * 2 // 3])
     with caplog.at_level("WARNING", logger="textvision.io"):
-        assert main(["segment", str(path), "--out", str(tmp_path / "out"), "--weights", ckpt]) == 0
+        assert main(["segment", str(path), "--out", str(tmp_path / "out"), "--model", ckpt]) == 0
     assert any("cut.jpg" in r.getMessage() and "truncated" in r.getMessage() for r in caplog.records)
     assert (tmp_path / "out" / "cut_heatmap.png").is_file()
 
@@ -413,7 +417,7 @@ def test_cli_segment_refuses_code_in_weights(tmp_path, capsys, evil_checkpoint):
 
     path, marker = evil_checkpoint
     a = _write(tmp_path / "a.png", _img(20, 30))
-    assert main(["segment", a, "--out", str(tmp_path / "out"), "--weights", str(path)]) == 1
+    assert main(["segment", a, "--out", str(tmp_path / "out"), "--model", str(path)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("textvision segment: error:") and err.count("\n") == 1 and "refused" in err
     assert not marker.exists() and not (tmp_path / "out" / "a_heatmap.png").exists()
@@ -424,8 +428,8 @@ def test_segment_follows_the_thread_rule(monkeypatch):
     import torch
 
     from textvision import _threads
-    from textvision.models.fcn import text_fcn
-    from textvision.segmentation import inference
+    from textvision.models.text_fcn import text_fcn
+    from textvision.text_fcn import inference
 
     monkeypatch.setattr(_threads, "available_cores", lambda: 4)
     model = text_fcn("lite", widths=(4, 4, 4, 4, 4)).eval()
