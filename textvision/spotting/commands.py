@@ -136,14 +136,15 @@ def _read(args) -> int:
     images = distinct_stems(io.list_images(args.input), "{stem}_words.json")
     lexicon = _read_lexicon(args.lexicon, args.max_distance) if args.lexicon else None
     out = output_folder(args.out, READ_OUTPUTS, args.force)
-    model = as_recognizer(args.model)
     detector = None
     if args.proposals:
         from textvision.proposals.headline import propose
     else:
         from textvision.models.east import as_east
 
+        # The detector first: a wrong name is one line even where the recogniser's package is missing.
         detector = as_east(args.detector)
+    model = as_recognizer(args.model)
     out.clear_stale()  # every check passed: from here on the folder holds this run only
     skipped = Skipped("read", len(images))
     total = 0
@@ -196,8 +197,8 @@ def _bench_spotting(args) -> int:
 
     if args.json:
         new_file(args.json, args.force, "--json file")
+    resolve(args.fcn, "text_fcn")  # a bad name fails now, before any image (and before the recogniser's package)
     model = as_recognizer(args.recognizer)
-    resolve(args.fcn, "text_fcn")  # a bad name fails now, before any image
     samples = list(iter_samples(args.data, n=args.num_images, split=args.split, gt=args.gt, holdout=args.holdout))
     if not samples:
         raise ValueError(f"--data {args.data} (split {args.split}) holds no annotated image: nothing to do")
