@@ -17,31 +17,20 @@ import argparse
 import json
 import os
 import platform
-import time
 
 import numpy as np
 import torch
+from _timing import median_seconds  # benchmarks/ is sys.path[0] when run as a script
 
 from textvision.east.decode import decode
 from textvision.models.east import EAST, east
-
-
-def _median(fn, repeats, sync=lambda: None):
-    ts = []
-    for _ in range(repeats):
-        sync()
-        t0 = time.perf_counter()
-        fn()
-        sync()
-        ts.append(time.perf_counter() - t0)
-    return float(np.median(ts))
 
 
 def _forward(model, x, repeats, sync):
     """Median forward time of ``model`` on ``x`` (after a warm-up) and its score / geometry maps as NumPy."""
     with torch.inference_mode():
         model(x)  # warm-up
-        t_fwd = _median(lambda: model(x), repeats, sync)
+        t_fwd = median_seconds(lambda: model(x), repeats, sync=sync)
         out = model(x)
     return t_fwd, out.score[0, 0].float().cpu().numpy(), out.geometry[0].float().cpu().numpy()
 
@@ -59,8 +48,8 @@ def _trained_row(weights, args, dev, sync, w, h):
     img, _ = prepare_image(photo, max(args.width, args.height))
     x = torch.from_numpy(img).to(dev).permute(2, 0, 1)[None].float().div_(255.0)
     t_fwd, score, geo = _forward(model, x, args.repeats, sync)
-    t_dec = _median(lambda: decode(score, geo), args.repeats)
-    t_all = _median(lambda: detect(photo, model), args.repeats, sync)
+    t_dec = median_seconds(lambda: decode(score, geo), args.repeats)
+    t_all = median_seconds(lambda: detect(photo, model), args.repeats, sync=sync)
     return {"device": dev, "backbone": f"{model.backbone_name} ({weights})", "input": f"{img.shape[1]}x{img.shape[0]}",
             "forward_ms": t_fwd * 1e3, "decode_ms": t_dec * 1e3, "votes": int((score > 0.8).sum()),
             "images_per_s": 1.0 / (t_fwd + t_dec), "detect_ms": t_all * 1e3,
@@ -94,7 +83,7 @@ def main(argv=None):
             # ~2 % of the cells vote, as on a text-rich street scene
             thr = float(np.quantile(score, 0.98))
             votes = int((score > thr).sum())
-            t_dec = _median(lambda: decode(score, geo, score_threshold=thr), args.repeats)
+            t_dec = median_seconds(lambda: decode(score, geo, score_threshold=thr), args.repeats)
             rows.append({"device": dev, "backbone": name, "input": f"{w}x{h}", "forward_ms": t_fwd * 1e3,
                          "decode_ms": t_dec * 1e3, "votes": votes, "images_per_s": 1.0 / (t_fwd + t_dec)})
             del model, x

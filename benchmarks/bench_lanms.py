@@ -15,6 +15,7 @@ import platform
 import time
 
 import numpy as np
+from _timing import median_seconds  # benchmarks/ is sys.path[0] when run as a script
 
 from textvision.ops import lanms
 from textvision.ops.nms import lanms_reference
@@ -42,14 +43,6 @@ def east_like_boxes(n: int, seed: int = 0):
     return quads, scores
 
 
-def median_time(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
-
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -62,12 +55,12 @@ def main(argv=None):
     for n in args.sizes:
         q, s = east_like_boxes(n)
         got = lanms(q, s, 0.2)
-        t_core = median_time(lambda: lanms(q, s, 0.2), args.repeats)
+        t_core = median_seconds(lambda: lanms(q, s, 0.2), args.repeats)
         t0 = time.perf_counter()
         ref = lanms_reference(q, s, 0.2)
         t_ref = time.perf_counter() - t0
         if args.ref_repeats > 1:
-            t_ref = median_time(lambda: lanms_reference(q, s, 0.2), args.ref_repeats)
+            t_ref = median_seconds(lambda: lanms_reference(q, s, 0.2), args.ref_repeats)
         same = len(got.scores) == len(ref.scores) and np.allclose(got.quads, ref.quads, atol=1e-4)
         rows.append({"boxes": n, "kept": int(len(got.scores)), "core_ms": t_core * 1e3,
                      "shapely_ms": t_ref * 1e3, "speedup": t_ref / t_core, "same_result": bool(same)})

@@ -21,23 +21,13 @@ import argparse
 import json
 import os
 import platform
-import time
 
 import numpy as np
 import torch
+from _timing import median_seconds  # benchmarks/ is sys.path[0] when run as a script
 
 from textvision.models.style import style_net
 from textvision.style import stylize_batch
-
-
-def _time(fn, repeats):
-    fn()  # warm-up (allocator, one-time init)
-    ts = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return float(np.median(ts))
 
 
 def main(argv=None):
@@ -72,15 +62,15 @@ def main(argv=None):
         t_dist = None
         for name, net in distilled:
             net.to(dev)
-            t = _time(lambda: stylize_batch(images, net, 0, mode="distilled", batch_size=args.batch, device=dev),
-                      args.repeats)
+            t = median_seconds(lambda: stylize_batch(images, net, 0, mode="distilled", batch_size=args.batch, device=dev),
+                               args.repeats, warmup=1)
             t_dist = t_dist or t
             rows.append({"device": dev, "method": f"distilled {name} (one network)", "seconds": t,
                          "images_per_s": args.batch / t, "ratio_vs_distilled": t / t_dist})
         for name, fcn in fcns.items():
             fcn.to(dev)
-            t = _time(lambda: stylize_batch(images, teacher, 0, mode="two-stage", fcn=fcn, batch_size=args.batch,
-                                            device=dev), args.repeats)
+            t = median_seconds(lambda: stylize_batch(images, teacher, 0, mode="two-stage", fcn=fcn,
+                                                     batch_size=args.batch, device=dev), args.repeats, warmup=1)
             rows.append({"device": dev, "method": f"two-stage ({name} + StyleNet + blend)", "seconds": t,
                          "images_per_s": args.batch / t, "ratio_vs_distilled": t / t_dist})
     print(f"{args.batch} images {args.size}x{args.size}, median of {args.repeats}, torch threads {args.threads}; "

@@ -12,31 +12,15 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from _timing import median_seconds  # benchmarks/ is sys.path[0] when run as a script
 
 from textvision.models.text_fcn import text_fcn
 from textvision.text_fcn import segment
-
-
-def _median_time(fn, repeats: int, warmup: int = 1, sync=None) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        if sync:
-            sync()
-        t = time.perf_counter()
-        fn()
-        if sync:
-            sync()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def bench(device: str, repeats: int, train_repeats: int, skip_vgg: bool):
@@ -48,7 +32,7 @@ def bench(device: str, repeats: int, train_repeats: int, skip_vgg: bool):
         torch.manual_seed(0)
         model = text_fcn(name).to(dev).eval()
         params = sum(p.numel() for p in model.parameters())
-        t = _median_time(lambda: segment(img, model, max_side=512, device=dev), repeats, sync=sync)
+        t = median_seconds(lambda: segment(img, model, max_side=512, device=dev), repeats, warmup=1, sync=sync)
         rows.append({"what": f"segment 512x512 ({name})", "model": name, "params": params,
                      "seconds": t, "per_s": 1.0 / t})
         # training step: AdamW, cross-entropy, batch of 256x256 crops (as train-text-fcn's default crop)
@@ -66,7 +50,7 @@ def bench(device: str, repeats: int, train_repeats: int, skip_vgg: bool):
             loss.backward()
             opt.step()
 
-        t = _median_time(step, train_repeats, sync=sync)
+        t = median_seconds(step, train_repeats, warmup=1, sync=sync)
         rows.append({"what": f"train step, batch {bs}x256x256 ({name})", "model": name, "params": params,
                      "seconds": t, "per_s": 1.0 / t, "batch": bs})
         del model, opt

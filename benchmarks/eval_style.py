@@ -323,8 +323,9 @@ def run_photos(args):
 
     # Warm-up (first-call allocations, TextFCN weights loading) so that no timing includes them.
     tiny = np.zeros((64, 64, 3), np.uint8)
-    segment(tiny)
-    stylize(tiny, teacher, 0, mode="distilled")
+    if not args.no_two_stage:
+        segment(tiny)
+        stylize(tiny, teacher, 0, mode="distilled")
     for d in distilled.values():
         stylize(tiny, d, 0)
 
@@ -337,8 +338,9 @@ def run_photos(args):
         small_hw = shrink(rgb, args.craft_side).shape[:2]
         text_small = cv2.resize(masks.text.astype(np.float32), small_hw[::-1], interpolation=cv2.INTER_AREA)
         region_in = craft_maps(craft_net, rgb, max_side=args.craft_side).region if use_craft else None
-        heat, t_map = _timed(segment, rgb)
-        ones = np.ones(rgb.shape[:2], np.float32)
+        if not args.no_two_stage:  # the map and the StyleNet pass serve the two-stage rows only
+            heat, t_map = _timed(segment, rgb)
+            ones = np.ones(rgb.shape[:2], np.float32)
         outs = {r: [] for r in rows}
         for j, name in enumerate(names):
             gram_in[p, j] = gram(rgb, text_small, j)

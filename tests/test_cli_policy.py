@@ -281,7 +281,7 @@ BAD_NAME = {
     "propose --fcn": lambda d, out: ["propose", d.imgs, "--fcn", "nosuch", "--out", out + ".csv"],
     "propose --ranker": lambda d, out: ["propose", d.imgs, "--ranker", "nosuch", "--out", out + ".csv"],
     "bench --fcn": lambda d, out: ["bench", "proposals", "-n", "1", "--fcn", "nosuch",
-                                           "--json", out + ".json"],
+                                   "--json", out + ".json"],
     "stylize --model": lambda d, out: ["stylize", d.img, "--model", "nosuch", "--style", "0", "--out", out + ".png"],
     "stylize --fcn": lambda d, out: ["stylize", d.img, "--fcn", "nosuch", "--style", "0", "--out", out + ".png"],
     "styles --model": lambda d, out: ["styles", "--model", "nosuch", "--out", out + ".png"],

@@ -151,7 +151,7 @@ def test_one_nccl_step_of_the_fcn_trainer_equals_a_plain_step(tmp_path, monkeypa
 
     def cfg(out):
         return TextFCNTrainConfig(out=str(tmp_path / out), epochs=1, batch_size=1, crop=64, warmup_steps=1, lr=1e-2,
-                              progress=False, augment=False, widths=(8, 16, 16, 24, 32), device="cuda:0")
+                                  progress=False, augment=False, widths=(8, 16, 16, 24, 32), device="cuda:0")
 
     deterministic, benchmark = torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark
     torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False

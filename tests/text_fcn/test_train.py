@@ -71,7 +71,7 @@ def test_learning_on_synthetic_scenes_and_resume(tmp_path):
     train = _scene_set(32, seed=3)
     out = tmp_path / "fcn.pt"
     cfg = TextFCNTrainConfig(out=str(out), epochs=12, batch_size=4, crop=96, warmup_steps=5, progress=False,
-                         lr=5e-3, seed=0, augment=False)
+                             lr=5e-3, seed=0, augment=False)
     res = train_text_fcn(cfg, train, train)
     h = res.history
     assert len(h) == 12 and h[-1]["loss"] < 0.5 * h[0]["loss"], h
@@ -88,11 +88,29 @@ def test_learning_on_synthetic_scenes_and_resume(tmp_path):
     assert s.iou == pytest.approx(h[-1]["iou"], abs=1e-6)
     # resume with a larger budget continues at epoch 13 / step 96 with the saved optimizer state
     cfg2 = TextFCNTrainConfig(out=str(tmp_path / "fcn2.pt"), epochs=13, batch_size=4, crop=96, warmup_steps=5,
-                          progress=False, lr=5e-3, resume=str(out), augment=False)
+                              progress=False, lr=5e-3, resume=str(out), augment=False)
     res2 = train_text_fcn(cfg2, train, None)
     assert [r["epoch"] for r in res2.history] == list(range(1, 14))
     ck2 = torch.load(tmp_path / "fcn2.pt", weights_only=True)
     assert ck2["epoch"] == 13 and ck2["step"] == 104
+
+
+def _kill_after_epoch_1(monkeypatch, tf, run):
+    """Run ``run()`` with the checkpoint writer raising KeyboardInterrupt right after epoch 1's save (a
+    killed run that left a complete checkpoint); the writer is restored afterwards."""
+    real_save = tf.save_text_fcn
+
+    def save_then_die(path, model, **kw):
+        real_save(path, model, **kw)
+        if kw["epoch"] == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(tf, "save_text_fcn", save_then_die)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run()
+    finally:
+        monkeypatch.setattr(tf, "save_text_fcn", real_save)
 
 
 def test_resumed_training_equals_an_uninterrupted_run(tmp_path, monkeypatch):
@@ -103,21 +121,12 @@ def test_resumed_training_equals_an_uninterrupted_run(tmp_path, monkeypatch):
     train = synth_source(8, (64, 64), 3, "pixel", max_lines=2, min_height=12.0)
 
     def cfg(out, **kw):
-        return TextFCNTrainConfig(out=str(out), epochs=3, batch_size=4, crop=64, warmup_steps=2, progress=False, lr=5e-3,
-                              seed=0, augment=True, widths=(8, 16, 16, 24, 32), save_every_epoch=True, **kw)
+        return TextFCNTrainConfig(out=str(out), epochs=3, batch_size=4, crop=64, warmup_steps=2, progress=False,
+                                  lr=5e-3, seed=0, augment=True, widths=(8, 16, 16, 24, 32), save_every_epoch=True,
+                                  **kw)
 
     full = train_text_fcn(cfg(tmp_path / "full.pt"), train, None)
-    real_save = tf.save_text_fcn
-
-    def save_then_die(path, model, **kw):
-        real_save(path, model, **kw)
-        if kw["epoch"] == 1:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(tf, "save_text_fcn", save_then_die)
-    with pytest.raises(KeyboardInterrupt):
-        train_text_fcn(cfg(tmp_path / "cut.pt"), train, None)
-    monkeypatch.undo()
+    _kill_after_epoch_1(monkeypatch, tf, lambda: train_text_fcn(cfg(tmp_path / "cut.pt"), train, None))
     assert torch.load(tmp_path / "cut.pt", weights_only=True)["epoch"] == 1
     resumed = train_text_fcn(cfg(tmp_path / "cut.pt", resume=str(tmp_path / "cut.pt")), train, None)
     for k, v in full.model.state_dict().items():
@@ -160,8 +169,8 @@ def test_crops_change_every_epoch_through_workers_and_resume_repeats_them(tmp_pa
 
     def cfg(out, **kw):
         # one batch of all 4 samples per epoch; one worker process
-        return TextFCNTrainConfig(out=str(out), epochs=3, batch_size=4, crop=48, warmup_steps=1, progress=False, lr=5e-3,
-                              seed=0, augment=True, widths=(4, 4, 4, 4, 4), workers=1, **kw)
+        return TextFCNTrainConfig(out=str(out), epochs=3, batch_size=4, crop=48, warmup_steps=1, progress=False,
+                                  lr=5e-3, seed=0, augment=True, widths=(4, 4, 4, 4, 4), workers=1, **kw)
 
     seen = _record_inputs(monkeypatch, tf)
     train_text_fcn(cfg(tmp_path / "full.pt"), train, None)
@@ -169,17 +178,7 @@ def test_crops_change_every_epoch_through_workers_and_resume_repeats_them(tmp_pa
     assert len(full) == 3
     assert len({tuple(_crops(b)) for b in full}) == 3, "an epoch repeated an earlier epoch's crops"
     seen.clear()
-    real_save = tf.save_text_fcn
-
-    def save_then_die(path, model, **kw):
-        real_save(path, model, **kw)
-        if kw["epoch"] == 1:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(tf, "save_text_fcn", save_then_die)
-    with pytest.raises(KeyboardInterrupt):
-        train_text_fcn(cfg(tmp_path / "cut.pt"), train, None)
-    monkeypatch.setattr(tf, "save_text_fcn", real_save)
+    _kill_after_epoch_1(monkeypatch, tf, lambda: train_text_fcn(cfg(tmp_path / "cut.pt"), train, None))
     seen.clear()
     train_text_fcn(cfg(tmp_path / "cut.pt", resume=str(tmp_path / "cut.pt")), train, None)
     assert len(seen) == 2
@@ -265,7 +264,7 @@ def test_train_text_fcn_logs_instead_of_printing(tmp_path, capsys, caplog):
     train = _scene_set(4, seed=9, size=(64, 64))
     seen = []
     cfg = TextFCNTrainConfig(out=str(tmp_path / "f.pt"), epochs=1, batch_size=4, crop=64, warmup_steps=1, progress=True,
-                         widths=(8, 16, 16, 24, 32), augment=False)
+                             widths=(8, 16, 16, 24, 32), augment=False)
     with caplog.at_level("INFO", logger="textvision.text_fcn"):
         train_text_fcn(cfg, train, train, on_epoch=seen.append)
     assert capsys.readouterr().out == ""  # library code prints nothing; the command prints via on_epoch

@@ -194,11 +194,11 @@ def _train(args) -> int:
                               seed=args.seed, val_fraction=args.val_fraction, cache_dir=args.cache_dir,
                               progress=not args.no_progress, fonts=_fonts(args.fonts), holdout=args.holdout)
     cfg = TextFCNTrainConfig(out=args.out, arch=args.arch, widths=widths, backbone_weights=args.backbone_weights,
-                         epochs=args.epochs, batch_size=args.batch_size, crop=args.crop, lr=args.lr,
-                         weight_decay=args.weight_decay, warmup_steps=args.warmup_steps, balance=args.balance,
-                         dice_weight=args.dice, seed=args.seed, device=args.device, workers=args.workers,
-                         threads=args.threads, resume=args.resume, init=args.init, export=args.export,
-                         progress=not args.no_progress)
+                             epochs=args.epochs, batch_size=args.batch_size, crop=args.crop, lr=args.lr,
+                             weight_decay=args.weight_decay, warmup_steps=args.warmup_steps, balance=args.balance,
+                             dice_weight=args.dice, seed=args.seed, device=args.device, workers=args.workers,
+                             threads=args.threads, resume=args.resume, init=args.init, export=args.export,
+                             progress=not args.no_progress)
     on_epoch = None if args.no_progress else (lambda record: print(format_epoch(record), flush=True))
     result = train_text_fcn(cfg, train, val, on_epoch=on_epoch)
     if result.history and not args.no_progress:

@@ -533,7 +533,7 @@ def format_epoch(record: Dict[str, float]) -> str:
 
 
 def train_text_fcn(cfg: TextFCNTrainConfig, train_samples: Dataset, val_samples: Optional[Dataset] = None, *,
-              on_epoch: Optional[Callable[[Dict[str, float]], None]] = None) -> TrainResult:
+                   on_epoch: Optional[Callable[[Dict[str, float]], None]] = None) -> TrainResult:
     """Train a TextFCN on ``SegSample`` datasets; writes ``cfg.out`` after every epoch.
 
     Returns :class:`~textvision.training.TrainResult`: the model (unwrapped, eval mode), the per-epoch
